@@ -1,0 +1,91 @@
+import { spawnSync } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, startProcess, waitForPort, type ManagedProcess } from './process.js';
+
+export interface Broker {
+  readonly host: string;
+  readonly port: number;
+  /** mqtt://host:port */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** An aedes MQTT broker inside this process: for tests and the one-command demo. */
+export async function startAedesBroker(options: { host?: string; port?: number } = {}): Promise<Broker> {
+  // aedes 1.x is ESM-only and builds its broker asynchronously.
+  const { Aedes } = await import('aedes');
+  const aedes = await Aedes.createBroker();
+  const host = options.host ?? '127.0.0.1';
+  const server: Server = createServer(aedes.handle);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : -1);
+    });
+  });
+  return {
+    host,
+    port,
+    url: `mqtt://${host}:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        aedes.close(() => server.close(() => resolve()));
+      }),
+  };
+}
+
+/** Where Debian's mosquitto lives; `apt-get install mosquitto` puts it there (and starts no service). */
+export function mosquittoBinary(): string {
+  for (const candidate of ['/usr/sbin/mosquitto', '/usr/bin/mosquitto']) {
+    if (spawnSync(candidate, ['-h'], { stdio: 'ignore' }).error === undefined) return candidate;
+  }
+  throw new Error('mosquitto is not installed: apt-get install mosquitto (.ci/run does this)');
+}
+
+export interface MosquittoBroker extends Broker {
+  readonly process: ManagedProcess;
+  /** SIGKILL, as a crash would. */
+  kill(): Promise<void>;
+}
+
+/** Debian's mosquitto as a separate process, with a config of ours on a free loopback port. */
+export async function startMosquitto(options: { port?: number } = {}): Promise<MosquittoBroker> {
+  const binary = mosquittoBinary();
+  const host = '127.0.0.1';
+  const port = options.port ?? (await freePort(host));
+  const dir = mkdtempSync(join(tmpdir(), 'plantwire-mosquitto-'));
+  const config = join(dir, 'mosquitto.conf');
+  writeFileSync(
+    config,
+    [`listener ${port} ${host}`, 'allow_anonymous true', 'persistence false', 'log_dest stdout', 'max_queued_messages 100000', ''].join(
+      '\n',
+    ),
+  );
+  const child = startProcess(binary, ['-c', config]);
+  const cleanUp = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    await waitForPort(port, host, 10_000);
+  } catch (error) {
+    await child.stop('SIGKILL');
+    cleanUp();
+    throw new Error(`mosquitto did not start: ${(error as Error).message}\n${child.output()}`);
+  }
+  return {
+    host,
+    port,
+    url: `mqtt://${host}:${port}`,
+    process: child,
+    async stop() {
+      await child.stop('SIGTERM', 5_000);
+      cleanUp();
+    },
+    async kill() {
+      await child.stop('SIGKILL');
+      cleanUp();
+    },
+  };
+}

@@ -1,0 +1,109 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+
+/** A port the OS says is free right now on loopback. */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Thrown from a waitFor check when waiting longer cannot help (the process died, say). */
+export class GiveUp extends Error {}
+
+/**
+ * Polls `check` until it returns a value other than undefined, or throws after `timeoutMs` saying what it
+ * waited for. Errors from `check` count as "not yet", except GiveUp, which ends the wait at once.
+ */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      if (error instanceof GiveUp) throw error;
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      const cause = lastError instanceof Error ? `: ${lastError.message}` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}`);
+    }
+    await sleep(everyMs);
+  }
+}
+
+/** Resolves once something accepts TCP connections on host:port. */
+export function waitForPort(port: number, host: string, timeoutMs: number): Promise<true> {
+  return waitFor(
+    `${host}:${port} to accept connections`,
+    () =>
+      new Promise<true | undefined>((resolve) => {
+        const socket = connect(port, host);
+        socket.once('connect', () => (socket.destroy(), resolve(true)));
+        socket.once('error', () => (socket.destroy(), resolve(undefined)));
+      }),
+    timeoutMs,
+    50,
+  );
+}
+
+/** A child process whose output is kept (the last 1 MB) for error messages and log assertions. */
+export interface ManagedProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** Everything it printed so far (stdout and stderr, interleaved). */
+  output(): string;
+  /** Resolves with the exit code (or signal) once the process is gone. */
+  readonly exited: Promise<number | string>;
+  /** The exit code (or signal) once the process is gone; undefined while it runs. */
+  exitStatus(): number | string | undefined;
+  /** Sends `signal`, waits up to `graceMs` for the exit, then SIGKILL and waits again. */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | string>;
+}
+
+export function startProcess(command: string, args: string[], options: SpawnOptions = {}): ManagedProcess {
+  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const keep = (chunk: Buffer) => {
+    log += chunk.toString();
+    if (log.length > 1_000_000) log = log.slice(-1_000_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+    child.once('error', (error) => {
+      log += `\n${error.message}`;
+      resolve('spawn-error');
+    });
+  });
+  let status: number | string | undefined;
+  void exited.then((result) => (status = result));
+  return {
+    child,
+    pid: child.pid ?? -1,
+    output: () => log,
+    exited,
+    exitStatus: () => status,
+    async stop(signal = 'SIGTERM', graceMs = 15_000) {
+      if (status !== undefined) return status;
+      child.kill(signal);
+      const result = await Promise.race([exited, sleep(graceMs).then(() => undefined)]);
+      if (result !== undefined) return result;
+      child.kill('SIGKILL');
+      return exited;
+    },
+  };
+}
