@@ -53,6 +53,9 @@ export interface NodeRed {
   stop(graceMs?: number): Promise<number | string>;
 }
 
+/** What Node-RED logs when it has started a set of flows, or cannot because node types are missing. */
+const FLOWS_STARTED = /Started flows|Waiting for missing types to be registered:.*(\n.*- .*)*/;
+
 /** Starts a real Node-RED process from a userDir; resolves once its admin API answers (and `flows` are deployed). */
 export async function startNodeRed(options: NodeRedOptions = {}): Promise<NodeRed> {
   const ownUserDir = options.userDir === undefined;
@@ -105,7 +108,7 @@ export async function startNodeRed(options: NodeRedOptions = {}): Promise<NodeRe
       headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
       body: JSON.stringify(flows),
     });
-    const [line] = await waitForLog(/Started flows|Waiting for missing types to be registered:.*(\n.*- .*)*/, 30_000, since);
+    const [line] = await waitForLog(FLOWS_STARTED, 30_000, since);
     if (line.startsWith('Waiting')) throw new Error(`Node-RED cannot start the flows: ${line.replace(/\s+/g, ' ')}`);
   }
 
@@ -122,6 +125,9 @@ export async function startNodeRed(options: NodeRedOptions = {}): Promise<NodeRe
       options.startTimeoutMs ?? 60_000,
       100,
     );
+    // The admin API answers before the flows in the userDir have started; a deploy before then would be
+    // confused with that start.
+    await waitForLog(FLOWS_STARTED, options.startTimeoutMs ?? 60_000);
     if (options.flows) await deploy(options.flows);
   } catch (error) {
     await child.stop('SIGKILL');
