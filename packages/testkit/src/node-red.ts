@@ -81,7 +81,8 @@ export async function startNodeRed(options: NodeRedOptions = {}): Promise<NodeRe
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
 
   async function api<T>(path: string, init?: RequestInit): Promise<T> {
-    const response = await fetch(url + path, init);
+    // /nodes answers HTML to a browser; ask for JSON.
+    const response = await fetch(url + path, { ...init, headers: { Accept: 'application/json', ...init?.headers } });
     const text = await response.text();
     if (!response.ok) throw new Error(`${init?.method ?? 'GET'} ${path}: ${response.status} ${text}`);
     return (text ? JSON.parse(text) : undefined) as T;

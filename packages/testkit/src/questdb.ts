@@ -110,6 +110,7 @@ export async function startQuestDb(options: QuestDbOptions = {}): Promise<QuestD
   const host = options.host ?? '127.0.0.1';
   const ownRoot = options.root === undefined;
   const root = options.root ?? mkdtempSync(join(tmpdir(), 'plantwire-questdb-'));
+  mkdirSync(root, { recursive: true });
   const httpPort = options.httpPort ?? (await freePort(host));
   const pgPort = options.pgPort ?? (await freePort(host));
   const ilpPort = options.ilpPort ?? (await freePort(host));

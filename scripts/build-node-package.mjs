@@ -1,0 +1,47 @@
+// Builds one Node-RED node package (run from its folder by `npm run build`): every src/nodes/<node>/<node>.ts
+// becomes CommonJS at dist/nodes/<node>/<node>.js, with the node's .html, locales/ and icons/ copied beside it,
+// where Node-RED and the Flow Library scorecard look for them. Fails when package.json's "node-red".nodes does
+// not list exactly the nodes found, so a node can never ship unregistered.
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'tsup';
+
+const root = process.cwd();
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const nodesDir = join(root, 'src', 'nodes');
+const nodes = existsSync(nodesDir)
+  ? readdirSync(nodesDir).filter((name) => existsSync(join(nodesDir, name, `${name}.ts`)))
+  : [];
+
+const expected = Object.fromEntries(nodes.map((name) => [name, `dist/nodes/${name}/${name}.js`]));
+const declared = pkg['node-red']?.nodes ?? {};
+if (JSON.stringify(Object.entries(declared).sort()) !== JSON.stringify(Object.entries(expected).sort())) {
+  console.error(`${pkg.name}: package.json "node-red".nodes must be exactly ${JSON.stringify(expected)}`);
+  console.error(`found ${JSON.stringify(declared)}`);
+  process.exit(1);
+}
+
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+if (nodes.length > 0) {
+  await build({
+    entry: Object.fromEntries(nodes.map((name) => [`nodes/${name}/${name}`, `src/nodes/${name}/${name}.ts`])),
+    outDir: 'dist',
+    format: ['cjs'],
+    target: 'node20',
+    platform: 'node',
+    sourcemap: true,
+    // Node-RED requires the node file and calls module.exports(RED).
+    cjsInterop: true,
+    splitting: false,
+    silent: true,
+  });
+  for (const name of nodes) {
+    const from = join(nodesDir, name);
+    const to = join(root, 'dist', 'nodes', name);
+    cpSync(join(from, `${name}.html`), join(to, `${name}.html`));
+    for (const dir of ['locales', 'icons']) {
+      if (existsSync(join(from, dir))) cpSync(join(from, dir), join(to, dir), { recursive: true });
+    }
+  }
+}
+console.log(`${pkg.name}: built ${nodes.length ? nodes.join(', ') : 'no nodes yet'}`);
