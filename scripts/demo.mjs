@@ -29,7 +29,9 @@ function portIsFree(port) {
 for (const [what, port] of Object.entries(ports)) {
   if (!(await portIsFree(port))) {
     const variable = `PLANTWIRE_${what.toUpperCase().replaceAll('-', '_').replaceAll(' ', '_')}_PORT`;
-    console.error(`[plantwire] port ${port} (${what}) is in use: stop what holds it, or set ${variable} to another port.`);
+    console.error(
+      `[plantwire] port ${port} (${what}) is in use: stop what holds it, or set ${variable} to another port.`,
+    );
     process.exit(1);
   }
 }
@@ -71,7 +73,9 @@ try {
   running.push(['Node-RED', () => nodeRed.stop()]);
 
   const modules = (await nodeRed.api('/nodes')).filter((set) => set.module.startsWith('@plantwire/'));
-  say(`Plantwire nodes loaded: ${modules.map((set) => `${set.module}/${set.name}`).join(', ') || 'none yet'}`);
+  say(
+    `Plantwire nodes loaded: ${modules.map((set) => `${set.module}/${set.name}`).join(', ') || 'none yet'}`,
+  );
   console.log(`
   Node-RED editor   http://localhost:${ports['Node-RED']}
   QuestDB console   ${questdb.httpUrl}

@@ -32,7 +32,8 @@ function has(command, args = ['--version']) {
 
 function checkNode() {
   const major = Number(process.versions.node.split('.')[0]);
-  if (major < 20) fail(`Plantwire needs Node.js 20 or newer; this is ${process.version}. Install Node 20 LTS or 22.`);
+  if (major < 20)
+    fail(`Plantwire needs Node.js 20 or newer; this is ${process.version}. Install Node 20 LTS or 22.`);
 }
 
 /** Native modules (better-sqlite3) compile here: point node-gyp at Node's own headers when the system has them. */
@@ -64,18 +65,27 @@ function walk(dir, keep) {
     .sort((a, b) => a.name.localeCompare(b.name))
     .flatMap((entry) => {
       const path = join(dir, entry.name);
-      if (entry.isDirectory()) return entry.name === 'node_modules' || entry.name === 'dist' ? [] : walk(path, keep);
+      if (entry.isDirectory())
+        return entry.name === 'node_modules' || entry.name === 'dist' ? [] : walk(path, keep);
       return keep(path) ? [path] : [];
     });
 }
 
 function installDependencies() {
   const lock = join(root, 'package-lock.json');
-  const wanted = hashFiles([lock, join(root, 'package.json'), ...walk(join(root, 'packages'), (p) => p.endsWith('/package.json'))]);
+  const wanted = hashFiles([
+    lock,
+    join(root, 'package.json'),
+    ...walk(join(root, 'packages'), (p) => p.endsWith('/package.json')),
+  ]);
   if (stamp('install') === wanted && existsSync(join(root, 'node_modules'))) return;
-  say('installing npm dependencies (npm ci; better-sqlite3 compiles from source, which takes a few minutes)');
+  say(
+    'installing npm dependencies (npm ci; native modules compile from source, which can take a few minutes)',
+  );
   if (run('npm', ['ci', '--no-audit', '--no-fund'], { env: nativeBuildEnv() }) !== 0) {
-    fail('npm ci failed (see above). Check the network to the npm registry, and for native builds a C++ compiler and python3.');
+    fail(
+      'npm ci failed (see above). Check the network to the npm registry, and for native builds a C++ compiler and python3.',
+    );
   }
   writeStamp('install', wanted);
 }
@@ -83,7 +93,9 @@ function installDependencies() {
 function buildPackages() {
   const sources = walk(join(root, 'packages'), (p) => !p.includes('/test/') && !p.includes('/examples/'));
   const wanted = hashFiles([...sources, join(root, 'scripts', 'build-node-package.mjs')]);
-  const built = readdirSync(join(root, 'packages')).every((pkg) => existsSync(join(root, 'packages', pkg, 'dist')));
+  const built = readdirSync(join(root, 'packages')).every((pkg) =>
+    existsSync(join(root, 'packages', pkg, 'dist')),
+  );
   if (stamp('build') === wanted && built) return;
   say('building the packages');
   if (run('npm', ['run', 'build', '--silent']) !== 0) fail('the build failed (see above)');
@@ -92,9 +104,15 @@ function buildPackages() {
 
 function fetchQuestDb() {
   if (!has(process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java', ['-version'])) {
-    fail('Java 17 or newer is needed to run QuestDB. Install a JDK (Debian: apt-get install openjdk-17-jre-headless) and run this again.');
+    fail(
+      'Java 17 or newer is needed to run QuestDB. Install a JDK (Debian: apt-get install openjdk-17-jre-headless) and run this again.',
+    );
   }
-  if (run(process.execPath, [join(root, 'packages', 'testkit', 'dist', 'cli.js'), 'fetch-questdb'], { stdio: ['ignore', 'ignore', 'inherit'] }) !== 0) {
+  if (
+    run(process.execPath, [join(root, 'packages', 'testkit', 'dist', 'cli.js'), 'fetch-questdb'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }) !== 0
+  ) {
     fail('the QuestDB jar could not be fetched (see above)');
   }
 }
@@ -105,12 +123,15 @@ function ensureDebianPackages(packages) {
   if (missing.length === 0) return;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot || !has('apt-get', ['--version'])) {
-    fail(`the tests need ${missing.join(', ')}: install with  sudo apt-get install -y ${missing.join(' ')}  and run this again.`);
+    fail(
+      `the tests need ${missing.join(', ')}: install with  sudo apt-get install -y ${missing.join(' ')}  and run this again.`,
+    );
   }
   say(`installing ${missing.join(', ')} from Debian`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   run('apt-get', ['update', '-qq'], { env });
-  if (run('apt-get', ['install', '-y', '-qq', ...missing], { env }) !== 0) fail(`apt-get install ${missing.join(' ')} failed`);
+  if (run('apt-get', ['install', '-y', '-qq', ...missing], { env }) !== 0)
+    fail(`apt-get install ${missing.join(' ')} failed`);
 }
 
 function setup() {
@@ -135,8 +156,12 @@ function test(args) {
     ...args,
   ]);
   if (existsSync(report)) {
-    const { numPassedTests, numFailedTests, numPendingTests, numTodoTests } = JSON.parse(readFileSync(report, 'utf8'));
-    console.log(`\ntests: ${numPassedTests} passed, ${numFailedTests} failed, ${numPendingTests + numTodoTests} skipped`);
+    const { numPassedTests, numFailedTests, numPendingTests, numTodoTests } = JSON.parse(
+      readFileSync(report, 'utf8'),
+    );
+    console.log(
+      `\ntests: ${numPassedTests} passed, ${numFailedTests} failed, ${numPendingTests + numTodoTests} skipped`,
+    );
   }
   process.exit(status);
 }

@@ -1,5 +1,11 @@
 export { TelemetryError, type PointIssue } from './errors.js';
-export { IDENTIFIER_PATTERN, IDENTIFIER_RULE, isIdentifier, assertIdentifier, describeValue } from './identifier.js';
+export {
+  IDENTIFIER_PATTERN,
+  IDENTIFIER_RULE,
+  isIdentifier,
+  assertIdentifier,
+  describeValue,
+} from './identifier.js';
 export {
   pointSchema,
   POINT_FIELDS,

@@ -58,7 +58,9 @@ export function normaliseMetrics(payload: unknown, context: MetricsContext = {})
     const reading = typeof raw === 'object' && raw !== null ? raw : { value: raw };
     const value = typeof reading.value === 'boolean' ? Number(reading.value) : reading.value;
     const point: Record<string, unknown> = { ts, ...series, metric, value };
-    point.id = nameBasedId(`${series.tenant}/${series.plant}/${series.line}/${series.machine}/${metric}/${String(ts)}`);
+    point.id = nameBasedId(
+      `${series.tenant}/${series.plant}/${series.line}/${series.machine}/${metric}/${String(ts)}`,
+    );
     const unit = reading.unit ?? context.units?.[metric];
     if (unit !== undefined) point.unit = unit;
     const q = reading.q ?? body.q;
@@ -74,7 +76,12 @@ export function normaliseMetrics(payload: unknown, context: MetricsContext = {})
   return result;
 }
 
-function pick(inPayload: unknown, inTopic: string | undefined, inContext: string | undefined, field: string): unknown {
+function pick(
+  inPayload: unknown,
+  inTopic: string | undefined,
+  inContext: string | undefined,
+  field: string,
+): unknown {
   const value = inPayload ?? inTopic ?? inContext;
   if (value === undefined) {
     throw new TelemetryError({

@@ -81,7 +81,12 @@ describe('topics', () => {
 
   it('builds the command topic and parses device topics', () => {
     expect(commandTopic('acme', 'plant-1')).toBe('v1/acme/plant-1/cmd');
-    expect(parseDeviceTopic('factories/acme/devices/press-3/telemetry')).toEqual({ tenant: 'acme', machine: 'press-3' });
-    expect(() => parseDeviceTopic('factories/acme/device/press-3/telemetry')).toThrow(/factories\/\{tenant\}/);
+    expect(parseDeviceTopic('factories/acme/devices/press-3/telemetry')).toEqual({
+      tenant: 'acme',
+      machine: 'press-3',
+    });
+    expect(() => parseDeviceTopic('factories/acme/device/press-3/telemetry')).toThrow(
+      /factories\/\{tenant\}/,
+    );
   });
 });

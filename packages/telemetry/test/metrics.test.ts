@@ -7,14 +7,47 @@ const context = { topic, plant: 'plant-1', line: 'line-2', units: { temperature:
 describe('normaliseMetrics', () => {
   it('turns a metrics map into schema v1 points', () => {
     const { valid, invalid } = normaliseMetrics(
-      { ts: '2026-01-01T00:00:00Z', metrics: { temperature: 72.3, running: true, pressure: { value: 4.2, unit: 'bar', q: 80 } } },
+      {
+        ts: '2026-01-01T00:00:00Z',
+        metrics: { temperature: 72.3, running: true, pressure: { value: 4.2, unit: 'bar', q: 80 } },
+      },
       context,
     );
     expect(invalid).toEqual([]);
     expect(valid.map(({ id: _id, ...rest }) => rest)).toEqual([
-      { ts: 1_767_225_600_000, tenant: 'acme', plant: 'plant-1', line: 'line-2', machine: 'press-3', metric: 'temperature', value: 72.3, unit: 'degC', q: 100 },
-      { ts: 1_767_225_600_000, tenant: 'acme', plant: 'plant-1', line: 'line-2', machine: 'press-3', metric: 'running', value: 1, unit: '', q: 100 },
-      { ts: 1_767_225_600_000, tenant: 'acme', plant: 'plant-1', line: 'line-2', machine: 'press-3', metric: 'pressure', value: 4.2, unit: 'bar', q: 80 },
+      {
+        ts: 1_767_225_600_000,
+        tenant: 'acme',
+        plant: 'plant-1',
+        line: 'line-2',
+        machine: 'press-3',
+        metric: 'temperature',
+        value: 72.3,
+        unit: 'degC',
+        q: 100,
+      },
+      {
+        ts: 1_767_225_600_000,
+        tenant: 'acme',
+        plant: 'plant-1',
+        line: 'line-2',
+        machine: 'press-3',
+        metric: 'running',
+        value: 1,
+        unit: '',
+        q: 100,
+      },
+      {
+        ts: 1_767_225_600_000,
+        tenant: 'acme',
+        plant: 'plant-1',
+        line: 'line-2',
+        machine: 'press-3',
+        metric: 'pressure',
+        value: 4.2,
+        unit: 'bar',
+        q: 80,
+      },
     ]);
   });
 
@@ -22,7 +55,9 @@ describe('normaliseMetrics', () => {
     const payload = { timestamp: 1_767_225_600_000, metrics: { temperature: 72.3 } };
     const first = normaliseMetrics(payload, context).valid[0]!.id;
     expect(normaliseMetrics(payload, context).valid[0]!.id).toBe(first);
-    expect(normaliseMetrics({ ...payload, timestamp: 1_767_225_600_001 }, context).valid[0]!.id).not.toBe(first);
+    expect(normaliseMetrics({ ...payload, timestamp: 1_767_225_600_001 }, context).valid[0]!.id).not.toBe(
+      first,
+    );
   });
 
   it('lets payload fields win over the context', () => {
@@ -34,12 +69,18 @@ describe('normaliseMetrics', () => {
     const refused = normaliseMetrics({ metrics: { temperature: 1 } }, context);
     expect(refused.valid).toEqual([]);
     expect(refused.invalid[0]!.reason).toMatch(/^metrics\.temperature: ts is missing/);
-    const accepted = normaliseMetrics({ metrics: { temperature: 1 } }, { ...context, arrivalTime: 1_767_225_600_000 });
+    const accepted = normaliseMetrics(
+      { metrics: { temperature: 1 } },
+      { ...context, arrivalTime: 1_767_225_600_000 },
+    );
     expect(accepted.valid[0]!.ts).toBe(1_767_225_600_000);
   });
 
   it('reports a bad metric by name and position and keeps the rest', () => {
-    const { valid, invalid } = normaliseMetrics({ ts: 1_767_225_600_000, metrics: { a: 1, 'b c': 2, d: 'high' } }, context);
+    const { valid, invalid } = normaliseMetrics(
+      { ts: 1_767_225_600_000, metrics: { a: 1, 'b c': 2, d: 'high' } },
+      context,
+    );
     expect(valid.map((p) => p.metric)).toEqual(['a']);
     expect(invalid.map((i) => [i.index, i.field])).toEqual([
       [1, 'metric'],

@@ -55,9 +55,9 @@ describe('validatePoints: valid points', () => {
   it('accepts identifiers at the limits and any UUID version', () => {
     const longest = `a${'-._b'.repeat(15)}xyz`;
     expect(longest).toHaveLength(64);
-    expect(toPoint(good({ machine: longest, metric: '9', id: '123E4567-E89B-12D3-A456-426614174000' })).machine).toBe(
-      longest,
-    );
+    expect(
+      toPoint(good({ machine: longest, metric: '9', id: '123E4567-E89B-12D3-A456-426614174000' })).machine,
+    ).toBe(longest);
   });
 
   it('keeps the valid points of an array in order and reports the rest by index', () => {
@@ -82,22 +82,16 @@ describe('validatePoints: valid points', () => {
 });
 
 describe('validatePoints: every field, every rule, with a readable reason', () => {
-  it.each([
-    'ts',
-    'id',
-    'tenant',
-    'plant',
-    'line',
-    'machine',
-    'metric',
-    'value',
-  ])('refuses a point without %s', (field) => {
-    const point = good();
-    delete point[field];
-    const issue = refusal(point);
-    expect(issue).toMatchObject({ field, rule: 'required' });
-    expect(issue.reason).toMatch(new RegExp(`^${field} is missing: it must be `));
-  });
+  it.each(['ts', 'id', 'tenant', 'plant', 'line', 'machine', 'metric', 'value'])(
+    'refuses a point without %s',
+    (field) => {
+      const point = good();
+      delete point[field];
+      const issue = refusal(point);
+      expect(issue).toMatchObject({ field, rule: 'required' });
+      expect(issue.reason).toMatch(new RegExp(`^${field} is missing: it must be `));
+    },
+  );
 
   it.each([
     ['ts', 1_700_000_000, 'anyOf', /not seconds/],

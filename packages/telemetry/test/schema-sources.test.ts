@@ -19,10 +19,13 @@ describe('the schema file is the one source', () => {
 describe('the fast matchers agree with the regular expressions', () => {
   // Seeded so a failure can be replayed.
   let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const alphabet = 'aZ09._-/ +#é\u0000fF-';
   const randomString = (maxLength: number) =>
-    Array.from({ length: Math.floor(rand() * maxLength) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join('');
+    Array.from(
+      { length: Math.floor(rand() * maxLength) },
+      () => alphabet[Math.floor(rand() * alphabet.length)],
+    ).join('');
 
   it('on identifiers', () => {
     const re = new RegExp(IDENTIFIER_SOURCE);
@@ -30,7 +33,8 @@ describe('the fast matchers agree with the regular expressions', () => {
       const s = randomString(70);
       expect(matchesIdentifier(s), s).toBe(re.test(s));
     }
-    for (const s of ['a', 'a'.repeat(64), 'a'.repeat(65), '', '-a', 'A.b_c-9']) expect(matchesIdentifier(s)).toBe(re.test(s));
+    for (const s of ['a', 'a'.repeat(64), 'a'.repeat(65), '', '-a', 'A.b_c-9'])
+      expect(matchesIdentifier(s)).toBe(re.test(s));
   });
 
   it('on UUIDs', () => {
@@ -38,7 +42,9 @@ describe('the fast matchers agree with the regular expressions', () => {
     const hex = '0123456789abcdefABCDEFg-';
     for (let i = 0; i < 20_000; i++) {
       const chars = Array.from({ length: 36 }, (_, k) =>
-        [8, 13, 18, 23].includes(k) && rand() < 0.97 ? '-' : hex[Math.floor(rand() * (rand() < 0.97 ? 22 : 24))],
+        [8, 13, 18, 23].includes(k) && rand() < 0.97
+          ? '-'
+          : hex[Math.floor(rand() * (rand() < 0.97 ? 22 : 24))],
       );
       const s = chars.join('').slice(0, rand() < 0.95 ? 36 : 35);
       expect(matchesUuid(s), s).toBe(re.test(s));

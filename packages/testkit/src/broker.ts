@@ -61,9 +61,14 @@ export async function startMosquitto(options: { port?: number } = {}): Promise<M
   const config = join(dir, 'mosquitto.conf');
   writeFileSync(
     config,
-    [`listener ${port} ${host}`, 'allow_anonymous true', 'persistence false', 'log_dest stdout', 'max_queued_messages 100000', ''].join(
-      '\n',
-    ),
+    [
+      `listener ${port} ${host}`,
+      'allow_anonymous true',
+      'persistence false',
+      'log_dest stdout',
+      'max_queued_messages 100000',
+      '',
+    ].join('\n'),
   );
   const child = startProcess(binary, ['-c', config]);
   const cleanUp = () => rmSync(dir, { recursive: true, force: true });

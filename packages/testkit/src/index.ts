@@ -1,4 +1,12 @@
-export { freePort, sleep, waitFor, waitForPort, GiveUp, startProcess, type ManagedProcess } from './process.js';
+export {
+  freePort,
+  sleep,
+  waitFor,
+  waitForPort,
+  GiveUp,
+  startProcess,
+  type ManagedProcess,
+} from './process.js';
 export {
   QUESTDB_VERSION,
   cacheDir,
@@ -10,6 +18,18 @@ export {
   type QuestDbOptions,
   type QueryResult,
 } from './questdb.js';
-export { startNodeRed, QUIET_EDITOR_SETTINGS, type NodeRed, type NodeRedOptions, type FlowNode } from './node-red.js';
-export { startAedesBroker, startMosquitto, mosquittoBinary, type Broker, type MosquittoBroker } from './broker.js';
+export {
+  startNodeRed,
+  QUIET_EDITOR_SETTINGS,
+  type NodeRed,
+  type NodeRedOptions,
+  type FlowNode,
+} from './node-red.js';
+export {
+  startAedesBroker,
+  startMosquitto,
+  mosquittoBinary,
+  type Broker,
+  type MosquittoBroker,
+} from './broker.js';
 export { nodeRedTestHelper, coreNode, type NodeRedTestHelper, type NodeRedTestNode } from './test-helper.js';

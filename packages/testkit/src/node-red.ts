@@ -82,7 +82,10 @@ export async function startNodeRed(options: NodeRedOptions = {}): Promise<NodeRe
 
   async function api<T>(path: string, init?: RequestInit): Promise<T> {
     // /nodes answers HTML to a browser; ask for JSON.
-    const response = await fetch(url + path, { ...init, headers: { Accept: 'application/json', ...init?.headers } });
+    const response = await fetch(url + path, {
+      ...init,
+      headers: { Accept: 'application/json', ...init?.headers },
+    });
     const text = await response.text();
     if (!response.ok) throw new Error(`${init?.method ?? 'GET'} ${path}: ${response.status} ${text}`);
     return (text ? JSON.parse(text) : undefined) as T;
@@ -110,7 +113,8 @@ export async function startNodeRed(options: NodeRedOptions = {}): Promise<NodeRe
       body: JSON.stringify(flows),
     });
     const [line] = await waitForLog(FLOWS_STARTED, 30_000, since);
-    if (line.startsWith('Waiting')) throw new Error(`Node-RED cannot start the flows: ${line.replace(/\s+/g, ' ')}`);
+    if (line.startsWith('Waiting'))
+      throw new Error(`Node-RED cannot start the flows: ${line.replace(/\s+/g, ' ')}`);
   }
 
   try {

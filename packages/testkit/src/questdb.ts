@@ -39,7 +39,13 @@ export function ensureQuestDbJar(log: (line: string) => void = () => {}): string
   log(`fetching org.questdb:questdb:${QUESTDB_VERSION} from Maven Central into ${dir}`);
   execFileSync(
     'mvn',
-    ['-q', '-B', 'dependency:copy', `-Dartifact=org.questdb:questdb:${QUESTDB_VERSION}`, `-DoutputDirectory=${dir}`],
+    [
+      '-q',
+      '-B',
+      'dependency:copy',
+      `-Dartifact=org.questdb:questdb:${QUESTDB_VERSION}`,
+      `-DoutputDirectory=${dir}`,
+    ],
     { stdio: ['ignore', 'inherit', 'inherit'], cwd: dir },
   );
   if (!existsSync(jar)) throw new Error(`mvn finished but ${jar} is not there`);
@@ -50,11 +56,16 @@ export function ensureQuestDbJar(log: (line: string) => void = () => {}): string
 export function javaMajorVersion(java = javaBinary()): number {
   const probe = spawnSync(java, ['-version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
-    throw new Error('Java 17 or newer is needed to run QuestDB: install a JDK (Debian: apt-get install openjdk-17-jre-headless)');
+    throw new Error(
+      'Java 17 or newer is needed to run QuestDB: install a JDK (Debian: apt-get install openjdk-17-jre-headless)',
+    );
   }
   const match = /version "(\d+)(?:\.(\d+))?/.exec(probe.stderr);
   const major = match ? Number(match[1] === '1' ? match[2] : match[1]) : NaN;
-  if (!(major >= 17)) throw new Error(`QuestDB ${QUESTDB_VERSION} needs Java 17 or newer; ${java} is ${probe.stderr.split('\n')[0]}`);
+  if (!(major >= 17))
+    throw new Error(
+      `QuestDB ${QUESTDB_VERSION} needs Java 17 or newer; ${java} is ${probe.stderr.split('\n')[0]}`,
+    );
   return major;
 }
 
@@ -205,7 +216,8 @@ export async function startQuestDb(options: QuestDbOptions = {}): Promise<QuestD
         50,
       );
       // A suspended table never catches up: say so now rather than at a deadline.
-      if (status.suspended) throw new Error(`WAL table ${table} is suspended: QuestDB stopped applying its transactions`);
+      if (status.suspended)
+        throw new Error(`WAL table ${table} is suspended: QuestDB stopped applying its transactions`);
     },
     async stop(graceMs = 15_000) {
       await child.stop('SIGTERM', graceMs);

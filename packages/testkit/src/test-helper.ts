@@ -37,5 +37,7 @@ export function nodeRedTestHelper(): NodeRedTestHelper {
 
 /** One of Node-RED's own core nodes (for example 'common/25-catch'), to load beside ours in a test flow. */
 export function coreNode(path: string): unknown {
-  return require(require.resolve(`@node-red/nodes/core/${path}.js`, { paths: [require.resolve('node-red')] }));
+  return require(
+    require.resolve(`@node-red/nodes/core/${path}.js`, { paths: [require.resolve('node-red')] }),
+  );
 }

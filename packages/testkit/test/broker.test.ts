@@ -14,7 +14,8 @@ async function roundTrip(broker: Broker): Promise<string[]> {
       }),
     );
     await subscriber.subscribeAsync('v1/+/+/+/+/+', { qos: 1 });
-    for (let i = 0; i < 3; i++) await publisher.publishAsync('v1/acme/p1/l1/m1/temperature', String(70 + i), { qos: 1 });
+    for (let i = 0; i < 3; i++)
+      await publisher.publishAsync('v1/acme/p1/l1/m1/temperature', String(70 + i), { qos: 1 });
     await all;
     return received;
   } finally {
@@ -41,7 +42,9 @@ describe('MQTT brokers', () => {
       expect(await roundTrip(broker)).toEqual(expected);
       expect(broker.process.pid).not.toBe(process.pid);
       const client = await mqtt.connectAsync(broker.url);
-      const version = new Promise<string>((resolve) => client.on('message', (_t, payload) => resolve(payload.toString())));
+      const version = new Promise<string>((resolve) =>
+        client.on('message', (_t, payload) => resolve(payload.toString())),
+      );
       await client.subscribeAsync('$SYS/broker/version');
       expect(await version).toMatch(/^mosquitto version 2\./);
       await client.endAsync();

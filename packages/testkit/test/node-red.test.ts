@@ -53,7 +53,14 @@ describe('a real Node-RED process from a userDir', () => {
       flows: [
         { id: 'tab', type: 'tab', label: 'ping' },
         { id: 'in', z: 'tab', type: 'http in', url: '/ping', method: 'get', wires: [['fn']] },
-        { id: 'fn', z: 'tab', type: 'function', func: 'msg.payload = { pong: true };\nreturn msg;', outputs: 1, wires: [['res']] },
+        {
+          id: 'fn',
+          z: 'tab',
+          type: 'function',
+          func: 'msg.payload = { pong: true };\nreturn msg;',
+          outputs: 1,
+          wires: [['res']],
+        },
         { id: 'res', z: 'tab', type: 'http response', wires: [] },
       ],
     });
@@ -67,6 +74,8 @@ describe('a real Node-RED process from a userDir', () => {
 
   it('fails a deploy that uses a node type the runtime does not have, naming the type', async () => {
     red = await startNodeRed();
-    await expect(red.deploy([{ id: 'x', type: 'no-such-node', wires: [] }])).rejects.toThrow(/missing types.*no-such-node/);
+    await expect(red.deploy([{ id: 'x', type: 'no-such-node', wires: [] }])).rejects.toThrow(
+      /missing types.*no-such-node/,
+    );
   });
 });
