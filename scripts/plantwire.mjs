@@ -72,22 +72,22 @@ function walk(dir, keep) {
 }
 
 function installDependencies() {
-  const lock = join(root, 'package-lock.json');
-  const wanted = hashFiles([
-    lock,
-    join(root, 'package.json'),
-    ...walk(join(root, 'packages'), (p) => p.endsWith('/package.json')),
-  ]);
-  if (stamp('install') === wanted && existsSync(join(root, 'node_modules'))) return;
-  say(
-    'installing npm dependencies (npm ci; native modules compile from source, which can take a few minutes)',
-  );
-  if (run('npm', ['ci', '--no-audit', '--no-fund'], { env: nativeBuildEnv() }) !== 0) {
+  const manifests = () =>
+    hashFiles([
+      join(root, 'package-lock.json'),
+      join(root, 'package.json'),
+      ...walk(join(root, 'packages'), (p) => p.endsWith('/package.json')),
+    ]);
+  if (stamp('install') === manifests() && existsSync(join(root, 'node_modules'))) return;
+  say('installing npm dependencies (native modules compile from source, which can take a few minutes)');
+  // `npm install`, not `npm ci`: the lockfile pins every version, but a registry that carries only this
+  // platform's optional packages (rollup, esbuild) makes `npm ci` refuse the lockfile as out of sync.
+  if (run('npm', ['install', '--no-audit', '--no-fund'], { env: nativeBuildEnv() }) !== 0) {
     fail(
-      'npm ci failed (see above). Check the network to the npm registry, and for native builds a C++ compiler and python3.',
+      'npm install failed (see above). Check the npm registry is reachable; native builds need a C++ compiler and python3.',
     );
   }
-  writeStamp('install', wanted);
+  writeStamp('install', manifests());
 }
 
 function buildPackages() {
