@@ -1,7 +1,7 @@
 import { createHash, randomFillSync } from 'node:crypto';
 import { matchesUuid } from './patterns.js';
 
-const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
 const COUNTER_MAX = 0xfff;
 // One byte seeds the counter, eight carry the 62 random bits.
 const ID_RANDOM_BYTES = 9;
@@ -14,11 +14,22 @@ export type UuidV7Generator = (ms?: number) => string;
  * moves on by 1 ms rather than break the order. `ms` lets a backfill stamp ids with event time; order is
  * promised only while the times passed in do not go back.
  */
-export function createUuidV7Generator(now: () => number = Date.now): UuidV7Generator {
+export function createUuidV7Generator(
+  now: () => number = Date.now,
+  fillRandom: (bytes: Uint8Array) => void = randomFillSync,
+): UuidV7Generator {
   const random = Buffer.alloc(ID_RANDOM_BYTES * 1024);
   let randomOffset = random.length;
   let lastMs = -1;
   let counter = 0;
+  // The id is written as ASCII into one buffer and read out as one flat string: concatenating 20 pieces made
+  // a rope of short-lived strings per id, and garbage collection became most of the cost of a fast producer.
+  const text = Buffer.from('00000000-0000-7000-8000-000000000000', 'latin1');
+  let textMs = -1;
+  const put = (at: number, byte: number) => {
+    text[at] = HEX_DIGITS[byte >>> 4]!;
+    text[at + 1] = HEX_DIGITS[byte & 0x0f]!;
+  };
 
   return (ms = now()) => {
     // A clock that steps back a little keeps counting on the last time; a big step back is a deliberate backfill.
@@ -27,42 +38,39 @@ export function createUuidV7Generator(now: () => number = Date.now): UuidV7Gener
       counter = -1;
     }
     if (randomOffset === random.length) {
-      randomFillSync(random);
+      fillRandom(random);
       randomOffset = 0;
     }
     // A fresh millisecond starts the counter at a random point in its lower half: unguessable, with room to count.
-    counter = counter < 0 ? (random[randomOffset] as number) << 3 : counter + 1;
+    counter = counter < 0 ? random[randomOffset]! << 3 : counter + 1;
     if (counter > COUNTER_MAX) {
       lastMs += 1;
       counter = 0;
     }
     const r = randomOffset;
     randomOffset += ID_RANDOM_BYTES;
-    const t = lastMs;
-    const high = Math.floor(t / 0x1000000);
-    const low = t % 0x1000000;
-    return (
-      HEX[(high >>> 16) & 0xff]! +
-      HEX[(high >>> 8) & 0xff]! +
-      HEX[high & 0xff]! +
-      HEX[(low >>> 16) & 0xff]! +
-      '-' +
-      HEX[(low >>> 8) & 0xff]! +
-      HEX[low & 0xff]! +
-      '-' +
-      HEX[0x70 | (counter >>> 8)]! +
-      HEX[counter & 0xff]! +
-      '-' +
-      HEX[0x80 | (random[r + 1]! & 0x3f)]! +
-      HEX[random[r + 2]!]! +
-      '-' +
-      HEX[random[r + 3]!]! +
-      HEX[random[r + 4]!]! +
-      HEX[random[r + 5]!]! +
-      HEX[random[r + 6]!]! +
-      HEX[random[r + 7]!]! +
-      HEX[random[r + 8]!]!
-    );
+    if (textMs !== lastMs) {
+      textMs = lastMs;
+      const high = Math.floor(lastMs / 0x1000000);
+      const low = lastMs % 0x1000000;
+      put(0, (high >>> 16) & 0xff);
+      put(2, (high >>> 8) & 0xff);
+      put(4, high & 0xff);
+      put(6, (low >>> 16) & 0xff);
+      put(9, (low >>> 8) & 0xff);
+      put(11, low & 0xff);
+    }
+    put(14, 0x70 | (counter >>> 8));
+    put(16, counter & 0xff);
+    put(19, 0x80 | (random[r + 1]! & 0x3f));
+    put(21, random[r + 2]!);
+    put(24, random[r + 3]!);
+    put(26, random[r + 4]!);
+    put(28, random[r + 5]!);
+    put(30, random[r + 6]!);
+    put(32, random[r + 7]!);
+    put(34, random[r + 8]!);
+    return text.toString('latin1', 0, 36);
   };
 }
 

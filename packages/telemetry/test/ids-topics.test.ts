@@ -40,6 +40,21 @@ describe('UUIDv7', () => {
     expect(b > a).toBe(true);
   });
 
+  it('is reproducible from a seeded random source', () => {
+    const seeded = () => {
+      let n = 7;
+      return createUuidV7Generator(
+        () => 1_767_225_600_000,
+        (bytes) => bytes.forEach((_, i) => (bytes[i] = (n = (n * 31 + 17) & 0xff))),
+      );
+    };
+    const a = seeded();
+    const b = seeded();
+    const first = Array.from({ length: 2000 }, () => a());
+    expect(Array.from({ length: 2000 }, () => b())).toEqual(first);
+    expect(new Set(first).size).toBe(2000);
+  });
+
   it('stamps event time for a backfill', () => {
     const next = createUuidV7Generator();
     expect(uuidV7Time(next(1_600_000_000_000))).toBe(1_600_000_000_000);
