@@ -199,7 +199,7 @@ describe('PlantSimulator: faults do what the help says and end cleanly', () => {
       { type: 'state', machine: 'press-02', state: 'ERROR', previous: 'RUNNING' },
       { type: 'fault', phase: 'end', fault: 'tool_wear', machine: 'press-02', reason: 'tool broke' },
     ]);
-    expect(last(broken.f.points, 'press-02', 'state').value).toBe(4);
+    expect(series(broken.f.points, 'press-02', 'state').map((p) => p.value)).toContain(4);
   });
 
   it('sensor_stuck: the value repeats with q 40; ending it restores the truth', () => {
