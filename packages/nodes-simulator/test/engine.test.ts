@@ -1,13 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { validatePoints, type Point } from '@plantwire/telemetry';
-import { parseCommand, parseConfig, PlantSimulator, type SimulatorConfigInput, type SimulatorEvent } from '../src/index.js';
+import {
+  parseCommand,
+  parseConfig,
+  PlantSimulator,
+  type SimulatorConfigInput,
+  type SimulatorEvent,
+} from '../src/index.js';
 
 const MONDAY_8AM = Date.UTC(2026, 0, 5, 8);
 // Machines that never leave RUNNING on their own, so a fault's effect is measured against a steady control.
 const ALWAYS_RUNNING = { RUNNING: 1e9 };
 
 function plant(input: SimulatorConfigInput = {}, start = MONDAY_8AM) {
-  return new PlantSimulator(parseConfig({ seed: 42, lines: 1, machinesPerLine: 4, intervalMs: 2000, ...input }), start);
+  return new PlantSimulator(
+    parseConfig({ seed: 42, lines: 1, machinesPerLine: 4, intervalMs: 2000, ...input }),
+    start,
+  );
 }
 
 /** Runs `sim` for `seconds`, keeping every point and event. */
@@ -67,14 +76,26 @@ describe('PlantSimulator: the plant', () => {
       scrap_operator: 'count',
       state: 'code',
     });
-    expect(points.filter((p) => p.machine === 'cnc-01' && p.line === 'assembly').map((p) => p.metric)).not.toContain('pressure');
-    expect(points.every((p) => p.ts === MONDAY_8AM + 2000 && p.tenant === 'acme' && p.plant === 'plant-1')).toBe(true);
+    expect(
+      points.filter((p) => p.machine === 'cnc-01' && p.line === 'assembly').map((p) => p.metric),
+    ).not.toContain('pressure');
+    expect(
+      points.every((p) => p.ts === MONDAY_8AM + 2000 && p.tenant === 'acme' && p.plant === 'plant-1'),
+    ).toBe(true);
   });
 
   it('emits only points that are valid against the SDK schema, faults and all', () => {
     const sim = plant({ lines: 2 });
     sim.command(parseCommand({ cmd: 'bearing_fault', value: true, machine: '*' }));
-    sim.command(parseCommand({ cmd: 'sensor_drift', value: true, line: 'line-02', machine: 'pump-04', metric: 'pressure' }));
+    sim.command(
+      parseCommand({
+        cmd: 'sensor_drift',
+        value: true,
+        line: 'line-02',
+        machine: 'pump-04',
+        metric: 'pressure',
+      }),
+    );
     sim.command(parseCommand({ cmd: 'energy_spike', value: true, line: 'line-01', machine: 'press-02' }));
     const { points } = run(sim, 3600);
     const { valid, invalid } = validatePoints(points);
@@ -84,11 +105,22 @@ describe('PlantSimulator: the plant', () => {
   });
 
   it('keeps counters monotonic and energy equal to the integral of reported power (within 0.1%)', () => {
-    const sim = plant({ lines: 2, intervalMs: 5000, dwellS: { RUNNING: 600, IDLE: 120, SETUP: 120, ERROR: 60, MAINTENANCE: 300 } });
+    const sim = plant({
+      lines: 2,
+      intervalMs: 5000,
+      dwellS: { RUNNING: 600, IDLE: 120, SETUP: 120, ERROR: 60, MAINTENANCE: 300 },
+    });
     const { points } = run(sim, 6 * 3600);
     for (const machine of sim.machines) {
       const mine = points.filter((p) => p.line === machine.line && p.machine === machine.name);
-      for (const metric of ['energy', 'units_good', 'scrap_quality', 'scrap_machine_error', 'scrap_material', 'scrap_operator']) {
+      for (const metric of [
+        'energy',
+        'units_good',
+        'scrap_quality',
+        'scrap_machine_error',
+        'scrap_material',
+        'scrap_operator',
+      ]) {
         const values = mine.filter((p) => p.metric === metric).map((p) => p.value);
         for (let i = 1; i < values.length; i++) expect(values[i]!).toBeGreaterThanOrEqual(values[i - 1]!);
       }
@@ -96,7 +128,8 @@ describe('PlantSimulator: the plant', () => {
       const energy = mine.filter((p) => p.metric === 'energy');
       let integral = 0;
       for (let i = 1; i < power.length; i++) {
-        integral += ((power[i - 1]!.value + power[i]!.value) / 2) * ((power[i]!.ts - power[i - 1]!.ts) / 3_600_000);
+        integral +=
+          ((power[i - 1]!.value + power[i]!.value) / 2) * ((power[i]!.ts - power[i - 1]!.ts) / 3_600_000);
       }
       const measured = energy.at(-1)!.value - energy[0]!.value;
       expect(Math.abs(measured - integral) / integral).toBeLessThan(0.001);
@@ -137,7 +170,9 @@ describe('PlantSimulator: the plant', () => {
     const day = run(plant({ dwellS: ALWAYS_RUNNING }, Date.UTC(2026, 0, 6, 9)), 1800).points;
     const night = run(plant({ dwellS: ALWAYS_RUNNING }, Date.UTC(2026, 0, 6, 1)), 1800).points;
     expect(last(night, 'press-02', 'power').value).toBeLessThan(last(day, 'press-02', 'power').value * 0.9);
-    expect(last(night, 'press-02', 'units_good').value).toBeLessThan(last(day, 'press-02', 'units_good').value);
+    expect(last(night, 'press-02', 'units_good').value).toBeLessThan(
+      last(day, 'press-02', 'units_good').value,
+    );
   });
 });
 
@@ -149,51 +184,87 @@ describe('PlantSimulator: faults do what the help says and end cleanly', () => {
     const outcome = faulted.command(parseCommand(command));
     return { faulted, control, outcome };
   }
-  const both = (t: ReturnType<typeof twins>, seconds: number) => ({ f: run(t.faulted, seconds), c: run(t.control, seconds) });
+  const both = (t: ReturnType<typeof twins>, seconds: number) => ({
+    f: run(t.faulted, seconds),
+    c: run(t.control, seconds),
+  });
 
   it('bearing_fault: temperature +15..25 degC over minutes, vibration +5..10 mm/s rising; then fades out', () => {
     const t = twins({ cmd: 'bearing_fault', value: true });
     expect(t.outcome.machines).toEqual(['line-01/cnc-01']);
     const early = both(t, 300);
-    const vibrationAt5Min = last(early.f.points, 'cnc-01', 'vibration').value - last(early.c.points, 'cnc-01', 'vibration').value;
+    const vibrationAt5Min =
+      last(early.f.points, 'cnc-01', 'vibration').value - last(early.c.points, 'cnc-01', 'vibration').value;
     const full = both(t, 1800);
-    const temperature = last(full.f.points, 'cnc-01', 'temperature').value - last(full.c.points, 'cnc-01', 'temperature').value;
-    const vibration = last(full.f.points, 'cnc-01', 'vibration').value - last(full.c.points, 'cnc-01', 'vibration').value;
+    const temperature =
+      last(full.f.points, 'cnc-01', 'temperature').value - last(full.c.points, 'cnc-01', 'temperature').value;
+    const vibration =
+      last(full.f.points, 'cnc-01', 'vibration').value - last(full.c.points, 'cnc-01', 'vibration').value;
     expect(temperature).toBeGreaterThan(14);
     expect(temperature).toBeLessThan(25.5);
     expect(vibration).toBeGreaterThan(4.5);
     expect(vibration).toBeLessThan(10.5);
     expect(vibrationAt5Min).toBeLessThan(vibration * 0.7);
     // Other machines are untouched.
-    expect(last(full.f.points, 'pump-04', 'temperature')).toEqual(last(full.c.points, 'pump-04', 'temperature'));
-    expect(early.f.events).toEqual([{ ts: MONDAY_8AM, type: 'fault', phase: 'start', fault: 'bearing_fault', tenant: 'acme', plant: 'plant-1', line: 'line-01', machine: 'cnc-01' }]);
+    expect(last(full.f.points, 'pump-04', 'temperature')).toEqual(
+      last(full.c.points, 'pump-04', 'temperature'),
+    );
+    expect(early.f.events).toEqual([
+      {
+        ts: MONDAY_8AM,
+        type: 'fault',
+        phase: 'start',
+        fault: 'bearing_fault',
+        tenant: 'acme',
+        plant: 'plant-1',
+        line: 'line-01',
+        machine: 'cnc-01',
+      },
+    ]);
 
     t.faulted.command(parseCommand({ cmd: 'bearing_fault', value: false }));
     expect(t.faulted.drainEvents()).toMatchObject([{ phase: 'end', fault: 'bearing_fault' }]);
     const after = both(t, 3600);
-    expect(Math.abs(last(after.f.points, 'cnc-01', 'temperature').value - last(after.c.points, 'cnc-01', 'temperature').value)).toBeLessThan(1);
-    expect(Math.abs(last(after.f.points, 'cnc-01', 'vibration').value - last(after.c.points, 'cnc-01', 'vibration').value)).toBeLessThan(0.3);
+    expect(
+      Math.abs(
+        last(after.f.points, 'cnc-01', 'temperature').value -
+          last(after.c.points, 'cnc-01', 'temperature').value,
+      ),
+    ).toBeLessThan(1);
+    expect(
+      Math.abs(
+        last(after.f.points, 'cnc-01', 'vibration').value - last(after.c.points, 'cnc-01', 'vibration').value,
+      ),
+    ).toBeLessThan(0.3);
     expect(t.faulted.counts().faulted).toBe(0);
   });
 
   it('energy_spike: power x2.5..4 and energy follows; ends by itself after its duration', () => {
     const t = twins({ cmd: 'energy_spike', value: true, machine: 'press-02', duration: 120 });
     const during = both(t, 60);
-    const ratio = last(during.f.points, 'press-02', 'power').value / last(during.c.points, 'press-02', 'power').value;
+    const ratio =
+      last(during.f.points, 'press-02', 'power').value / last(during.c.points, 'press-02', 'power').value;
     expect(ratio).toBeGreaterThan(2.4);
     expect(ratio).toBeLessThan(4.2);
-    expect(last(during.f.points, 'press-02', 'energy').value).toBeGreaterThan(last(during.c.points, 'press-02', 'energy').value);
+    expect(last(during.f.points, 'press-02', 'energy').value).toBeGreaterThan(
+      last(during.c.points, 'press-02', 'energy').value,
+    );
     const after = both(t, 120);
     expect(after.f.events).toMatchObject([{ phase: 'end', fault: 'energy_spike', machine: 'press-02' }]);
-    const ratioAfter = last(after.f.points, 'press-02', 'power').value / last(after.c.points, 'press-02', 'power').value;
+    const ratioAfter =
+      last(after.f.points, 'press-02', 'power').value / last(after.c.points, 'press-02', 'power').value;
     expect(Math.abs(ratioAfter - 1)).toBeLessThan(0.05);
   });
 
   it('tool_wear: drifting vibration, rising QUALITY scrap, then ERROR when the tool breaks', () => {
     const t = twins({ cmd: 'tool_wear', value: true, machine: 'press-02', duration: 1200 });
     const worn = both(t, 1100);
-    expect(last(worn.f.points, 'press-02', 'vibration').value).toBeGreaterThan(last(worn.c.points, 'press-02', 'vibration').value + 1.5);
-    expect(last(worn.f.points, 'press-02', 'scrap_quality').value).toBeGreaterThan(last(worn.c.points, 'press-02', 'scrap_quality').value + 20);
+    expect(last(worn.f.points, 'press-02', 'vibration').value).toBeGreaterThan(
+      last(worn.c.points, 'press-02', 'vibration').value + 1.5,
+    );
+    expect(last(worn.f.points, 'press-02', 'scrap_quality').value).toBeGreaterThan(
+      last(worn.c.points, 'press-02', 'scrap_quality').value + 20,
+    );
     const broken = both(t, 200);
     expect(broken.f.events.slice(0, 2)).toMatchObject([
       { type: 'state', machine: 'press-02', state: 'ERROR', previous: 'RUNNING' },
@@ -208,10 +279,17 @@ describe('PlantSimulator: faults do what the help says and end cleanly', () => {
     const values = series(stuck.f.points, 'cnc-01', 'vibration');
     expect(new Set(values.map((p) => p.value)).size).toBe(1);
     expect(values.every((p) => p.q === 40)).toBe(true);
-    expect(new Set(series(stuck.c.points, 'cnc-01', 'vibration').map((p) => p.value)).size).toBeGreaterThan(100);
-    t.faulted.command(parseCommand({ cmd: 'sensor_stuck', value: false, machine: 'cnc-01', metric: 'vibration' }));
+    expect(new Set(series(stuck.c.points, 'cnc-01', 'vibration').map((p) => p.value)).size).toBeGreaterThan(
+      100,
+    );
+    t.faulted.command(
+      parseCommand({ cmd: 'sensor_stuck', value: false, machine: 'cnc-01', metric: 'vibration' }),
+    );
     const after = both(t, 10);
-    expect(last(after.f.points, 'cnc-01', 'vibration')).toMatchObject({ q: 100, value: last(after.c.points, 'cnc-01', 'vibration').value });
+    expect(last(after.f.points, 'cnc-01', 'vibration')).toMatchObject({
+      q: 100,
+      value: last(after.c.points, 'cnc-01', 'vibration').value,
+    });
   });
 
   it('sensor_drift: the reading walks away from the truth at the given rate; q falls once it is 5% off', () => {
@@ -224,13 +302,17 @@ describe('PlantSimulator: faults do what the help says and end cleanly', () => {
     expect(f.at(-1)!.q).toBe(70);
     t.faulted.command(parseCommand({ cmd: 'clear' }));
     const after = both(t, 10);
-    expect(last(after.f.points, 'cnc-01', 'temperature')).toEqual(last(after.c.points, 'cnc-01', 'temperature'));
+    expect(last(after.f.points, 'cnc-01', 'temperature')).toEqual(
+      last(after.c.points, 'cnc-01', 'temperature'),
+    );
   });
 
   it('dropout: samples go missing at the given share, and all of them with true', () => {
     const t = twins({ cmd: 'dropout', value: 0.5, machine: 'conveyor-03' });
     const half = both(t, 2000);
-    const kept = series(half.f.points, 'conveyor-03', 'temperature').length / series(half.c.points, 'conveyor-03', 'temperature').length;
+    const kept =
+      series(half.f.points, 'conveyor-03', 'temperature').length /
+      series(half.c.points, 'conveyor-03', 'temperature').length;
     expect(kept).toBeGreaterThan(0.4);
     expect(kept).toBeLessThan(0.6);
     t.faulted.command(parseCommand({ cmd: 'dropout', value: true, machine: 'conveyor-03' }));
@@ -241,20 +323,32 @@ describe('PlantSimulator: faults do what the help says and end cleanly', () => {
 
   it('network_outage: a pause, and a resume when it ends (by command or after its duration)', () => {
     const sim = plant();
-    expect(sim.command(parseCommand({ cmd: 'network_outage', value: true, duration: 10 }))).toEqual({ machines: [], control: 'pause' });
+    expect(sim.command(parseCommand({ cmd: 'network_outage', value: true, duration: 10 }))).toEqual({
+      machines: [],
+      control: 'pause',
+    });
     expect(sim.drainEvents()).toMatchObject([{ type: 'fault', fault: 'network_outage', phase: 'start' }]);
     run(sim, 8);
     expect(sim.takeControl()).toBeUndefined();
     run(sim, 2);
     expect(sim.takeControl()).toBe('resume');
-    expect(sim.drainEvents()).toMatchObject([{ type: 'fault', fault: 'network_outage', phase: 'end', ts: MONDAY_8AM + 10_000 }]);
-    expect(sim.command(parseCommand({ cmd: 'network_outage', value: false }))).toEqual({ machines: [], control: 'resume' });
+    expect(sim.drainEvents()).toMatchObject([
+      { type: 'fault', fault: 'network_outage', phase: 'end', ts: MONDAY_8AM + 10_000 },
+    ]);
+    expect(sim.command(parseCommand({ cmd: 'network_outage', value: false }))).toEqual({
+      machines: [],
+      control: 'resume',
+    });
   });
 
   it('a fault on a line hits all its machines; "*" hits every machine', () => {
     const sim = plant({ lines: 2 });
-    expect(sim.command(parseCommand({ cmd: 'energy_spike', value: true, line: 'line-02' })).machines).toHaveLength(4);
-    expect(sim.command(parseCommand({ cmd: 'bearing_fault', value: true, machine: '*' })).machines).toHaveLength(8);
+    expect(
+      sim.command(parseCommand({ cmd: 'energy_spike', value: true, line: 'line-02' })).machines,
+    ).toHaveLength(4);
+    expect(
+      sim.command(parseCommand({ cmd: 'bearing_fault', value: true, machine: '*' })).machines,
+    ).toHaveLength(8);
     expect(sim.counts().faulted).toBe(8);
     sim.command(parseCommand({ cmd: 'clear' }));
     expect(sim.counts().faulted).toBe(0);
@@ -279,8 +373,14 @@ describe('bad commands and config: a clear error, and nothing changes', () => {
     [{ cmd: 'bearing_fault', line: 'line-09' }, /no line "line-09" \(lines: line-01, line-02\)/],
     [{ cmd: 'bearing_fault', machine: 'lathe-01' }, /no machine "lathe-01"/],
     [{ cmd: 'bearing_fault', machine: 'cnc-01' }, /is on several lines: name the line too/],
-    [{ cmd: 'sensor_stuck', machine: 'cnc-01', line: 'line-01', metric: 'pressure' }, /line-01\/cnc-01 has no pressure sensor/],
-    [{ cmd: 'sensor_drift', machine: '*', metric: 'units_good' }, /metric must be one of temperature, vibration/],
+    [
+      { cmd: 'sensor_stuck', machine: 'cnc-01', line: 'line-01', metric: 'pressure' },
+      /line-01\/cnc-01 has no pressure sensor/,
+    ],
+    [
+      { cmd: 'sensor_drift', machine: '*', metric: 'units_good' },
+      /metric must be one of temperature, vibration/,
+    ],
   ])('the plant refuses %j without touching anything', (payload, message) => {
     const sim = plant({ lines: 2 });
     const before = JSON.stringify(sim.machines);
@@ -316,13 +416,16 @@ describe('backfill', () => {
     const config = parseConfig({ seed: 1, lines: 2, machinesPerLine: 5, intervalMs: 60_000 });
     const from = Date.UTC(2026, 0, 1);
     const batches = [...PlantSimulator.backfill(config, from, from + 86_400_000, 5000)];
-    const points = batches.flat();
+    const points = batches.flatMap((b) => b.points);
+    expect(batches.flatMap((b) => b.events).filter((e) => e.type === 'state').length).toBeGreaterThan(10);
     expect(batches.length).toBeGreaterThan(1);
     expect(points[0]!.ts).toBe(from + 60_000);
     expect(points.at(-1)!.ts).toBe(from + 86_400_000);
     expect(new Set(points.map((p) => p.ts)).size).toBe(1440);
     // 10 machines with 11 metrics each, and a pressure reading from each line's press and pump.
     expect(points.length).toBe(1440 * (10 * 11 + 2 * 2));
-    expect([...PlantSimulator.backfill(config, from, from + 86_400_000, 5000)].flat()).toEqual(points);
+    expect(
+      [...PlantSimulator.backfill(config, from, from + 86_400_000, 5000)].flatMap((b) => b.points),
+    ).toEqual(points);
   });
 });

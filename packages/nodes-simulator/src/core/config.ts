@@ -41,22 +41,29 @@ export function parseConfig(input: SimulatorConfigInput): SimulatorConfig {
   const lines = parseLines(input.lines ?? 2);
   const machinesPerLine = integer('machines per line', input.machinesPerLine ?? 4, 1, MAX_MACHINES);
   if (lines.length * machinesPerLine > MAX_MACHINES) {
-    throw new SimulatorError(`${lines.length * machinesPerLine} machines is too many: at most ${MAX_MACHINES}`);
+    throw new SimulatorError(
+      `${lines.length * machinesPerLine} machines is too many: at most ${MAX_MACHINES}`,
+    );
   }
   const machineTypes = parseList(input.machineTypes ?? 'cnc,press,conveyor,pump');
   if (machineTypes.length === 0) throw new SimulatorError('machine types must name at least one type');
   for (const type of machineTypes) {
     if (!MACHINE_TYPES[type]) {
-      throw new SimulatorError(`unknown machine type ${describeValue(type)}: use ${Object.keys(MACHINE_TYPES).join(', ')}`);
+      throw new SimulatorError(
+        `unknown machine type ${describeValue(type)}: use ${Object.keys(MACHINE_TYPES).join(', ')}`,
+      );
     }
   }
   const intervalMs = integer('sample interval (ms)', input.intervalMs ?? 2000, 10, 3_600_000);
   const seed =
-    input.seed === undefined || input.seed === '' ? Math.floor(Math.random() * 2 ** 31) : integer('seed', input.seed, 0, 2 ** 32 - 1);
+    input.seed === undefined || input.seed === ''
+      ? Math.floor(Math.random() * 2 ** 31)
+      : integer('seed', input.seed, 0, 2 ** 32 - 1);
   const dwellS = { ...DEFAULT_DWELL_S };
   for (const state of STATES) {
     const value = input.dwellS?.[state];
-    if (value !== undefined && value !== '') dwellS[state] = positive(`mean dwell time of ${state} (s)`, value);
+    if (value !== undefined && value !== '')
+      dwellS[state] = positive(`mean dwell time of ${state} (s)`, value);
   }
   return { tenant, plant, lines, machinesPerLine, machineTypes, intervalMs, seed, dwellS };
 }
@@ -89,7 +96,9 @@ function parseLines(value: unknown): string[] {
 function integer(field: string, value: unknown, min: number, max: number): number {
   const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isInteger(number) || number < min || number > max) {
-    throw new SimulatorError(`${field} must be a whole number from ${min} to ${max} (got ${describeValue(value)})`);
+    throw new SimulatorError(
+      `${field} must be a whole number from ${min} to ${max} (got ${describeValue(value)})`,
+    );
   }
   return number;
 }

@@ -18,7 +18,16 @@ import { Random } from './random.js';
 
 /** Ground truth for the rules nodes: state changes and fault start/end, stamped with the exact event time. */
 export type SimulatorEvent =
-  | { ts: number; type: 'state'; tenant: string; plant: string; line: string; machine: string; state: MachineState; previous: MachineState }
+  | {
+      ts: number;
+      type: 'state';
+      tenant: string;
+      plant: string;
+      line: string;
+      machine: string;
+      state: MachineState;
+      previous: MachineState;
+    }
   | {
       ts: number;
       type: 'fault';
@@ -102,7 +111,12 @@ class Machine {
 
   get faulted(): boolean {
     return (
-      this.state === 'ERROR' || this.bearing.active || this.spike.active || this.wear.active || this.sensors.length > 0 || this.dropout.share > 0
+      this.state === 'ERROR' ||
+      this.bearing.active ||
+      this.spike.active ||
+      this.wear.active ||
+      this.sensors.length > 0 ||
+      this.dropout.share > 0
     );
   }
 }
@@ -124,7 +138,10 @@ export class PlantSimulator {
     startTs: number,
   ) {
     const ids = new Random(config.seed ^ 0x5eed1d5);
-    this.nextId = createUuidV7Generator(() => this.lastTs, (bytes) => ids.fill(bytes));
+    this.nextId = createUuidV7Generator(
+      () => this.lastTs,
+      (bytes) => ids.fill(bytes),
+    );
     this.lastTs = startTs;
     let index = 0;
     for (const line of config.lines) {
@@ -133,7 +150,14 @@ export class PlantSimulator {
         const type = MACHINE_TYPES[config.machineTypes[i % config.machineTypes.length]!]!;
         const name = `${type.prefix}-${String(i + 1).padStart(2, '0')}`;
         const base = config.seed * 7919 + index * 3;
-        const machine = new Machine(line, name, type, new Random(base), new Random(base + 1), new Random(base + 2));
+        const machine = new Machine(
+          line,
+          name,
+          type,
+          new Random(base),
+          new Random(base + 1),
+          new Random(base + 2),
+        );
         // Start each machine part-way through a RUNNING spell so the plant does not change state in lockstep.
         machine.stateUntil = startTs + machine.chance.exponential(config.dwellS.RUNNING) * 1000;
         machines.push(machine);
@@ -177,8 +201,13 @@ export class PlantSimulator {
     }
     const targets = this.targets(command);
     const metric = (command.metric ?? 'temperature') as Gauge;
-    if ((command.cmd === 'sensor_stuck' || command.cmd === 'sensor_drift') && !GAUGE_METRICS.includes(metric)) {
-      throw new SimulatorError(`${command.cmd}: metric must be one of ${GAUGE_METRICS.join(', ')} (got "${command.metric}")`);
+    if (
+      (command.cmd === 'sensor_stuck' || command.cmd === 'sensor_drift') &&
+      !GAUGE_METRICS.includes(metric)
+    ) {
+      throw new SimulatorError(
+        `${command.cmd}: metric must be one of ${GAUGE_METRICS.join(', ')} (got "${command.metric}")`,
+      );
     }
     if (metric === 'pressure' && (command.cmd === 'sensor_stuck' || command.cmd === 'sensor_drift')) {
       const without = targets.find((m) => m.type.pressureBar === undefined);
@@ -189,11 +218,15 @@ export class PlantSimulator {
   }
 
   private targets(command: Command): Machine[] {
-    if (command.cmd === 'clear' && command.line === undefined && command.machine === undefined) return this.machines;
+    if (command.cmd === 'clear' && command.line === undefined && command.machine === undefined)
+      return this.machines;
     let pool = this.machines;
     if (command.line !== undefined) {
       const line = this.byLine.get(command.line);
-      if (!line) throw new SimulatorError(`${command.cmd}: no line "${command.line}" (lines: ${this.config.lines.join(', ')})`);
+      if (!line)
+        throw new SimulatorError(
+          `${command.cmd}: no line "${command.line}" (lines: ${this.config.lines.join(', ')})`,
+        );
       pool = line;
     }
     if (command.machine === '*') return pool;
@@ -203,10 +236,14 @@ export class PlantSimulator {
     }
     const found = pool.filter((m) => m.name === command.machine);
     if (found.length === 0) {
-      throw new SimulatorError(`${command.cmd}: no machine "${command.machine}"${command.line ? ` on ${command.line}` : ''}`);
+      throw new SimulatorError(
+        `${command.cmd}: no machine "${command.machine}"${command.line ? ` on ${command.line}` : ''}`,
+      );
     }
     if (found.length > 1) {
-      throw new SimulatorError(`${command.cmd}: machine "${command.machine}" is on several lines: name the line too`);
+      throw new SimulatorError(
+        `${command.cmd}: machine "${command.machine}" is on several lines: name the line too`,
+      );
     }
     return found;
   }
@@ -270,7 +307,13 @@ export class PlantSimulator {
         for (const fault of ['bearing_fault', 'energy_spike', 'tool_wear', 'dropout'] as const) {
           this.applyFault(machine, { cmd: fault, value: false }, metric, ts);
         }
-        for (const sensor of [...machine.sensors]) this.applyFault(machine, { cmd: sensor.kind, value: false, metric: sensor.metric }, sensor.metric, ts);
+        for (const sensor of [...machine.sensors])
+          this.applyFault(
+            machine,
+            { cmd: sensor.kind, value: false, metric: sensor.metric },
+            sensor.metric,
+            ts,
+          );
         return;
       }
       default:
@@ -278,7 +321,14 @@ export class PlantSimulator {
     }
   }
 
-  private switchFault(machine: Machine, fault: MachineFault, was: boolean, on: boolean, ts: number, reason?: string): void {
+  private switchFault(
+    machine: Machine,
+    fault: MachineFault,
+    was: boolean,
+    on: boolean,
+    ts: number,
+    reason?: string,
+  ): void {
     if (was === on) return;
     this.events.push({
       ts,
@@ -294,7 +344,14 @@ export class PlantSimulator {
   }
 
   private faultEvent(ts: number, fault: 'network_outage', phase: 'start' | 'end'): void {
-    this.events.push({ ts, type: 'fault', phase, fault, tenant: this.config.tenant, plant: this.config.plant });
+    this.events.push({
+      ts,
+      type: 'fault',
+      phase,
+      fault,
+      tenant: this.config.tenant,
+      plant: this.config.plant,
+    });
   }
 
   /** For network_outage with a duration: 'resume' once it is over (checked every tick). */
@@ -353,17 +410,35 @@ export class PlantSimulator {
     // The part in the machine when it fails is scrap.
     if (to === 'ERROR' && previous === 'RUNNING') machine.scrap.MACHINE_ERROR++;
     const { tenant, plant } = this.config;
-    this.events.push({ ts, type: 'state', tenant, plant, line: machine.line, machine: machine.name, state: to, previous });
+    this.events.push({
+      ts,
+      type: 'state',
+      tenant,
+      plant,
+      line: machine.line,
+      machine: machine.name,
+      state: to,
+      previous,
+    });
     if (reason) this.switchFault(machine, 'tool_wear', true, false, ts, reason);
   }
 
   private advanceFaults(machine: Machine, ts: number, dt: number): void {
     const { bearing, spike, wear, dropout } = machine;
-    if (bearing.active && ts >= bearing.endsAt) this.applyFault(machine, { cmd: 'bearing_fault', value: false }, 'temperature', ts);
-    if (spike.active && ts >= spike.endsAt) this.applyFault(machine, { cmd: 'energy_spike', value: false }, 'temperature', ts);
-    if (dropout.share > 0 && ts >= dropout.endsAt) this.applyFault(machine, { cmd: 'dropout', value: false }, 'temperature', ts);
+    if (bearing.active && ts >= bearing.endsAt)
+      this.applyFault(machine, { cmd: 'bearing_fault', value: false }, 'temperature', ts);
+    if (spike.active && ts >= spike.endsAt)
+      this.applyFault(machine, { cmd: 'energy_spike', value: false }, 'temperature', ts);
+    if (dropout.share > 0 && ts >= dropout.endsAt)
+      this.applyFault(machine, { cmd: 'dropout', value: false }, 'temperature', ts);
     for (const sensor of machine.sensors) {
-      if (ts >= sensor.endsAt) this.applyFault(machine, { cmd: sensor.kind, value: false, metric: sensor.metric }, sensor.metric, ts);
+      if (ts >= sensor.endsAt)
+        this.applyFault(
+          machine,
+          { cmd: sensor.kind, value: false, metric: sensor.metric },
+          sensor.metric,
+          ts,
+        );
       else if (sensor.kind === 'sensor_drift') sensor.offset += sensor.ratePerS * dt;
     }
     // The bearing damage builds up over BEARING_RAMP_S and, once repaired, fades at the same pace.
@@ -397,11 +472,17 @@ export class PlantSimulator {
     const wear = machine.wear.level;
 
     const temperatureSetpoint =
-      AMBIENT_C + (type.temperatureC - AMBIENT_C) * effort + bearing * machine.bearing.temperatureC + wear * 6 * activity;
+      AMBIENT_C +
+      (type.temperatureC - AMBIENT_C) * effort +
+      bearing * machine.bearing.temperatureC +
+      wear * 6 * activity;
     const vibrationSetpoint =
-      type.vibrationMmS * (running ? 0.8 + 0.2 * load : activity) + bearing * machine.bearing.vibrationMmS + wear * 2.5 * activity;
+      type.vibrationMmS * (running ? 0.8 + 0.2 * load : activity) +
+      bearing * machine.bearing.vibrationMmS +
+      wear * 2.5 * activity;
     const powerSetpoint = type.ratedPowerKw * effort * (1 + 0.15 * wear) * machine.spike.factor;
-    const speedSetpoint = type.speed.value * (running ? 0.85 + 0.15 * load : machine.state === 'SETUP' ? 0.1 : 0);
+    const speedSetpoint =
+      type.speed.value * (running ? 0.85 + 0.15 * load : machine.state === 'SETUP' ? 0.1 : 0);
     const pressureSetpoint = (type.pressureBar ?? 0) * (running ? 1 : machine.state === 'IDLE' ? 0.3 : 0);
 
     const previousPower = machine.power;
@@ -409,7 +490,10 @@ export class PlantSimulator {
     machine.temperature += (temperatureSetpoint - machine.temperature) * lag.temperature;
     machine.temperature += noise.gaussian() * NOISE.temperature * noiseScale;
     machine.vibration += (vibrationSetpoint - machine.vibration) * lag.vibration;
-    machine.vibration = Math.max(0, machine.vibration * (1 + noise.gaussian() * NOISE.vibration * noiseScale));
+    machine.vibration = Math.max(
+      0,
+      machine.vibration * (1 + noise.gaussian() * NOISE.vibration * noiseScale),
+    );
     machine.power += (powerSetpoint - machine.power) * lag.power;
     machine.power = Math.max(0, machine.power * (1 + noise.gaussian() * NOISE.power * noiseScale));
     machine.speed += (speedSetpoint - machine.speed) * lag.speed;
@@ -473,30 +557,49 @@ export class PlantSimulator {
     gauge('speed', machine.type.speed.unit);
     if (machine.type.pressureBar !== undefined) gauge('pressure', 'bar');
     into.push(this.point(machine, ts, 'units_good', machine.good, 'count', 100));
-    for (const reason of SCRAP_REASONS) into.push(this.point(machine, ts, SCRAP_METRICS[reason], machine.scrap[reason], 'count', 100));
+    for (const reason of SCRAP_REASONS)
+      into.push(this.point(machine, ts, SCRAP_METRICS[reason], machine.scrap[reason], 'count', 100));
     into.push(this.point(machine, ts, 'state', STATE_CODES[machine.state], 'code', 100));
   }
 
   private point(machine: Machine, ts: number, metric: string, value: number, unit: string, q: number): Point {
     const { tenant, plant } = this.config;
-    return { ts, id: this.nextId(ts), tenant, plant, line: machine.line, machine: machine.name, metric, value, unit, q };
+    return {
+      ts,
+      id: this.nextId(ts),
+      tenant,
+      plant,
+      line: machine.line,
+      machine: machine.name,
+      metric,
+      value,
+      unit,
+      q,
+    };
   }
 
   /**
    * Generates `from`..`to` as fast as it can, one array per `batchPoints` or so, stamping every point with its
-   * own event time. A fresh plant of the same config: the live simulation is not disturbed.
+   * own event time, with the events (ground truth) of the same span. A fresh plant of the same config: the
+   * live simulation is not disturbed.
    */
-  static *backfill(config: SimulatorConfig, from: number, to: number, batchPoints = 10_000): Generator<Point[]> {
+  static *backfill(
+    config: SimulatorConfig,
+    from: number,
+    to: number,
+    batchPoints = 10_000,
+  ): Generator<{ points: Point[]; events: SimulatorEvent[] }> {
     const plant = new PlantSimulator(config, from);
-    let batch: Point[] = [];
+    let points: Point[] = [];
     for (let ts = from + config.intervalMs; ts <= to; ts += config.intervalMs) {
-      plant.tick(ts, batch);
-      if (batch.length >= batchPoints) {
-        yield batch;
-        batch = [];
+      plant.tick(ts, points);
+      if (points.length >= batchPoints) {
+        yield { points, events: plant.drainEvents() };
+        points = [];
       }
     }
-    if (batch.length > 0) yield batch;
+    const events = plant.drainEvents();
+    if (points.length > 0 || events.length > 0) yield { points, events };
   }
 }
 
@@ -516,7 +619,9 @@ function nominalValue(type: MachineType, metric: Gauge): number {
 }
 
 // Shift pattern (UTC hours): early and late shifts at full and 90% load, the night shift at 60%, weekends 50%.
-const SHIFT_LOAD = [0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 1, 1, 1, 1, 1, 1, 1, 1, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.6, 0.6];
+const SHIFT_LOAD = [
+  0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 1, 1, 1, 1, 1, 1, 1, 1, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.6, 0.6,
+];
 
 /** Plant load 0..1 at `ts`: shift and weekday pattern with a gentle daily swing. */
 export function loadFactor(ts: number): number {

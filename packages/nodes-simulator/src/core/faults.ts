@@ -5,9 +5,11 @@ import { SimulatorError, parsePositive } from './config.js';
 export const MACHINE_FAULTS = {
   bearing_fault: 'temperature +15..25 degC over minutes, vibration +5..10 mm/s rising over 10 minutes',
   energy_spike: 'power x2.5..4 (energy follows)',
-  tool_wear: 'slow drift of vibration, temperature and power, rising QUALITY scrap, then ERROR when the tool breaks',
+  tool_wear:
+    'slow drift of vibration, temperature and power, rising QUALITY scrap, then ERROR when the tool breaks',
   sensor_stuck: 'one metric (default temperature) repeats its last value, q 40',
-  sensor_drift: 'one metric (default temperature) drifts away from the truth, q falls to 70 once it is off by 5%',
+  sensor_drift:
+    'one metric (default temperature) drifts away from the truth, q falls to 70 once it is off by 5%',
   dropout: 'samples go missing (value: share of samples lost, 0..1; true = all)',
 } as const;
 export type MachineFault = keyof typeof MACHINE_FAULTS;
@@ -40,7 +42,9 @@ const KNOWN = [...Object.keys(MACHINE_FAULTS), ...PLANT_COMMANDS];
 /** Checks a command message payload; throws a SimulatorError that says what is wrong and what is allowed. */
 export function parseCommand(payload: unknown): Command {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-    throw new SimulatorError(`a command must be an object like {"cmd":"bearing_fault","value":true} (got ${describeValue(payload)})`);
+    throw new SimulatorError(
+      `a command must be an object like {"cmd":"bearing_fault","value":true} (got ${describeValue(payload)})`,
+    );
   }
   const body = payload as Record<string, unknown>;
   const cmd = body.cmd;
@@ -50,7 +54,8 @@ export function parseCommand(payload: unknown): Command {
   const command: Command = { cmd: cmd as Command['cmd'], value: true };
   if (body.value !== undefined) {
     const ok =
-      typeof body.value === 'boolean' || (cmd === 'dropout' && typeof body.value === 'number' && body.value >= 0 && body.value <= 1);
+      typeof body.value === 'boolean' ||
+      (cmd === 'dropout' && typeof body.value === 'number' && body.value >= 0 && body.value <= 1);
     if (!ok) {
       throw new SimulatorError(
         `${cmd}: value must be true or false${cmd === 'dropout' ? ' or a share from 0 to 1' : ''} (got ${describeValue(body.value)})`,
@@ -61,7 +66,8 @@ export function parseCommand(payload: unknown): Command {
   for (const field of ['line', 'machine', 'metric'] as const) {
     const value = body[field];
     if (value === undefined) continue;
-    if (typeof value !== 'string' || value === '') throw new SimulatorError(`${cmd}: ${field} must be a name (got ${describeValue(value)})`);
+    if (typeof value !== 'string' || value === '')
+      throw new SimulatorError(`${cmd}: ${field} must be a name (got ${describeValue(value)})`);
     command[field] = value;
   }
   for (const field of ['duration', 'rate', 'hours'] as const) {
@@ -72,12 +78,16 @@ export function parseCommand(payload: unknown): Command {
     if (value === undefined) continue;
     const ms = typeof value === 'string' ? Date.parse(value) : value;
     if (typeof ms !== 'number' || !Number.isFinite(ms)) {
-      throw new SimulatorError(`${cmd}: ${field} must be epoch ms or an ISO date-time (got ${describeValue(value)})`);
+      throw new SimulatorError(
+        `${cmd}: ${field} must be epoch ms or an ISO date-time (got ${describeValue(value)})`,
+      );
     }
     command[field] = ms;
   }
   if (cmd === 'backfill' && command.hours === undefined && command.from === undefined) {
-    throw new SimulatorError('backfill: give hours (for example {"cmd":"backfill","hours":24}) or from and to');
+    throw new SimulatorError(
+      'backfill: give hours (for example {"cmd":"backfill","hours":24}) or from and to',
+    );
   }
   return command;
 }

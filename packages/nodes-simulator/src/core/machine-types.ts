@@ -1,7 +1,13 @@
 /** Machine states, with the numeric codes the `state` metric carries. */
 export const STATES = ['RUNNING', 'IDLE', 'SETUP', 'ERROR', 'MAINTENANCE'] as const;
 export type MachineState = (typeof STATES)[number];
-export const STATE_CODES: Record<MachineState, number> = { RUNNING: 1, IDLE: 2, SETUP: 3, ERROR: 4, MAINTENANCE: 5 };
+export const STATE_CODES: Record<MachineState, number> = {
+  RUNNING: 1,
+  IDLE: 2,
+  SETUP: 3,
+  ERROR: 4,
+  MAINTENANCE: 5,
+};
 
 /** Default mean dwell time per state, in seconds. */
 export const DEFAULT_DWELL_S: Record<MachineState, number> = {
@@ -115,6 +121,12 @@ export const MACHINE_TYPES: Record<string, MachineType> = {
 };
 
 /** Activity per state: scales setpoints between idle-cold (0) and full running (1). */
-export const ACTIVITY: Record<MachineState, number> = { RUNNING: 1, IDLE: 0.15, SETUP: 0.25, ERROR: 0.05, MAINTENANCE: 0 };
+export const ACTIVITY: Record<MachineState, number> = {
+  RUNNING: 1,
+  IDLE: 0.15,
+  SETUP: 0.25,
+  ERROR: 0.05,
+  MAINTENANCE: 0,
+};
 
 export const AMBIENT_C = 22;

@@ -1,0 +1,211 @@
+import { createRequire } from 'node:module';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildTopic, validatePoints, type Point } from '@plantwire/telemetry';
+import { coreNode, nodeRedTestHelper, sleep, waitFor } from '@plantwire/testkit';
+
+// The runtime tests load the built node, as Node-RED does (npm test builds first).
+const require = createRequire(import.meta.url);
+const machineSim = require('../dist/nodes/machine-sim/machine-sim.js');
+const catchNode = coreNode('common/25-catch');
+const helper = nodeRedTestHelper();
+
+function flow(config: Record<string, unknown> = {}) {
+  return [
+    {
+      id: 'sim',
+      type: 'machine-sim',
+      tenant: 'acme',
+      plant: 'plant-1',
+      lines: '2',
+      machinesPerLine: '4',
+      machineTypes: 'cnc,press,conveyor,pump',
+      interval: '0.05',
+      seed: '7',
+      output: 'array',
+      autostart: false,
+      wires: [['points'], ['events'], ['control']],
+      ...config,
+    },
+    { id: 'points', type: 'helper' },
+    { id: 'events', type: 'helper' },
+    { id: 'control', type: 'helper' },
+    { id: 'catcher', type: 'catch', scope: ['sim'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper' },
+  ];
+}
+
+/** Collects what arrives at a helper node. */
+function collect(id: string) {
+  const messages: any[] = [];
+  helper.getNode(id)!.on('input', ((msg: any) => messages.push(msg)) as never);
+  return messages;
+}
+
+describe('machine-sim inside Node-RED', () => {
+  beforeAll(() => helper.startServer());
+  afterEach(() => helper.unload());
+  afterAll(() => helper.stopServer());
+
+  it('ticks on its interval and sends one array of valid points per tick', async () => {
+    await helper.load([machineSim, catchNode], flow({ autostart: true }));
+    const points = collect('points');
+    await waitFor('three ticks', async () => (points.length >= 3 ? true : undefined), 5000);
+    const sim = helper.getNode('sim')!;
+    expect(points[0].topic).toBe('v1/acme/plant-1');
+    for (const msg of points.slice(0, 3)) {
+      expect(msg.payload).toHaveLength(8 * 11 + 4);
+      expect(validatePoints(msg.payload).invalid).toEqual([]);
+    }
+    expect(points[1].payload[0].ts).toBeGreaterThan(points[0].payload[0].ts);
+    expect(sim.status).toBeDefined();
+  });
+
+  it('sends one message per point with its v1 topic in point mode', async () => {
+    await helper.load(
+      [machineSim, catchNode],
+      flow({ autostart: true, output: 'point', lines: '1', machinesPerLine: '1' }),
+    );
+    const points = collect('points');
+    await waitFor('a tick', async () => (points.length >= 11 ? true : undefined), 5000);
+    for (const msg of points) expect(msg.topic).toBe(buildTopic(msg.payload as Point));
+    expect(points.slice(0, 11).map((m) => m.payload.metric)).toContain('temperature');
+  });
+
+  it('takes fault commands as objects or JSON strings and reports them on the events output', async () => {
+    await helper.load([machineSim, catchNode], flow());
+    const events = collect('events');
+    const sim = helper.getNode('sim')!;
+    sim.receive({ payload: '{"cmd":"bearing_fault","value":true}' });
+    sim.receive({ payload: { cmd: 'tool_wear', value: true, line: 'line-02', machine: 'press-02' } });
+    await waitFor('two fault events', async () => (events.length === 2 ? true : undefined), 2000);
+    expect(events.map((m) => [m.payload.fault, m.payload.phase, m.payload.line, m.payload.machine])).toEqual([
+      ['bearing_fault', 'start', 'line-01', 'cnc-01'],
+      ['tool_wear', 'start', 'line-02', 'press-02'],
+    ]);
+    expect(events[0].topic).toBe('v1/acme/plant-1/events');
+  });
+
+  it('turns network_outage into pause and resume on the control output', async () => {
+    await helper.load([machineSim, catchNode], flow());
+    const control = collect('control');
+    const sim = helper.getNode('sim')!;
+    sim.receive({ payload: { cmd: 'network_outage', value: true } });
+    sim.receive({ payload: { cmd: 'network_outage', value: false } });
+    await waitFor('pause and resume', async () => (control.length === 2 ? true : undefined), 2000);
+    expect(control.map((m) => m.control)).toEqual(['pause', 'resume']);
+  });
+
+  it('backfills a past hour in arrays with event times, then calls done', async () => {
+    await helper.load(
+      [machineSim, catchNode, coreNode('common/24-complete')],
+      [
+        ...flow({ interval: '2' }),
+        { id: 'completer', type: 'complete', scope: ['sim'], uncaught: false, wires: [['finished']] },
+        { id: 'finished', type: 'helper' },
+      ],
+    );
+    const points = collect('points');
+    const events = collect('events');
+    const finished = collect('finished');
+    const to = Date.UTC(2026, 0, 5, 12);
+    helper.getNode('sim')!.receive({ payload: { cmd: 'backfill', from: to - 3_600_000, to } });
+    await waitFor('the backfill to finish', async () => (finished.length === 1 ? true : undefined), 20_000);
+    const all = points.flatMap((m) => m.payload as Point[]);
+    expect(all).toHaveLength(1800 * (8 * 11 + 4));
+    expect(all[0]!.ts).toBe(to - 3_600_000 + 2000);
+    expect(all.at(-1)!.ts).toBe(to);
+    expect(points.at(-1).backfill).toEqual({ from: to - 3_600_000, to, progress: 1 });
+    expect(validatePoints(all).invalid).toEqual([]);
+    expect(events.every((m) => m.backfill)).toBe(true);
+  });
+
+  it('refuses bad commands with a clear error for Catch and a red status, and keeps running', async () => {
+    await helper.load([machineSim, catchNode], flow({ autostart: true }));
+    const caught = collect('caught');
+    const points = collect('points');
+    const statuses: any[] = [];
+    const sim = helper.getNode('sim')!;
+    sim.on('call:status', ((call: any) => statuses.push(call.args[0])) as never);
+    sim.receive({ payload: { cmd: 'bearing_fault', machine: 'lathe-09' } });
+    sim.receive({ payload: 'not json' });
+    await waitFor('two errors', async () => (caught.length === 2 ? true : undefined), 2000);
+    expect(caught.map((m) => m.error.message)).toEqual([
+      'SimulatorError: bearing_fault: no machine "lathe-09"',
+      'SimulatorError: a command must be JSON like {"cmd":"bearing_fault","value":true} (got "not json")',
+    ]);
+    expect(statuses.some((s) => s.fill === 'red' && /lathe-09/.test(s.text))).toBe(true);
+    const before = points.length;
+    await waitFor('more ticks', async () => (points.length > before + 2 ? true : undefined), 5000);
+  });
+
+  it('survives garbage input: every message gets an answer and the node keeps ticking', async () => {
+    await helper.load([machineSim, catchNode], flow({ autostart: true }));
+    const caught = collect('caught');
+    const points = collect('points');
+    const sim = helper.getNode('sim')!;
+    const garbage: unknown[] = [
+      null,
+      undefined,
+      0,
+      -1,
+      NaN,
+      true,
+      [],
+      [1, 2],
+      {},
+      { cmd: null },
+      { cmd: {} },
+      { cmd: 'bearing_fault', value: { a: 1 } },
+      { cmd: 'dropout', value: -0.5 },
+      { cmd: 'backfill', hours: 'many' },
+      { cmd: 'backfill', hours: -1 },
+      { cmd: 'sensor_stuck', metric: 'energy' },
+      { cmd: 'energy_spike', duration: 'soon' },
+      { cmd: 'energy_spike', line: '' },
+      Buffer.from([0xff, 0x00, 0x13]),
+      'x'.repeat(100_000),
+      { cmd: '__proto__' },
+      { cmd: 'constructor' },
+      JSON.parse('{"__proto__": {"cmd": "bearing_fault"}}'),
+    ];
+    for (const payload of garbage) sim.receive({ payload });
+    await waitFor(
+      'an error for every bad message',
+      async () => (caught.length === garbage.length ? true : undefined),
+      5000,
+    );
+    expect(caught.every((m) => typeof m.error.message === 'string' && m.error.message.length < 300)).toBe(
+      true,
+    );
+    const before = points.length;
+    await waitFor('more ticks', async () => (points.length > before + 2 ? true : undefined), 5000);
+  });
+
+  it('reports a bad configuration on deploy and refuses commands until it is fixed', async () => {
+    await helper.load([machineSim, catchNode], flow({ tenant: 'acme corp', autostart: true }));
+    const caught = collect('caught');
+    const points = collect('points');
+    helper.getNode('sim')!.receive({ payload: { cmd: 'start' } });
+    await waitFor('the refusal', async () => (caught.length === 1 ? true : undefined), 2000);
+    expect(caught[0].error.message).toMatch(/not configured: tenant must be 1 to 64 characters/);
+    await sleep(200);
+    expect(points).toEqual([]);
+  });
+
+  it('stops ticking when stopped, and when its flow is closed', async () => {
+    await helper.load([machineSim, catchNode], flow({ autostart: true }));
+    const points = collect('points');
+    await waitFor('a tick', async () => (points.length > 0 ? true : undefined), 5000);
+    helper.getNode('sim')!.receive({ payload: { cmd: 'stop' } });
+    await sleep(100);
+    const stopped = points.length;
+    await sleep(300);
+    expect(points.length).toBe(stopped);
+    helper.getNode('sim')!.receive({ payload: { cmd: 'start' } });
+    await waitFor('ticks again', async () => (points.length > stopped ? true : undefined), 5000);
+    await helper.unload();
+    const closed = points.length;
+    await sleep(300);
+    expect(points.length).toBe(closed);
+  });
+});
