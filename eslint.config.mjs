@@ -14,6 +14,8 @@ export default tseslint.config(
       // noUncheckedIndexedAccess types every indexed read as possibly undefined; in bounded loops over
       // lookup tables `!` states what the loop bound already proves.
       '@typescript-eslint/no-non-null-assertion': 'off',
+      // Node-RED's own convention in node constructors: `const node = this`.
+      '@typescript-eslint/no-this-alias': ['error', { allowedNames: ['node'] }],
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },

@@ -45,7 +45,7 @@ describe('UUIDv7', () => {
       let n = 7;
       return createUuidV7Generator(
         () => 1_767_225_600_000,
-        (bytes) => bytes.forEach((_, i) => (bytes[i] = (n = (n * 31 + 17) & 0xff))),
+        (bytes) => bytes.forEach((_, i) => (bytes[i] = n = (n * 31 + 17) & 0xff)),
       );
     };
     const a = seeded();

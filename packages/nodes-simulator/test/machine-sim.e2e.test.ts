@@ -1,0 +1,93 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNodeRed, waitFor, type FlowNode, type NodeRed } from '@plantwire/testkit';
+
+const examplesDir = fileURLToPath(new URL('../examples', import.meta.url));
+const MODULE = '@plantwire/node-red-simulator';
+
+describe('the built package in a real Node-RED process', () => {
+  let red: NodeRed;
+  beforeAll(async () => {
+    // Node-RED finds the workspace's packages in the node_modules it was started from.
+    red = await startNodeRed();
+  });
+  afterAll(async () => {
+    await red?.stop();
+  });
+
+  it('registers machine-sim with its editor, help and icon', async () => {
+    const sets = await red.api<{ module: string; types: string[]; err?: unknown }[]>('/nodes');
+    const set = sets.find((s) => s.module === MODULE);
+    expect(set).toMatchObject({ types: ['machine-sim'] });
+    expect(set?.err).toBeUndefined();
+    const editor = await (await fetch(`${red.url}/nodes`, { headers: { Accept: 'text/html' } })).text();
+    expect(editor).toContain("RED.nodes.registerType('machine-sim'");
+    expect(editor).toContain('data-help-name="machine-sim"');
+    expect((await fetch(`${red.url}/icons/${MODULE}/machine-sim.svg`)).status).toBe(200);
+    const messages = await red.api<{ 'machine-sim': { label: { autostart: string } } }>(
+      `/locales/${MODULE}/machine-sim?lng=en-US`,
+    );
+    expect(messages['machine-sim'].label.autostart).toBe('Start on deploy');
+  });
+
+  it('lists every example in the editor and deploys each without errors', async () => {
+    const listed = await red.api<{ fn: string }[]>(`/library/examples/flows/${MODULE}`);
+    const files = readdirSync(examplesDir).filter((f) => f.endsWith('.json'));
+    expect(files).toEqual(['01 - Basic.json', '02 - Faults.json']);
+    expect(listed.map((entry) => `${entry.fn}.json`)).toEqual(files);
+    for (const file of files) {
+      const flow = JSON.parse(readFileSync(join(examplesDir, file), 'utf8')) as FlowNode[];
+      expect(flow.some((n) => n.type === 'machine-sim')).toBe(true);
+      await red.deploy(flow);
+    }
+  });
+
+  it('streams points through a live flow', async () => {
+    await red.deploy([
+      { id: 'tab', type: 'tab' },
+      {
+        id: 'sim',
+        z: 'tab',
+        type: 'machine-sim',
+        tenant: 'acme',
+        plant: 'plant-1',
+        lines: '1',
+        machinesPerLine: '2',
+        machineTypes: 'cnc,pump',
+        interval: '0.1',
+        seed: '3',
+        output: 'array',
+        autostart: true,
+        wires: [['count'], [], []],
+      },
+      {
+        id: 'count',
+        z: 'tab',
+        type: 'function',
+        func: "flow.set('points', (flow.get('points') || 0) + msg.payload.length);\nreturn null;",
+        outputs: 0,
+        wires: [],
+      },
+      { id: 'in', z: 'tab', type: 'http in', url: '/points', method: 'get', wires: [['read']] },
+      {
+        id: 'read',
+        z: 'tab',
+        type: 'change',
+        rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'points', tot: 'flow' }],
+        wires: [['res']],
+      },
+      { id: 'res', z: 'tab', type: 'http response', wires: [] },
+    ]);
+    const count = await waitFor(
+      'points to arrive',
+      async () => {
+        const n = Number(await (await fetch(`${red.url}/points`)).text());
+        return n >= 10 * 23 ? n : undefined;
+      },
+      15_000,
+    );
+    expect(count % 23).toBe(0);
+  });
+});
