@@ -21,10 +21,23 @@ if (JSON.stringify(Object.entries(declared).sort()) !== JSON.stringify(Object.en
   process.exit(1);
 }
 
+// src/index.ts, where a package has one, exposes its pure core (engines, detectors) to scripts and benchmarks.
+const entry = Object.fromEntries(
+  nodes.map((name) => [`nodes/${name}/${name}`, `src/nodes/${name}/${name}.ts`]),
+);
+const hasIndex = existsSync(join(root, 'src', 'index.ts'));
+if (hasIndex) entry.index = 'src/index.ts';
+if (hasIndex !== (pkg.main === 'dist/index.js')) {
+  console.error(
+    `${pkg.name}: package.json "main" must be ${hasIndex ? '"dist/index.js"' : 'absent'} (src/index.ts ${hasIndex ? 'exists' : 'does not exist'})`,
+  );
+  process.exit(1);
+}
+
 rmSync(join(root, 'dist'), { recursive: true, force: true });
-if (nodes.length > 0) {
+if (Object.keys(entry).length > 0) {
   await build({
-    entry: Object.fromEntries(nodes.map((name) => [`nodes/${name}/${name}`, `src/nodes/${name}/${name}.ts`])),
+    entry,
     outDir: 'dist',
     format: ['cjs'],
     target: 'node20',
@@ -32,6 +45,7 @@ if (nodes.length > 0) {
     sourcemap: true,
     // Node-RED requires the node file and calls module.exports(RED).
     cjsInterop: true,
+    dts: hasIndex ? { entry: { index: 'src/index.ts' } } : false,
     splitting: false,
     silent: true,
   });
