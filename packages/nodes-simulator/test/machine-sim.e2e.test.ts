@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNodeRed, waitFor, type FlowNode, type NodeRed } from '@plantwire/testkit';
+import mqtt from 'mqtt';
+import { startAedesBroker, startNodeRed, waitFor, type FlowNode, type NodeRed } from '@plantwire/testkit';
 
 const examplesDir = fileURLToPath(new URL('../examples', import.meta.url));
 const MODULE = '@plantwire/node-red-simulator';
@@ -89,5 +90,97 @@ describe('the built package in a real Node-RED process', () => {
       15_000,
     );
     expect(count % 23).toBe(0);
+  });
+
+  it('takes fault commands from an MQTT in node on v1/{tenant}/{plant}/cmd', async () => {
+    const broker = await startAedesBroker();
+    try {
+      await red.deploy([
+        { id: 'tab', type: 'tab' },
+        {
+          id: 'broker',
+          type: 'mqtt-broker',
+          broker: broker.host,
+          port: String(broker.port),
+          clientid: '',
+          autoConnect: true,
+          usetls: false,
+          protocolVersion: '4',
+          keepalive: '60',
+          cleansession: true,
+        },
+        {
+          id: 'cmd',
+          z: 'tab',
+          type: 'mqtt in',
+          topic: 'v1/acme/plant-1/cmd',
+          qos: '1',
+          datatype: 'utf8',
+          broker: 'broker',
+          nl: false,
+          rap: true,
+          rh: 0,
+          inputs: 0,
+          wires: [['sim']],
+        },
+        {
+          id: 'sim',
+          z: 'tab',
+          type: 'machine-sim',
+          tenant: 'acme',
+          plant: 'plant-1',
+          lines: '1',
+          machinesPerLine: '2',
+          machineTypes: 'cnc,pump',
+          interval: '1',
+          seed: '3',
+          output: 'array',
+          autostart: true,
+          wires: [[], ['keep'], []],
+        },
+        {
+          id: 'keep',
+          z: 'tab',
+          type: 'function',
+          func: "flow.set('events', (flow.get('events') || []).concat([msg.payload]));\nreturn null;",
+          outputs: 0,
+          wires: [],
+        },
+        { id: 'in', z: 'tab', type: 'http in', url: '/events', method: 'get', wires: [['read']] },
+        {
+          id: 'read',
+          z: 'tab',
+          type: 'change',
+          rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'events', tot: 'flow' }],
+          wires: [['res']],
+        },
+        { id: 'res', z: 'tab', type: 'http response', wires: [] },
+      ]);
+      await red.waitForLog(/Connected to broker/, 10_000);
+      const client = await mqtt.connectAsync(broker.url);
+      await client.publishAsync(
+        'v1/acme/plant-1/cmd',
+        '{"cmd":"bearing_fault","value":true,"machine":"pump-02"}',
+        { qos: 1 },
+      );
+      await client.endAsync();
+      const events = await waitFor(
+        'the fault event',
+        async () => {
+          const body = (await (await fetch(`${red.url}/events`)).json()) as
+            { type: string; fault?: string; machine?: string }[] | '';
+          return Array.isArray(body) && body.some((e) => e.type === 'fault') ? body : undefined;
+        },
+        10_000,
+      );
+      expect(events.find((e) => e.type === 'fault')).toMatchObject({
+        fault: 'bearing_fault',
+        phase: 'start',
+        machine: 'pump-02',
+      });
+    } finally {
+      await red.deploy([]);
+      await broker.stop();
+    }
   });
 });
