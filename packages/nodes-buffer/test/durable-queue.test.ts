@@ -1,0 +1,271 @@
+import Database from 'better-sqlite3';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { backoffDelay, DurableQueue, parseRetryAfter, QueueRejectedError, QueueStorageError, type QueueOptions } from '../src/index.js';
+
+let dir: string;
+let now: number;
+const open: DurableQueue[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'plantwire-queue-'));
+  now = 1_767_225_600_000;
+});
+afterEach(() => {
+  for (const queue of open.splice(0)) queue.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function queue(options: Partial<QueueOptions> = {}) {
+  const q = new DurableQueue<{ n: number }>({ path: join(dir, 'q.db'), now: () => now, random: () => 0.5, minFreeBytes: 0, ...options });
+  open.push(q);
+  return q;
+}
+const items = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ n: from + i }));
+const ns = (batch: { items: { n: number }[] } | undefined) => batch?.items.map((i) => i.n);
+
+describe('DurableQueue', () => {
+  it('stores in WAL mode with synchronous FULL and incremental auto-vacuum', () => {
+    queue();
+    const db = new Database(join(dir, 'q.db'), { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('auto_vacuum', { simple: true })).toBe(2);
+    db.close();
+    const q = queue({ path: join(dir, 'normal.db'), synchronous: 'NORMAL' });
+    expect(q).toBeDefined();
+  });
+
+  it('hands out FIFO batches by rows and bytes, one in flight by default', () => {
+    const q = queue({ batchRows: 3 });
+    q.enqueue(items(1, 7));
+    const first = q.takeBatch()!;
+    expect(ns(first)).toEqual([1, 2, 3]);
+    expect(first).toMatchObject({ id: '1-3', attempt: 1, historical: false });
+    expect(q.takeBatch()).toBeUndefined();
+    expect(q.ack(first.id)).toBe(true);
+    expect(ns(q.takeBatch())).toEqual([4, 5, 6]);
+    const small = queue({ path: join(dir, 'bytes.db'), batchRows: 100, batchBytes: 20 });
+    small.enqueue(items(1, 5));
+    expect(ns(small.takeBatch())).toEqual([1, 2]);
+  });
+
+  it('lets a window of batches fly at once', () => {
+    const q = queue({ batchRows: 2, window: 3 });
+    q.enqueue(items(1, 10));
+    expect([q.takeBatch(), q.takeBatch(), q.takeBatch(), q.takeBatch()].map(ns)).toEqual([[1, 2], [3, 4], [5, 6], undefined]);
+  });
+
+  it('deletes a batch only when acked, and keeps everything else across a close and reopen', () => {
+    const q = queue({ batchRows: 2 });
+    q.enqueue(items(1, 5));
+    q.ack(q.takeBatch()!.id);
+    const inFlight = q.takeBatch()!;
+    expect(ns(inFlight)).toEqual([3, 4]);
+    q.close();
+    const again = queue({ batchRows: 10 });
+    expect(again.stats().rows).toBe(3);
+    expect(ns(again.takeBatch())).toEqual([3, 4, 5]);
+    expect(again.ack(inFlight.id)).toBe(false);
+  });
+
+  it('retries a nacked batch with the same id after capped exponential backoff with jitter', () => {
+    const q = queue({ batchRows: 2, backoff: { baseMs: 1000, maxMs: 4000 } });
+    q.enqueue(items(1, 4));
+    const batch = q.takeBatch()!;
+    const delays: number[] = [];
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      q.nack(batch.id, 'HTTP 503');
+      const due = q.nextDue() - now;
+      delays.push(due);
+      now += due - 1;
+      expect(q.takeBatch()).toBeUndefined();
+      now += 1;
+      const again = q.takeBatch()!;
+      expect(again).toMatchObject({ id: batch.id, attempt: attempt + 1 });
+    }
+    // Equal jitter with random 0.5: 3/4 of 1, 2, 4, 4 s.
+    expect(delays).toEqual([750, 1500, 3000, 3000]);
+    expect(q.stats()).toMatchObject({ retries: 4, lastError: 'HTTP 503' });
+  });
+
+  it('honours Retry-After', () => {
+    const q = queue();
+    q.enqueue(items(1, 1));
+    q.nack(q.takeBatch()!.id, 'HTTP 429', 30_000);
+    expect(q.nextDue() - now).toBe(30_000);
+    expect(parseRetryAfter('120', now)).toBe(120_000);
+    expect(parseRetryAfter(['5'], now)).toBe(5000);
+    expect(parseRetryAfter(new Date(now + 60_000).toUTCString(), now)).toBe(60_000);
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(backoffDelay(40, { baseMs: 1000, maxMs: 60_000 }, () => 1)).toBe(60_000);
+  });
+
+  it('nacks a batch whose answer is overdue', () => {
+    const q = queue();
+    q.enqueue(items(1, 1));
+    const batch = q.takeBatch()!;
+    q.sent(batch.id, 5000);
+    now += 4999;
+    expect(q.expire()).toEqual([]);
+    now += 1;
+    expect(q.expire()).toEqual([batch.id]);
+    expect(q.stats().lastError).toBe('no answer within the ack timeout');
+  });
+
+  it('quarantines a refused batch, goes on, and can retry or purge it', () => {
+    const q = queue({ batchRows: 2 });
+    q.enqueue(items(1, 4));
+    const bad = q.takeBatch()!;
+    q.quarantine(bad.id, 400, 'HTTP 400: bad point');
+    expect(ns(q.takeBatch())).toEqual([3, 4]);
+    expect(q.listQuarantine()).toEqual([{ batch: '1-2', rows: 2, status: 400, reason: 'HTTP 400: bad point', quarantinedAt: now }]);
+    expect(q.stats()).toMatchObject({ rows: 2, quarantined: 1, quarantinedRows: 2 });
+    expect(q.retryQuarantine('1-2')).toBe(2);
+    expect(q.stats()).toMatchObject({ rows: 4, quarantined: 0 });
+    q.ack('3-4');
+    const retried = q.takeBatch()!;
+    expect(ns(retried)).toEqual([1, 2]);
+    q.quarantine(retried.id, 422, 'again');
+    expect(q.purgeQuarantine()).toBe(2);
+    expect(q.stats()).toMatchObject({ rows: 0, quarantined: 0 });
+  });
+
+  it('drops the oldest rows when full, counting them', () => {
+    const q = queue({ maxRows: 5 });
+    q.enqueue(items(1, 4));
+    q.enqueue(items(5, 3));
+    expect(q.stats()).toMatchObject({ rows: 5, drops: { full: 2, age: 0, purge: 0 } });
+    expect(ns(q.takeBatch())).toEqual([3, 4, 5, 6, 7]);
+  });
+
+  it('refuses new rows when full under reject-new, keeping what it has', () => {
+    const q = queue({ maxRows: 5, fullPolicy: 'reject-new' });
+    q.enqueue(items(1, 4));
+    expect(() => q.enqueue(items(5, 2))).toThrow(QueueRejectedError);
+    expect(() => q.enqueue(items(5, 2))).toThrow(/queue full \(4 rows, .*limits 5 rows.*2 new items refused/);
+    expect(q.stats().rows).toBe(4);
+    expect(() => q.enqueue(items(1, 6))).toThrow(/6 items .* do not fit a queue of 5 rows/);
+  });
+
+  it('bounds by bytes too', () => {
+    const q = queue({ maxBytes: 50 });
+    q.enqueue(items(1, 5));
+    q.enqueue(items(6, 5));
+    expect(q.stats().bytes).toBeLessThanOrEqual(50);
+    expect(q.stats().drops.full).toBeGreaterThan(0);
+  });
+
+  it('drops rows older than the max age', () => {
+    const q = queue({ maxAgeMs: 60_000 });
+    q.enqueue(items(1, 2));
+    now += 30_000;
+    q.enqueue(items(3, 1));
+    now += 40_000;
+    expect(q.dropExpired()).toBe(2);
+    expect(q.stats()).toMatchObject({ rows: 1, drops: { age: 2 } });
+  });
+
+  it('refuses anything that is not a JSON object, storing nothing of that call', () => {
+    const q = queue();
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    expect(() => q.enqueue([{ n: 1 }, 5 as never])).toThrow(/item 1 must be an object \(got number\); nothing was stored/);
+    expect(() => q.enqueue([circular as never])).toThrow(/item 0 cannot be stored as JSON/);
+    expect(q.stats().rows).toBe(0);
+  });
+
+  it('refuses new rows below the free-disk floor', () => {
+    const q = queue({ minFreeBytes: Number.MAX_SAFE_INTEGER });
+    expect(() => q.enqueue(items(1, 1))).toThrow(/disk almost full: .* MB free, the floor is/);
+  });
+
+  it('on a full disk refuses the new rows with a clear error and keeps every accepted one', () => {
+    const q = queue({ maxFileBytes: 256 * 1024 });
+    let accepted = 0;
+    let error: unknown;
+    const big = (n: number) => Array.from({ length: 100 }, (_, i) => ({ n: n + i, pad: 'x'.repeat(200) }));
+    for (let n = 0; n < 10_000 && !error; n += 100) {
+      try {
+        q.enqueue(big(n));
+        accepted += 100;
+      } catch (caught) {
+        error = caught;
+      }
+    }
+    expect(error).toBeInstanceOf(QueueStorageError);
+    expect((error as Error).message).toMatch(/storage full .* 100 new items refused; everything accepted before is kept/);
+    expect(q.stats()).toMatchObject({ rows: accepted });
+    q.close();
+    const reopened = queue({ batchRows: 100_000, batchBytes: 1e9 });
+    const all = reopened.takeBatch()!;
+    expect(all.items).toHaveLength(accepted);
+    expect(all.items.every((item, i) => item.n === i)).toBe(true);
+  });
+
+  it('moves a corrupt file aside with a timestamp, starts fresh and says so', () => {
+    const path = join(dir, 'q.db');
+    writeFileSync(path, Buffer.alloc(8192, 0x5a));
+    const q = queue();
+    expect(q.recovered?.movedTo).toMatch(/q\.db\.corrupt-\d{4}-\d{2}-\d{2}T/);
+    expect(q.recovered?.reason).toMatch(/not a database|malformed/);
+    expect(existsSync(q.recovered!.movedTo)).toBe(true);
+    q.enqueue(items(1, 1));
+    expect(q.stats().rows).toBe(1);
+    expect(readdirSync(dir).filter((f) => f.includes('corrupt'))).toHaveLength(1);
+  });
+
+  it('shrinks the file after draining (incremental vacuum)', () => {
+    const q = queue({ batchRows: 5000, batchBytes: 1e9 });
+    q.enqueue(Array.from({ length: 5000 }, (_, n) => ({ n, pad: 'y'.repeat(500) })));
+    const full = q.stats().fileBytes;
+    q.ack(q.takeBatch()!.id);
+    expect(q.stats().fileBytes).toBeLessThan(full / 10);
+  });
+
+  it('live-first: new rows go out ahead of the backlog, which drains beside them as historical', () => {
+    const first = queue({ batchRows: 2 });
+    first.enqueue(items(1, 4));
+    first.close();
+    const q = queue({ batchRows: 2, order: 'live-first' });
+    q.enqueue(items(100, 2));
+    const sent: [number[] | undefined, boolean][] = [];
+    for (let i = 0; i < 3; i++) {
+      const batch = q.takeBatch()!;
+      sent.push([ns(batch), batch.historical]);
+      q.ack(batch.id);
+    }
+    expect(sent).toEqual([
+      [[100, 101], false],
+      [[1, 2], true],
+      [[3, 4], true],
+    ]);
+  });
+
+  it('live-first: after an outage the pile-up becomes backlog and new rows overtake it', () => {
+    const q = queue({ batchRows: 2, order: 'live-first' });
+    q.enqueue(items(1, 2));
+    const failed = q.takeBatch()!;
+    q.nack(failed.id, 'down');
+    q.enqueue(items(3, 4));
+    now = q.nextDue();
+    q.ack(q.takeBatch()!.id); // the retry gets through: recovered
+    q.enqueue(items(50, 1));
+    const order: (number[] | undefined)[] = [];
+    for (let batch = q.takeBatch(); batch; batch = q.takeBatch()) {
+      order.push(ns(batch));
+      q.ack(batch.id);
+    }
+    expect(order).toEqual([[50], [3, 4], [5, 6]]);
+  });
+
+  it('purge drops everything queued, counted, and stale acks are ignored', () => {
+    const q = queue();
+    q.enqueue(items(1, 3));
+    const batch = q.takeBatch()!;
+    expect(q.purge()).toBe(3);
+    expect(q.ack(batch.id)).toBe(false);
+    expect(q.stats()).toMatchObject({ rows: 0, inFlight: 0, drops: { purge: 3 } });
+  });
+});
