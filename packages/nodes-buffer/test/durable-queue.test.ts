@@ -3,7 +3,14 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { backoffDelay, DurableQueue, parseRetryAfter, QueueRejectedError, QueueStorageError, type QueueOptions } from '../src/index.js';
+import {
+  backoffDelay,
+  DurableQueue,
+  parseRetryAfter,
+  QueueRejectedError,
+  QueueStorageError,
+  type QueueOptions,
+} from '../src/index.js';
 
 let dir: string;
 let now: number;
@@ -19,7 +26,13 @@ afterEach(() => {
 });
 
 function queue(options: Partial<QueueOptions> = {}) {
-  const q = new DurableQueue<{ n: number }>({ path: join(dir, 'q.db'), now: () => now, random: () => 0.5, minFreeBytes: 0, ...options });
+  const q = new DurableQueue<{ n: number }>({
+    path: join(dir, 'q.db'),
+    now: () => now,
+    random: () => 0.5,
+    minFreeBytes: 0,
+    ...options,
+  });
   open.push(q);
   return q;
 }
@@ -54,7 +67,12 @@ describe('DurableQueue', () => {
   it('lets a window of batches fly at once', () => {
     const q = queue({ batchRows: 2, window: 3 });
     q.enqueue(items(1, 10));
-    expect([q.takeBatch(), q.takeBatch(), q.takeBatch(), q.takeBatch()].map(ns)).toEqual([[1, 2], [3, 4], [5, 6], undefined]);
+    expect([q.takeBatch(), q.takeBatch(), q.takeBatch(), q.takeBatch()].map(ns)).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+      undefined,
+    ]);
   });
 
   it('deletes a batch only when acked, and keeps everything else across a close and reopen', () => {
@@ -120,7 +138,9 @@ describe('DurableQueue', () => {
     const bad = q.takeBatch()!;
     q.quarantine(bad.id, 400, 'HTTP 400: bad point');
     expect(ns(q.takeBatch())).toEqual([3, 4]);
-    expect(q.listQuarantine()).toEqual([{ batch: '1-2', rows: 2, status: 400, reason: 'HTTP 400: bad point', quarantinedAt: now }]);
+    expect(q.listQuarantine()).toEqual([
+      { batch: '1-2', rows: 2, status: 400, reason: 'HTTP 400: bad point', quarantinedAt: now },
+    ]);
     expect(q.stats()).toMatchObject({ rows: 2, quarantined: 1, quarantinedRows: 2 });
     expect(q.retryQuarantine('1-2')).toBe(2);
     expect(q.stats()).toMatchObject({ rows: 4, quarantined: 0 });
@@ -171,7 +191,9 @@ describe('DurableQueue', () => {
     const q = queue();
     const circular: Record<string, unknown> = {};
     circular.self = circular;
-    expect(() => q.enqueue([{ n: 1 }, 5 as never])).toThrow(/item 1 must be an object \(got number\); nothing was stored/);
+    expect(() => q.enqueue([{ n: 1 }, 5 as never])).toThrow(
+      /item 1 must be an object \(got number\); nothing was stored/,
+    );
     expect(() => q.enqueue([circular as never])).toThrow(/item 0 cannot be stored as JSON/);
     expect(q.stats().rows).toBe(0);
   });
@@ -195,7 +217,9 @@ describe('DurableQueue', () => {
       }
     }
     expect(error).toBeInstanceOf(QueueStorageError);
-    expect((error as Error).message).toMatch(/storage full .* 100 new items refused; everything accepted before is kept/);
+    expect((error as Error).message).toMatch(
+      /storage full .* 100 new items refused; everything accepted before is kept/,
+    );
     expect(q.stats()).toMatchObject({ rows: accepted });
     q.close();
     const reopened = queue({ batchRows: 100_000, batchBytes: 1e9 });

@@ -10,7 +10,11 @@ export interface BackoffOptions {
  * Delay before retry number `attempt` (1 = first retry): base * 2^(attempt-1), capped, with "equal jitter"
  * (half fixed, half random) so many edges that failed together do not retry together.
  */
-export function backoffDelay(attempt: number, options: BackoffOptions, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  options: BackoffOptions,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(attempt - 1, 30));
   return Math.round(ceiling / 2 + (ceiling / 2) * random());
 }

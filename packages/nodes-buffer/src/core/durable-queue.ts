@@ -190,15 +190,23 @@ export class DurableQueue<T = unknown> {
       db.pragma(`max_page_count = ${Math.max(1, Math.floor(this.options.maxFileBytes / pageSize))}`);
     }
     this.insert = db.prepare('INSERT INTO queue (enqueued_at, bytes, item) VALUES (?, ?, ?)');
-    this.selectAfter = db.prepare('SELECT seq, bytes, item FROM queue WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?');
+    this.selectAfter = db.prepare(
+      'SELECT seq, bytes, item FROM queue WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
+    );
     this.selectRange = db.prepare('SELECT item FROM queue WHERE seq >= ? AND seq <= ? ORDER BY seq');
     this.deleteRange = db.prepare('DELETE FROM queue WHERE seq >= ? AND seq <= ?');
-    this.countRange = db.prepare('SELECT count(*) AS rows, coalesce(sum(bytes), 0) AS bytes FROM queue WHERE seq >= ? AND seq <= ?');
+    this.countRange = db.prepare(
+      'SELECT count(*) AS rows, coalesce(sum(bytes), 0) AS bytes FROM queue WHERE seq >= ? AND seq <= ?',
+    );
     this.oldest = db.prepare('SELECT seq, enqueued_at FROM queue ORDER BY seq LIMIT 1');
     this.deleteOldest = db.prepare(
       'DELETE FROM queue WHERE seq IN (SELECT seq FROM queue ORDER BY seq LIMIT ?) RETURNING bytes',
     );
-    const totals = db.prepare('SELECT count(*) AS rows, coalesce(sum(bytes), 0) AS bytes, coalesce(max(seq), 0) AS last FROM queue').get() as {
+    const totals = db
+      .prepare(
+        'SELECT count(*) AS rows, coalesce(sum(bytes), 0) AS bytes, coalesce(max(seq), 0) AS last FROM queue',
+      )
+      .get() as {
       rows: number;
       bytes: number;
       last: number;
@@ -229,7 +237,9 @@ export class DurableQueue<T = unknown> {
     this.checkDiskFloor();
     const { maxRows, maxBytes, fullPolicy } = this.options;
     if (encoded.length > maxRows || bytes > maxBytes) {
-      throw new QueueRejectedError(`${encoded.length} items (${bytes} bytes) do not fit a queue of ${maxRows} rows / ${maxBytes} bytes`);
+      throw new QueueRejectedError(
+        `${encoded.length} items (${bytes} bytes) do not fit a queue of ${maxRows} rows / ${maxBytes} bytes`,
+      );
     }
     const overRows = this.rows + encoded.length - maxRows;
     const overBytes = this.bytes + bytes - maxBytes;
@@ -242,7 +252,8 @@ export class DurableQueue<T = unknown> {
       let dropped = { rows: 0, bytes: 0 };
       if (overRows > 0 || overBytes > 0) dropped = this.dropOldest(overRows, overBytes);
       let last = 0;
-      for (let i = 0; i < encoded.length; i++) last = Number(this.insert.run(now, encoded[i]!.length, encoded[i]).lastInsertRowid);
+      for (let i = 0; i < encoded.length; i++)
+        last = Number(this.insert.run(now, encoded[i]!.length, encoded[i]).lastInsertRowid);
       return { ...dropped, last };
     });
     try {
@@ -314,7 +325,9 @@ export class DurableQueue<T = unknown> {
     }
     if (this.inFlightCount() >= this.options.window) return undefined;
     const backlogFirst = this.options.order === 'live-first' && (this.preferBacklog || !this.hasLive());
-    const batch = backlogFirst ? (this.readBacklog() ?? this.readLive()) : (this.readLive() ?? this.readBacklog());
+    const batch = backlogFirst
+      ? (this.readBacklog() ?? this.readLive())
+      : (this.readLive() ?? this.readBacklog());
     if (!batch) return undefined;
     this.preferBacklog = !batch.historical;
     this.flights.set(batch.id, { batch, dueAt: Infinity, deadline: Infinity });
@@ -351,7 +364,11 @@ export class DurableQueue<T = unknown> {
   }
 
   private read(after: number, upTo: number): Batch<T> | undefined {
-    const rows = this.selectAfter.all(after, upTo, this.options.batchRows) as { seq: number; bytes: number; item: string }[];
+    const rows = this.selectAfter.all(after, upTo, this.options.batchRows) as {
+      seq: number;
+      bytes: number;
+      item: string;
+    }[];
     if (rows.length === 0) return undefined;
     const items: T[] = [];
     let bytes = 0;
@@ -363,7 +380,15 @@ export class DurableQueue<T = unknown> {
       lastSeq = row.seq;
     }
     const firstSeq = rows[0]!.seq;
-    return { id: `${firstSeq}-${lastSeq}`, items, firstSeq, lastSeq, bytes, attempt: 1, historical: firstSeq <= this.boundary };
+    return {
+      id: `${firstSeq}-${lastSeq}`,
+      items,
+      firstSeq,
+      lastSeq,
+      bytes,
+      attempt: 1,
+      historical: firstSeq <= this.boundary,
+    };
   }
 
   /** The sink has it: the batch's rows are deleted in one transaction. False for an unknown (stale) batch. */
@@ -447,14 +472,12 @@ export class DurableQueue<T = unknown> {
   }
 
   listQuarantine(): QuarantinedBatch[] {
-    return (
-      this.db
-        .prepare(
-          `SELECT batch, count(*) AS rows, max(status) AS status, max(reason) AS reason, max(quarantined_at) AS quarantinedAt
+    return this.db
+      .prepare(
+        `SELECT batch, count(*) AS rows, max(status) AS status, max(reason) AS reason, max(quarantined_at) AS quarantinedAt
            FROM quarantine GROUP BY batch ORDER BY min(seq)`,
-        )
-        .all() as QuarantinedBatch[]
-    );
+      )
+      .all() as QuarantinedBatch[];
   }
 
   /** Puts quarantined rows (one batch, or all) back at the end of the queue. Returns how many. */
@@ -462,7 +485,9 @@ export class DurableQueue<T = unknown> {
     const where = batch === undefined ? '' : 'WHERE batch = ?';
     const args = batch === undefined ? [] : [batch];
     const moved = this.db.transaction(() => {
-      const rows = this.db.prepare(`SELECT bytes, item FROM quarantine ${where} ORDER BY seq`).all(...args) as { bytes: number; item: string }[];
+      const rows = this.db
+        .prepare(`SELECT bytes, item FROM quarantine ${where} ORDER BY seq`)
+        .all(...args) as { bytes: number; item: string }[];
       const now = this.options.now();
       for (const row of rows) this.insert.run(now, row.bytes, row.item);
       this.db.prepare(`DELETE FROM quarantine ${where}`).run(...args);
@@ -500,7 +525,9 @@ export class DurableQueue<T = unknown> {
   dropExpired(): number {
     if (this.options.maxAgeMs <= 0) return 0;
     const before = this.options.now() - this.options.maxAgeMs;
-    const gone = this.db.prepare('DELETE FROM queue WHERE enqueued_at < ? RETURNING bytes').all(before) as { bytes: number }[];
+    const gone = this.db.prepare('DELETE FROM queue WHERE enqueued_at < ? RETURNING bytes').all(before) as {
+      bytes: number;
+    }[];
     this.rows -= gone.length;
     this.bytes -= gone.reduce((sum, row) => sum + row.bytes, 0);
     this.drops.age += gone.length;
@@ -509,7 +536,9 @@ export class DurableQueue<T = unknown> {
 
   stats(): QueueStats {
     const oldest = this.oldest.get() as { enqueued_at: number } | undefined;
-    const quarantine = this.db.prepare('SELECT count(DISTINCT batch) AS batches, count(*) AS rows FROM quarantine').get() as {
+    const quarantine = this.db
+      .prepare('SELECT count(DISTINCT batch) AS batches, count(*) AS rows FROM quarantine')
+      .get() as {
       batches: number;
       rows: number;
     };
@@ -555,13 +584,17 @@ export class DurableQueue<T = unknown> {
 
 function encode(item: unknown, index: number): string {
   if (typeof item !== 'object' || item === null) {
-    throw new QueueRejectedError(`item ${index} must be an object (got ${item === null ? 'null' : typeof item}); nothing was stored`);
+    throw new QueueRejectedError(
+      `item ${index} must be an object (got ${item === null ? 'null' : typeof item}); nothing was stored`,
+    );
   }
   let text: string | undefined;
   try {
     text = JSON.stringify(item);
   } catch (error) {
-    throw new QueueRejectedError(`item ${index} cannot be stored as JSON (${(error as Error).message}); nothing was stored`);
+    throw new QueueRejectedError(
+      `item ${index} cannot be stored as JSON (${(error as Error).message}); nothing was stored`,
+    );
   }
   return text;
 }
@@ -570,7 +603,10 @@ function encode(item: unknown, index: number): string {
  * Opens the file and checks it (PRAGMA quick_check). A corrupt file is renamed aside with a timestamp, with its
  * WAL and shared-memory files, and a fresh one takes its place: the node keeps running and says so.
  */
-function openChecked(path: string): { db: Database.Database; recovered?: { movedTo: string; reason: string } } {
+function openChecked(path: string): {
+  db: Database.Database;
+  recovered?: { movedTo: string; reason: string };
+} {
   let reason: string;
   try {
     const db = open(path);
