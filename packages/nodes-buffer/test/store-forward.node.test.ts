@@ -1,0 +1,205 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { coreNode, nodeRedTestHelper, sleep, waitFor } from '@plantwire/testkit';
+
+// The runtime tests load the built node, as Node-RED does (npm test builds first).
+const require = createRequire(import.meta.url);
+const storeForward = require('../dist/nodes/store-forward/store-forward.js');
+const catchNode = coreNode('common/25-catch');
+const helper = nodeRedTestHelper();
+let directory: string;
+
+function flow(config: Record<string, unknown> = {}) {
+  return [
+    {
+      id: 'sf',
+      type: 'store-forward',
+      storeName: 'test',
+      directory,
+      maxWaitMs: '20',
+      backoffBaseS: '0.05',
+      backoffMaxS: '0.2',
+      ackTimeoutS: '30',
+      statsIntervalS: '0',
+      minFreeMB: '0',
+      wires: [['batches'], ['stats']],
+      ...config,
+    },
+    { id: 'batches', type: 'helper' },
+    { id: 'stats', type: 'helper' },
+    { id: 'catcher', type: 'catch', scope: ['sf'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper' },
+  ];
+}
+
+function collect(id: string) {
+  const messages: any[] = [];
+  helper.getNode(id)!.on('input', ((msg: any) => messages.push(msg)) as never);
+  return messages;
+}
+const until = (what: string, check: () => boolean, ms = 5000) => waitFor(what, async () => (check() ? true : undefined), ms, 10);
+const points = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ n: from + i }));
+const lastStats = (stats: any[]) => stats.at(-1).payload;
+
+describe('store-forward inside Node-RED', () => {
+  beforeAll(() => helper.startServer());
+  beforeEach(() => {
+    directory = mkdtempSync(join(tmpdir(), 'plantwire-sf-'));
+  });
+  afterEach(async () => {
+    await helper.unload();
+    rmSync(directory, { recursive: true, force: true });
+  });
+  afterAll(() => helper.stopServer());
+
+  it('commits a turn of messages together, then forwards batches carrying msg.sf, and deletes them on 2xx', async () => {
+    await helper.load([storeForward, catchNode], flow({ batchRows: '100' }));
+    const batches = collect('batches');
+    const stats = collect('stats');
+    const sf = helper.getNode('sf')!;
+    const done: number[] = [];
+    sf.on('call:done' as never, (() => done.push(1)) as never);
+    for (let i = 0; i < 5; i++) sf.receive({ payload: points(i * 50, 50) });
+    await until('batches', () => batches.length >= 1);
+    expect(batches[0].payload.map((p: any) => p.n)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(batches[0].sf).toEqual({ store: 'test', batch: '1-100', count: 100, attempt: 1, historical: false });
+    sf.receive({ ...batches[0], statusCode: 200 });
+    await until('the next batch', () => batches.length >= 2);
+    sf.receive({ ...batches[1], statusCode: 204 });
+    await until('the last batch', () => batches.length >= 3);
+    sf.receive({ ...batches[2], payload: 'ok' }); // no status, no error: delivered (as questdb-write passes it on)
+    await until('an empty queue', () => stats.length > 0 && lastStats(stats).rows === 0);
+    expect(lastStats(stats)).toMatchObject({ acked: 250, rows: 0, store: 'test' });
+    expect(batches[2].payload).toHaveLength(50);
+  });
+
+  it('retries 5xx and network errors with the same batch id and a growing attempt', async () => {
+    await helper.load([storeForward, catchNode], flow());
+    const batches = collect('batches');
+    const sf = helper.getNode('sf')!;
+    sf.receive({ payload: points(0, 3) });
+    await until('a batch', () => batches.length === 1);
+    sf.receive({ ...batches[0], statusCode: 503 });
+    await until('a retry', () => batches.length === 2);
+    sf.receive({ ...batches[1], error: { message: 'connect ECONNREFUSED 127.0.0.1:9' } });
+    await until('another retry', () => batches.length === 3);
+    expect(batches.map((m) => [m.sf.batch, m.sf.attempt])).toEqual([
+      ['1-3', 1],
+      ['1-3', 2],
+      ['1-3', 3],
+    ]);
+    expect(batches[2].payload).toEqual(points(0, 3));
+  });
+
+  it('waits for Retry-After on 429', async () => {
+    await helper.load([storeForward, catchNode], flow());
+    const batches = collect('batches');
+    const sf = helper.getNode('sf')!;
+    sf.receive({ payload: points(0, 1) });
+    await until('a batch', () => batches.length === 1);
+    const refusedAt = Date.now();
+    sf.receive({ ...batches[0], statusCode: 429, headers: { 'retry-after': '1' } });
+    await until('the retry', () => batches.length === 2, 5000);
+    expect(Date.now() - refusedAt).toBeGreaterThanOrEqual(950);
+  });
+
+  it('quarantines a batch refused with 4xx, goes on, and sends it again on quarantine-retry', async () => {
+    await helper.load([storeForward, catchNode], flow({ batchRows: '2' }));
+    const batches = collect('batches');
+    const stats = collect('stats');
+    const sf = helper.getNode('sf')!;
+    sf.receive({ payload: points(0, 4) });
+    await until('a batch', () => batches.length === 1);
+    sf.receive({ ...batches[0], statusCode: 400, payload: 'bad point at line 1' });
+    await until('the next batch', () => batches.length === 2);
+    expect(batches[1].payload).toEqual(points(2, 2));
+    expect(lastStats(stats)).toMatchObject({ quarantined: 1, quarantinedRows: 2, lastError: 'HTTP 400: bad point at line 1' });
+    sf.receive({ ...batches[1], statusCode: 200 });
+    sf.receive({ control: 'quarantine-retry' });
+    await until('the quarantined rows again', () => batches.length === 3);
+    expect(batches[2].payload).toEqual(points(0, 2));
+  });
+
+  it('retries a batch whose answer never comes', async () => {
+    await helper.load([storeForward, catchNode], flow({ ackTimeoutS: '0.1' }));
+    const batches = collect('batches');
+    helper.getNode('sf')!.receive({ payload: points(0, 1) });
+    await until('a retry after the timeout', () => batches.length === 2, 3000);
+    expect(batches[1].sf.attempt).toBe(2);
+  });
+
+  it('obeys pause, resume, flush, purge and stats, and refuses unknown controls', async () => {
+    await helper.load([storeForward, catchNode], flow({ maxWaitMs: '100000' }));
+    const batches = collect('batches');
+    const stats = collect('stats');
+    const caught = collect('caught');
+    const sf = helper.getNode('sf')!;
+    sf.receive({ control: 'pause' });
+    sf.receive({ payload: points(0, 5) });
+    await sleep(300);
+    expect(batches).toEqual([]);
+    sf.receive({ control: 'stats' });
+    await until('stats', () => stats.some((m) => m.payload.rows === 5 && m.payload.paused));
+    sf.receive({ control: 'resume' });
+    sf.receive({ control: 'flush' });
+    await until('a batch', () => batches.length === 1);
+    sf.receive({ payload: points(5, 5) });
+    await sleep(50);
+    sf.receive({ control: 'purge' });
+    await until('the purge', () => lastStats(stats).drops.purge === 10);
+    sf.receive({ control: 'explode' });
+    await until('the refusal', () => caught.length === 1);
+    expect(caught[0].error.message).toMatch(/unknown control "explode": use pause, resume, flush, purge, stats/);
+  });
+
+  it('refuses what it cannot store with done(err), keeping the rest of the same turn', async () => {
+    await helper.load([storeForward, catchNode], flow({ maxRows: '5', fullPolicy: 'reject-new', maxWaitMs: '100000' }));
+    const caught = collect('caught');
+    const stats = collect('stats');
+    const sf = helper.getNode('sf')!;
+    sf.receive({ control: 'pause' });
+    sf.receive({ payload: points(0, 2) });
+    sf.receive({ payload: [1, 2] });
+    sf.receive({ payload: points(2, 2) });
+    await until('one refusal', () => caught.length === 1);
+    expect(caught[0].error.message).toMatch(/item 0 must be an object \(got number\); nothing was stored/);
+    sf.receive({ payload: points(4, 3) });
+    await until('the full queue refusal', () => caught.length === 2);
+    expect(caught[1].error.message).toMatch(/queue full \(4 rows.*3 new items refused/);
+    sf.receive({ control: 'stats' });
+    await until('stats with the 4 accepted rows', () => stats.some((m) => m.payload.rows === 4));
+    sf.receive({ sf: { store: 'elsewhere', batch: '1-1' }, statusCode: 200 });
+    await until('a foreign batch refused', () => caught.length === 3);
+    expect(caught[2].error.message).toMatch(/msg.sf belongs to store "elsewhere", not "test"/);
+  });
+
+  it('keeps the backlog and the batch in flight across a redeploy', async () => {
+    await helper.load([storeForward, catchNode], flow({ batchRows: '3' }));
+    let batches = collect('batches');
+    helper.getNode('sf')!.receive({ payload: points(0, 7) });
+    await until('a batch in flight', () => batches.length === 1);
+    await helper.unload();
+    await helper.load([storeForward, catchNode], flow({ batchRows: '3' }));
+    batches = collect('batches');
+    const sf = helper.getNode('sf')!;
+    const seen: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      await until(`batch ${round}`, () => batches.length > round);
+      seen.push(...batches[round].payload.map((p: any) => p.n));
+      sf.receive({ ...batches[round], statusCode: 200 });
+    }
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(batches[0].sf.historical).toBe(true);
+  });
+
+  it('reports a bad store name on deploy and refuses input', async () => {
+    await helper.load([storeForward, catchNode], flow({ storeName: '../etc' }));
+    const caught = collect('caught');
+    helper.getNode('sf')!.receive({ payload: points(0, 1) });
+    await until('the refusal', () => caught.length === 1);
+    expect(caught[0].error.message).toMatch(/not configured/);
+  });
+});
