@@ -37,6 +37,7 @@ function check(order: OrderMode, ops: Op[], window: number): void {
       order,
       minFreeBytes: 0,
       now: () => now,
+      monotonic: () => now,
       random: () => 0.5,
       backoff: { baseMs: 100, maxMs: 1000 },
     });

@@ -29,6 +29,7 @@ function queue(options: Partial<QueueOptions> = {}) {
   const q = new DurableQueue<{ n: number }>({
     path: join(dir, 'q.db'),
     now: () => now,
+    monotonic: () => now,
     random: () => 0.5,
     minFreeBytes: 0,
     ...options,
@@ -291,5 +292,29 @@ describe('DurableQueue', () => {
     expect(q.purge()).toBe(3);
     expect(q.ack(batch.id)).toBe(false);
     expect(q.stats()).toMatchObject({ rows: 0, inFlight: 0, drops: { purge: 3 } });
+  });
+
+  it('keeps retrying on schedule when the wall clock jumps back or forward', () => {
+    let wall = now;
+    let steady = 0;
+    const q = queue({
+      path: join(dir, 'clock.db'),
+      now: () => wall,
+      monotonic: () => steady,
+      maxAgeMs: 3_600_000,
+    });
+    q.enqueue(items(1, 2));
+    const batch = q.takeBatch()!;
+    q.nack(batch.id, 'HTTP 503');
+    wall -= 86_400_000; // NTP steps the clock back a day
+    steady += 1000;
+    expect(q.takeBatch()).toMatchObject({ id: batch.id, attempt: 2 });
+    q.nack(batch.id, 'HTTP 503');
+    wall += 2 * 86_400_000; // and forward two days: ages jump, retries do not
+    expect(q.takeBatch()).toBeUndefined();
+    steady += 2000;
+    expect(q.takeBatch()).toMatchObject({ id: batch.id, attempt: 3 });
+    expect(q.dropExpired()).toBe(2);
+    expect(q.stats()).toMatchObject({ rows: 0, drops: { age: 2 } });
   });
 });

@@ -40,7 +40,8 @@ function collect(id: string) {
   helper.getNode(id)!.on('input', ((msg: any) => messages.push(msg)) as never);
   return messages;
 }
-const until = (what: string, check: () => boolean, ms = 5000) => waitFor(what, async () => (check() ? true : undefined), ms, 10);
+const until = (what: string, check: () => boolean, ms = 5000) =>
+  waitFor(what, async () => (check() ? true : undefined), ms, 10);
 const points = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ n: from + i }));
 const lastStats = (stats: any[]) => stats.at(-1).payload;
 
@@ -65,7 +66,13 @@ describe('store-forward inside Node-RED', () => {
     for (let i = 0; i < 5; i++) sf.receive({ payload: points(i * 50, 50) });
     await until('batches', () => batches.length >= 1);
     expect(batches[0].payload.map((p: any) => p.n)).toEqual(Array.from({ length: 100 }, (_, i) => i));
-    expect(batches[0].sf).toEqual({ store: 'test', batch: '1-100', count: 100, attempt: 1, historical: false });
+    expect(batches[0].sf).toEqual({
+      store: 'test',
+      batch: '1-100',
+      count: 100,
+      attempt: 1,
+      historical: false,
+    });
     sf.receive({ ...batches[0], statusCode: 200 });
     await until('the next batch', () => batches.length >= 2);
     sf.receive({ ...batches[1], statusCode: 204 });
@@ -116,7 +123,11 @@ describe('store-forward inside Node-RED', () => {
     sf.receive({ ...batches[0], statusCode: 400, payload: 'bad point at line 1' });
     await until('the next batch', () => batches.length === 2);
     expect(batches[1].payload).toEqual(points(2, 2));
-    expect(lastStats(stats)).toMatchObject({ quarantined: 1, quarantinedRows: 2, lastError: 'HTTP 400: bad point at line 1' });
+    expect(lastStats(stats)).toMatchObject({
+      quarantined: 1,
+      quarantinedRows: 2,
+      lastError: 'HTTP 400: bad point at line 1',
+    });
     sf.receive({ ...batches[1], statusCode: 200 });
     sf.receive({ control: 'quarantine-retry' });
     await until('the quarantined rows again', () => batches.length === 3);
@@ -152,11 +163,16 @@ describe('store-forward inside Node-RED', () => {
     await until('the purge', () => lastStats(stats).drops.purge === 10);
     sf.receive({ control: 'explode' });
     await until('the refusal', () => caught.length === 1);
-    expect(caught[0].error.message).toMatch(/unknown control "explode": use pause, resume, flush, purge, stats/);
+    expect(caught[0].error.message).toMatch(
+      /unknown control "explode": use pause, resume, flush, purge, stats/,
+    );
   });
 
   it('refuses what it cannot store with done(err), keeping the rest of the same turn', async () => {
-    await helper.load([storeForward, catchNode], flow({ maxRows: '5', fullPolicy: 'reject-new', maxWaitMs: '100000' }));
+    await helper.load(
+      [storeForward, catchNode],
+      flow({ maxRows: '5', fullPolicy: 'reject-new', maxWaitMs: '100000' }),
+    );
     const caught = collect('caught');
     const stats = collect('stats');
     const sf = helper.getNode('sf')!;

@@ -29,7 +29,10 @@ export interface QueueOptions {
   backoff?: BackoffOptions;
   /** Longest Retry-After honoured (ms). */
   maxRetryAfterMs?: number;
+  /** Wall clock (ms): stamps rows and measures their age. */
   now?: () => number;
+  /** Monotonic clock (ms): schedules retries and ack deadlines, so a wall clock that jumps cannot stall them. */
+  monotonic?: () => number;
   random?: () => number;
 }
 
@@ -171,6 +174,7 @@ export class DurableQueue<T = unknown> {
       backoff: { baseMs: 1000, maxMs: 60_000 },
       maxRetryAfterMs: 3_600_000,
       now: Date.now,
+      monotonic: () => performance.now(),
       random: Math.random,
       ...options,
     };
@@ -305,7 +309,7 @@ export class DurableQueue<T = unknown> {
    * live-first mode new rows go ahead of the backlog, which drains beside them.
    */
   takeBatch(): Batch<T> | undefined {
-    const now = this.options.now();
+    const now = this.options.monotonic();
     let due: Flight<T> | undefined;
     for (const flight of this.flights.values()) {
       if (flight.dueAt <= now && (!due || flight.batch.firstSeq < due.batch.firstSeq)) due = flight;
@@ -344,7 +348,7 @@ export class DurableQueue<T = unknown> {
   /** Marks a batch as sent; its answer is due within `timeoutMs`. */
   sent(batchId: string, timeoutMs: number): void {
     const flight = this.flights.get(batchId);
-    if (flight) flight.deadline = this.options.now() + timeoutMs;
+    if (flight) flight.deadline = this.options.monotonic() + timeoutMs;
   }
 
   private hasLive(): boolean {
@@ -431,7 +435,7 @@ export class DurableQueue<T = unknown> {
       retryAfterMs !== undefined
         ? Math.min(retryAfterMs, this.options.maxRetryAfterMs)
         : backoffDelay(flight.batch.attempt, this.options.backoff, this.options.random);
-    flight.dueAt = this.options.now() + wait;
+    flight.dueAt = this.options.monotonic() + wait;
     flight.deadline = Infinity;
     this.retries++;
     this.failing = true;
@@ -441,13 +445,13 @@ export class DurableQueue<T = unknown> {
 
   /** Batches whose answer is overdue are nacked ("no answer within ..."); returns their ids. */
   expire(): string[] {
-    const now = this.options.now();
+    const now = this.options.monotonic();
     const late = [...this.flights.values()].filter((f) => f.deadline <= now).map((f) => f.batch.id);
     for (const id of late) this.nack(id, 'no answer within the ack timeout');
     return late;
   }
 
-  /** The earliest time something is due (a retry or an ack deadline), for the caller's timer. */
+  /** The earliest time something is due (a retry or an ack deadline), on the monotonic clock. */
   nextDue(): number {
     let next = Infinity;
     for (const flight of this.flights.values()) next = Math.min(next, flight.dueAt, flight.deadline);

@@ -3,7 +3,13 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { join } from 'node:path';
 import { parseRetryAfter } from '../../core/backoff.js';
-import { DurableQueue, type Batch, type FullPolicy, type OrderMode, type QueueStats } from '../../core/durable-queue.js';
+import {
+  DurableQueue,
+  type Batch,
+  type FullPolicy,
+  type OrderMode,
+  type QueueStats,
+} from '../../core/durable-queue.js';
 
 interface StoreForwardDef extends NodeDef {
   storeName: string;
@@ -47,7 +53,8 @@ export = function register(RED: NodeAPI) {
     const store = def.storeName?.trim() || node.id;
     const number = (value: string | undefined, fallback: number) => {
       const parsed = value === undefined || value === '' ? fallback : Number(value);
-      if (!Number.isFinite(parsed) || parsed < 0) throw new Error(`store-forward: ${value} is not a number of 0 or more`);
+      if (!Number.isFinite(parsed) || parsed < 0)
+        throw new Error(`store-forward: ${value} is not a number of 0 or more`);
       return parsed;
     };
     let queue: DurableQueue | undefined;
@@ -63,7 +70,8 @@ export = function register(RED: NodeAPI) {
     let batchRows = 1000;
     let ackRate = { at: Date.now(), acked: 0, perS: 0 };
     try {
-      if (!STORE_NAME.test(store)) throw new Error(`store name "${store}" must be letters, digits, '.', '_' or '-'`);
+      if (!STORE_NAME.test(store))
+        throw new Error(`store name "${store}" must be letters, digits, '.', '_' or '-'`);
       const directory = def.directory?.trim() || join(RED.settings.userDir ?? '.', 'plantwire-buffer');
       ackTimeoutMs = number(def.ackTimeoutS, 30) * 1000;
       maxWaitMs = number(def.maxWaitMs, 200);
@@ -83,7 +91,9 @@ export = function register(RED: NodeAPI) {
         backoff: { baseMs: number(def.backoffBaseS, 1) * 1000, maxMs: number(def.backoffMaxS, 60) * 1000 },
       });
       if (queue.recovered) {
-        node.warn(`store-forward: ${queue.path} was corrupt (${queue.recovered.reason}); moved to ${queue.recovered.movedTo}, started a fresh file`);
+        node.warn(
+          `store-forward: ${queue.path} was corrupt (${queue.recovered.reason}); moved to ${queue.recovered.movedTo}, started a fresh file`,
+        );
       }
     } catch (error) {
       node.error(`store-forward: ${(error as Error).message}`);
@@ -93,7 +103,12 @@ export = function register(RED: NodeAPI) {
     const stats = (): QueueStats & { paused: boolean; ackedPerS: number; store: string; path: string } => {
       const now = Date.now();
       const current = queue!.stats();
-      if (now - ackRate.at >= 1000) ackRate = { at: now, acked: current.acked, perS: ((current.acked - ackRate.acked) * 1000) / (now - ackRate.at) };
+      if (now - ackRate.at >= 1000)
+        ackRate = {
+          at: now,
+          acked: current.acked,
+          perS: ((current.acked - ackRate.acked) * 1000) / (now - ackRate.at),
+        };
       return { ...current, paused, ackedPerS: Math.round(ackRate.perS), store, path: queue!.path };
     };
 
@@ -107,7 +122,11 @@ export = function register(RED: NodeAPI) {
       const text = parts.join(', ');
       if (text === lastStatus) return;
       lastStatus = text;
-      node.status({ fill: s.waitingRetry > 0 || s.quarantined > 0 ? 'yellow' : paused ? 'grey' : 'green', shape: 'dot', text });
+      node.status({
+        fill: s.waitingRetry > 0 || s.quarantined > 0 ? 'yellow' : paused ? 'grey' : 'green',
+        shape: 'dot',
+        text,
+      });
     };
 
     const sendStats = () => node.send([null, { topic: 'stats', payload: stats() }]);
@@ -118,7 +137,13 @@ export = function register(RED: NodeAPI) {
       node.send([
         {
           payload: batch.items,
-          sf: { store, batch: batch.id, count: batch.items.length, attempt: batch.attempt, historical: batch.historical },
+          sf: {
+            store,
+            batch: batch.id,
+            count: batch.items.length,
+            attempt: batch.attempt,
+            historical: batch.historical,
+          },
         } as NodeMessage,
         null,
       ]);
@@ -127,7 +152,10 @@ export = function register(RED: NodeAPI) {
     const forward = () => {
       if (!queue || paused) return;
       const expired = queue.expire();
-      if (expired.length > 0) node.warn(`store-forward: no answer for batch ${expired.join(', ')} within ${ackTimeoutMs / 1000} s: will retry`);
+      if (expired.length > 0)
+        node.warn(
+          `store-forward: no answer for batch ${expired.join(', ')} within ${ackTimeoutMs / 1000} s: will retry`,
+        );
       for (let batch = queue.takeBatch(); batch; batch = queue.takeBatch()) emit(batch);
       showStatus();
     };
@@ -136,7 +164,8 @@ export = function register(RED: NodeAPI) {
       commitScheduled = false;
       const group = pending;
       pending = [];
-      const write = (part: typeof group) => queue!.enqueue(part.length === 1 ? part[0]!.items : part.flatMap((entry) => entry.items));
+      const write = (part: typeof group) =>
+        queue!.enqueue(part.length === 1 ? part[0]!.items : part.flatMap((entry) => entry.items));
       try {
         // Group commit: every message of this turn in one transaction; each done() only after it commits.
         write(group);
@@ -165,10 +194,16 @@ export = function register(RED: NodeAPI) {
       const batch = String(msg.sf!.batch);
       const status = typeof msg.statusCode === 'number' ? msg.statusCode : Number(msg.statusCode);
       const hasStatus = msg.statusCode !== undefined && Number.isFinite(status);
-      const errorText = msg.error ? String((msg.error as { message?: unknown }).message ?? msg.error) : undefined;
+      const errorText = msg.error
+        ? String((msg.error as { message?: unknown }).message ?? msg.error)
+        : undefined;
       if (hasStatus && status >= 200 && status < 300) queue!.ack(batch);
       else if (hasStatus && status === 429) {
-        queue!.nack(batch, 'HTTP 429 Too Many Requests', parseRetryAfter(msg.headers?.['retry-after'], Date.now()));
+        queue!.nack(
+          batch,
+          'HTTP 429 Too Many Requests',
+          parseRetryAfter(msg.headers?.['retry-after'], Date.now()),
+        );
       } else if (hasStatus && (status >= 500 || status === 408)) queue!.nack(batch, `HTTP ${status}`);
       else if (hasStatus && status >= 400) {
         const body = typeof msg.payload === 'string' ? msg.payload : JSON.stringify(msg.payload ?? '');
@@ -203,7 +238,11 @@ export = function register(RED: NodeAPI) {
       if (msg.control !== undefined) return control(msg, done);
       if (msg.sf !== undefined && msg.sf !== null) {
         if (msg.sf.store !== store) {
-          return done(new Error(`store-forward: msg.sf belongs to store "${String(msg.sf.store)}", not "${store}"; not stored again`));
+          return done(
+            new Error(
+              `store-forward: msg.sf belongs to store "${String(msg.sf.store)}", not "${store}"; not stored again`,
+            ),
+          );
         }
         return result(msg, done);
       }
