@@ -93,10 +93,14 @@ describe('store-forward inside Node-RED', () => {
     await until('a retry', () => batches.length === 2);
     sf.receive({ ...batches[1], error: { message: 'connect ECONNREFUSED 127.0.0.1:9' } });
     await until('another retry', () => batches.length === 3);
+    // What the http request node sends on a network error: the error code in msg.statusCode.
+    sf.receive({ ...batches[2], statusCode: 'ECONNREFUSED', payload: 'Error: connect ECONNREFUSED' });
+    await until('a third retry', () => batches.length === 4);
     expect(batches.map((m) => [m.sf.batch, m.sf.attempt])).toEqual([
       ['1-3', 1],
       ['1-3', 2],
       ['1-3', 3],
+      ['1-3', 4],
     ]);
     expect(batches[2].payload).toEqual(points(0, 3));
   });

@@ -197,7 +197,10 @@ export = function register(RED: NodeAPI) {
       const errorText = msg.error
         ? String((msg.error as { message?: unknown }).message ?? msg.error)
         : undefined;
-      if (hasStatus && status >= 200 && status < 300) queue!.ack(batch);
+      if (msg.statusCode !== undefined && !hasStatus) {
+        // The http request node puts a network error's code (ECONNREFUSED, ETIMEDOUT) in msg.statusCode.
+        queue!.nack(batch, `${String(msg.statusCode)}${errorText ? `: ${errorText}` : ''}`);
+      } else if (hasStatus && status >= 200 && status < 300) queue!.ack(batch);
       else if (hasStatus && status === 429) {
         queue!.nack(
           batch,
@@ -209,7 +212,8 @@ export = function register(RED: NodeAPI) {
         const body = typeof msg.payload === 'string' ? msg.payload : JSON.stringify(msg.payload ?? '');
         queue!.quarantine(batch, status, `HTTP ${status}: ${body.slice(0, 200)}`);
         node.warn(`store-forward: batch ${batch} refused with HTTP ${status}: moved to quarantine`);
-      } else if (errorText !== undefined) queue!.nack(batch, errorText);
+      } else if (hasStatus) queue!.nack(batch, `HTTP ${status}`);
+      else if (errorText !== undefined) queue!.nack(batch, errorText);
       else queue!.ack(batch); // passed on by a node that only passes on what it delivered (questdb-write)
       done();
       forward();

@@ -1,0 +1,126 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep, startNodeRed, waitFor, type FlowNode, type NodeRed } from '@plantwire/testkit';
+
+const MODULE = '@plantwire/node-red-buffer';
+const example = fileURLToPath(new URL('../examples/01 - Forward over HTTP.json', import.meta.url));
+
+describe('store-forward in a real Node-RED process', () => {
+  let red: NodeRed;
+  let userDir: string;
+  beforeAll(async () => {
+    userDir = mkdtempSync(join(tmpdir(), 'plantwire-sf-e2e-'));
+    red = await startNodeRed({ userDir });
+  });
+  afterAll(async () => {
+    await red?.stop();
+    rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it('registers store-forward with its editor, help and icon, and lists its example', async () => {
+    const sets = await red.api<{ module: string; types: string[]; err?: unknown }[]>('/nodes');
+    const set = sets.find((s) => s.module === MODULE);
+    expect(set).toMatchObject({ types: ['store-forward'] });
+    expect(set?.err).toBeUndefined();
+    const editor = await (await fetch(`${red.url}/nodes`, { headers: { Accept: 'text/html' } })).text();
+    expect(editor).toContain("RED.nodes.registerType('store-forward'");
+    expect(editor).toContain('data-help-name="store-forward"');
+    expect((await fetch(`${red.url}/icons/${MODULE}/store-forward.svg`)).status).toBe(200);
+    expect(await red.api(`/library/examples/flows/${MODULE}`)).toEqual([{ fn: '01 - Forward over HTTP' }]);
+  });
+
+  it('forwards over HTTP through an outage and a redeploy, losing nothing (the example flow)', async () => {
+    const flow = (JSON.parse(readFileSync(example, 'utf8')) as FlowNode[]).map((node) => {
+      // Faster than the example's 1 point/s, and pointed at this Node-RED's port.
+      if (node.id === 'sf-source') return { ...node, repeat: '0.02' };
+      if (node.id === 'sf-post') return { ...node, url: `${red.url}/plantwire-example/ingest` };
+      if (node.id === 'sf-buffer')
+        return { ...node, backoffBaseS: '0.1', backoffMaxS: '0.3', statsIntervalS: '0.2' };
+      return node;
+    });
+    const probe: FlowNode[] = [
+      {
+        id: 'count-injected',
+        z: 'tab-sf',
+        type: 'function',
+        func: "flow.set('injected', (flow.get('injected') || 0) + 1);\nreturn null;",
+        outputs: 0,
+        wires: [],
+      },
+      {
+        id: 'count-distinct',
+        z: 'tab-sf',
+        type: 'function',
+        // What the receiver accepted (not what it answered 503 to), counted once per point.
+        func: "if (flow.get('outage')) return null;\nconst seen = flow.get('seen') || {};\nfor (const p of msg.payload) seen[p.ts] = 1;\nflow.set('seen', seen);\nflow.set('distinct', Object.keys(seen).length);\nreturn null;",
+        outputs: 0,
+        wires: [],
+      },
+      { id: 'probe-in', z: 'tab-sf', type: 'http in', url: '/probe', method: 'get', wires: [['probe-read']] },
+      {
+        id: 'probe-read',
+        z: 'tab-sf',
+        type: 'change',
+        rules: [
+          { t: 'set', p: 'payload', pt: 'msg', to: '{}', tot: 'json' },
+          { t: 'set', p: 'payload.received', pt: 'msg', to: 'received', tot: 'flow' },
+          { t: 'set', p: 'payload.injected', pt: 'msg', to: 'injected', tot: 'flow' },
+          { t: 'set', p: 'payload.distinct', pt: 'msg', to: 'distinct', tot: 'flow' },
+        ],
+        wires: [['probe-out']],
+      },
+      { id: 'probe-out', z: 'tab-sf', type: 'http response', wires: [] },
+      {
+        id: 'outage-in',
+        z: 'tab-sf',
+        type: 'http in',
+        url: '/outage',
+        method: 'post',
+        wires: [['outage-map', 'outage-out']],
+      },
+      {
+        // JSON bodies must be objects: {"on": true} in, a plain boolean on to the example's outage switch.
+        id: 'outage-map',
+        z: 'tab-sf',
+        type: 'change',
+        rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'payload.on', tot: 'msg' }],
+        wires: [['sf-outage']],
+      },
+      { id: 'outage-out', z: 'tab-sf', type: 'http response', wires: [] },
+    ];
+    await red.deploy([...flow, ...probe]);
+    const received = async () =>
+      ((await (await fetch(`${red.url}/probe`)).json()) as { received?: number }).received ?? 0;
+    const outage = (on: boolean) =>
+      fetch(`${red.url}/outage`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ on }),
+      });
+
+    await waitFor('points to arrive', async () => ((await received()) > 20 ? true : undefined), 10_000);
+    await outage(true);
+    await sleep(1500);
+    const duringOutage = await received();
+    await sleep(500);
+    expect(await received()).toBe(duringOutage);
+    await outage(false);
+    await waitFor(
+      'the backlog to drain',
+      async () => ((await received()) > duringOutage + 60 ? true : undefined),
+      10_000,
+    );
+
+    // A redeploy in the middle: the backlog and the batch in flight survive it.
+    await red.deploy([...flow, ...probe]);
+    await waitFor(
+      'points after the redeploy',
+      async () => ((await received()) > duringOutage + 120 ? true : undefined),
+      10_000,
+    );
+    expect(red.log()).not.toMatch(/\[error\]/);
+  });
+});
