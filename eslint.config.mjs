@@ -23,6 +23,11 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS scripts (child processes in tests) load with require, as CommonJS does.
+    files: ['**/*.cjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Tests talk to untyped runtimes (Node-RED's RED object, messages); `any` is the honest type there.
     files: ['**/test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-dynamic-delete': 'off' },
