@@ -194,9 +194,10 @@ export class DurableQueue<T = unknown> {
       db.pragma(`max_page_count = ${Math.max(1, Math.floor(this.options.maxFileBytes / pageSize))}`);
     }
     this.insert = db.prepare('INSERT INTO queue (enqueued_at, bytes, item) VALUES (?, ?, ?)');
-    this.selectAfter = db.prepare(
-      'SELECT seq, bytes, item FROM queue WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
-    );
+    // Rows as arrays, not objects: less to allocate on the drain's hot path.
+    this.selectAfter = db
+      .prepare('SELECT seq, bytes, item FROM queue WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?')
+      .raw();
     this.selectRange = db.prepare('SELECT item FROM queue WHERE seq >= ? AND seq <= ? ORDER BY seq');
     this.deleteRange = db.prepare('DELETE FROM queue WHERE seq >= ? AND seq <= ?');
     this.countRange = db.prepare(
@@ -321,7 +322,7 @@ export class DurableQueue<T = unknown> {
         this.flights.delete(due.batch.id);
         return this.takeBatch();
       }
-      due.batch.items = left.map((row) => JSON.parse(row.item) as T);
+      due.batch.items = JSON.parse(`[${left.map((row) => row.item).join(',')}]`) as T[];
       due.batch.attempt += 1;
       due.dueAt = Infinity;
       due.deadline = Infinity;
@@ -375,46 +376,45 @@ export class DurableQueue<T = unknown> {
   }
 
   private read(after: number, upTo: number): Batch<T> | undefined {
-    const rows = this.selectAfter.all(after, upTo, this.options.batchRows) as {
-      seq: number;
-      bytes: number;
-      item: string;
-    }[];
+    const rows = this.selectAfter.all(after, upTo, this.options.batchRows) as [number, number, string][];
     if (rows.length === 0) return undefined;
-    const items: T[] = [];
+    const texts: string[] = [];
     let bytes = 0;
     let lastSeq = after;
-    for (const row of rows) {
-      if (items.length > 0 && bytes + row.bytes > this.options.batchBytes) break;
-      items.push(JSON.parse(row.item) as T);
-      bytes += row.bytes;
-      lastSeq = row.seq;
+    for (const [seq, size, item] of rows) {
+      if (texts.length > 0 && bytes + size > this.options.batchBytes) break;
+      texts.push(item);
+      bytes += size;
+      lastSeq = seq;
     }
-    const firstSeq = rows[0]!.seq;
-    return {
-      id: `${firstSeq}-${lastSeq}`,
-      items,
-      firstSeq,
-      lastSeq,
-      bytes,
-      attempt: 1,
-      historical: firstSeq <= this.boundary,
-    };
+    const firstSeq = rows[0]![0];
+    // One parse of the whole batch is much cheaper than one per row.
+    const items = JSON.parse(`[${texts.join(',')}]`) as T[];
+    return { id: `${firstSeq}-${lastSeq}`, items, firstSeq, lastSeq, bytes, attempt: 1, historical: firstSeq <= this.boundary };
   }
 
   /** The sink has it: the batch's rows are deleted in one transaction. False for an unknown (stale) batch. */
   ack(batchId: string): boolean {
     const flight = this.flights.get(batchId);
     if (!flight) return false;
-    const { firstSeq, lastSeq } = flight.batch;
-    const gone = this.db.transaction(() => {
-      const counted = this.countRange.get(firstSeq, lastSeq) as { rows: number; bytes: number };
-      this.deleteRange.run(firstSeq, lastSeq);
-      return counted;
-    })();
+    const { firstSeq, lastSeq, items, bytes } = flight.batch;
+    // An ack needs no fsync of its own: if power fails before the next FULL commit syncs it, the batch is only
+    // sent again, and the sink deduplicates. Accepting new rows stays FULL.
+    if (this.options.synchronous === 'FULL') this.db.pragma('synchronous = NORMAL');
+    let gone: { rows: number; bytes: number };
+    try {
+      gone = this.db.transaction(() => {
+        const { changes } = this.deleteRange.run(firstSeq, lastSeq);
+        if (changes === items.length) return { rows: changes, bytes };
+        // Rows of this batch were dropped meanwhile (drop-oldest, max age): those were counted already.
+        return { rows: changes, bytes: Math.round((bytes * changes) / Math.max(1, items.length)) };
+      })();
+    } finally {
+      if (this.options.synchronous === 'FULL') this.db.pragma('synchronous = FULL');
+    }
     this.flights.delete(batchId);
     this.rows -= gone.rows;
-    this.bytes -= gone.bytes;
+    this.bytes = this.rows === 0 ? 0 : Math.max(0, this.bytes - gone.bytes);
     this.acked += gone.rows;
     if (this.failing) {
       // The sink is back: what piled up meanwhile is history, and in live-first mode it becomes backlog.

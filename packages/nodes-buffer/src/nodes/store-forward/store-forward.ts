@@ -45,6 +45,7 @@ type Done = (error?: Error) => void;
 
 const CONTROLS = ['pause', 'resume', 'flush', 'purge', 'stats', 'quarantine-retry', 'quarantine-purge'];
 const STORE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const STATS_THROTTLE_MS = 250;
 
 export = function register(RED: NodeAPI) {
   function StoreForwardNode(this: Node, def: StoreForwardDef) {
@@ -112,24 +113,33 @@ export = function register(RED: NodeAPI) {
       return { ...current, paused, ackedPerS: Math.round(ackRate.perS), store, path: queue!.path };
     };
 
-    const showStatus = () => {
-      const s = queue!.stats();
-      const parts = [`${s.rows.toLocaleString('en-US')} queued`];
-      if (s.rows > 0) parts.push(`oldest ${age(s.oldestAgeMs)}`);
+    // Status and stats cost a few SQL reads: at most one of each every STATS_THROTTLE_MS, the last change
+    // always shown (a trailing update), so a fast drain is not slowed by its own bookkeeping.
+    let reportedAt = 0;
+    let reportTimer: NodeJS.Timeout | undefined;
+    const report = (force = false) => {
+      const wait = reportedAt + STATS_THROTTLE_MS - Date.now();
+      if (!force && wait > 0) {
+        reportTimer ??= setTimeout(() => {
+          reportTimer = undefined;
+          report(true);
+        }, wait);
+        return;
+      }
+      reportedAt = Date.now();
+      const current = stats();
+      node.send([null, { topic: 'stats', payload: current }]);
+      const parts = [`${current.rows.toLocaleString('en-US')} queued`];
+      if (current.rows > 0) parts.push(`oldest ${age(current.oldestAgeMs)}`);
       if (paused) parts.push('paused');
-      if (s.waitingRetry > 0) parts.push(`retrying (${s.lastError})`);
-      if (s.quarantined > 0) parts.push(`${s.quarantined} quarantined`);
+      if (current.waitingRetry > 0) parts.push(`retrying (${current.lastError})`);
+      if (current.quarantined > 0) parts.push(`${current.quarantined} quarantined`);
       const text = parts.join(', ');
       if (text === lastStatus) return;
       lastStatus = text;
-      node.status({
-        fill: s.waitingRetry > 0 || s.quarantined > 0 ? 'yellow' : paused ? 'grey' : 'green',
-        shape: 'dot',
-        text,
-      });
+      const fill = current.waitingRetry > 0 || current.quarantined > 0 ? 'yellow' : paused ? 'grey' : 'green';
+      node.status({ fill, shape: 'dot', text });
     };
-
-    const sendStats = () => node.send([null, { topic: 'stats', payload: stats() }]);
 
     const emit = (batch: Batch) => {
       queue!.sent(batch.id, ackTimeoutMs);
@@ -157,7 +167,6 @@ export = function register(RED: NodeAPI) {
           `store-forward: no answer for batch ${expired.join(', ')} within ${ackTimeoutMs / 1000} s: will retry`,
         );
       for (let batch = queue.takeBatch(); batch; batch = queue.takeBatch()) emit(batch);
-      showStatus();
     };
 
     const commit = () => {
@@ -188,6 +197,7 @@ export = function register(RED: NodeAPI) {
         }
       }
       if (queue!.unsentRows() >= batchRows) forward();
+      report();
     };
 
     const result = (msg: StoreForwardMessage, done: Done) => {
@@ -217,7 +227,7 @@ export = function register(RED: NodeAPI) {
       else queue!.ack(batch); // passed on by a node that only passes on what it delivered (questdb-write)
       done();
       forward();
-      sendStats();
+      report();
     };
 
     const control = (msg: StoreForwardMessage, done: Done) => {
@@ -232,8 +242,7 @@ export = function register(RED: NodeAPI) {
       else if (command === 'quarantine-retry') queue!.retryQuarantine(target);
       else if (command === 'quarantine-purge') queue!.purgeQuarantine(target);
       if (command !== 'pause') forward();
-      showStatus();
-      sendStats();
+      report(true);
       done();
     };
 
@@ -261,6 +270,7 @@ export = function register(RED: NodeAPI) {
     node.on('close', (_removed: boolean, done: () => void) => {
       clearInterval(pump);
       clearInterval(statsTimer);
+      clearTimeout(reportTimer);
       // Accepted messages waiting for this turn's commit are committed now, not dropped.
       if (pending.length > 0) commit();
       // Batches in flight keep their rows on disk: they go out again after the redeploy.
@@ -274,11 +284,10 @@ export = function register(RED: NodeAPI) {
       if (statsEvery > 0) {
         statsTimer = setInterval(() => {
           queue!.dropExpired();
-          sendStats();
-          showStatus();
+          report(true);
         }, statsEvery);
       }
-      showStatus();
+      report(true);
     }
   }
 
