@@ -56,7 +56,7 @@ describe('DurableQueue', () => {
     q.enqueue(items(1, 7));
     const first = q.takeBatch()!;
     expect(ns(first)).toEqual([1, 2, 3]);
-    expect(first).toMatchObject({ id: '1-3', attempt: 1, historical: false });
+    expect(first).toMatchObject({ id: '1-1', attempt: 1, historical: false });
     expect(q.takeBatch()).toBeUndefined();
     expect(q.ack(first.id)).toBe(true);
     expect(ns(q.takeBatch())).toEqual([4, 5, 6]);
@@ -140,12 +140,12 @@ describe('DurableQueue', () => {
     q.quarantine(bad.id, 400, 'HTTP 400: bad point');
     expect(ns(q.takeBatch())).toEqual([3, 4]);
     expect(q.listQuarantine()).toEqual([
-      { batch: '1-2', rows: 2, status: 400, reason: 'HTTP 400: bad point', quarantinedAt: now },
+      { batch: '1-1', rows: 2, status: 400, reason: 'HTTP 400: bad point', quarantinedAt: now },
     ]);
     expect(q.stats()).toMatchObject({ rows: 2, quarantined: 1, quarantinedRows: 2 });
-    expect(q.retryQuarantine('1-2')).toBe(2);
+    expect(q.retryQuarantine('1-1')).toBe(2);
     expect(q.stats()).toMatchObject({ rows: 4, quarantined: 0 });
-    q.ack('3-4');
+    q.ack('2-2');
     const retried = q.takeBatch()!;
     expect(ns(retried)).toEqual([1, 2]);
     q.quarantine(retried.id, 422, 'again');
@@ -153,21 +153,22 @@ describe('DurableQueue', () => {
     expect(q.stats()).toMatchObject({ rows: 0, quarantined: 0 });
   });
 
-  it('drops the oldest rows when full, counting them', () => {
+  it('drops the oldest messages when full, counting every item', () => {
     const q = queue({ maxRows: 5 });
     q.enqueue(items(1, 4));
     q.enqueue(items(5, 3));
-    expect(q.stats()).toMatchObject({ rows: 5, drops: { full: 2, age: 0, purge: 0 } });
-    expect(ns(q.takeBatch())).toEqual([3, 4, 5, 6, 7]);
+    // Whole messages go: the 4 oldest items leave together to make room for 3.
+    expect(q.stats()).toMatchObject({ rows: 3, drops: { full: 4, age: 0, purge: 0 } });
+    expect(ns(q.takeBatch())).toEqual([5, 6, 7]);
   });
 
   it('refuses new rows when full under reject-new, keeping what it has', () => {
     const q = queue({ maxRows: 5, fullPolicy: 'reject-new' });
     q.enqueue(items(1, 4));
     expect(() => q.enqueue(items(5, 2))).toThrow(QueueRejectedError);
-    expect(() => q.enqueue(items(5, 2))).toThrow(/queue full \(4 rows, .*limits 5 rows.*2 new items refused/);
+    expect(() => q.enqueue(items(5, 2))).toThrow(/queue full \(4 items, .*limits 5 items.*2 new items refused/);
     expect(q.stats().rows).toBe(4);
-    expect(() => q.enqueue(items(1, 6))).toThrow(/6 items .* do not fit a queue of 5 rows/);
+    expect(() => q.enqueue(items(1, 6))).toThrow(/6 items .* do not fit a queue of 5 items/);
   });
 
   it('bounds by bytes too', () => {
@@ -195,7 +196,7 @@ describe('DurableQueue', () => {
     expect(() => q.enqueue([{ n: 1 }, 5 as never])).toThrow(
       /item 1 must be an object \(got number\); nothing was stored/,
     );
-    expect(() => q.enqueue([circular as never])).toThrow(/item 0 cannot be stored as JSON/);
+    expect(() => q.enqueue([circular as never])).toThrow(/items cannot be stored as JSON/);
     expect(q.stats().rows).toBe(0);
   });
 

@@ -68,7 +68,7 @@ describe('store-forward inside Node-RED', () => {
     expect(batches[0].payload.map((p: any) => p.n)).toEqual(Array.from({ length: 100 }, (_, i) => i));
     expect(batches[0].sf).toEqual({
       store: 'test',
-      batch: '1-100',
+      batch: '1-1',
       count: 100,
       attempt: 1,
       historical: false,
@@ -97,10 +97,10 @@ describe('store-forward inside Node-RED', () => {
     sf.receive({ ...batches[2], statusCode: 'ECONNREFUSED', payload: 'Error: connect ECONNREFUSED' });
     await until('a third retry', () => batches.length === 4);
     expect(batches.map((m) => [m.sf.batch, m.sf.attempt])).toEqual([
-      ['1-3', 1],
-      ['1-3', 2],
-      ['1-3', 3],
-      ['1-3', 4],
+      ['1-1', 1],
+      ['1-1', 2],
+      ['1-1', 3],
+      ['1-1', 4],
     ]);
     expect(batches[2].payload).toEqual(points(0, 3));
   });
@@ -127,8 +127,8 @@ describe('store-forward inside Node-RED', () => {
     sf.receive({ ...batches[0], statusCode: 400, payload: 'bad point at line 1' });
     await until('the next batch', () => batches.length === 2);
     expect(batches[1].payload).toEqual(points(2, 2));
-    expect(lastStats(stats)).toMatchObject({
-      quarantined: 1,
+    await until('stats showing the quarantine', () => stats.some((m) => m.payload.quarantined === 1));
+    expect(stats.find((m) => m.payload.quarantined === 1).payload).toMatchObject({
       quarantinedRows: 2,
       lastError: 'HTTP 400: bad point at line 1',
     });
@@ -188,7 +188,7 @@ describe('store-forward inside Node-RED', () => {
     expect(caught[0].error.message).toMatch(/item 0 must be an object \(got number\); nothing was stored/);
     sf.receive({ payload: points(4, 3) });
     await until('the full queue refusal', () => caught.length === 2);
-    expect(caught[1].error.message).toMatch(/queue full \(4 rows.*3 new items refused/);
+    expect(caught[1].error.message).toMatch(/queue full \(4 items.*3 new items refused/);
     sf.receive({ control: 'stats' });
     await until('stats with the 4 accepted rows', () => stats.some((m) => m.payload.rows === 4));
     sf.receive({ sf: { store: 'elsewhere', batch: '1-1' }, statusCode: 200 });

@@ -100,12 +100,15 @@ interface Flight<T> {
   deadline: number;
 }
 
+// One row per chunk: the items of one message (up to a batch's worth) as one JSON array. Arrays are the fast
+// path end to end: a message of 1,000 points costs one insert, one read and one delete, not 1,000 of each.
 const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS queue (
+  CREATE TABLE IF NOT EXISTS chunks (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     enqueued_at INTEGER NOT NULL,
+    count INTEGER NOT NULL,
     bytes INTEGER NOT NULL,
-    item TEXT NOT NULL
+    items TEXT NOT NULL
   );
   CREATE TABLE IF NOT EXISTS quarantine (
     seq INTEGER PRIMARY KEY,
@@ -114,14 +117,15 @@ const SCHEMA = `
     reason TEXT NOT NULL,
     quarantined_at INTEGER NOT NULL,
     enqueued_at INTEGER NOT NULL,
+    count INTEGER NOT NULL,
     bytes INTEGER NOT NULL,
-    item TEXT NOT NULL
+    items TEXT NOT NULL
   );
   CREATE INDEX IF NOT EXISTS quarantine_batch ON quarantine (batch);
 `;
 
 /**
- * A durable FIFO of JSON items in SQLite: an item is stored when `enqueue` returns (its transaction has
+ * A durable FIFO of JSON objects in SQLite: an item is stored when `enqueue` returns (its transaction has
  * committed), leaves only when its batch is acked, and goes out in batches with retries, backoff, quarantine
  * and bounds. Pure: no Node-RED, no timers; the caller drives it with `enqueue`, `takeBatch`, `ack`, `nack`,
  * `quarantine` and `expire`.
@@ -136,9 +140,11 @@ export class DurableQueue<T = unknown> {
   private readonly selectAfter: Database.Statement;
   private readonly selectRange: Database.Statement;
   private readonly deleteRange: Database.Statement;
-  private readonly countRange: Database.Statement;
   private readonly oldest: Database.Statement;
   private readonly deleteOldest: Database.Statement;
+  private readonly syncNormal: Database.Statement;
+  private readonly syncFull: Database.Statement;
+  /** Items (not chunks) stored, and their bytes. */
   private rows = 0;
   private bytes = 0;
   /** Highest seq handed out in a batch from the live end of the queue. */
@@ -193,29 +199,26 @@ export class DurableQueue<T = unknown> {
       const pageSize = db.pragma('page_size', { simple: true }) as number;
       db.pragma(`max_page_count = ${Math.max(1, Math.floor(this.options.maxFileBytes / pageSize))}`);
     }
-    this.insert = db.prepare('INSERT INTO queue (enqueued_at, bytes, item) VALUES (?, ?, ?)');
+    this.insert = db.prepare('INSERT INTO chunks (enqueued_at, count, bytes, items) VALUES (?, ?, ?, ?)');
     // Rows as arrays, not objects: less to allocate on the drain's hot path.
     this.selectAfter = db
-      .prepare('SELECT seq, bytes, item FROM queue WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?')
+      .prepare('SELECT seq, count, bytes, items FROM chunks WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?')
       .raw();
-    this.selectRange = db.prepare('SELECT item FROM queue WHERE seq >= ? AND seq <= ? ORDER BY seq');
-    this.deleteRange = db.prepare('DELETE FROM queue WHERE seq >= ? AND seq <= ?');
-    this.countRange = db.prepare(
-      'SELECT count(*) AS rows, coalesce(sum(bytes), 0) AS bytes FROM queue WHERE seq >= ? AND seq <= ?',
-    );
-    this.oldest = db.prepare('SELECT seq, enqueued_at FROM queue ORDER BY seq LIMIT 1');
+    this.selectRange = db
+      .prepare('SELECT items FROM chunks WHERE seq >= ? AND seq <= ? ORDER BY seq')
+      .pluck();
+    this.deleteRange = db.prepare('DELETE FROM chunks WHERE seq >= ? AND seq <= ? RETURNING count, bytes');
+    this.oldest = db.prepare('SELECT enqueued_at FROM chunks ORDER BY seq LIMIT 1').pluck();
     this.deleteOldest = db.prepare(
-      'DELETE FROM queue WHERE seq IN (SELECT seq FROM queue ORDER BY seq LIMIT ?) RETURNING bytes',
+      'DELETE FROM chunks WHERE seq = (SELECT seq FROM chunks ORDER BY seq LIMIT 1) RETURNING count, bytes',
     );
+    this.syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
+    this.syncFull = db.prepare('PRAGMA synchronous = FULL');
     const totals = db
       .prepare(
-        'SELECT count(*) AS rows, coalesce(sum(bytes), 0) AS bytes, coalesce(max(seq), 0) AS last FROM queue',
+        'SELECT coalesce(sum(count), 0) AS rows, coalesce(sum(bytes), 0) AS bytes, coalesce(max(seq), 0) AS last FROM chunks',
       )
-      .get() as {
-      rows: number;
-      bytes: number;
-      last: number;
-    };
+      .get() as { rows: number; bytes: number; last: number };
     this.rows = totals.rows;
     this.bytes = totals.bytes;
     this.lastSeq = totals.last;
@@ -231,66 +234,88 @@ export class DurableQueue<T = unknown> {
 
   /**
    * Stores items in one transaction; when it returns they are on disk. Throws QueueRejectedError (reject-new
-   * policy, the disk floor, an item that is not JSON) or the SQLite error (disk full, I/O): then nothing of
-   * this call was stored, and everything stored before is intact.
+   * policy, the disk floor, an item that is not a JSON object) or QueueStorageError (disk full, I/O): then
+   * nothing of this call was stored, and everything stored before is intact.
    */
   enqueue(items: readonly T[]): void {
     if (items.length === 0) return;
     const now = this.options.now();
-    const encoded = items.map((item, index) => encode(item, index));
-    const bytes = encoded.reduce((sum, text) => sum + text.length, 0);
+    const chunks = this.encode(items);
+    const bytes = chunks.reduce((sum, chunk) => sum + chunk.text.length, 0);
     this.checkDiskFloor();
     const { maxRows, maxBytes, fullPolicy } = this.options;
-    if (encoded.length > maxRows || bytes > maxBytes) {
+    if (items.length > maxRows || bytes > maxBytes) {
       throw new QueueRejectedError(
-        `${encoded.length} items (${bytes} bytes) do not fit a queue of ${maxRows} rows / ${maxBytes} bytes`,
+        `${items.length} items (${bytes} bytes) do not fit a queue of ${maxRows} items / ${maxBytes} bytes`,
       );
     }
-    const overRows = this.rows + encoded.length - maxRows;
+    const overRows = this.rows + items.length - maxRows;
     const overBytes = this.bytes + bytes - maxBytes;
     if ((overRows > 0 || overBytes > 0) && fullPolicy === 'reject-new') {
       throw new QueueRejectedError(
-        `queue full (${this.rows} rows, ${this.bytes} bytes; limits ${maxRows} rows, ${maxBytes} bytes): ${encoded.length} new items refused`,
+        `queue full (${this.rows} items, ${this.bytes} bytes; limits ${maxRows} items, ${maxBytes} bytes): ${items.length} new items refused`,
       );
     }
     const write = this.db.transaction(() => {
-      let dropped = { rows: 0, bytes: 0 };
-      if (overRows > 0 || overBytes > 0) dropped = this.dropOldest(overRows, overBytes);
+      const dropped = { rows: 0, bytes: 0 };
+      // drop-oldest: whole chunks, oldest first, until the new items fit.
+      while (dropped.rows < overRows || dropped.bytes < overBytes) {
+        const gone = this.deleteOldest.get() as { count: number; bytes: number } | undefined;
+        if (!gone) break;
+        dropped.rows += gone.count;
+        dropped.bytes += gone.bytes;
+      }
       let last = 0;
-      for (let i = 0; i < encoded.length; i++)
-        last = Number(this.insert.run(now, encoded[i]!.length, encoded[i]).lastInsertRowid);
+      for (const chunk of chunks)
+        last = Number(this.insert.run(now, chunk.count, chunk.text.length, chunk.text).lastInsertRowid);
       return { ...dropped, last };
     });
     try {
-      const dropped = write();
-      this.lastSeq = dropped.last;
-      this.rows += encoded.length - dropped.rows;
-      this.bytes += bytes - dropped.bytes;
-      this.drops.full += dropped.rows;
+      const written = write();
+      this.lastSeq = written.last;
+      this.rows += items.length - written.rows;
+      this.bytes += bytes - written.bytes;
+      this.drops.full += written.rows;
     } catch (error) {
       const code = (error as { code?: string }).code ?? '';
-      const message =
-        code === 'SQLITE_FULL'
-          ? `storage full (${(error as Error).message}): ${encoded.length} new items refused; everything accepted before is kept`
-          : `storage error ${code} (${(error as Error).message}): ${encoded.length} new items refused; everything accepted before is kept`;
+      const what = code === 'SQLITE_FULL' ? 'storage full' : `storage error ${code}`;
+      const message = `${what} (${(error as Error).message}): ${items.length} new items refused; everything accepted before is kept`;
       this.lastError = message;
       throw new QueueStorageError(message, code);
     }
   }
 
-  /** Inside a transaction: deletes the oldest rows until `rows` and `bytes` more fit. */
-  private dropOldest(rows: number, bytes: number): { rows: number; bytes: number } {
-    let droppedRows = 0;
-    let droppedBytes = 0;
-    const averageBytes = this.rows > 0 ? Math.max(1, this.bytes / this.rows) : 1;
-    while (droppedRows < rows || droppedBytes < bytes) {
-      const chunk = Math.max(1, rows - droppedRows, Math.ceil((bytes - droppedBytes) / averageBytes));
-      const gone = this.deleteOldest.all(chunk) as { bytes: number }[];
-      if (gone.length === 0) break;
-      droppedRows += gone.length;
-      for (const row of gone) droppedBytes += row.bytes;
+  /** Items as JSON arrays of at most a batch each (rows and bytes), so a chunk never has to be split later. */
+  private encode(items: readonly T[]): { count: number; text: string }[] {
+    for (let index = 0; index < items.length; index++) {
+      const item = items[index];
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+        const got = item === null ? 'null' : Array.isArray(item) ? 'an array' : typeof item;
+        throw new QueueRejectedError(`item ${index} must be an object (got ${got}); nothing was stored`);
+      }
     }
-    return { rows: droppedRows, bytes: droppedBytes };
+    const chunks: { count: number; text: string }[] = [];
+    const add = (slice: readonly T[]) => {
+      let text: string;
+      try {
+        text = JSON.stringify(slice);
+      } catch (error) {
+        throw new QueueRejectedError(
+          `items cannot be stored as JSON (${(error as Error).message}); nothing was stored`,
+        );
+      }
+      if (text.length > this.options.batchBytes && slice.length > 1) {
+        const half = Math.ceil(slice.length / 2);
+        add(slice.slice(0, half));
+        add(slice.slice(half));
+      } else {
+        chunks.push({ count: slice.length, text });
+      }
+    };
+    const size = this.options.batchRows;
+    for (let start = 0; start < items.length; start += size)
+      add(items.length <= size ? items : items.slice(start, start + size));
+    return chunks;
   }
 
   private checkDiskFloor(): void {
@@ -316,13 +341,13 @@ export class DurableQueue<T = unknown> {
       if (flight.dueAt <= now && (!due || flight.batch.firstSeq < due.batch.firstSeq)) due = flight;
     }
     if (due) {
-      // Re-read what is left of it: drop-oldest or max age may have removed rows while it waited.
-      const left = this.selectRange.all(due.batch.firstSeq, due.batch.lastSeq) as { item: string }[];
+      // Re-read what is left of it: drop-oldest or max age may have removed chunks while it waited.
+      const left = this.selectRange.all(due.batch.firstSeq, due.batch.lastSeq) as string[];
       if (left.length === 0) {
         this.flights.delete(due.batch.id);
         return this.takeBatch();
       }
-      due.batch.items = JSON.parse(`[${left.map((row) => row.item).join(',')}]`) as T[];
+      due.batch.items = joinChunks<T>(left);
       due.batch.attempt += 1;
       due.dueAt = Infinity;
       due.deadline = Infinity;
@@ -376,45 +401,55 @@ export class DurableQueue<T = unknown> {
   }
 
   private read(after: number, upTo: number): Batch<T> | undefined {
-    const rows = this.selectAfter.all(after, upTo, this.options.batchRows) as [number, number, string][];
-    if (rows.length === 0) return undefined;
+    const { batchRows, batchBytes } = this.options;
+    // Chunks are read one at a time and only as many as the batch takes: each may hold up to a batch.
     const texts: string[] = [];
+    let count = 0;
     let bytes = 0;
+    let firstSeq = 0;
     let lastSeq = after;
-    for (const [seq, size, item] of rows) {
-      if (texts.length > 0 && bytes + size > this.options.batchBytes) break;
-      texts.push(item);
-      bytes += size;
+    for (const [seq, chunkCount, chunkBytes, text] of this.selectAfter.iterate(
+      after,
+      upTo,
+      batchRows,
+    ) as IterableIterator<[number, number, number, string]>) {
+      if (texts.length > 0 && (count + chunkCount > batchRows || bytes + chunkBytes > batchBytes)) break;
+      if (texts.length === 0) firstSeq = seq;
+      texts.push(text);
+      count += chunkCount;
+      bytes += chunkBytes;
       lastSeq = seq;
     }
-    const firstSeq = rows[0]![0];
-    // One parse of the whole batch is much cheaper than one per row.
-    const items = JSON.parse(`[${texts.join(',')}]`) as T[];
-    return { id: `${firstSeq}-${lastSeq}`, items, firstSeq, lastSeq, bytes, attempt: 1, historical: firstSeq <= this.boundary };
+    if (texts.length === 0) return undefined;
+    return {
+      id: `${firstSeq}-${lastSeq}`,
+      items: joinChunks<T>(texts),
+      firstSeq,
+      lastSeq,
+      bytes,
+      attempt: 1,
+      historical: firstSeq <= this.boundary,
+    };
   }
 
   /** The sink has it: the batch's rows are deleted in one transaction. False for an unknown (stale) batch. */
   ack(batchId: string): boolean {
     const flight = this.flights.get(batchId);
     if (!flight) return false;
-    const { firstSeq, lastSeq, items, bytes } = flight.batch;
+    const { firstSeq, lastSeq } = flight.batch;
     // An ack needs no fsync of its own: if power fails before the next FULL commit syncs it, the batch is only
-    // sent again, and the sink deduplicates. Accepting new rows stays FULL.
-    if (this.options.synchronous === 'FULL') this.db.pragma('synchronous = NORMAL');
+    // sent again, and the sink deduplicates. Accepting new items stays FULL.
+    const relax = this.options.synchronous === 'FULL';
+    if (relax) this.syncNormal.run();
     let gone: { rows: number; bytes: number };
     try {
-      gone = this.db.transaction(() => {
-        const { changes } = this.deleteRange.run(firstSeq, lastSeq);
-        if (changes === items.length) return { rows: changes, bytes };
-        // Rows of this batch were dropped meanwhile (drop-oldest, max age): those were counted already.
-        return { rows: changes, bytes: Math.round((bytes * changes) / Math.max(1, items.length)) };
-      })();
+      gone = this.db.transaction(() => sumChunks(this.deleteRange.all(firstSeq, lastSeq)))();
     } finally {
-      if (this.options.synchronous === 'FULL') this.db.pragma('synchronous = FULL');
+      if (relax) this.syncFull.run();
     }
     this.flights.delete(batchId);
     this.rows -= gone.rows;
-    this.bytes = this.rows === 0 ? 0 : Math.max(0, this.bytes - gone.bytes);
+    this.bytes -= gone.bytes;
     this.acked += gone.rows;
     if (this.failing) {
       // The sink is back: what piled up meanwhile is history, and in live-first mode it becomes backlog.
@@ -465,15 +500,13 @@ export class DurableQueue<T = unknown> {
     const { firstSeq, lastSeq } = flight.batch;
     const now = this.options.now();
     const moved = this.db.transaction(() => {
-      const counted = this.countRange.get(firstSeq, lastSeq) as { rows: number; bytes: number };
       this.db
         .prepare(
-          `INSERT INTO quarantine (seq, batch, status, reason, quarantined_at, enqueued_at, bytes, item)
-           SELECT seq, ?, ?, ?, ?, enqueued_at, bytes, item FROM queue WHERE seq >= ? AND seq <= ?`,
+          `INSERT INTO quarantine (seq, batch, status, reason, quarantined_at, enqueued_at, count, bytes, items)
+           SELECT seq, ?, ?, ?, ?, enqueued_at, count, bytes, items FROM chunks WHERE seq >= ? AND seq <= ?`,
         )
         .run(batchId, status, reason, now, firstSeq, lastSeq);
-      this.deleteRange.run(firstSeq, lastSeq);
-      return counted;
+      return sumChunks(this.deleteRange.all(firstSeq, lastSeq));
     })();
     this.flights.delete(batchId);
     this.rows -= moved.rows;
@@ -485,74 +518,72 @@ export class DurableQueue<T = unknown> {
   listQuarantine(): QuarantinedBatch[] {
     return this.db
       .prepare(
-        `SELECT batch, count(*) AS rows, max(status) AS status, max(reason) AS reason, max(quarantined_at) AS quarantinedAt
+        `SELECT batch, sum(count) AS rows, max(status) AS status, max(reason) AS reason, max(quarantined_at) AS quarantinedAt
            FROM quarantine GROUP BY batch ORDER BY min(seq)`,
       )
       .all() as QuarantinedBatch[];
   }
 
-  /** Puts quarantined rows (one batch, or all) back at the end of the queue. Returns how many. */
+  /** Puts quarantined items (one batch, or all) back at the end of the queue. Returns how many items. */
   retryQuarantine(batch?: string): number {
     const where = batch === undefined ? '' : 'WHERE batch = ?';
     const args = batch === undefined ? [] : [batch];
     const moved = this.db.transaction(() => {
-      const rows = this.db
-        .prepare(`SELECT bytes, item FROM quarantine ${where} ORDER BY seq`)
-        .all(...args) as { bytes: number; item: string }[];
+      const chunks = this.db
+        .prepare(`SELECT count, bytes, items FROM quarantine ${where} ORDER BY seq`)
+        .all(...args) as { count: number; bytes: number; items: string }[];
       const now = this.options.now();
-      for (const row of rows) this.insert.run(now, row.bytes, row.item);
+      for (const chunk of chunks)
+        this.lastSeq = Number(this.insert.run(now, chunk.count, chunk.bytes, chunk.items).lastInsertRowid);
       this.db.prepare(`DELETE FROM quarantine ${where}`).run(...args);
-      return rows;
+      return sumChunks(chunks);
     })();
-    this.rows += moved.length;
-    this.bytes += moved.reduce((sum, row) => sum + row.bytes, 0);
-    return moved.length;
+    this.rows += moved.rows;
+    this.bytes += moved.bytes;
+    return moved.rows;
   }
 
-  /** Deletes quarantined rows (one batch, or all). Returns how many. */
+  /** Deletes quarantined items (one batch, or all). Returns how many items. */
   purgeQuarantine(batch?: string): number {
-    const result =
-      batch === undefined
-        ? this.db.prepare('DELETE FROM quarantine').run()
-        : this.db.prepare('DELETE FROM quarantine WHERE batch = ?').run(batch);
+    const where = batch === undefined ? '' : 'WHERE batch = ?';
+    const gone = this.db
+      .prepare(`DELETE FROM quarantine ${where} RETURNING count, bytes`)
+      .all(...(batch === undefined ? [] : [batch]));
     this.vacuum();
-    return result.changes;
+    return sumChunks(gone).rows;
   }
 
-  /** Deletes every queued row (counted as dropped, reason "purge") and forgets batches in flight. */
+  /** Deletes every queued item (counted as dropped, reason "purge") and forgets batches in flight. */
   purge(): number {
-    const { changes } = this.db.prepare('DELETE FROM queue').run();
-    this.drops.purge += changes;
+    const gone = sumChunks(this.db.prepare('DELETE FROM chunks RETURNING count, bytes').all());
+    this.drops.purge += gone.rows;
     this.rows = 0;
     this.bytes = 0;
     this.flights.clear();
     this.backlog = [];
     this.cursor = this.lastSeq;
     this.vacuum();
-    return changes;
+    return gone.rows;
   }
 
-  /** Drops rows older than maxAgeMs (reason "age"); batches in flight keep their place. Returns how many. */
+  /** Drops items older than maxAgeMs (reason "age"); batches in flight keep their place. Returns how many. */
   dropExpired(): number {
     if (this.options.maxAgeMs <= 0) return 0;
     const before = this.options.now() - this.options.maxAgeMs;
-    const gone = this.db.prepare('DELETE FROM queue WHERE enqueued_at < ? RETURNING bytes').all(before) as {
-      bytes: number;
-    }[];
-    this.rows -= gone.length;
-    this.bytes -= gone.reduce((sum, row) => sum + row.bytes, 0);
-    this.drops.age += gone.length;
-    return gone.length;
+    const gone = sumChunks(
+      this.db.prepare('DELETE FROM chunks WHERE enqueued_at < ? RETURNING count, bytes').all(before),
+    );
+    this.rows -= gone.rows;
+    this.bytes -= gone.bytes;
+    this.drops.age += gone.rows;
+    return gone.rows;
   }
 
   stats(): QueueStats {
-    const oldest = this.oldest.get() as { enqueued_at: number } | undefined;
+    const oldest = this.oldest.get() as number | undefined;
     const quarantine = this.db
-      .prepare('SELECT count(DISTINCT batch) AS batches, count(*) AS rows FROM quarantine')
-      .get() as {
-      batches: number;
-      rows: number;
-    };
+      .prepare('SELECT count(DISTINCT batch) AS batches, coalesce(sum(count), 0) AS rows FROM quarantine')
+      .get() as { batches: number; rows: number };
     const pages = this.db.pragma('page_count', { simple: true }) as number;
     const pageSize = this.db.pragma('page_size', { simple: true }) as number;
     let inFlightRows = 0;
@@ -564,7 +595,7 @@ export class DurableQueue<T = unknown> {
     return {
       rows: this.rows,
       bytes: this.bytes,
-      oldestAgeMs: oldest ? Math.max(0, this.options.now() - oldest.enqueued_at) : 0,
+      oldestAgeMs: oldest === undefined ? 0 : Math.max(0, this.options.now() - oldest),
       inFlight: this.inFlightCount(),
       inFlightRows,
       waitingRetry,
@@ -593,21 +624,21 @@ export class DurableQueue<T = unknown> {
   }
 }
 
-function encode(item: unknown, index: number): string {
-  if (typeof item !== 'object' || item === null) {
-    throw new QueueRejectedError(
-      `item ${index} must be an object (got ${item === null ? 'null' : typeof item}); nothing was stored`,
-    );
+/** Items of JSON array chunks, in order, with one parse. */
+function joinChunks<T>(texts: string[]): T[] {
+  return JSON.parse(
+    texts.length === 1 ? texts[0]! : `[${texts.map((text) => text.slice(1, -1)).join(',')}]`,
+  ) as T[];
+}
+
+function sumChunks(chunks: unknown[]): { rows: number; bytes: number } {
+  let rows = 0;
+  let bytes = 0;
+  for (const chunk of chunks as { count: number; bytes: number }[]) {
+    rows += chunk.count;
+    bytes += chunk.bytes;
   }
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(item);
-  } catch (error) {
-    throw new QueueRejectedError(
-      `item ${index} cannot be stored as JSON (${(error as Error).message}); nothing was stored`,
-    );
-  }
-  return text;
+  return { rows, bytes };
 }
 
 /**
