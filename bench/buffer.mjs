@@ -32,15 +32,20 @@ const point = (i) => ({
   unit: 'degC',
   q: 100,
 });
-const arrays = (count, size) => Array.from({ length: count }, (_, a) => Array.from({ length: size }, (_, i) => point(a * size + i)));
+const arrays = (count, size) =>
+  Array.from({ length: count }, (_, a) => Array.from({ length: size }, (_, i) => point(a * size + i)));
 const rate = (points, startedNs) => Math.round(points / (Number(process.hrtime.bigint() - startedNs) / 1e9));
 
 function rawSqlite(batches) {
-  const Database = require(require.resolve('better-sqlite3', { paths: [require.resolve('@plantwire/node-red-buffer')] }));
+  const Database = require(
+    require.resolve('better-sqlite3', { paths: [require.resolve('@plantwire/node-red-buffer')] }),
+  );
   const db = new Database(join(work, 'raw.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.exec('CREATE TABLE queue (seq INTEGER PRIMARY KEY AUTOINCREMENT, enqueued_at INTEGER NOT NULL, bytes INTEGER NOT NULL, item TEXT NOT NULL)');
+  db.exec(
+    'CREATE TABLE queue (seq INTEGER PRIMARY KEY AUTOINCREMENT, enqueued_at INTEGER NOT NULL, bytes INTEGER NOT NULL, item TEXT NOT NULL)',
+  );
   const insert = db.prepare('INSERT INTO queue (enqueued_at, bytes, item) VALUES (?, ?, ?)');
   const write = db.transaction((rows) => {
     for (const row of rows) insert.run(Date.now(), row.length, row);
@@ -70,7 +75,11 @@ const sfNode = (extra) => ({
 });
 
 async function throughNode(batches) {
-  await helper.load(storeForward, [sfNode({}), { id: 'sink', type: 'helper' }, { id: 'stats', type: 'helper' }]);
+  await helper.load(storeForward, [
+    sfNode({}),
+    { id: 'sink', type: 'helper' },
+    { id: 'stats', type: 'helper' },
+  ]);
   const sf = helper.getNode('sf');
   const sink = helper.getNode('sink');
   const total = batches.length * batches[0].length;
@@ -78,10 +87,15 @@ async function throughNode(batches) {
   helper.getNode('stats').on('input', (msg) => (rows = msg.payload.rows));
   /** Asks for stats every few ms until the queue holds `wanted` rows. */
   const rowsReach = (wanted) =>
-    waitFor(`${wanted} rows`, async () => {
-      sf.receive({ control: 'stats' });
-      return rows === wanted ? true : undefined;
-    }, 300_000, 2);
+    waitFor(
+      `${wanted} rows`,
+      async () => {
+        sf.receive({ control: 'stats' });
+        return rows === wanted ? true : undefined;
+      },
+      300_000,
+      2,
+    );
   sf.receive({ control: 'pause' });
   await rowsReach(0);
 
@@ -94,12 +108,20 @@ async function throughNode(batches) {
   await rowsReach(total);
   const enqueue = rate(total, started);
 
-  // Drain to a sink that acks each batch at once.
-  sink.on('input', (msg) => sf.receive({ sf: msg.sf, statusCode: 200 }));
+  // Drain to a sink that acks each batch at once; done when the sink has had every item.
+  let delivered = 0;
+  let drained;
+  const allDelivered = new Promise((resolve) => (drained = resolve));
+  sink.on('input', (msg) => {
+    delivered += msg.payload.length;
+    sf.receive({ sf: msg.sf, statusCode: 200 });
+    if (delivered >= total) drained();
+  });
   const drainStarted = process.hrtime.bigint();
   sf.receive({ control: 'resume' });
-  await rowsReach(0);
+  await allDelivered;
   const drain = rate(total, drainStarted);
+  await rowsReach(0);
   await helper.unload();
   return { enqueue, drain };
 }
@@ -110,11 +132,17 @@ function peerModule() {
   const entry = join(dir, 'node_modules', 'node-red-node-sqlite', 'sqlite.js');
   if (!existsSync(entry)) {
     mkdirSync(dir, { recursive: true });
-    log('installing node-red-node-sqlite 1.1.1 for the peer comparison (sqlite3 compiles from source: minutes)');
-    const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--prefix', dir, 'node-red-node-sqlite@1.1.1'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, npm_config_build_from_source: 'true' },
-    });
+    log(
+      'installing node-red-node-sqlite 1.1.1 for the peer comparison (sqlite3 compiles from source: minutes)',
+    );
+    const npm = spawnSync(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--prefix', dir, 'node-red-node-sqlite@1.1.1'],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...process.env, npm_config_build_from_source: 'true' },
+      },
+    );
     if (npm.status !== 0 || !existsSync(entry)) return undefined;
   }
   return require(entry);
@@ -124,13 +152,30 @@ async function peerFlow(count) {
   const sqliteNode = peerModule();
   if (!sqliteNode) return null;
   const file = join(work, 'peer.db');
-  await helper.load([sqliteNode, completeNode], [
-    { id: 'db', type: 'sqlitedb', db: file, mode: 'RWC' },
-    { id: 'insert', type: 'sqlite', mydb: 'db', sqlquery: 'prepared', sql: 'INSERT INTO buffer (payload) VALUES ($payload)', wires: [['inserted']] },
-    { id: 'inserted', type: 'helper' },
-    { id: 'create', type: 'sqlite', mydb: 'db', sqlquery: 'fixed', sql: 'CREATE TABLE IF NOT EXISTS buffer (id INTEGER PRIMARY KEY AUTOINCREMENT, payload TEXT)', wires: [['created']] },
-    { id: 'created', type: 'helper' },
-  ]);
+  await helper.load(
+    [sqliteNode, completeNode],
+    [
+      { id: 'db', type: 'sqlitedb', db: file, mode: 'RWC' },
+      {
+        id: 'insert',
+        type: 'sqlite',
+        mydb: 'db',
+        sqlquery: 'prepared',
+        sql: 'INSERT INTO buffer (payload) VALUES ($payload)',
+        wires: [['inserted']],
+      },
+      { id: 'inserted', type: 'helper' },
+      {
+        id: 'create',
+        type: 'sqlite',
+        mydb: 'db',
+        sqlquery: 'fixed',
+        sql: 'CREATE TABLE IF NOT EXISTS buffer (id INTEGER PRIMARY KEY AUTOINCREMENT, payload TEXT)',
+        wires: [['created']],
+      },
+      { id: 'created', type: 'helper' },
+    ],
+  );
   await new Promise((resolve) => {
     helper.getNode('created').once('input', resolve);
     helper.getNode('create').receive({});
@@ -138,7 +183,11 @@ async function peerFlow(count) {
   const insert = helper.getNode('insert');
   let next = 0;
   const finished = new Promise((resolve) =>
-    helper.getNode('inserted').on('input', () => (next < count ? insert.receive({ params: { $payload: JSON.stringify(point(next++)) } }) : resolve())),
+    helper
+      .getNode('inserted')
+      .on('input', () =>
+        next < count ? insert.receive({ params: { $payload: JSON.stringify(point(next++)) } }) : resolve(),
+      ),
   );
   const started = process.hrtime.bigint();
   insert.receive({ params: { $payload: JSON.stringify(point(next++)) } });
@@ -152,14 +201,31 @@ async function peerFlow(count) {
 async function rssWithBacklog() {
   const directory = join(work, 'backlog');
   log(`building a backlog of ${BACKLOG.toLocaleString('en-US')} points`);
-  const queue = new DurableQueue({ path: join(directory, 'backlog.db'), synchronous: 'NORMAL', minFreeBytes: 0, maxRows: BACKLOG * 2, maxBytes: 1e12 });
+  const queue = new DurableQueue({
+    path: join(directory, 'backlog.db'),
+    synchronous: 'NORMAL',
+    minFreeBytes: 0,
+    maxRows: BACKLOG * 2,
+    maxBytes: 1e12,
+  });
   const chunk = arrays(1, 10_000)[0];
-  for (let done = 0; done < BACKLOG; done += chunk.length) queue.enqueue(chunk.slice(0, Math.min(chunk.length, BACKLOG - done)));
+  for (let done = 0; done < BACKLOG; done += chunk.length)
+    queue.enqueue(chunk.slice(0, Math.min(chunk.length, BACKLOG - done)));
   queue.close();
   const red = await startNodeRed({
     flows: [
       { id: 'tab', type: 'tab' },
-      { id: 'sf', z: 'tab', type: 'store-forward', storeName: 'backlog', directory, minFreeMB: '0', maxRows: String(BACKLOG * 2), maxMB: '100000', wires: [[], []] },
+      {
+        id: 'sf',
+        z: 'tab',
+        type: 'store-forward',
+        storeName: 'backlog',
+        directory,
+        minFreeMB: '0',
+        maxRows: String(BACKLOG * 2),
+        maxMB: '100000',
+        wires: [[], []],
+      },
     ],
   });
   try {
@@ -187,7 +253,9 @@ try {
       enqueue_vs_raw: Math.round((enqueue / raw_sqlite_points_per_s) * 100) / 100,
       drain_points_per_s: drain,
       peer_flow_sqlite_points_per_s,
-      ours_vs_peer: peer_flow_sqlite_points_per_s ? Math.round(enqueue / peer_flow_sqlite_points_per_s) : null,
+      ours_vs_peer: peer_flow_sqlite_points_per_s
+        ? Math.round(enqueue / peer_flow_sqlite_points_per_s)
+        : null,
       rss_mb_10m_backlog,
       backlog_points: BACKLOG,
       node: process.version,

@@ -166,7 +166,9 @@ describe('DurableQueue', () => {
     const q = queue({ maxRows: 5, fullPolicy: 'reject-new' });
     q.enqueue(items(1, 4));
     expect(() => q.enqueue(items(5, 2))).toThrow(QueueRejectedError);
-    expect(() => q.enqueue(items(5, 2))).toThrow(/queue full \(4 items, .*limits 5 items.*2 new items refused/);
+    expect(() => q.enqueue(items(5, 2))).toThrow(
+      /queue full \(4 items, .*limits 5 items.*2 new items refused/,
+    );
     expect(q.stats().rows).toBe(4);
     expect(() => q.enqueue(items(1, 6))).toThrow(/6 items .* do not fit a queue of 5 items/);
   });
