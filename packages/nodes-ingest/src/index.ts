@@ -1,0 +1,18 @@
+export {
+  TelemetryWriter,
+  telemetryTableDdl,
+  DEFAULT_TABLE,
+  type TelemetryTable,
+  type WriterOptions,
+  type WriteResult,
+  type Rejected,
+} from './core/telemetry-writer.js';
+export {
+  exec,
+  classify,
+  senderConfig,
+  QuestDbError,
+  type QuestDbConnection,
+  type FailureKind,
+  type QueryResult,
+} from './core/questdb-http.js';
