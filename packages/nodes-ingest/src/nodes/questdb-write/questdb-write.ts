@@ -1,0 +1,90 @@
+// The questdb-write node: telemetry points in, committed rows out. Each message is done only when its rows
+// are committed; the message then goes on (msg.sf intact) so a store-forward node can be acked.
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { DEFAULT_TABLE, type TelemetryTable } from '../../core/telemetry-writer.js';
+import type { QuestDbConfigNode } from '../config-node.js';
+
+interface QuestDbWriteDef extends NodeDef {
+  server: string;
+  table: string;
+  partitionBy: TelemetryTable['partitionBy'];
+  ttlDays: string;
+}
+
+type Send = (msg: (NodeMessage | null)[]) => void;
+type Done = (error?: Error) => void;
+
+const PARTITIONS = ['HOUR', 'DAY', 'WEEK', 'MONTH', 'YEAR'];
+
+export = function register(RED: NodeAPI) {
+  function QuestDbWrite(this: Node, def: QuestDbWriteDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const server = RED.nodes.getNode(def.server) as QuestDbConfigNode | null;
+    const table: TelemetryTable = {
+      name: def.table?.trim() || DEFAULT_TABLE.name,
+      partitionBy: PARTITIONS.includes(def.partitionBy) ? def.partitionBy : 'DAY',
+      ttlDays: Number(def.ttlDays) > 0 ? Number(def.ttlDays) : 0,
+    };
+    const inFlight = new Set<Promise<unknown>>();
+    let written = 0;
+    if (!server) {
+      node.status({ fill: 'red', shape: 'ring', text: 'no QuestDB server configured' });
+      node.error('questdb-write: choose a QuestDB server (questdb-config) in the node settings');
+    }
+    const show = () => {
+      const health = server!.health;
+      if (health.state === 'connected')
+        node.status({ fill: 'green', shape: 'dot', text: `${written.toLocaleString('en-US')} rows written` });
+      else if (health.state === 'retrying')
+        node.status({ fill: 'yellow', shape: 'ring', text: `retrying: ${health.detail ?? ''}`.slice(0, 60) });
+      else node.status({ fill: 'red', shape: 'ring', text: 'auth error: check the server credentials' });
+    };
+    const stopListening = server?.onHealth(show);
+
+    node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
+      if (!server) return done(new Error('questdb-write: no QuestDB server configured'));
+      let writer;
+      try {
+        writer = server.writer(table);
+      } catch (error) {
+        return done(error as Error);
+      }
+      const write = writer.write(msg.payload).then(
+        (result) => {
+          written += result.written;
+          show();
+          const rejected =
+            result.rejected.length > 0
+              ? {
+                  topic: 'rejected',
+                  payload: result.rejected,
+                  _msgid: msg._msgid,
+                  sf: (msg as { sf?: unknown }).sf,
+                }
+              : null;
+          send([
+            result.written > 0 || result.rejected.length === 0 ? msg : null,
+            rejected as NodeMessage | null,
+          ]);
+          done();
+        },
+        (error: Error) => {
+          show();
+          done(error);
+        },
+      );
+      inFlight.add(write);
+      void write.finally(() => inFlight.delete(write));
+    });
+
+    node.on('close', (done: () => void) => {
+      stopListening?.();
+      // The config node flushes its writers on close; wait for this node's writes to settle (at most 10 s).
+      const timeout = new Promise((resolve) => setTimeout(resolve, 10_000).unref());
+      Promise.race([Promise.allSettled([...inFlight]), timeout]).then(() => done());
+    });
+  }
+
+  RED.nodes.registerType('questdb-write', QuestDbWrite);
+};

@@ -1,0 +1,121 @@
+import { createRequire } from 'node:module';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { uuidv7, type Point } from '@plantwire/telemetry';
+import { coreNode, nodeRedTestHelper, startQuestDb, waitFor, type QuestDb } from '@plantwire/testkit';
+
+// The runtime tests load the built nodes, as Node-RED does (npm test builds first).
+const require = createRequire(import.meta.url);
+const configNode = require('../dist/nodes/questdb-config/questdb-config.js');
+const writeNode = require('../dist/nodes/questdb-write/questdb-write.js');
+const catchNode = coreNode('common/25-catch');
+const helper = nodeRedTestHelper();
+let questdb: QuestDb;
+
+const point = (ts: number, over: Partial<Point> = {}): Point => ({
+  ts,
+  id: uuidv7(ts),
+  tenant: 'acme',
+  plant: 'plant-1',
+  line: 'line-1',
+  machine: 'cnc-01',
+  metric: 'temperature',
+  value: 61.5,
+  unit: 'degC',
+  q: 100,
+  ...over,
+});
+
+function flow(table: string, url = questdb.httpUrl, config: Record<string, unknown> = {}) {
+  return [
+    { id: 'db', type: 'questdb-config', url, flushIntervalMs: '20', ...config },
+    {
+      id: 'write',
+      type: 'questdb-write',
+      server: 'db',
+      table,
+      partitionBy: 'DAY',
+      ttlDays: '0',
+      wires: [['written'], ['rejected']],
+    },
+    { id: 'written', type: 'helper' },
+    { id: 'rejected', type: 'helper' },
+    { id: 'catcher', type: 'catch', scope: ['write'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper' },
+  ];
+}
+
+function collect(id: string) {
+  const messages: any[] = [];
+  helper.getNode(id)!.on('input', ((msg: any) => messages.push(msg)) as never);
+  return messages;
+}
+const until = (what: string, check: () => boolean, ms = 15_000) =>
+  waitFor(what, async () => (check() ? true : undefined), ms, 10);
+
+describe('questdb-write inside Node-RED, against a real QuestDB', () => {
+  beforeAll(async () => {
+    questdb = await startQuestDb();
+    await helper.startServer();
+  });
+  afterEach(() => helper.unload());
+  afterAll(async () => {
+    await helper.stopServer();
+    await questdb?.stop();
+  });
+
+  it('passes each message on once its rows are committed, msg.sf intact', async () => {
+    await helper.load([configNode, writeNode, catchNode], flow('node_write'));
+    const written = collect('written');
+    const start = Date.UTC(2026, 0, 5);
+    const sf = { store: 'edge', batch: '1-1', count: 500, attempt: 1, historical: false };
+    helper
+      .getNode('write')!
+      .receive({ payload: Array.from({ length: 500 }, (_, i) => point(start + i)), sf });
+    helper.getNode('write')!.receive({ payload: point(start + 9999) });
+    await until('both messages', () => written.length === 2);
+    expect(written[0].sf).toEqual(sf);
+    await questdb.waitForWal('node_write');
+    expect((await questdb.exec('SELECT count() FROM node_write')).dataset).toEqual([[501]]);
+  });
+
+  it('writes the valid points and sends the refused ones with reasons on output 2', async () => {
+    await helper.load([configNode, writeNode, catchNode], flow('node_rejects'));
+    const written = collect('written');
+    const rejected = collect('rejected');
+    helper
+      .getNode('write')!
+      .receive({
+        payload: [point(Date.UTC(2026, 0, 5)), { ...point(Date.UTC(2026, 0, 5) + 1), tenant: 'acme corp' }],
+      });
+    await until('the answer', () => written.length === 1 && rejected.length === 1);
+    expect(rejected[0].payload).toHaveLength(1);
+    expect(rejected[0].payload[0].reason).toMatch(/^tenant must be 1 to 64 characters/);
+  });
+
+  it('fails the message for Catch when QuestDB stays unavailable, and says so in its status', async () => {
+    await helper.load(
+      [configNode, writeNode, catchNode],
+      flow('nowhere', 'http://127.0.0.1:9', { maxAttempts: '2', requestTimeoutS: '1' }),
+    );
+    const caught = collect('caught');
+    const statuses: any[] = [];
+    helper
+      .getNode('write')!
+      .on('call:status' as never, ((call: any) => statuses.push(call.args[0])) as never);
+    helper.getNode('write')!.receive({ payload: point(Date.UTC(2026, 0, 5)) });
+    await until('the error', () => caught.length === 1, 20_000);
+    expect(caught[0].error.message).toMatch(/QuestDB unavailable/);
+    expect(statuses.some((s) => s.fill === 'yellow' && /retrying/.test(s.text))).toBe(true);
+  });
+
+  it('reports a missing server', async () => {
+    await helper.load(
+      [configNode, writeNode, catchNode],
+      [{ ...flow('x')[1], server: '' }, ...flow('x').slice(2)],
+    );
+    const caught = collect('caught');
+    helper.getNode('write')!.receive({ payload: point(Date.UTC(2026, 0, 5)) });
+    await until('the error', () => caught.length === 1);
+    expect(caught[0].error.message).toMatch(/no QuestDB server configured/);
+  });
+});
