@@ -82,11 +82,9 @@ describe('questdb-write inside Node-RED, against a real QuestDB', () => {
     await helper.load([configNode, writeNode, catchNode], flow('node_rejects'));
     const written = collect('written');
     const rejected = collect('rejected');
-    helper
-      .getNode('write')!
-      .receive({
-        payload: [point(Date.UTC(2026, 0, 5)), { ...point(Date.UTC(2026, 0, 5) + 1), tenant: 'acme corp' }],
-      });
+    helper.getNode('write')!.receive({
+      payload: [point(Date.UTC(2026, 0, 5)), { ...point(Date.UTC(2026, 0, 5) + 1), tenant: 'acme corp' }],
+    });
     await until('the answer', () => written.length === 1 && rejected.length === 1);
     expect(rejected[0].payload).toHaveLength(1);
     expect(rejected[0].payload[0].reason).toMatch(/^tenant must be 1 to 64 characters/);
