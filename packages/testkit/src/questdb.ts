@@ -154,8 +154,16 @@ export async function startQuestDb(options: QuestDbOptions = {}): Promise<QuestD
   );
   const httpUrl = `http://${host}:${httpPort}`;
 
+  // A server started with QDB_HTTP_USER / QDB_HTTP_PASSWORD wants them on every request.
+  const user = options.env?.QDB_HTTP_USER;
+  const headers: Record<string, string> = user
+    ? {
+        Authorization: `Basic ${Buffer.from(`${user}:${options.env?.QDB_HTTP_PASSWORD ?? ''}`).toString('base64')}`,
+      }
+    : {};
+
   async function exec(sql: string): Promise<QueryResult> {
-    const response = await fetch(`${httpUrl}/exec?query=${encodeURIComponent(sql)}`);
+    const response = await fetch(`${httpUrl}/exec?query=${encodeURIComponent(sql)}`, { headers });
     const body = (await response.json()) as QueryResult & { error?: string };
     if (!response.ok || body.error) throw new Error(`QuestDB: ${body.error ?? response.statusText} (${sql})`);
     return body;
