@@ -29,7 +29,7 @@ export default tseslint.config(
   },
   {
     // Tests talk to untyped runtimes (Node-RED's RED object, messages); `any` is the honest type there.
-    files: ['**/test/**/*.ts'],
+    files: ['**/test/**/*.ts', 'packages/testkit/src/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-dynamic-delete': 'off' },
   },
 );

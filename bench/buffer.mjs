@@ -11,8 +11,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DurableQueue } from '@plantwire/node-red-buffer';
-import { cacheDir, startNodeRed, waitFor } from '@plantwire/testkit';
-import { uuidv7 } from '@plantwire/telemetry';
+import { cacheDir, startNodeRed, telemetryPoint, waitFor } from '@plantwire/testkit';
 
 const require = createRequire(import.meta.url);
 const POINTS = Number(process.env.BENCH_POINTS ?? 300_000);
@@ -20,18 +19,8 @@ const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 10_000_000);
 const work = mkdtempSync(join(tmpdir(), 'plantwire-bench-buffer-'));
 const log = (line) => process.stderr.write(`[bench:buffer] ${line}\n`);
 
-const point = (i) => ({
-  ts: 1_767_225_600_000 + i,
-  id: uuidv7(),
-  tenant: 'acme',
-  plant: 'plant-1',
-  line: `line-${i % 10}`,
-  machine: `cnc-${i % 100}`,
-  metric: 'temperature',
-  value: 60 + (i % 17) / 3,
-  unit: 'degC',
-  q: 100,
-});
+const point = (i) =>
+  telemetryPoint(1_767_225_600_000 + i, { line: `line-${i % 10}`, machine: `cnc-${i % 100}` });
 const arrays = (count, size) =>
   Array.from({ length: count }, (_, a) => Array.from({ length: size }, (_, i) => point(a * size + i)));
 const rate = (points, startedNs) => Math.round(points / (Number(process.hrtime.bigint() - startedNs) / 1e9));

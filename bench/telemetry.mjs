@@ -1,24 +1,16 @@
 // npm run bench:telemetry: schema v1 validation (with normalisation) on one core, arrays of 1,000 points.
 // Prints one JSON line: validate_points_per_s, uuidv7_per_s.
 import { uuidv7, validatePoints } from '@plantwire/telemetry';
+import { telemetryPoint } from '@plantwire/testkit';
 
 const BATCH = 1000;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 
 function makeBatch() {
   const start = Date.now();
-  return Array.from({ length: BATCH }, (_, i) => ({
-    ts: start + i,
-    id: uuidv7(),
-    tenant: 'acme',
-    plant: 'plant-1',
-    line: `line-${i % 10}`,
-    machine: `cnc-${i % 100}`,
-    metric: 'temperature',
-    value: 60 + (i % 17) / 3,
-    unit: 'degC',
-    q: 100,
-  }));
+  return Array.from({ length: BATCH }, (_, i) =>
+    telemetryPoint(start + i, { line: `line-${i % 10}`, machine: `cnc-${i % 100}` }),
+  );
 }
 
 function rate(work, perCall) {

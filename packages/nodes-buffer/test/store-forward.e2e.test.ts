@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, startNodeRed, waitFor, type FlowNode, type NodeRed } from '@plantwire/testkit';
+import {
+  flowContextProbe,
+  flowCounter,
+  sleep,
+  startNodeRed,
+  waitFor,
+  type FlowNode,
+  type NodeRed,
+} from '@plantwire/testkit';
 
 const MODULE = '@plantwire/node-red-buffer';
 const example = fileURLToPath(new URL('../examples/01 - Forward over HTTP.json', import.meta.url));
@@ -42,14 +50,7 @@ describe('store-forward in a real Node-RED process', () => {
       return node;
     });
     const probe: FlowNode[] = [
-      {
-        id: 'count-injected',
-        z: 'tab-sf',
-        type: 'function',
-        func: "flow.set('injected', (flow.get('injected') || 0) + 1);\nreturn null;",
-        outputs: 0,
-        wires: [],
-      },
+      flowCounter('tab-sf', 'count-injected', 'injected'),
       {
         id: 'count-distinct',
         z: 'tab-sf',
@@ -59,20 +60,7 @@ describe('store-forward in a real Node-RED process', () => {
         outputs: 0,
         wires: [],
       },
-      { id: 'probe-in', z: 'tab-sf', type: 'http in', url: '/probe', method: 'get', wires: [['probe-read']] },
-      {
-        id: 'probe-read',
-        z: 'tab-sf',
-        type: 'change',
-        rules: [
-          { t: 'set', p: 'payload', pt: 'msg', to: '{}', tot: 'json' },
-          { t: 'set', p: 'payload.received', pt: 'msg', to: 'received', tot: 'flow' },
-          { t: 'set', p: 'payload.injected', pt: 'msg', to: 'injected', tot: 'flow' },
-          { t: 'set', p: 'payload.distinct', pt: 'msg', to: 'distinct', tot: 'flow' },
-        ],
-        wires: [['probe-out']],
-      },
-      { id: 'probe-out', z: 'tab-sf', type: 'http response', wires: [] },
+      ...flowContextProbe('tab-sf', '/probe', ['received', 'injected', 'distinct']),
       {
         id: 'outage-in',
         z: 'tab-sf',

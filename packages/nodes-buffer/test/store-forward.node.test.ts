@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { coreNode, nodeRedTestHelper, sleep, waitFor } from '@plantwire/testkit';
+import { collect, coreNode, nodeRedTestHelper, sleep, until } from '@plantwire/testkit';
 
 // The runtime tests load the built node, as Node-RED does (npm test builds first).
 const require = createRequire(import.meta.url);
@@ -35,13 +35,6 @@ function flow(config: Record<string, unknown> = {}) {
   ];
 }
 
-function collect(id: string) {
-  const messages: any[] = [];
-  helper.getNode(id)!.on('input', ((msg: any) => messages.push(msg)) as never);
-  return messages;
-}
-const until = (what: string, check: () => boolean, ms = 5000) =>
-  waitFor(what, async () => (check() ? true : undefined), ms, 10);
 const points = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ n: from + i }));
 const lastStats = (stats: any[]) => stats.at(-1).payload;
 
@@ -58,8 +51,8 @@ describe('store-forward inside Node-RED', () => {
 
   it('commits a turn of messages together, then forwards batches carrying msg.sf, and deletes them on 2xx', async () => {
     await helper.load([storeForward, catchNode], flow({ batchRows: '100' }));
-    const batches = collect('batches');
-    const stats = collect('stats');
+    const batches = collect(helper, 'batches');
+    const stats = collect(helper, 'stats');
     const sf = helper.getNode('sf')!;
     const done: number[] = [];
     sf.on('call:done' as never, (() => done.push(1)) as never);
@@ -85,7 +78,7 @@ describe('store-forward inside Node-RED', () => {
 
   it('retries 5xx and network errors with the same batch id and a growing attempt', async () => {
     await helper.load([storeForward, catchNode], flow());
-    const batches = collect('batches');
+    const batches = collect(helper, 'batches');
     const sf = helper.getNode('sf')!;
     sf.receive({ payload: points(0, 3) });
     await until('a batch', () => batches.length === 1);
@@ -107,7 +100,7 @@ describe('store-forward inside Node-RED', () => {
 
   it('waits for Retry-After on 429', async () => {
     await helper.load([storeForward, catchNode], flow());
-    const batches = collect('batches');
+    const batches = collect(helper, 'batches');
     const sf = helper.getNode('sf')!;
     sf.receive({ payload: points(0, 1) });
     await until('a batch', () => batches.length === 1);
@@ -119,8 +112,8 @@ describe('store-forward inside Node-RED', () => {
 
   it('quarantines a batch refused with 4xx, goes on, and sends it again on quarantine-retry', async () => {
     await helper.load([storeForward, catchNode], flow({ batchRows: '2' }));
-    const batches = collect('batches');
-    const stats = collect('stats');
+    const batches = collect(helper, 'batches');
+    const stats = collect(helper, 'stats');
     const sf = helper.getNode('sf')!;
     sf.receive({ payload: points(0, 4) });
     await until('a batch', () => batches.length === 1);
@@ -140,7 +133,7 @@ describe('store-forward inside Node-RED', () => {
 
   it('retries a batch whose answer never comes', async () => {
     await helper.load([storeForward, catchNode], flow({ ackTimeoutS: '0.1' }));
-    const batches = collect('batches');
+    const batches = collect(helper, 'batches');
     helper.getNode('sf')!.receive({ payload: points(0, 1) });
     await until('a retry after the timeout', () => batches.length === 2, 3000);
     expect(batches[1].sf.attempt).toBe(2);
@@ -148,9 +141,9 @@ describe('store-forward inside Node-RED', () => {
 
   it('obeys pause, resume, flush, purge and stats, and refuses unknown controls', async () => {
     await helper.load([storeForward, catchNode], flow({ maxWaitMs: '100000' }));
-    const batches = collect('batches');
-    const stats = collect('stats');
-    const caught = collect('caught');
+    const batches = collect(helper, 'batches');
+    const stats = collect(helper, 'stats');
+    const caught = collect(helper, 'caught');
     const sf = helper.getNode('sf')!;
     sf.receive({ control: 'pause' });
     sf.receive({ payload: points(0, 5) });
@@ -177,8 +170,8 @@ describe('store-forward inside Node-RED', () => {
       [storeForward, catchNode],
       flow({ maxRows: '5', fullPolicy: 'reject-new', maxWaitMs: '100000' }),
     );
-    const caught = collect('caught');
-    const stats = collect('stats');
+    const caught = collect(helper, 'caught');
+    const stats = collect(helper, 'stats');
     const sf = helper.getNode('sf')!;
     sf.receive({ control: 'pause' });
     sf.receive({ payload: points(0, 2) });
@@ -198,12 +191,12 @@ describe('store-forward inside Node-RED', () => {
 
   it('keeps the backlog and the batch in flight across a redeploy', async () => {
     await helper.load([storeForward, catchNode], flow({ batchRows: '3' }));
-    let batches = collect('batches');
+    let batches = collect(helper, 'batches');
     helper.getNode('sf')!.receive({ payload: points(0, 7) });
     await until('a batch in flight', () => batches.length === 1);
     await helper.unload();
     await helper.load([storeForward, catchNode], flow({ batchRows: '3' }));
-    batches = collect('batches');
+    batches = collect(helper, 'batches');
     const sf = helper.getNode('sf')!;
     const seen: number[] = [];
     for (let round = 0; round < 3; round++) {
@@ -217,7 +210,7 @@ describe('store-forward inside Node-RED', () => {
 
   it('reports a bad store name on deploy and refuses input', async () => {
     await helper.load([storeForward, catchNode], flow({ storeName: '../etc' }));
-    const caught = collect('caught');
+    const caught = collect(helper, 'caught');
     helper.getNode('sf')!.receive({ payload: points(0, 1) });
     await until('the refusal', () => caught.length === 1);
     expect(caught[0].error.message).toMatch(/not configured/);

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  flowContextProbe,
+  flowCounter,
   freePort,
   sleep,
   startNodeRed,
@@ -64,14 +66,7 @@ describe('edge to QuestDB in a real Node-RED: machine-sim -> store-forward -> qu
         autostart: true,
         wires: [['buffer', 'count'], [], []],
       },
-      {
-        id: 'count',
-        z: 'tab',
-        type: 'function',
-        func: "flow.set('emitted', (flow.get('emitted') || 0) + msg.payload.length);\nreturn null;",
-        outputs: 0,
-        wires: [],
-      },
+      flowCounter('tab', 'count', 'emitted'),
       {
         id: 'buffer',
         z: 'tab',
@@ -103,26 +98,14 @@ describe('edge to QuestDB in a real Node-RED: machine-sim -> store-forward -> qu
         rules: [{ t: 'set', p: 'queued', pt: 'flow', to: 'payload.rows', tot: 'msg' }],
         wires: [[]],
       },
-      { id: 'in', z: 'tab', type: 'http in', url: '/probe', method: 'get', wires: [['read']] },
-      {
-        id: 'read',
-        z: 'tab',
-        type: 'change',
-        rules: [
-          { t: 'set', p: 'payload', pt: 'msg', to: '{}', tot: 'json' },
-          { t: 'set', p: 'payload.emitted', pt: 'msg', to: 'emitted', tot: 'flow' },
-          { t: 'set', p: 'payload.queued', pt: 'msg', to: 'queued', tot: 'flow' },
-        ],
-        wires: [['out']],
-      },
-      { id: 'out', z: 'tab', type: 'http response', wires: [] },
+      ...flowContextProbe('tab', '/probe', ['emitted', 'queued']),
       {
         id: 'stop-in',
         z: 'tab',
         type: 'http in',
         url: '/stop',
         method: 'post',
-        wires: [['stop-cmd', 'out']],
+        wires: [['stop-cmd', 'stop-out']],
       },
       {
         id: 'stop-cmd',
@@ -131,6 +114,7 @@ describe('edge to QuestDB in a real Node-RED: machine-sim -> store-forward -> qu
         rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '{"cmd":"stop"}', tot: 'json' }],
         wires: [['sim']],
       },
+      { id: 'stop-out', z: 'tab', type: 'http response', wires: [] },
     ]);
 
     // Exported flows carry no secret.

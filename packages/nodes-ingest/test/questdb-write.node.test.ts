@@ -1,7 +1,14 @@
 import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { uuidv7, type Point } from '@plantwire/telemetry';
-import { coreNode, nodeRedTestHelper, startQuestDb, waitFor, type QuestDb } from '@plantwire/testkit';
+import {
+  collect,
+  coreNode,
+  nodeRedTestHelper,
+  startQuestDb,
+  telemetryPoint,
+  until,
+  type QuestDb,
+} from '@plantwire/testkit';
 
 // The runtime tests load the built nodes, as Node-RED does (npm test builds first).
 const require = createRequire(import.meta.url);
@@ -11,19 +18,7 @@ const catchNode = coreNode('common/25-catch');
 const helper = nodeRedTestHelper();
 let questdb: QuestDb;
 
-const point = (ts: number, over: Partial<Point> = {}): Point => ({
-  ts,
-  id: uuidv7(ts),
-  tenant: 'acme',
-  plant: 'plant-1',
-  line: 'line-1',
-  machine: 'cnc-01',
-  metric: 'temperature',
-  value: 61.5,
-  unit: 'degC',
-  q: 100,
-  ...over,
-});
+const point = (ts: number) => telemetryPoint(ts, { value: 61.5 });
 
 function flow(table: string, url = questdb.httpUrl, config: Record<string, unknown> = {}) {
   return [
@@ -44,13 +39,7 @@ function flow(table: string, url = questdb.httpUrl, config: Record<string, unkno
   ];
 }
 
-function collect(id: string) {
-  const messages: any[] = [];
-  helper.getNode(id)!.on('input', ((msg: any) => messages.push(msg)) as never);
-  return messages;
-}
-const until = (what: string, check: () => boolean, ms = 15_000) =>
-  waitFor(what, async () => (check() ? true : undefined), ms, 10);
+const wait = (what: string, check: () => boolean, ms = 15_000) => until(what, check, ms);
 
 describe('questdb-write inside Node-RED, against a real QuestDB', () => {
   beforeAll(async () => {
@@ -65,14 +54,14 @@ describe('questdb-write inside Node-RED, against a real QuestDB', () => {
 
   it('passes each message on once its rows are committed, msg.sf intact', async () => {
     await helper.load([configNode, writeNode, catchNode], flow('node_write'));
-    const written = collect('written');
+    const written = collect(helper, 'written');
     const start = Date.UTC(2026, 0, 5);
     const sf = { store: 'edge', batch: '1-1', count: 500, attempt: 1, historical: false };
     helper
       .getNode('write')!
       .receive({ payload: Array.from({ length: 500 }, (_, i) => point(start + i)), sf });
     helper.getNode('write')!.receive({ payload: point(start + 9999) });
-    await until('both messages', () => written.length === 2);
+    await wait('both messages', () => written.length === 2);
     expect(written[0].sf).toEqual(sf);
     await questdb.waitForWal('node_write');
     expect((await questdb.exec('SELECT count() FROM node_write')).dataset).toEqual([[501]]);
@@ -80,12 +69,12 @@ describe('questdb-write inside Node-RED, against a real QuestDB', () => {
 
   it('writes the valid points and sends the refused ones with reasons on output 2', async () => {
     await helper.load([configNode, writeNode, catchNode], flow('node_rejects'));
-    const written = collect('written');
-    const rejected = collect('rejected');
+    const written = collect(helper, 'written');
+    const rejected = collect(helper, 'rejected');
     helper.getNode('write')!.receive({
       payload: [point(Date.UTC(2026, 0, 5)), { ...point(Date.UTC(2026, 0, 5) + 1), tenant: 'acme corp' }],
     });
-    await until('the answer', () => written.length === 1 && rejected.length === 1);
+    await wait('the answer', () => written.length === 1 && rejected.length === 1);
     expect(rejected[0].payload).toHaveLength(1);
     expect(rejected[0].payload[0].reason).toMatch(/^tenant must be 1 to 64 characters/);
   });
@@ -95,13 +84,13 @@ describe('questdb-write inside Node-RED, against a real QuestDB', () => {
       [configNode, writeNode, catchNode],
       flow('nowhere', 'http://127.0.0.1:9', { maxAttempts: '2', requestTimeoutS: '1' }),
     );
-    const caught = collect('caught');
+    const caught = collect(helper, 'caught');
     const statuses: any[] = [];
     helper
       .getNode('write')!
       .on('call:status' as never, ((call: any) => statuses.push(call.args[0])) as never);
     helper.getNode('write')!.receive({ payload: point(Date.UTC(2026, 0, 5)) });
-    await until('the error', () => caught.length === 1, 20_000);
+    await wait('the error', () => caught.length === 1, 20_000);
     expect(caught[0].error.message).toMatch(/QuestDB unavailable/);
     expect(statuses.some((s) => s.fill === 'yellow' && /retrying/.test(s.text))).toBe(true);
   });
@@ -111,9 +100,9 @@ describe('questdb-write inside Node-RED, against a real QuestDB', () => {
       [configNode, writeNode, catchNode],
       [{ ...flow('x')[1], server: '' }, ...flow('x').slice(2)],
     );
-    const caught = collect('caught');
+    const caught = collect(helper, 'caught');
     helper.getNode('write')!.receive({ payload: point(Date.UTC(2026, 0, 5)) });
-    await until('the error', () => caught.length === 1);
+    await wait('the error', () => caught.length === 1);
     expect(caught[0].error.message).toMatch(/no QuestDB server configured/);
   });
 });

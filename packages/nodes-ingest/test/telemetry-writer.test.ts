@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uuidv7, type Point } from '@plantwire/telemetry';
-import { startQuestDb, type QuestDb } from '@plantwire/testkit';
+import { startQuestDb, telemetryPoint, type QuestDb } from '@plantwire/testkit';
 import { telemetryTableDdl, TelemetryWriter, DEFAULT_TABLE, QuestDbError } from '../src/index.js';
 
 let questdb: QuestDb;
@@ -11,19 +10,7 @@ afterAll(async () => {
   await questdb?.stop();
 });
 
-const point = (ts: number, over: Partial<Point> = {}): Point => ({
-  ts,
-  id: uuidv7(ts),
-  tenant: 'acme',
-  plant: 'plant-1',
-  line: 'line-1',
-  machine: 'cnc-01',
-  metric: 'temperature',
-  value: 60 + (ts % 100) / 10,
-  unit: 'degC',
-  q: 100,
-  ...over,
-});
+const point = telemetryPoint;
 
 async function count(table: string) {
   await questdb.waitForWal(table);

@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
-import { startAedesBroker, startNodeRed, waitFor, type FlowNode, type NodeRed } from '@plantwire/testkit';
+import {
+  flowContextProbe,
+  flowCounter,
+  startAedesBroker,
+  startNodeRed,
+  waitFor,
+  type FlowNode,
+  type NodeRed,
+} from '@plantwire/testkit';
 
 const examplesDir = fileURLToPath(new URL('../examples', import.meta.url));
 const MODULE = '@plantwire/node-red-simulator';
@@ -63,28 +71,13 @@ describe('the built package in a real Node-RED process', () => {
         autostart: true,
         wires: [['count'], [], []],
       },
-      {
-        id: 'count',
-        z: 'tab',
-        type: 'function',
-        func: "flow.set('points', (flow.get('points') || 0) + msg.payload.length);\nreturn null;",
-        outputs: 0,
-        wires: [],
-      },
-      { id: 'in', z: 'tab', type: 'http in', url: '/points', method: 'get', wires: [['read']] },
-      {
-        id: 'read',
-        z: 'tab',
-        type: 'change',
-        rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'points', tot: 'flow' }],
-        wires: [['res']],
-      },
-      { id: 'res', z: 'tab', type: 'http response', wires: [] },
+      flowCounter('tab', 'count', 'points'),
+      ...flowContextProbe('tab', '/points', ['points']),
     ]);
     const count = await waitFor(
       'points to arrive',
       async () => {
-        const n = Number(await (await fetch(`${red.url}/points`)).text());
+        const n = ((await (await fetch(`${red.url}/points`)).json()) as { points?: number }).points ?? 0;
         return n >= 10 * 23 ? n : undefined;
       },
       15_000,

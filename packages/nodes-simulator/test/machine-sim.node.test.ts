@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildTopic, validatePoints, type Point } from '@plantwire/telemetry';
-import { coreNode, nodeRedTestHelper, sleep, waitFor } from '@plantwire/testkit';
+import { collect, coreNode, nodeRedTestHelper, sleep, waitFor } from '@plantwire/testkit';
 
 // The runtime tests load the built node, as Node-RED does (npm test builds first).
 const require = createRequire(import.meta.url);
@@ -34,13 +34,6 @@ function flow(config: Record<string, unknown> = {}) {
   ];
 }
 
-/** Collects what arrives at a helper node. */
-function collect(id: string) {
-  const messages: any[] = [];
-  helper.getNode(id)!.on('input', ((msg: any) => messages.push(msg)) as never);
-  return messages;
-}
-
 describe('machine-sim inside Node-RED', () => {
   beforeAll(() => helper.startServer());
   afterEach(() => helper.unload());
@@ -48,7 +41,7 @@ describe('machine-sim inside Node-RED', () => {
 
   it('ticks on its interval and sends one array of valid points per tick', async () => {
     await helper.load([machineSim, catchNode], flow({ autostart: true }));
-    const points = collect('points');
+    const points = collect(helper, 'points');
     await waitFor('three ticks', async () => (points.length >= 3 ? true : undefined), 5000);
     const sim = helper.getNode('sim')!;
     expect(points[0].topic).toBe('v1/acme/plant-1');
@@ -65,7 +58,7 @@ describe('machine-sim inside Node-RED', () => {
       [machineSim, catchNode],
       flow({ autostart: true, output: 'point', lines: '1', machinesPerLine: '1' }),
     );
-    const points = collect('points');
+    const points = collect(helper, 'points');
     await waitFor('a tick', async () => (points.length >= 11 ? true : undefined), 5000);
     for (const msg of points) expect(msg.topic).toBe(buildTopic(msg.payload as Point));
     expect(points.slice(0, 11).map((m) => m.payload.metric)).toContain('temperature');
@@ -73,7 +66,7 @@ describe('machine-sim inside Node-RED', () => {
 
   it('takes fault commands as objects or JSON strings and reports them on the events output', async () => {
     await helper.load([machineSim, catchNode], flow());
-    const events = collect('events');
+    const events = collect(helper, 'events');
     const sim = helper.getNode('sim')!;
     sim.receive({ payload: '{"cmd":"bearing_fault","value":true}' });
     sim.receive({ payload: { cmd: 'tool_wear', value: true, line: 'line-02', machine: 'press-02' } });
@@ -87,7 +80,7 @@ describe('machine-sim inside Node-RED', () => {
 
   it('turns network_outage into pause and resume on the control output', async () => {
     await helper.load([machineSim, catchNode], flow());
-    const control = collect('control');
+    const control = collect(helper, 'control');
     const sim = helper.getNode('sim')!;
     sim.receive({ payload: { cmd: 'network_outage', value: true } });
     sim.receive({ payload: { cmd: 'network_outage', value: false } });
@@ -104,9 +97,9 @@ describe('machine-sim inside Node-RED', () => {
         { id: 'finished', type: 'helper' },
       ],
     );
-    const points = collect('points');
-    const events = collect('events');
-    const finished = collect('finished');
+    const points = collect(helper, 'points');
+    const events = collect(helper, 'events');
+    const finished = collect(helper, 'finished');
     const to = Date.UTC(2026, 0, 5, 12);
     helper.getNode('sim')!.receive({ payload: { cmd: 'backfill', from: to - 3_600_000, to } });
     await waitFor('the backfill to finish', async () => (finished.length === 1 ? true : undefined), 20_000);
@@ -121,8 +114,8 @@ describe('machine-sim inside Node-RED', () => {
 
   it('refuses bad commands with a clear error for Catch and a red status, and keeps running', async () => {
     await helper.load([machineSim, catchNode], flow({ autostart: true }));
-    const caught = collect('caught');
-    const points = collect('points');
+    const caught = collect(helper, 'caught');
+    const points = collect(helper, 'points');
     const statuses: any[] = [];
     const sim = helper.getNode('sim')!;
     sim.on('call:status', ((call: any) => statuses.push(call.args[0])) as never);
@@ -140,8 +133,8 @@ describe('machine-sim inside Node-RED', () => {
 
   it('survives garbage input: every message gets an answer and the node keeps ticking', async () => {
     await helper.load([machineSim, catchNode], flow({ autostart: true }));
-    const caught = collect('caught');
-    const points = collect('points');
+    const caught = collect(helper, 'caught');
+    const points = collect(helper, 'points');
     const sim = helper.getNode('sim')!;
     const garbage: unknown[] = [
       null,
@@ -183,8 +176,8 @@ describe('machine-sim inside Node-RED', () => {
 
   it('reports a bad configuration on deploy and refuses commands until it is fixed', async () => {
     await helper.load([machineSim, catchNode], flow({ tenant: 'acme corp', autostart: true }));
-    const caught = collect('caught');
-    const points = collect('points');
+    const caught = collect(helper, 'caught');
+    const points = collect(helper, 'points');
     helper.getNode('sim')!.receive({ payload: { cmd: 'start' } });
     await waitFor('the refusal', async () => (caught.length === 1 ? true : undefined), 2000);
     expect(caught[0].error.message).toMatch(/not configured: tenant must be 1 to 64 characters/);
@@ -194,7 +187,7 @@ describe('machine-sim inside Node-RED', () => {
 
   it('stops ticking when stopped, and when its flow is closed', async () => {
     await helper.load([machineSim, catchNode], flow({ autostart: true }));
-    const points = collect('points');
+    const points = collect(helper, 'points');
     await waitFor('a tick', async () => (points.length > 0 ? true : undefined), 5000);
     helper.getNode('sim')!.receive({ payload: { cmd: 'stop' } });
     await sleep(100);

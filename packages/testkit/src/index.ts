@@ -33,3 +33,4 @@ export {
   type MosquittoBroker,
 } from './broker.js';
 export { nodeRedTestHelper, coreNode, type NodeRedTestHelper, type NodeRedTestNode } from './test-helper.js';
+export { telemetryPoint, collect, until, flowContextProbe, flowCounter } from './fixtures.js';

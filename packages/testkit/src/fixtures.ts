@@ -1,0 +1,69 @@
+// Small pieces every package's tests use: a valid telemetry point, message collection inside the test helper,
+// and an HTTP endpoint that reads flow context out of a real Node-RED process.
+import { uuidv7, type Point } from '@plantwire/telemetry';
+import type { FlowNode } from './node-red.js';
+import { waitFor } from './process.js';
+import type { NodeRedTestHelper } from './test-helper.js';
+
+/** A valid schema v1 point at `ts` (a UUIDv7 of that time), with any field overridden. */
+export function telemetryPoint(ts: number, over: Partial<Point> = {}): Point {
+  return {
+    ts,
+    id: uuidv7(ts),
+    tenant: 'acme',
+    plant: 'plant-1',
+    line: 'line-1',
+    machine: 'cnc-01',
+    metric: 'temperature',
+    value: 60 + (ts % 100) / 10,
+    unit: 'degC',
+    q: 100,
+    ...over,
+  };
+}
+
+/** Every message that reaches the helper node `id` from now on. */
+export function collect(helper: NodeRedTestHelper, id: string): any[] {
+  const messages: any[] = [];
+  helper.getNode(id)!.on('input', ((msg: any) => messages.push(msg)) as never);
+  return messages;
+}
+
+/** Waits until `check()` holds, polling every 10 ms. */
+export function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<true> {
+  return waitFor(what, async () => (check() ? true : undefined), timeoutMs, 10);
+}
+
+/**
+ * Nodes for GET `url` answering a JSON object of the named flow-context values, to watch a flow from a test.
+ * `z` is the tab the values live on.
+ */
+export function flowContextProbe(z: string, url: string, names: string[]): FlowNode[] {
+  const id = `probe-${url.replace(/\W/g, '')}`;
+  return [
+    { id: `${id}-in`, z, type: 'http in', url, method: 'get', wires: [[`${id}-read`]] },
+    {
+      id: `${id}-read`,
+      z,
+      type: 'change',
+      rules: [
+        { t: 'set', p: 'payload', pt: 'msg', to: '{}', tot: 'json' },
+        ...names.map((name) => ({ t: 'set', p: `payload.${name}`, pt: 'msg', to: name, tot: 'flow' })),
+      ],
+      wires: [[`${id}-out`]],
+    },
+    { id: `${id}-out`, z, type: 'http response', wires: [] },
+  ];
+}
+
+/** A function node that adds the length of each msg.payload array to a flow-context counter. */
+export function flowCounter(z: string, id: string, name: string): FlowNode {
+  return {
+    id,
+    z,
+    type: 'function',
+    func: `flow.set('${name}', (flow.get('${name}') || 0) + (Array.isArray(msg.payload) ? msg.payload.length : 1));\nreturn null;`,
+    outputs: 0,
+    wires: [],
+  };
+}
