@@ -16,4 +16,12 @@ export {
   type FailureKind,
   type QueryResult,
 } from './core/questdb-http.js';
-export { admit, type GateOptions, type GateResult, type GateRejection, type TokenTable, type Request } from './core/ingest-gate.js';
+export {
+  admit,
+  parseTokens,
+  type GateOptions,
+  type GateResult,
+  type GateRejection,
+  type TokenTable,
+  type Request,
+} from './core/ingest-gate.js';

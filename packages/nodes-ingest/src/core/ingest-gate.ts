@@ -1,7 +1,26 @@
-import { describeValue, normaliseMetrics, validatePoints, type Point, type ValidationResult } from '@plantwire/telemetry';
+import {
+  describeValue,
+  normaliseMetrics,
+  validatePoints,
+  type Point,
+  type ValidationResult,
+} from '@plantwire/telemetry';
 
 /** Bearer token -> tenant. */
 export type TokenTable = Record<string, string>;
+
+/** "token tenant" or "token=tenant", one per line; blank lines and # comments are skipped. */
+export function parseTokens(text: string | undefined): TokenTable {
+  const table: TokenTable = Object.create(null);
+  for (const raw of (text ?? '').split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^(\S+)\s*[=\s]\s*(\S+)$/.exec(line);
+    if (!match) throw new Error(`tokens: "${line.slice(0, 8)}..." is not "token tenant"`);
+    table[match[1]!] = match[2]!;
+  }
+  return table;
+}
 
 export interface GateOptions {
   /** When set (an http in front), every request needs a bearer token from this table. */
@@ -63,7 +82,10 @@ export function admit(request: Request, options: GateOptions): GateResult {
   if (typeof body === 'string' || Buffer.isBuffer(body)) {
     const text = body.toString();
     if (Buffer.byteLength(text) > options.maxBytes) {
-      return refuse(413, `the body is ${Buffer.byteLength(text)} bytes; at most ${options.maxBytes} are accepted`);
+      return refuse(
+        413,
+        `the body is ${Buffer.byteLength(text)} bytes; at most ${options.maxBytes} are accepted`,
+      );
     }
     try {
       body = JSON.parse(text);
@@ -72,7 +94,8 @@ export function admit(request: Request, options: GateOptions): GateResult {
     }
   }
   const count = Array.isArray(body) ? body.length : 1;
-  if (count > options.maxPoints) return refuse(413, `${count} points in one request; at most ${options.maxPoints}`);
+  if (count > options.maxPoints)
+    return refuse(413, `${count} points in one request; at most ${options.maxPoints}`);
 
   let checked: ValidationResult;
   try {
@@ -99,11 +122,20 @@ export function admit(request: Request, options: GateOptions): GateResult {
     checked.valid.forEach((point, i) => {
       if (point.tenant === tenant) return accepted.push(point);
       foreign++;
-      rejected.push({ index: positions[i]!, reason: `tenant ${describeValue(point.tenant)} is not the token's tenant` });
+      rejected.push({
+        index: positions[i]!,
+        reason: `tenant ${describeValue(point.tenant)} is not the token's tenant`,
+      });
     });
     rejected.sort((a, b) => a.index - b.index);
   }
-  const status = accepted.length > 0 ? 200 : foreign > 0 && foreign === rejected.length ? 403 : 400;
+  // Nothing refused (an empty array included) is a success; otherwise the status says why nothing got in.
+  const status =
+    accepted.length > 0 || rejected.length === 0
+      ? 200
+      : foreign > 0 && foreign === rejected.length
+        ? 403
+        : 400;
   return { status, tenant, accepted, rejected };
 
   function refuse(status: 401 | 413, message: string): GateResult {

@@ -54,19 +54,15 @@ export = function register(RED: NodeAPI) {
         (result) => {
           written += result.written;
           show();
+          // The message goes on once its rows are settled, written or refused, so a store-forward batch is acked
+          // (refused points do not get better by retrying) and an ingest request gets its answer.
+          const out = msg as NodeMessage & { questdb?: unknown };
+          out.questdb = { written: result.written, rejected: result.rejected.length };
           const rejected =
             result.rejected.length > 0
-              ? {
-                  topic: 'rejected',
-                  payload: result.rejected,
-                  _msgid: msg._msgid,
-                  sf: (msg as { sf?: unknown }).sf,
-                }
+              ? ({ topic: 'rejected', payload: result.rejected } as NodeMessage)
               : null;
-          send([
-            result.written > 0 || result.rejected.length === 0 ? msg : null,
-            rejected as NodeMessage | null,
-          ]);
+          send([out, rejected]);
           done();
         },
         (error: Error) => {

@@ -1,0 +1,80 @@
+import { createRequire } from 'node:module';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { collect, coreNode, nodeRedTestHelper, telemetryPoint, until } from '@plantwire/testkit';
+
+const require = createRequire(import.meta.url);
+const validateNode = require('../dist/nodes/telemetry-validate/telemetry-validate.js');
+const catchNode = coreNode('common/25-catch');
+const helper = nodeRedTestHelper();
+const at = Date.UTC(2026, 0, 5);
+
+const flow = (config: Record<string, unknown>) => [
+  {
+    id: 'gate',
+    type: 'telemetry-validate',
+    maxPoints: '100',
+    maxKB: '64',
+    wires: [['accepted'], ['refused']],
+    ...config,
+  },
+  { id: 'accepted', type: 'helper' },
+  { id: 'refused', type: 'helper' },
+  { id: 'catcher', type: 'catch', scope: ['gate'], uncaught: false, wires: [['caught']] },
+  { id: 'caught', type: 'helper' },
+];
+
+describe('telemetry-validate inside Node-RED', () => {
+  beforeAll(() => helper.startServer());
+  afterEach(() => helper.unload());
+  afterAll(() => helper.stopServer());
+
+  it('MQTT mode: valid points go on, refused ones come out on output 2 with reasons, nothing silently dropped', async () => {
+    await helper.load([validateNode, catchNode], flow({ mode: 'mqtt', plant: 'plant-1', line: 'line-1' }));
+    const accepted = collect(helper, 'accepted');
+    const refused = collect(helper, 'refused');
+    const gate = helper.getNode('gate')!;
+    gate.receive({
+      topic: 'v1/acme/plant-1/line-1/cnc-01/temperature',
+      payload: [telemetryPoint(at), { ...telemetryPoint(at), q: 500 }],
+    });
+    gate.receive({
+      topic: 'factories/acme/devices/press-3/telemetry',
+      payload: JSON.stringify({ ts: at, metrics: { temperature: 70 } }),
+    });
+    await until('both answers', () => accepted.length === 2 && refused.length === 1);
+    expect(accepted[0].payload).toHaveLength(1);
+    expect(refused[0].payload.rejected).toEqual([
+      { index: 1, reason: 'q must be an integer quality from 0 to 100 (got 500)' },
+    ]);
+    expect(accepted[1].payload[0]).toMatchObject({
+      tenant: 'acme',
+      machine: 'press-3',
+      plant: 'plant-1',
+      metric: 'temperature',
+    });
+  });
+
+  it('fails a wholly refused message for Catch, after the answer on output 2', async () => {
+    await helper.load([validateNode, catchNode], flow({ mode: 'mqtt' }));
+    const refused = collect(helper, 'refused');
+    const caught = collect(helper, 'caught');
+    for (const payload of [null, 42, 'not json', [], { metrics: 'x' }])
+      helper.getNode('gate')!.receive({ payload });
+    await until(
+      'four refusals (an empty array is no refusal)',
+      () => refused.length === 4 && caught.length === 4,
+    );
+    expect(refused.every((m) => m.statusCode === 400)).toBe(true);
+    expect(caught[0].error.message).toMatch(
+      /^Error: telemetry-validate: 400 #0 a point must be an object \(got null\)/,
+    );
+  });
+
+  it('refuses to run in http mode without tokens, saying why', async () => {
+    await helper.load([validateNode, catchNode], flow({ mode: 'http' }));
+    const caught = collect(helper, 'caught');
+    helper.getNode('gate')!.receive({ payload: [telemetryPoint(at)] });
+    await until('the refusal', () => caught.length === 1);
+    expect(caught[0].error.message).toMatch(/not configured/);
+  });
+});
