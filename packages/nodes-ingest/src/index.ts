@@ -25,3 +25,14 @@ export {
   type TokenTable,
   type Request,
 } from './core/ingest-gate.js';
+export {
+  bindSql,
+  literal,
+  identifier,
+  presetSql,
+  toRows,
+  toSeries,
+  type Preset,
+  type PresetOptions,
+  type SqlValue,
+} from './core/sql.js';

@@ -1,0 +1,151 @@
+import { QuestDbError } from './questdb-http.js';
+
+/** A value a query may take as a parameter; it becomes a literal, never SQL. */
+export type SqlValue = string | number | boolean | null | Date;
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,126}$/;
+const INTERVAL = /^\d{1,6}[smhdMy]$/;
+
+/**
+ * Binds `:name` placeholders to literals: strings are single-quoted with quotes doubled (QuestDB SQL has no
+ * backslash escapes, so nothing else can end a string), numbers must be finite, dates become quoted ISO
+ * timestamps. A placeholder without a value, or a value of another type, is an error: user input is never
+ * pasted into SQL as it is.
+ */
+export function bindSql(sql: string, params: Record<string, unknown> = {}): string {
+  // Placeholders count only outside quoted strings and identifiers ('10:30' and "a:b" stay as they are).
+  return sql
+    .split(/('(?:[^']|'')*'|"(?:[^"]|"")*")/)
+    .map((part, i) =>
+      i % 2 === 1
+        ? part
+        : part.replace(/(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)/g, (_, name: string) => {
+            if (!Object.prototype.hasOwnProperty.call(params, name)) {
+              throw new QuestDbError(`query: no value for :${name} (give msg.params.${name})`, 'bad-data');
+            }
+            return literal(params[name], name);
+          }),
+    )
+    .join('');
+}
+
+export function literal(value: unknown, name = 'value'): string {
+  if (value === null) return 'null';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value))
+      throw new QuestDbError(`query: :${name} must be a finite number`, 'bad-data');
+    return String(value);
+  }
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime()))
+      throw new QuestDbError(`query: :${name} is an invalid date`, 'bad-data');
+    return `'${value.toISOString()}'`;
+  }
+  if (typeof value === 'string') {
+    if (value.includes('\u0000'))
+      throw new QuestDbError(`query: :${name} contains a NUL character`, 'bad-data');
+    return `'${value.replaceAll("'", "''")}'`;
+  }
+  throw new QuestDbError(
+    `query: :${name} must be a string, number, boolean, date or null (got ${typeof value})`,
+    'bad-data',
+  );
+}
+
+/** A table or column name: letters, digits and _, checked before it goes into SQL. */
+export function identifier(value: unknown, what: string): string {
+  if (typeof value !== 'string' || !IDENTIFIER.test(value)) {
+    throw new QuestDbError(
+      `query: ${what} must be letters, digits and _ (got ${JSON.stringify(value)})`,
+      'bad-data',
+    );
+  }
+  return value;
+}
+
+export type Preset = 'latest' | 'series' | 'counts';
+
+export interface PresetOptions {
+  table: string;
+  /** series: the bucket, such as 1m or 15s. */
+  bucket?: string;
+  /** series and counts: how far back. */
+  minutes?: number;
+}
+
+/**
+ * The dashboard's queries. Filters (tenant, plant, line, machine, metric) come as parameters, so a preset is as
+ * safe as a hand-written query with placeholders.
+ */
+export function presetSql(
+  preset: Preset,
+  options: PresetOptions,
+  filters: Record<string, unknown>,
+): { sql: string; params: Record<string, unknown> } {
+  const table = identifier(options.table, 'table');
+  const where: string[] = [];
+  const params: Record<string, unknown> = {};
+  for (const field of ['tenant', 'plant', 'line', 'machine', 'metric']) {
+    if (filters[field] === undefined || filters[field] === '') continue;
+    where.push(`${field} = :${field}`);
+    params[field] = String(filters[field]);
+  }
+  const minutes = Number(options.minutes ?? 60);
+  if (!(minutes > 0 && minutes <= 527_040))
+    throw new QuestDbError('query: minutes must be from 1 to a year', 'bad-data');
+  switch (preset) {
+    case 'latest':
+      return {
+        sql: `SELECT ts, tenant, plant, line, machine, metric, value, unit, q FROM ${table}${clause(where)} LATEST ON ts PARTITION BY tenant, plant, line, machine, metric`,
+        params,
+      };
+    case 'series': {
+      const bucket = options.bucket ?? '1m';
+      if (!INTERVAL.test(bucket))
+        throw new QuestDbError(
+          `query: bucket must look like 30s, 1m or 1h (got ${JSON.stringify(bucket)})`,
+          'bad-data',
+        );
+      return {
+        sql: `SELECT ts, line, machine, metric, avg(value) value FROM ${table}${clause([...where, `ts > dateadd('m', -${minutes}, now())`])} SAMPLE BY ${bucket} ALIGN TO CALENDAR`,
+        params,
+      };
+    }
+    case 'counts':
+      return {
+        sql: `SELECT line, machine, metric, count() points FROM ${table}${clause([...where, `ts > dateadd('m', -${minutes}, now())`])}`,
+        params,
+      };
+  }
+}
+
+function clause(conditions: string[]): string {
+  return conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
+}
+
+/** Rows of /exec as objects by column name. */
+export function toRows(result: {
+  columns: { name: string }[];
+  dataset: unknown[][];
+}): Record<string, unknown>[] {
+  return result.dataset.map((row) =>
+    Object.fromEntries(result.columns.map((column, i) => [column.name, row[i]])),
+  );
+}
+
+/**
+ * Rows as points for Dashboard 2.0's ui-chart: {series, x, y} with x in epoch ms. The series is the machine
+ * (and metric when several are in the rows).
+ */
+export function toSeries(rows: Record<string, unknown>[]): { series: string; x: number; y: number }[] {
+  const metrics = new Set(rows.map((row) => row.metric));
+  return rows.map((row) => ({
+    series:
+      metrics.size > 1
+        ? `${String(row.machine)} ${String(row.metric)}`
+        : String(row.machine ?? row.metric ?? 'value'),
+    x: Date.parse(String(row.ts)),
+    y: Number(row.value),
+  }));
+}
