@@ -52,17 +52,18 @@ describe('the cloud ingest flow in a real Node-RED, against a real QuestDB', () 
     };
   };
 
-  it('registers every node of the package and lists both examples; flows/cloud-ingest.json is the example', async () => {
+  it('registers every node of the package and lists its examples; flows/cloud-ingest.json is the example', async () => {
     const sets = await red.api<{ module: string; types: string[]; err?: unknown }[]>('/nodes');
     expect(
       sets
         .filter((s) => s.module === MODULE)
         .flatMap((s) => s.types)
         .sort(),
-    ).toEqual(['questdb-config', 'questdb-write', 'telemetry-validate']);
+    ).toEqual(['questdb-config', 'questdb-query', 'questdb-write', 'telemetry-validate']);
     expect(await red.api(`/library/examples/flows/${MODULE}`)).toEqual([
       { fn: '01 - Cloud ingest' },
       { fn: '02 - MQTT ingest' },
+      { fn: '03 - Dashboard queries' },
     ]);
     expect(readFileSync(shipped, 'utf8')).toBe(readFileSync(example, 'utf8'));
   });

@@ -14,6 +14,7 @@ import {
 const require = createRequire(import.meta.url);
 const configNode = require('../dist/nodes/questdb-config/questdb-config.js');
 const writeNode = require('../dist/nodes/questdb-write/questdb-write.js');
+const queryNode = require('../dist/nodes/questdb-query/questdb-query.js');
 const catchNode = coreNode('common/25-catch');
 const helper = nodeRedTestHelper();
 let questdb: QuestDb;
@@ -34,7 +35,7 @@ function flow(table: string, url = questdb.httpUrl, config: Record<string, unkno
     },
     { id: 'written', type: 'helper' },
     { id: 'rejected', type: 'helper' },
-    { id: 'catcher', type: 'catch', scope: ['write'], uncaught: false, wires: [['caught']] },
+    { id: 'catcher', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
     { id: 'caught', type: 'helper' },
   ];
 }
@@ -104,5 +105,47 @@ describe('questdb-write inside Node-RED, against a real QuestDB', () => {
     helper.getNode('write')!.receive({ payload: point(Date.UTC(2026, 0, 5)) });
     await wait('the error', () => caught.length === 1);
     expect(caught[0].error.message).toMatch(/no QuestDB server configured/);
+  });
+
+  it('questdb-query binds msg.params as literals and answers rows or ui-chart series', async () => {
+    await helper.load(
+      [configNode, writeNode, queryNode, catchNode],
+      [
+        ...flow('node_write'),
+        {
+          id: 'query-sql',
+          type: 'questdb-query',
+          server: 'db',
+          mode: 'sql',
+          sql: 'SELECT count() n FROM node_write WHERE machine = :machine',
+          output: 'rows',
+          wires: [['rows']],
+        },
+        {
+          id: 'query-latest',
+          type: 'questdb-query',
+          server: 'db',
+          mode: 'latest',
+          table: 'node_write',
+          output: 'series',
+          wires: [['rows']],
+        },
+        { id: 'rows', type: 'helper' },
+      ],
+    );
+    const rows = collect(helper, 'rows');
+    const caught = collect(helper, 'caught');
+    helper.getNode('query-sql')!.receive({ params: { machine: "cnc-01' OR '1'='1" } });
+    helper.getNode('query-sql')!.receive({ params: { machine: 'cnc-01' } });
+    await wait('two answers', () => rows.length === 2);
+    expect(rows.map((m) => m.payload)).toEqual([[{ n: 0 }], [{ n: 501 }]]);
+    helper.getNode('query-latest')!.receive({ params: { tenant: 'acme' } });
+    await wait('the series', () => rows.length === 3);
+    expect(rows[2].payload).toEqual([{ series: 'cnc-01', x: expect.any(Number), y: 61.5 }]);
+    helper.getNode('query-sql')!.receive({ params: {} });
+    helper.getNode('query-sql')!.receive({ query: 'SELECT nonsense FROM nowhere' });
+    await wait('two errors', () => caught.length === 2);
+    expect(caught[0].error.message).toMatch(/no value for :machine/);
+    expect(caught[1].error.message).toMatch(/QuestDB: /);
   });
 });
