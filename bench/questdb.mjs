@@ -1,0 +1,232 @@
+// npm run bench:questdb: writing telemetry to a real QuestDB, measured in one run. Prints one JSON line:
+//   write_rows_per_s         questdb-write in Node-RED, arrays of 1,000 (goal: >= 90% of the raw client)
+//   raw_client_rows_per_s    @questdb/nodejs-client in a plain script, the same rows: the ceiling
+//   peer_influxdb_rows_per_s node-red-contrib-influxdb, one point per message, to QuestDB's /write (ours >= 20x);
+//                            null when the peer cannot be installed here
+//   ingest_http_points_per_s POST /ingest with 1,000-point bodies through telemetry-validate and questdb-write
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { Sender } from '@questdb/nodejs-client';
+import { cacheDir, startNodeRed, startQuestDb, telemetryPoint } from '@plantwire/testkit';
+
+const require = createRequire(import.meta.url);
+const ROWS = Number(process.env.BENCH_ROWS ?? 200_000);
+const log = (line) => process.stderr.write(`[bench:questdb] ${line}\n`);
+const start = Date.UTC(2026, 0, 5);
+const batches = (table, rows) =>
+  Array.from({ length: rows / 1000 }, (_, b) =>
+    Array.from({ length: 1000 }, (_, i) =>
+      telemetryPoint(start + table * 10_000_000 + b * 1000 + i, { machine: `cnc-${i % 50}` }),
+    ),
+  );
+const rate = (rows, startedNs) => Math.round(rows / (Number(process.hrtime.bigint() - startedNs) / 1e9));
+
+async function rawClient(questdb) {
+  const sender = await Sender.fromConfig(
+    `http::addr=${questdb.host}:${questdb.httpPort};auto_flush=off;protocol_version=1;`,
+  );
+  await questdb.exec(
+    'CREATE TABLE raw_client (ts TIMESTAMP, id UUID, tenant SYMBOL, plant SYMBOL, line SYMBOL, machine SYMBOL, metric SYMBOL, ' +
+      'unit SYMBOL, value DOUBLE, q INT) TIMESTAMP(ts) PARTITION BY DAY WAL DEDUP UPSERT KEYS(ts, id)',
+  );
+  const data = batches(1, ROWS);
+  const started = process.hrtime.bigint();
+  let pending = 0;
+  for (const batch of data) {
+    for (const p of batch) {
+      await sender
+        .table('raw_client')
+        .symbol('tenant', p.tenant)
+        .symbol('plant', p.plant)
+        .symbol('line', p.line)
+        .symbol('machine', p.machine)
+        .symbol('metric', p.metric)
+        .symbol('unit', p.unit)
+        .stringColumn('id', p.id)
+        .floatColumn('value', p.value)
+        .intColumn('q', p.q)
+        .at(p.ts, 'ms');
+    }
+    pending += batch.length;
+    if (pending >= 10_000) {
+      await sender.flush();
+      pending = 0;
+    }
+  }
+  await sender.flush();
+  const result = rate(ROWS, started);
+  await sender.close();
+  return result;
+}
+
+const helper = require('node-red-node-test-helper');
+helper.init(require.resolve('node-red'));
+const configNode = require('@plantwire/node-red-questdb/dist/nodes/questdb-config/questdb-config.js');
+const writeNode = require('@plantwire/node-red-questdb/dist/nodes/questdb-write/questdb-write.js');
+const completeNode = require('@node-red/nodes/core/common/24-complete.js');
+
+async function throughNode(questdb) {
+  await helper.load(
+    [configNode, writeNode],
+    [
+      { id: 'db', type: 'questdb-config', url: questdb.httpUrl, flushRows: '10000', flushIntervalMs: '50' },
+      { id: 'write', type: 'questdb-write', server: 'db', table: 'node_write', wires: [['done'], []] },
+      { id: 'done', type: 'helper' },
+    ],
+  );
+  const data = batches(2, ROWS);
+  let done = 0;
+  const finished = new Promise((resolve) =>
+    helper.getNode('done').on('input', (msg) => {
+      done += msg.questdb.written;
+      if (done >= ROWS) resolve();
+    }),
+  );
+  const started = process.hrtime.bigint();
+  for (const batch of data) helper.getNode('write').receive({ payload: batch });
+  await finished;
+  const result = rate(ROWS, started);
+  await helper.unload();
+  return result;
+}
+
+/** node-red-contrib-influxdb from the npm registry, installed once into the cache. */
+function peerModule() {
+  const dir = join(cacheDir(), 'bench-peer-influxdb');
+  const entry = join(dir, 'node_modules', 'node-red-contrib-influxdb', 'influxdb.js');
+  if (!existsSync(entry)) {
+    mkdirSync(dir, { recursive: true });
+    log('installing node-red-contrib-influxdb 0.7.0 for the peer comparison');
+    const npm = spawnSync(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--prefix', dir, 'node-red-contrib-influxdb@0.7.0'],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+    if (npm.status !== 0 || !existsSync(entry)) return undefined;
+  }
+  return require(entry);
+}
+
+async function peerInflux(questdb, count) {
+  const influx = peerModule();
+  if (!influx) return null;
+  await helper.load(
+    [influx, completeNode],
+    [
+      {
+        id: 'influx-db',
+        type: 'influxdb',
+        hostname: questdb.host,
+        port: String(questdb.httpPort),
+        protocol: 'http',
+        database: 'qdb',
+        name: '',
+        usetls: false,
+        influxdbVersion: '1.x',
+      },
+      {
+        id: 'out',
+        type: 'influxdb out',
+        influxdb: 'influx-db',
+        name: '',
+        measurement: 'peer_influx',
+        precision: 'ms',
+        retentionPolicy: '',
+      },
+      { id: 'completer', type: 'complete', scope: ['out'], uncaught: false, wires: [['done']] },
+      { id: 'done', type: 'helper' },
+    ],
+  );
+  const points = batches(3, Math.ceil(count / 1000) * 1000)
+    .flat()
+    .slice(0, count);
+  // As its users do: one point per message (fields in payload[0], tags in payload[1]), each sent when the one
+  // before is done.
+  const message = (p) => ({
+    payload: [
+      { value: p.value, q: p.q, id: p.id, time: new Date(p.ts) },
+      { tenant: p.tenant, plant: p.plant, line: p.line, machine: p.machine, metric: p.metric, unit: p.unit },
+    ],
+  });
+  let done = 0;
+  const finished = new Promise((resolve) =>
+    helper
+      .getNode('done')
+      .on('input', () => (++done < count ? helper.getNode('out').receive(message(points[done])) : resolve())),
+  );
+  const started = process.hrtime.bigint();
+  helper.getNode('out').receive(message(points[0]));
+  await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 120_000))]);
+  const result = rate(done, started);
+  await helper.unload();
+  return done > 0 ? result : null;
+}
+
+async function ingestHttp(questdb) {
+  const example = JSON.parse(
+    readFileSync(
+      new URL('../packages/nodes-ingest/examples/01 - Cloud ingest.json', import.meta.url),
+      'utf8',
+    ),
+  );
+  const red = await startNodeRed();
+  try {
+    await red.deploy(
+      example.map((node) =>
+        node.type === 'questdb-config'
+          ? { ...node, url: questdb.httpUrl }
+          : node.type === 'telemetry-validate'
+            ? { ...node, credentials: { tokens: 'bench-token acme' } }
+            : node,
+      ),
+    );
+    const bodies = batches(4, ROWS / 2).map((batch) => JSON.stringify(batch));
+    let next = 0;
+    const worker = async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++];
+        const response = await fetch(`${red.url}/ingest`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: 'Bearer bench-token' },
+          body,
+        });
+        if (response.status !== 200)
+          throw new Error(`ingest answered ${response.status}: ${await response.text()}`);
+      }
+    };
+    const started = process.hrtime.bigint();
+    await Promise.all(Array.from({ length: 4 }, worker));
+    return rate(bodies.length * 1000, started);
+  } finally {
+    await red.stop();
+  }
+}
+
+const questdb = await startQuestDb();
+try {
+  const raw_client_rows_per_s = await rawClient(questdb);
+  await helper.startServer();
+  const write_rows_per_s = await throughNode(questdb);
+  const peer_influxdb_rows_per_s = await peerInflux(questdb, Number(process.env.BENCH_PEER_POINTS ?? 3000));
+  await helper.stopServer();
+  const ingest_http_points_per_s = await ingestHttp(questdb);
+  console.log(
+    JSON.stringify({
+      write_rows_per_s,
+      raw_client_rows_per_s,
+      write_vs_raw: Math.round((write_rows_per_s / raw_client_rows_per_s) * 100) / 100,
+      peer_influxdb_rows_per_s,
+      ours_vs_peer: peer_influxdb_rows_per_s ? Math.round(write_rows_per_s / peer_influxdb_rows_per_s) : null,
+      ingest_http_points_per_s,
+      rows: ROWS,
+      node: process.version,
+    }),
+  );
+} finally {
+  await questdb.stop();
+}
+process.exit(0);
