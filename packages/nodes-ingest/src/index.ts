@@ -1,10 +1,15 @@
 export {
+  QuestDbWriter,
+  genericFormat,
+  telemetryFormat,
   TelemetryWriter,
   telemetryTableDdl,
   DEFAULT_TABLE,
   type TelemetryTable,
   type WriterOptions,
   type WriteResult,
+  type RowFormat,
+  type GenericTable,
   type Rejected,
 } from './core/telemetry-writer.js';
 export {

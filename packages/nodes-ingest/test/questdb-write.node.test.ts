@@ -80,6 +80,42 @@ describe('questdb-write inside Node-RED, against a real QuestDB', () => {
     expect(rejected[0].payload[0].reason).toMatch(/^tenant must be 1 to 64 characters/);
   });
 
+  it('writes plain objects to a table of yours in generic mode, refusing what does not fit', async () => {
+    await helper.load(
+      [configNode, writeNode, catchNode],
+      [
+        { ...flow('shifts')[0] },
+        { ...flow('shifts')[1], mode: 'generic', timestampField: 'at', symbols: 'machine, shift' },
+        ...flow('shifts').slice(2),
+      ],
+    );
+    const written = collect(helper, 'written');
+    const rejected = collect(helper, 'rejected');
+    const at = Date.UTC(2026, 0, 5);
+    helper.getNode('write')!.receive({
+      payload: [
+        { at, machine: 'press-02', shift: 'early', good: 410, running: true, note: { by: 'anna' } },
+        { at: 'yesterday', machine: 'press-02' },
+        { at: new Date(at + 60_000).toISOString(), machine: 'cnc-01', shift: 'early', good: 12 },
+      ],
+    });
+    await wait('the answer', () => written.length === 1 && rejected.length === 1);
+    expect(written[0].questdb).toEqual({ written: 2, rejected: 1 });
+    expect(rejected[0].payload[0].reason).toMatch(/field "at" must be epoch ms or an ISO-8601 time/);
+    await questdb.waitForWal('shifts').catch(() => undefined);
+    const rows = await questdb.rows<{
+      machine: string;
+      shift: string;
+      good: number;
+      running: boolean | null;
+      note: string | null;
+    }>('SELECT machine, shift, good, running, note FROM shifts ORDER BY timestamp');
+    expect(rows).toEqual([
+      { machine: 'press-02', shift: 'early', good: 410, running: true, note: '{"by":"anna"}' },
+      { machine: 'cnc-01', shift: 'early', good: 12, running: false, note: null },
+    ]);
+  });
+
   it('fails the message for Catch when QuestDB stays unavailable, and says so in its status', async () => {
     await helper.load(
       [configNode, writeNode, catchNode],
@@ -136,8 +172,9 @@ describe('questdb-write inside Node-RED, against a real QuestDB', () => {
     const rows = collect(helper, 'rows');
     const caught = collect(helper, 'caught');
     helper.getNode('query-sql')!.receive({ params: { machine: "cnc-01' OR '1'='1" } });
+    await wait('the first answer', () => rows.length === 1);
     helper.getNode('query-sql')!.receive({ params: { machine: 'cnc-01' } });
-    await wait('two answers', () => rows.length === 2);
+    await wait('the second answer', () => rows.length === 2);
     expect(rows.map((m) => m.payload)).toEqual([[{ n: 0 }], [{ n: 501 }]]);
     helper.getNode('query-latest')!.receive({ params: { tenant: 'acme' } });
     await wait('the series', () => rows.length === 3);

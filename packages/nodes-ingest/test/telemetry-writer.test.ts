@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startQuestDb, telemetryPoint, type QuestDb } from '@plantwire/testkit';
-import { telemetryTableDdl, TelemetryWriter, DEFAULT_TABLE, QuestDbError } from '../src/index.js';
+import {
+  genericFormat,
+  QuestDbWriter,
+  telemetryTableDdl,
+  TelemetryWriter,
+  DEFAULT_TABLE,
+  QuestDbError,
+} from '../src/index.js';
 
 let questdb: QuestDb;
 beforeAll(async () => {
@@ -79,6 +86,30 @@ describe('TelemetryWriter against a real QuestDB', () => {
       /^QuestDB refused the row \(HTTP 400\): failed to parse line protocol/,
     );
     expect(result.rejected[1]!.reason).toMatch(/value/);
+  });
+
+  it('writes the good rows of a refused batch and reports each bad one with QuestDB reason (plain objects)', async () => {
+    const format = genericFormat({ name: 'readings', timestampField: 'ts', symbols: ['machine'] });
+    const writer = new QuestDbWriter({ url: questdb.httpUrl }, format);
+    const at = Date.UTC(2026, 0, 5);
+    const rows = Array.from({ length: 40 }, (_, i) => ({
+      ts: at + i,
+      machine: `m${i % 4}`,
+      reading: i === 7 || i === 30 ? 'oops' : i / 2,
+      ok: true,
+    }));
+    const result = await writer.write([...rows, { 'bad name': 1 }]);
+    await writer.close();
+    expect(result.written).toBe(38);
+    expect(result.rejected.map((r) => (r.point as { ts?: number }).ts ?? 'invalid')).toEqual([
+      'invalid',
+      at + 7,
+      at + 30,
+    ]);
+    expect(result.rejected[0]!.reason).toMatch(/is not a valid column name/);
+    expect(result.rejected[1]!.reason).toMatch(/^QuestDB refused the row \(HTTP 400\): .*reading/);
+    await questdb.waitForWal('readings').catch(() => undefined);
+    expect((await questdb.exec('SELECT count() FROM readings')).dataset).toEqual([[38]]);
   });
 
   it('waits for a QuestDB that is down, and writes once it is up', async () => {

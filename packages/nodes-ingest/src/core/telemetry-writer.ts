@@ -36,8 +36,18 @@ export interface WriteResult {
   rejected: Rejected[];
 }
 
+/** How one kind of row is checked, written and its table prepared: telemetry points, or plain objects. */
+export interface RowFormat<T> {
+  table: string;
+  /** Splits the input into rows to write and refusals with reasons. */
+  prepare(input: unknown): { rows: T[]; rejected: Rejected[] };
+  /** Adds one row to the sender's buffer. */
+  write(sender: Sender, row: T): Promise<void>;
+  /** Creates the table before the first write, when the format owns it. */
+  ddl?: string;
+}
+
 export interface WriterOptions {
-  table?: TelemetryTable;
   /** Flush once this many rows wait (across messages). */
   flushRows?: number;
   /** ...or this long after the first of them arrived. */
@@ -52,26 +62,26 @@ export interface WriterOptions {
   onState?: (state: 'connected' | 'retrying' | 'auth-error', detail?: string) => void;
 }
 
-interface Pending {
-  points: Point[];
+interface Pending<T> {
+  points: T[];
   rejected: Rejected[];
   resolve: (result: WriteResult) => void;
   reject: (error: Error) => void;
 }
 
 /**
- * Writes telemetry points to QuestDB through one ILP/HTTP sender: batches across callers, one flush at a time,
+ * Writes rows to QuestDB through one ILP/HTTP sender: batches across callers, one flush at a time,
  * each write resolving only once its rows are committed (HTTP 2xx). A batch refused as bad data (400) is
  * bisected, so the good rows are written and each bad one is reported with QuestDB's reason; an unavailable
  * QuestDB is retried with backoff. The client drops a batch's rows when a flush fails, so the writer keeps its
  * own copy (the points) and rebuilds the rows for every retry.
  */
-export class TelemetryWriter {
+export class QuestDbWriter<T> {
   private readonly options: Required<Omit<WriterOptions, 'warn' | 'onState'>> &
     Pick<WriterOptions, 'warn' | 'onState'>;
   private sender: Sender | undefined;
   private tableReady = false;
-  private queue: Pending[] = [];
+  private queue: Pending<T>[] = [];
   private queuedRows = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
@@ -79,10 +89,10 @@ export class TelemetryWriter {
 
   constructor(
     private readonly connection: QuestDbConnection,
+    private readonly format: RowFormat<T>,
     options: WriterOptions = {},
   ) {
     this.options = {
-      table: DEFAULT_TABLE,
       flushRows: 10_000,
       flushIntervalMs: 100,
       maxAttempts: 10,
@@ -92,14 +102,10 @@ export class TelemetryWriter {
     };
   }
 
-  /** Validates and queues points; resolves once the valid ones are committed, listing the refused ones. */
+  /** Checks and queues rows; resolves once the good ones are committed, listing the refused ones. */
   write(input: unknown): Promise<WriteResult> {
     if (this.closed) return Promise.reject(new QuestDbError('the writer is closed', 'unavailable'));
-    const { valid, invalid } = validatePoints(input);
-    const rejected: Rejected[] = invalid.map((issue) => ({
-      point: Array.isArray(input) ? input[issue.index] : input,
-      reason: issue.reason,
-    }));
+    const { rows: valid, rejected } = this.format.prepare(input);
     if (valid.length === 0) return Promise.resolve({ written: 0, rejected });
     return new Promise((resolve, reject) => {
       this.queue.push({ points: valid, rejected, resolve, reject });
@@ -123,7 +129,7 @@ export class TelemetryWriter {
 
   private async flushQueued(): Promise<void> {
     // Take whole writes up to flushRows (at least one).
-    const batch: Pending[] = [];
+    const batch: Pending<T>[] = [];
     let rows = 0;
     while (
       this.queue.length > 0 &&
@@ -150,7 +156,7 @@ export class TelemetryWriter {
     }
   }
 
-  private async deliverWithRetry(points: Point[]): Promise<{ point: Point; reason: string }[]> {
+  private async deliverWithRetry(points: T[]): Promise<{ point: T; reason: string }[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         const bad = await this.deliver(points);
@@ -171,7 +177,7 @@ export class TelemetryWriter {
   }
 
   /** Sends points; on bad data, bisects to write the good ones and returns the bad ones with their reason. */
-  private async deliver(points: Point[]): Promise<{ point: Point; reason: string }[]> {
+  private async deliver(points: T[]): Promise<{ point: T; reason: string }[]> {
     try {
       await this.send(points);
       return [];
@@ -184,26 +190,12 @@ export class TelemetryWriter {
     }
   }
 
-  /** One ILP/HTTP request with these points; throws what the client throws. */
-  protected async send(points: Point[]): Promise<void> {
+  /** One ILP/HTTP request with these rows; throws what the client throws. */
+  protected async send(points: T[]): Promise<void> {
     await this.ensureTable();
     this.sender ??= await Sender.fromConfig(senderConfig(this.connection));
     const sender = this.sender;
-    const table = this.options.table.name;
-    for (const p of points) {
-      await sender
-        .table(table)
-        .symbol('tenant', p.tenant)
-        .symbol('plant', p.plant)
-        .symbol('line', p.line)
-        .symbol('machine', p.machine)
-        .symbol('metric', p.metric)
-        .symbol('unit', p.unit)
-        .stringColumn('id', p.id)
-        .floatColumn('value', p.value)
-        .intColumn('q', p.q)
-        .at(p.ts, 'ms');
-    }
+    for (const row of points) await this.format.write(sender, row);
     try {
       await sender.flush();
     } catch (error) {
@@ -214,17 +206,14 @@ export class TelemetryWriter {
   }
 
   private async ensureTable(): Promise<void> {
-    if (this.tableReady) return;
-    const { table } = this.options;
-    await exec(this.connection, telemetryTableDdl(table));
-    const found = await exec(
-      this.connection,
-      `SELECT dedup FROM tables() WHERE table_name = '${table.name}'`,
-    );
+    if (this.tableReady || !this.format.ddl) return;
+    const table = this.format.table;
+    await exec(this.connection, this.format.ddl);
+    const found = await exec(this.connection, `SELECT dedup FROM tables() WHERE table_name = '${table}'`);
     if (found.dataset[0]?.[0] !== true) {
       this.options.warn?.(
-        `table ${table.name} exists without deduplication: re-sent points will be stored twice ` +
-          `(ALTER TABLE ${table.name} DEDUP ENABLE UPSERT KEYS(ts, id) fixes it)`,
+        `table ${table} exists without deduplication: re-sent points will be stored twice ` +
+          `(ALTER TABLE ${table} DEDUP ENABLE UPSERT KEYS(ts, id) fixes it)`,
       );
     }
     this.tableReady = true;
@@ -251,4 +240,111 @@ function refusalReason(error: QuestDbError): string {
     }
   }
   return `QuestDB refused the row (HTTP ${error.status ?? 400}): ${reason.replace(/\s+/g, ' ').trim()}`;
+}
+
+/** Telemetry points (schema v1) into the deduplicated telemetry table. */
+export function telemetryFormat(table: TelemetryTable = DEFAULT_TABLE): RowFormat<Point> {
+  const ddl = telemetryTableDdl(table);
+  return {
+    table: table.name,
+    ddl,
+    prepare(input) {
+      const { valid, invalid } = validatePoints(input);
+      return {
+        rows: valid,
+        rejected: invalid.map((issue) => ({
+          point: Array.isArray(input) ? input[issue.index] : input,
+          reason: issue.reason,
+        })),
+      };
+    },
+    write: (sender, p) =>
+      sender
+        .table(table.name)
+        .symbol('tenant', p.tenant)
+        .symbol('plant', p.plant)
+        .symbol('line', p.line)
+        .symbol('machine', p.machine)
+        .symbol('metric', p.metric)
+        .symbol('unit', p.unit)
+        .stringColumn('id', p.id)
+        .floatColumn('value', p.value)
+        .intColumn('q', p.q)
+        .at(p.ts, 'ms'),
+  };
+}
+
+/** The writer for telemetry points: QuestDbWriter with the telemetry format. */
+export class TelemetryWriter extends QuestDbWriter<Point> {
+  constructor(connection: QuestDbConnection, options: WriterOptions & { table?: TelemetryTable } = {}) {
+    super(connection, telemetryFormat(options.table), options);
+  }
+}
+
+export interface GenericTable {
+  /** Letters, digits and _; QuestDB creates it on the first write (without deduplication). */
+  name: string;
+  /** The field holding the event time (epoch ms or ISO-8601); empty: QuestDB stamps arrival time. */
+  timestampField: string;
+  /** Fields written as SYMBOL columns (low-cardinality strings); the rest as numbers, booleans or strings. */
+  symbols: string[];
+}
+
+const COLUMN = /^[A-Za-z_][A-Za-z0-9_]{0,126}$/;
+
+/**
+ * Plain objects into a table of your own: the chosen fields as symbols, numbers as DOUBLE, booleans, and
+ * everything else as strings (objects as JSON). A field that is not a column name, or a timestamp that is not a
+ * time, refuses that object with a reason.
+ */
+export function genericFormat(table: GenericTable): RowFormat<Record<string, unknown>> {
+  if (!TABLE_NAME.test(table.name))
+    throw new QuestDbError(`table name "${table.name}" must be letters, digits and _`, 'bad-data');
+  const symbols = new Set(table.symbols);
+  return {
+    table: table.name,
+    prepare(input) {
+      const items = Array.isArray(input) ? input : [input];
+      const rows: Record<string, unknown>[] = [];
+      const rejected: Rejected[] = [];
+      for (const item of items) {
+        const reason = checkObject(item, table.timestampField);
+        if (reason) rejected.push({ point: item, reason });
+        else rows.push(item as Record<string, unknown>);
+      }
+      return { rows, rejected };
+    },
+    async write(sender, row) {
+      sender.table(table.name);
+      for (const name of symbols)
+        if (row[name] !== undefined && row[name] !== null) sender.symbol(name, String(row[name]));
+      for (const [name, value] of Object.entries(row)) {
+        if (symbols.has(name) || name === table.timestampField || value === undefined || value === null)
+          continue;
+        if (typeof value === 'number') sender.floatColumn(name, value);
+        else if (typeof value === 'boolean') sender.booleanColumn(name, value);
+        else sender.stringColumn(name, typeof value === 'string' ? value : JSON.stringify(value));
+      }
+      const ts = table.timestampField ? row[table.timestampField] : undefined;
+      if (ts === undefined) await sender.atNow();
+      else await sender.at(typeof ts === 'number' ? Math.floor(ts) : Date.parse(String(ts)), 'ms');
+    },
+  };
+}
+
+function checkObject(item: unknown, timestampField: string): string | undefined {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return 'a row must be an object';
+  for (const [name, value] of Object.entries(item)) {
+    if (!COLUMN.test(name)) return `field "${name}" is not a valid column name (letters, digits and _)`;
+    if (typeof value === 'number' && !Number.isFinite(value))
+      return `field "${name}" must be a finite number`;
+  }
+  if (timestampField) {
+    const ts = (item as Record<string, unknown>)[timestampField];
+    if (ts === undefined) return undefined;
+    const ms = typeof ts === 'number' ? ts : typeof ts === 'string' ? Date.parse(ts) : NaN;
+    if (!Number.isFinite(ms) || ms < 0)
+      return `field "${timestampField}" must be epoch ms or an ISO-8601 time`;
+  }
+  return undefined;
 }

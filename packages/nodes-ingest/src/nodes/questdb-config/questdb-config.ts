@@ -1,7 +1,7 @@
 // The questdb-config node: one QuestDB server, its credentials (in Node-RED's credentials store only), and the
 // writers the flows share, one sender per table.
 import type { NodeAPI, NodeDef } from 'node-red';
-import { DEFAULT_TABLE, TelemetryWriter } from '../../core/telemetry-writer.js';
+import { QuestDbWriter, type RowFormat } from '../../core/telemetry-writer.js';
 import type { Health, QuestDbConfigNode } from '../config-node.js';
 
 interface QuestDbConfigDef extends NodeDef {
@@ -28,18 +28,17 @@ export = function register(RED: NodeAPI) {
       protocolVersion: def.protocolVersion === '2' ? 2 : 1,
       requestTimeoutMs: positive(def.requestTimeoutS, 10) * 1000,
     };
-    const writers = new Map<string, TelemetryWriter>();
+    const writers = new Map<string, QuestDbWriter<unknown>>();
     const listeners = new Set<(health: Health) => void>();
     node.health = { state: 'connected' };
     node.onHealth = (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
     };
-    node.writer = (table = DEFAULT_TABLE) => {
-      let writer = writers.get(table.name);
+    node.writer = <T>(format: RowFormat<T>) => {
+      let writer = writers.get(format.table) as QuestDbWriter<T> | undefined;
       if (!writer) {
-        writer = new TelemetryWriter(node.connection, {
-          table,
+        writer = new QuestDbWriter(node.connection, format, {
           flushRows: positive(def.flushRows, 10_000),
           flushIntervalMs: positive(def.flushIntervalMs, 100),
           maxAttempts: positive(def.maxAttempts, 10),
@@ -52,7 +51,7 @@ export = function register(RED: NodeAPI) {
             for (const listener of listeners) listener(node.health);
           },
         });
-        writers.set(table.name, writer);
+        writers.set(format.table, writer as QuestDbWriter<unknown>);
       }
       return writer;
     };

@@ -1,11 +1,20 @@
 // The questdb-write node: telemetry points in, committed rows out. Each message is done only when its rows
 // are committed; the message then goes on (msg.sf intact) so a store-forward node can be acked.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { DEFAULT_TABLE, type TelemetryTable } from '../../core/telemetry-writer.js';
+import {
+  DEFAULT_TABLE,
+  genericFormat,
+  telemetryFormat,
+  type RowFormat,
+  type TelemetryTable,
+} from '../../core/telemetry-writer.js';
 import type { QuestDbConfigNode } from '../config-node.js';
 
 interface QuestDbWriteDef extends NodeDef {
   server: string;
+  mode: 'telemetry' | 'generic';
+  timestampField: string;
+  symbols: string;
   table: string;
   partitionBy: TelemetryTable['partitionBy'];
   ttlDays: string;
@@ -26,6 +35,23 @@ export = function register(RED: NodeAPI) {
       partitionBy: PARTITIONS.includes(def.partitionBy) ? def.partitionBy : 'DAY',
       ttlDays: Number(def.ttlDays) > 0 ? Number(def.ttlDays) : 0,
     };
+    let format: RowFormat<unknown> | undefined;
+    try {
+      format = (
+        def.mode === 'generic'
+          ? genericFormat({
+              name: table.name,
+              timestampField: def.timestampField?.trim() ?? 'ts',
+              symbols: (def.symbols ?? '')
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean),
+            })
+          : telemetryFormat(table)
+      ) as RowFormat<unknown>;
+    } catch (error) {
+      node.error(`questdb-write: ${(error as Error).message}`);
+    }
     const inFlight = new Set<Promise<unknown>>();
     let written = 0;
     if (!server) {
@@ -44,12 +70,9 @@ export = function register(RED: NodeAPI) {
 
     node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
       if (!server) return done(new Error('questdb-write: no QuestDB server configured'));
-      let writer;
-      try {
-        writer = server.writer(table);
-      } catch (error) {
-        return done(error as Error);
-      }
+      if (!format)
+        return done(new Error(`questdb-write: table name "${table.name}" must be letters, digits and _`));
+      const writer = server.writer(format);
       const write = writer.write(msg.payload).then(
         (result) => {
           written += result.written;
