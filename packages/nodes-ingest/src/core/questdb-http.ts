@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 /** How to reach QuestDB over HTTP, and the one place that turns its failures into three kinds a flow can act on. */
 export interface QuestDbConnection {
   /** http(s)://host:port */
@@ -7,6 +10,8 @@ export interface QuestDbConnection {
   token?: string;
   /** false: accept any certificate (testing only). */
   tlsVerify?: boolean;
+  /** PEM file of the CA that signed QuestDB's certificate, when it is not a public one. */
+  caFile?: string;
   requestTimeoutMs?: number;
   /** ILP protocol version; explicit, so a flow can deploy while QuestDB is down. */
   protocolVersion?: 1 | 2;
@@ -58,27 +63,41 @@ export interface QueryResult {
   count: number;
 }
 
-/** Runs SQL through /exec. */
-export async function exec(connection: QuestDbConnection, sql: string): Promise<QueryResult> {
-  let response: Response;
-  try {
-    response = await fetch(`${connection.url.replace(/\/$/, '')}/exec?query=${encodeURIComponent(sql)}`, {
-      headers: authorization(connection),
-      signal: AbortSignal.timeout(connection.requestTimeoutMs ?? 10_000),
-    });
-  } catch (error) {
-    throw classify(error);
-  }
-  if (response.status === 401 || response.status === 403)
-    throw classify(new Error(`statusCode=${response.status}`));
-  const body = (await response.json().catch(() => ({ error: response.statusText }))) as QueryResult & {
-    error?: string;
-  };
-  if (!response.ok || body.error) {
-    const kind = response.status >= 500 ? 'unavailable' : 'bad-data';
-    throw new QuestDbError(`QuestDB: ${body.error ?? response.statusText}`, kind, response.status);
-  }
-  return body;
+/** Runs SQL through /exec (node:https, so a private CA and unverified TLS work as they do for the sender). */
+export function exec(connection: QuestDbConnection, sql: string): Promise<QueryResult> {
+  const url = new URL(`${connection.url.replace(/\/$/, '')}/exec`);
+  url.searchParams.set('query', sql);
+  const client = url.protocol === 'https:' ? https : http;
+  return new Promise<QueryResult>((resolve, reject) => {
+    const request = client.get(
+      url,
+      {
+        headers: authorization(connection),
+        timeout: connection.requestTimeoutMs ?? 10_000,
+        ...(url.protocol === 'https:'
+          ? { rejectUnauthorized: connection.tlsVerify !== false, ca: connection.caFile ? readFileSync(connection.caFile) : undefined }
+          : {}),
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const status = response.statusCode ?? 0;
+          if (status === 401 || status === 403) return reject(classify(new Error(`statusCode=${status}`)));
+          let body: QueryResult & { error?: string };
+          try {
+            body = JSON.parse(Buffer.concat(chunks).toString()) as QueryResult & { error?: string };
+          } catch {
+            body = { error: response.statusMessage } as QueryResult & { error?: string };
+          }
+          if (status >= 200 && status < 300 && !body.error) return resolve(body);
+          reject(new QuestDbError(`QuestDB: ${body.error ?? response.statusMessage}`, status >= 500 ? 'unavailable' : 'bad-data', status));
+        });
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error('request timeout')));
+    request.on('error', (error) => reject(classify(error)));
+  });
 }
 
 /** The ILP sender's configuration string; `;` inside a value is doubled, as the format asks. */
@@ -95,5 +114,6 @@ export function senderConfig(connection: QuestDbConnection): string {
   else if (connection.username)
     parts.push(`username=${value(connection.username)}`, `password=${value(connection.password ?? '')}`);
   if (connection.tlsVerify === false) parts.push('tls_verify=unsafe_off');
+  if (connection.caFile) parts.push(`tls_ca=${value(connection.caFile)}`);
   return `${parts.join(';')};`;
 }

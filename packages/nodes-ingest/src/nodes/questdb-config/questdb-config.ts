@@ -7,6 +7,7 @@ import type { Health, QuestDbConfigNode } from '../config-node.js';
 interface QuestDbConfigDef extends NodeDef {
   url: string;
   tlsVerify: boolean;
+  caFile: string;
   protocolVersion: string;
   requestTimeoutS: string;
   flushRows: string;
@@ -25,6 +26,7 @@ export = function register(RED: NodeAPI) {
       password: node.credentials?.password || undefined,
       token: node.credentials?.token || undefined,
       tlsVerify: def.tlsVerify !== false,
+      caFile: def.caFile?.trim() || undefined,
       protocolVersion: def.protocolVersion === '2' ? 2 : 1,
       requestTimeoutMs: positive(def.requestTimeoutS, 10) * 1000,
     };
