@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
 import {
+  startAedesBroker,
+  waitFor,
   startNodeRed,
   startQuestDb,
   telemetryPoint,
@@ -11,6 +14,7 @@ import {
 } from '@plantwire/testkit';
 
 const example = fileURLToPath(new URL('../examples/01 - Cloud ingest.json', import.meta.url));
+const mqttExample = fileURLToPath(new URL('../examples/02 - MQTT ingest.json', import.meta.url));
 const shipped = fileURLToPath(new URL('../../../flows/cloud-ingest.json', import.meta.url));
 const MODULE = '@plantwire/node-red-questdb';
 const at = Date.UTC(2026, 0, 5);
@@ -102,5 +106,44 @@ describe('the cloud ingest flow in a real Node-RED, against a real QuestDB', () 
     const flows = JSON.stringify(await red.api('/flows'));
     expect(flows).not.toContain('tok-acme-7f2');
     expect(readFileSync(`${red.userDir}/flows.json`, 'utf8')).not.toContain('tok-acme-7f2');
+  });
+
+  it('the MQTT variant: points published on v1/... reach QuestDB, refused ones are reported', async () => {
+    const broker = await startAedesBroker();
+    try {
+      const flow = (JSON.parse(readFileSync(mqttExample, 'utf8')) as FlowNode[]).map((node) => {
+        if (node.type === 'questdb-config') return { ...node, url: questdb.httpUrl };
+        if (node.type === 'mqtt-broker') return { ...node, broker: broker.host, port: String(broker.port) };
+        return node;
+      });
+      await red.deploy(flow);
+      await red.waitForLog(/Connected to broker/, 10_000);
+      const client = await mqtt.connectAsync(broker.url);
+      const points = Array.from({ length: 10 }, (_, i) =>
+        telemetryPoint(at + 5000 + i, { tenant: 'initech', machine: 'pump-04' }),
+      );
+      await client.publishAsync('v1/initech/plant-1/line-1/pump-04/temperature', JSON.stringify(points), {
+        qos: 1,
+      });
+      await client.publishAsync(
+        'v1/initech/plant-1/line-1/pump-04/temperature',
+        JSON.stringify({ nonsense: 1 }),
+        { qos: 1 },
+      );
+      await client.endAsync();
+      await waitFor(
+        'the points in QuestDB',
+        async () => {
+          await questdb.waitForWal('plantwire_telemetry');
+          const [[n]] = (
+            await questdb.exec("SELECT count() FROM plantwire_telemetry WHERE tenant = 'initech'")
+          ).dataset as number[][];
+          return n === 10 ? true : undefined;
+        },
+        15_000,
+      );
+    } finally {
+      await broker.stop();
+    }
   });
 });

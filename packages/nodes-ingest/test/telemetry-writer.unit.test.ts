@@ -79,7 +79,9 @@ describe('TelemetryWriter error paths', () => {
     expect(senderConfig({ url: 'https://db.example:9000', username: 'u', password: 'p;w' })).toBe(
       'https::addr=db.example:9000;auto_flush=off;protocol_version=1;request_timeout=10000;username=u;password=p;;w;',
     );
-    expect(senderConfig({ url: 'https://db.example', token: 't', caFile: '/etc/ca.pem', tlsVerify: true })).toBe(
+    expect(
+      senderConfig({ url: 'https://db.example', token: 't', caFile: '/etc/ca.pem', tlsVerify: true }),
+    ).toBe(
       'https::addr=db.example:443;auto_flush=off;protocol_version=1;request_timeout=10000;token=t;tls_ca=/etc/ca.pem;',
     );
   });

@@ -75,7 +75,10 @@ export function exec(connection: QuestDbConnection, sql: string): Promise<QueryR
         headers: authorization(connection),
         timeout: connection.requestTimeoutMs ?? 10_000,
         ...(url.protocol === 'https:'
-          ? { rejectUnauthorized: connection.tlsVerify !== false, ca: connection.caFile ? readFileSync(connection.caFile) : undefined }
+          ? {
+              rejectUnauthorized: connection.tlsVerify !== false,
+              ca: connection.caFile ? readFileSync(connection.caFile) : undefined,
+            }
           : {}),
       },
       (response) => {
@@ -91,7 +94,13 @@ export function exec(connection: QuestDbConnection, sql: string): Promise<QueryR
             body = { error: response.statusMessage } as QueryResult & { error?: string };
           }
           if (status >= 200 && status < 300 && !body.error) return resolve(body);
-          reject(new QuestDbError(`QuestDB: ${body.error ?? response.statusMessage}`, status >= 500 ? 'unavailable' : 'bad-data', status));
+          reject(
+            new QuestDbError(
+              `QuestDB: ${body.error ?? response.statusMessage}`,
+              status >= 500 ? 'unavailable' : 'bad-data',
+              status,
+            ),
+          );
         });
       },
     );
