@@ -135,10 +135,8 @@ describe('the cloud ingest flow in a real Node-RED, against a real QuestDB', () 
         'the points in QuestDB',
         async () => {
           await questdb.waitForWal('plantwire_telemetry');
-          const [[n]] = (
-            await questdb.exec("SELECT count() FROM plantwire_telemetry WHERE tenant = 'initech'")
-          ).dataset as number[][];
-          return n === 10 ? true : undefined;
+          const { dataset } = await questdb.exec("SELECT count() FROM plantwire_telemetry WHERE tenant = 'initech'");
+          return dataset[0]?.[0] === 10 ? true : undefined;
         },
         15_000,
       );
