@@ -135,7 +135,9 @@ describe('the cloud ingest flow in a real Node-RED, against a real QuestDB', () 
         'the points in QuestDB',
         async () => {
           await questdb.waitForWal('plantwire_telemetry');
-          const { dataset } = await questdb.exec("SELECT count() FROM plantwire_telemetry WHERE tenant = 'initech'");
+          const { dataset } = await questdb.exec(
+            "SELECT count() FROM plantwire_telemetry WHERE tenant = 'initech'",
+          );
           return dataset[0]?.[0] === 10 ? true : undefined;
         },
         15_000,
