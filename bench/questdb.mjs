@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Sender } from '@questdb/nodejs-client';
+import { telemetryFormat, telemetryTableDdl, DEFAULT_TABLE } from '@plantwire/node-red-questdb';
 import { cacheDir, startNodeRed, startQuestDb, telemetryPoint } from '@plantwire/testkit';
 
 const require = createRequire(import.meta.url);
@@ -27,28 +28,15 @@ async function rawClient(questdb) {
   const sender = await Sender.fromConfig(
     `http::addr=${questdb.host}:${questdb.httpPort};auto_flush=off;protocol_version=1;`,
   );
-  await questdb.exec(
-    'CREATE TABLE raw_client (ts TIMESTAMP, id UUID, tenant SYMBOL, plant SYMBOL, line SYMBOL, machine SYMBOL, metric SYMBOL, ' +
-      'unit SYMBOL, value DOUBLE, q INT) TIMESTAMP(ts) PARTITION BY DAY WAL DEDUP UPSERT KEYS(ts, id)',
-  );
+  // The same table and the same row encoding as questdb-write, without its batching layer.
+  const table = { ...DEFAULT_TABLE, name: 'raw_client' };
+  await questdb.exec(telemetryTableDdl(table));
+  const format = telemetryFormat(table);
   const data = batches(1, ROWS);
   const started = process.hrtime.bigint();
   let pending = 0;
   for (const batch of data) {
-    for (const p of batch) {
-      await sender
-        .table('raw_client')
-        .symbol('tenant', p.tenant)
-        .symbol('plant', p.plant)
-        .symbol('line', p.line)
-        .symbol('machine', p.machine)
-        .symbol('metric', p.metric)
-        .symbol('unit', p.unit)
-        .stringColumn('id', p.id)
-        .floatColumn('value', p.value)
-        .intColumn('q', p.q)
-        .at(p.ts, 'ms');
-    }
+    for (const p of batch) await format.write(sender, p);
     pending += batch.length;
     if (pending >= 10_000) {
       await sender.flush();
