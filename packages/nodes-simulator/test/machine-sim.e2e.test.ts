@@ -16,6 +16,25 @@ import {
 const examplesDir = fileURLToPath(new URL('../examples', import.meta.url));
 const MODULE = '@plantwire/node-red-simulator';
 
+/** A small plant (2 machines, seed 3) sampled every `interval` seconds, wired as given. */
+function simNode(interval: string, wires: string[][]): FlowNode {
+  return {
+    id: 'sim',
+    z: 'tab',
+    type: 'machine-sim',
+    tenant: 'acme',
+    plant: 'plant-1',
+    lines: '1',
+    machinesPerLine: '2',
+    machineTypes: 'cnc,pump',
+    interval,
+    seed: '3',
+    output: 'array',
+    autostart: true,
+    wires,
+  };
+}
+
 describe('the built package in a real Node-RED process', () => {
   let red: NodeRed;
   beforeAll(async () => {
@@ -56,21 +75,7 @@ describe('the built package in a real Node-RED process', () => {
   it('streams points through a live flow', async () => {
     await red.deploy([
       { id: 'tab', type: 'tab' },
-      {
-        id: 'sim',
-        z: 'tab',
-        type: 'machine-sim',
-        tenant: 'acme',
-        plant: 'plant-1',
-        lines: '1',
-        machinesPerLine: '2',
-        machineTypes: 'cnc,pump',
-        interval: '0.1',
-        seed: '3',
-        output: 'array',
-        autostart: true,
-        wires: [['count'], [], []],
-      },
+      simNode('0.1', [['count'], [], []]),
       flowCounter('tab', 'count', 'points'),
       ...flowContextProbe('tab', '/points', ['points']),
     ]);
@@ -116,21 +121,7 @@ describe('the built package in a real Node-RED process', () => {
           inputs: 0,
           wires: [['sim']],
         },
-        {
-          id: 'sim',
-          z: 'tab',
-          type: 'machine-sim',
-          tenant: 'acme',
-          plant: 'plant-1',
-          lines: '1',
-          machinesPerLine: '2',
-          machineTypes: 'cnc,pump',
-          interval: '1',
-          seed: '3',
-          output: 'array',
-          autostart: true,
-          wires: [[], ['keep'], []],
-        },
+        simNode('1', [[], ['keep'], []]),
         {
           id: 'keep',
           z: 'tab',
@@ -139,15 +130,7 @@ describe('the built package in a real Node-RED process', () => {
           outputs: 0,
           wires: [],
         },
-        { id: 'in', z: 'tab', type: 'http in', url: '/events', method: 'get', wires: [['read']] },
-        {
-          id: 'read',
-          z: 'tab',
-          type: 'change',
-          rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'events', tot: 'flow' }],
-          wires: [['res']],
-        },
-        { id: 'res', z: 'tab', type: 'http response', wires: [] },
+        ...flowContextProbe('tab', '/events', ['events']),
       ]);
       await red.waitForLog(/Connected to broker/, 10_000);
       const client = await mqtt.connectAsync(broker.url);
@@ -160,9 +143,10 @@ describe('the built package in a real Node-RED process', () => {
       const events = await waitFor(
         'the fault event',
         async () => {
-          const body = (await (await fetch(`${red.url}/events`)).json()) as
-            { type: string; fault?: string; machine?: string }[] | '';
-          return Array.isArray(body) && body.some((e) => e.type === 'fault') ? body : undefined;
+          const { events: body } = (await (await fetch(`${red.url}/events`)).json()) as {
+            events?: { type: string; fault?: string; machine?: string }[];
+          };
+          return body?.some((e) => e.type === 'fault') ? body : undefined;
         },
         10_000,
       );
