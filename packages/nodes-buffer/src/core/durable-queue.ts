@@ -144,6 +144,9 @@ export class DurableQueue<T = unknown> {
   private readonly deleteOldest: Database.Statement;
   private readonly syncNormal: Database.Statement;
   private readonly syncFull: Database.Statement;
+  private readonly quarantineTotals: Database.Statement;
+  private readonly pageCount: Database.Statement;
+  private readonly pageSize: number;
   /** Items (not chunks) stored, and their bytes. */
   private rows = 0;
   private bytes = 0;
@@ -195,9 +198,9 @@ export class DurableQueue<T = unknown> {
     db.pragma('wal_autocheckpoint = 1000');
     db.pragma(`journal_size_limit = ${64 * 1024 ** 2}`);
     db.exec(SCHEMA);
+    this.pageSize = db.pragma('page_size', { simple: true }) as number;
     if (this.options.maxFileBytes > 0) {
-      const pageSize = db.pragma('page_size', { simple: true }) as number;
-      db.pragma(`max_page_count = ${Math.max(1, Math.floor(this.options.maxFileBytes / pageSize))}`);
+      db.pragma(`max_page_count = ${Math.max(1, Math.floor(this.options.maxFileBytes / this.pageSize))}`);
     }
     this.insert = db.prepare('INSERT INTO chunks (enqueued_at, count, bytes, items) VALUES (?, ?, ?, ?)');
     // Rows as arrays, not objects: less to allocate on the drain's hot path.
@@ -214,6 +217,10 @@ export class DurableQueue<T = unknown> {
     );
     this.syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
     this.syncFull = db.prepare('PRAGMA synchronous = FULL');
+    this.quarantineTotals = db.prepare(
+      'SELECT count(DISTINCT batch) AS batches, coalesce(sum(count), 0) AS rows FROM quarantine',
+    );
+    this.pageCount = db.prepare('PRAGMA page_count').pluck();
     const totals = db
       .prepare(
         'SELECT coalesce(sum(count), 0) AS rows, coalesce(sum(bytes), 0) AS bytes, coalesce(max(seq), 0) AS last FROM chunks',
@@ -353,7 +360,7 @@ export class DurableQueue<T = unknown> {
       due.deadline = Infinity;
       return due.batch;
     }
-    if (this.inFlightCount() >= this.options.window) return undefined;
+    if (this.flights.size >= this.options.window) return undefined;
     const backlogFirst = this.options.order === 'live-first' && (this.preferBacklog || !this.hasLive());
     const batch = backlogFirst
       ? (this.readBacklog() ?? this.readLive())
@@ -366,9 +373,7 @@ export class DurableQueue<T = unknown> {
 
   /** Rows stored and not in a batch in flight: what the next batches would carry. Cheap: no SQL. */
   unsentRows(): number {
-    let inFlightRows = 0;
-    for (const flight of this.flights.values()) inFlightRows += flight.batch.items.length;
-    return this.rows - inFlightRows;
+    return this.rows - this.inFlightRows();
   }
 
   /** Marks a batch as sent; its answer is due within `timeoutMs`. */
@@ -581,30 +586,23 @@ export class DurableQueue<T = unknown> {
 
   stats(): QueueStats {
     const oldest = this.oldest.get() as number | undefined;
-    const quarantine = this.db
-      .prepare('SELECT count(DISTINCT batch) AS batches, coalesce(sum(count), 0) AS rows FROM quarantine')
-      .get() as { batches: number; rows: number };
-    const pages = this.db.pragma('page_count', { simple: true }) as number;
-    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
-    let inFlightRows = 0;
+    const quarantine = this.quarantineTotals.get() as { batches: number; rows: number };
+    const pages = this.pageCount.get() as number;
     let waitingRetry = 0;
-    for (const flight of this.flights.values()) {
-      inFlightRows += flight.batch.items.length;
-      if (flight.dueAt !== Infinity) waitingRetry++;
-    }
+    for (const flight of this.flights.values()) if (flight.dueAt !== Infinity) waitingRetry++;
     return {
       rows: this.rows,
       bytes: this.bytes,
       oldestAgeMs: oldest === undefined ? 0 : Math.max(0, this.options.now() - oldest),
-      inFlight: this.inFlightCount(),
-      inFlightRows,
+      inFlight: this.flights.size,
+      inFlightRows: this.inFlightRows(),
       waitingRetry,
       acked: this.acked,
       retries: this.retries,
       drops: { ...this.drops },
       quarantined: quarantine.batches,
       quarantinedRows: quarantine.rows,
-      fileBytes: pages * pageSize,
+      fileBytes: pages * this.pageSize,
       lastError: this.lastError,
     };
   }
@@ -615,8 +613,10 @@ export class DurableQueue<T = unknown> {
     if (this.db.open) this.db.close();
   }
 
-  private inFlightCount(): number {
-    return this.flights.size;
+  private inFlightRows(): number {
+    let rows = 0;
+    for (const flight of this.flights.values()) rows += flight.batch.items.length;
+    return rows;
   }
 
   private vacuum(): void {
