@@ -12,7 +12,7 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     pool: 'forks',
     // Real QuestDB and Node-RED processes start inside tests: slow on a busy 2-core machine.
     testTimeout: 60_000,

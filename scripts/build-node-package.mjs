@@ -42,7 +42,7 @@ if (Object.keys(entry).length > 0) {
     format: ['cjs'],
     target: 'node20',
     platform: 'node',
-    sourcemap: true,
+    sourcemap: false,
     // Node-RED requires the node file and calls module.exports(RED).
     cjsInterop: true,
     dts: hasIndex ? { entry: { index: 'src/index.ts' } } : false,

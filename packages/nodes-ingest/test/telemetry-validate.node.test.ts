@@ -70,11 +70,15 @@ describe('telemetry-validate inside Node-RED', () => {
     );
   });
 
-  it('refuses to run in http mode without tokens, saying why', async () => {
+  it('deploys in http mode without tokens, warns, and answers every request 401 saying why', async () => {
     await helper.load([validateNode, catchNode], flow({ mode: 'http' }));
+    const gate = helper.getNode('gate')!;
     const caught = collect(helper, 'caught');
-    helper.getNode('gate')!.receive({ payload: [telemetryPoint(at)] });
-    await until('the refusal', () => caught.length === 1);
-    expect(caught[0].error.message).toMatch(/not configured/);
+    const refused = collect(helper, 'refused');
+    gate.receive({ payload: [telemetryPoint(at)], req: { headers: { authorization: 'Bearer anything' } } });
+    await until('the refusal', () => caught.length === 1 && refused.length === 1);
+    expect(refused[0].statusCode).toBe(401);
+    expect(caught[0].error.message).toMatch(/401 no tokens are configured/);
+    expect((gate as any).warn.calledWithMatch(/no tokens configured/)).toBe(true);
   });
 });

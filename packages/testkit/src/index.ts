@@ -34,3 +34,12 @@ export {
 } from './broker.js';
 export { nodeRedTestHelper, coreNode, type NodeRedTestHelper, type NodeRedTestNode } from './test-helper.js';
 export { telemetryPoint, collect, until, flowContextProbe, flowCounter } from './fixtures.js';
+export { startRegistry, type Registry } from './registry.js';
+export {
+  NODE_22_VERSION,
+  currentNodeRuntime,
+  ensureNode22,
+  ensureNodeRed,
+  npm,
+  type NodeRuntime,
+} from './runtimes.js';

@@ -69,6 +69,9 @@ export interface GateResult {
 export function admit(request: Request, options: GateOptions): GateResult {
   let tenant: string | undefined;
   if (options.tokens) {
+    if (Object.keys(options.tokens).length === 0) {
+      return refuse(401, 'no tokens are configured: add one (token = tenant) in the telemetry-validate node');
+    }
     const header = typeof request.authorization === 'string' ? request.authorization : '';
     const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
     if (!token) return refuse(401, 'a bearer token is required: Authorization: Bearer <token>');

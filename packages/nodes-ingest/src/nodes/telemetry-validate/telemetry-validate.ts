@@ -28,8 +28,11 @@ export = function register(RED: NodeAPI) {
     let options: GateOptions | undefined;
     try {
       const tokens = parseTokens(node.credentials?.tokens);
-      if (mode === 'http' && Object.keys(tokens).length === 0)
-        throw new Error('no tokens configured: every request would be refused');
+      // An imported example has no tokens (credentials never travel in a flow): it deploys, and says so.
+      if (mode === 'http' && Object.keys(tokens).length === 0) {
+        node.warn('telemetry-validate: no tokens configured: every request gets 401 until one is added');
+        node.status({ fill: 'yellow', shape: 'ring', text: 'no tokens: every request gets 401' });
+      }
       options = {
         tokens: mode === 'http' ? tokens : undefined,
         maxPoints: Number(def.maxPoints) > 0 ? Number(def.maxPoints) : 10_000,
