@@ -10,9 +10,11 @@ import {
   ensureNodeRed,
   npm,
   startNodeRed,
+  startAedesBroker,
   startQuestDb,
   startRegistry,
   waitFor,
+  type Broker,
   type FlowNode,
   type NodeRed,
   type NodeRuntime,
@@ -50,7 +52,8 @@ interface NodeSet {
  * error, every example listed and deployable without an error in the log, and the short edge flow
  * (machine-sim -> store-forward -> questdb-write -> back) putting points into a real QuestDB.
  */
-async function checkInstalled(red: NodeRed, label: string, questdb: QuestDb, table: string): Promise<void> {
+async function checkInstalled(red: NodeRed, label: string, services: Services, table: string): Promise<void> {
+  const { questdb } = services;
   const sets = await red.api<NodeSet[]>('/nodes');
   for (const pkg of NODE_PACKAGES) {
     const own = sets.filter((set) => set.module === pkg.name);
@@ -69,7 +72,10 @@ async function checkInstalled(red: NodeRed, label: string, questdb: QuestDb, tab
       .map((file) => file.replace(/\.json$/, ''));
     expect(listed.map((entry) => entry.fn).sort(), `${pkg.name} examples`).toEqual(expected.sort());
     for (const { fn } of listed) {
-      const flow = await red.api<FlowNode[]>(`/library/examples/flows/${pkg.name}/${encodeURIComponent(fn)}`);
+      const example = await red.api<FlowNode[]>(
+        `/library/examples/flows/${pkg.name}/${encodeURIComponent(fn)}`,
+      );
+      const flow = pointAtServices(example, red, services);
       const since = red.log().length;
       await red.deploy(flow);
       // Give the nodes a moment to start (connect, open files) and report a failure, if any.
@@ -97,6 +103,24 @@ async function checkInstalled(red: NodeRed, label: string, questdb: QuestDb, tab
     `${label}: machine-sim -> store-forward -> questdb-write put ${rows}+ points into QuestDB table ${table}`,
   );
   await red.deploy([]);
+}
+
+interface Services {
+  questdb: QuestDb;
+  broker: Broker;
+}
+
+/**
+ * An example as a user runs it after import: its QuestDB, MQTT broker and Node-RED addresses (the defaults of a
+ * local install: 9000, 1883, 1880) pointed at this test's services.
+ */
+function pointAtServices(example: FlowNode[], red: NodeRed, { questdb, broker }: Services): FlowNode[] {
+  const text = JSON.stringify(example)
+    .replaceAll('http://127.0.0.1:9000', questdb.httpUrl)
+    .replaceAll('http://127.0.0.1:1880', red.url);
+  return (JSON.parse(text) as FlowNode[]).map((node) =>
+    node.type === 'mqtt-broker' ? { ...node, broker: broker.host, port: String(broker.port) } : node,
+  );
 }
 
 function edgeFlow(questdb: QuestDb, table: string): FlowNode[] {
@@ -172,6 +196,7 @@ export interface InstallCheck {
 export function installSuite({ nodeRedVersion, runtime: makeRuntime }: InstallCheck) {
   let registry: Registry;
   let questdb: QuestDb;
+  let broker: Broker;
   let runtime: NodeRuntime;
   let redJs: string;
   const userDirs: string[] = [];
@@ -184,9 +209,11 @@ export function installSuite({ nodeRedVersion, runtime: makeRuntime }: InstallCh
       registry = await startRegistry();
       say(`published to ${registry.url}:\n${registry.publishWorkspace(ROOT)}`);
       questdb = await startQuestDb({ heap: '512m' });
+      broker = await startAedesBroker();
     },
     async teardown() {
       await questdb?.stop();
+      await broker?.stop();
       await registry?.stop();
       for (const dir of userDirs) rmSync(dir, { recursive: true, force: true });
     },
@@ -199,7 +226,7 @@ export function installSuite({ nodeRedVersion, runtime: makeRuntime }: InstallCh
       const red = await startNodeRed({ userDir, redJs, nodeBinary: runtime.node, env: runtime.env });
       try {
         expect((await red.api<{ version: string }>('/settings')).version).toBe(nodeRedVersion);
-        await checkInstalled(red, `${label} (npm install)`, questdb, 'install_npm');
+        await checkInstalled(red, `${label} (npm install)`, { questdb, broker }, 'install_npm');
       } finally {
         await red.stop();
       }
@@ -216,7 +243,7 @@ export function installSuite({ nodeRedVersion, runtime: makeRuntime }: InstallCh
             200,
           );
         }
-        await checkInstalled(red, `${label} (Palette Manager)`, questdb, 'install_palette');
+        await checkInstalled(red, `${label} (Palette Manager)`, { questdb, broker }, 'install_palette');
       } finally {
         await red.stop();
       }

@@ -185,4 +185,31 @@ describe('questdb-write inside Node-RED, against a real QuestDB', () => {
     expect(caught[0].error.message).toMatch(/no value for :machine/);
     expect(caught[1].error.message).toMatch(/QuestDB: /);
   });
+
+  it('questdb-query presets answer an empty result before the table exists; SQL on a missing table fails', async () => {
+    await helper.load(
+      [configNode, queryNode, catchNode],
+      [
+        ...flow('node_write').filter((node) => node.type !== 'questdb-write'),
+        ...(['counts', 'sql'] as const).map((mode) => ({
+          id: `query-${mode}`,
+          type: 'questdb-query',
+          server: 'db',
+          mode,
+          sql: 'SELECT count() FROM not_written_yet',
+          table: 'not_written_yet',
+          output: 'rows',
+          wires: [['rows']],
+        })),
+        { id: 'rows', type: 'helper' },
+      ],
+    );
+    const rows = collect(helper, 'rows');
+    const caught = collect(helper, 'caught');
+    helper.getNode('query-counts')!.receive({});
+    helper.getNode('query-sql')!.receive({});
+    await wait('one answer and one error', () => rows.length === 1 && caught.length === 1);
+    expect(rows[0].payload).toEqual([]);
+    expect(caught[0].error.message).toMatch(/table does not exist/);
+  });
 });

@@ -65,6 +65,13 @@ export = function register(RED: NodeAPI) {
           done();
         },
         (error: Error) => {
+          // A dashboard preset before the first point is written: no data yet, not a failure to report.
+          if (def.mode !== 'sql' && def.mode !== undefined && /table does not exist/.test(error.message)) {
+            msg.payload = [];
+            node.status({ fill: 'yellow', shape: 'ring', text: 'no data yet: the table does not exist' });
+            send(msg);
+            return done();
+          }
           node.status({ fill: 'red', shape: 'ring', text: error.message.slice(0, 60) });
           done(error);
         },
