@@ -7,6 +7,8 @@ export interface SeriesDetector<State> {
   readonly name: string;
   /** Samples a series needs before its scores mean anything (the node reports them as warming up). */
   readonly warmup: number;
+  /** The flag threshold used when none is configured. */
+  readonly defaultThreshold: number;
   /** Upper bound of the memory one series' state takes, in bytes (state objects, typed arrays). */
   readonly bytesPerSeries: number;
   create(): State;

@@ -57,6 +57,8 @@ const LIKELIHOOD: LikelihoodOptions = { shortWindow: 5, alpha: 0.0005, learning:
 export class EnsembleDetector implements SeriesDetector<EnsembleState> {
   readonly name = 'ensemble';
   readonly warmup: number;
+  /** Near the best NAB threshold of every profile (0.67); white noise stays below 0.5. */
+  readonly defaultThreshold = 0.6;
   readonly bytesPerSeries: number;
   private readonly history: number;
   private readonly shape: number;

@@ -15,10 +15,14 @@ const SAMPLES = 2;
 /**
  * EWMA z-score: an exponentially weighted mean and variance (West's incremental form); the score is the
  * distance of the new value from the mean, in standard deviations. O(1) time and 24 bytes of state per series.
+ * It catches spikes and steps; a steady ramp it follows (the variance absorbs the lag), so drifts are the
+ * median-mad and ensemble detectors' job.
  */
 export class EwmaDetector implements SeriesDetector<Float64Array> {
   readonly name = 'ewma';
   readonly warmup: number;
+  /** z of about 5.2. */
+  readonly defaultThreshold = 0.9;
   readonly bytesPerSeries = 3 * 8 + 64;
   private readonly alpha: number;
   private readonly z0: number;

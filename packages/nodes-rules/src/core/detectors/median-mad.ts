@@ -29,6 +29,8 @@ const MEAN_ABS_TO_SIGMA = 1.2533;
 export class MedianMadDetector implements SeriesDetector<MedianMadState> {
   readonly name = 'median-mad';
   readonly warmup: number;
+  /** Robust z of about 5.2. */
+  readonly defaultThreshold = 0.9;
   readonly bytesPerSeries: number;
   private readonly window: number;
   private readonly z0: number;
