@@ -11,7 +11,7 @@ const MIN_SECONDS = Number(process.env.BENCH_SECONDS ?? 1.5);
 /** Deterministic test data: a daily-like wave plus noise, the same for every detector. */
 function values(count) {
   let seed = 42;
-  const uniform = () => ((seed = (seed * 1_103_515_245 + 12_345) >>> 0) / 2 ** 32);
+  const uniform = () => (seed = (seed * 1_103_515_245 + 12_345) >>> 0) / 2 ** 32;
   return Float64Array.from({ length: count }, (_, i) => 60 + 5 * Math.sin(i / 500) + (uniform() - 0.5) * 2);
 }
 
@@ -43,7 +43,8 @@ function measure(name) {
 
 export async function measureAnomaly() {
   const figures = {};
-  for (const name of DETECTOR_NAMES) figures[`anomaly_updates_per_s_${name.replace(/-/g, '_')}`] = measure(name);
+  for (const name of DETECTOR_NAMES)
+    figures[`anomaly_updates_per_s_${name.replace(/-/g, '_')}`] = measure(name);
   return figures;
 }
 
