@@ -13,8 +13,19 @@ export interface MedianMadState {
   sorted: Float64Array;
   size: number;
   head: number;
+  /** Long-run mean and variance (about 1,000 samples), the yardstick for a locally flat window. */
+  longMean: number;
+  longVariance: number;
+  samples: number;
 }
 
+/** Weight of each value in the long-run spread. */
+const LONG_ALPHA = 0.001;
+/**
+ * The local spread is taken as at least this share of the long-run one: in a window that happens to be flat
+ * (quantised or idle data), a step the size of ordinary noise elsewhere is not an extreme outlier.
+ */
+const FLOOR_SHARE = 0.1;
 /** MAD to standard deviation for normal data. */
 const MAD_TO_SIGMA = 1.4826;
 /** Mean absolute deviation to standard deviation for normal data (sqrt(pi/2)), the fallback when MAD is 0. */
@@ -24,7 +35,7 @@ const MEAN_ABS_TO_SIGMA = 1.2533;
  * Rolling median / MAD: the score is |x - median| / (1.4826 MAD) over the last `window` values, a z-score that
  * a burst of outliers cannot drag along (breakdown point 50%). The window is kept sorted by insertion, so an
  * update costs O(window) memory moves and no allocation; quantised or flat data whose MAD is 0 falls back to
- * the mean absolute deviation.
+ * the mean absolute deviation, and the spread is never taken below a tenth of the series' long-run spread.
  */
 export class MedianMadDetector implements SeriesDetector<MedianMadState> {
   readonly name = 'median-mad';
@@ -50,16 +61,25 @@ export class MedianMadDetector implements SeriesDetector<MedianMadState> {
       sorted: new Float64Array(this.window),
       size: 0,
       head: 0,
+      longMean: 0,
+      longVariance: 0,
+      samples: 0,
     };
   }
 
   update(state: MedianMadState, value: number): number {
-    const score = state.size >= 3 ? this.score(state.sorted, state.size, value) : 0;
+    const score =
+      state.size >= 3 ? this.score(state.sorted, state.size, value, Math.sqrt(state.longVariance)) : 0;
     this.learn(state, value);
+    const samples = ++state.samples;
+    const rate = samples * LONG_ALPHA < 1 ? 1 / samples : LONG_ALPHA;
+    const diff = value - state.longMean;
+    state.longMean += rate * diff;
+    state.longVariance = (1 - rate) * (state.longVariance + diff * rate * diff);
     return score;
   }
 
-  private score(s: Float64Array, n: number, value: number): number {
+  private score(s: Float64Array, n: number, value: number, longSigma: number): number {
     const half = n >> 1;
     const median = n & 1 ? s[half]! : (s[half - 1]! + s[half]!) / 2;
     const diff = Math.abs(value - median);
@@ -89,7 +109,7 @@ export class MedianMadDetector implements SeriesDetector<MedianMadState> {
       for (let i = 0; i < n; i++) sum += Math.abs(s[i]! - median);
       sigma = (MEAN_ABS_TO_SIGMA * sum) / n;
     }
-    const floor = spreadFloor(median);
+    const floor = Math.max(spreadFloor(median), FLOOR_SHARE * longSigma);
     return deviationScore(diff / (sigma > floor ? sigma : floor), this.z0);
   }
 
