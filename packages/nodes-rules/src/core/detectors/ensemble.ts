@@ -42,11 +42,13 @@ const LEVEL_ALPHA = 0.1;
 /** Raw scores are z-scores capped here and scaled into [0, 1]. */
 const DISCORD_Z_CAP = 6;
 const LEVEL_Z_CAP = 10;
+/** How much higher (in log10 p / 10) a score must be to be reported again within the hold-off. */
+const HOLDOFF_MARGIN = 0.1;
 const LIKELIHOOD: LikelihoodOptions = { shortWindow: 5, alpha: 0.0005, learning: 300 };
 
 /**
  * The strong detector: an ensemble of two raw detectors, each turned into NAB's anomaly likelihood, then
- * combined by max with a hold-off so that one event raises one alert.
+ * combined by max with a hold-off so that one event raises one alert (scores held off are reported as 0).
  * - Discord: the distance from the latest `shape` values to their nearest neighbour among all earlier shapes
  *   in the last `history` values (a streaming matrix-profile discord, early abandoning); periodic and repeated
  *   patterns find a close neighbour, a new shape does not. The distance is scaled by the series' spread and
@@ -94,10 +96,11 @@ export class EnsembleDetector implements SeriesDetector<EnsembleState> {
     const a = likelihood(state.discordLikelihood, discord, LIKELIHOOD);
     const b = likelihood(state.levelLikelihood, level, LIKELIHOOD);
     const score = a > b ? a : b;
-    // Hold-off: within `holdoff` samples of the highest score so far only a higher one is reported.
+    // Hold-off: within `holdoff` samples of the last score reported, only a clearly higher one is reported (by
+    // HOLDOFF_MARGIN: ten times less probable), so a rising likelihood is one alert, not one per step.
     const held = stats[HELD]!;
     if (score > held) {
-      stats[HELD] = score;
+      stats[HELD] = score + HOLDOFF_MARGIN;
       stats[HELD_AGE] = 0;
       return score;
     }
