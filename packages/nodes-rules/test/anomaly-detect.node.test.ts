@@ -190,6 +190,15 @@ describe('anomaly-detect inside Node-RED', () => {
     expect(scored[0].payload[300].warmingUp).toBe(false);
   });
 
+  it('keeps the ensemble warm-up at 300 samples at least, whatever is configured', async () => {
+    await helper.load([anomalyDetect, catchNode], flow({ detector: 'ensemble', warmup: '20' }));
+    const scored = collect(helper, 'scored');
+    helper.getNode('detect')!.receive({ payload: readings(301) });
+    await until('scored', () => scored.length === 1);
+    expect(scored[0].payload[100].warmingUp).toBe(true);
+    expect(scored[0].payload[300].warmingUp).toBe(false);
+  });
+
   it.each([
     [{ threshold: '2' }, /threshold must be a number from 0 to 1 \(got "2"\)/],
     [{ detector: 'magic' }, /unknown detector "magic" \(detectors: ewma, median-mad, ensemble\)/],

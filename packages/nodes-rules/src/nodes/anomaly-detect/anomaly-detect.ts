@@ -62,7 +62,8 @@ export = function register(RED: NodeAPI) {
       const maxSeries = Math.round(number('series cap', def.maxSeries, 10_000, 1));
       const algorithm = createDetector(detectorName, { warmup });
       threshold = number('threshold', def.threshold, algorithm.defaultThreshold, 0, 1);
-      detector = new AnomalyDetector(algorithm, { maxSeries, warmup });
+      // The detector owns the warm-up: the ensemble never goes below the 300 samples its likelihood needs.
+      detector = new AnomalyDetector(algorithm, { maxSeries });
     } catch (error) {
       node.error(`anomaly-detect: ${(error as Error).message}`);
       node.status({ fill: 'red', shape: 'ring', text: (error as Error).message.slice(0, 60) });
