@@ -1,0 +1,40 @@
+/**
+ * One streaming detector algorithm. The state of a series is whatever `create()` returns (typed arrays and plain
+ * numbers, allocated once); `update()` scores a value against that series' past only, then learns it.
+ */
+export interface SeriesDetector<State> {
+  /** The name users pick in the node and on the command line. */
+  readonly name: string;
+  /** Samples a series needs before its scores mean anything (the node reports them as warming up). */
+  readonly warmup: number;
+  /** The flag threshold used when none is configured. */
+  readonly defaultThreshold: number;
+  /** Upper bound of the memory one series' state takes, in bytes (state objects, typed arrays). */
+  readonly bytesPerSeries: number;
+  create(): State;
+  /** The anomaly score of `value` in [0, 1], given what came before; then `value` joins the past. */
+  update(state: State, value: number): number;
+}
+
+/** Tuning shared by the detectors; each picks what applies to it. */
+export interface DetectorOptions {
+  /** Samples before scoring starts (score 0 until then). */
+  warmup?: number;
+}
+
+/**
+ * A deviation of `z` standard deviations (or robust equivalents) as a score in [0, 1]: 0.5 at `z0`, rising
+ * steeply past it (z^4 / (z^4 + z0^4)). A rational form: no exp() on the hot path, monotonic, never NaN.
+ */
+export function deviationScore(z: number, z0: number): number {
+  if (!(z > 0)) return 0;
+  if (z === Infinity) return 1;
+  const r = z / z0;
+  const r4 = r * r * r * r;
+  return r4 === Infinity ? 1 : r4 / (r4 + 1);
+}
+
+/** The smallest spread a series may have relative to its level, so that a flat line does not divide by zero. */
+export function spreadFloor(level: number): number {
+  return Math.max(Math.abs(level) * 1e-6, 1e-9);
+}

@@ -1,0 +1,222 @@
+import { createRequire } from 'node:module';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { collect, coreNode, nodeRedTestHelper, sleep, telemetryPoint, until } from '@plantwire/testkit';
+
+// The runtime tests load the built node, as Node-RED does (npm test builds first).
+const require = createRequire(import.meta.url);
+const anomalyDetect = require('../dist/nodes/anomaly-detect/anomaly-detect.js');
+const catchNode = coreNode('common/25-catch');
+const helper = nodeRedTestHelper();
+
+const T0 = Date.UTC(2026, 0, 5, 8);
+
+function flow(config: Record<string, unknown> = {}) {
+  return [
+    {
+      id: 'detect',
+      type: 'anomaly-detect',
+      detector: 'ewma',
+      threshold: '0.9',
+      warmup: '10',
+      maxSeries: '1000',
+      key: 'machine-metric',
+      wires: [['scored'], ['anomalies']],
+      ...config,
+    },
+    { id: 'scored', type: 'helper' },
+    { id: 'anomalies', type: 'helper' },
+    { id: 'catcher', type: 'catch', scope: ['detect'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper' },
+  ];
+}
+
+/** `count` ordinary readings per machine (a small alternation around 60), one second apart. */
+function readings(count: number, machines = ['cnc-01'], from = 0) {
+  return Array.from({ length: count }, (_, i) =>
+    machines.map((machine) =>
+      telemetryPoint(T0 + (from + i) * 1000, { machine, value: 60 + ((from + i) % 3) * 0.5 }),
+    ),
+  ).flat();
+}
+
+/** Every score and value that left the node is a finite number (no NaN ever leaves). */
+function allFinite(messages: any[]) {
+  return messages.every((m) =>
+    m.payload.every(
+      (p: any) => Number.isFinite(p.score) && Number.isFinite(p.value) && p.score >= 0 && p.score <= 1,
+    ),
+  );
+}
+
+describe('anomaly-detect inside Node-RED', () => {
+  beforeAll(() => helper.startServer());
+  afterEach(() => helper.unload());
+  afterAll(() => helper.stopServer());
+
+  it('scores arrays per series: output 1 every point annotated, output 2 only the anomalies', async () => {
+    await helper.load([anomalyDetect, catchNode], flow());
+    const scored = collect(helper, 'scored');
+    const anomalies = collect(helper, 'anomalies');
+    const detect = helper.getNode('detect')!;
+    detect.receive({ topic: 'plant-1', payload: readings(50, ['cnc-01', 'cnc-02']) });
+    await until('the scored array', () => scored.length === 1);
+    expect(scored[0].payload).toHaveLength(100);
+    expect(scored[0].topic).toBe('plant-1');
+    expect(scored[0].anomaly).toEqual({ detector: 'ewma', threshold: 0.9 });
+    expect(scored[0].payload[0]).toMatchObject({
+      machine: 'cnc-01',
+      score: 0,
+      anomaly: false,
+      warmingUp: true,
+    });
+    expect(scored[0].payload.at(-1)).toMatchObject({ machine: 'cnc-02', anomaly: false, warmingUp: false });
+    expect(anomalies).toEqual([]);
+
+    const spike = telemetryPoint(T0 + 50_000, { machine: 'cnc-02', value: 95 });
+    detect.receive({ payload: [...readings(1, ['cnc-01'], 50), spike] });
+    await until('the anomaly', () => anomalies.length === 1);
+    expect(anomalies[0].payload).toEqual([
+      { ...spike, score: expect.any(Number), anomaly: true, warmingUp: false },
+    ]);
+    expect(anomalies[0].payload[0].score).toBeGreaterThanOrEqual(0.9);
+    expect(scored[1].payload.map((p: any) => p.anomaly)).toEqual([false, true]);
+    // The same point, one machine on: its own series has never seen 95 either, but cnc-03 is still warming up.
+    detect.receive({ payload: { ...spike, machine: 'cnc-03' } });
+    await until('a single point scored', () => scored.length === 3);
+    expect(scored[2].payload).toEqual([
+      expect.objectContaining({ machine: 'cnc-03', warmingUp: true, score: 0 }),
+    ]);
+    expect(allFinite(scored)).toBe(true);
+  });
+
+  it('survives gaps, repeated and backwards timestamps, scoring in arrival order', async () => {
+    await helper.load([anomalyDetect, catchNode], flow());
+    const scored = collect(helper, 'scored');
+    const caught = collect(helper, 'caught');
+    const detect = helper.getNode('detect')!;
+    const points: any[] = readings(30);
+    points[12]!.ts = points[11]!.ts; // repeated
+    points[13]!.ts = points[5]!.ts; // backwards
+    points[20]!.ts = T0 + 86_400_000; // a day-long gap
+    points[21]!.ts = new Date(T0 + 86_401_000).toISOString();
+    detect.receive({ payload: points });
+    await until('scored', () => scored.length === 1);
+    expect(scored[0].payload.map((p: any) => p.id)).toEqual(points.map((p) => p.id));
+    expect(scored[0].payload.map((p: any) => p.ts)).toEqual(points.map((p) => p.ts));
+    expect(scored[0].payload.filter((p: any) => p.anomaly)).toEqual([]);
+    expect(allFinite(scored)).toBe(true);
+    await sleep(50);
+    expect(caught).toEqual([]);
+  });
+
+  it('refuses NaN and non-numeric values with done(err) naming them; the rest is scored and sent', async () => {
+    await helper.load([anomalyDetect, catchNode], flow());
+    const scored = collect(helper, 'scored');
+    const caught = collect(helper, 'caught');
+    const detect = helper.getNode('detect')!;
+    const statuses: any[] = [];
+    detect.on('call:status', ((call: any) => statuses.push(call.args[0])) as never);
+    const points: any[] = readings(20);
+    points[3] = { ...points[3], value: NaN };
+    points[7] = { ...points[7], value: '61.5' };
+    points[9] = { ...points[9], value: null };
+    const { metric: _metric, ...noMetric } = points[11];
+    points[11] = noMetric;
+    points[14] = 42;
+    detect.receive({ payload: points });
+    await until('the refusal', () => caught.length === 1);
+    expect(caught[0].error.message).toContain(
+      'anomaly-detect: refused 5 of 20 points (the rest were scored): payload[3]: value must be a finite number (got NaN); ' +
+        'payload[7]: value must be a finite number (got "61.5"); payload[9]: value must be a finite number (got null); ...',
+    );
+    expect(scored).toHaveLength(1);
+    expect(scored[0].payload).toHaveLength(15);
+    expect(allFinite(scored)).toBe(true);
+    await until('a red status', () => statuses.some((s) => s.fill === 'red'));
+
+    detect.receive({ payload: 'hello' });
+    await until('the second refusal', () => caught.length === 2);
+    expect(caught[1].error.message).toMatch(
+      /msg.payload must be a telemetry point or an array of points \(got "hello"\)/,
+    );
+    detect.receive({ payload: [{ ...readings(1)[0], value: Infinity }] });
+    await until('the third refusal', () => caught.length === 3);
+    expect(caught[2].error.message).toMatch(/refused 1 of 1 point .*got Infinity/);
+    expect(scored).toHaveLength(1); // nothing sent for a message with nothing to score
+
+    // Good input turns the status green again.
+    detect.receive({ payload: readings(1, ['cnc-01'], 20) });
+    await until('scored again', () => scored.length === 2);
+    await until('a green status', () => statuses.at(-1)?.fill === 'green');
+  });
+
+  it('keys series by the configured fields', async () => {
+    await helper.load([anomalyDetect, catchNode], flow({ key: 'full' }));
+    const scored = collect(helper, 'scored');
+    const caught = collect(helper, 'caught');
+    const detect = helper.getNode('detect')!;
+    const points: any[] = readings(12);
+    // Same machine and metric in another plant: a different series, still warming up.
+    points.push({ ...points[0], plant: 'plant-2' });
+    points.push({ ...points[0], tenant: undefined });
+    detect.receive({ payload: points });
+    await until('the refusal', () => caught.length === 1);
+    expect(caught[0].error.message).toMatch(
+      /payload\[13\]: tenant must be a non-empty string \(got nothing\)/,
+    );
+    expect(scored[0].payload.at(-2)).toMatchObject({ warmingUp: false });
+    expect(scored[0].payload.at(-1)).toMatchObject({ plant: 'plant-2', warmingUp: true });
+  });
+
+  it('holds at most the series cap, forgetting the least recently updated', async () => {
+    await helper.load([anomalyDetect, catchNode], flow({ maxSeries: '10', warmup: '0' }));
+    const scored = collect(helper, 'scored');
+    const detect = helper.getNode('detect')!;
+    const statuses: any[] = [];
+    detect.on('call:status', ((call: any) => statuses.push(call.args[0])) as never);
+    const machines = Array.from({ length: 100 }, (_, i) => `m-${i}`);
+    detect.receive({ payload: readings(3, machines) });
+    await until('scored', () => scored.length === 1);
+    await until('the status', () => statuses.some((s) => /^10 series/.test(s.text)));
+  });
+
+  it('uses the detector defaults when threshold and warm-up are empty (ensemble: 0.6, 300 samples)', async () => {
+    await helper.load([anomalyDetect, catchNode], flow({ detector: 'ensemble', threshold: '', warmup: '' }));
+    const scored = collect(helper, 'scored');
+    helper.getNode('detect')!.receive({ payload: readings(301) });
+    await until('scored', () => scored.length === 1);
+    expect(scored[0].anomaly).toEqual({ detector: 'ensemble', threshold: 0.6 });
+    expect(scored[0].payload[299].warmingUp).toBe(true);
+    expect(scored[0].payload[300].warmingUp).toBe(false);
+  });
+
+  it('keeps the ensemble warm-up at 300 samples at least, whatever is configured', async () => {
+    await helper.load([anomalyDetect, catchNode], flow({ detector: 'ensemble', warmup: '20' }));
+    const scored = collect(helper, 'scored');
+    helper.getNode('detect')!.receive({ payload: readings(301) });
+    await until('scored', () => scored.length === 1);
+    expect(scored[0].payload[100].warmingUp).toBe(true);
+    expect(scored[0].payload[300].warmingUp).toBe(false);
+  });
+
+  it.each([
+    [{ threshold: '2' }, /threshold must be a number from 0 to 1 \(got "2"\)/],
+    [{ detector: 'magic' }, /unknown detector "magic" \(detectors: ewma, median-mad, ensemble\)/],
+    [{ maxSeries: '0' }, /series cap must be a number from 1/],
+    [{ key: 'plant' }, /unknown series key "plant"/],
+  ])('reports bad configuration %j on deploy and refuses input', async (config, reason) => {
+    await helper.load([anomalyDetect, catchNode], flow(config));
+    const caught = collect(helper, 'caught');
+    const scored = collect(helper, 'scored');
+    const detect = helper.getNode('detect')!;
+    const logged = (helper as any)
+      .log()
+      .args.map((args: any[]) => args[0])
+      .filter((entry: any) => entry.id === 'detect' && entry.level === 20);
+    expect(logged.map((entry: any) => entry.msg).join('\n')).toMatch(reason);
+    detect.receive({ payload: readings(1) });
+    await until('the refusal', () => caught.length === 1);
+    expect(caught[0].error.message).toMatch(/not configured/);
+    expect(scored).toEqual([]);
+  });
+});
