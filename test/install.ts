@@ -100,7 +100,7 @@ async function checkInstalled(red: NodeRed, label: string, services: Services, t
     60_000,
   );
   say(
-    `${label}: machine-sim -> store-forward -> questdb-write put ${rows}+ points into QuestDB table ${table}`,
+    `${label}: machine-sim -> store-forward -> questdb-write put ${rows} points into QuestDB table ${table}`,
   );
   await red.deploy([]);
 }
@@ -223,6 +223,10 @@ export function installSuite({ nodeRedVersion, runtime: makeRuntime }: InstallCh
       const modules = NODE_PACKAGES.map((pkg) => pkg.name);
       say(`${label} on Node ${runtime.version}: npm install ${modules.join(' ')}`);
       npm(runtime, userDir, ['install', ...modules]);
+      const sqlite = JSON.parse(
+        readFileSync(join(userDir, 'node_modules', 'better-sqlite3', 'package.json'), 'utf8'),
+      );
+      say(`${label} on Node ${runtime.version}: npm chose better-sqlite3 ${sqlite.version as string}`);
       const red = await startNodeRed({ userDir, redJs, nodeBinary: runtime.node, env: runtime.env });
       try {
         expect((await red.api<{ version: string }>('/settings')).version).toBe(nodeRedVersion);
