@@ -1,0 +1,278 @@
+// The threshold-alarm node: a thin Node-RED shell over AlarmEngine (src/core/alarm). Points in, alarm events
+// out on output 1, the current alarm list on output 2; msg.control carries operator commands. State lives in
+// its own file under the userDir, so restarts and redeploys keep every alarm without announcing it again.
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  describeValue,
+  IDENTIFIER_RULE,
+  isIdentifier,
+  MAX_TS_MS,
+  MIN_TS_MS,
+  normaliseTs,
+} from '@plantwire/telemetry';
+import { AlarmEngine, type AlarmPoint, type AlarmSnapshot } from '../../core/alarm/engine.js';
+import { KEY_FIELDS, type KeyFields } from '../../core/alarm/rules.js';
+import { readStateFile, writeStateFile } from '../../core/alarm/state-file.js';
+
+interface ThresholdAlarmDef extends NodeDef {
+  key: KeyFields;
+  rules: string;
+  chatterCount: string;
+  chatterWindowS: string;
+  chatterShelveMin: string;
+  floodCount: string;
+  floodWindowS: string;
+  maxShelveMin: string;
+  stateName: string;
+}
+
+interface AlarmMessage extends NodeMessage {
+  control?: unknown;
+}
+
+type Send = (msg: (NodeMessage | null)[]) => void;
+type Done = (error?: Error) => void;
+
+const STATE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const PERSIST_THROTTLE_MS = 1000;
+// setTimeout holds at most 2^31-1 ms; a later due time is simply re-armed when that timer fires.
+const MAX_TIMER_MS = 2_147_483_647;
+
+export = function register(RED: NodeAPI) {
+  function ThresholdAlarmNode(this: Node, def: ThresholdAlarmDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const stateName = def.stateName?.trim() || node.id;
+    let engine: AlarmEngine | undefined;
+    let statePath = '';
+    let keyFields: readonly string[] = KEY_FIELDS['machine/metric'];
+    let timer: NodeJS.Timeout | undefined;
+    let timerDue = Infinity;
+    let persistTimer: NodeJS.Timeout | undefined;
+    let lastStatus = '';
+
+    const number = (value: string | undefined, fallback: number, what: string) => {
+      const parsed = value === undefined || value === '' ? fallback : Number(value);
+      if (!Number.isFinite(parsed) || parsed < 0)
+        throw new Error(`${what} must be a number of 0 or more (got ${value})`);
+      return parsed;
+    };
+    try {
+      if (!STATE_NAME.test(stateName))
+        throw new Error(`state name "${stateName}" must be letters, digits, '.', '_' or '-'`);
+      let rules: unknown;
+      try {
+        rules = JSON.parse(def.rules || '[]');
+      } catch (error) {
+        throw new Error(`rules are not valid JSON: ${(error as Error).message}`);
+      }
+      const key = def.key || 'machine/metric';
+      engine = new AlarmEngine({
+        rules,
+        key,
+        chatter: {
+          count: number(def.chatterCount, 5, 'chattering count'),
+          windowS: number(def.chatterWindowS, 60, 'chattering window'),
+          shelveMinutes: number(def.chatterShelveMin, 30, 'chattering shelve time'),
+        },
+        flood: {
+          count: number(def.floodCount, 10, 'flood count'),
+          windowS: number(def.floodWindowS, 600, 'flood window'),
+        },
+        maxShelveMinutes: number(def.maxShelveMin, 1440, 'longest shelve'),
+      });
+      keyFields = engine.rules.keyFields;
+      statePath = join(RED.settings.userDir ?? '.', 'plantwire-alarms', `${stateName}.json`);
+      restore(engine);
+    } catch (error) {
+      engine = undefined;
+      node.error(`threshold-alarm: ${(error as Error).message}`);
+      node.status({ fill: 'red', shape: 'ring', text: (error as Error).message.slice(0, 60) });
+    }
+
+    function restore(loaded: AlarmEngine) {
+      let snapshot: unknown;
+      try {
+        snapshot = readStateFile(statePath);
+        if (snapshot === undefined) return;
+        const { restored, dropped } = loaded.restore(snapshot as AlarmSnapshot);
+        if (dropped > 0) {
+          node.warn(
+            `threshold-alarm: ${dropped} saved alarms no longer match the rules or key; ${restored} restored`,
+          );
+        }
+      } catch (error) {
+        const aside = `${statePath}.corrupt-${Date.now()}`;
+        renameSync(statePath, aside);
+        node.warn(
+          `threshold-alarm: ${statePath} was unreadable (${(error as Error).message}); moved to ${aside}`,
+        );
+      }
+    }
+
+    const persist = () => {
+      clearTimeout(persistTimer);
+      persistTimer = undefined;
+      try {
+        writeStateFile(statePath, engine!.snapshot());
+      } catch (error) {
+        node.error(
+          `threshold-alarm: could not save alarm state to ${statePath}: ${(error as Error).message}`,
+        );
+      }
+    };
+    const persistSoon = () => {
+      persistTimer ??= setTimeout(persist, PERSIST_THROTTLE_MS);
+    };
+
+    const showStatus = () => {
+      const counts = engine!.counts();
+      const parts: string[] = [];
+      if (counts.active > 0) parts.push(`${counts.active} active`);
+      if (counts.unacknowledged > 0) parts.push(`${counts.unacknowledged} unack`);
+      if (counts.shelved > 0) parts.push(`${counts.shelved} shelved`);
+      if (counts.suppressed > 0) parts.push(`${counts.suppressed} suppressed`);
+      if (counts.outOfService > 0) parts.push(`${counts.outOfService} out of service`);
+      const text = parts.length > 0 ? parts.join(', ') : 'no alarms';
+      if (text === lastStatus) return;
+      lastStatus = text;
+      const fill = counts.unacknowledged > 0 ? 'red' : parts.length > 0 ? 'yellow' : 'green';
+      node.status({ fill, shape: 'dot', text });
+    };
+
+    /** Sends what the engine has to say: events on output 1, the list on output 2 when it changed. */
+    const flush = (send: Send) => {
+      const events = engine!.takeEvents();
+      // Each message in its own send(): Node-RED clones every message after the first one of a send().
+      if (events.length > 0) send([{ topic: 'alarm-events', payload: events } as NodeMessage, null]);
+      if (engine!.takeListChanged()) {
+        send([null, { topic: 'alarm-list', payload: engine!.list() } as NodeMessage]);
+        persistSoon();
+        showStatus();
+      } else if (events.length > 0) persistSoon();
+      schedule();
+    };
+
+    /** One timer for whatever is due next (delays, shelve ends, re-alarms), so they fire without new points. */
+    const schedule = () => {
+      const due = engine!.nextDueAt() ?? Infinity;
+      if (due === timerDue) return;
+      clearTimeout(timer);
+      timerDue = due;
+      if (due === Infinity) return;
+      timer = setTimeout(
+        () => {
+          timerDue = Infinity;
+          engine!.tick();
+          flush((msg) => node.send(msg));
+        },
+        Math.min(Math.max(0, due - engine!.now()), MAX_TIMER_MS),
+      );
+    };
+
+    const control = (msg: AlarmMessage, send: Send, done: Done) => {
+      const command = msg.control as { command?: unknown } | null;
+      if (command?.command === 'list') {
+        send([null, { topic: 'alarm-list', payload: engine!.list() } as NodeMessage]);
+        return done();
+      }
+      try {
+        engine!.command(command);
+      } catch (error) {
+        node.status({ fill: 'red', shape: 'ring', text: (error as Error).message.slice(0, 60) });
+        lastStatus = '';
+        return done(new Error(`threshold-alarm: ${(error as Error).message}`));
+      }
+      flush(send);
+      showStatus();
+      done();
+    };
+
+    node.on('input', (msg: AlarmMessage, send: Send, done: Done) => {
+      if (!engine) return done(new Error('threshold-alarm: not configured (see the error logged at deploy)'));
+      if (msg.control !== undefined) return control(msg, send, done);
+      const input = Array.isArray(msg.payload) ? (msg.payload as unknown[]) : [msg.payload];
+      // The fast path hands the array over as is; a refused point (or an ISO ts) makes a checked copy.
+      let accepted: AlarmPoint[] | undefined;
+      let refused = 0;
+      let firstReason = '';
+      for (let i = 0; i < input.length; i++) {
+        const item = input[i];
+        const reason = refusal(item, keyFields);
+        if (reason === undefined) {
+          accepted?.push(item as AlarmPoint);
+          continue;
+        }
+        accepted ??= input.slice(0, i) as AlarmPoint[];
+        if (reason === 'ts') {
+          try {
+            accepted.push({ ...(item as AlarmPoint), ts: normaliseTs((item as AlarmPoint).ts) });
+            continue;
+          } catch (error) {
+            firstReason ||= `point ${i}: ${(error as Error).message}`;
+          }
+        } else firstReason ||= `point ${i}: ${reason}`;
+        refused++;
+      }
+      engine.evaluate(accepted ?? (input as AlarmPoint[]));
+      flush(send);
+      if (refused === 0) return done();
+      node.status({ fill: 'red', shape: 'ring', text: `${refused} points refused` });
+      lastStatus = '';
+      done(
+        new Error(
+          `threshold-alarm: ${refused} of ${input.length} points refused (the rest were evaluated); ${firstReason}`,
+        ),
+      );
+    });
+
+    const sendInitialList = () => {
+      if (!engine) return;
+      // Quiet start: the restored list for the dashboard, and no events for alarms that were already active.
+      node.send([null, { topic: 'alarm-list', payload: engine.list() }]);
+      engine.takeListChanged();
+      engine.tick();
+      flush((msg) => node.send(msg));
+    };
+    if (engine) {
+      RED.events.once('flows:started', sendInitialList);
+      showStatus();
+    }
+
+    node.on('close', (removed: boolean, done: () => void) => {
+      RED.events.removeListener('flows:started', sendInitialList);
+      clearTimeout(timer);
+      if (engine) {
+        // A node keyed by its own id cannot come back once deleted: its file goes with it. Named state stays.
+        if (removed && !def.stateName?.trim()) {
+          clearTimeout(persistTimer);
+          rmSync(statePath, { force: true });
+        } else persist();
+      }
+      done();
+    });
+  }
+
+  RED.nodes.registerType('threshold-alarm', ThresholdAlarmNode);
+};
+
+/** Why a point cannot be evaluated ('ts' when only its ts needs normalising), or undefined when it can. */
+function refusal(item: unknown, keyFields: readonly string[]): string | undefined {
+  if (typeof item !== 'object' || item === null)
+    return `a point must be an object (got ${describeValue(item)})`;
+  const point = item as Record<string, unknown>;
+  const value = point.value;
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    return `value must be a finite number (got ${describeValue(value)})`;
+  }
+  for (let i = 0; i < keyFields.length; i++) {
+    const field = keyFields[i]!;
+    if (!isIdentifier(point[field]))
+      return `${field} must be ${IDENTIFIER_RULE} (got ${describeValue(point[field])})`;
+  }
+  const ts = point.ts;
+  if (typeof ts !== 'number' || !Number.isInteger(ts) || ts < MIN_TS_MS || ts > MAX_TS_MS) return 'ts';
+  return undefined;
+}
