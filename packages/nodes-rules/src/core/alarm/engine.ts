@@ -203,6 +203,8 @@ export class AlarmEngine {
   private readonly keyName: KeyFields;
   private readonly keyOf: (point: AlarmPoint) => string;
   private readonly series = new Map<string, Series>();
+  /** The same series, reached field by field (machine, then metric): no key string is built per point. */
+  private readonly seriesTree = new Map<string, unknown>();
   private readonly machines = new Map<string, Alarm[]>();
   private readonly alarms = new Map<string, Alarm>();
   /** Alarms that are not normal: the current list. */
@@ -487,8 +489,7 @@ export class AlarmEngine {
   }
 
   private evaluatePoint(point: AlarmPoint): void {
-    const key = this.keyOf(point);
-    const series = this.series.get(key) ?? this.seriesFor(key);
+    const series = this.findSeries(point);
     const value = point.value;
     const ts = point.ts;
     let rate = NaN;
@@ -783,6 +784,35 @@ export class AlarmEngine {
       throw new AlarmCommandError('by must be a string of at most 64 characters (who sent the command)');
     }
     return command as unknown as AlarmCommand;
+  }
+
+  private findSeries(point: AlarmPoint): Series {
+    const fields = this.rules.keyFields;
+    let level = this.seriesTree;
+    // The default key (machine/metric) skips the generic walk: a monomorphic property read is much faster.
+    if (fields.length === 2) {
+      let next = level.get(point.machine) as Map<string, unknown> | undefined;
+      if (next === undefined) {
+        next = new Map();
+        level.set(point.machine, next);
+      }
+      level = next;
+    } else
+      for (let i = 0; i < fields.length - 1; i++) {
+        const part = point[fields[i] as keyof AlarmPoint] as string;
+        let next = level.get(part) as Map<string, unknown> | undefined;
+        if (next === undefined) {
+          next = new Map();
+          level.set(part, next);
+        }
+        level = next;
+      }
+    let series = level.get(point.metric) as Series | undefined;
+    if (series === undefined) {
+      series = this.seriesFor(this.keyOf(point));
+      level.set(point.metric, series);
+    }
+    return series;
   }
 
   /** The series entry for a key, with an alarm per matching rule and level, made on first sight. */
