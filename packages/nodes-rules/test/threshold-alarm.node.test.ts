@@ -17,6 +17,8 @@ import { collect, coreNode, nodeRedTestHelper, sleep, telemetryPoint, until } fr
 const require = createRequire(import.meta.url);
 const thresholdAlarm = require('../dist/nodes/threshold-alarm/threshold-alarm.js');
 const catchNode = coreNode('common/25-catch');
+const injectNode = coreNode('common/20-inject');
+const machineSim = require('@plantwire/node-red-simulator/dist/nodes/machine-sim/machine-sim.js');
 const helper = nodeRedTestHelper();
 let userDir: string;
 
@@ -256,5 +258,32 @@ describe('threshold-alarm inside Node-RED', () => {
     expect(caught[0].error.message).toBe(
       'Error: threshold-alarm: not configured (see the error logged at deploy)',
     );
+  });
+
+  it('runs the shipped example: machine-sim into the alarm node, operator commands from injects', async () => {
+    const example = JSON.parse(
+      readFileSync(new URL('../examples/01 - Threshold alarms.json', import.meta.url), 'utf8'),
+    ) as any[];
+    // The debug nodes become helpers so the test can see what they would show.
+    const flowNodes = example.map((n) => (n.type === 'debug' ? { id: n.id, z: n.z, type: 'helper' } : n));
+    await helper.load([thresholdAlarm, catchNode, injectNode, machineSim], flowNodes);
+    const events = collect(helper, 'ta-events');
+    const errors = collect(helper, 'ta-errors');
+    const lists = collect(helper, 'ta-list-out');
+    const power = (ts: number, value: number) =>
+      telemetryPoint(ts, { line: 'line-01', machine: 'cnc-01', metric: 'power', value, unit: 'kW' });
+    const now = Date.now();
+    helper.getNode('ta-alarm')!.receive({ payload: [power(now - 2000, 10), power(now, 40)] });
+    await until('the power-jump alarm', () =>
+      events.some((m) => m.payload.some((e: any) => e.id === 'line-01/cnc-01/power:power-jump:warning')),
+    );
+    const event = events.flatMap((m) => m.payload).find((e: any) => e.rule === 'power-jump');
+    expect(event.message).toBe('line-01/cnc-01/power: power rising 15 kW/s (limit 6)');
+    helper.getNode('ta-ack')!.receive({});
+    await until('the ack', () => events.some((m) => m.payload.some((e: any) => e.state === 'active-ack')));
+    helper.getNode('ta-bad')!.receive({});
+    await until('the refused command', () => errors.length === 1);
+    expect(errors[0].error.message).toMatch(/unknown command "silence"/);
+    expect(lists.length).toBeGreaterThan(0);
   });
 });
