@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { AlarmEngine } from '@plantwire/node-red-rules';
 
 const require = createRequire(import.meta.url);
-const THRESHOLD_POINTS = Number(process.env.BENCH_THRESHOLD_POINTS ?? 2_000_000);
+const THRESHOLD_POINTS = Number(process.env.BENCH_THRESHOLD_POINTS ?? 4_000_000);
 const log = (line) => process.stderr.write(`[bench:rules] ${line}\n`);
 const rate = (points, startedNs) => Math.round(points / (Number(process.hrtime.bigint() - startedNs) / 1e9));
 

@@ -424,6 +424,47 @@ describe('AlarmEngine: chattering and floods', () => {
   });
 });
 
+describe('AlarmEngine: points it cannot evaluate', () => {
+  it('skips and reports each bad point, evaluates the rest, and takes ISO timestamps', () => {
+    const alarm = setup([above]);
+    const refused: [number, string][] = [];
+    alarm.engine.evaluate(
+      [
+        alarm.point(95, { machine: 'cnc-01' }),
+        null,
+        alarm.point(Number.NaN, { machine: 'cnc-02' }),
+        { ...alarm.point(95, { machine: 'cnc-03' }), value: '95' },
+        alarm.point(95, { machine: 'cnc 04' }),
+        alarm.point(95, { machine: 'cnc-05', metric: undefined as never }),
+        alarm.point(95, { machine: 'cnc-06', ts: 1_767_225_600 }),
+        alarm.point(95, { machine: 'cnc-07', ts: '2026-01-01T00:00:05Z' as never }),
+        alarm.point(95, { machine: 'cnc-08', ts: '2026-01-01 00:00:05' as never }),
+      ],
+      (index, reason) => refused.push([index, reason]),
+    );
+    expect(refused).toEqual([
+      [1, 'a point must be an object (got null)'],
+      [2, 'value must be a finite number (got NaN)'],
+      [3, 'value must be a finite number (got "95")'],
+      [
+        4,
+        `machine must be 1 to 64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit (got "cnc 04")`,
+      ],
+      [
+        5,
+        `metric must be 1 to 64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit (got nothing)`,
+      ],
+      [6, 'ts 1767225600 is before 2000-01-01 as milliseconds: send epoch milliseconds, not seconds'],
+      [8, 'ts must be epoch milliseconds or an ISO-8601 date-time with a zone (got "2026-01-01 00:00:05")'],
+    ]);
+    expect(alarm.engine.takeEvents().map((e) => [e.key, e.ts])).toEqual([
+      ['cnc-01/temperature', T0],
+      ['cnc-07/temperature', Date.parse('2026-01-01T00:00:05Z')],
+    ]);
+    expect(alarm.engine.ids()).toHaveLength(2); // no series was made for a refused point
+  });
+});
+
 describe('AlarmEngine: commands and configuration', () => {
   const bad: [string, unknown, RegExp][] = [
     ['not an object', 'ack', /must be an object/],

@@ -3,6 +3,14 @@
 // acknowledgement, shelving, suppression and out-of-service. Time is event time: the points' ts, carried forward
 // by an injected clock between points, so delays and shelving expire without new points and under fake timers.
 import {
+  describeValue,
+  IDENTIFIER_RULE,
+  isIdentifier,
+  MAX_TS_MS,
+  MIN_TS_MS,
+  normaliseTs,
+} from '@plantwire/telemetry';
+import {
   compileRules,
   type CompiledRules,
   type CompositeSpec,
@@ -145,6 +153,10 @@ export class AlarmCommandError extends Error {
   }
 }
 
+// Read once: a CommonJS build reaches imported bindings through getters, too slow for a per-point test.
+const EARLIEST_TS = MIN_TS_MS;
+const LATEST_TS = MAX_TS_MS;
+
 const PRIORITY_RANK = Object.fromEntries(PRIORITIES.map((p, i) => [p, i])) as Record<Priority, number>;
 
 class Alarm {
@@ -201,7 +213,6 @@ interface Series {
 export class AlarmEngine {
   readonly rules: CompiledRules;
   private readonly keyName: KeyFields;
-  private readonly keyOf: (point: AlarmPoint) => string;
   private readonly series = new Map<string, Series>();
   /** The same series, reached field by field (machine, then metric): no key string is built per point. */
   private readonly seriesTree = new Map<string, unknown>();
@@ -226,7 +237,6 @@ export class AlarmEngine {
   constructor(options: AlarmEngineOptions) {
     this.keyName = options.key ?? 'machine/metric';
     this.rules = compileRules(options.rules, this.keyName);
-    this.keyOf = keyFunction(this.rules.keyFields);
     this.clock = options.clock ?? Date.now;
     const chatter = options.chatter ?? { count: 0, windowS: 60, shelveMinutes: 30 };
     const flood = options.flood ?? { count: 0, windowS: 600 };
@@ -255,20 +265,37 @@ export class AlarmEngine {
     return Number.isNaN(this.anchorTs) ? clock : this.anchorTs + (clock - this.anchorClock);
   }
 
-  /** Evaluates one point or an array of points (the fast path). */
-  evaluate(points: AlarmPoint | readonly AlarmPoint[]): void {
+  /**
+   * Evaluates one point or an array of points (the fast path). A point that cannot be evaluated (not an object,
+   * value not a finite number, a bad ts or key field) is skipped and reported to `refuse` with the reason;
+   * the others are evaluated all the same.
+   */
+  evaluate(points: unknown, refuse?: (index: number, reason: string) => void): void {
+    const list = (Array.isArray(points) ? points : [points]) as unknown[];
     let newest = -Infinity;
-    if (Array.isArray(points)) {
-      for (let i = 0; i < points.length; i++) {
-        const point = points[i] as AlarmPoint;
-        this.evaluatePoint(point);
-        if (point.ts > newest) newest = point.ts;
+    for (let i = 0; i < list.length; i++) {
+      const point = list[i] as AlarmPoint;
+      let ts = NaN;
+      let series: Series | undefined;
+      // The common case in one expression; anything unusual (an ISO ts, a refusal) goes the slow way.
+      if (
+        typeof point === 'object' &&
+        point !== null &&
+        typeof point.value === 'number' &&
+        Number.isFinite(point.value) &&
+        (ts = point.ts) >= EARLIEST_TS &&
+        ts <= LATEST_TS &&
+        (series = this.findSeries(point)) !== undefined
+      ) {
+        this.evaluatePoint(point, series, ts, point.value);
+      } else {
+        ts = this.admit(point, i, refuse);
+        if (Number.isNaN(ts)) continue;
+        this.evaluatePoint(point, this.findSeries(point)!, ts, point.value);
       }
-    } else {
-      this.evaluatePoint(points as AlarmPoint);
-      newest = (points as AlarmPoint).ts;
+      if (ts > newest) newest = ts;
     }
-    if (!(newest <= this.anchorTs)) {
+    if (newest > -Infinity && !(newest <= this.anchorTs)) {
       this.anchorTs = newest;
       this.anchorClock = this.clock();
     }
@@ -488,10 +515,34 @@ export class AlarmEngine {
     return { restored, dropped: snapshot.alarms.length - restored };
   }
 
-  private evaluatePoint(point: AlarmPoint): void {
-    const series = this.findSeries(point);
-    const value = point.value;
-    const ts = point.ts;
+  /** A point off the fast path: its ts in ms if it can be evaluated, or NaN after telling `refuse` why not. */
+  private admit(point: AlarmPoint, index: number, refuse?: (index: number, reason: string) => void): number {
+    const reason = (why: string) => {
+      refuse?.(index, why);
+      return NaN;
+    };
+    if (typeof point !== 'object' || point === null) {
+      return reason(`a point must be an object (got ${describeValue(point)})`);
+    }
+    let ts: number;
+    try {
+      ts = normaliseTs(point.ts); // an ISO-8601 string, or a clear reason
+    } catch (error) {
+      return reason((error as Error).message);
+    }
+    if (typeof point.value !== 'number' || !Number.isFinite(point.value)) {
+      return reason(`value must be a finite number (got ${describeValue(point.value)})`);
+    }
+    if (this.findSeries(point) === undefined) {
+      const field = this.rules.keyFields.find((name) => !isIdentifier(point[name as keyof AlarmPoint]))!;
+      return reason(
+        `${field} must be ${IDENTIFIER_RULE} (got ${describeValue(point[field as keyof AlarmPoint])})`,
+      );
+    }
+    return ts;
+  }
+
+  private evaluatePoint(point: AlarmPoint, series: Series, ts: number, value: number): void {
     let rate = NaN;
     if (series.hasRate) {
       if (ts > series.prevTs) {
@@ -786,32 +837,36 @@ export class AlarmEngine {
     return command as unknown as AlarmCommand;
   }
 
-  private findSeries(point: AlarmPoint): Series {
+  /** The series of a point, through the tree of names already checked; undefined when a key field is bad. */
+  private findSeries(point: AlarmPoint): Series | undefined {
     const fields = this.rules.keyFields;
-    let level = this.seriesTree;
+    let level: Map<string, unknown> | undefined = this.seriesTree;
     // The default key (machine/metric) skips the generic walk: a monomorphic property read is much faster.
-    if (fields.length === 2) {
-      let next = level.get(point.machine) as Map<string, unknown> | undefined;
+    if (fields.length === 2) level = level.get(point.machine) as Map<string, unknown> | undefined;
+    else {
+      for (let i = 0; i < fields.length - 1 && level !== undefined; i++) {
+        level = level.get(point[fields[i] as keyof AlarmPoint] as string) as Map<string, unknown> | undefined;
+      }
+    }
+    return (level?.get(point.metric) as Series | undefined) ?? this.addSeries(point);
+  }
+
+  /** First sight of a series: its key fields are checked once, then it joins the tree. */
+  private addSeries(point: AlarmPoint): Series | undefined {
+    const fields = this.rules.keyFields;
+    const parts = fields.map((field) => point[field as keyof AlarmPoint]);
+    if (!parts.every(isIdentifier)) return undefined;
+    const series = this.seriesFor(parts.join('/'));
+    let level = this.seriesTree;
+    for (let i = 0; i < parts.length - 1; i++) {
+      let next = level.get(parts[i] as string) as Map<string, unknown> | undefined;
       if (next === undefined) {
         next = new Map();
-        level.set(point.machine, next);
+        level.set(parts[i] as string, next);
       }
       level = next;
-    } else
-      for (let i = 0; i < fields.length - 1; i++) {
-        const part = point[fields[i] as keyof AlarmPoint] as string;
-        let next = level.get(part) as Map<string, unknown> | undefined;
-        if (next === undefined) {
-          next = new Map();
-          level.set(part, next);
-        }
-        level = next;
-      }
-    let series = level.get(point.metric) as Series | undefined;
-    if (series === undefined) {
-      series = this.seriesFor(this.keyOf(point));
-      level.set(point.metric, series);
     }
+    level.set(point.metric, series);
     return series;
   }
 
@@ -856,19 +911,6 @@ export class AlarmEngine {
   private register(alarm: Alarm): Alarm {
     this.alarms.set(alarm.id, alarm);
     return alarm;
-  }
-}
-
-function keyFunction(fields: readonly string[]): (point: AlarmPoint) => string {
-  switch (fields.length) {
-    case 2:
-      return (p) => p.machine + '/' + p.metric;
-    case 3:
-      return (p) => p.line + '/' + p.machine + '/' + p.metric;
-    case 4:
-      return (p) => p.plant + '/' + p.line + '/' + p.machine + '/' + p.metric;
-    default:
-      return (p) => p.tenant + '/' + p.plant + '/' + p.line + '/' + p.machine + '/' + p.metric;
   }
 }
 

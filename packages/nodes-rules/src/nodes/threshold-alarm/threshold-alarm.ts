@@ -4,16 +4,8 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  describeValue,
-  IDENTIFIER_RULE,
-  isIdentifier,
-  MAX_TS_MS,
-  MIN_TS_MS,
-  normaliseTs,
-} from '@plantwire/telemetry';
-import { AlarmEngine, type AlarmPoint, type AlarmSnapshot } from '../../core/alarm/engine.js';
-import { KEY_FIELDS, type KeyFields } from '../../core/alarm/rules.js';
+import { AlarmEngine, type AlarmSnapshot } from '../../core/alarm/engine.js';
+import type { KeyFields } from '../../core/alarm/rules.js';
 import { readStateFile, writeStateFile } from '../../core/alarm/state-file.js';
 
 interface ThresholdAlarmDef extends NodeDef {
@@ -47,7 +39,6 @@ export = function register(RED: NodeAPI) {
     const stateName = def.stateName?.trim() || node.id;
     let engine: AlarmEngine | undefined;
     let statePath = '';
-    let keyFields: readonly string[] = KEY_FIELDS['machine/metric'];
     let timer: NodeJS.Timeout | undefined;
     let timerDue = Infinity;
     let persistTimer: NodeJS.Timeout | undefined;
@@ -83,7 +74,6 @@ export = function register(RED: NodeAPI) {
         },
         maxShelveMinutes: number(def.maxShelveMin, 1440, 'longest shelve'),
       });
-      keyFields = engine.rules.keyFields;
       statePath = join(RED.settings.userDir ?? '.', 'plantwire-alarms', `${stateName}.json`);
       restore(engine);
     } catch (error) {
@@ -193,37 +183,19 @@ export = function register(RED: NodeAPI) {
     node.on('input', (msg: AlarmMessage, send: Send, done: Done) => {
       if (!engine) return done(new Error('threshold-alarm: not configured (see the error logged at deploy)'));
       if (msg.control !== undefined) return control(msg, send, done);
-      const input = Array.isArray(msg.payload) ? (msg.payload as unknown[]) : [msg.payload];
-      // The fast path hands the array over as is; a refused point (or an ISO ts) makes a checked copy.
-      let accepted: AlarmPoint[] | undefined;
       let refused = 0;
       let firstReason = '';
-      for (let i = 0; i < input.length; i++) {
-        const item = input[i];
-        const reason = refusal(item, keyFields);
-        if (reason === undefined) {
-          accepted?.push(item as AlarmPoint);
-          continue;
-        }
-        accepted ??= input.slice(0, i) as AlarmPoint[];
-        if (reason === 'ts') {
-          try {
-            accepted.push({ ...(item as AlarmPoint), ts: normaliseTs((item as AlarmPoint).ts) });
-            continue;
-          } catch (error) {
-            firstReason ||= `point ${i}: ${(error as Error).message}`;
-          }
-        } else firstReason ||= `point ${i}: ${reason}`;
-        refused++;
-      }
-      engine.evaluate(accepted ?? (input as AlarmPoint[]));
+      engine.evaluate(msg.payload, (index, reason) => {
+        if (refused++ === 0) firstReason = `point ${index}: ${reason}`;
+      });
       flush(send);
       if (refused === 0) return done();
       node.status({ fill: 'red', shape: 'ring', text: `${refused} points refused` });
       lastStatus = '';
+      const count = Array.isArray(msg.payload) ? msg.payload.length : 1;
       done(
         new Error(
-          `threshold-alarm: ${refused} of ${input.length} points refused (the rest were evaluated); ${firstReason}`,
+          `threshold-alarm: ${refused} of ${count} points refused (the rest were evaluated); ${firstReason}`,
         ),
       );
     });
@@ -257,22 +229,3 @@ export = function register(RED: NodeAPI) {
 
   RED.nodes.registerType('threshold-alarm', ThresholdAlarmNode);
 };
-
-/** Why a point cannot be evaluated ('ts' when only its ts needs normalising), or undefined when it can. */
-function refusal(item: unknown, keyFields: readonly string[]): string | undefined {
-  if (typeof item !== 'object' || item === null)
-    return `a point must be an object (got ${describeValue(item)})`;
-  const point = item as Record<string, unknown>;
-  const value = point.value;
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    return `value must be a finite number (got ${describeValue(value)})`;
-  }
-  for (let i = 0; i < keyFields.length; i++) {
-    const field = keyFields[i]!;
-    if (!isIdentifier(point[field]))
-      return `${field} must be ${IDENTIFIER_RULE} (got ${describeValue(point[field])})`;
-  }
-  const ts = point.ts;
-  if (typeof ts !== 'number' || !Number.isInteger(ts) || ts < MIN_TS_MS || ts > MAX_TS_MS) return 'ts';
-  return undefined;
-}
