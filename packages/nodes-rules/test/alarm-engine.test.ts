@@ -542,4 +542,30 @@ describe('AlarmEngine: snapshot and restore (quiet start)', () => {
     const changed = setup([{ name: 'vib', match: 'vibration', mode: 'above', warning: 7 }]);
     expect(changed.engine.restore(snapshot)).toEqual({ restored: 1, dropped: 1 }); // temp-high was removed
   });
+
+  it('starts a running delay again from fresh points, and the re-alarm clock from the restart', () => {
+    const rules = [{ ...above, onDelayS: 10, reAlarmMin: 5 } as RuleInput];
+    const first = setup(rules);
+    first.send(50);
+    first.send(95); // on-delay running
+    const snapshot = JSON.parse(JSON.stringify(first.engine.snapshot()));
+    const second = setup(rules);
+    second.engine.restore(snapshot);
+    expect(second.advance(20_000)).toEqual([]); // no activation from a reading taken before the restart
+    second.send(95);
+    expect(second.advance(10_000)).toMatchObject([{ state: 'active-unack' }]);
+
+    const stale = setup(rules);
+    stale.send(95);
+    stale.advance(10_000);
+    stale.engine.takeEvents();
+    const activeSnapshot = JSON.parse(JSON.stringify(stale.engine.snapshot()));
+    vi.advanceTimersByTime(60 * 60_000); // an hour down
+    const restarted = setup(rules);
+    restarted.engine.restore(activeSnapshot);
+    expect(restarted.advance(1000)).toEqual([]); // not re-announced just because of the downtime
+    expect(restarted.advance(5 * 60_000)).toMatchObject([
+      { state: 'active-unack', previous: 'active-unack' },
+    ]);
+  });
 });

@@ -10,7 +10,7 @@ import {
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { collect, coreNode, nodeRedTestHelper, sleep, telemetryPoint, until } from '@plantwire/testkit';
 
 // The runtime tests load the built node, as Node-RED does (npm test builds first).
@@ -185,6 +185,56 @@ describe('threshold-alarm inside Node-RED', () => {
     expect(events[0].payload).toMatchObject([
       { id: 'cnc-01/vibration:slow-vib:warning', state: 'active-unack' },
     ]);
+  });
+
+  it('runs on-delay, deadband and off-delay on its own timer, under fake timers', async () => {
+    const rules = [
+      {
+        name: 'hot',
+        match: 'temperature',
+        mode: 'above',
+        critical: 90,
+        deadband: 2,
+        onDelayS: 60,
+        offDelayS: 30,
+      },
+    ];
+    const { node, events } = await load({ rules: JSON.stringify(rules) });
+    // Only timers and Date are faked: Node-RED delivers messages with setImmediate, which keeps running.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const delivered = () => new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+      node.receive({ payload: temperature(95) });
+      await vi.advanceTimersByTimeAsync(59_000);
+      await delivered();
+      expect(events).toHaveLength(0);
+      await vi.advanceTimersByTimeAsync(1000); // no new point: the node's timer fires the on-delay
+      await delivered();
+      expect(events.map((m) => m.payload[0].state)).toEqual(['active-unack']);
+      node.receive({ payload: temperature(88.5) }); // inside the deadband: still active, no off-delay started
+      await vi.advanceTimersByTimeAsync(60_000);
+      await delivered();
+      expect(events).toHaveLength(1);
+      node.receive({ payload: temperature(87) }); // below the deadband: the off-delay starts
+      await vi.advanceTimersByTimeAsync(29_000);
+      await delivered();
+      expect(events).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(1000);
+      await delivered();
+      expect(events.map((m) => m.payload[0].state)).toEqual(['active-unack', 'rtn-unack']);
+      expect(events[1].payload[0].ts - events[0].payload[0].ts).toBe(60_000 + 30_000); // active at 60 s; the 87 came at 120 s, plus the 30 s off-delay
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('saves a change within a second, without waiting for close', async () => {
+    const { node } = await load();
+    const file = join(userDir, 'plantwire-alarms', 'alarm.json');
+    node.receive({ payload: temperature(95) });
+    await until('the state file', () => existsSync(file), 3000);
+    expect(JSON.parse(readFileSync(file, 'utf8')).alarms.map((a: any) => a.id)).toEqual([WARNING, CRITICAL]);
+    expect(readdirSync(join(userDir, 'plantwire-alarms'))).toEqual(['alarm.json']); // no temporary file left
   });
 
   it('keeps its state across a restart in its own file and starts quietly', async () => {

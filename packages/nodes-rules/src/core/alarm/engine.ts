@@ -141,7 +141,6 @@ interface AlarmRecord {
   activeSince: number;
   announcedAt: number;
   changedAt: number;
-  pendingDue: number | null;
   activations: number[];
   message: string;
 }
@@ -237,7 +236,8 @@ export class AlarmEngine {
   constructor(options: AlarmEngineOptions) {
     this.keyName = options.key ?? 'machine/metric';
     this.rules = compileRules(options.rules, this.keyName);
-    this.clock = options.clock ?? Date.now;
+    // Looked up on each call, so fake timers installed after construction are followed too.
+    this.clock = options.clock ?? (() => Date.now());
     const chatter = options.chatter ?? { count: 0, windowS: 60, shelveMinutes: 30 };
     const flood = options.flood ?? { count: 0, windowS: 600 };
     this.maxShelveMinutes = options.maxShelveMinutes ?? 1440;
@@ -452,8 +452,7 @@ export class AlarmEngine {
   snapshot(): AlarmSnapshot {
     const alarms: AlarmRecord[] = [];
     for (const alarm of this.alarms.values()) {
-      if (alarm.state === 'normal' && Number.isNaN(alarm.pendingDue) && alarm.activations.length === 0)
-        continue;
+      if (alarm.state === 'normal' && alarm.activations.length === 0) continue;
       alarms.push({
         id: alarm.id,
         key: alarm.key,
@@ -469,7 +468,6 @@ export class AlarmEngine {
         activeSince: alarm.activeSince,
         announcedAt: alarm.announcedAt,
         changedAt: alarm.changedAt,
-        pendingDue: Number.isNaN(alarm.pendingDue) ? null : alarm.pendingDue,
         activations: alarm.activations,
         message: alarm.message,
       });
@@ -479,7 +477,8 @@ export class AlarmEngine {
 
   /**
    * Takes back a snapshot without announcing anything (quiet start): alarms that were active stay active and
-   * are re-checked by the next points. Alarms of rules that no longer exist are dropped; returns the counts.
+   * are re-checked by the next points. A delay that was running is not kept: it starts again from fresh points
+   * rather than firing on a reading from before the restart. Alarms of rules that no longer exist are dropped.
    */
   restore(snapshot: AlarmSnapshot): { restored: number; dropped: number } {
     if (snapshot?.version !== 1 || !Array.isArray(snapshot.alarms))
@@ -504,7 +503,6 @@ export class AlarmEngine {
       // A restart does not count as time without an answer: the re-alarm clock starts again now.
       alarm.announcedAt = Math.max(record.announcedAt, this.now());
       alarm.changedAt = record.changedAt;
-      alarm.pendingDue = record.pendingDue ?? NaN;
       alarm.activations = record.activations ?? [];
       alarm.message = record.message ?? '';
       if (alarm.state !== 'normal') this.current.add(alarm);
