@@ -102,6 +102,26 @@ describe('threshold-alarm inside Node-RED', () => {
     expect(events).toHaveLength(1);
   });
 
+  it('sends the list at most every 250 ms, and always its last state', async () => {
+    const { node, events, list } = await load();
+    await until('the start-up list', () => list.length === 1);
+    for (let i = 0; i < 20; i++) node.receive({ payload: temperature(i % 2 === 0 ? 95 : 50) });
+    node.receive({ payload: temperature(85, { machine: 'cnc-09' }) });
+    await until('every event', () => events.length === 21);
+    await sleep(400);
+    expect(list.length).toBeLessThanOrEqual(4);
+    expect(
+      list
+        .at(-1)
+        .payload.map((e: any) => [e.id, e.state])
+        .sort(),
+    ).toEqual([
+      [CRITICAL, 'rtn-unack'],
+      [WARNING, 'rtn-unack'],
+      ['cnc-09/temperature:temp-high:warning', 'active-unack'],
+    ]);
+  });
+
   it('takes commands on msg.control: ack one or all, shelve, list; events carry who', async () => {
     const { node, events, list } = await load();
     node.receive({ payload: [temperature(95), temperature(95, { machine: 'cnc-02' })] });

@@ -29,6 +29,9 @@ type Done = (error?: Error) => void;
 
 const STATE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const PERSIST_THROTTLE_MS = 1000;
+// The list is the whole set of current alarms: during a flood, rebuilding it for every message would cost more
+// than the alarms. At most one every LIST_THROTTLE_MS, the last change always sent (a trailing update).
+const LIST_THROTTLE_MS = 250;
 // setTimeout holds at most 2^31-1 ms; a later due time is simply re-armed when that timer fires.
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -43,6 +46,8 @@ export = function register(RED: NodeAPI) {
     let timerDue = Infinity;
     let persistTimer: NodeJS.Timeout | undefined;
     let lastStatus = '';
+    let listSentAt = 0;
+    let listTimer: NodeJS.Timeout | undefined;
 
     const number = (value: string | undefined, fallback: number, what: string) => {
       const parsed = value === undefined || value === '' ? fallback : Number(value);
@@ -133,14 +138,23 @@ export = function register(RED: NodeAPI) {
     };
 
     /** Sends what the engine has to say: events on output 1, the list on output 2 when it changed. */
+    const sendList = (send: Send) => {
+      clearTimeout(listTimer);
+      listTimer = undefined;
+      listSentAt = Date.now();
+      send([null, { topic: 'alarm-list', payload: engine!.list() } as NodeMessage]);
+      showStatus();
+    };
+
     const flush = (send: Send) => {
       const events = engine!.takeEvents();
       // Each message in its own send(): Node-RED clones every message after the first one of a send().
       if (events.length > 0) send([{ topic: 'alarm-events', payload: events } as NodeMessage, null]);
       if (engine!.takeListChanged()) {
-        send([null, { topic: 'alarm-list', payload: engine!.list() } as NodeMessage]);
         persistSoon();
-        showStatus();
+        const wait = listSentAt + LIST_THROTTLE_MS - Date.now();
+        if (wait <= 0) sendList(send);
+        else listTimer ??= setTimeout(() => sendList((msg) => node.send(msg)), wait);
       } else if (events.length > 0) persistSoon();
       schedule();
     };
@@ -165,7 +179,7 @@ export = function register(RED: NodeAPI) {
     const control = (msg: AlarmMessage, send: Send, done: Done) => {
       const command = msg.control as { command?: unknown } | null;
       if (command?.command === 'list') {
-        send([null, { topic: 'alarm-list', payload: engine!.list() } as NodeMessage]);
+        sendList(send);
         return done();
       }
       try {
@@ -203,8 +217,8 @@ export = function register(RED: NodeAPI) {
     const sendInitialList = () => {
       if (!engine) return;
       // Quiet start: the restored list for the dashboard, and no events for alarms that were already active.
-      node.send([null, { topic: 'alarm-list', payload: engine.list() }]);
       engine.takeListChanged();
+      sendList((msg) => node.send(msg));
       engine.tick();
       flush((msg) => node.send(msg));
     };
@@ -216,6 +230,7 @@ export = function register(RED: NodeAPI) {
     node.on('close', (removed: boolean, done: () => void) => {
       RED.events.removeListener('flows:started', sendInitialList);
       clearTimeout(timer);
+      clearTimeout(listTimer);
       if (engine) {
         // A node keyed by its own id cannot come back once deleted: its file goes with it. Named state stays.
         if (removed && !def.stateName?.trim()) {
