@@ -327,6 +327,27 @@ describe('AlarmEngine: deadband, delays, re-alarm', () => {
     expect(alarm.send(89.9)).toEqual([]); // below the setpoint: no new activation
   });
 
+  it('a deadband on both sides of a band, and per condition of a composite rule', () => {
+    const alarm = setup([
+      { name: 'band', match: 'temperature', mode: 'outside', warning: [10, 90], deadband: 1 },
+      {
+        name: 'hot-and-shaking',
+        all: [
+          { metric: 'temperature', above: 80, deadband: 5 },
+          { metric: 'vibration', above: 7 },
+        ],
+      },
+    ]);
+    const vibration = (value: number) => alarm.point(value, { metric: 'vibration' });
+    expect(alarm.send(9.5)).toMatchObject([{ rule: 'band', state: 'active-unack' }]);
+    expect(alarm.send(10.5)).toEqual([]); // within 1 of the low limit
+    expect(alarm.send(11.5)).toMatchObject([{ rule: 'band', state: 'rtn-unack' }]);
+    alarm.send(vibration(8));
+    expect(alarm.send(85)).toMatchObject([{ rule: 'hot-and-shaking', state: 'active-unack' }]);
+    expect(alarm.send(76)).toEqual([]); // temperature within its condition's deadband
+    expect(alarm.send(74)).toMatchObject([{ rule: 'hot-and-shaking', state: 'rtn-unack' }]);
+  });
+
   it('a deadband in % of the engineering range', () => {
     const alarm = setup([{ ...above, deadband: '5%', range: [0, 200] } as RuleInput]);
     alarm.send(95);
@@ -439,6 +460,7 @@ describe('AlarmEngine: points it cannot evaluate', () => {
         alarm.point(95, { machine: 'cnc-06', ts: 1_767_225_600 }),
         alarm.point(95, { machine: 'cnc-07', ts: '2026-01-01T00:00:05Z' as never }),
         alarm.point(95, { machine: 'cnc-08', ts: '2026-01-01 00:00:05' as never }),
+        alarm.point(95, { machine: 'cnc-09', ts: String(T0) as never }),
       ],
       (index, reason) => refused.push([index, reason]),
     );
@@ -456,6 +478,7 @@ describe('AlarmEngine: points it cannot evaluate', () => {
       ],
       [6, 'ts 1767225600 is before 2000-01-01 as milliseconds: send epoch milliseconds, not seconds'],
       [8, 'ts must be epoch milliseconds or an ISO-8601 date-time with a zone (got "2026-01-01 00:00:05")'],
+      [9, 'ts must be epoch milliseconds or an ISO-8601 date-time with a zone (got "1767225600000")'],
     ]);
     expect(alarm.engine.takeEvents().map((e) => [e.key, e.ts])).toEqual([
       ['cnc-01/temperature', T0],

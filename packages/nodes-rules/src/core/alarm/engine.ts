@@ -283,7 +283,8 @@ export class AlarmEngine {
         point !== null &&
         typeof point.value === 'number' &&
         Number.isFinite(point.value) &&
-        (ts = point.ts) >= EARLIEST_TS &&
+        typeof (ts = point.ts) === 'number' &&
+        ts >= EARLIEST_TS &&
         ts <= LATEST_TS &&
         (series = this.findSeries(point)) !== undefined
       ) {
