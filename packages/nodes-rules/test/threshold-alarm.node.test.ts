@@ -319,6 +319,30 @@ describe('threshold-alarm inside Node-RED', () => {
     expect(existsSync(join(userDir, 'plantwire-alarms', 'press-line.json'))).toBe(true);
   });
 
+  it('sends every node its start-up list after the flows started, many nodes without a listener warning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const nodes = Array.from({ length: 12 }, (_, i) => [
+        {
+          id: `alarm-${i}`,
+          type: 'threshold-alarm',
+          rules: JSON.stringify(RULES),
+          wires: [[], [`list-${i}`]],
+        },
+        { id: `list-${i}`, type: 'helper' },
+      ]).flat();
+      await helper.load(thresholdAlarm, nodes);
+      const lists = Array.from({ length: 12 }, (_, i) => collect(helper, `list-${i}`));
+      await until('every start-up list', () => lists.every((list) => list.length === 1));
+      await sleep(50);
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('reports a bad configuration at deploy and refuses input', async () => {
     const { node, caught } = await load({
       rules: '[{"name": "x", "match": "t", "mode": "over", "warning": 1}]',

@@ -2,6 +2,7 @@
 // out on output 1, the current alarm list on output 2; msg.control carries operator commands. State lives in
 // its own file under the userDir, so restarts and redeploys keep every alarm without announcing it again.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import type { EventEmitter } from 'node:events';
 import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlarmEngine, type AlarmSnapshot } from '../../core/alarm/engine.js';
@@ -35,7 +36,26 @@ const LIST_THROTTLE_MS = 250;
 // setTimeout holds at most 2^31-1 ms; a later due time is simply re-armed when that timer fires.
 const MAX_TIMER_MS = 2_147_483_647;
 
+// Nodes send their restored list once every flow has started (their wires lead somewhere by then). One
+// listener per runtime for all of them: a listener per node would trip Node's warning at more than ten.
+const startQueues = new WeakMap<EventEmitter, Set<() => void>>();
+function startQueue(events: EventEmitter): Set<() => void> {
+  let queue = startQueues.get(events);
+  if (!queue) {
+    const waiting = new Set<() => void>();
+    events.on('flows:started', () => {
+      for (const start of waiting) start();
+      waiting.clear();
+    });
+    startQueues.set(events, waiting);
+    queue = waiting;
+  }
+  return queue;
+}
+
 export = function register(RED: NodeAPI) {
+  const waitingForStart = startQueue(RED.events);
+
   function ThresholdAlarmNode(this: Node, def: ThresholdAlarmDef) {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -223,12 +243,12 @@ export = function register(RED: NodeAPI) {
       flush((msg) => node.send(msg));
     };
     if (engine) {
-      RED.events.once('flows:started', sendInitialList);
+      waitingForStart.add(sendInitialList);
       showStatus();
     }
 
     node.on('close', (removed: boolean, done: () => void) => {
-      RED.events.removeListener('flows:started', sendInitialList);
+      waitingForStart.delete(sendInitialList);
       clearTimeout(timer);
       clearTimeout(listTimer);
       if (engine) {
