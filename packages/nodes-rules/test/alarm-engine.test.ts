@@ -562,6 +562,15 @@ describe('AlarmEngine: snapshot and restore (quiet start)', () => {
     expect(second.send(96)).toEqual([]); // still active: not announced again
     expect(second.send(50)).toMatchObject([{ id: ID, state: 'rtn-unack', previous: 'active-unack' }]);
 
+    const damaged = setup([above]);
+    const records = [
+      null,
+      { id: 1 },
+      { ...snapshot.alarms[0], key: 'cnc 01/temperature' },
+      snapshot.alarms[0],
+    ];
+    expect(damaged.engine.restore({ ...snapshot, alarms: records })).toEqual({ restored: 1, dropped: 3 });
+
     const changed = setup([{ name: 'vib', match: 'vibration', mode: 'above', warning: 7 }]);
     expect(changed.engine.restore(snapshot)).toEqual({ restored: 1, dropped: 1 }); // temp-high was removed
   });

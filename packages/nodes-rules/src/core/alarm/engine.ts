@@ -487,6 +487,9 @@ export class AlarmEngine {
     if (snapshot.key !== this.keyName) return { restored: 0, dropped: snapshot.alarms.length };
     let restored = 0;
     for (const record of snapshot.alarms) {
+      // Only keys made of identifiers can belong to an alarm: anything else in the file is skipped (dropped).
+      if (typeof record?.id !== 'string' || typeof record.key !== 'string') continue;
+      if (!record.key.split('/').every(isIdentifier)) continue;
       const candidates = record.composite
         ? this.machineAlarms(record.key)
         : this.seriesFor(record.key).limits;
