@@ -27,4 +27,3 @@ export {
   type CompositeRuleInput as AlarmCompositeRuleInput,
   type ConditionInput as AlarmConditionInput,
 } from './core/alarm/rules.js';
-export { writeStateFile, readStateFile } from './core/alarm/state-file.js';
