@@ -1,8 +1,7 @@
 // The anomaly figures of `npm run bench:rules`: updates per second of each detector's core, through the same
 // AnomalyDetector the anomaly-detect node uses (one Map lookup per update), 1,000 series fed round-robin with
-// noisy, slowly varying values. Prints one JSON line when run directly:
-//   anomaly_updates_per_s_<detector>   for each detector (ewma goal >= 1,000,000); '-' in names becomes '_'
-import { pathToFileURL } from 'node:url';
+// noisy, slowly varying values: anomaly_updates_per_s_<detector> for each detector (ewma goal >= 1,000,000);
+// '-' in names becomes '_'.
 import { AnomalyDetector, DETECTOR_NAMES, createDetector } from '@plantwire/node-red-rules';
 
 const SERIES = 1000;
@@ -46,8 +45,4 @@ export async function measureAnomaly() {
   for (const name of DETECTOR_NAMES)
     figures[`anomaly_updates_per_s_${name.replace(/-/g, '_')}`] = measure(name);
   return figures;
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  console.log(JSON.stringify(await measureAnomaly()));
 }

@@ -1,0 +1,103 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  flowContextProbe,
+  startNodeRed,
+  telemetryPoint,
+  waitFor,
+  type FlowNode,
+  type NodeRed,
+} from '@plantwire/testkit';
+
+const MODULE = '@plantwire/node-red-rules';
+const example = fileURLToPath(new URL('../examples/01 - Threshold alarms.json', import.meta.url));
+
+describe('threshold-alarm in a real Node-RED process', () => {
+  let red: NodeRed | undefined;
+  let userDir: string;
+  beforeAll(async () => {
+    userDir = mkdtempSync(join(tmpdir(), 'plantwire-alarm-e2e-'));
+    red = await startNodeRed({ userDir });
+  });
+  afterAll(async () => {
+    await red?.stop();
+    rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it('registers threshold-alarm with its editor, help and icon, and lists its example', async () => {
+    const sets = await red!.api<{ module: string; types: string[]; err?: unknown }[]>('/nodes');
+    const set = sets.find((s) => s.module === MODULE);
+    expect(set).toMatchObject({ types: ['threshold-alarm'] });
+    expect(set?.err).toBeUndefined();
+    const editor = await (await fetch(`${red!.url}/nodes`, { headers: { Accept: 'text/html' } })).text();
+    expect(editor).toContain("RED.nodes.registerType('threshold-alarm'");
+    expect(editor).toContain('data-help-name="threshold-alarm"');
+    expect((await fetch(`${red!.url}/icons/${MODULE}/threshold-alarm.svg`)).status).toBe(200);
+    expect(await red!.api(`/library/examples/flows/${MODULE}`)).toEqual([{ fn: '01 - Threshold alarms' }]);
+  });
+
+  it('runs the example flow, and after a restart of the process comes back quietly with its alarms', async () => {
+    const z = 'ta-tab';
+    // The example as shipped, fed by an http endpoint as well, with what its outputs carry kept in flow context.
+    const record = (id: string, name: string): FlowNode => ({
+      id,
+      z,
+      type: 'function',
+      func: `flow.set('${name}', (flow.get('${name}') || []).concat([msg.payload]));\nreturn null;`,
+      outputs: 0,
+      wires: [],
+    });
+    const flow = (JSON.parse(readFileSync(example, 'utf8')) as FlowNode[]).map((node) => {
+      if (node.id === 'ta-events') return record('ta-events', 'events');
+      if (node.id === 'ta-list-out') return record('ta-list-out', 'lists');
+      if (node.id === 'ta-sim') return { ...node, autostart: false }; // only the points this test sends
+      return node;
+    });
+    flow.push(
+      {
+        id: 'ta-http',
+        z,
+        type: 'http in',
+        url: '/alarm-points',
+        method: 'post',
+        wires: [['ta-alarm', 'ta-ok']],
+      },
+      { id: 'ta-ok', z, type: 'http response', statusCode: '204', wires: [] },
+      ...flowContextProbe(z, '/alarm-state', ['events', 'lists']),
+    );
+    await red!.deploy(flow);
+    const state = () => red!.api<{ events?: any[][]; lists?: any[][] }>('/alarm-state');
+    const post = (points: unknown) =>
+      fetch(`${red!.url}/alarm-points`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(points),
+      });
+    const at = Date.now();
+    const power = (ts: number, value: number) =>
+      telemetryPoint(ts, { line: 'line-01', machine: 'cnc-01', metric: 'power', value, unit: 'kW' });
+    await post([power(at - 2000, 10), power(at, 40)]);
+    await waitFor(
+      'the power-jump alarm',
+      async () => ((await state()).events?.length ? true : undefined),
+      10_000,
+    );
+    expect((await state()).events![0]).toMatchObject([
+      { id: 'line-01/cnc-01/power:power-jump:warning', state: 'active-unack', value: 15 },
+    ]);
+
+    await red!.stop(); // close() saves the state
+    red = await startNodeRed({ userDir }); // the same userDir: flows.json and plantwire-alarms/
+    const lists = await waitFor('the restored list', async () => (await state()).lists, 10_000);
+    expect(lists[0]).toMatchObject([
+      { id: 'line-01/cnc-01/power:power-jump:warning', state: 'active-unack' },
+    ]);
+    // Still rising: the condition holds, so nothing is announced again.
+    await post([power(Date.now() - 1000, 40), power(Date.now(), 50)]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await state()).events).toBeUndefined();
+  });
+});
