@@ -36,7 +36,10 @@ describe('threshold-alarm in a real Node-RED process', () => {
     expect(editor).toContain("RED.nodes.registerType('threshold-alarm'");
     expect(editor).toContain('data-help-name="threshold-alarm"');
     expect((await fetch(`${red!.url}/icons/${MODULE}/threshold-alarm.svg`)).status).toBe(200);
-    expect(await red!.api(`/library/examples/flows/${MODULE}`)).toEqual([{ fn: '01 - Threshold alarms' }]);
+    expect(await red!.api(`/library/examples/flows/${MODULE}`)).toEqual([
+      { fn: '01 - Threshold alarms' },
+      { fn: '02 - Anomaly detection' },
+    ]);
   });
 
   it('runs the example flow, and after a restart of the process comes back quietly with its alarms', async () => {
