@@ -29,7 +29,7 @@ describe('threshold-alarm in a real Node-RED process', () => {
 
   it('registers threshold-alarm with its editor, help and icon, and lists its example', async () => {
     const sets = await red!.api<{ module: string; types: string[]; err?: unknown }[]>('/nodes');
-    const set = sets.find((s) => s.module === MODULE);
+    const set = sets.find((s) => s.module === MODULE && s.types.includes('threshold-alarm'));
     expect(set).toMatchObject({ types: ['threshold-alarm'] });
     expect(set?.err).toBeUndefined();
     const editor = await (await fetch(`${red!.url}/nodes`, { headers: { Accept: 'text/html' } })).text();
