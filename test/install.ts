@@ -1,6 +1,6 @@
 // A user's install of Plantwire into a Node-RED they already run: the packages come from a registry (a local
 // verdaccio that lerna publishes this working tree to), into a fresh userDir, both ways a user installs them.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -155,7 +155,6 @@ function edgeFlow(questdb: QuestDb, table: string): FlowNode[] {
 /** A userDir as Node-RED makes one, with npm pointed at the local registry (the Palette Manager reads it too). */
 function freshUserDir(registry: Registry, label: string): string {
   const userDir = mkdtempSync(join(tmpdir(), `plantwire-install-${label}-`));
-  mkdirSync(userDir, { recursive: true });
   writeFileSync(join(userDir, '.npmrc'), registry.npmrc());
   writeFileSync(
     join(userDir, 'package.json'),
