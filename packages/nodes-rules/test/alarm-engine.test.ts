@@ -400,6 +400,40 @@ describe('AlarmEngine: deadband, delays, re-alarm', () => {
     expect(alarm.advance(9000)).toEqual([]);
     expect(alarm.advance(1000)).toHaveLength(1);
   });
+
+  it('runs each series on its own event time: a machine whose clock is ahead cuts no delay short', () => {
+    const alarm = setup([{ ...above, onDelayS: 60 } as RuleInput]);
+    alarm.send(95);
+    alarm.send(alarm.point(50, { machine: 'cnc-02', ts: T0 + 30_000 })); // its clock runs 30 s fast
+    expect(alarm.engine.nextDueAt()).toBe(T0 + 30_000 + 60_000); // in now()'s time: a full minute ahead
+    expect(alarm.advance(30_000)).toEqual([]);
+    expect(alarm.advance(29_000)).toEqual([]);
+    expect(alarm.advance(1000)).toMatchObject([{ id: ID, state: 'active-unack', ts: T0 + 60_000 }]);
+  });
+
+  it('a backlog of old points beside live data re-alarms on its own time, one event per missed stretch', () => {
+    const alarm = setup([{ ...above, reAlarmMin: 60 } as RuleInput]);
+    const threeDays = 3 * 24 * 3_600_000;
+    alarm.send(alarm.point(50, { machine: 'cnc-02' })); // live data
+    expect(alarm.send(alarm.point(95, { ts: T0 - threeDays }))).toMatchObject([
+      { id: ID, state: 'active-unack', ts: T0 - threeDays },
+    ]);
+    const drain = () => {
+      const events = [];
+      for (let i = 0; i < 100; i++) {
+        alarm.engine.tick();
+        const more = alarm.engine.takeEvents();
+        if (more.length === 0) break;
+        events.push(...more);
+      }
+      return events;
+    };
+    expect(drain()).toEqual([]);
+    expect(alarm.advance(3_600_000)).toMatchObject([{ id: ID, ts: T0 - threeDays + 3_600_000 }]);
+    // The backlog catches up three hours at once: one re-alarm, at the last period that passed.
+    alarm.send(alarm.point(96, { ts: T0 - threeDays + 4 * 3_600_000 + 60_000 }));
+    expect(drain()).toMatchObject([{ id: ID, ts: T0 - threeDays + 4 * 3_600_000 }]);
+  });
 });
 
 describe('AlarmEngine: chattering and floods', () => {

@@ -173,6 +173,9 @@ class Alarm {
   changedAt = 0;
   /** When the pending change (to !active) takes effect; NaN = none. */
   pendingDue = NaN;
+  /** The newest ts of this alarm's points and the clock when it came: its own event time runs on from there. */
+  seenTs = NaN;
+  seenClock = 0;
   activations: number[] = [];
   message = '';
   /** Composite rules: the latest value of each condition's metric (NaN = not seen yet). */
@@ -226,6 +229,8 @@ export class AlarmEngine {
   private readonly clock: () => number;
   private anchorTs = NaN;
   private anchorClock = 0;
+  /** The clock during evaluate(): read once per call, not per point. */
+  private evaluateClock = 0;
   private readonly chatter: { count: number; windowMs: number; shelveMs: number };
   private readonly flood: { count: number; windowMs: number };
   private readonly maxShelveMinutes: number;
@@ -260,9 +265,17 @@ export class AlarmEngine {
   }
 
   /** Event time now: the newest point's ts plus the wall-clock time since it arrived. */
-  now(): number {
-    const clock = this.clock();
+  now(clock = this.clock()): number {
     return Number.isNaN(this.anchorTs) ? clock : this.anchorTs + (clock - this.anchorClock);
+  }
+
+  /**
+   * An alarm's own event time: its newest point's ts plus the clock since then (`now` until it has seen one).
+   * Each series runs on its own clock, so a machine whose clock is ahead, or a backlog of old points while live
+   * data flows, does not cut another series' delays short or make its re-alarms fall due all at once.
+   */
+  private alarmNow(alarm: Alarm, clock: number, now: number): number {
+    return Number.isNaN(alarm.seenTs) ? now : alarm.seenTs + (clock - alarm.seenClock);
   }
 
   /**
@@ -272,6 +285,7 @@ export class AlarmEngine {
    */
   evaluate(points: unknown, refuse?: (index: number, reason: string) => void): void {
     const list = (Array.isArray(points) ? points : [points]) as unknown[];
+    this.evaluateClock = this.clock();
     let newest = -Infinity;
     for (let i = 0; i < list.length; i++) {
       const point = list[i] as AlarmPoint;
@@ -298,28 +312,32 @@ export class AlarmEngine {
     }
     if (newest > -Infinity && !(newest <= this.anchorTs)) {
       this.anchorTs = newest;
-      this.anchorClock = this.clock();
+      this.anchorClock = this.evaluateClock;
     }
   }
 
-  /** Applies whatever is due at event time `now` (delays, shelve ends, re-alarms, the end of a flood). */
-  tick(now = this.now()): void {
+  /** Applies whatever is due now, each alarm on its own event time (delays, shelve ends, re-alarms, the end of a flood). */
+  tick(): void {
+    const clock = this.clock();
+    const now = this.now(clock);
     for (const alarm of this.timed) {
+      const alarmNow = this.alarmNow(alarm, clock, now);
       let due = false;
       if (!Number.isNaN(alarm.pendingDue)) {
-        if (now >= alarm.pendingDue) this.change(alarm, !alarm.active, alarm.pendingDue);
+        if (alarmNow >= alarm.pendingDue) this.change(alarm, !alarm.active, alarm.pendingDue);
         else due = true;
       }
       if (alarm.shelvedUntil > 0) {
-        if (now >= alarm.shelvedUntil) {
+        if (alarmNow >= alarm.shelvedUntil) {
           const at = alarm.shelvedUntil;
           this.unmask(alarm, () => (alarm.shelvedUntil = 0), at, 'shelve expired');
         } else due = true;
       }
       const reAlarmMs = alarm.spec.reAlarmMs;
       if (reAlarmMs > 0 && alarm.active && !alarm.masked) {
-        const at = alarm.announcedAt + reAlarmMs;
-        if (now >= at) this.reAlarm(alarm, at);
+        // Periods missed while nothing ran (a long gap, a backlog catching up) make one re-alarm, not a burst.
+        const periods = Math.floor((alarmNow - alarm.announcedAt) / reAlarmMs);
+        if (periods >= 1) this.reAlarm(alarm, alarm.announcedAt + periods * reAlarmMs);
         due = true;
       }
       if (!due) this.timed.delete(alarm);
@@ -330,15 +348,20 @@ export class AlarmEngine {
     }
   }
 
-  /** The event time of the next thing due, or undefined; a timer should call tick() then. */
+  /** When the next thing falls due, in the event time of now(), or undefined; a timer should call tick() then. */
   nextDueAt(): number | undefined {
+    const clock = this.clock();
+    const now = this.now(clock);
     let next = Infinity;
     for (const alarm of this.timed) {
-      if (alarm.pendingDue < next) next = alarm.pendingDue;
-      if (alarm.shelvedUntil > 0 && alarm.shelvedUntil < next) next = alarm.shelvedUntil;
+      let due = Infinity;
+      if (alarm.pendingDue < due) due = alarm.pendingDue;
+      if (alarm.shelvedUntil > 0 && alarm.shelvedUntil < due) due = alarm.shelvedUntil;
       if (alarm.spec.reAlarmMs > 0 && alarm.active && !alarm.masked) {
-        next = Math.min(next, alarm.announcedAt + alarm.spec.reAlarmMs);
+        due = Math.min(due, alarm.announcedAt + alarm.spec.reAlarmMs);
       }
+      // From the alarm's own event time to now()'s: the same wait.
+      if (due !== Infinity) next = Math.min(next, due - this.alarmNow(alarm, clock, now) + now);
     }
     if (this.flooding && this.floodTimes.length > 0)
       next = Math.min(next, this.floodTimes[0]! + this.flood.windowMs);
@@ -348,13 +371,15 @@ export class AlarmEngine {
   /** Checks a command completely, then applies it; a bad command throws and changes nothing. Returns how many alarms changed. */
   command(input: unknown): number {
     const command = this.checkCommand(input);
-    const now = this.now();
+    const clock = this.clock();
+    const globalNow = this.now(clock);
     const targets = command.alarm === '*' ? [...this.alarms.values()] : [this.alarms.get(command.alarm)!];
     const by = command.by;
     const suffix = by ? ` by ${by}` : '';
     let changed = 0;
     for (const alarm of targets) {
       const before = alarm.state;
+      const now = this.alarmNow(alarm, clock, globalNow);
       switch (command.command) {
         case 'ack':
           if (alarm.masked || alarm.acked) continue;
@@ -617,6 +642,10 @@ export class AlarmEngine {
 
   /** A condition reading at `ts`: changes the alarm at once, or after its on/off delay has run without a break. */
   private step(alarm: Alarm, condition: boolean, ts: number): void {
+    if (!(ts < alarm.seenTs)) {
+      alarm.seenTs = ts;
+      alarm.seenClock = this.evaluateClock;
+    }
     if (condition === alarm.active) {
       alarm.pendingDue = NaN;
       return;
