@@ -578,6 +578,83 @@ describe('AlarmEngine: commands and configuration', () => {
   });
 });
 
+describe('AlarmEngine: bounded memory (series cap)', () => {
+  /** How many series the engine holds (private: what the cap bounds). */
+  const held = (engine: AlarmEngine) => (engine as unknown as { series: Map<string, unknown> }).series.size;
+  const machines = (from: number, count: number, value: number, metric = 'temperature') =>
+    Array.from({ length: count }, (_, i) => ({
+      ts: Date.now(),
+      machine: `m-${from + i}`,
+      metric,
+      value,
+    }));
+
+  it('holds no series that matches no rule', () => {
+    const composite: RuleInput = {
+      name: 'bearing',
+      match: 'cnc-*',
+      all: [
+        { metric: 'temperature', above: 80 },
+        { metric: 'vibration', above: 7 },
+      ],
+    };
+    const alarm = setup([{ ...above, match: 'cnc-*/temperature' } as RuleInput, composite]);
+    const refused: string[] = [];
+    alarm.engine.evaluate(
+      [
+        ...machines(0, 1000, 50, 'power'), // no rule for the metric
+        ...machines(0, 1000, 95), // temperature, but machines the patterns leave out
+        ...machines(0, 1000, 9, 'vibration'),
+      ],
+      (_, reason) => refused.push(reason),
+    );
+    expect(refused).toEqual([]);
+    expect(held(alarm.engine)).toBe(0);
+    expect(alarm.engine.ids()).toEqual([]);
+    alarm.send(95, alarm.point(50, { metric: 'power' }));
+    expect(held(alarm.engine)).toBe(1);
+    expect(alarm.engine.ids()).toEqual([ID, 'cnc-01:bearing:critical']);
+  });
+
+  it('forgets quiet series at the cap, oldest first, keeps alarms that are not normal, and warns', () => {
+    const warnings: string[] = [];
+    const alarm = setup([above], { maxSeries: 100, warn: (m) => warnings.push(m) });
+    alarm.send(...machines(0, 50, 95)); // 50 active alarms
+    alarm.send(...machines(50, 50, 50)); // 50 quiet series: at the cap
+    expect(warnings).toEqual([]);
+    alarm.send(...machines(100, 1000, 50));
+    expect(held(alarm.engine)).toBe(100);
+    expect(alarm.engine.ids()).toHaveLength(100);
+    expect(alarm.engine.list()).toHaveLength(50); // every active alarm is still there
+    expect(warnings).toEqual([
+      'series cap of 100 reached: 10 quiet series forgotten (they start afresh with their next point)',
+    ]);
+    // A forgotten series comes back afresh and alarms as before.
+    expect(alarm.send(...machines(50, 1, 95))).toMatchObject([{ id: 'm-50/temperature:temp-high:critical' }]);
+  });
+
+  it('refuses points of new series when no series is quiet, and says why', () => {
+    const warnings: string[] = [];
+    const alarm = setup([above], { maxSeries: 10, warn: (m) => warnings.push(m) });
+    alarm.send(...machines(0, 10, 95));
+    const refused: string[] = [];
+    alarm.engine.evaluate([...machines(10, 3, 95), ...machines(0, 10, 96)], (index, reason) =>
+      refused.push(`${index}: ${reason}`),
+    );
+    expect(refused).toEqual(
+      [0, 1, 2].map(
+        (i) =>
+          `${i}: series cap of 10 reached and no series is quiet enough to forget; a new series is not evaluated`,
+      ),
+    );
+    expect(warnings).toEqual([
+      'series cap of 10 reached: 0 quiet series forgotten (they start afresh with their next point); 1 new series refused, none being quiet',
+    ]);
+    expect(alarm.engine.ids()).toHaveLength(10);
+    expect(() => new AlarmEngine({ rules: [above], maxSeries: 0 })).toThrow(/max series must be/);
+  });
+});
+
 describe('AlarmEngine: snapshot and restore (quiet start)', () => {
   it('restores states without announcing them again, then goes on from there', () => {
     const first = setup([above, { name: 'vib', match: 'vibration', mode: 'above', warning: 7 }]);

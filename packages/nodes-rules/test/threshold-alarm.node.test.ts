@@ -479,6 +479,19 @@ describe('threshold-alarm inside Node-RED', () => {
     }
   });
 
+  it('holds at most the configured series cap, with a warning when it is reached', async () => {
+    const { node, events } = await load({ maxSeries: '2' });
+    node.receive({
+      payload: ['cnc-01', 'cnc-02', 'cnc-03'].map((machine) => temperature(50, { machine })),
+    });
+    await until('the warning', () => logged(30).some((m) => m.includes('series cap of 2 reached')));
+    expect(logged(30)).toContain(
+      'threshold-alarm: series cap of 2 reached: 1 quiet series forgotten (they start afresh with their next point)',
+    );
+    node.receive({ payload: temperature(95, { machine: 'cnc-01' }) });
+    await until('events', () => events.length === 1);
+  });
+
   it('reports a bad configuration at deploy and refuses input', async () => {
     const { node, caught } = await load({
       rules: '[{"name": "x", "match": "t", "mode": "over", "warning": 1}]',

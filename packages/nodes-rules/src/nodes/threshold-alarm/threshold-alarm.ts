@@ -18,6 +18,7 @@ interface ThresholdAlarmDef extends NodeDef {
   floodCount: string;
   floodWindowS: string;
   maxShelveMin: string;
+  maxSeries: string;
   stateName: string;
 }
 
@@ -104,6 +105,8 @@ export = function register(RED: NodeAPI) {
           windowS: number(def.floodWindowS, 600, 'flood window'),
         },
         maxShelveMinutes: number(def.maxShelveMin, 1440, 'longest shelve'),
+        maxSeries: number(def.maxSeries, 100_000, 'series cap'),
+        warn: (message) => node.warn(`threshold-alarm: ${message}`),
       });
       statePath = join(RED.settings.userDir ?? '.', 'plantwire-alarms', `${stateName}.json`);
       if (statePathsInUse.has(statePath)) {
