@@ -400,6 +400,40 @@ describe('AlarmEngine: deadband, delays, re-alarm', () => {
     expect(alarm.advance(9000)).toEqual([]);
     expect(alarm.advance(1000)).toHaveLength(1);
   });
+
+  it('runs each series on its own event time: a machine whose clock is ahead cuts no delay short', () => {
+    const alarm = setup([{ ...above, onDelayS: 60 } as RuleInput]);
+    alarm.send(95);
+    alarm.send(alarm.point(50, { machine: 'cnc-02', ts: T0 + 30_000 })); // its clock runs 30 s fast
+    expect(alarm.engine.nextDueAt()).toBe(T0 + 30_000 + 60_000); // in now()'s time: a full minute ahead
+    expect(alarm.advance(30_000)).toEqual([]);
+    expect(alarm.advance(29_000)).toEqual([]);
+    expect(alarm.advance(1000)).toMatchObject([{ id: ID, state: 'active-unack', ts: T0 + 60_000 }]);
+  });
+
+  it('a backlog of old points beside live data re-alarms on its own time, one event per missed stretch', () => {
+    const alarm = setup([{ ...above, reAlarmMin: 60 } as RuleInput]);
+    const threeDays = 3 * 24 * 3_600_000;
+    alarm.send(alarm.point(50, { machine: 'cnc-02' })); // live data
+    expect(alarm.send(alarm.point(95, { ts: T0 - threeDays }))).toMatchObject([
+      { id: ID, state: 'active-unack', ts: T0 - threeDays },
+    ]);
+    const drain = () => {
+      const events = [];
+      for (let i = 0; i < 100; i++) {
+        alarm.engine.tick();
+        const more = alarm.engine.takeEvents();
+        if (more.length === 0) break;
+        events.push(...more);
+      }
+      return events;
+    };
+    expect(drain()).toEqual([]);
+    expect(alarm.advance(3_600_000)).toMatchObject([{ id: ID, ts: T0 - threeDays + 3_600_000 }]);
+    // The backlog catches up three hours at once: one re-alarm, at the last period that passed.
+    alarm.send(alarm.point(96, { ts: T0 - threeDays + 4 * 3_600_000 + 60_000 }));
+    expect(drain()).toMatchObject([{ id: ID, ts: T0 - threeDays + 4 * 3_600_000 }]);
+  });
 });
 
 describe('AlarmEngine: chattering and floods', () => {
@@ -541,6 +575,83 @@ describe('AlarmEngine: commands and configuration', () => {
   it.each(badRules)('refuses rules: %s', (_, rules, message) => {
     expect(() => new AlarmEngine({ rules })).toThrow(AlarmConfigError);
     expect(() => new AlarmEngine({ rules })).toThrow(message);
+  });
+});
+
+describe('AlarmEngine: bounded memory (series cap)', () => {
+  /** How many series the engine holds (private: what the cap bounds). */
+  const held = (engine: AlarmEngine) => (engine as unknown as { series: Map<string, unknown> }).series.size;
+  const machines = (from: number, count: number, value: number, metric = 'temperature') =>
+    Array.from({ length: count }, (_, i) => ({
+      ts: Date.now(),
+      machine: `m-${from + i}`,
+      metric,
+      value,
+    }));
+
+  it('holds no series that matches no rule', () => {
+    const composite: RuleInput = {
+      name: 'bearing',
+      match: 'cnc-*',
+      all: [
+        { metric: 'temperature', above: 80 },
+        { metric: 'vibration', above: 7 },
+      ],
+    };
+    const alarm = setup([{ ...above, match: 'cnc-*/temperature' } as RuleInput, composite]);
+    const refused: string[] = [];
+    alarm.engine.evaluate(
+      [
+        ...machines(0, 1000, 50, 'power'), // no rule for the metric
+        ...machines(0, 1000, 95), // temperature, but machines the patterns leave out
+        ...machines(0, 1000, 9, 'vibration'),
+      ],
+      (_, reason) => refused.push(reason),
+    );
+    expect(refused).toEqual([]);
+    expect(held(alarm.engine)).toBe(0);
+    expect(alarm.engine.ids()).toEqual([]);
+    alarm.send(95, alarm.point(50, { metric: 'power' }));
+    expect(held(alarm.engine)).toBe(1);
+    expect(alarm.engine.ids()).toEqual([ID, 'cnc-01:bearing:critical']);
+  });
+
+  it('forgets quiet series at the cap, oldest first, keeps alarms that are not normal, and warns', () => {
+    const warnings: string[] = [];
+    const alarm = setup([above], { maxSeries: 100, warn: (m) => warnings.push(m) });
+    alarm.send(...machines(0, 50, 95)); // 50 active alarms
+    alarm.send(...machines(50, 50, 50)); // 50 quiet series: at the cap
+    expect(warnings).toEqual([]);
+    alarm.send(...machines(100, 1000, 50));
+    expect(held(alarm.engine)).toBe(100);
+    expect(alarm.engine.ids()).toHaveLength(100);
+    expect(alarm.engine.list()).toHaveLength(50); // every active alarm is still there
+    expect(warnings).toEqual([
+      'series cap of 100 reached: 10 quiet series forgotten (they start afresh with their next point)',
+    ]);
+    // A forgotten series comes back afresh and alarms as before.
+    expect(alarm.send(...machines(50, 1, 95))).toMatchObject([{ id: 'm-50/temperature:temp-high:critical' }]);
+  });
+
+  it('refuses points of new series when no series is quiet, and says why', () => {
+    const warnings: string[] = [];
+    const alarm = setup([above], { maxSeries: 10, warn: (m) => warnings.push(m) });
+    alarm.send(...machines(0, 10, 95));
+    const refused: string[] = [];
+    alarm.engine.evaluate([...machines(10, 3, 95), ...machines(0, 10, 96)], (index, reason) =>
+      refused.push(`${index}: ${reason}`),
+    );
+    expect(refused).toEqual(
+      [0, 1, 2].map(
+        (i) =>
+          `${i}: series cap of 10 reached and no series is quiet enough to forget; a new series is not evaluated`,
+      ),
+    );
+    expect(warnings).toEqual([
+      'series cap of 10 reached: 0 quiet series forgotten (they start afresh with their next point); 1 new series refused, none being quiet',
+    ]);
+    expect(alarm.engine.ids()).toHaveLength(10);
+    expect(() => new AlarmEngine({ rules: [above], maxSeries: 0 })).toThrow(/max series must be/);
   });
 });
 

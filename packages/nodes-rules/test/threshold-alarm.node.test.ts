@@ -5,6 +5,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,6 +21,13 @@ const catchNode = coreNode('common/25-catch');
 const injectNode = coreNode('common/20-inject');
 const machineSim = require('@plantwire/node-red-simulator/dist/nodes/machine-sim/machine-sim.js');
 const helper = nodeRedTestHelper();
+/** What the node logged at `level` (Node-RED's levels: 20 error, 30 warn). */
+const logged = (level: number): string[] =>
+  (helper as any)
+    .log()
+    .args.map((args: any[]) => args[0])
+    .filter((entry: any) => entry.level === level)
+    .map((entry: any) => String(entry.msg));
 let userDir: string;
 
 const RULES = [
@@ -196,6 +204,51 @@ describe('threshold-alarm inside Node-RED', () => {
     ]);
   });
 
+  it('clears a red status once good points follow refused ones or a bad command', async () => {
+    const { node, caught } = await load();
+    const statuses: any[] = [];
+    node.on('call:status' as never, ((call: any) => statuses.push(call.args[0])) as never);
+    node.receive({ payload: { ...temperature(95), value: Number.NaN } });
+    await until('the refusal', () => caught.length === 1);
+    expect(statuses.at(-1)).toEqual({ fill: 'red', shape: 'ring', text: '1 points refused' });
+    node.receive({ payload: temperature(50) }); // changes no alarm: no list goes out
+    await until('the counts again', () => statuses.at(-1)?.text === 'no alarms');
+    node.receive({ control: { command: 'ack', alarm: 'no-such-alarm' } });
+    await until('the bad command', () => caught.length === 2);
+    expect(statuses.at(-1)).toMatchObject({ fill: 'red', shape: 'ring' });
+    node.receive({ payload: temperature(51) });
+    await until('the counts again', () => statuses.at(-1)?.text === 'no alarms');
+    expect(statuses.at(-1)).toEqual({ fill: 'green', shape: 'dot', text: 'no alarms' });
+  });
+
+  it('applies msg.control first, then evaluates msg.payload of the same message; a bad command refuses both', async () => {
+    const { node, events, list, caught } = await load();
+    node.receive({ payload: temperature(95) });
+    await until('events', () => events.length === 1);
+    node.receive({
+      control: { command: 'ack', alarm: '*' },
+      payload: [temperature(95, { machine: 'cnc-02' })],
+    });
+    await until('the ack and the new alarms', () => events.length === 3);
+    expect(events[1].payload.map((e: any) => [e.id, e.state])).toEqual([
+      [WARNING, 'active-ack'],
+      [CRITICAL, 'active-ack'],
+    ]);
+    expect(events[2].payload.map((e: any) => [e.key, e.state])).toEqual([
+      ['cnc-02/temperature', 'active-unack'],
+      ['cnc-02/temperature', 'active-unack'],
+    ]);
+    node.receive({
+      control: { command: 'silence', alarm: '*' },
+      payload: temperature(95, { machine: 'cnc-03' }),
+    });
+    await until('the refusal', () => caught.length === 1);
+    expect(caught[0].error.message).toMatch(/unknown command "silence"/);
+    await sleep(300);
+    expect(events).toHaveLength(3);
+    expect(list.at(-1).payload.some((e: any) => e.key === 'cnc-03/temperature')).toBe(false);
+  });
+
   it('lets a delay run out without new points', async () => {
     const { node, events } = await load();
     node.receive({ payload: telemetryPoint(Date.now(), { metric: 'vibration', value: 8 }) });
@@ -289,6 +342,89 @@ describe('threshold-alarm inside Node-RED', () => {
     expect(run.events[1].payload.map((e: any) => e.state)).toEqual(['active-ack', 'active-ack']);
   });
 
+  it('shows a failed save in the status and saves on the next change', async () => {
+    const { node } = await load();
+    const statuses: any[] = [];
+    node.on('call:status' as never, ((call: any) => statuses.push(call.args[0])) as never);
+    const file = join(userDir, 'plantwire-alarms', 'alarm.json');
+    mkdirSync(join(file, 'in-the-way'), { recursive: true }); // a directory where the file goes: the save fails
+    node.receive({ payload: temperature(95) });
+    await until('the red status', () => statuses.at(-1)?.text?.startsWith('state not saved'), 3000);
+    expect(statuses.at(-1)).toEqual({
+      fill: 'red',
+      shape: 'ring',
+      text: 'state not saved, 2 active, 2 unack',
+    });
+    expect(
+      logged(20).some((m) => m.startsWith(`threshold-alarm: could not save alarm state to ${file}`)),
+    ).toBe(true);
+    node.receive({ payload: temperature(96) }); // no change, no save: still red
+    await sleep(50);
+    expect(statuses.at(-1).text).toBe('state not saved, 2 active, 2 unack');
+    rmSync(file, { recursive: true });
+    node.receive({ payload: temperature(50) }); // a change: saved again
+    await until('the file', () => existsSync(file) && statSync(file).isFile(), 3000);
+    await until('the counts', () => statuses.at(-1)?.text === '2 unack');
+    expect(JSON.parse(readFileSync(file, 'utf8')).alarms).toHaveLength(2);
+  });
+
+  it('starts empty and logs the real cause when an unreadable state file cannot be moved aside', async () => {
+    mkdirSync(join(userDir, 'plantwire-alarms'));
+    writeFileSync(join(userDir, 'plantwire-alarms', 'kept.json'), '{"version": 1, "alar');
+    const fs = require('node:fs');
+    const rename = fs.renameSync;
+    const spy = vi.spyOn(fs, 'renameSync').mockImplementation((from: any, to: any) => {
+      if (String(to).includes('.corrupt-')) throw new Error('EACCES: permission denied');
+      return rename(from, to);
+    });
+    try {
+      const { node, events, list } = await load({ stateName: 'kept' });
+      await until('the empty list', () => list.length === 1);
+      expect(
+        logged(20).some(
+          (m) =>
+            m.includes('kept.json was unreadable (') &&
+            m.endsWith('could not move it aside (EACCES: permission denied); starting empty'),
+        ),
+      ).toBe(true);
+      node.receive({ payload: temperature(95) });
+      await until('events', () => events.length === 1);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('refuses a second node on the same named state file, and frees the name on close', async () => {
+    const shared = flow({ stateName: 'shared' });
+    shared.push({
+      id: 'alarm-2',
+      type: 'threshold-alarm',
+      rules: JSON.stringify(RULES),
+      stateName: 'shared',
+      wires: [[], []],
+    } as any);
+    (shared[3] as any).scope = ['alarm', 'alarm-2'];
+    await helper.load([thresholdAlarm, catchNode], shared);
+    const events = collect(helper, 'events');
+    const caught = collect(helper, 'caught');
+    expect(
+      logged(20).filter((m) =>
+        m.includes('state file "shared" is already used by another threshold-alarm node'),
+      ),
+    ).toHaveLength(1);
+    helper.getNode('alarm-2')!.receive({ payload: temperature(95) });
+    await until('the refusal', () => caught.length === 1);
+    expect(caught[0].error.message).toBe(
+      'Error: threshold-alarm: not configured (see the error logged at deploy)',
+    );
+    helper.getNode('alarm')!.receive({ payload: temperature(95) });
+    await until('events', () => events.length === 1);
+    await helper.unload();
+    const again = await load({ stateName: 'shared' });
+    again.node.receive({ payload: temperature(50) });
+    await until('the return to normal', () => again.events.length === 1);
+  });
+
   it('moves an unreadable state file aside and starts empty', async () => {
     mkdirSync(join(userDir, 'plantwire-alarms'));
     writeFileSync(join(userDir, 'plantwire-alarms', 'kept.json'), '{"version": 1, "alar');
@@ -341,6 +477,19 @@ describe('threshold-alarm inside Node-RED', () => {
     } finally {
       process.off('warning', onWarning);
     }
+  });
+
+  it('holds at most the configured series cap, with a warning when it is reached', async () => {
+    const { node, events } = await load({ maxSeries: '2' });
+    node.receive({
+      payload: ['cnc-01', 'cnc-02', 'cnc-03'].map((machine) => temperature(50, { machine })),
+    });
+    await until('the warning', () => logged(30).some((m) => m.includes('series cap of 2 reached')));
+    expect(logged(30)).toContain(
+      'threshold-alarm: series cap of 2 reached: 1 quiet series forgotten (they start afresh with their next point)',
+    );
+    node.receive({ payload: temperature(95, { machine: 'cnc-01' }) });
+    await until('events', () => events.length === 1);
   });
 
   it('reports a bad configuration at deploy and refuses input', async () => {

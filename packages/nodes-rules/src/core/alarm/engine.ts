@@ -107,6 +107,14 @@ export interface AlarmEngineOptions {
   /** One summary event when `count` alarms activate within `windowS` seconds (count 0: off). */
   flood?: { count: number; windowS: number };
   maxShelveMinutes?: number;
+  /**
+   * Most series held (default 100,000). At the cap, quiet series (every alarm normal, nothing pending) are
+   * forgotten, oldest first, and come back afresh with their next point; when none is quiet, points of new
+   * series are refused. Series that match no rule are never held.
+   */
+  maxSeries?: number;
+  /** Told when the series cap is reached (at most once a minute). */
+  warn?: (message: string) => void;
   /** Wall clock in ms (Date.now by default); moves event time forward between points. */
   clock?: () => number;
 }
@@ -155,6 +163,7 @@ export class AlarmCommandError extends Error {
 // Read once: a CommonJS build reaches imported bindings through getters, too slow for a per-point test.
 const EARLIEST_TS = MIN_TS_MS;
 const LATEST_TS = MAX_TS_MS;
+const isKeyPart = isIdentifier;
 
 const PRIORITY_RANK = Object.fromEntries(PRIORITIES.map((p, i) => [p, i])) as Record<Priority, number>;
 
@@ -173,6 +182,9 @@ class Alarm {
   changedAt = 0;
   /** When the pending change (to !active) takes effect; NaN = none. */
   pendingDue = NaN;
+  /** The newest ts of this alarm's points and the clock when it came: its own event time runs on from there. */
+  seenTs = NaN;
+  seenClock = 0;
   activations: number[] = [];
   message = '';
   /** Composite rules: the latest value of each condition's metric (NaN = not seen yet). */
@@ -201,6 +213,9 @@ class Alarm {
 }
 
 interface Series {
+  key: string;
+  /** The machine whose composite alarms this series feeds, if any. */
+  machine: Machine | undefined;
   limits: Alarm[];
   /** Composite alarms fed by this series, with the index of the condition it feeds. */
   feeds: { alarm: Alarm; index: number }[];
@@ -209,14 +224,39 @@ interface Series {
   prevValue: number;
 }
 
+/** A machine's composite alarms, and how many held series feed them. */
+interface Machine {
+  key: string;
+  alarms: Alarm[];
+  feeders: number;
+}
+
+/** The series of a point that matches no rule: evaluated as nothing, never held. */
+const NO_RULES: Series = {
+  key: '',
+  machine: undefined,
+  limits: [],
+  feeds: [],
+  hasRate: false,
+  prevTs: NaN,
+  prevValue: NaN,
+};
+
+const METRIC_VERDICTS = 1024; // metrics known to match no rule, remembered by name (cleared when full)
+const CAP_SWEEP_SHARE = 0.1; // a sweep at the cap forgets up to this share of the cap, so sweeps stay rare
+const CAP_RETRY_MS = 1000; // after a sweep that found nothing quiet, new series are refused this long unscanned
+const CAP_WARNING_MS = 60_000;
+
 export class AlarmEngine {
   readonly rules: CompiledRules;
   private readonly keyName: KeyFields;
   private readonly series = new Map<string, Series>();
   /** The same series, reached field by field (machine, then metric): no key string is built per point. */
   private readonly seriesTree = new Map<string, unknown>();
-  private readonly machines = new Map<string, Alarm[]>();
+  private readonly machines = new Map<string, Machine>();
   private readonly alarms = new Map<string, Alarm>();
+  /** Metrics no rule can match, whatever the machine: their points skip the rule matching. */
+  private readonly metricsWithoutRules = new Set<string>();
   /** Alarms that are not normal: the current list. */
   private readonly current = new Set<Alarm>();
   /** Alarms with something due (a delay, a shelve end, a re-alarm); cleaned lazily. */
@@ -226,12 +266,20 @@ export class AlarmEngine {
   private readonly clock: () => number;
   private anchorTs = NaN;
   private anchorClock = 0;
+  /** The clock during evaluate(): read once per call, not per point. */
+  private evaluateClock = 0;
   private readonly chatter: { count: number; windowMs: number; shelveMs: number };
   private readonly flood: { count: number; windowMs: number };
   private readonly maxShelveMinutes: number;
   private floodTimes: number[] = [];
   private flooding = false;
   private floodTotal = 0;
+  private readonly maxSeries: number;
+  private readonly warn: (message: string) => void;
+  private sweepAfter = -Infinity;
+  private warnAfter = -Infinity;
+  private forgotten = 0;
+  private refusedNew = 0;
 
   constructor(options: AlarmEngineOptions) {
     this.keyName = options.key ?? 'machine/metric';
@@ -257,12 +305,24 @@ export class AlarmEngine {
       shelveMs: chatter.shelveMinutes * 60_000,
     };
     this.flood = { count: flood.count, windowMs: flood.windowS * 1000 };
+    this.maxSeries = options.maxSeries ?? 100_000;
+    if (!Number.isInteger(this.maxSeries) || this.maxSeries < 1)
+      throw new Error(`max series must be a whole number of 1 or more (got ${options.maxSeries})`);
+    this.warn = options.warn ?? (() => {});
   }
 
   /** Event time now: the newest point's ts plus the wall-clock time since it arrived. */
-  now(): number {
-    const clock = this.clock();
+  now(clock = this.clock()): number {
     return Number.isNaN(this.anchorTs) ? clock : this.anchorTs + (clock - this.anchorClock);
+  }
+
+  /**
+   * An alarm's own event time: its newest point's ts plus the clock since then (`now` until it has seen one).
+   * Each series runs on its own clock, so a machine whose clock is ahead, or a backlog of old points while live
+   * data flows, does not cut another series' delays short or make its re-alarms fall due all at once.
+   */
+  private alarmNow(alarm: Alarm, clock: number, now: number): number {
+    return Number.isNaN(alarm.seenTs) ? now : alarm.seenTs + (clock - alarm.seenClock);
   }
 
   /**
@@ -272,6 +332,7 @@ export class AlarmEngine {
    */
   evaluate(points: unknown, refuse?: (index: number, reason: string) => void): void {
     const list = (Array.isArray(points) ? points : [points]) as unknown[];
+    this.evaluateClock = this.clock();
     let newest = -Infinity;
     for (let i = 0; i < list.length; i++) {
       const point = list[i] as AlarmPoint;
@@ -298,28 +359,32 @@ export class AlarmEngine {
     }
     if (newest > -Infinity && !(newest <= this.anchorTs)) {
       this.anchorTs = newest;
-      this.anchorClock = this.clock();
+      this.anchorClock = this.evaluateClock;
     }
   }
 
-  /** Applies whatever is due at event time `now` (delays, shelve ends, re-alarms, the end of a flood). */
-  tick(now = this.now()): void {
+  /** Applies whatever is due now, each alarm on its own event time (delays, shelve ends, re-alarms, the end of a flood). */
+  tick(): void {
+    const clock = this.clock();
+    const now = this.now(clock);
     for (const alarm of this.timed) {
+      const alarmNow = this.alarmNow(alarm, clock, now);
       let due = false;
       if (!Number.isNaN(alarm.pendingDue)) {
-        if (now >= alarm.pendingDue) this.change(alarm, !alarm.active, alarm.pendingDue);
+        if (alarmNow >= alarm.pendingDue) this.change(alarm, !alarm.active, alarm.pendingDue);
         else due = true;
       }
       if (alarm.shelvedUntil > 0) {
-        if (now >= alarm.shelvedUntil) {
+        if (alarmNow >= alarm.shelvedUntil) {
           const at = alarm.shelvedUntil;
           this.unmask(alarm, () => (alarm.shelvedUntil = 0), at, 'shelve expired');
         } else due = true;
       }
       const reAlarmMs = alarm.spec.reAlarmMs;
       if (reAlarmMs > 0 && alarm.active && !alarm.masked) {
-        const at = alarm.announcedAt + reAlarmMs;
-        if (now >= at) this.reAlarm(alarm, at);
+        // Periods missed while nothing ran (a long gap, a backlog catching up) make one re-alarm, not a burst.
+        const periods = Math.floor((alarmNow - alarm.announcedAt) / reAlarmMs);
+        if (periods >= 1) this.reAlarm(alarm, alarm.announcedAt + periods * reAlarmMs);
         due = true;
       }
       if (!due) this.timed.delete(alarm);
@@ -330,15 +395,20 @@ export class AlarmEngine {
     }
   }
 
-  /** The event time of the next thing due, or undefined; a timer should call tick() then. */
+  /** When the next thing falls due, in the event time of now(), or undefined; a timer should call tick() then. */
   nextDueAt(): number | undefined {
+    const clock = this.clock();
+    const now = this.now(clock);
     let next = Infinity;
     for (const alarm of this.timed) {
-      if (alarm.pendingDue < next) next = alarm.pendingDue;
-      if (alarm.shelvedUntil > 0 && alarm.shelvedUntil < next) next = alarm.shelvedUntil;
+      let due = Infinity;
+      if (alarm.pendingDue < due) due = alarm.pendingDue;
+      if (alarm.shelvedUntil > 0 && alarm.shelvedUntil < due) due = alarm.shelvedUntil;
       if (alarm.spec.reAlarmMs > 0 && alarm.active && !alarm.masked) {
-        next = Math.min(next, alarm.announcedAt + alarm.spec.reAlarmMs);
+        due = Math.min(due, alarm.announcedAt + alarm.spec.reAlarmMs);
       }
+      // From the alarm's own event time to now()'s: the same wait.
+      if (due !== Infinity) next = Math.min(next, due - this.alarmNow(alarm, clock, now) + now);
     }
     if (this.flooding && this.floodTimes.length > 0)
       next = Math.min(next, this.floodTimes[0]! + this.flood.windowMs);
@@ -348,13 +418,15 @@ export class AlarmEngine {
   /** Checks a command completely, then applies it; a bad command throws and changes nothing. Returns how many alarms changed. */
   command(input: unknown): number {
     const command = this.checkCommand(input);
-    const now = this.now();
+    const clock = this.clock();
+    const globalNow = this.now(clock);
     const targets = command.alarm === '*' ? [...this.alarms.values()] : [this.alarms.get(command.alarm)!];
     const by = command.by;
     const suffix = by ? ` by ${by}` : '';
     let changed = 0;
     for (const alarm of targets) {
       const before = alarm.state;
+      const now = this.alarmNow(alarm, clock, globalNow);
       switch (command.command) {
         case 'ack':
           if (alarm.masked || alarm.acked) continue;
@@ -491,8 +563,8 @@ export class AlarmEngine {
       if (typeof record?.id !== 'string' || typeof record.key !== 'string') continue;
       if (!record.key.split('/').every(isIdentifier)) continue;
       const candidates = record.composite
-        ? this.machineAlarms(record.key)
-        : this.seriesFor(record.key).limits;
+        ? this.machineFor(record.key).alarms
+        : (this.seriesFor(record.key.split('/'))?.limits ?? []);
       const alarm = candidates.find((candidate) => candidate.id === record.id);
       if (!alarm) continue;
       alarm.active = record.active;
@@ -536,7 +608,12 @@ export class AlarmEngine {
       return reason(`value must be a finite number (got ${describeValue(point.value)})`);
     }
     if (this.findSeries(point) === undefined) {
-      const field = this.rules.keyFields.find((name) => !isIdentifier(point[name as keyof AlarmPoint]))!;
+      const field = this.rules.keyFields.find((name) => !isIdentifier(point[name as keyof AlarmPoint]));
+      if (field === undefined) {
+        return reason(
+          `series cap of ${this.maxSeries} reached and no series is quiet enough to forget; a new series is not evaluated`,
+        );
+      }
       return reason(
         `${field} must be ${IDENTIFIER_RULE} (got ${describeValue(point[field as keyof AlarmPoint])})`,
       );
@@ -617,6 +694,10 @@ export class AlarmEngine {
 
   /** A condition reading at `ts`: changes the alarm at once, or after its on/off delay has run without a break. */
   private step(alarm: Alarm, condition: boolean, ts: number): void {
+    if (!(ts < alarm.seenTs)) {
+      alarm.seenTs = ts;
+      alarm.seenClock = this.evaluateClock;
+    }
     if (condition === alarm.active) {
       alarm.pendingDue = NaN;
       return;
@@ -839,7 +920,10 @@ export class AlarmEngine {
     return command as unknown as AlarmCommand;
   }
 
-  /** The series of a point, through the tree of names already checked; undefined when a key field is bad. */
+  /**
+   * The series of a point, through the tree of names already checked; undefined when a key field is bad or the
+   * series cap leaves no room.
+   */
   private findSeries(point: AlarmPoint): Series | undefined {
     const fields = this.rules.keyFields;
     let level: Map<string, unknown> | undefined = this.seriesTree;
@@ -853,18 +937,21 @@ export class AlarmEngine {
     return (level?.get(point.metric) as Series | undefined) ?? this.addSeries(point);
   }
 
-  /** First sight of a series: its key fields are checked once, then it joins the tree. */
+  /** First sight of a series: its key fields are checked, then it joins the tree if any rule applies. */
   private addSeries(point: AlarmPoint): Series | undefined {
     const fields = this.rules.keyFields;
-    const parts = fields.map((field) => point[field as keyof AlarmPoint]);
-    if (!parts.every(isIdentifier)) return undefined;
-    const series = this.seriesFor(parts.join('/'));
+    for (let i = 0; i < fields.length; i++)
+      if (!isKeyPart(point[fields[i] as keyof AlarmPoint])) return undefined;
+    if (this.metricsWithoutRules.has(point.metric)) return NO_RULES;
+    const parts = fields.map((field) => point[field as keyof AlarmPoint]) as string[];
+    const series = this.seriesFor(parts);
+    if (series === undefined || series === NO_RULES) return series;
     let level = this.seriesTree;
     for (let i = 0; i < parts.length - 1; i++) {
-      let next = level.get(parts[i] as string) as Map<string, unknown> | undefined;
+      let next = level.get(parts[i]!) as Map<string, unknown> | undefined;
       if (next === undefined) {
         next = new Map();
-        level.set(parts[i] as string, next);
+        level.set(parts[i]!, next);
       }
       level = next;
     }
@@ -872,42 +959,134 @@ export class AlarmEngine {
     return series;
   }
 
-  /** The series entry for a key, with an alarm per matching rule and level, made on first sight. */
-  private seriesFor(key: string): Series {
+  /**
+   * The series for a key, with an alarm per matching rule and level, made on first sight; NO_RULES (not held)
+   * when no rule applies; undefined when the cap is reached and no series is quiet enough to forget.
+   */
+  private seriesFor(parts: readonly string[]): Series | undefined {
+    const key = parts.join('/');
     let series = this.series.get(key);
     if (series) return series;
-    const segments = key.split('/');
-    series = { limits: [], feeds: [], hasRate: false, prevTs: NaN, prevValue: NaN };
-    for (const rule of this.rules.limits) {
-      if (!rule.match(segments)) continue;
+    const limitRules = this.rules.limits.filter((rule) => rule.match(parts));
+    const metric = parts[parts.length - 1]!;
+    const machineParts = parts.slice(0, -1);
+    const fed = this.rules.composites.some(
+      (rule) => rule.spec.conditions.some((c) => c.metric === metric) && rule.match(machineParts),
+    );
+    if (limitRules.length === 0 && !fed) {
+      if (!this.rules.limits.some((rule) => rule.match.last(metric)) && !this.feedsAnyComposite(metric)) {
+        if (this.metricsWithoutRules.size >= METRIC_VERDICTS) this.metricsWithoutRules.clear();
+        this.metricsWithoutRules.add(metric);
+      }
+      return NO_RULES;
+    }
+    if (this.series.size >= this.maxSeries && !this.forgetQuiet()) return undefined;
+    series = { key, machine: undefined, limits: [], feeds: [], hasRate: false, prevTs: NaN, prevValue: NaN };
+    for (const rule of limitRules) {
       for (const spec of rule.specs) {
         series.limits.push(this.register(new Alarm(`${key}:${spec.rule}:${spec.level}`, key, spec, false)));
         if (spec.rateFactor !== 0) series.hasRate = true;
       }
     }
-    if (this.rules.composites.length > 0) {
-      const metric = segments[segments.length - 1]!;
-      for (const alarm of this.machineAlarms(segments.slice(0, -1).join('/'))) {
+    if (fed) {
+      const machine = this.machineFor(machineParts.join('/'));
+      for (const alarm of machine.alarms) {
         (alarm.spec as CompositeSpec).conditions.forEach((condition, index) => {
-          if (condition.metric === metric) series.feeds.push({ alarm, index });
+          if (condition.metric === metric) series!.feeds.push({ alarm, index });
         });
       }
+      series.machine = machine;
+      machine.feeders++;
     }
     this.series.set(key, series);
     return series;
   }
 
-  private machineAlarms(machineKey: string): Alarm[] {
-    let alarms = this.machines.get(machineKey);
-    if (alarms) return alarms;
+  private feedsAnyComposite(metric: string): boolean {
+    return this.rules.composites.some((rule) => rule.spec.conditions.some((c) => c.metric === metric));
+  }
+
+  /** A machine's composite alarms, made on first sight; held only when a composite rule applies to it. */
+  private machineFor(machineKey: string): Machine {
+    let machine = this.machines.get(machineKey);
+    if (machine) return machine;
     const segments = machineKey.split('/');
-    alarms = this.rules.composites
+    const alarms = this.rules.composites
       .filter((rule) => rule.match(segments))
       .map(({ spec }) =>
         this.register(new Alarm(`${machineKey}:${spec.rule}:${spec.level}`, machineKey, spec, true)),
       );
-    this.machines.set(machineKey, alarms);
-    return alarms;
+    machine = { key: machineKey, alarms, feeders: 0 };
+    if (alarms.length > 0) this.machines.set(machineKey, machine);
+    return machine;
+  }
+
+  /** At the series cap: forgets quiet series, oldest first; false when none was quiet. */
+  private forgetQuiet(): boolean {
+    const clock = this.clock();
+    let forgotten = 0;
+    if (clock >= this.sweepAfter) {
+      const target = Math.max(1, Math.ceil(this.maxSeries * CAP_SWEEP_SHARE));
+      for (const series of this.series.values()) {
+        if (!this.isQuiet(series)) continue;
+        this.forget(series);
+        if (++forgotten >= target) break;
+      }
+      if (forgotten === 0) this.sweepAfter = clock + CAP_RETRY_MS;
+    }
+    this.forgotten += forgotten;
+    if (forgotten === 0) this.refusedNew++;
+    if (clock >= this.warnAfter) {
+      this.warnAfter = clock + CAP_WARNING_MS;
+      const refused = this.refusedNew > 0 ? `; ${this.refusedNew} new series refused, none being quiet` : '';
+      this.warn(
+        `series cap of ${this.maxSeries} reached: ${this.forgotten} quiet series forgotten (they start afresh with their next point)${refused}`,
+      );
+      this.forgotten = 0;
+      this.refusedNew = 0;
+    }
+    return forgotten > 0;
+  }
+
+  /** Nothing to lose: every alarm of the series (and of the composite alarms it feeds) is normal and idle. */
+  private isQuiet(series: Series): boolean {
+    for (const alarm of series.limits) if (!this.isIdle(alarm)) return false;
+    for (const feed of series.feeds) if (!this.isIdle(feed.alarm)) return false;
+    return true;
+  }
+
+  private isIdle(alarm: Alarm): boolean {
+    if (alarm.state !== 'normal' || !Number.isNaN(alarm.pendingDue)) return false;
+    const last = alarm.activations[alarm.activations.length - 1];
+    return last === undefined || last <= alarm.seenTs - this.chatter.windowMs;
+  }
+
+  private forget(series: Series): void {
+    this.series.delete(series.key);
+    for (const alarm of series.limits) this.unregister(alarm);
+    const machine = series.machine;
+    if (machine !== undefined && --machine.feeders === 0 && machine.alarms.every((a) => this.isIdle(a))) {
+      this.machines.delete(machine.key);
+      for (const alarm of machine.alarms) this.unregister(alarm);
+    }
+    // Out of the tree, with the branches it leaves empty.
+    const parts = series.key.split('/');
+    const path: Map<string, unknown>[] = [this.seriesTree];
+    for (let i = 0; i < parts.length - 1; i++) {
+      const next = path[i]!.get(parts[i]!) as Map<string, unknown> | undefined;
+      if (next === undefined) return; // restored, and no point of it since: never in the tree
+      path.push(next);
+    }
+    for (let i = parts.length - 1; i >= 0; i--) {
+      path[i]!.delete(parts[i]!);
+      if (i > 0 && path[i]!.size > 0) break;
+    }
+  }
+
+  private unregister(alarm: Alarm): void {
+    this.alarms.delete(alarm.id);
+    this.timed.delete(alarm);
+    this.current.delete(alarm);
   }
 
   private register(alarm: Alarm): Alarm {

@@ -118,8 +118,11 @@ export interface CompiledRules {
   composites: { match: Matcher; spec: CompositeSpec }[];
 }
 
-/** Tests a key split on '/': true when the pattern's segments match the key's last segments. */
-export type Matcher = (segments: readonly string[]) => boolean;
+/**
+ * Tests a key split on '/': true when the pattern's segments match the key's last segments. `last` tests the
+ * last segment alone: false means no key ending in that segment can match.
+ */
+export type Matcher = ((segments: readonly string[]) => boolean) & { last: (segment: string) => boolean };
 
 const RULE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const DEFAULT_PRIORITY: Record<Level, Priority> = { warning: 'medium', critical: 'high' };
@@ -314,9 +317,10 @@ export function compilePattern(pattern: string, keyLength: number, fail: Fail): 
     const glob = new RegExp(`^${part.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`);
     return (segment: string) => glob.test(segment);
   });
-  return (segments) => {
+  const matcher = (segments: readonly string[]) => {
     const offset = segments.length - tests.length;
     for (let i = 0; i < tests.length; i++) if (!tests[i]!(segments[offset + i]!)) return false;
     return true;
   };
+  return Object.assign(matcher, { last: tests[tests.length - 1]! });
 }

@@ -18,6 +18,7 @@ interface ThresholdAlarmDef extends NodeDef {
   floodCount: string;
   floodWindowS: string;
   maxShelveMin: string;
+  maxSeries: string;
   stateName: string;
 }
 
@@ -35,6 +36,9 @@ const PERSIST_THROTTLE_MS = 1000;
 const LIST_THROTTLE_MS = 250;
 // setTimeout holds at most 2^31-1 ms; a later due time is simply re-armed when that timer fires.
 const MAX_TIMER_MS = 2_147_483_647;
+
+// Two nodes writing one state file would overwrite each other's alarms: a path is refused while a node holds it.
+const statePathsInUse = new Set<string>();
 
 // Nodes send their restored list once every flow has started (their wires lead somewhere by then). One
 // listener per runtime for all of them: a listener per node would trip Node's warning at more than ten.
@@ -62,6 +66,9 @@ export = function register(RED: NodeAPI) {
     const stateName = def.stateName?.trim() || node.id;
     let engine: AlarmEngine | undefined;
     let statePath = '';
+    let holdsStatePath = false;
+    /** Why the last save failed; shown in the status until a save succeeds. */
+    let saveError = '';
     let timer: NodeJS.Timeout | undefined;
     let timerDue = Infinity;
     let persistTimer: NodeJS.Timeout | undefined;
@@ -98,8 +105,17 @@ export = function register(RED: NodeAPI) {
           windowS: number(def.floodWindowS, 600, 'flood window'),
         },
         maxShelveMinutes: number(def.maxShelveMin, 1440, 'longest shelve'),
+        maxSeries: number(def.maxSeries, 100_000, 'series cap'),
+        warn: (message) => node.warn(`threshold-alarm: ${message}`),
       });
       statePath = join(RED.settings.userDir ?? '.', 'plantwire-alarms', `${stateName}.json`);
+      if (statePathsInUse.has(statePath)) {
+        throw new Error(
+          `state file "${stateName}" is already used by another threshold-alarm node: give each node its own`,
+        );
+      }
+      statePathsInUse.add(statePath);
+      holdsStatePath = true;
       restore(engine);
     } catch (error) {
       engine = undefined;
@@ -119,11 +135,18 @@ export = function register(RED: NodeAPI) {
           );
         }
       } catch (error) {
+        const reason = `${statePath} was unreadable (${(error as Error).message})`;
         const aside = `${statePath}.corrupt-${Date.now()}`;
-        renameSync(statePath, aside);
-        node.warn(
-          `threshold-alarm: ${statePath} was unreadable (${(error as Error).message}); moved to ${aside}`,
-        );
+        try {
+          renameSync(statePath, aside);
+        } catch (renameError) {
+          // Start empty all the same; the next save replaces the file, or fails and says so in the status.
+          node.error(
+            `threshold-alarm: ${reason}; could not move it aside (${(renameError as Error).message}); starting empty`,
+          );
+          return;
+        }
+        node.warn(`threshold-alarm: ${reason}; moved to ${aside}`);
       }
     }
 
@@ -133,9 +156,15 @@ export = function register(RED: NodeAPI) {
       try {
         writeStateFile(statePath, engine!.snapshot());
       } catch (error) {
-        node.error(
-          `threshold-alarm: could not save alarm state to ${statePath}: ${(error as Error).message}`,
-        );
+        // Tried again on the next change (and on close); the status stays red until a save succeeds.
+        saveError = (error as Error).message;
+        node.error(`threshold-alarm: could not save alarm state to ${statePath}: ${saveError}`);
+        showStatus();
+        return;
+      }
+      if (saveError) {
+        saveError = '';
+        showStatus();
       }
     };
     const persistSoon = () => {
@@ -150,11 +179,12 @@ export = function register(RED: NodeAPI) {
       if (counts.shelved > 0) parts.push(`${counts.shelved} shelved`);
       if (counts.suppressed > 0) parts.push(`${counts.suppressed} suppressed`);
       if (counts.outOfService > 0) parts.push(`${counts.outOfService} out of service`);
+      if (saveError) parts.unshift('state not saved');
       const text = parts.length > 0 ? parts.join(', ') : 'no alarms';
       if (text === lastStatus) return;
       lastStatus = text;
-      const fill = counts.unacknowledged > 0 ? 'red' : parts.length > 0 ? 'yellow' : 'green';
-      node.status({ fill, shape: 'dot', text });
+      const fill = counts.unacknowledged > 0 || saveError ? 'red' : parts.length > 0 ? 'yellow' : 'green';
+      node.status({ fill, shape: saveError ? 'ring' : 'dot', text });
     };
 
     /** Sends what the engine has to say: events on output 1, the list on output 2 when it changed. */
@@ -196,34 +226,43 @@ export = function register(RED: NodeAPI) {
       );
     };
 
-    const control = (msg: AlarmMessage, send: Send, done: Done) => {
+    /** Applies msg.control; a bad command changes nothing and comes back as the error. */
+    const control = (msg: AlarmMessage, send: Send): Error | undefined => {
       const command = msg.control as { command?: unknown } | null;
       if (command?.command === 'list') {
         sendList(send);
-        return done();
+        return undefined;
       }
       try {
         engine!.command(command);
       } catch (error) {
         node.status({ fill: 'red', shape: 'ring', text: (error as Error).message.slice(0, 60) });
         lastStatus = '';
-        return done(new Error(`threshold-alarm: ${(error as Error).message}`));
+        return new Error(`threshold-alarm: ${(error as Error).message}`);
       }
       flush(send);
       showStatus();
-      done();
+      return undefined;
     };
 
     node.on('input', (msg: AlarmMessage, send: Send, done: Done) => {
       if (!engine) return done(new Error('threshold-alarm: not configured (see the error logged at deploy)'));
-      if (msg.control !== undefined) return control(msg, send, done);
+      // A command first, then the points of the same message, if any; a bad command refuses both.
+      if (msg.control !== undefined) {
+        const error = control(msg, send);
+        if (error || msg.payload === undefined) return done(error);
+      }
       let refused = 0;
       let firstReason = '';
       engine.evaluate(msg.payload, (index, reason) => {
         if (refused++ === 0) firstReason = `point ${index}: ${reason}`;
       });
       flush(send);
-      if (refused === 0) return done();
+      if (refused === 0) {
+        // A red status left by refused points or a bad command gives way to the counts again.
+        if (lastStatus === '') showStatus();
+        return done();
+      }
       node.status({ fill: 'red', shape: 'ring', text: `${refused} points refused` });
       lastStatus = '';
       const count = Array.isArray(msg.payload) ? msg.payload.length : 1;
@@ -251,6 +290,7 @@ export = function register(RED: NodeAPI) {
       waitingForStart.delete(sendInitialList);
       clearTimeout(timer);
       clearTimeout(listTimer);
+      if (holdsStatePath) statePathsInUse.delete(statePath);
       if (engine) {
         // A node keyed by its own id cannot come back once deleted: its file goes with it. Named state stays.
         if (removed && !def.stateName?.trim()) {
