@@ -82,6 +82,45 @@ describe.each(DETECTOR_NAMES)('detector %s on synthetic data', (name) => {
   });
 });
 
+describe.each(DETECTOR_NAMES)('detector %s after a glitch', (name) => {
+  const GLITCH = ONSET - 1000;
+  // A PLC's junk value (float32 max), and values whose squared deviation overflows.
+  it.each([3.4e38, -3.4e38, 1e160, -1e160, 1.7e308])(
+    'flags one value of %d, settles, and still flags a step 1,000 samples later',
+    (glitch) => {
+      const values = synthetic(() => 6);
+      values[GLITCH] = glitch;
+      const { scores, firstFlag, threshold } = run(name, values);
+      expect(Math.max(...scores.slice(GLITCH, GLITCH + 4))).toBeGreaterThanOrEqual(threshold);
+      expect(Math.max(...scores.slice(GLITCH + 50, ONSET))).toBeLessThan(threshold);
+      // The ensemble's likelihood remembers the glitch as one past event: a few samples later than without it.
+      expect(firstFlag).toBeGreaterThanOrEqual(0);
+      expect(firstFlag).toBeLessThanOrEqual(10);
+    },
+  );
+
+  it('keeps a finite state and finite scores whatever finite values arrive', () => {
+    const algorithm = createDetector(name);
+    const state = algorithm.create();
+    const gauss = noise(5);
+    const huge = [Number.MAX_VALUE, -Number.MAX_VALUE, 1e160, -1e160, 3.4e38, Number.MIN_VALUE, 0];
+    const numbers = (value: unknown): number[] =>
+      ArrayBuffer.isView(value)
+        ? Array.from(value as Float64Array)
+        : typeof value === 'number'
+          ? [value]
+          : Object.values(value as object).flatMap(numbers);
+    for (let i = 0; i < 3000; i++) {
+      // Bursts of huge values of both signs between stretches of ordinary noise.
+      const value = i % 400 < 20 ? huge[Math.floor(Math.abs(gauss()) * 3) % huge.length]! : 10 + gauss();
+      const score = algorithm.update(state, value);
+      expect(score >= 0 && score <= 1, `score ${score} at ${i}`).toBe(true);
+      const bad = numbers(state).find((x) => !Number.isFinite(x));
+      expect(bad, `state at ${i}`).toBeUndefined();
+    }
+  });
+});
+
 describe('drifts', () => {
   it.each(['median-mad', 'ensemble'])('%s flags a ramp of 0.5 sd per sample within 20 samples', (name) => {
     for (const seed of [1, 2]) {
