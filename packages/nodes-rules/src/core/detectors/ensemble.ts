@@ -54,7 +54,8 @@ const LIKELIHOOD: LikelihoodOptions = { shortWindow: 5, alpha: 0.0005, learning:
  *   patterns find a close neighbour, a new shape does not. The distance is scaled by the series' spread and
  *   compared, as a z-score, with the distances seen so far.
  * - Level: the distance of the value from a fast EWMA, in EWMA standard deviations (spikes, steps).
- * Running statistics learn deviations clipped to 20 spreads (see clipDeviation).
+ * Running statistics learn deviations clipped to 20 spreads, and the history keeps values clipped the same way
+ * (see clipDeviation): one glitch cannot blind the series.
  * Memory per series: `history` values plus about 30 numbers; time per update O(history * shape) at worst.
  */
 export class EnsembleDetector implements SeriesDetector<EnsembleState> {
