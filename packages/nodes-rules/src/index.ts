@@ -27,43 +27,8 @@ export {
   type CompositeRuleInput as AlarmCompositeRuleInput,
   type ConditionInput as AlarmConditionInput,
 } from './core/alarm/rules.js';
+// The anomaly side: what the README's programmatic use documents, and what scripts/ and bench/ import.
 export { AnomalyDetector, AnomalyInputError, type AnomalyDetectorOptions } from './core/anomaly-detector.js';
-export { deviationScore, type SeriesDetector, type DetectorOptions } from './core/detectors/detector.js';
-export { EwmaDetector, type EwmaOptions } from './core/detectors/ewma.js';
-export {
-  MedianMadDetector,
-  type MedianMadOptions,
-  type MedianMadState,
-} from './core/detectors/median-mad.js';
-export { EnsembleDetector, type EnsembleOptions, type EnsembleState } from './core/detectors/ensemble.js';
-export { erfc } from './core/detectors/likelihood.js';
-export {
-  DETECTORS,
-  DETECTOR_NAMES,
-  createDetector,
-  isDetectorName,
-  type DetectorName,
-} from './core/detectors/index.js';
-export {
-  NAB_PROFILES,
-  labelRows,
-  nabTime,
-  probationLength,
-  scaledSigmoid,
-  scoreFile,
-  sweepThreshold,
-  type CostProfile,
-  type FileScore,
-  type LabelledRows,
-  type SweepResult,
-} from './core/nab/scorer.js';
-export {
-  listNabFiles,
-  readNabCsv,
-  runNab,
-  scoreSeries,
-  type NabFileResult,
-  type NabOptions,
-  type NabReport,
-  type NabSeries,
-} from './core/nab/harness.js';
+export type { SeriesDetector, DetectorOptions } from './core/detectors/detector.js';
+export { DETECTOR_NAMES, createDetector, type DetectorName } from './core/detectors/index.js';
+export { runNab, type NabFileResult, type NabOptions, type NabReport } from './core/nab/harness.js';

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { collect, coreNode, nodeRedTestHelper, sleep, telemetryPoint, until } from '@plantwire/testkit';
+import { IDENTIFIER_RULE } from '@plantwire/telemetry';
 
 // The runtime tests load the built node, as Node-RED does (npm test builds first).
 const require = createRequire(import.meta.url);
@@ -19,7 +20,7 @@ function flow(config: Record<string, unknown> = {}) {
       threshold: '0.9',
       warmup: '10',
       maxSeries: '1000',
-      key: 'machine-metric',
+      key: 'machine/metric',
       wires: [['scored'], ['anomalies']],
       ...config,
     },
@@ -151,7 +152,7 @@ describe('anomaly-detect inside Node-RED', () => {
   });
 
   it('keys series by the configured fields', async () => {
-    await helper.load([anomalyDetect, catchNode], flow({ key: 'full' }));
+    await helper.load([anomalyDetect, catchNode], flow({ key: 'tenant/plant/line/machine/metric' }));
     const scored = collect(helper, 'scored');
     const caught = collect(helper, 'caught');
     const detect = helper.getNode('detect')!;
@@ -162,10 +163,35 @@ describe('anomaly-detect inside Node-RED', () => {
     detect.receive({ payload: points });
     await until('the refusal', () => caught.length === 1);
     expect(caught[0].error.message).toMatch(
-      /payload\[13\]: tenant must be a non-empty string \(got nothing\)/,
+      /payload\[13\]: tenant must be 1 to 64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit \(got nothing\)/,
     );
     expect(scored[0].payload.at(-2)).toMatchObject({ warmingUp: false });
     expect(scored[0].payload.at(-1)).toMatchObject({ plant: 'plant-2', warmingUp: true });
+  });
+
+  it('refuses key fields that are not identifiers, so that no two series share a key', async () => {
+    await helper.load([anomalyDetect, catchNode], flow({ warmup: '0' }));
+    const scored = collect(helper, 'scored');
+    const caught = collect(helper, 'caught');
+    const detect = helper.getNode('detect')!;
+    // Joined with '/', both would make the key a/b/c.
+    const [one] = readings(1);
+    detect.receive({
+      payload: [
+        { ...one, machine: 'a/b', metric: 'c' },
+        { ...one, machine: 'a', metric: 'b/c' },
+        { ...one, machine: '', metric: 'c' },
+        { ...one, machine: 'a', metric: 'b' },
+      ],
+    });
+    await until('the refusal', () => caught.length === 1);
+    expect(caught[0].error.message).toContain(
+      'anomaly-detect: refused 3 of 4 points (the rest were scored): ' +
+        `payload[0]: machine must be ${IDENTIFIER_RULE} (got "a/b"); ` +
+        `payload[1]: metric must be ${IDENTIFIER_RULE} (got "b/c"); ` +
+        `payload[2]: machine must be ${IDENTIFIER_RULE} (got "")`,
+    );
+    expect(scored[0].payload).toEqual([expect.objectContaining({ machine: 'a', metric: 'b' })]);
   });
 
   it('holds at most the series cap, forgetting the least recently updated', async () => {
@@ -203,7 +229,7 @@ describe('anomaly-detect inside Node-RED', () => {
     [{ threshold: '2' }, /threshold must be a number from 0 to 1 \(got "2"\)/],
     [{ detector: 'magic' }, /unknown detector "magic" \(detectors: ewma, median-mad, ensemble\)/],
     [{ maxSeries: '0' }, /series cap must be a number from 1/],
-    [{ key: 'plant' }, /unknown series key "plant"/],
+    [{ key: 'plant' }, /unknown series key "plant" \(keys: machine\/metric, line\/machine\/metric, /],
   ])('reports bad configuration %j on deploy and refuses input', async (config, reason) => {
     await helper.load([anomalyDetect, catchNode], flow(config));
     const caught = collect(helper, 'caught');

@@ -4,16 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readNabCsv, runNab } from '../src/core/nab/harness.js';
 import {
   NAB_PROFILES,
   labelRows,
   probationLength,
-  readNabCsv,
-  runNab,
   scaledSigmoid,
   scoreFile,
   sweepThreshold,
-} from '../src/index.js';
+} from '../src/core/nab/scorer.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/nab/', import.meta.url));
 const { standard, reward_low_FN_rate, reward_low_FP_rate } = NAB_PROFILES;

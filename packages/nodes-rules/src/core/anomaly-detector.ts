@@ -83,15 +83,6 @@ export class AnomalyDetector<State = unknown> {
     return this.warming ? 0 : score;
   }
 
-  /** Forgets one series (true when it was known). */
-  delete(key: string): boolean {
-    const entry = this.series.get(key);
-    if (!entry) return false;
-    this.unlink(entry);
-    this.series.delete(key);
-    return true;
-  }
-
   clear(): void {
     this.series.clear();
     this.newest = this.oldest = undefined;

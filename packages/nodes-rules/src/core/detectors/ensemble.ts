@@ -1,4 +1,4 @@
-import type { DetectorOptions, SeriesDetector } from './detector.js';
+import { clipDeviation, spreadFloor, type DetectorOptions, type SeriesDetector } from './detector.js';
 import { likelihood, likelihoodState, type LikelihoodOptions } from './likelihood.js';
 
 export interface EnsembleOptions extends DetectorOptions {
@@ -54,6 +54,8 @@ const LIKELIHOOD: LikelihoodOptions = { shortWindow: 5, alpha: 0.0005, learning:
  *   patterns find a close neighbour, a new shape does not. The distance is scaled by the series' spread and
  *   compared, as a z-score, with the distances seen so far.
  * - Level: the distance of the value from a fast EWMA, in EWMA standard deviations (spikes, steps).
+ * Running statistics learn deviations clipped to 20 spreads, and the history keeps values clipped the same way
+ * (see clipDeviation): one glitch cannot blind the series.
  * Memory per series: `history` values plus about 30 numbers; time per update O(history * shape) at worst.
  */
 export class EnsembleDetector implements SeriesDetector<EnsembleState> {
@@ -122,11 +124,13 @@ export class EnsembleDetector implements SeriesDetector<EnsembleState> {
     const mean = stats[LEVEL_MEAN]!;
     const variance = stats[LEVEL_VARIANCE]!;
     const diff = value - mean;
-    const spread = Math.max(Math.sqrt(variance), Math.abs(mean) * 1e-6, 1e-9);
-    const z = Math.abs(diff) / spread;
-    const step = LEVEL_ALPHA * diff;
+    const scale = spread(mean, variance);
+    const z = Math.abs(diff) / scale;
+    // Statistics learn deviations clipped (the first one as is), so one glitch cannot blind the series.
+    const learned = clipDeviation(diff, samples === 2 ? Infinity : scale);
+    const step = LEVEL_ALPHA * learned;
     stats[LEVEL_MEAN] = mean + step;
-    stats[LEVEL_VARIANCE] = (1 - LEVEL_ALPHA) * (variance + diff * step);
+    stats[LEVEL_VARIANCE] = (1 - LEVEL_ALPHA) * (variance + learned * step);
     return (z < LEVEL_Z_CAP ? z : LEVEL_Z_CAP) / LEVEL_Z_CAP;
   }
 
@@ -135,20 +139,25 @@ export class EnsembleDetector implements SeriesDetector<EnsembleState> {
     const size = this.history;
     const k = this.shape;
     // The value joins the history first: the latest shape ends with it, and is compared with older shapes only.
+    // It is kept clipped like the statistics' deviations, so a glitch does not dominate the distances it is in.
     const last = stats[HEAD]!;
-    values[last] = value;
-    stats[HEAD] = last + 1 === size ? 0 : last + 1;
+    let kept = value;
     if (samples === 1) stats[VALUE_MEAN] = value;
     else {
       const rate = samples * SPREAD_ALPHA < 1 ? 1 / samples : SPREAD_ALPHA;
-      const diff = value - stats[VALUE_MEAN]!;
-      stats[VALUE_MEAN]! += rate * diff;
-      stats[VALUE_VARIANCE] = (1 - rate) * (stats[VALUE_VARIANCE]! + diff * rate * diff);
+      const mean = stats[VALUE_MEAN]!;
+      const variance = stats[VALUE_VARIANCE]!;
+      const raw = value - mean;
+      const diff = clipDeviation(raw, samples === 2 ? Infinity : spread(mean, variance));
+      if (diff !== raw) kept = mean + diff;
+      stats[VALUE_MEAN] = mean + rate * diff;
+      stats[VALUE_VARIANCE] = (1 - rate) * (variance + diff * rate * diff);
     }
+    values[last] = kept;
+    stats[HEAD] = last + 1 === size ? 0 : last + 1;
     const have = samples < size ? samples : size;
     if (have < 2 * k + 10) return 0;
-    const mean = stats[VALUE_MEAN]!;
-    const scale = Math.max(Math.sqrt(stats[VALUE_VARIANCE]!), Math.abs(mean) * 1e-6, 1e-9);
+    const scale = spread(stats[VALUE_MEAN]!, stats[VALUE_VARIANCE]!);
     const inverse = 1 / (scale * scale);
     let best = Infinity;
     for (let back = k; back <= have - k; back++) {
@@ -172,9 +181,20 @@ export class EnsembleDetector implements SeriesDetector<EnsembleState> {
     const distanceVariance = stats[DISTANCE_VARIANCE]!;
     const z = distanceVariance > 0 ? (distance - distanceMean) / Math.sqrt(distanceVariance) : 0;
     const rate = count * DISTANCE_ALPHA < 1 ? 1 / count : DISTANCE_ALPHA;
-    const diff = distance - distanceMean;
+    // The first distance sets the mean (rate 1), the second the spread; later ones are learned clipped.
+    const diff = clipDeviation(
+      distance - distanceMean,
+      count <= 2 ? Infinity : spread(distanceMean, distanceVariance),
+    );
     stats[DISTANCE_MEAN] = distanceMean + rate * diff;
     stats[DISTANCE_VARIANCE] = (1 - rate) * (distanceVariance + diff * rate * diff);
     return z <= 0 ? 0 : (z < DISCORD_Z_CAP ? z : DISCORD_Z_CAP) / DISCORD_Z_CAP;
   }
+}
+
+/** A running standard deviation, never below the floor for its mean. */
+function spread(mean: number, variance: number): number {
+  const sd = Math.sqrt(variance);
+  const floor = spreadFloor(mean);
+  return sd > floor ? sd : floor;
 }

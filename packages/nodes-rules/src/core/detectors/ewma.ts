@@ -1,4 +1,10 @@
-import { deviationScore, spreadFloor, type DetectorOptions, type SeriesDetector } from './detector.js';
+import {
+  clipDeviation,
+  deviationScore,
+  spreadFloor,
+  type DetectorOptions,
+  type SeriesDetector,
+} from './detector.js';
 
 export interface EwmaOptions extends DetectorOptions {
   /** Smoothing factor of the mean and variance (0 < alpha < 1); about 2/alpha samples of memory. */
@@ -14,7 +20,8 @@ const SAMPLES = 2;
 
 /**
  * EWMA z-score: an exponentially weighted mean and variance (West's incremental form); the score is the
- * distance of the new value from the mean, in standard deviations. O(1) time and 24 bytes of state per series.
+ * distance of the new value from the mean, in standard deviations; the mean and variance learn the deviation
+ * clipped to 20 standard deviations. O(1) time and 24 bytes of state per series.
  * It catches spikes and steps; a steady ramp it follows (the variance absorbs the lag), so drifts are the
  * median-mad and ensemble detectors' job.
  */
@@ -50,12 +57,14 @@ export class EwmaDetector implements SeriesDetector<Float64Array> {
     const diff = value - mean;
     const spread = Math.sqrt(variance);
     const floor = spreadFloor(mean);
-    const score =
-      diff === 0 ? 0 : deviationScore(Math.abs(diff) / (spread > floor ? spread : floor), this.z0);
+    const scale = spread > floor ? spread : floor;
+    const score = diff === 0 ? 0 : deviationScore(Math.abs(diff) / scale, this.z0);
+    // The first deviation sets the spread; later ones are learned clipped (one glitch must not blind the series).
+    const learned = clipDeviation(diff, samples === 1 ? Infinity : scale);
     const alpha = this.alpha;
-    const step = alpha * diff;
+    const step = alpha * learned;
     state[MEAN] = mean + step;
-    state[VARIANCE] = (1 - alpha) * (variance + diff * step);
+    state[VARIANCE] = (1 - alpha) * (variance + learned * step);
     return score;
   }
 }

@@ -4,7 +4,7 @@ import { EwmaDetector } from './ewma.js';
 import { MedianMadDetector } from './median-mad.js';
 
 /** Every detector by the name users pick, made with its defaults (options override the warm-up). */
-export const DETECTORS = {
+const DETECTORS = {
   ewma: (options?: DetectorOptions) => new EwmaDetector(options),
   'median-mad': (options?: DetectorOptions) => new MedianMadDetector(options),
   ensemble: (options?: DetectorOptions) => new EnsembleDetector(options),

@@ -1,4 +1,10 @@
-import { deviationScore, spreadFloor, type DetectorOptions, type SeriesDetector } from './detector.js';
+import {
+  clipDeviation,
+  deviationScore,
+  spreadFloor,
+  type DetectorOptions,
+  type SeriesDetector,
+} from './detector.js';
 
 export interface MedianMadOptions extends DetectorOptions {
   /** Samples in the rolling window (the past the median and MAD are taken over). */
@@ -13,7 +19,7 @@ export interface MedianMadState {
   sorted: Float64Array;
   size: number;
   head: number;
-  /** Long-run mean and variance (about 1,000 samples), the yardstick for a locally flat window. */
+  /** Long-run mean and variance (about 1,000 samples, deviations clipped), the yardstick for a flat window. */
   longMean: number;
   longVariance: number;
   samples: number;
@@ -72,8 +78,14 @@ export class MedianMadDetector implements SeriesDetector<MedianMadState> {
       state.size >= 3 ? this.score(state.sorted, state.size, value, Math.sqrt(state.longVariance)) : 0;
     this.learn(state, value);
     const samples = ++state.samples;
+    if (samples === 1) {
+      state.longMean = value;
+      return score;
+    }
     const rate = samples * LONG_ALPHA < 1 ? 1 / samples : LONG_ALPHA;
-    const diff = value - state.longMean;
+    // Learned clipped (the first deviation sets the spread): one glitch must not raise the floor for good.
+    const longSpread = Math.max(Math.sqrt(state.longVariance), spreadFloor(state.longMean));
+    const diff = clipDeviation(value - state.longMean, samples === 2 ? Infinity : longSpread);
     state.longMean += rate * diff;
     state.longVariance = (1 - rate) * (state.longVariance + diff * rate * diff);
     return score;

@@ -39,7 +39,7 @@ export function readNabCsv(path: string): NabSeries {
 }
 
 /** Every `<category>/<file>.csv` below `dir`, sorted. */
-export function listNabFiles(dir: string): string[] {
+function listNabFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
     .flatMap((category) =>
@@ -51,7 +51,7 @@ export function listNabFiles(dir: string): string[] {
 }
 
 /** The scores the node would emit for one series, fed in file order (warm-up scores 0). */
-export function scoreSeries(detector: string, values: readonly number[]): Float64Array {
+function scoreSeries(detector: string, values: readonly number[]): Float64Array {
   const scorer = new AnomalyDetector(createDetector(detector), { maxSeries: 1 });
   const scores = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) scores[i] = scorer.score('series', values[i]);

@@ -42,7 +42,7 @@ export interface LabelledRows {
 }
 
 /** NAB timestamps: '2014-04-10 07:15:00.000000' in the labels matches '2014-04-10 07:15:00' in the data. */
-export function nabTime(text: string): string {
+function nabTime(text: string): string {
   return text.replace(/\.0+$/, '');
 }
 

@@ -1,7 +1,8 @@
 // The anomaly-detect node: a thin Node-RED shell over AnomalyDetector (src/core). Scores every telemetry point
 // per series; output 1 carries all scored points, output 2 only the anomalies.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { describeValue } from '@plantwire/telemetry';
+import { IDENTIFIER_RULE, describeValue, isIdentifier } from '@plantwire/telemetry';
+import { KEY_FIELDS, type KeyFields } from '../../core/alarm/rules.js';
 import { AnomalyDetector, AnomalyInputError } from '../../core/anomaly-detector.js';
 import { DETECTOR_NAMES, createDetector, isDetectorName } from '../../core/detectors/index.js';
 
@@ -15,14 +16,6 @@ interface AnomalyDetectDef extends NodeDef {
 
 type Send = (msg: (NodeMessage | null)[]) => void;
 type Done = (error?: Error) => void;
-
-/** Which point fields make the series key, by the node's `key` setting. */
-const KEYS = {
-  'machine-metric': ['machine', 'metric'],
-  'line-machine-metric': ['line', 'machine', 'metric'],
-  full: ['tenant', 'plant', 'line', 'machine', 'metric'],
-} as const;
-type KeyName = keyof typeof KEYS;
 
 const STATUS_EVERY_MS = 1000;
 /** Refusals quoted in one error message; the rest are counted. */
@@ -49,15 +42,17 @@ export = function register(RED: NodeAPI) {
 
     let detector: AnomalyDetector | undefined;
     let threshold = 0;
-    let fields: readonly string[] = KEYS['machine-metric'];
+    let fields: readonly string[] = KEY_FIELDS['machine/metric'];
     let detectorName = '';
     try {
       detectorName = def.detector || 'ensemble';
       if (!isDetectorName(detectorName))
         throw new Error(`unknown detector "${detectorName}" (detectors: ${DETECTOR_NAMES.join(', ')})`);
-      const keyName = (def.key || 'machine-metric') as KeyName;
-      if (!Object.hasOwn(KEYS, keyName)) throw new Error(`unknown series key "${def.key}"`);
-      fields = KEYS[keyName];
+      // The same key choices as threshold-alarm's.
+      const keyName = (def.key || 'machine/metric') as KeyFields;
+      if (!Object.hasOwn(KEY_FIELDS, keyName))
+        throw new Error(`unknown series key "${def.key}" (keys: ${Object.keys(KEY_FIELDS).join(', ')})`);
+      fields = KEY_FIELDS[keyName];
       const warmup = def.warmup?.trim() ? Math.round(number('warm-up', def.warmup, 0, 0)) : undefined;
       const maxSeries = Math.round(number('series cap', def.maxSeries, 10_000, 1));
       const algorithm = createDetector(detectorName, { warmup });
@@ -90,12 +85,13 @@ export = function register(RED: NodeAPI) {
         }, wait);
     };
 
+    // Identifiers never contain '/', so the joined key names one series only.
     const seriesKey = (point: Record<string, unknown>): string => {
       let key = '';
       for (let f = 0; f < fields.length; f++) {
         const part = point[fields[f]!];
-        if (typeof part !== 'string' || part === '')
-          throw new AnomalyInputError(`${fields[f]} must be a non-empty string (got ${describeValue(part)})`);
+        if (!isIdentifier(part))
+          throw new AnomalyInputError(`${fields[f]} must be ${IDENTIFIER_RULE} (got ${describeValue(part)})`);
         key = f === 0 ? part : `${key}/${part}`;
       }
       return key;
