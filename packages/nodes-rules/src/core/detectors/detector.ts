@@ -39,6 +39,23 @@ export function spreadFloor(level: number): number {
   return Math.max(Math.abs(level) * 1e-6, 1e-9);
 }
 
+/** A running standard deviation, never below the floor for its mean. */
+export function spreadOf(mean: number, variance: number): number {
+  const sd = Math.sqrt(variance);
+  const floor = spreadFloor(mean);
+  return sd > floor ? sd : floor;
+}
+
+/**
+ * Learns a (clipped) deviation from the mean into the running mean and variance kept at `moments[at]` and
+ * `moments[at + 1]`, with weight `rate` (West's incremental form).
+ */
+export function learnMoments(moments: Float64Array, at: number, deviation: number, rate: number): void {
+  const step = rate * deviation;
+  moments[at] = moments[at]! + step;
+  moments[at + 1] = (1 - rate) * (moments[at + 1]! + deviation * step);
+}
+
 /**
  * Deviations are learned clipped to this many spreads. Far past any flag threshold, yet a glitch moves a
  * statistic by a bounded step. Smaller limits learn real changes too slowly after a flat stretch (where the

@@ -1,4 +1,10 @@
-import { clipDeviation, spreadFloor, type DetectorOptions, type SeriesDetector } from './detector.js';
+import {
+  clipDeviation,
+  learnMoments,
+  spreadOf,
+  type DetectorOptions,
+  type SeriesDetector,
+} from './detector.js';
 import { likelihood, likelihoodState, type LikelihoodOptions } from './likelihood.js';
 
 export interface EnsembleOptions extends DetectorOptions {
@@ -19,7 +25,7 @@ export interface EnsembleState {
   levelLikelihood: Float64Array;
 }
 
-// stats layout
+// stats layout (each mean sits just before its variance, as learnMoments keeps them)
 const SAMPLES = 0;
 const HEAD = 1;
 const VALUE_MEAN = 2;
@@ -121,16 +127,11 @@ export class EnsembleDetector implements SeriesDetector<EnsembleState> {
       stats[LEVEL_MEAN] = value;
       return 0;
     }
-    const mean = stats[LEVEL_MEAN]!;
-    const variance = stats[LEVEL_VARIANCE]!;
-    const diff = value - mean;
-    const scale = spread(mean, variance);
+    const diff = value - stats[LEVEL_MEAN]!;
+    const scale = spreadOf(stats[LEVEL_MEAN]!, stats[LEVEL_VARIANCE]!);
     const z = Math.abs(diff) / scale;
     // Statistics learn deviations clipped (the first one as is), so one glitch cannot blind the series.
-    const learned = clipDeviation(diff, samples === 2 ? Infinity : scale);
-    const step = LEVEL_ALPHA * learned;
-    stats[LEVEL_MEAN] = mean + step;
-    stats[LEVEL_VARIANCE] = (1 - LEVEL_ALPHA) * (variance + learned * step);
+    learnMoments(stats, LEVEL_MEAN, clipDeviation(diff, samples === 2 ? Infinity : scale), LEVEL_ALPHA);
     return (z < LEVEL_Z_CAP ? z : LEVEL_Z_CAP) / LEVEL_Z_CAP;
   }
 
@@ -146,18 +147,16 @@ export class EnsembleDetector implements SeriesDetector<EnsembleState> {
     else {
       const rate = samples * SPREAD_ALPHA < 1 ? 1 / samples : SPREAD_ALPHA;
       const mean = stats[VALUE_MEAN]!;
-      const variance = stats[VALUE_VARIANCE]!;
       const raw = value - mean;
-      const diff = clipDeviation(raw, samples === 2 ? Infinity : spread(mean, variance));
+      const diff = clipDeviation(raw, samples === 2 ? Infinity : spreadOf(mean, stats[VALUE_VARIANCE]!));
       if (diff !== raw) kept = mean + diff;
-      stats[VALUE_MEAN] = mean + rate * diff;
-      stats[VALUE_VARIANCE] = (1 - rate) * (variance + diff * rate * diff);
+      learnMoments(stats, VALUE_MEAN, diff, rate);
     }
     values[last] = kept;
     stats[HEAD] = last + 1 === size ? 0 : last + 1;
     const have = samples < size ? samples : size;
     if (have < 2 * k + 10) return 0;
-    const scale = spread(stats[VALUE_MEAN]!, stats[VALUE_VARIANCE]!);
+    const scale = spreadOf(stats[VALUE_MEAN]!, stats[VALUE_VARIANCE]!);
     const inverse = 1 / (scale * scale);
     let best = Infinity;
     for (let back = k; back <= have - k; back++) {
@@ -184,17 +183,9 @@ export class EnsembleDetector implements SeriesDetector<EnsembleState> {
     // The first distance sets the mean (rate 1), the second the spread; later ones are learned clipped.
     const diff = clipDeviation(
       distance - distanceMean,
-      count <= 2 ? Infinity : spread(distanceMean, distanceVariance),
+      count <= 2 ? Infinity : spreadOf(distanceMean, distanceVariance),
     );
-    stats[DISTANCE_MEAN] = distanceMean + rate * diff;
-    stats[DISTANCE_VARIANCE] = (1 - rate) * (distanceVariance + diff * rate * diff);
+    learnMoments(stats, DISTANCE_MEAN, diff, rate);
     return z <= 0 ? 0 : (z < DISCORD_Z_CAP ? z : DISCORD_Z_CAP) / DISCORD_Z_CAP;
   }
-}
-
-/** A running standard deviation, never below the floor for its mean. */
-function spread(mean: number, variance: number): number {
-  const sd = Math.sqrt(variance);
-  const floor = spreadFloor(mean);
-  return sd > floor ? sd : floor;
 }

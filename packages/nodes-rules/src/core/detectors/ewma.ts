@@ -1,7 +1,8 @@
 import {
   clipDeviation,
   deviationScore,
-  spreadFloor,
+  learnMoments,
+  spreadOf,
   type DetectorOptions,
   type SeriesDetector,
 } from './detector.js';
@@ -13,7 +14,7 @@ export interface EwmaOptions extends DetectorOptions {
   z0?: number;
 }
 
-// [mean, variance, samples]
+// [mean, variance, samples]: the moments first, as learnMoments keeps them
 const MEAN = 0;
 const VARIANCE = 1;
 const SAMPLES = 2;
@@ -52,19 +53,11 @@ export class EwmaDetector implements SeriesDetector<Float64Array> {
       state[MEAN] = value;
       return 0;
     }
-    const mean = state[MEAN]!;
-    const variance = state[VARIANCE]!;
-    const diff = value - mean;
-    const spread = Math.sqrt(variance);
-    const floor = spreadFloor(mean);
-    const scale = spread > floor ? spread : floor;
+    const diff = value - state[MEAN]!;
+    const scale = spreadOf(state[MEAN]!, state[VARIANCE]!);
     const score = diff === 0 ? 0 : deviationScore(Math.abs(diff) / scale, this.z0);
     // The first deviation sets the spread; later ones are learned clipped (one glitch must not blind the series).
-    const learned = clipDeviation(diff, samples === 1 ? Infinity : scale);
-    const alpha = this.alpha;
-    const step = alpha * learned;
-    state[MEAN] = mean + step;
-    state[VARIANCE] = (1 - alpha) * (variance + learned * step);
+    learnMoments(state, MEAN, clipDeviation(diff, samples === 1 ? Infinity : scale), this.alpha);
     return score;
   }
 }

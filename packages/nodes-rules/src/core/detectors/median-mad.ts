@@ -1,7 +1,9 @@
 import {
   clipDeviation,
   deviationScore,
+  learnMoments,
   spreadFloor,
+  spreadOf,
   type DetectorOptions,
   type SeriesDetector,
 } from './detector.js';
@@ -19,9 +21,8 @@ export interface MedianMadState {
   sorted: Float64Array;
   size: number;
   head: number;
-  /** Long-run mean and variance (about 1,000 samples, deviations clipped), the yardstick for a flat window. */
-  longMean: number;
-  longVariance: number;
+  /** Long-run [mean, variance] (about 1,000 samples, deviations clipped), the yardstick for a flat window. */
+  long: Float64Array;
   samples: number;
 }
 
@@ -67,27 +68,25 @@ export class MedianMadDetector implements SeriesDetector<MedianMadState> {
       sorted: new Float64Array(this.window),
       size: 0,
       head: 0,
-      longMean: 0,
-      longVariance: 0,
+      long: new Float64Array(2),
       samples: 0,
     };
   }
 
   update(state: MedianMadState, value: number): number {
     const score =
-      state.size >= 3 ? this.score(state.sorted, state.size, value, Math.sqrt(state.longVariance)) : 0;
+      state.size >= 3 ? this.score(state.sorted, state.size, value, Math.sqrt(state.long[1]!)) : 0;
     this.learn(state, value);
     const samples = ++state.samples;
+    const long = state.long;
     if (samples === 1) {
-      state.longMean = value;
+      long[0] = value;
       return score;
     }
     const rate = samples * LONG_ALPHA < 1 ? 1 / samples : LONG_ALPHA;
     // Learned clipped (the first deviation sets the spread): one glitch must not raise the floor for good.
-    const longSpread = Math.max(Math.sqrt(state.longVariance), spreadFloor(state.longMean));
-    const diff = clipDeviation(value - state.longMean, samples === 2 ? Infinity : longSpread);
-    state.longMean += rate * diff;
-    state.longVariance = (1 - rate) * (state.longVariance + diff * rate * diff);
+    const longSpread = spreadOf(long[0]!, long[1]!);
+    learnMoments(long, 0, clipDeviation(value - long[0]!, samples === 2 ? Infinity : longSpread), rate);
     return score;
   }
 
