@@ -2,7 +2,7 @@
 // The one entry point behind `npm start`, `npm test` and `npm run setup`. Dependency-free on purpose: it runs
 // right after `git clone`, before anything is installed, and installs, builds and fetches what is missing.
 //   setup   npm dependencies (native builds included), the build, the QuestDB jar
-//   test    setup, Debian's mosquitto, then every test (vitest); extra arguments go to vitest
+//   test    setup, Debian's mosquitto and chromium, then every test (vitest); extra arguments go to vitest
 //   start   setup, then the demo: QuestDB, an MQTT broker and Node-RED on http://localhost:1880
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -143,7 +143,10 @@ function setup() {
 
 /** Runs vitest and ends with the plain "N passed, N failed" line. */
 function test(args) {
-  ensureDebianPackages([['mosquitto', '/usr/sbin/mosquitto']]);
+  ensureDebianPackages([
+    ['mosquitto', '/usr/sbin/mosquitto'],
+    ['chromium', '/usr/bin/chromium'],
+  ]);
   setup();
   const report = join(stamps, 'vitest-report.json');
   rmSync(report, { force: true });

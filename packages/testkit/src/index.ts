@@ -43,3 +43,4 @@ export {
   npm,
   type NodeRuntime,
 } from './runtimes.js';
+export { launchBrowser, CHROMIUM } from './browser.js';
