@@ -239,6 +239,16 @@ describe('PlantSimulator: faults do what the help says and end cleanly', () => {
     expect(t.faulted.counts().faulted).toBe(0);
   });
 
+  it('bearing_fault with a short ramp shows within a minute (the demo dashboard uses it)', () => {
+    const t = twins({ cmd: 'bearing_fault', value: true, ramp: 10 });
+    const minute = both(t, 60);
+    const rise = (metric: string) =>
+      last(minute.f.points, 'cnc-01', metric).value - last(minute.c.points, 'cnc-01', metric).value;
+    expect(rise('temperature')).toBeGreaterThan(2.5);
+    expect(rise('vibration')).toBeGreaterThan(4.5);
+    expect(() => parseCommand({ cmd: 'bearing_fault', value: true, ramp: 0 })).toThrow(/ramp/);
+  });
+
   it('energy_spike: power x2.5..4 and energy follows; ends by itself after its duration', () => {
     const t = twins({ cmd: 'energy_spike', value: true, machine: 'press-02', duration: 120 });
     const during = both(t, 60);

@@ -80,7 +80,7 @@ class Machine {
   scrap: Record<ScrapReason, number> = { QUALITY: 0, MACHINE_ERROR: 0, MATERIAL: 0, OPERATOR: 0 };
   partsDue = 0;
   // Faults: levels 0..1 that follow their targets, so effects build up and fade out physically.
-  bearing = { active: false, level: 0, temperatureC: 0, vibrationMmS: 0, endsAt: Infinity };
+  bearing = { active: false, level: 0, temperatureC: 0, vibrationMmS: 0, rampS: BEARING_RAMP_S, endsAt: Infinity };
   spike = { active: false, factor: 1, endsAt: Infinity };
   wear = { active: false, level: 0, lifeS: DEFAULT_TOOL_LIFE_S, endsAt: Infinity };
   sensors: SensorFault[] = [];
@@ -259,6 +259,7 @@ export class PlantSimulator {
           bearing.temperatureC = dice.between(15, 25);
           bearing.vibrationMmS = dice.between(5, 10);
         }
+        if (command.ramp !== undefined) bearing.rampS = command.ramp;
         this.switchFault(machine, 'bearing_fault', bearing.active, on, ts);
         bearing.active = on;
         bearing.endsAt = endsAt;
@@ -441,8 +442,9 @@ export class PlantSimulator {
         );
       else if (sensor.kind === 'sensor_drift') sensor.offset += sensor.ratePerS * dt;
     }
-    // The bearing damage builds up over BEARING_RAMP_S and, once repaired, fades at the same pace.
-    const step = dt / BEARING_RAMP_S;
+    // The bearing damage builds up over its ramp (BEARING_RAMP_S unless the command set one) and, once
+    // repaired, fades at the same pace.
+    const step = dt / bearing.rampS;
     bearing.level = bearing.active ? Math.min(1, bearing.level + step) : Math.max(0, bearing.level - step);
     if (wear.active && machine.state === 'RUNNING') {
       wear.level += dt / wear.lifeS;

@@ -31,6 +31,8 @@ export interface Command {
   duration?: number;
   /** sensor_drift: units per minute. */
   rate?: number;
+  /** bearing_fault: seconds until the damage is full (and, once cleared, gone); 600 by default. */
+  ramp?: number;
   /** backfill: the span to generate, ending now (or at `to`). */
   hours?: number;
   from?: number;
@@ -70,7 +72,7 @@ export function parseCommand(payload: unknown): Command {
       throw new SimulatorError(`${cmd}: ${field} must be a name (got ${describeValue(value)})`);
     command[field] = value;
   }
-  for (const field of ['duration', 'rate', 'hours'] as const) {
+  for (const field of ['duration', 'rate', 'hours', 'ramp'] as const) {
     if (body[field] !== undefined) command[field] = parsePositive(`${cmd}: ${field}`, body[field]);
   }
   for (const field of ['from', 'to'] as const) {
