@@ -44,3 +44,4 @@ export {
   type NodeRuntime,
 } from './runtimes.js';
 export { launchBrowser, CHROMIUM } from './browser.js';
+export { startWanLink, type WanLink, type WanLinkOptions, type WanLinkState } from './wan-link.js';
