@@ -1,36 +1,72 @@
-// `npm start`: QuestDB, an MQTT broker and Node-RED with the Plantwire packages, on this machine, until Ctrl-C.
-// Data stays in .plantwire/ between runs (delete the folder to start afresh).
-import { existsSync, readFileSync } from 'node:fs';
+// `npm start`: the whole factory on this machine until Ctrl-C. QuestDB, the plant's MQTT broker, a cloud
+// Node-RED (ingest, API, Dashboard 2.0), the WAN link and an edge Node-RED (the simulated plant, alarms,
+// anomaly detection, store-and-forward). Data and secrets stay in .plantwire/ (PLANTWIRE_DATA) between runs;
+// delete it to start afresh.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startAedesBroker, startNodeRed, startQuestDb } from '@plantwire/testkit';
+import { startAedesBroker, startNodeRed, startQuestDb, startWanLink } from '@plantwire/testkit';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const data = join(root, '.plantwire');
+const data = resolve(process.env.PLANTWIRE_DATA ?? join(root, '.plantwire'));
 const host = process.env.PLANTWIRE_HOST ?? '127.0.0.1';
+const TENANT = 'acme';
+const port = (name, fallback) => ({
+  name,
+  variable: `PLANTWIRE_${name}_PORT`,
+  port: Number(process.env[`PLANTWIRE_${name}_PORT`] ?? fallback),
+});
 const ports = {
-  'Node-RED': Number(process.env.PLANTWIRE_NODE_RED_PORT ?? 1880),
-  'QuestDB HTTP': Number(process.env.PLANTWIRE_QUESTDB_HTTP_PORT ?? 9000),
-  'QuestDB PostgreSQL': Number(process.env.PLANTWIRE_QUESTDB_PG_PORT ?? 8812),
-  'QuestDB ILP': Number(process.env.PLANTWIRE_QUESTDB_ILP_PORT ?? 9009),
-  MQTT: Number(process.env.PLANTWIRE_MQTT_PORT ?? 1883),
+  edge: port('EDGE', 1880),
+  cloud: port('CLOUD', 1881),
+  wan: port('WAN', 1882),
+  questdbHttp: port('QUESTDB_HTTP', 9000),
+  questdbPg: port('QUESTDB_PG', 8812),
+  questdbIlp: port('QUESTDB_ILP', 9009),
+  mqtt: port('MQTT', 1883),
 };
 const say = (line) => console.log(`[plantwire] ${line}`);
 
-function portIsFree(port) {
-  return new Promise((resolve) => {
+function portIsFree(number) {
+  return new Promise((done) => {
     const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, host, () => server.close(() => resolve(true)));
+    server.once('error', () => done(false));
+    server.listen(number, host, () => server.close(() => done(true)));
   });
 }
 
-for (const [what, port] of Object.entries(ports)) {
-  if (!(await portIsFree(port))) {
-    const variable = `PLANTWIRE_${what.toUpperCase().replaceAll('-', '_').replaceAll(' ', '_')}_PORT`;
+/** The demo's credential secret and ingest token: made once, kept in .plantwire/secrets.json (never in git). */
+function secrets() {
+  const file = join(data, 'secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
+  mkdirSync(data, { recursive: true });
+  const made = {
+    credentialSecret: randomBytes(24).toString('hex'),
+    ingestToken: `pw-${randomBytes(18).toString('hex')}`,
+  };
+  writeFileSync(file, `${JSON.stringify(made, null, 2)}\n`, { mode: 0o600 });
+  return made;
+}
+
+/** The flows of one Node-RED with the ingest token set as credentials (bearer on the edge, tokens in the cloud). */
+function flowsWithToken(files, token) {
+  return files
+    .flatMap((file) => JSON.parse(readFileSync(join(root, 'flows', file), 'utf8')))
+    .map((node) => {
+      if (node.type === 'http request' && node.authType === 'bearer')
+        return { ...node, credentials: { user: '', password: token } };
+      if (node.type === 'telemetry-validate')
+        return { ...node, credentials: { tokens: `${token} ${TENANT}` } };
+      return node;
+    });
+}
+
+for (const { name, variable, port: number } of Object.values(ports)) {
+  if (!(await portIsFree(number))) {
     console.error(
-      `[plantwire] port ${port} (${what}) is in use: stop what holds it, or set ${variable} to another port.`,
+      `[plantwire] port ${number} (${name.toLowerCase()}) is in use: stop what holds it, or set ${variable} to another port.`,
     );
     process.exit(1);
   }
@@ -44,46 +80,72 @@ async function stopAll() {
   }
 }
 
+/** A Node-RED of the demo; its flows are deployed on the first run only, so your own changes are kept. */
+async function nodeRed(name, flowFiles, env, { credentialSecret, ingestToken }) {
+  const userDir = join(data, name);
+  const firstRun = !existsSync(join(userDir, 'flows.json'));
+  const red = await startNodeRed({
+    userDir,
+    host,
+    port: ports[name].port,
+    env,
+    settings: { credentialSecret },
+    ...(firstRun ? { flows: flowsWithToken(flowFiles, ingestToken) } : {}),
+  });
+  running.push([`the ${name} Node-RED`, () => red.stop()]);
+  return red;
+}
+
 try {
+  const keys = secrets();
   say('starting QuestDB');
   const questdb = await startQuestDb({
     root: join(data, 'questdb'),
-    httpPort: ports['QuestDB HTTP'],
-    pgPort: ports['QuestDB PostgreSQL'],
-    ilpPort: ports['QuestDB ILP'],
+    httpPort: ports.questdbHttp.port,
+    pgPort: ports.questdbPg.port,
+    ilpPort: ports.questdbIlp.port,
   });
   running.push(['QuestDB', () => questdb.stop()]);
 
-  say('starting the MQTT broker (aedes)');
-  const broker = await startAedesBroker({ host, port: ports.MQTT });
-  running.push(['the MQTT broker', () => broker.stop()]);
+  say('starting the plant broker (aedes)');
+  const broker = await startAedesBroker({ host, port: ports.mqtt.port });
+  running.push(['the plant broker', () => broker.stop()]);
+  const mqtt = { PLANTWIRE_MQTT_HOST: '127.0.0.1', PLANTWIRE_MQTT_PORT: String(ports.mqtt.port) };
 
-  say('starting Node-RED');
-  const userDir = join(data, 'node-red');
-  const demoFlows = join(root, 'flows', 'demo.json');
-  const firstRun = !existsSync(join(userDir, 'flows.json'));
-  const nodeRed = await startNodeRed({
-    userDir,
-    host,
-    port: ports['Node-RED'],
-    env: { PLANTWIRE_QUESTDB_URL: questdb.httpUrl, PLANTWIRE_MQTT_URL: broker.url },
-    // Your own changes to the flows are kept: the demo flows are deployed on the first run only.
-    ...(firstRun && existsSync(demoFlows) ? { flows: JSON.parse(readFileSync(demoFlows, 'utf8')) } : {}),
-  });
-  running.push(['Node-RED', () => nodeRed.stop()]);
-
-  const modules = (await nodeRed.api('/nodes')).filter((set) => set.module.startsWith('@plantwire/'));
-  say(
-    `Plantwire nodes loaded: ${modules.map((set) => `${set.module}/${set.name}`).join(', ') || 'none yet'}`,
+  say('starting the cloud Node-RED (ingest, API, dashboard)');
+  const cloud = await nodeRed(
+    'cloud',
+    ['cloud-ingest.json', 'dashboard.json'],
+    { ...mqtt, PLANTWIRE_QUESTDB_URL: questdb.httpUrl, PLANTWIRE_TENANT: TENANT },
+    keys,
   );
-  console.log(`
-  Node-RED editor   http://localhost:${ports['Node-RED']}
-  QuestDB console   ${questdb.httpUrl}
-  MQTT broker       ${broker.url}
-  Data              ${data}
 
+  const link = await startWanLink({
+    host: '127.0.0.1',
+    port: ports.wan.port,
+    target: { host: '127.0.0.1', port: cloud.port },
+    mqttUrl: broker.url,
+    commandTopic: `v1/${TENANT}/plant-01/cmd`,
+    stateTopic: `v1/${TENANT}/plant-01/link`,
+  });
+  running.push(['the WAN link', () => link.stop()]);
+
+  say('starting the edge Node-RED (the plant, alarms, store-and-forward)');
+  const edge = await nodeRed('edge', ['edge-agent.json'], { ...mqtt, PLANTWIRE_CLOUD_URL: link.url }, keys);
+
+  const shown = host === '0.0.0.0' ? 'localhost' : host;
+  console.log(`
+  Dashboard          http://${shown}:${cloud.port}/dashboard
+  Cloud Node-RED     http://${shown}:${cloud.port}        (ingest, API: /api/health, /api/kpis, ...)
+  Edge Node-RED      http://${shown}:${edge.port}        (the plant, alarms, store-and-forward)
+  QuestDB console    ${questdb.httpUrl}
+  MQTT broker        ${broker.url}
+  Data and secrets   ${data}
+
+  Try: Faults > bearing fault on a machine, then Alarms > Ack; Faults > Cut the network, watch Edge health.
   Press Ctrl-C to stop.
 `);
+  say('ready');
 } catch (error) {
   console.error(`[plantwire] the demo could not start: ${error.message}`);
   await stopAll();
@@ -96,6 +158,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     if (stopping) return;
     stopping = true;
     await stopAll();
+    say('stopped');
     process.exit(0);
   });
 }

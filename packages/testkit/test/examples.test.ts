@@ -38,7 +38,11 @@ describe('shipped flows (examples and flows/)', () => {
             ([key, value]) =>
               key !== 'id' && key !== 'z' && key !== 'wires' && typeof value === 'string' && ids.has(value),
           )
-          .filter(([key]) => !['server', 'broker', 'mydb', 'influxdb'].includes(key))
+          // Real references: config nodes, and Dashboard 2.0's base, theme, page and group.
+          .filter(
+            ([key]) =>
+              !['server', 'broker', 'mydb', 'influxdb', 'ui', 'theme', 'page', 'group'].includes(key),
+          )
           .map(([key, value]) => `${String(node.id)}.${key} = ${String(value)}`),
       );
       expect(clashes).toEqual([]);

@@ -1,0 +1,424 @@
+// flows/cloud-ingest.json: the cloud side. Points and events in over HTTP (bearer token per tenant), stored
+// idempotently in QuestDB, and the reference API over questdb-query.
+import { ALARM_COMMANDS, FAULTS, TOPICS, broker, nodesOf, questdb, set, tab } from './plant.mjs';
+
+const z = 'cloud';
+const node = nodesOf(z);
+
+const httpIn = (id, col, row, method, url, wires) =>
+  node(
+    id,
+    'http in',
+    col,
+    row,
+    { name: `${method.toUpperCase()} ${url}`, url, method, upload: false, swaggerDoc: '' },
+    [wires],
+  );
+const answer = (id, col, row) => node(id, 'http response', col, row, { statusCode: '', headers: {} });
+const failWith = (id, col, row, status, payload, wires) =>
+  node(
+    id,
+    'change',
+    col,
+    row,
+    { name: String(status), rules: [set('statusCode', String(status), 'num'), set('payload', payload)] },
+    [wires],
+  );
+const catchFrom = (id, col, row, scope, wires) =>
+  node(id, 'catch', col, row, { name: 'failed', scope, uncaught: false }, [wires]);
+const query = (id, col, row, props, wires) =>
+  node(
+    id,
+    'questdb-query',
+    col,
+    row,
+    {
+      server: 'cloud-db',
+      mode: 'sql',
+      sql: '',
+      table: 'plantwire_telemetry',
+      bucket: '1m',
+      minutes: '60',
+      output: 'rows',
+      ...props,
+    },
+    [wires],
+  );
+
+/** POST path -> telemetry-validate -> questdb-write -> answer; QuestDB down answers 503 so the edge retries. */
+function ingest(prefix, row, { url, mode, table }) {
+  return [
+    httpIn(`${prefix}-in`, 0, row, 'post', url, [`${prefix}-validate`]),
+    node(
+      `${prefix}-validate`,
+      'telemetry-validate',
+      1,
+      row,
+      { mode, maxPoints: '10000', maxKB: '10240', plant: '', line: '', arrivalTime: false },
+      [[`${prefix}-write`], [`${prefix}-response`]],
+    ),
+    node(
+      `${prefix}-write`,
+      'questdb-write',
+      2,
+      row,
+      {
+        server: 'cloud-db',
+        mode,
+        timestampField: 'ts',
+        symbols: '',
+        table,
+        partitionBy: 'DAY',
+        ttlDays: '0',
+      },
+      [[`${prefix}-answer`], []],
+    ),
+    node(
+      `${prefix}-answer`,
+      'change',
+      3,
+      row,
+      {
+        name: 'answer and count',
+        rules: [
+          set('payload', '{"accepted": questdb.written, "rejected": ingest.rejected}'),
+          set(`${prefix}_requests`, `$flowContext("${prefix}_requests") + 1`, 'jsonata', 'flow'),
+          set(
+            `${prefix}_accepted`,
+            `$flowContext("${prefix}_accepted") + questdb.written`,
+            'jsonata',
+            'flow',
+          ),
+        ],
+      },
+      [[`${prefix}-response`]],
+    ),
+    catchFrom(`${prefix}-failed`, 2, row + 1, [`${prefix}-write`], [`${prefix}-unavailable`]),
+    failWith(`${prefix}-unavailable`, 3, row + 1, 503, '{"accepted": 0, "error": error.message}', [
+      `${prefix}-response`,
+    ]),
+    answer(`${prefix}-response`, 4, row),
+  ];
+}
+
+export function cloudIngest() {
+  return [
+    tab(
+      z,
+      'Cloud ingest',
+      `POST /ingest takes Plantwire points (an array, or one point) with a bearer token; POST /ingest/events takes ` +
+        `plant events (threshold-alarm and anomaly-detect events, machine-sim state and fault events). ` +
+        `telemetry-validate maps the token to its tenant and checks every item; questdb-write stores the valid ones ` +
+        `idempotently (plantwire_telemetry and plantwire_events, deduplicated on ts and id). The answer is ` +
+        `{accepted, rejected: [{index, reason}]} with 200, 400 / 401 / 403 / 413 when nothing was accepted, or 503 ` +
+        `while QuestDB is unavailable (the edge's store-forward retries).\n\n` +
+        `The API: GET /api/health, /api/stats, /api/kpis?minutes=N, /api/series?line=&machine=&metric=&bucket=&minutes=, ` +
+        `POST /api/fault/{cmd} (JSON body: line, machine, value, ...) and POST /api/alarm/{cmd} (alarm, minutes, by), ` +
+        `which publish the command to the edge on ${TOPICS.command}.\n\n` +
+        `Tokens (one "token tenant" per line) are credentials of the two telemetry-validate nodes. Addresses: ` +
+        `PLANTWIRE_QUESTDB_URL, PLANTWIRE_MQTT_HOST, PLANTWIRE_MQTT_PORT; PLANTWIRE_TENANT scopes the API.`,
+      { QUESTDB_URL: 'http://127.0.0.1:9000', MQTT_HOST: '127.0.0.1', MQTT_PORT: '1883', TENANT: 'acme' },
+    ),
+    questdb('cloud-db', z),
+    broker('cloud-broker', z, 'plant broker'),
+    node(
+      'cloud-init',
+      'inject',
+      0,
+      0,
+      {
+        name: 'zero the counters',
+        props: [],
+        repeat: '',
+        crontab: '',
+        once: true,
+        onceDelay: 0.1,
+        topic: '',
+      },
+      [['cloud-zero']],
+    ),
+    node(
+      'cloud-zero',
+      'change',
+      1,
+      0,
+      {
+        name: 'counters',
+        rules: ['ingest_requests', 'ingest_accepted', 'events_requests', 'events_accepted'].map((name) =>
+          set(name, '0', 'num', 'flow'),
+        ),
+      },
+      [],
+    ),
+
+    ...ingest('ingest', 1, { url: '/ingest', mode: 'http', table: 'plantwire_telemetry' }),
+    ...ingest('events', 3, { url: '/ingest/events', mode: 'events', table: 'plantwire_events' }),
+
+    // GET /api/health: QuestDB answers a query, or 503.
+    httpIn('api-health-in', 0, 6, 'get', '/api/health', ['api-health-query']),
+    query('api-health-query', 1, 6, { name: 'SELECT now()', sql: 'SELECT now() now' }, ['api-health-ok']),
+    node(
+      'api-health-ok',
+      'change',
+      2,
+      6,
+      { name: 'up', rules: [set('payload', '{"status": "ok", "questdb": "up", "time": payload[0].now}')] },
+      [['api-health-out']],
+    ),
+    catchFrom('api-health-failed', 1, 7, ['api-health-query'], ['api-health-down']),
+    failWith(
+      'api-health-down',
+      2,
+      7,
+      503,
+      '{"status": "degraded", "questdb": "down", "error": error.message}',
+      ['api-health-out'],
+    ),
+    answer('api-health-out', 3, 6),
+
+    // GET /api/stats: rows and tables in QuestDB, the ingest counters, and the edge's buffer figures.
+    httpIn('api-stats-in', 0, 8, 'get', '/api/stats', ['api-stats-tenant']),
+    node(
+      'api-stats-tenant',
+      'change',
+      1,
+      8,
+      { name: 'tenant', rules: [set('params', '{"tenant": $env("TENANT")}')] },
+      [['api-stats-rows']],
+    ),
+    query(
+      'api-stats-rows',
+      2,
+      8,
+      {
+        name: 'points',
+        sql: 'SELECT count() points, count_distinct(id) ids, min(ts) oldest, max(ts) newest FROM plantwire_telemetry WHERE tenant = :tenant',
+      },
+      ['api-stats-keep'],
+    ),
+    node('api-stats-keep', 'change', 3, 8, { name: 'keep', rules: [set('telemetry', 'payload[0]')] }, [
+      ['api-stats-tables'],
+    ]),
+    query(
+      'api-stats-tables',
+      4,
+      8,
+      {
+        name: 'tables',
+        sql: "SELECT table_name FROM tables() WHERE table_name LIKE 'plantwire_%' ORDER BY table_name",
+      },
+      ['api-stats-answer'],
+    ),
+    node(
+      'api-stats-answer',
+      'change',
+      5,
+      8,
+      {
+        name: 'stats',
+        rules: [
+          set(
+            'payload',
+            '{"tables": [payload.table_name], "telemetry": telemetry, ' +
+              '"ingest": {"requests": $flowContext("ingest_requests"), "points": $flowContext("ingest_accepted"), ' +
+              '"eventRequests": $flowContext("events_requests"), "events": $flowContext("events_accepted")}, ' +
+              '"edge": $flowContext("edge"), "link": $flowContext("link")}',
+          ),
+        ],
+      },
+      [['api-stats-out']],
+    ),
+    catchFrom('api-stats-failed', 2, 9, ['api-stats-rows', 'api-stats-tables'], ['api-stats-down']),
+    failWith('api-stats-down', 3, 9, 503, '{"error": error.message}', ['api-stats-out']),
+    answer('api-stats-out', 6, 8),
+    node(
+      'cloud-edge-stats',
+      'mqtt in',
+      0,
+      10,
+      {
+        name: 'edge buffers',
+        topic: `${TOPICS.edgeStats}/+`,
+        qos: '0',
+        datatype: 'json',
+        broker: 'cloud-broker',
+        nl: false,
+        rap: true,
+        rh: 0,
+        inputs: 0,
+      },
+      [['cloud-edge-keep']],
+    ),
+    node(
+      'cloud-edge-keep',
+      'change',
+      1,
+      10,
+      {
+        name: 'flow.edge',
+        rules: [
+          set(
+            'edge',
+            '$merge([$flowContext("edge") ? $flowContext("edge") : {}, {payload.store: payload}])',
+            'jsonata',
+            'flow',
+          ),
+        ],
+      },
+      [],
+    ),
+    node(
+      'cloud-link',
+      'mqtt in',
+      0,
+      11,
+      {
+        name: 'WAN link',
+        topic: TOPICS.link,
+        qos: '1',
+        datatype: 'json',
+        broker: 'cloud-broker',
+        nl: false,
+        rap: true,
+        rh: 0,
+        inputs: 0,
+      },
+      [['cloud-link-keep']],
+    ),
+    node(
+      'cloud-link-keep',
+      'change',
+      1,
+      11,
+      { name: 'flow.link', rules: [set('link', 'payload', 'msg', 'flow')] },
+      [],
+    ),
+
+    // GET /api/kpis?minutes=N and /api/series?line=&machine=&metric=&bucket=&minutes=: presets over QuestDB.
+    httpIn('api-kpis-in', 0, 12, 'get', '/api/kpis', ['api-kpis-params']),
+    node(
+      'api-kpis-params',
+      'change',
+      1,
+      12,
+      {
+        name: 'params',
+        rules: [
+          set(
+            'params',
+            '$merge([{"tenant": $env("TENANT")}, req.query.minutes ? {"minutes": $number(req.query.minutes)} : {}])',
+          ),
+        ],
+      },
+      [['api-kpis-query']],
+    ),
+    query('api-kpis-query', 2, 12, { name: 'OEE per machine', mode: 'kpis' }, ['api-kpis-out']),
+    answer('api-kpis-out', 3, 12),
+    httpIn('api-series-in', 0, 13, 'get', '/api/series', ['api-series-params']),
+    node(
+      'api-series-params',
+      'change',
+      1,
+      13,
+      {
+        name: 'params',
+        rules: [
+          set(
+            'params',
+            '$merge([{"tenant": $env("TENANT")}, $sift(req.query, function($v, $k) { $k in ["line", "machine", "metric", "bucket"] }), ' +
+              'req.query.minutes ? {"minutes": $number(req.query.minutes)} : {}])',
+          ),
+        ],
+      },
+      [['api-series-query']],
+    ),
+    query('api-series-query', 2, 13, { name: 'series', mode: 'series' }, ['api-series-out']),
+    answer('api-series-out', 3, 13),
+    catchFrom('api-query-failed', 2, 14, ['api-kpis-query', 'api-series-query'], ['api-query-bad']),
+    failWith('api-query-bad', 3, 14, 400, '{"error": error.message}', ['api-kpis-out']),
+
+    // POST /api/fault/{cmd} and /api/alarm/{cmd}: a command to the edge on the plant broker.
+    httpIn('api-fault-in', 0, 15, 'post', '/api/fault/:cmd', ['api-fault-check']),
+    node(
+      'api-fault-check',
+      'switch',
+      1,
+      15,
+      {
+        name: 'known fault',
+        property: 'req.params.cmd',
+        propertyType: 'msg',
+        rules: [
+          {
+            t: 'regex',
+            v: `^(${[...FAULTS, 'clear', 'network_outage'].join('|')})$`,
+            vt: 'str',
+            case: false,
+          },
+          { t: 'else' },
+        ],
+        checkall: 'false',
+        repair: false,
+        outputs: 2,
+      },
+      [['api-command'], ['api-command-unknown']],
+    ),
+    httpIn('api-alarm-in', 0, 16, 'post', '/api/alarm/:cmd', ['api-alarm-check']),
+    node(
+      'api-alarm-check',
+      'switch',
+      1,
+      16,
+      {
+        name: 'known alarm command',
+        property: 'req.params.cmd',
+        propertyType: 'msg',
+        rules: [{ t: 'regex', v: `^(${ALARM_COMMANDS.join('|')})$`, vt: 'str', case: false }, { t: 'else' }],
+        checkall: 'false',
+        repair: false,
+        outputs: 2,
+      },
+      [['api-command'], ['api-command-unknown']],
+    ),
+    node(
+      'api-command',
+      'change',
+      2,
+      15,
+      {
+        name: 'command',
+        rules: [
+          set(
+            'payload',
+            '$merge([{"value": true}, $type(payload) = "object" ? payload : {}, {"cmd": req.params.cmd}])',
+          ),
+        ],
+      },
+      [['api-publish', 'api-accepted']],
+    ),
+    node('api-publish', 'mqtt out', 3, 15, {
+      name: TOPICS.command,
+      topic: TOPICS.command,
+      qos: '1',
+      retain: 'false',
+      respTopic: '',
+      contentType: '',
+      userProps: '',
+      correl: '',
+      expiry: '',
+      broker: 'cloud-broker',
+    }),
+    node(
+      'api-accepted',
+      'change',
+      3,
+      16,
+      { name: '202', rules: [set('statusCode', '202', 'num'), set('payload', '{"published": payload}')] },
+      [['api-command-out']],
+    ),
+    failWith('api-command-unknown', 2, 17, 400, '{"error": "unknown command " & req.params.cmd}', [
+      'api-command-out',
+    ]),
+    answer('api-command-out', 4, 16),
+  ];
+}

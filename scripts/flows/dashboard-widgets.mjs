@@ -1,0 +1,189 @@
+// Dashboard 2.0 (@flowfuse/node-red-dashboard 1.31) building blocks for flows/dashboard.json.
+
+export const UI = 'dash-ui';
+export const THEME = 'dash-theme';
+
+export function base() {
+  return [
+    {
+      id: UI,
+      type: 'ui-base',
+      name: 'Plantwire',
+      path: '/dashboard',
+      appIcon: '',
+      includeClientData: true,
+      acceptsClientConfig: ['ui-notification', 'ui-control'],
+      showPathInSidebar: false,
+      headerContent: 'page',
+      navigationStyle: 'default',
+      titleBarStyle: 'default',
+      showReconnectNotification: true,
+      notificationDisplayTime: 1,
+      showDisconnectNotification: true,
+      allowInstall: false,
+    },
+    {
+      id: THEME,
+      type: 'ui-theme',
+      name: 'Plantwire',
+      colors: {
+        surface: '#1f2933',
+        primary: '#0d74ce',
+        bgPage: '#f4f5f7',
+        groupBg: '#ffffff',
+        groupOutline: '#d9d9e0',
+      },
+      sizes: {
+        density: 'compact',
+        pagePadding: '12px',
+        groupGap: '12px',
+        groupBorderRadius: '4px',
+        widgetGap: '8px',
+      },
+    },
+  ];
+}
+
+export function page(id, name, path, icon, order) {
+  return {
+    id,
+    type: 'ui-page',
+    name,
+    ui: UI,
+    path,
+    icon,
+    layout: 'grid',
+    theme: THEME,
+    breakpoints: [
+      { name: 'Default', px: 0, cols: 3 },
+      { name: 'Tablet', px: 576, cols: 6 },
+      { name: 'Small Desktop', px: 768, cols: 9 },
+      { name: 'Desktop', px: 1024, cols: 12 },
+    ],
+    order,
+    className: '',
+    visible: 'true',
+    disabled: 'false',
+  };
+}
+
+export function group(id, pageId, name, width, order) {
+  return {
+    id,
+    type: 'ui-group',
+    name,
+    page: pageId,
+    width: String(width),
+    height: '1',
+    order,
+    showTitle: true,
+    className: '',
+    visible: 'true',
+    disabled: 'false',
+    groupType: 'default',
+  };
+}
+
+/** Widgets of one tab: `widget(id, type, groupId, order, col, row, props, wires)`. */
+export function widgetsOf(node) {
+  return (id, type, groupId, order, col, row, props = {}, wires = []) =>
+    node(id, type, col, row, { group: groupId, order, width: 0, height: 0, className: '', ...props }, wires);
+}
+
+export const text = (label) => ({
+  label,
+  format: '{{msg.payload}}',
+  layout: 'row-spread',
+  style: false,
+  font: '',
+  fontSize: 16,
+  color: '#717171',
+  wrapText: false,
+  value: 'payload',
+  valueType: 'msg',
+});
+
+export const table = (label, columns) => ({
+  label,
+  maxrows: 0,
+  passthru: false,
+  autocols: false,
+  showSearch: false,
+  deselect: true,
+  selectionType: 'none',
+  columns: columns.map(([title, key]) => ({
+    title,
+    key,
+    keyType: 'key',
+    type: 'text',
+    width: '',
+    align: 'start',
+  })),
+  mobileBreakpoint: 'sm',
+  mobileBreakpointType: 'defaults',
+  action: 'replace',
+});
+
+/** A time chart of `{series, x, y}` points; history arrives with msg.action = "replace", live points append. */
+export const chart = (label, { ymin = '', width = 6, height = 4 } = {}) => ({
+  label,
+  width,
+  height,
+  chartType: 'line',
+  category: 'series',
+  categoryType: 'property',
+  xAxisLabel: '',
+  xAxisProperty: 'x',
+  xAxisPropertyType: 'property',
+  xAxisType: 'time',
+  xAxisFormat: '',
+  xAxisFormatType: 'auto',
+  xmin: '',
+  xmax: '',
+  yAxisLabel: '',
+  yAxisProperty: 'y',
+  yAxisPropertyType: 'property',
+  ymin,
+  ymax: '',
+  bins: 10,
+  action: 'append',
+  stackSeries: false,
+  pointShape: 'false',
+  pointRadius: 0,
+  showLegend: true,
+  removeOlder: '24',
+  removeOlderUnit: '3600',
+  removeOlderPoints: '2000',
+  colors: ['#0095FF', '#FF0000', '#FF7F0E', '#2CA02C', '#A347E1', '#D62728', '#FF9896', '#9467BD', '#C5B0D5'],
+  textColor: ['#666666'],
+  textColorDefault: true,
+  gridColor: ['#e5e5e5'],
+  gridColorDefault: true,
+  interpolation: 'linear',
+});
+
+export const dropdown = (label, options) => ({
+  label,
+  tooltip: '',
+  passthru: false,
+  multiple: false,
+  chips: false,
+  clearable: false,
+  options: options.map(([value, label]) => ({ value, label, type: 'str' })),
+  payload: '',
+  topic: 'topic',
+  topicType: 'msg',
+  typeIsComboBox: false,
+  msgTrigger: 'onChange',
+});
+
+/** A Vue template widget; messages it sends leave on its output (never the ones it receives). */
+export const template = (format, width = 12) => ({
+  width,
+  head: '',
+  format,
+  storeOutMessages: true,
+  passthru: false,
+  resendOnRefresh: true,
+  templateScope: 'local',
+});

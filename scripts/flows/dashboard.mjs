@@ -1,0 +1,522 @@
+// flows/dashboard.json: Dashboard 2.0 in the cloud Node-RED, fed from QuestDB (tenant-scoped) and the plant
+// broker. Pages: Overview, Machine, Alarms, Edge health, Faults, Architecture.
+import { readFileSync } from 'node:fs';
+import { FAULTS, GAUGES, MACHINES, TOPICS, broker, nodesOf, questdb, set, tab } from './plant.mjs';
+import {
+  base,
+  chart,
+  dropdown,
+  group,
+  page,
+  table,
+  template,
+  text,
+  widgetsOf,
+} from './dashboard-widgets.mjs';
+
+const z = 'dash';
+const node = nodesOf(z);
+const widget = widgetsOf(node);
+const source = (file) => readFileSync(new URL(`templates/${file}`, import.meta.url), 'utf8');
+
+/** One chart per gauge, then energy, production counters and the state code. */
+export const CHARTS = [
+  ...GAUGES.map((metric) => ({ id: `dash-chart-${metric}`, label: metric, metrics: [metric] })),
+  { id: 'dash-chart-energy', label: 'energy (kWh)', metrics: ['energy'] },
+  {
+    id: 'dash-chart-production',
+    label: 'parts (good, scrap by reason)',
+    metrics: ['units_good', 'scrap_quality', 'scrap_machine_error', 'scrap_material', 'scrap_operator'],
+  },
+  { id: 'dash-chart-state', label: 'state (1 run, 2 idle, 3 setup, 4 error, 5 maint.)', metrics: ['state'] },
+];
+
+/** Machine page windows and the bucket each is drawn with (a few hundred points per series at most). */
+const WINDOWS = [
+  ['15', '15 minutes', '10s'],
+  ['60', '1 hour', '30s'],
+  ['360', '6 hours', '2m'],
+  ['1440', '24 hours', '10m'],
+];
+
+const fn = (id, col, row, name, lines, outputs, wires) =>
+  node(
+    id,
+    'function',
+    col,
+    row,
+    { name, func: lines.join('\n'), outputs, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [] },
+    wires,
+  );
+const every = (id, col, row, seconds, wires) =>
+  node(
+    id,
+    'inject',
+    col,
+    row,
+    {
+      name: `every ${seconds} s`,
+      props: [],
+      repeat: String(seconds),
+      crontab: '',
+      once: true,
+      onceDelay: 1,
+      topic: '',
+    },
+    [wires],
+  );
+const tenantParams = (id, col, row, extra, wires) =>
+  node(
+    id,
+    'change',
+    col,
+    row,
+    { name: 'tenant', rules: [set('params', `$merge([{"tenant": $env("TENANT")}, ${extra}])`)] },
+    [wires],
+  );
+const query = (id, col, row, props, wires) =>
+  node(
+    id,
+    'questdb-query',
+    col,
+    row,
+    {
+      server: 'dash-db',
+      mode: 'sql',
+      sql: '',
+      table: 'plantwire_telemetry',
+      bucket: '1m',
+      minutes: '60',
+      output: 'rows',
+      ...props,
+    },
+    [wires],
+  );
+const subscribe = (id, col, row, name, topic, wires) =>
+  node(
+    id,
+    'mqtt in',
+    col,
+    row,
+    {
+      name,
+      topic,
+      qos: '1',
+      datatype: 'json',
+      broker: 'dash-broker',
+      nl: false,
+      rap: true,
+      rh: 0,
+      inputs: 0,
+    },
+    [wires],
+  );
+const commands = (id, col, row) =>
+  node(id, 'mqtt out', col, row, {
+    name: TOPICS.command,
+    topic: TOPICS.command,
+    qos: '1',
+    retain: 'false',
+    respTopic: '',
+    contentType: '',
+    userProps: '',
+    correl: '',
+    expiry: '',
+    broker: 'dash-broker',
+  });
+
+function overview() {
+  return [
+    page('dash-page-overview', 'Overview', '/overview', 'factory', 1),
+    group('dash-g-plant', 'dash-page-overview', 'Plant acme / plant-01', 12, 1),
+    group('dash-g-machines', 'dash-page-overview', 'Machines (OEE over the shift and the last hour)', 12, 2),
+    group('dash-g-scrap', 'dash-page-overview', 'Scrap by reason (last hour, parts)', 12, 3),
+    group('dash-g-oee', 'dash-page-overview', 'How the figures are computed', 12, 4),
+    every('dash-kpi-tick', 0, 1, 5, ['dash-kpi-params']),
+    tenantParams('dash-kpi-params', 1, 1, '{"minutes": 60}', ['dash-kpi-query']),
+    query('dash-kpi-query', 2, 1, { name: 'OEE per machine', mode: 'kpis' }, [
+      'dash-kpi-table',
+      'dash-scrap-table',
+      'dash-plant-summary',
+    ]),
+    widget(
+      'dash-kpi-table',
+      'ui-table',
+      'dash-g-machines',
+      1,
+      3,
+      0,
+      table('', [
+        ['Line', 'line'],
+        ['Machine', 'machine'],
+        ['State', 'state'],
+        ['OEE shift %', 'oee_shift'],
+        ['OEE hour %', 'oee_hour'],
+        ['Availability %', 'availability'],
+        ['Performance %', 'performance'],
+        ['Quality %', 'quality'],
+        ['Energy kWh', 'energy_kwh'],
+        ['Scrap %', 'scrap_rate'],
+        ['Health', 'health'],
+        ['Last seen', 'last_seen'],
+      ]),
+    ),
+    widget(
+      'dash-scrap-table',
+      'ui-table',
+      'dash-g-scrap',
+      1,
+      3,
+      1,
+      table('', [
+        ['Line', 'line'],
+        ['Machine', 'machine'],
+        ['QUALITY', 'scrap_quality'],
+        ['MACHINE_ERROR', 'scrap_machine_error'],
+        ['MATERIAL', 'scrap_material'],
+        ['OPERATOR', 'scrap_operator'],
+        ['Scrap %', 'scrap_rate'],
+      ]),
+    ),
+    fn(
+      'dash-plant-summary',
+      3,
+      2,
+      'plant figures',
+      [
+        '// Plant-wide figures from the per-machine KPIs: mean OEE, machines running, energy of the last hour.',
+        'const rows = Array.isArray(msg.payload) ? msg.payload : [];',
+        'const mean = rows.length ? rows.reduce((sum, r) => sum + (r.oee_hour || 0), 0) / rows.length : 0;',
+        "const running = rows.filter((r) => r.state === 'RUNNING').length;",
+        'const energy = rows.reduce((sum, r) => sum + (r.energy_kwh || 0), 0);',
+        'return [',
+        '  { payload: `${mean.toFixed(1)} %` },',
+        '  { payload: `${running} of ${rows.length}` },',
+        '  { payload: `${energy.toFixed(1)} kWh` },',
+        '  { payload: new Date().toLocaleTimeString() },',
+        '];',
+      ],
+      4,
+      [['dash-plant-oee'], ['dash-plant-running'], ['dash-plant-energy'], ['dash-plant-updated']],
+    ),
+    widget('dash-plant-oee', 'ui-text', 'dash-g-plant', 1, 4, 1, {
+      ...text('Plant OEE (last hour)'),
+      width: 3,
+    }),
+    widget('dash-plant-running', 'ui-text', 'dash-g-plant', 2, 4, 2, {
+      ...text('Machines running'),
+      width: 3,
+    }),
+    widget('dash-plant-energy', 'ui-text', 'dash-g-plant', 3, 4, 3, {
+      ...text('Energy (last hour)'),
+      width: 3,
+    }),
+    widget('dash-plant-alarms', 'ui-text', 'dash-g-plant', 4, 4, 4, { ...text('Active alarms'), width: 3 }),
+    widget('dash-plant-updated', 'ui-text', 'dash-g-plant', 5, 4, 5, { ...text('Updated'), width: 3 }),
+    widget('dash-oee-help', 'ui-markdown', 'dash-g-oee', 1, 3, 3, {
+      content: [
+        '- **Availability** = run time / planned production time. Planned time is every state but MAINTENANCE',
+        "  (planned downtime); the shares come from the machines' state samples.",
+        '- **Performance** = parts made (good + scrap) / (ideal rate x run time); ideal rates (parts/min):',
+        "  CNC 2, press 40, pump 10 (the questdb-query node's *ideal rates* setting).",
+        '- **Quality** = good parts / parts made. **OEE** = availability x performance x quality.',
+        '- The shift is the current one (06-14, 14-22, 22-06 UTC); the other columns cover the last hour.',
+        '- **Health** = mean data quality (q) x share of time not in ERROR, last hour.',
+      ].join('\n'),
+    }),
+  ];
+}
+
+function machine() {
+  const options = MACHINES.map(({ line, machine: name }) => [`${line}/${name}`, `${line} / ${name}`]);
+  const chartFor = Object.fromEntries(CHARTS.flatMap((c, i) => c.metrics.map((metric) => [metric, i])));
+  return [
+    page('dash-page-machine', 'Machine', '/machine', 'chart-line', 2),
+    group('dash-g-pick', 'dash-page-machine', 'Machine', 12, 1),
+    group('dash-g-charts', 'dash-page-machine', 'Every metric: history from QuestDB, then live', 12, 2),
+    widget(
+      'dash-pick-machine',
+      'ui-dropdown',
+      'dash-g-pick',
+      1,
+      1,
+      5,
+      { ...dropdown('Machine', options), width: 6 },
+      [['dash-keep-machine']],
+    ),
+    widget(
+      'dash-pick-window',
+      'ui-dropdown',
+      'dash-g-pick',
+      2,
+      1,
+      6,
+      {
+        ...dropdown(
+          'Window',
+          WINDOWS.map(([value, label]) => [value, label]),
+        ),
+        width: 6,
+      },
+      [['dash-keep-window']],
+    ),
+    node(
+      'dash-keep-machine',
+      'change',
+      2,
+      5,
+      { name: 'flow.machine', rules: [set('machine', 'payload', 'msg', 'flow')] },
+      [['dash-history']],
+    ),
+    node(
+      'dash-keep-window',
+      'change',
+      2,
+      6,
+      { name: 'flow.window', rules: [set('window', 'payload', 'msg', 'flow')] },
+      [['dash-history']],
+    ),
+    node('dash-page-views', 'ui-event', 0, 7, { ui: 'dash-ui', name: 'page views' }, [['dash-history']]),
+    node(
+      'dash-machine-defaults',
+      'inject',
+      0,
+      5,
+      {
+        name: 'defaults',
+        props: [{ p: 'payload' }],
+        repeat: '',
+        crontab: '',
+        once: true,
+        onceDelay: 0.5,
+        topic: '',
+        payload: options[0][0],
+        payloadType: 'str',
+      },
+      [['dash-pick-machine', 'dash-keep-machine']],
+    ),
+    fn(
+      'dash-history',
+      3,
+      6,
+      'history query',
+      [
+        '// The chosen machine and window (defaults: the first machine, 1 hour) as parameters of the series preset;',
+        '// the bucket keeps each series to a few hundred points.',
+        `const windows = ${JSON.stringify(Object.fromEntries(WINDOWS.map(([minutes, , bucket]) => [minutes, bucket])))};`,
+        `const [line, machine] = (flow.get('machine') || ${JSON.stringify(options[0][0])}).split('/');`,
+        "const minutes = String(flow.get('window') || '60');",
+        "msg.params = { tenant: env.get('TENANT'), line, machine, minutes: Number(minutes), bucket: windows[minutes] || '30s' };",
+        'return msg;',
+      ],
+      1,
+      [['dash-history-query']],
+    ),
+    query('dash-history-query', 4, 6, { name: 'series', mode: 'series' }, ['dash-history-split']),
+    fn(
+      'dash-history-split',
+      5,
+      6,
+      'to charts',
+      [
+        '// One message per chart: its metrics as {series, x, y}, replacing what the chart held.',
+        `const chartFor = ${JSON.stringify(chartFor)};`,
+        `const out = Array.from({ length: ${CHARTS.length} }, () => []);`,
+        'for (const row of msg.payload) {',
+        '  const i = chartFor[row.metric];',
+        '  if (i !== undefined) out[i].push({ series: row.metric, x: Date.parse(row.ts), y: row.value });',
+        '}',
+        "return out.map((points) => ({ payload: points, action: 'replace' }));",
+      ],
+      CHARTS.length,
+      CHARTS.map((c) => [c.id]),
+    ),
+    subscribe('dash-live', 3, 8, 'live points', TOPICS.points, ['dash-live-split']),
+    fn(
+      'dash-live-split',
+      4,
+      8,
+      'live to charts',
+      [
+        '// Live points of the chosen machine, appended to their chart.',
+        `const chartFor = ${JSON.stringify(chartFor)};`,
+        `const chosen = flow.get('machine') || ${JSON.stringify(options[0][0])};`,
+        'const p = msg.payload;',
+        'const i = chartFor[p.metric];',
+        'if (i === undefined || `${p.line}/${p.machine}` !== chosen) return null;',
+        `const out = new Array(${CHARTS.length}).fill(null);`,
+        'out[i] = { payload: { series: p.metric, x: p.ts, y: p.value } };',
+        'return out;',
+      ],
+      CHARTS.length,
+      CHARTS.map((c) => [c.id]),
+    ),
+    ...CHARTS.map((c, i) => widget(c.id, 'ui-chart', 'dash-g-charts', i + 1, 6, 4 + i, chart(c.label))),
+  ];
+}
+
+function alarms() {
+  const recent = (id, row, kind, wires) => [
+    tenantParams(`${id}-params`, 1, row, `{"kind": "${kind}"}`, [`${id}-query`]),
+    query(
+      `${id}-query`,
+      2,
+      row,
+      { name: `recent ${kind} events`, mode: 'events', table: 'plantwire_events', minutes: '1440' },
+      wires,
+    ),
+  ];
+  return [
+    page('dash-page-alarms', 'Alarms', '/alarms', 'bell-alert', 3),
+    group('dash-g-active', 'dash-page-alarms', 'Active alarms (at the edge, live)', 12, 1),
+    group('dash-g-history', 'dash-page-alarms', 'Alarm history', 6, 2),
+    group('dash-g-anomalies', 'dash-page-alarms', 'Anomalies', 6, 3),
+    subscribe('dash-alarm-list', 0, 12, 'alarm list', TOPICS.alarms, ['dash-active', 'dash-alarm-count']),
+    widget('dash-active', 'ui-template', 'dash-g-active', 1, 1, 12, template(source('active-alarms.vue')), [
+      ['dash-alarm-commands'],
+    ]),
+    commands('dash-alarm-commands', 2, 12),
+    node('dash-alarm-count', 'change', 1, 13, { name: 'count', rules: [set('payload', '$count(payload)')] }, [
+      ['dash-plant-alarms'],
+    ]),
+    every('dash-events-tick', 0, 14, 5, ['dash-alarm-history-params', 'dash-anomaly-history-params']),
+    ...recent('dash-alarm-history', 14, 'alarm', ['dash-alarm-history']),
+    ...recent('dash-anomaly-history', 15, 'anomaly', ['dash-anomaly-history']),
+    widget(
+      'dash-alarm-history',
+      'ui-table',
+      'dash-g-history',
+      1,
+      3,
+      14,
+      table('', [
+        ['Time', 'ts'],
+        ['Alarm', 'name'],
+        ['State', 'state'],
+        ['Priority', 'priority'],
+        ['Value', 'value'],
+      ]),
+    ),
+    widget(
+      'dash-anomaly-history',
+      'ui-table',
+      'dash-g-anomalies',
+      1,
+      3,
+      15,
+      table('', [
+        ['Time', 'ts'],
+        ['Line', 'line'],
+        ['Machine', 'machine'],
+        ['Metric', 'name'],
+        ['Value', 'value'],
+        ['Why', 'message'],
+      ]),
+    ),
+  ];
+}
+
+function edgeHealth() {
+  return [
+    page('dash-page-edge', 'Edge health', '/edge', 'server-network', 4),
+    group('dash-g-buffer', 'dash-page-edge', 'Store-and-forward at the edge', 12, 1),
+    group('dash-g-depth', 'dash-page-edge', 'Buffer depth', 12, 2),
+    subscribe('dash-edge-stats', 0, 17, 'edge buffers', `${TOPICS.edgeStats}/+`, ['dash-edge-view']),
+    subscribe('dash-edge-link', 0, 18, 'WAN link', TOPICS.link, ['dash-edge-view', 'dash-network']),
+    fn(
+      'dash-edge-view',
+      1,
+      17,
+      'edge view',
+      [
+        '// The latest figures of each store and the link state, as one message for the panel, and each',
+        "// store's depth as a point for the chart.",
+        "const view = context.get('view') || { stores: {}, link: {} };",
+        'if (msg.topic.endsWith("/link")) view.link = msg.payload;',
+        'else view.stores[msg.payload.store] = msg.payload;',
+        "context.set('view', view);",
+        'const depth = msg.topic.endsWith("/link") ? null : { payload: { series: msg.payload.store, x: Date.now(), y: msg.payload.rows } };',
+        'return [{ payload: view }, depth];',
+      ],
+      2,
+      [['dash-edge-panel'], ['dash-edge-depth']],
+    ),
+    widget('dash-edge-panel', 'ui-template', 'dash-g-buffer', 1, 2, 17, template(source('edge-health.vue'))),
+    widget(
+      'dash-edge-depth',
+      'ui-chart',
+      'dash-g-depth',
+      1,
+      2,
+      18,
+      chart('items waiting at the edge', { ymin: '0', width: 12 }),
+    ),
+  ];
+}
+
+function faults() {
+  const grid = source('faults.vue')
+    .replace('__MACHINES__', JSON.stringify(MACHINES))
+    .replace('__FAULTS__', JSON.stringify(FAULTS));
+  return [
+    page('dash-page-faults', 'Faults', '/faults', 'alert-octagon', 5),
+    group('dash-g-network', 'dash-page-faults', 'Network outage', 12, 1),
+    group('dash-g-faults', 'dash-page-faults', 'Inject a fault', 12, 2),
+    widget('dash-network', 'ui-template', 'dash-g-network', 1, 1, 19, template(source('network.vue')), [
+      ['dash-fault-commands'],
+    ]),
+    widget('dash-faults', 'ui-template', 'dash-g-faults', 1, 1, 20, template(grid), [
+      ['dash-fault-commands'],
+    ]),
+    commands('dash-fault-commands', 2, 19),
+  ];
+}
+
+function architecture() {
+  return [
+    page('dash-page-architecture', 'Architecture', '/architecture', 'sitemap', 6),
+    group('dash-g-architecture', 'dash-page-architecture', 'The data flow', 12, 1),
+    widget('dash-architecture', 'ui-markdown', 'dash-g-architecture', 1, 3, 20, {
+      content: source('architecture.md'),
+    }),
+  ];
+}
+
+export function dashboard() {
+  return [
+    tab(
+      z,
+      'Dashboard',
+      'Dashboard 2.0 at /dashboard: Overview (OEE, energy, scrap, health per machine), Machine (every metric, ' +
+        'history from QuestDB then live), Alarms (active alarms with ack and shelve, history, anomalies), Edge health ' +
+        '(the edge buffer), Faults (inject faults and a network outage) and Architecture. Queries are scoped to ' +
+        'PLANTWIRE_TENANT (default acme). Addresses: PLANTWIRE_QUESTDB_URL, PLANTWIRE_MQTT_HOST, PLANTWIRE_MQTT_PORT.',
+      { QUESTDB_URL: 'http://127.0.0.1:9000', MQTT_HOST: '127.0.0.1', MQTT_PORT: '1883', TENANT: 'acme' },
+    ),
+    ...base(),
+    node('dash-style', 'ui-template', 6, 0, {
+      name: 'table style',
+      ui: 'dash-ui',
+      group: '',
+      page: '',
+      order: 0,
+      width: 0,
+      height: 0,
+      head: '',
+      format: source('tables.css'),
+      storeOutMessages: true,
+      passthru: false,
+      resendOnRefresh: true,
+      templateScope: 'site:style',
+      className: '',
+    }),
+    questdb('dash-db', z),
+    broker('dash-broker', z, 'plant broker'),
+    ...overview(),
+    ...machine(),
+    ...alarms(),
+    ...edgeHealth(),
+    ...faults(),
+    ...architecture(),
+  ];
+}

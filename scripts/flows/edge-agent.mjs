@@ -1,0 +1,418 @@
+// flows/edge-agent.json: the shop-floor Node-RED. The simulated plant publishes every point to the plant broker
+// and sends points and events to the cloud through durable store-and-forward; alarms and anomaly detection run
+// here, next to the machines.
+import {
+  ALARM_COMMANDS,
+  GAUGES,
+  PLANT,
+  TENANT,
+  TOPICS,
+  broker,
+  nodesOf,
+  remove,
+  set,
+  tab,
+} from './plant.mjs';
+
+const z = 'edge';
+const node = nodesOf(z);
+
+/** Thresholds that fit machine-sim's ranges (normal running peaks: CNC 59 degC, press 52, pump 55; vibration under 5). */
+export const ALARM_RULES = [
+  {
+    name: 'temp-high-cnc',
+    match: 'cnc-*/temperature',
+    mode: 'above',
+    warning: 64,
+    critical: 70,
+    deadband: 2,
+    onDelayS: 10,
+  },
+  {
+    name: 'temp-high',
+    match: '*/temperature',
+    mode: 'above',
+    warning: 60,
+    critical: 66,
+    deadband: 2,
+    onDelayS: 10,
+  },
+  {
+    name: 'vibration-high',
+    match: 'vibration',
+    mode: 'above',
+    warning: 6,
+    critical: 9,
+    deadband: 0.5,
+    onDelayS: 4,
+  },
+  { name: 'power-high-cnc', match: 'cnc-*/power', mode: 'above', warning: 20, critical: 30, onDelayS: 4 },
+  { name: 'power-high-press', match: 'press-*/power', mode: 'above', warning: 40, critical: 60, onDelayS: 4 },
+  { name: 'power-high-pump', match: 'pump-*/power', mode: 'above', warning: 15, critical: 22, onDelayS: 4 },
+];
+
+/** The two durable paths to the cloud share their settings; only the store, the order and the endpoint differ. */
+function toCloud(prefix, row, { store, order, endpoint, label }) {
+  const buffer = `${prefix}-buffer`;
+  return [
+    node(
+      buffer,
+      'store-forward',
+      2,
+      row,
+      {
+        name: label,
+        storeName: store,
+        directory: '',
+        synchronous: 'FULL',
+        maxRows: '10000000',
+        maxMB: '2048',
+        maxAgeHours: '0',
+        fullPolicy: 'drop-oldest',
+        minFreeMB: '64',
+        batchRows: '1000',
+        batchKB: '1024',
+        maxWaitMs: '200',
+        window: '2',
+        order,
+        ackTimeoutS: '30',
+        backoffBaseS: '1',
+        backoffMaxS: '10',
+        statsIntervalS: '2',
+      },
+      [[`${prefix}-url`], ['edge-stats-topic', 'edge-status']],
+    ),
+    node(
+      `${prefix}-url`,
+      'change',
+      3,
+      row,
+      { name: endpoint, rules: [set('url', `$env("CLOUD_URL") & "${endpoint}"`)] },
+      [[`${prefix}-post`]],
+    ),
+    node(
+      `${prefix}-post`,
+      'http request',
+      4,
+      row,
+      {
+        name: `POST ${endpoint}`,
+        method: 'POST',
+        ret: 'txt',
+        paytoqs: 'ignore',
+        url: '',
+        tls: '',
+        persist: true,
+        proxy: '',
+        insecureHTTPParser: false,
+        authType: 'bearer',
+        senderr: false,
+        headers: [],
+      },
+      [[buffer]],
+    ),
+    node(
+      `${prefix}-failed`,
+      'catch',
+      4,
+      row + 1,
+      { name: 'request failed', scope: [`${prefix}-post`], uncaught: false },
+      [[buffer]],
+    ),
+  ];
+}
+
+export function edgeAgent() {
+  return [
+    tab(
+      z,
+      'Edge agent',
+      `The shop floor of ${TENANT}/${PLANT}: machine-sim runs 3 lines x 3 machines, every point goes to the plant broker ` +
+        `(v1/{tenant}/{plant}/{line}/{machine}/{metric}) and, durably, to the cloud: store-forward keeps points and ` +
+        `events on disk until the cloud's /ingest answers 2xx, and backfills in order after an outage while live ` +
+        `data goes first.\n\nthreshold-alarm and anomaly-detect run here; their events and the simulator's state ` +
+        `and fault events go to the cloud's /ingest/events the same durable way. Commands arrive on ${TOPICS.command}: ` +
+        `faults such as {"cmd":"bearing_fault","value":true,"machine":"cnc-01","line":"line-01"} go to machine-sim, ` +
+        `alarm commands such as {"cmd":"ack","alarm":"<id>"} to threshold-alarm.\n\n` +
+        `Addresses come from the environment: PLANTWIRE_MQTT_HOST, PLANTWIRE_MQTT_PORT and PLANTWIRE_CLOUD_URL ` +
+        `(defaults 127.0.0.1, 1883, http://127.0.0.1:1881). The ingest token is the bearer token of both POST nodes ` +
+        `(credentials: never in an exported flow).`,
+      { MQTT_HOST: '127.0.0.1', MQTT_PORT: '1883', CLOUD_URL: 'http://127.0.0.1:1881' },
+    ),
+    broker('edge-broker', z, 'plant broker'),
+
+    // The plant, every 2 s; its points fan out to the cloud, the broker, the alarms and the detector.
+    node(
+      'edge-sim',
+      'machine-sim',
+      0,
+      1,
+      {
+        name: 'plant-01',
+        tenant: TENANT,
+        plant: PLANT,
+        lines: '3',
+        machinesPerLine: '3',
+        machineTypes: 'cnc,press,pump',
+        interval: '2',
+        seed: '',
+        output: 'array',
+        autostart: true,
+        dwellRunning: '1800',
+        dwellIdle: '300',
+        dwellSetup: '600',
+        dwellError: '180',
+        dwellMaintenance: '1200',
+      },
+      [['edge-points-buffer', 'edge-split', 'edge-alarms', 'edge-gauges'], ['edge-tag'], []],
+    ),
+    ...toCloud('edge-points', 0, {
+      store: 'edge-telemetry',
+      order: 'live-first',
+      endpoint: '/ingest',
+      label: 'points to cloud',
+    }),
+    node(
+      'edge-split',
+      'split',
+      1,
+      3,
+      {
+        name: 'one per point',
+        splt: '\\n',
+        spltType: 'str',
+        arraySplt: 1,
+        arraySpltType: 'len',
+        stream: false,
+        addname: '',
+      },
+      [['edge-topic']],
+    ),
+    node(
+      'edge-topic',
+      'change',
+      2,
+      3,
+      {
+        name: 'topic',
+        rules: [
+          set(
+            'topic',
+            '"v1/" & payload.tenant & "/" & payload.plant & "/" & payload.line & "/" & payload.machine & "/" & payload.metric',
+          ),
+        ],
+      },
+      [['edge-publish']],
+    ),
+    node('edge-publish', 'mqtt out', 3, 3, {
+      name: 'v1/{tenant}/{plant}/{line}/{machine}/{metric}',
+      topic: '',
+      qos: '0',
+      retain: 'false',
+      respTopic: '',
+      contentType: '',
+      userProps: '',
+      correl: '',
+      expiry: '',
+      broker: 'edge-broker',
+    }),
+
+    // Alarms and anomalies at the edge; their events join the simulator's on the durable event path.
+    node(
+      'edge-alarms',
+      'threshold-alarm',
+      2,
+      5,
+      {
+        name: 'machine alarms',
+        key: 'line/machine/metric',
+        rules: JSON.stringify(ALARM_RULES, null, 2),
+        chatterCount: '5',
+        chatterWindowS: '60',
+        chatterShelveMin: '30',
+        floodCount: '10',
+        floodWindowS: '600',
+        maxShelveMin: '1440',
+        maxSeries: '100000',
+        stateName: 'plant-01-alarms',
+      },
+      [['edge-tag'], ['edge-alarm-list']],
+    ),
+    node('edge-alarm-list', 'mqtt out', 3, 5, {
+      name: 'alarm list (retained)',
+      topic: TOPICS.alarms,
+      qos: '1',
+      retain: 'true',
+      respTopic: '',
+      contentType: '',
+      userProps: '',
+      correl: '',
+      expiry: '',
+      broker: 'edge-broker',
+    }),
+    node(
+      'edge-gauges',
+      'change',
+      1,
+      6,
+      { name: 'gauges only', rules: [set('payload', `[payload[metric in ${JSON.stringify(GAUGES)}]]`)] },
+      [['edge-anomaly']],
+    ),
+    node(
+      'edge-anomaly',
+      'anomaly-detect',
+      2,
+      6,
+      {
+        name: 'anomalies',
+        detector: 'ensemble',
+        threshold: '',
+        warmup: '',
+        maxSeries: '10000',
+        key: 'line/machine/metric',
+      },
+      [[], ['edge-tag']],
+    ),
+    node(
+      'edge-tag',
+      'change',
+      3,
+      7,
+      {
+        name: 'plant',
+        rules: [
+          set(
+            'payload',
+            `[$map($append([], payload), function($e) { $merge([{"plant": "${PLANT}"}, $e]) })]`,
+          ),
+        ],
+      },
+      [['edge-events-buffer']],
+    ),
+    ...toCloud('edge-events', 8, {
+      store: 'edge-events',
+      order: 'fifo',
+      endpoint: '/ingest/events',
+      label: 'events to cloud',
+    }),
+
+    // Commands from the plant broker: alarm commands to threshold-alarm, the rest (faults) to machine-sim.
+    node(
+      'edge-commands',
+      'mqtt in',
+      0,
+      11,
+      {
+        name: TOPICS.command,
+        topic: TOPICS.command,
+        qos: '1',
+        datatype: 'json',
+        broker: 'edge-broker',
+        nl: false,
+        rap: true,
+        rh: 0,
+        inputs: 0,
+      },
+      [['edge-route']],
+    ),
+    node(
+      'edge-route',
+      'switch',
+      1,
+      11,
+      {
+        name: 'alarm or fault',
+        property: 'payload.cmd',
+        propertyType: 'msg',
+        rules: [{ t: 'regex', v: `^(${ALARM_COMMANDS.join('|')})$`, vt: 'str', case: false }, { t: 'else' }],
+        checkall: 'false',
+        repair: false,
+        outputs: 2,
+      },
+      [['edge-alarm-command'], ['edge-sim']],
+    ),
+    node(
+      'edge-alarm-command',
+      'change',
+      2,
+      11,
+      {
+        name: 'msg.control',
+        rules: [
+          set(
+            'control',
+            '{"command": payload.cmd, "alarm": payload.alarm ? payload.alarm : "*", "minutes": payload.minutes, "by": payload.by}',
+          ),
+          remove('payload'),
+        ],
+      },
+      [['edge-alarms']],
+    ),
+
+    // Buffer figures for the cloud's Edge health page, and GET /edge/status for scripts and tests.
+    node(
+      'edge-stats-topic',
+      'change',
+      5,
+      9,
+      { name: 'topic', rules: [set('topic', `"${TOPICS.edgeStats}/" & payload.store`)] },
+      [['edge-stats-publish']],
+    ),
+    node('edge-stats-publish', 'mqtt out', 6, 9, {
+      name: 'buffer stats (retained)',
+      topic: '',
+      qos: '0',
+      retain: 'true',
+      respTopic: '',
+      contentType: '',
+      userProps: '',
+      correl: '',
+      expiry: '',
+      broker: 'edge-broker',
+    }),
+    node(
+      'edge-accepted',
+      'complete',
+      5,
+      10,
+      { name: 'points committed', scope: ['edge-points-buffer'], uncaught: false },
+      [['edge-status']],
+    ),
+    node(
+      'edge-status-in',
+      'http in',
+      4,
+      12,
+      { name: 'GET /edge/status', url: '/edge/status', method: 'get', upload: false, swaggerDoc: '' },
+      [['edge-status']],
+    ),
+    node(
+      'edge-status',
+      'function',
+      6,
+      11,
+      {
+        name: 'edge status',
+        func: [
+          '// Points the telemetry buffer committed (its Complete fires only after the commit; acks carry msg.sf)',
+          '// and the latest figures of each store, for GET /edge/status.',
+          "const status = context.get('status') || { accepted: 0, stores: {} };",
+          "if (msg.topic === 'stats') status.stores[msg.payload.store] = msg.payload;",
+          'else if (!msg.req && !msg.sf && Array.isArray(msg.payload)) status.accepted += msg.payload.length;',
+          "context.set('status', status);",
+          'if (!msg.req) return null;',
+          'msg.payload = status;',
+          'return msg;',
+        ].join('\n'),
+        outputs: 1,
+        timeout: 0,
+        noerr: 0,
+        initialize: '',
+        finalize: '',
+        libs: [],
+      },
+      [['edge-status-out']],
+    ),
+    node('edge-status-out', 'http response', 7, 12, { statusCode: '', headers: {} }),
+  ];
+}

@@ -1,0 +1,116 @@
+// The demo plant and the small helpers every demo flow is written with.
+
+/** The reference plant: tenant acme, plant plant-01, three lines of a CNC mill, a press and a pump. */
+export const TENANT = 'acme';
+export const PLANT = 'plant-01';
+export const LINES = ['line-01', 'line-02', 'line-03'];
+export const MACHINE_TYPES = ['cnc', 'press', 'pump'];
+/** machine-sim names machines by type and position on the line. */
+export const MACHINES = LINES.flatMap((line) =>
+  MACHINE_TYPES.map((type, i) => ({ line, machine: `${type}-${String(i + 1).padStart(2, '0')}` })),
+);
+export const GAUGES = ['temperature', 'vibration', 'power', 'speed', 'pressure'];
+export const FAULTS = [
+  'bearing_fault',
+  'energy_spike',
+  'tool_wear',
+  'sensor_stuck',
+  'sensor_drift',
+  'dropout',
+];
+export const ALARM_COMMANDS = [
+  'ack',
+  'shelve',
+  'unshelve',
+  'suppress',
+  'unsuppress',
+  'disable',
+  'enable',
+  'list',
+];
+
+/** MQTT topics of the plant (docs/architecture.md). */
+export const TOPICS = {
+  points: `v1/${TENANT}/${PLANT}/+/+/+`,
+  command: `v1/${TENANT}/${PLANT}/cmd`,
+  alarms: `v1/${TENANT}/${PLANT}/alarms`,
+  edgeStats: `v1/${TENANT}/${PLANT}/edge`,
+  link: `v1/${TENANT}/${PLANT}/link`,
+};
+
+/**
+ * A tab whose environment variables default sensibly when the process does not set them: a tab variable
+ * NAME takes $PLANTWIRE_NAME, else the default (docker/compose.yaml and `npm start` set them).
+ */
+export function tab(id, label, info, variables) {
+  return {
+    id,
+    type: 'tab',
+    label,
+    disabled: false,
+    info,
+    env: Object.entries(variables).map(([name, fallback]) => ({
+      name,
+      type: 'jsonata',
+      value: `$env("PLANTWIRE_${name}") ? $env("PLANTWIRE_${name}") : ${JSON.stringify(fallback)}`,
+    })),
+  };
+}
+
+/** Nodes of one tab, placed on a grid of 200 x 60 px cells. */
+export function nodesOf(z) {
+  return (id, type, col, row, props = {}, wires = []) => ({
+    id,
+    type,
+    z,
+    name: '',
+    ...props,
+    x: 140 + col * 200,
+    y: 60 + row * 60,
+    wires,
+  });
+}
+
+/** The plant's broker, scoped to one tab so it reads that tab's MQTT_HOST and MQTT_PORT. */
+export function broker(id, z, name) {
+  return {
+    id,
+    type: 'mqtt-broker',
+    z,
+    name,
+    broker: '${MQTT_HOST}',
+    port: '${MQTT_PORT}',
+    clientid: '',
+    autoConnect: true,
+    usetls: false,
+    protocolVersion: '4',
+    keepalive: '60',
+    cleansession: true,
+    autoUnsubscribe: true,
+    birthTopic: '',
+    closeTopic: '',
+    willTopic: '',
+  };
+}
+
+/** A QuestDB server, scoped to one tab so it reads that tab's QUESTDB_URL. */
+export function questdb(id, z) {
+  return {
+    id,
+    type: 'questdb-config',
+    z,
+    name: 'QuestDB',
+    url: '${QUESTDB_URL}',
+    tlsVerify: true,
+    caFile: '',
+    protocolVersion: '1',
+    requestTimeoutS: '10',
+    flushRows: '10000',
+    flushIntervalMs: '100',
+    maxAttempts: '10',
+  };
+}
+
+/** A change node rule. */
+export const set = (p, to, tot = 'jsonata', pt = 'msg') => ({ t: 'set', p, pt, to, tot });
+export const remove = (p) => ({ t: 'delete', p, pt: 'msg' });
