@@ -1,0 +1,305 @@
+// `npm start` as a user runs it, driven in a real browser: the real script starts QuestDB, the broker, the cloud
+// and edge Node-REDs and the WAN link on a fresh data folder; the dashboard must show live data within 30 s,
+// faults must raise alarms that can be acknowledged, and an outage must lose and duplicate nothing.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connectAsync, type MqttClient } from 'mqtt';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, launchBrowser, startProcess, waitFor, type ManagedProcess } from '@plantwire/testkit';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const screenshots = join(root, 'test', 'screenshots');
+const MACHINE_COUNT = 9;
+
+interface EdgeStatus {
+  accepted: number;
+  stores: Record<string, { rows: number; inFlightRows: number; quarantinedRows: number }>;
+}
+interface Alarm {
+  id: string;
+  state: string;
+}
+
+describe('npm start: the assembled factory in a real browser', () => {
+  let data: string;
+  let demo: ManagedProcess;
+  let ready: number;
+  let ports: Record<string, number>;
+  let browser: Browser;
+  let page: Page;
+  let mqtt: MqttClient;
+  let alarms: Alarm[] = [];
+
+  const cloud = (path: string) => `http://127.0.0.1:${ports.CLOUD}${path}`;
+  const edgeStatus = async () =>
+    (await (await fetch(`http://127.0.0.1:${ports.EDGE}/edge/status`)).json()) as EdgeStatus;
+  const questdb = async (sql: string) => {
+    const response = await fetch(
+      `http://127.0.0.1:${ports.QUESTDB_HTTP}/exec?query=${encodeURIComponent(sql)}`,
+    );
+    return ((await response.json()) as { dataset: unknown[][] }).dataset;
+  };
+  const open = async (path: string) => {
+    await page.goto(cloud(`/dashboard/${path}`));
+    await page.waitForSelector('.nrdb-ui-group', { timeout: 30_000 });
+  };
+  const widget = (id: string) => page.locator(`#nrdb-ui-widget-${id}`);
+  const text = (selector: string) =>
+    page
+      .locator(selector)
+      .first()
+      .innerText({ timeout: 5000 })
+      .catch(() => '');
+  /** Points a Dashboard 2.0 chart holds (window.Cypress makes the dashboard expose its charts). */
+  const chartPoints = (id: string) =>
+    page.evaluate((chart) => {
+      const charts = (
+        window as unknown as {
+          uiCharts?: Record<string, { chart: { getOption(): { series: { data: unknown[] }[] } } }>;
+        }
+      ).uiCharts;
+      return charts?.[chart]?.chart.getOption().series.reduce((sum, s) => sum + s.data.length, 0) ?? 0;
+    }, id);
+  const shot = (name: string) => page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    data = mkdtempSync(join(tmpdir(), 'plantwire-demo-'));
+    mkdirSync(screenshots, { recursive: true });
+    ports = {};
+    for (const name of ['EDGE', 'CLOUD', 'WAN', 'QUESTDB_HTTP', 'QUESTDB_PG', 'QUESTDB_ILP', 'MQTT'])
+      ports[name] = await freePort();
+    const env = Object.fromEntries(
+      Object.entries(ports).map(([name, port]) => [`PLANTWIRE_${name}_PORT`, String(port)]),
+    );
+    demo = startProcess(process.execPath, [join(root, 'scripts', 'plantwire.mjs'), 'start'], {
+      cwd: root,
+      env: { ...process.env, ...env, PLANTWIRE_DATA: data },
+    });
+    await waitFor(
+      'npm start to say it is ready',
+      async () => {
+        if (demo.exitStatus() !== undefined)
+          throw new Error(`npm start exited:\n${demo.output().slice(-3000)}`);
+        return /\[plantwire\] ready/.test(demo.output()) || undefined;
+      },
+      180_000,
+    );
+    ready = Date.now();
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.addInitScript(() => Object.assign(window, { Cypress: true }));
+    mqtt = await connectAsync(`mqtt://127.0.0.1:${ports.MQTT}`);
+    mqtt.on('message', (topic, body) => {
+      if (topic.endsWith('/alarms')) alarms = JSON.parse(body.toString()) as Alarm[];
+    });
+    await mqtt.subscribeAsync('v1/acme/plant-01/alarms');
+  }, 240_000);
+
+  afterAll(async () => {
+    await mqtt?.endAsync();
+    await browser?.close();
+    if (demo?.exitStatus() === undefined) await demo?.stop('SIGKILL');
+    rmSync(data, { recursive: true, force: true });
+  });
+
+  it('prints where everything is', () => {
+    for (const line of ['Dashboard', 'Cloud Node-RED', 'Edge Node-RED', 'QuestDB console', 'MQTT broker'])
+      expect(demo.output()).toContain(line);
+    expect(demo.output()).toContain(`http://127.0.0.1:${ports.CLOUD}/dashboard`);
+  });
+
+  it('shows live values on the dashboard within 30 s of start', async () => {
+    await open('overview');
+    const rows = widget('dash-kpi-table').locator('tbody tr');
+    await waitFor(
+      'a KPI row per machine',
+      async () => ((await rows.count()) === MACHINE_COUNT ? true : undefined),
+      30_000,
+    );
+    const first = await rows.first().innerText();
+    expect(first).toMatch(/line-01\s+cnc-01\s+(RUNNING|IDLE|SETUP|ERROR|MAINTENANCE)/);
+    expect(Date.now() - ready).toBeLessThan(30_000);
+    await shot('overview');
+  }, 60_000);
+
+  it('renders every page with live values; KPIs and charts change over time', async () => {
+    await open('overview');
+    await expect.poll(() => widget('dash-plant-oee').innerText(), { timeout: 20_000 }).toMatch(/\d+\.\d %/);
+    const updated = await widget('dash-plant-updated').innerText();
+    await expect.poll(() => widget('dash-plant-updated').innerText(), { timeout: 20_000 }).not.toBe(updated);
+
+    await open('machine');
+    await waitFor(
+      'temperature history',
+      async () => ((await chartPoints('dash-chart-temperature')) > 5 ? true : undefined),
+      30_000,
+    );
+    const before = await chartPoints('dash-chart-temperature');
+    await waitFor(
+      'a live point',
+      async () => ((await chartPoints('dash-chart-temperature')) > before ? true : undefined),
+      20_000,
+    );
+    for (const chart of ['vibration', 'power', 'speed', 'energy', 'production', 'state'])
+      expect(await chartPoints(`dash-chart-${chart}`), chart).toBeGreaterThan(0);
+    await shot('machine');
+
+    await open('alarms');
+    await page.locator('[data-testid="alarms-active"]').waitFor({ timeout: 20_000 });
+    await open('edge');
+    await expect
+      .poll(() => text('[data-testid="edge-telemetry-rows"]'), { timeout: 20_000 })
+      .toMatch(/^\d+$/);
+    await expect.poll(() => text('[data-testid="edge-link"]'), { timeout: 20_000 }).toBe('up');
+    await open('faults');
+    await expect
+      .poll(() => page.locator('[data-fault="bearing_fault"]').count(), { timeout: 20_000 })
+      .toBe(MACHINE_COUNT);
+    await open('architecture');
+    await expect
+      .poll(() => widget('dash-architecture').innerText(), { timeout: 20_000 })
+      .toContain('How the factory is wired');
+  }, 120_000);
+
+  it('keeps a Machine page history across a reload', async () => {
+    await open('machine');
+    await waitFor(
+      'history',
+      async () => ((await chartPoints('dash-chart-power')) > 5 ? true : undefined),
+      30_000,
+    );
+    const before = await chartPoints('dash-chart-power');
+    await page.reload();
+    await waitFor(
+      'history after the reload',
+      async () => ((await chartPoints('dash-chart-power')) >= before ? true : undefined),
+      30_000,
+    );
+  }, 90_000);
+
+  it('a bearing_fault button raises the temperature within 60 s; its alarm is shown and acknowledged', async () => {
+    const latest = async () => {
+      const rows = await questdb(
+        "SELECT avg(value) FROM plantwire_telemetry WHERE line = 'line-02' AND machine = 'cnc-01' AND metric = 'temperature' AND ts > dateadd('s', -6, now())",
+      );
+      return Number(rows[0]?.[0]);
+    };
+    const before = await latest();
+    await open('faults');
+    const pressed = Date.now();
+    await page.click('[data-fault="bearing_fault"][data-machine="line-02/cnc-01"]');
+    await waitFor(
+      'the temperature to rise by 2 degC',
+      async () => ((await latest()) > before + 2 ? true : undefined),
+      60_000,
+    );
+    expect(Date.now() - pressed).toBeLessThan(60_000);
+
+    await open('alarms');
+    const row = page.locator('[data-alarm^="line-02/cnc-01/vibration:vibration-high"]').first();
+    await row.waitFor({ timeout: 60_000 });
+    expect(await row.getAttribute('data-state')).toBe('active-unack');
+    await shot('alarms');
+    const id = (await row.getAttribute('data-alarm'))!;
+    await row.locator('[data-action="ack"]').click();
+    await expect
+      .poll(() => page.locator(`[data-alarm="${id}"]`).getAttribute('data-state'), { timeout: 20_000 })
+      .toBe('active-ack');
+    // The state as the edge's threshold-alarm runtime published it.
+    await waitFor(
+      'the runtime to say acknowledged',
+      async () => (alarms.find((a) => a.id === id)?.state === 'active-ack' ? true : undefined),
+      10_000,
+    );
+
+    await open('faults');
+    await page.click('[data-fault="clear"][data-machine="line-02/cnc-01"]');
+  }, 180_000);
+
+  it('a network outage from the dashboard fills the edge buffer, which drains after the restore: every point exactly once', async () => {
+    await open('faults');
+    await page.click('[data-action="cut"]');
+    await open('edge');
+    await expect.poll(() => text('[data-testid="edge-link"]'), { timeout: 10_000 }).toBe('OUTAGE');
+    await waitFor(
+      'the buffer to grow',
+      async () => (Number(await text('[data-testid="edge-telemetry-rows"]')) > 1000 ? true : undefined),
+      60_000,
+    );
+    await shot('edge-health-outage');
+
+    await open('faults');
+    await page.click('[data-action="restore"]');
+    await page.waitForTimeout(5000); // live data flows beside the backfill for a while
+    await mqtt.publishAsync('v1/acme/plant-01/cmd', JSON.stringify({ cmd: 'stop' }), { qos: 1 });
+
+    await open('edge');
+    await expect.poll(() => text('[data-testid="edge-link"]'), { timeout: 20_000 }).toBe('up');
+    await expect.poll(() => text('[data-testid="edge-telemetry-rows"]'), { timeout: 90_000 }).toBe('0');
+    const status = await waitFor(
+      'the edge to have nothing left to send',
+      async () => {
+        const s = await edgeStatus();
+        const stores = Object.values(s.stores);
+        return stores.length === 2 && stores.every((store) => store.rows === 0 && store.inFlightRows === 0)
+          ? s
+          : undefined;
+      },
+      90_000,
+    );
+    expect(status.stores['edge-telemetry']!.quarantinedRows).toBe(0);
+    await waitFor(
+      'QuestDB to hold every accepted point',
+      async () => {
+        const [[count, ids]] = (await questdb(
+          "SELECT count(), count_distinct(id) FROM plantwire_telemetry WHERE tenant = 'acme'",
+        )) as [[number, number]];
+        return count === status.accepted && ids === status.accepted ? true : undefined;
+      },
+      60_000,
+    );
+    expect(status.accepted).toBeGreaterThan(3000);
+  }, 300_000);
+
+  it('answers the reference API', async () => {
+    const json = async (path: string, init?: RequestInit) => {
+      const response = await fetch(cloud(path), init);
+      return {
+        status: response.status,
+        body: (await response.json()) as Record<string, unknown> & unknown[],
+      };
+    };
+    expect((await json('/api/health')).body).toMatchObject({ status: 'ok', questdb: 'up' });
+    const stats = await json('/api/stats');
+    expect(stats.body.tables).toEqual(expect.arrayContaining(['plantwire_events', 'plantwire_telemetry']));
+    expect(stats.body.ingest).toMatchObject({ points: expect.any(Number) as number });
+    expect((await json('/api/kpis?minutes=30')).body).toHaveLength(MACHINE_COUNT);
+    const series = await json(
+      '/api/series?line=line-01&machine=cnc-01&metric=temperature&bucket=1m&minutes=30',
+    );
+    expect(series.status).toBe(200);
+    expect(series.body.length).toBeGreaterThan(0);
+    const events = await questdb(
+      "SELECT kind, count() FROM plantwire_events WHERE tenant = 'acme' ORDER BY kind",
+    );
+    expect(events.map(([kind]) => kind)).toEqual(expect.arrayContaining(['alarm', 'fault']));
+    const post = (path: string, body: unknown) =>
+      json(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await post('/api/fault/melt_down', {})).status).toBe(400);
+    expect(await post('/api/fault/clear', { machine: '*' })).toMatchObject({ status: 202 });
+  });
+
+  it('stops everything on Ctrl-C', async () => {
+    demo.child.kill('SIGINT');
+    expect(await demo.exited).toBe(0);
+    expect(demo.output()).toMatch(/\[plantwire\] stopped/);
+    await expect(fetch(cloud('/api/health'))).rejects.toThrow();
+  }, 90_000);
+});
