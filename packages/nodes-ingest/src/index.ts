@@ -4,6 +4,9 @@ export {
   telemetryFormat,
   TelemetryWriter,
   telemetryTableDdl,
+  eventsFormat,
+  EVENTS_TABLE,
+  eventsTableDdl,
   DEFAULT_TABLE,
   type TelemetryTable,
   type WriterOptions,
@@ -23,6 +26,7 @@ export {
 } from './core/questdb-http.js';
 export {
   admit,
+  admitEvents,
   parseTokens,
   type GateOptions,
   type GateResult,
@@ -41,3 +45,12 @@ export {
   type PresetOptions,
   type SqlValue,
 } from './core/sql.js';
+export {
+  toEvents,
+  EVENT_KINDS,
+  type PlantEvent,
+  type EventKind,
+  type EventContext,
+  type EventRejection,
+  type EventsResult,
+} from './core/events.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { telemetryPoint } from '@plantwire/testkit';
-import { admit, type GateOptions } from '../src/index.js';
+import { admit, admitEvents, type GateOptions } from '../src/index.js';
 
 const options: GateOptions = {
   tokens: { 'tok-acme': 'acme', 'tok-globex': 'globex' },
@@ -84,5 +84,70 @@ describe('admit: the ingest gate', () => {
     expect(result.rejected).toEqual([
       { index: 1, reason: 'metrics.rpm: value must be a finite number (got "fast")' },
     ]);
+  });
+});
+
+describe('admitEvents: the same gate for plant events', () => {
+  const state = (over: Record<string, unknown> = {}) => ({
+    ts: at,
+    type: 'state',
+    line: 'line-01',
+    machine: 'cnc-01',
+    state: 'IDLE',
+    previous: 'RUNNING',
+    ...over,
+  });
+  const eventOptions = { ...options, plant: 'plant-1' };
+
+  it("takes the token's tenant and the node's plant as defaults", () => {
+    const result = admitEvents(
+      { body: JSON.stringify([state()]), authorization: bearer('tok-acme') },
+      eventOptions,
+    );
+    expect(result).toMatchObject({ status: 200, tenant: 'acme', rejected: [] });
+    expect(result.accepted[0]).toMatchObject({
+      tenant: 'acme',
+      plant: 'plant-1',
+      kind: 'state',
+      name: 'IDLE',
+    });
+  });
+
+  it('answers 401, 413, 400 and 403 like points', () => {
+    expect(admitEvents({ body: [state()] }, eventOptions)).toMatchObject({ status: 401 });
+    expect(
+      admitEvents(
+        { body: [state(), state()], authorization: bearer('tok-acme') },
+        { ...eventOptions, maxPoints: 1 },
+      ),
+    ).toMatchObject({ status: 413, message: '2 events in one request; at most 1' });
+    expect(admitEvents({ body: '{', authorization: bearer('tok-acme') }, eventOptions)).toMatchObject({
+      status: 400,
+      rejected: [{ index: 0, reason: 'the body is not JSON' }],
+    });
+    expect(
+      admitEvents({ body: [{ nonsense: 1 }], authorization: bearer('tok-acme') }, eventOptions).status,
+    ).toBe(400);
+    const theirs = admitEvents(
+      { body: [state({ tenant: 'globex' })], authorization: bearer('tok-acme') },
+      eventOptions,
+    );
+    expect(theirs).toMatchObject({
+      status: 403,
+      rejected: [{ index: 0, reason: 'tenant "globex" is not the token\'s tenant' }],
+    });
+  });
+
+  it('a mixed batch: the valid events go on, each refused one is listed', () => {
+    const result = admitEvents(
+      {
+        body: [state({ tenant: 'globex' }), state(), state({ ts: 'soon' })],
+        authorization: bearer('tok-acme'),
+      },
+      eventOptions,
+    );
+    expect(result.status).toBe(200);
+    expect(result.accepted).toHaveLength(1);
+    expect(result.rejected.map((r) => r.index)).toEqual([0, 2]);
   });
 });

@@ -116,6 +116,37 @@ describe('questdb-write inside Node-RED, against a real QuestDB', () => {
     ]);
   });
 
+  it('events mode: normalises raw events into plantwire_events, refusing what does not fit', async () => {
+    await helper.load(
+      [configNode, writeNode, catchNode],
+      [{ ...flow('')[0] }, { ...flow('')[1], mode: 'events' }, ...flow('').slice(2)],
+    );
+    const written = collect(helper, 'written');
+    const rejected = collect(helper, 'rejected');
+    const at = Date.UTC(2026, 0, 6);
+    const state = {
+      ts: at,
+      type: 'state',
+      tenant: 'acme',
+      plant: 'plant-1',
+      line: 'line-01',
+      machine: 'press-01',
+    };
+    helper.getNode('write')!.receive({
+      payload: [
+        { ...state, state: 'SETUP', previous: 'IDLE' },
+        { ...state, state: 'SETUP' }, // no previous
+      ],
+    });
+    await wait('the answer', () => written.length === 1 && rejected.length === 1);
+    expect(written[0].questdb).toEqual({ written: 1, rejected: 1 });
+    expect(rejected[0].payload[0].reason).toBe('previous must be a non-empty string (got nothing)');
+    await questdb.waitForWal('plantwire_events');
+    expect(
+      await questdb.rows("SELECT name, message FROM plantwire_events WHERE machine = 'press-01'"),
+    ).toEqual([{ name: 'SETUP', message: 'IDLE -> SETUP' }]);
+  });
+
   it('fails the message for Catch when QuestDB stays unavailable, and says so in its status', async () => {
     await helper.load(
       [configNode, writeNode, catchNode],

@@ -81,4 +81,49 @@ describe('telemetry-validate inside Node-RED', () => {
     expect(caught[0].error.message).toMatch(/401 no tokens are configured/);
     expect((gate as any).warn.calledWithMatch(/no tokens configured/)).toBe(true);
   });
+
+  it('events mode: token checks as in http mode, accepted events out with msg.ingest and statusCode 200', async () => {
+    await helper.load([validateNode, catchNode], flow({ mode: 'events', plant: 'plant-1' }), {
+      gate: { tokens: 'tok-acme acme' },
+    });
+    const accepted = collect(helper, 'accepted');
+    const refused = collect(helper, 'refused');
+    const caught = collect(helper, 'caught');
+    const state = {
+      ts: at,
+      type: 'state',
+      line: 'line-01',
+      machine: 'cnc-01',
+      state: 'IDLE',
+      previous: 'RUNNING',
+    };
+    const headers = { authorization: 'Bearer tok-acme' };
+    helper
+      .getNode('gate')!
+      .receive({ payload: JSON.stringify([state, { bad: 1 }]), req: { headers }, res: {} });
+    helper.getNode('gate')!.receive({ payload: [{ ...state, tenant: 'globex' }], req: { headers }, res: {} });
+    helper.getNode('gate')!.receive({ payload: [state], req: { headers: {} }, res: {} });
+    await until(
+      'one accepted, two refused',
+      () => accepted.length === 1 && refused.length === 2 && caught.length === 2,
+    );
+    expect(accepted[0].statusCode).toBe(200);
+    expect(accepted[0].payload).toEqual([
+      expect.objectContaining({
+        tenant: 'acme',
+        plant: 'plant-1',
+        kind: 'state',
+        name: 'IDLE',
+        machine: 'cnc-01',
+      }),
+    ]);
+    expect(accepted[0].ingest).toMatchObject({
+      status: 200,
+      tenant: 'acme',
+      accepted: 1,
+      rejected: [{ index: 1 }],
+    });
+    expect(refused.map((m) => m.statusCode)).toEqual([403, 401]);
+    expect(caught[0].error.message).toMatch(/403 #0 tenant "globex" is not the token's tenant/);
+  });
 });

@@ -5,6 +5,7 @@ import {
   type Point,
   type ValidationResult,
 } from '@plantwire/telemetry';
+import { toEvents, type PlantEvent } from './events.js';
 
 /** Bearer token -> tenant. */
 export type TokenTable = Record<string, string>;
@@ -51,11 +52,11 @@ export interface GateRejection {
   reason: string;
 }
 
-export interface GateResult {
-  /** 200 when at least one point was accepted; otherwise why nothing was. */
+export interface GateResult<T = Point> {
+  /** 200 when at least one item was accepted; otherwise why nothing was. */
   status: 200 | 400 | 401 | 403 | 413;
   tenant?: string;
-  accepted: Point[];
+  accepted: T[];
   rejected: GateRejection[];
   /** For 401 and 413: the one reason for the whole request. */
   message?: string;
@@ -67,38 +68,9 @@ export interface GateResult {
  * every refused one is listed with its position and reason.
  */
 export function admit(request: Request, options: GateOptions): GateResult {
-  let tenant: string | undefined;
-  if (options.tokens) {
-    if (Object.keys(options.tokens).length === 0) {
-      return refuse(401, 'no tokens are configured: add one (token = tenant) in the telemetry-validate node');
-    }
-    const header = typeof request.authorization === 'string' ? request.authorization : '';
-    const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
-    if (!token) return refuse(401, 'a bearer token is required: Authorization: Bearer <token>');
-    tenant = Object.prototype.hasOwnProperty.call(options.tokens, token) ? options.tokens[token] : undefined;
-    if (!tenant) return refuse(401, 'unknown token');
-  }
-  if (request.bytes !== undefined && request.bytes > options.maxBytes) {
-    return refuse(413, `the body is ${request.bytes} bytes; at most ${options.maxBytes} are accepted`);
-  }
-  let body = request.body;
-  if (typeof body === 'string' || Buffer.isBuffer(body)) {
-    const text = body.toString();
-    if (Buffer.byteLength(text) > options.maxBytes) {
-      return refuse(
-        413,
-        `the body is ${Buffer.byteLength(text)} bytes; at most ${options.maxBytes} are accepted`,
-      );
-    }
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return { status: 400, tenant, accepted: [], rejected: [{ index: 0, reason: 'the body is not JSON' }] };
-    }
-  }
-  const count = Array.isArray(body) ? body.length : 1;
-  if (count > options.maxPoints)
-    return refuse(413, `${count} points in one request; at most ${options.maxPoints}`);
+  const opened = open(request, options, 'points');
+  if ('status' in opened) return opened;
+  const { tenant, body } = opened;
 
   let checked: ValidationResult;
   try {
@@ -132,18 +104,69 @@ export function admit(request: Request, options: GateOptions): GateResult {
     });
     rejected.sort((a, b) => a.index - b.index);
   }
-  // Nothing refused (an empty array included) is a success; otherwise the status says why nothing got in.
-  const status =
-    accepted.length > 0 || rejected.length === 0
-      ? 200
-      : foreign > 0 && foreign === rejected.length
-        ? 403
-        : 400;
-  return { status, tenant, accepted, rejected };
+  return { status: status(accepted.length, rejected.length, foreign), tenant, accepted, rejected };
+}
 
-  function refuse(status: 401 | 413, message: string): GateResult {
+/**
+ * The same front door for plant events (src/core/events.ts): token, size and JSON checks as for points; the
+ * token's tenant is the default and the only tenant accepted, options.plant the default plant.
+ */
+export function admitEvents(request: Request, options: GateOptions): GateResult<PlantEvent> {
+  const opened = open(request, options, 'events');
+  if ('status' in opened) return opened;
+  const { tenant, body } = opened;
+  const { events, rejected, foreign } = toEvents(body, { tenant, plant: options.plant });
+  return { status: status(events.length, rejected.length, foreign), tenant, accepted: events, rejected };
+}
+
+/** Who is sending and how much, and the body parsed: or the refusal of the whole request. */
+function open(
+  request: Request,
+  options: GateOptions,
+  items: string,
+): { tenant?: string; body: unknown } | GateResult<never> {
+  let tenant: string | undefined;
+  if (options.tokens) {
+    if (Object.keys(options.tokens).length === 0) {
+      return refuse(401, 'no tokens are configured: add one (token = tenant) in the telemetry-validate node');
+    }
+    const header = typeof request.authorization === 'string' ? request.authorization : '';
+    const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+    if (!token) return refuse(401, 'a bearer token is required: Authorization: Bearer <token>');
+    tenant = Object.prototype.hasOwnProperty.call(options.tokens, token) ? options.tokens[token] : undefined;
+    if (!tenant) return refuse(401, 'unknown token');
+  }
+  if (request.bytes !== undefined && request.bytes > options.maxBytes) {
+    return refuse(413, `the body is ${request.bytes} bytes; at most ${options.maxBytes} are accepted`);
+  }
+  let body = request.body;
+  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    const text = body.toString();
+    if (Buffer.byteLength(text) > options.maxBytes) {
+      return refuse(
+        413,
+        `the body is ${Buffer.byteLength(text)} bytes; at most ${options.maxBytes} are accepted`,
+      );
+    }
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return { status: 400, tenant, accepted: [], rejected: [{ index: 0, reason: 'the body is not JSON' }] };
+    }
+  }
+  const count = Array.isArray(body) ? body.length : 1;
+  if (count > options.maxPoints)
+    return refuse(413, `${count} ${items} in one request; at most ${options.maxPoints}`);
+  return { tenant, body };
+
+  function refuse(status: 401 | 413, message: string): GateResult<never> {
     return { status, tenant, accepted: [], rejected: [], message };
   }
+}
+
+/** Nothing refused (an empty array included) is a success; otherwise the status says why nothing got in. */
+function status(accepted: number, rejected: number, foreign: number): 200 | 400 | 403 {
+  return accepted > 0 || rejected === 0 ? 200 : foreign > 0 && foreign === rejected ? 403 : 400;
 }
 
 function isMetricsPayload(body: unknown): boolean {

@@ -1,3 +1,4 @@
+import { kpiSql } from './kpis.js';
 import { QuestDbError } from './questdb-http.js';
 
 /** A value a query may take as a parameter; it becomes a literal, never SQL. */
@@ -64,19 +65,22 @@ export function identifier(value: unknown, what: string): string {
   return value;
 }
 
-export type Preset = 'latest' | 'series' | 'counts';
+export type Preset = 'latest' | 'series' | 'counts' | 'kpis';
 
 export interface PresetOptions {
   table: string;
-  /** series: the bucket, such as 1m or 15s. */
+  /** series: the bucket, such as 1m or 15s (filters.bucket wins). */
   bucket?: string;
-  /** series and counts: how far back. */
+  /** series and counts: how far back (filters.minutes wins). */
   minutes?: number;
+  /** kpis: the time the windows end at; Date.now() by default. */
+  now?: number;
 }
 
 /**
  * The dashboard's queries. Filters (tenant, plant, line, machine, metric) come as parameters, so a preset is as
- * safe as a hand-written query with placeholders.
+ * safe as a hand-written query with placeholders; `minutes` and `bucket` among them override the options, so a
+ * dashboard can change the window. kpis takes no metric filter (it needs every metric of a machine).
  */
 export function presetSql(
   preset: Preset,
@@ -86,14 +90,18 @@ export function presetSql(
   const table = identifier(options.table, 'table');
   const where: string[] = [];
   const params: Record<string, unknown> = {};
-  for (const field of ['tenant', 'plant', 'line', 'machine', 'metric']) {
+  for (const field of ['tenant', 'plant', 'line', 'machine', ...(preset === 'kpis' ? [] : ['metric'])]) {
     if (filters[field] === undefined || filters[field] === '') continue;
     where.push(`${field} = :${field}`);
     params[field] = String(filters[field]);
   }
-  const minutes = Number(options.minutes ?? 60);
-  if (!(minutes > 0 && minutes <= 527_040))
-    throw new QuestDbError('query: minutes must be from 1 to a year', 'bad-data');
+  const given = filters.minutes ?? options.minutes ?? 60;
+  const minutes = typeof given === 'number' || typeof given === 'string' ? Number(given) : NaN;
+  if (!(Number.isInteger(minutes) && minutes > 0 && minutes <= 527_040))
+    throw new QuestDbError(
+      `query: minutes must be a whole number from 1 to a year (got ${JSON.stringify(given)})`,
+      'bad-data',
+    );
   switch (preset) {
     case 'latest':
       return {
@@ -101,8 +109,8 @@ export function presetSql(
         params,
       };
     case 'series': {
-      const bucket = options.bucket ?? '1m';
-      if (!INTERVAL.test(bucket))
+      const bucket = filters.bucket ?? options.bucket ?? '1m';
+      if (typeof bucket !== 'string' || !INTERVAL.test(bucket))
         throw new QuestDbError(
           `query: bucket must look like 30s, 1m or 1h (got ${JSON.stringify(bucket)})`,
           'bad-data',
@@ -117,6 +125,8 @@ export function presetSql(
         sql: `SELECT line, machine, metric, count() points FROM ${table}${clause([...where, `ts > dateadd('m', -${minutes}, now())`])}`,
         params,
       };
+    case 'kpis':
+      return kpiSql(table, where, params, options.now ?? Date.now());
   }
 }
 

@@ -1,5 +1,6 @@
 import { Sender } from '@questdb/nodejs-client';
 import { validatePoints, type Point } from '@plantwire/telemetry';
+import { toEvents, type PlantEvent } from './events.js';
 import { classify, exec, senderConfig, QuestDbError, type QuestDbConnection } from './questdb-http.js';
 
 export interface TelemetryTable {
@@ -271,6 +272,48 @@ export function telemetryFormat(table: TelemetryTable = DEFAULT_TABLE): RowForma
         .floatColumn('value', p.value)
         .intColumn('q', p.q)
         .at(p.ts, 'ms'),
+  };
+}
+
+export const EVENTS_TABLE = 'plantwire_events';
+
+/** The plant events table: WAL, deduplicated on (ts, id), so a re-sent event is stored once. */
+export function eventsTableDdl(table: string): string {
+  if (!TABLE_NAME.test(table))
+    throw new QuestDbError(`table name "${table}" must be letters, digits and _`, 'bad-data');
+  return (
+    `CREATE TABLE IF NOT EXISTS ${table} (ts TIMESTAMP, id UUID, tenant SYMBOL, plant SYMBOL, line SYMBOL, ` +
+    `machine SYMBOL, kind SYMBOL, name SYMBOL, state SYMBOL, priority SYMBOL, value DOUBLE, message STRING) ` +
+    `TIMESTAMP(ts) PARTITION BY DAY WAL DEDUP UPSERT KEYS(ts, id)`
+  );
+}
+
+/**
+ * Plant events (src/core/events.ts) into their deduplicated table. prepare() normalises every shape toEvents
+ * takes, so machine-sim, threshold-alarm and anomaly-detect output can be written straight from an edge.
+ */
+export function eventsFormat(table = EVENTS_TABLE): RowFormat<PlantEvent> {
+  return {
+    table,
+    ddl: eventsTableDdl(table),
+    prepare(input) {
+      const { events, rejected } = toEvents(input);
+      return {
+        rows: events,
+        rejected: rejected.map(({ index, reason }) => ({
+          point: Array.isArray(input) ? input[index] : input,
+          reason,
+        })),
+      };
+    },
+    write(sender, e) {
+      sender.table(table);
+      for (const name of ['tenant', 'plant', 'line', 'machine', 'kind', 'name', 'state', 'priority'] as const)
+        sender.symbol(name, e[name]);
+      sender.stringColumn('id', e.id).stringColumn('message', e.message);
+      if (e.value !== null) sender.floatColumn('value', e.value);
+      return sender.at(e.ts, 'ms');
+    },
   };
 }
 

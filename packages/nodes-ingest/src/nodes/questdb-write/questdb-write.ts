@@ -3,6 +3,8 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import {
   DEFAULT_TABLE,
+  EVENTS_TABLE,
+  eventsFormat,
   genericFormat,
   telemetryFormat,
   type RowFormat,
@@ -12,7 +14,7 @@ import type { QuestDbConfigNode } from '../config-node.js';
 
 interface QuestDbWriteDef extends NodeDef {
   server: string;
-  mode: 'telemetry' | 'generic';
+  mode: 'telemetry' | 'generic' | 'events';
   timestampField: string;
   symbols: string;
   table: string;
@@ -31,7 +33,7 @@ export = function register(RED: NodeAPI) {
     const node = this;
     const server = RED.nodes.getNode(def.server) as QuestDbConfigNode | null;
     const table: TelemetryTable = {
-      name: def.table?.trim() || DEFAULT_TABLE.name,
+      name: def.table?.trim() || (def.mode === 'events' ? EVENTS_TABLE : DEFAULT_TABLE.name),
       partitionBy: PARTITIONS.includes(def.partitionBy) ? def.partitionBy : 'DAY',
       ttlDays: Number(def.ttlDays) > 0 ? Number(def.ttlDays) : 0,
     };
@@ -47,7 +49,9 @@ export = function register(RED: NodeAPI) {
                 .map((s) => s.trim())
                 .filter(Boolean),
             })
-          : telemetryFormat(table)
+          : def.mode === 'events'
+            ? eventsFormat(table.name)
+            : telemetryFormat(table)
       ) as RowFormat<unknown>;
     } catch (error) {
       node.error(`questdb-write: ${(error as Error).message}`);

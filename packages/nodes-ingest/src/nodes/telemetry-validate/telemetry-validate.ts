@@ -1,10 +1,11 @@
 // The telemetry-validate node: the cloud's front door (src/core/ingest-gate.ts) in a flow. Behind an http in
-// node it checks bearer tokens; behind an MQTT in node it takes points or the metrics shape from the topic.
+// node it checks bearer tokens; behind an MQTT in node it takes points or the metrics shape from the topic. The
+// events mode is the http mode for plant events (src/core/events.ts).
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { admit, parseTokens, type GateOptions } from '../../core/ingest-gate.js';
+import { admit, admitEvents, parseTokens, type GateOptions } from '../../core/ingest-gate.js';
 
 interface ValidateDef extends NodeDef {
-  mode: 'http' | 'mqtt';
+  mode: 'http' | 'mqtt' | 'events';
   maxPoints: string;
   maxKB: string;
   plant: string;
@@ -24,17 +25,18 @@ export = function register(RED: NodeAPI) {
   function TelemetryValidate(this: Node<{ tokens?: string }>, def: ValidateDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const mode = def.mode === 'mqtt' ? 'mqtt' : 'http';
+    const mode = def.mode === 'mqtt' || def.mode === 'events' ? def.mode : 'http';
+    const gate = mode === 'events' ? admitEvents : admit;
     let options: GateOptions | undefined;
     try {
       const tokens = parseTokens(node.credentials?.tokens);
       // An imported example has no tokens (credentials never travel in a flow): it deploys, and says so.
-      if (mode === 'http' && Object.keys(tokens).length === 0) {
+      if (mode !== 'mqtt' && Object.keys(tokens).length === 0) {
         node.warn('telemetry-validate: no tokens configured: every request gets 401 until one is added');
         node.status({ fill: 'yellow', shape: 'ring', text: 'no tokens: every request gets 401' });
       }
       options = {
-        tokens: mode === 'http' ? tokens : undefined,
+        tokens: mode !== 'mqtt' ? tokens : undefined,
         maxPoints: Number(def.maxPoints) > 0 ? Number(def.maxPoints) : 10_000,
         maxBytes: (Number(def.maxKB) > 0 ? Number(def.maxKB) : 10_240) * 1024,
         plant: def.plant?.trim() || undefined,
@@ -53,7 +55,7 @@ export = function register(RED: NodeAPI) {
         return done(new Error('telemetry-validate: not configured (see the error logged at deploy)'));
       const headers = msg.req?.headers ?? {};
       const length = Number(headers['content-length']);
-      const result = admit(
+      const result = gate(
         {
           body: msg.payload,
           authorization: headers.authorization,

@@ -1,0 +1,125 @@
+import { createRequire } from 'node:module';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  collect,
+  coreNode,
+  freePort,
+  nodeRedTestHelper,
+  startQuestDb,
+  until,
+  type QuestDb,
+} from '@plantwire/testkit';
+
+const require = createRequire(import.meta.url);
+const configNode = require('../dist/nodes/questdb-config/questdb-config.js');
+const queryNode = require('../dist/nodes/questdb-query/questdb-query.js');
+const catchNode = coreNode('common/25-catch');
+const helper = nodeRedTestHelper();
+
+function flow(url: string, query: Record<string, unknown>) {
+  return [
+    { id: 'db', type: 'questdb-config', url, requestTimeoutS: '2' },
+    {
+      id: 'query',
+      type: 'questdb-query',
+      server: 'db',
+      mode: 'latest',
+      table: 'plantwire_telemetry',
+      output: 'rows',
+      wires: [['rows']],
+      ...query,
+    },
+    { id: 'rows', type: 'helper' },
+    { id: 'catcher', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper' },
+  ];
+}
+
+const spy = (id: string, method: 'warn' | 'error' | 'log') => (helper.getNode(id) as any)[method];
+
+describe('questdb-query while QuestDB is unreachable', () => {
+  let questdb: QuestDb | undefined;
+  let port: number;
+  beforeAll(async () => {
+    port = await freePort();
+    await helper.startServer();
+  });
+  afterEach(() => helper.unload());
+  afterAll(async () => {
+    await helper.stopServer();
+    await questdb?.stop();
+  });
+
+  it('a preset warns once per outage, answers empty results meanwhile, and recovers when QuestDB comes up', async () => {
+    await helper.load(
+      [configNode, queryNode, catchNode],
+      flow(`http://127.0.0.1:${port}`, { mode: 'counts' }),
+    );
+    const rows = collect(helper, 'rows');
+    const caught = collect(helper, 'caught');
+    const statuses: any[] = [];
+    helper
+      .getNode('query')!
+      .on('call:status' as never, ((call: any) => statuses.push(call.args[0])) as never);
+    for (let i = 0; i < 10; i++) helper.getNode('query')!.receive({ params: { tenant: 'acme' } });
+    await until('ten empty answers', () => rows.length === 10, 10_000);
+    expect(rows.every((m) => Array.isArray(m.payload) && m.payload.length === 0)).toBe(true);
+    expect(caught).toEqual([]);
+    expect(spy('query', 'warn').callCount).toBe(1);
+    expect(spy('query', 'warn').firstCall.args[0]).toMatch(
+      /^questdb-query: QuestDB unavailable: .*until it is back/,
+    );
+    expect(spy('query', 'error').callCount).toBe(0);
+    expect(statuses.at(-1)).toEqual({ fill: 'yellow', shape: 'ring', text: 'QuestDB unavailable' });
+
+    questdb = await startQuestDb({ httpPort: port });
+    helper.getNode('query')!.receive({});
+    await until('the answer from QuestDB', () => rows.length === 11, 10_000);
+    expect(spy('query', 'log').calledWithMatch(/QuestDB is reachable again/)).toBe(true);
+    // QuestDB answers (here: no table yet), so the outage is over.
+    expect(statuses.at(-1)).toMatchObject({ text: 'no data yet: the table does not exist' });
+
+    // A second outage is reported again, once.
+    await questdb.stop();
+    questdb = undefined;
+    for (let i = 0; i < 5; i++) helper.getNode('query')!.receive({});
+    await until('five more answers', () => rows.length === 16, 10_000);
+    expect(spy('query', 'warn').callCount).toBe(2);
+  }, 90_000);
+
+  it('a SQL query still fails every message for Catch', async () => {
+    await helper.load(
+      [configNode, queryNode, catchNode],
+      flow('http://127.0.0.1:9', { mode: 'sql', sql: 'SELECT 1' }),
+    );
+    const caught = collect(helper, 'caught');
+    for (let i = 0; i < 3; i++) helper.getNode('query')!.receive({});
+    await until('three errors', () => caught.length === 3, 10_000);
+    expect(caught[0].error.message).toMatch(/QuestDB unavailable/);
+    expect(spy('query', 'warn').callCount).toBe(0);
+  });
+
+  it('kpis: bad ideal rates are reported at deploy and fail each query', async () => {
+    await helper.load(
+      [configNode, queryNode, catchNode],
+      flow('http://127.0.0.1:9', { mode: 'kpis', idealRates: '{"cnc": -1}' }),
+    );
+    const caught = collect(helper, 'caught');
+    expect(spy('query', 'error').calledWithMatch(/ideal rate of "cnc" must be a positive number/)).toBe(true);
+    helper.getNode('query')!.receive({});
+    await until('the error', () => caught.length === 1);
+    expect(caught[0].error.message).toMatch(/questdb-query: ideal rate of "cnc"/);
+  });
+
+  it('series: msg.params.minutes and bucket are checked like the settings', async () => {
+    await helper.load([configNode, queryNode, catchNode], flow('http://127.0.0.1:9', { mode: 'series' }));
+    const caught = collect(helper, 'caught');
+    helper.getNode('query')!.receive({ params: { minutes: 0 } });
+    helper.getNode('query')!.receive({ params: { bucket: '1 week' } });
+    await until('two errors', () => caught.length === 2);
+    expect(caught.map((m) => m.error.message)).toEqual([
+      expect.stringMatching(/minutes must be a whole number from 1 to a year \(got 0\)/),
+      expect.stringMatching(/bucket must look like 30s, 1m or 1h/),
+    ]);
+  });
+});
