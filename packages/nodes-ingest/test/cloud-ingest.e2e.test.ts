@@ -15,7 +15,6 @@ import {
 
 const example = fileURLToPath(new URL('../examples/01 - Cloud ingest.json', import.meta.url));
 const mqttExample = fileURLToPath(new URL('../examples/02 - MQTT ingest.json', import.meta.url));
-const shipped = fileURLToPath(new URL('../../../flows/cloud-ingest.json', import.meta.url));
 const MODULE = '@plantwire/node-red-questdb';
 const at = Date.UTC(2026, 0, 5);
 
@@ -56,7 +55,7 @@ describe('the cloud ingest flow in a real Node-RED, against a real QuestDB', () 
     };
   };
 
-  it('registers every node of the package and lists its examples; flows/cloud-ingest.json is the example', async () => {
+  it('registers every node of the package and lists its examples', async () => {
     const sets = await red.api<{ module: string; types: string[]; err?: unknown }[]>('/nodes');
     expect(
       sets
@@ -69,7 +68,6 @@ describe('the cloud ingest flow in a real Node-RED, against a real QuestDB', () 
       { fn: '02 - MQTT ingest' },
       { fn: '03 - Dashboard queries' },
     ]);
-    expect(readFileSync(shipped, 'utf8')).toBe(readFileSync(example, 'utf8'));
   });
 
   it('stores a tenant its points and answers {accepted, rejected}', async () => {

@@ -38,6 +38,17 @@ describe('bindSql', () => {
     );
     expect(() => presetSql('series', { table: 't', bucket: "1m'; --" }, {})).toThrow(/bucket must look like/);
   });
+
+  it('events: the newest plant events, filtered by kind in place of metric', () => {
+    const { sql, params } = presetSql(
+      'events',
+      { table: 'plantwire_events', minutes: 1440 },
+      { tenant: 'acme', kind: 'alarm', metric: 'ignored' },
+    );
+    expect(bindSql(sql, params)).toBe(
+      "SELECT ts, line, machine, kind, name, state, priority, value, message FROM plantwire_events WHERE tenant = 'acme' AND kind = 'alarm' AND ts > dateadd('m', -1440, now()) ORDER BY ts DESC LIMIT 100",
+    );
+  });
 });
 
 describe('queries against a real QuestDB', () => {

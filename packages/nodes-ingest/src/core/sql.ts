@@ -65,7 +65,7 @@ export function identifier(value: unknown, what: string): string {
   return value;
 }
 
-export type Preset = 'latest' | 'series' | 'counts' | 'kpis';
+export type Preset = 'latest' | 'series' | 'counts' | 'kpis' | 'events';
 
 export interface PresetOptions {
   table: string;
@@ -90,7 +90,9 @@ export function presetSql(
   const table = identifier(options.table, 'table');
   const where: string[] = [];
   const params: Record<string, unknown> = {};
-  for (const field of ['tenant', 'plant', 'line', 'machine', ...(preset === 'kpis' ? [] : ['metric'])]) {
+  // kpis needs every metric of a machine; events (plantwire_events) have a kind where points have a metric.
+  const own = preset === 'kpis' ? [] : preset === 'events' ? ['kind'] : ['metric'];
+  for (const field of ['tenant', 'plant', 'line', 'machine', ...own]) {
     if (filters[field] === undefined || filters[field] === '') continue;
     where.push(`${field} = :${field}`);
     params[field] = String(filters[field]);
@@ -127,6 +129,11 @@ export function presetSql(
       };
     case 'kpis':
       return kpiSql(table, where, params, options.now ?? Date.now());
+    case 'events':
+      return {
+        sql: `SELECT ts, line, machine, kind, name, state, priority, value, message FROM ${table}${clause([...where, `ts > dateadd('m', -${minutes}, now())`])} ORDER BY ts DESC LIMIT 100`,
+        params,
+      };
   }
 }
 
