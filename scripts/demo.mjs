@@ -3,11 +3,12 @@
 // anomaly detection, store-and-forward). Data and secrets stay in .plantwire/ (PLANTWIRE_DATA) between runs;
 // delete it to start afresh.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startAedesBroker, startNodeRed, startQuestDb, startWanLink } from '@plantwire/testkit';
+import { FLOW_FILES, flowsWithToken } from './deploy-flows.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const data = resolve(process.env.PLANTWIRE_DATA ?? join(root, '.plantwire'));
@@ -50,19 +51,6 @@ function secrets() {
   return made;
 }
 
-/** The flows of one Node-RED with the ingest token set as credentials (bearer on the edge, tokens in the cloud). */
-function flowsWithToken(files, token) {
-  return files
-    .flatMap((file) => JSON.parse(readFileSync(join(root, 'flows', file), 'utf8')))
-    .map((node) => {
-      if (node.type === 'http request' && node.authType === 'bearer')
-        return { ...node, credentials: { user: '', password: token } };
-      if (node.type === 'telemetry-validate')
-        return { ...node, credentials: { tokens: `${token} ${TENANT}` } };
-      return node;
-    });
-}
-
 for (const { name, variable, port: number } of Object.values(ports)) {
   if (!(await portIsFree(number))) {
     console.error(
@@ -81,7 +69,7 @@ async function stopAll() {
 }
 
 /** A Node-RED of the demo; its flows are deployed on the first run only, so your own changes are kept. */
-async function nodeRed(name, flowFiles, env, { credentialSecret, ingestToken }) {
+async function nodeRed(name, env, { credentialSecret, ingestToken }) {
   const userDir = join(data, name);
   const firstRun = !existsSync(join(userDir, 'flows.json'));
   const red = await startNodeRed({
@@ -90,9 +78,14 @@ async function nodeRed(name, flowFiles, env, { credentialSecret, ingestToken }) 
     port: ports[name].port,
     env,
     settings: { credentialSecret },
-    ...(firstRun ? { flows: flowsWithToken(flowFiles, ingestToken) } : {}),
+    ...(firstRun ? { flows: flowsWithToken(FLOW_FILES[name], ingestToken, TENANT) } : {}),
   });
   running.push([`the ${name} Node-RED`, () => red.stop()]);
+  // Its log, for when something needs a look: what it printed so far, then as it comes.
+  const log = createWriteStream(join(userDir, 'node-red.log'));
+  log.write(red.log());
+  red.process.child.stdout?.pipe(log);
+  red.process.child.stderr?.pipe(log);
   return red;
 }
 
@@ -115,7 +108,6 @@ try {
   say('starting the cloud Node-RED (ingest, API, dashboard)');
   const cloud = await nodeRed(
     'cloud',
-    ['cloud-ingest.json', 'dashboard.json'],
     { ...mqtt, PLANTWIRE_QUESTDB_URL: questdb.httpUrl, PLANTWIRE_TENANT: TENANT },
     keys,
   );
@@ -131,7 +123,7 @@ try {
   running.push(['the WAN link', () => link.stop()]);
 
   say('starting the edge Node-RED (the plant, alarms, store-and-forward)');
-  const edge = await nodeRed('edge', ['edge-agent.json'], { ...mqtt, PLANTWIRE_CLOUD_URL: link.url }, keys);
+  const edge = await nodeRed('edge', { ...mqtt, PLANTWIRE_CLOUD_URL: link.url }, keys);
 
   const shown = host === '0.0.0.0' ? 'localhost' : host;
   console.log(`
@@ -141,6 +133,7 @@ try {
   QuestDB console    ${questdb.httpUrl}
   MQTT broker        ${broker.url}
   Data and secrets   ${data}
+  Node-RED logs      ${join(data, 'edge', 'node-red.log')}, ${join(data, 'cloud', 'node-red.log')}
 
   Try: Faults > bearing fault on a machine, then Alarms > Ack; Faults > Cut the network, watch Edge health.
   Press Ctrl-C to stop.

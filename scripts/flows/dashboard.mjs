@@ -92,6 +92,24 @@ const query = (id, col, row, props, wires) =>
     },
     [wires],
   );
+/** Rows with one ISO time column shown as HH:MM:SS (UTC: the same on every screen of the plant). */
+const utcTimes = (id, col, row, field, wires) =>
+  node(
+    id,
+    'change',
+    col,
+    row,
+    {
+      name: 'times',
+      rules: [
+        set(
+          'payload',
+          `[payload.$merge([$, {"${field}": $fromMillis($toMillis(${field}), "[H01]:[m01]:[s01]")}])]`,
+        ),
+      ],
+    },
+    [wires],
+  );
 const subscribe = (id, col, row, name, topic, wires) =>
   node(
     id,
@@ -135,10 +153,10 @@ function overview() {
     every('dash-kpi-tick', 0, 1, 5, ['dash-kpi-params']),
     tenantParams('dash-kpi-params', 1, 1, '{"minutes": 60}', ['dash-kpi-query']),
     query('dash-kpi-query', 2, 1, { name: 'OEE per machine', mode: 'kpis' }, [
-      'dash-kpi-table',
-      'dash-scrap-table',
+      'dash-kpi-times',
       'dash-plant-summary',
     ]),
+    utcTimes('dash-kpi-times', 3, 1, 'last_seen', ['dash-kpi-table', 'dash-scrap-table']),
     widget(
       'dash-kpi-table',
       'ui-table',
@@ -158,7 +176,7 @@ function overview() {
         ['Energy kWh', 'energy_kwh'],
         ['Scrap %', 'scrap_rate'],
         ['Health', 'health'],
-        ['Last seen', 'last_seen', 'time'],
+        ['Last seen (UTC)', 'last_seen'],
       ]),
     ),
     widget(
@@ -365,8 +383,9 @@ function alarms() {
       2,
       row,
       { name: `recent ${kind} events`, mode: 'events', table: 'plantwire_events', minutes: '1440' },
-      wires,
+      [`${id}-times`],
     ),
+    utcTimes(`${id}-times`, 3, row, 'ts', wires),
   ];
   return [
     page('dash-page-alarms', 'Alarms', '/alarms', 'bell-alert', 3),
@@ -392,7 +411,7 @@ function alarms() {
       3,
       14,
       table('', [
-        ['Time', 'ts', 'time'],
+        ['Time (UTC)', 'ts'],
         ['Alarm', 'name'],
         ['State', 'state'],
         ['Priority', 'priority'],
@@ -407,7 +426,7 @@ function alarms() {
       3,
       15,
       table('', [
-        ['Time', 'ts', 'time'],
+        ['Time (UTC)', 'ts'],
         ['Line', 'line'],
         ['Machine', 'machine'],
         ['Metric', 'name'],

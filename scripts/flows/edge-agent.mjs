@@ -238,6 +238,22 @@ export function edgeAgent() {
       },
       [['edge-tag'], ['edge-alarm-list']],
     ),
+    node(
+      'edge-alarm-list-start',
+      'inject',
+      1,
+      4,
+      {
+        name: 'publish the list at start',
+        props: [{ p: 'control', v: '{"command":"list"}', vt: 'json' }],
+        repeat: '',
+        crontab: '',
+        once: true,
+        onceDelay: 2,
+        topic: '',
+      },
+      [['edge-alarms']],
+    ),
     node('edge-alarm-list', 'mqtt out', 3, 5, {
       name: 'alarm list (retained)',
       topic: TOPICS.alarms,
