@@ -298,6 +298,12 @@ describe('npm start: the assembled factory in a real browser', () => {
     expect(await post('/api/fault/clear', { machine: '*' })).toMatchObject({ status: 202 });
   });
 
+  it('after a few minutes: the Overview (the README shows this screenshot)', async () => {
+    await open('overview');
+    await expect.poll(() => widget('dash-plant-oee').innerText(), { timeout: 30_000 }).toMatch(/\d+\.\d %/);
+    await shot('dashboard-overview');
+  }, 60_000);
+
   it('stops everything on Ctrl-C', async () => {
     demo.child.kill('SIGINT');
     expect(await demo.exited).toBe(0);
