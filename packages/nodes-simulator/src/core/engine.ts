@@ -80,7 +80,14 @@ class Machine {
   scrap: Record<ScrapReason, number> = { QUALITY: 0, MACHINE_ERROR: 0, MATERIAL: 0, OPERATOR: 0 };
   partsDue = 0;
   // Faults: levels 0..1 that follow their targets, so effects build up and fade out physically.
-  bearing = { active: false, level: 0, temperatureC: 0, vibrationMmS: 0, rampS: BEARING_RAMP_S, endsAt: Infinity };
+  bearing = {
+    active: false,
+    level: 0,
+    temperatureC: 0,
+    vibrationMmS: 0,
+    rampS: BEARING_RAMP_S,
+    endsAt: Infinity,
+  };
   spike = { active: false, factor: 1, endsAt: Infinity };
   wear = { active: false, level: 0, lifeS: DEFAULT_TOOL_LIFE_S, endsAt: Infinity };
   sensors: SensorFault[] = [];
