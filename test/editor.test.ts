@@ -71,13 +71,27 @@ const CONFIG_NODE_FIELDS: Record<string, (services: { questdb: QuestDb }) => Rec
 
 const normalise = (text: string) => text.replace(/\s+/g, ' ').trim();
 
+/**
+ * The editor catches what a node's editor code throws (oneditprepare, oneditsave, label functions, a module's
+ * editor script) and only logs it to the console; these are those lines, and any console error naming a node.
+ */
+function editorComplaints(messages: string[]): string[] {
+  return messages.filter(
+    (message) =>
+      /^\w+: (oneditprepare|oneditsave|oneditcancel|oneditresize|oneditdelete|Definition error|\[@plantwire\/)/.test(
+        message,
+      ) ||
+      (message.startsWith('error: ') && NODE_TYPES.some((node) => message.includes(node.type))),
+  );
+}
+
 describe('the Node-RED 4.1 editor in a real browser, for every Plantwire node', () => {
   let questdb: QuestDb | undefined;
   let red: NodeRed | undefined;
   let browser: Browser | undefined;
   let page: Page;
   const pageErrors: string[] = [];
-  const consoleErrors: string[] = [];
+  const consoleMessages: string[] = [];
   /** Node ids the test dragged, by type, and the config nodes it created through the dialogs, by type. */
   const dragged = new Map<string, string>();
   const configNodes = new Map<string, string>();
@@ -93,7 +107,7 @@ describe('the Node-RED 4.1 editor in a real browser, for every Plantwire node', 
     page.setDefaultTimeout(UI_TIMEOUT);
     page.on('pageerror', (error) => pageErrors.push(String(error.stack ?? error)));
     page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
+      consoleMessages.push(`${message.type()}: ${message.text()}`);
     });
     await page.goto(red.url, { timeout: 120_000 });
     // The editor is ready when the palette lists the node types and the workspace chart is drawn.
@@ -116,6 +130,23 @@ describe('the Node-RED 4.1 editor in a real browser, for every Plantwire node', 
       const tray = document.querySelector(selector)?.closest('.red-ui-tray');
       return tray !== null && tray !== undefined && getComputedStyle(tray).right === '0px';
     }, button);
+  }
+
+  /**
+   * The `data-i18n` keys of the open dialog that show no text or the key itself (a label missing from the node's
+   * locales/en-US/<type>.json): a label left blank is a broken dialog for the engineer.
+   */
+  async function untranslated(): Promise<string[]> {
+    return page.evaluate(() =>
+      Array.from(document.querySelectorAll('.red-ui-tray [data-i18n]')).flatMap((el) =>
+        (el.getAttribute('data-i18n') ?? '').split(';').filter((spec) => {
+          const [, attr, key] = /^(?:\[(\w+)\])?(.*)$/.exec(spec)!;
+          const text =
+            !attr || ['html', 'prepend', 'append'].includes(attr) ? el.textContent : el.getAttribute(attr);
+          return !text?.trim() || text.includes(key!);
+        }),
+      ),
+    );
   }
 
   /** After a failed step, a tray left open would shade the palette and fail every test after it. */
@@ -141,7 +172,7 @@ describe('the Node-RED 4.1 editor in a real browser, for every Plantwire node', 
       mkdirSync(dirname(SCREENSHOT), { recursive: true });
       await page.screenshot({ path: join(dirname(SCREENSHOT), `failed-${name}.png`) }).catch(() => undefined);
       console.error(
-        `page errors: ${JSON.stringify(pageErrors)}\nconsole errors: ${JSON.stringify(consoleErrors)}`,
+        `page errors: ${JSON.stringify(pageErrors)}\nconsole: ${JSON.stringify(consoleMessages)}`,
       );
       console.error(`Node-RED log (end):\n${red?.log().slice(-4000)}`);
     });
@@ -165,12 +196,15 @@ describe('the Node-RED 4.1 editor in a real browser, for every Plantwire node', 
       else await paletteEntry.waitFor({ state: 'visible' });
     }
     expect(pageErrors).toEqual([]);
+    expect(editorComplaints(consoleMessages)).toEqual([]);
   });
 
   it.each(PALETTE_TYPES.map((node, index) => [node.type, node, index] as const))(
     '%s: drag from the palette, edit, Done, and its help shows',
     async (type, node, index) => {
       diagnoseOnFailure(type);
+      // What this node's steps make the page say (an earlier node's complaint fails that node's test only).
+      const [errorsFrom, consoleFrom] = [pageErrors.length, consoleMessages.length];
       // Drag with the mouse from the palette onto the workspace, each node at its own spot on a grid.
       const paletteEntry = page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`);
       await paletteEntry.scrollIntoViewIfNeeded();
@@ -206,6 +240,7 @@ describe('the Node-RED 4.1 editor in a real browser, for every Plantwire node', 
       const nameInput = page.locator('#node-input-name');
       await nameInput.waitFor({ state: 'visible' });
       await nameInput.fill(nameFor(type));
+      expect(await untranslated(), `${type}: labels the editor could not translate`).toEqual([]);
 
       // Each config-node property (questdb-config for the QuestDB nodes): create the first through the select's
       // add button, choose it for the next ones and open it with the edit button.
@@ -236,6 +271,7 @@ describe('the Node-RED 4.1 editor in a real browser, for every Plantwire node', 
         }
         const configOk = page.locator('#node-config-dialog-ok');
         await trayOpen('#node-config-dialog-ok');
+        expect(await untranslated(), `${configType}: labels the editor could not translate`).toEqual([]);
         for (const [field, value] of Object.entries(fields)) {
           const input = page.locator(`#node-config-input-${field}`);
           await input.waitFor({ state: 'visible' });
@@ -287,7 +323,8 @@ describe('the Node-RED 4.1 editor in a real browser, for every Plantwire node', 
       await expect
         .poll(async () => normalise((await helpPanel.innerText()) ?? ''), { timeout: UI_TIMEOUT })
         .toContain(expected);
-      expect(pageErrors).toEqual([]);
+      expect(pageErrors.slice(errorsFrom)).toEqual([]);
+      expect(editorComplaints(consoleMessages.slice(consoleFrom))).toEqual([]);
     },
     120_000,
   );
@@ -347,7 +384,6 @@ describe('the Node-RED 4.1 editor in a real browser, for every Plantwire node', 
     // Only Plantwire nodes run in this Node-RED: any error in its log is about them.
     expect(log.split('\n').filter((line) => line.includes('[error]'))).toEqual([]);
     expect(pageErrors).toEqual([]);
-    const ours = consoleErrors.filter((text) => NODE_TYPES.some((node) => text.includes(node.type)));
-    expect(ours).toEqual([]);
+    expect(editorComplaints(consoleMessages)).toEqual([]);
   }, 120_000);
 });
