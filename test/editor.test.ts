@@ -98,11 +98,17 @@ describe('the Node-RED 4.1 editor in a real browser, for every Plantwire node', 
 
   beforeAll(async () => {
     expect(PALETTE_TYPES.length).toBeGreaterThan(0);
-    [questdb, red, browser] = await Promise.all([
+    // Started side by side; whatever did start is kept for afterAll to stop even when another one failed.
+    const [q, r, b] = await Promise.allSettled([
       startQuestDb(),
       startNodeRed({ startTimeoutMs: 120_000 }),
       launchBrowser(),
     ]);
+    if (q.status === 'fulfilled') questdb = q.value;
+    if (r.status === 'fulfilled') red = r.value;
+    if (b.status === 'fulfilled') browser = b.value;
+    for (const started of [q, r, b]) if (started.status === 'rejected') throw started.reason;
+    if (!red || !browser) throw new Error('Node-RED or chromium did not start');
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     page.setDefaultTimeout(UI_TIMEOUT);
     page.on('pageerror', (error) => pageErrors.push(String(error.stack ?? error)));
@@ -151,6 +157,7 @@ describe('the Node-RED 4.1 editor in a real browser, for every Plantwire node', 
 
   /** After a failed step, a tray left open would shade the palette and fail every test after it. */
   afterEach(async () => {
+    if (page === undefined) return;
     const trays = () => page.evaluate(() => document.querySelectorAll('.red-ui-tray').length);
     for (let left = await trays(), i = 0; left > 0 && i < 3; left = await trays(), i++) {
       await page
