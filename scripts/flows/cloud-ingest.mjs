@@ -1,6 +1,6 @@
 // flows/cloud-ingest.json: the cloud side. Points and events in over HTTP (bearer token per tenant), stored
 // idempotently in QuestDB, and the reference API over questdb-query.
-import { ALARM_COMMANDS, FAULTS, TOPICS, broker, nodesOf, questdb, set, tab } from './plant.mjs';
+import { ALARM_COMMANDS, FAULTS, TOPICS, broker, commentsOf, nodesOf, questdb, set, tab } from './plant.mjs';
 
 const z = 'cloud';
 const node = nodesOf(z);
@@ -14,6 +14,7 @@ const httpIn = (id, col, row, method, url, wires) =>
     { name: `${method.toUpperCase()} ${url}`, url, method, upload: false, swaggerDoc: '' },
     [wires],
   );
+const comment = commentsOf(z);
 const answer = (id, col, row) => node(id, 'http response', col, row, { statusCode: '', headers: {} });
 const failWith = (id, col, row, status, payload, wires) =>
   node(
@@ -121,6 +122,14 @@ export function cloudIngest() {
     ),
     questdb('cloud-db', z),
     broker('cloud-broker', z, 'plant broker'),
+    comment('cloud-about-ingest', 2.5, 0, 'Points and events in: token, validation, idempotent writes'),
+    comment('cloud-about-api', 2.5, 5.5, 'The API over QuestDB, and commands to the edge'),
+    comment(
+      'cloud-about-edge',
+      2.8,
+      10.5,
+      'The edge buffers and the WAN link, as the plant broker reports them',
+    ),
     node(
       'cloud-init',
       'inject',

@@ -8,6 +8,7 @@ import {
   TENANT,
   TOPICS,
   broker,
+  commentsOf,
   nodesOf,
   remove,
   set,
@@ -16,6 +17,10 @@ import {
 
 const z = 'edge';
 const node = nodesOf(z);
+const comment = commentsOf(z);
+/** A link out to one link in: a buffer's figures travel to the figures section without a wire across the tab. */
+const linkOut = (id, col, row, name, target) =>
+  node(id, 'link out', col, row, { name, mode: 'link', links: [target] });
 
 /** Thresholds that fit machine-sim's ranges (normal running peaks: CNC 59 degC, press 52, pump 55; vibration under 5). */
 export const ALARM_RULES = [
@@ -52,13 +57,13 @@ export const ALARM_RULES = [
 ];
 
 /** The two durable paths to the cloud share their settings; only the store, the order and the endpoint differ. */
-function toCloud(prefix, row, { store, order, endpoint, label }) {
+function toCloud(prefix, col, row, { store, order, endpoint, label }) {
   const buffer = `${prefix}-buffer`;
   return [
     node(
       buffer,
       'store-forward',
-      2,
+      col,
       row,
       {
         name: label,
@@ -80,12 +85,12 @@ function toCloud(prefix, row, { store, order, endpoint, label }) {
         backoffMaxS: '10',
         statsIntervalS: '2',
       },
-      [[`${prefix}-url`], ['edge-stats-topic', 'edge-status']],
+      [[`${prefix}-url`], [`${prefix}-figures`]],
     ),
     node(
       `${prefix}-url`,
       'change',
-      3,
+      col + 1,
       row,
       { name: endpoint, rules: [set('url', `$env("CLOUD_URL") & "${endpoint}"`)] },
       [[`${prefix}-post`]],
@@ -93,7 +98,7 @@ function toCloud(prefix, row, { store, order, endpoint, label }) {
     node(
       `${prefix}-post`,
       'http request',
-      4,
+      col + 2,
       row,
       {
         name: `POST ${endpoint}`,
@@ -111,10 +116,11 @@ function toCloud(prefix, row, { store, order, endpoint, label }) {
       },
       [[buffer]],
     ),
+    linkOut(`${prefix}-figures`, col + 0.6, row + 1, 'buffer figures', 'edge-figures'),
     node(
       `${prefix}-failed`,
       'catch',
-      4,
+      col + 2,
       row + 1,
       { name: 'request failed', scope: [`${prefix}-post`], uncaught: false },
       [[buffer]],
@@ -140,13 +146,26 @@ export function edgeAgent() {
       { MQTT_HOST: '127.0.0.1', MQTT_PORT: '1883', CLOUD_URL: 'http://127.0.0.1:1881' },
     ),
     broker('edge-broker', z, 'plant broker'),
+    comment('edge-about-plant', 0.8, 1, 'The plant and the commands that reach it'),
+    comment('edge-about-cloud', 3, 1, 'Points to the cloud: on disk until the cloud answers 2xx'),
+    comment('edge-about-rules', 3, 5, 'Alarms and anomaly detection, next to the machines'),
+    comment('edge-about-events', 3, 9, 'Events to the cloud, the same durable way'),
+    comment('edge-about-figures', 3, 12, 'Buffer figures for the dashboard, and GET /edge/status'),
+    node(
+      'edge-figures',
+      'link in',
+      3,
+      13.5,
+      { name: 'buffer figures', links: ['edge-points-figures', 'edge-events-figures'] },
+      [['edge-stats-topic', 'edge-status']],
+    ),
 
     // The plant, every 2 s; its points fan out to the cloud, the broker, the alarms and the detector.
     node(
       'edge-sim',
       'machine-sim',
-      0,
-      1,
+      2,
+      2,
       {
         name: 'plant-01',
         tenant: TENANT,
@@ -166,7 +185,7 @@ export function edgeAgent() {
       },
       [['edge-points-buffer', 'edge-split', 'edge-alarms', 'edge-gauges'], ['edge-tag'], []],
     ),
-    ...toCloud('edge-points', 0, {
+    ...toCloud('edge-points', 3, 2, {
       store: 'edge-telemetry',
       order: 'live-first',
       endpoint: '/ingest',
@@ -175,8 +194,8 @@ export function edgeAgent() {
     node(
       'edge-split',
       'split',
-      1,
       3,
+      4,
       {
         name: 'one per point',
         splt: '\\n',
@@ -191,8 +210,8 @@ export function edgeAgent() {
     node(
       'edge-topic',
       'change',
-      2,
-      3,
+      4,
+      4,
       {
         name: 'topic',
         rules: [
@@ -204,7 +223,7 @@ export function edgeAgent() {
       },
       [['edge-publish']],
     ),
-    node('edge-publish', 'mqtt out', 3, 3, {
+    node('edge-publish', 'mqtt out', 5, 4, {
       name: 'v1/{tenant}/{plant}/{line}/{machine}/{metric}',
       topic: '',
       qos: '0',
@@ -221,8 +240,8 @@ export function edgeAgent() {
     node(
       'edge-alarms',
       'threshold-alarm',
-      2,
-      5,
+      3,
+      6,
       {
         name: 'machine alarms',
         key: 'line/machine/metric',
@@ -241,8 +260,8 @@ export function edgeAgent() {
     node(
       'edge-alarm-list-start',
       'inject',
-      1,
-      4,
+      2,
+      6,
       {
         name: 'publish the list at start',
         props: [{ p: 'control', v: '{"command":"list"}', vt: 'json' }],
@@ -254,7 +273,7 @@ export function edgeAgent() {
       },
       [['edge-alarms']],
     ),
-    node('edge-alarm-list', 'mqtt out', 3, 5, {
+    node('edge-alarm-list', 'mqtt out', 4, 6, {
       name: 'alarm list (retained)',
       topic: TOPICS.alarms,
       qos: '1',
@@ -269,16 +288,16 @@ export function edgeAgent() {
     node(
       'edge-gauges',
       'change',
-      1,
-      6,
+      3,
+      7.5,
       { name: 'gauges only', rules: [set('payload', `[payload[metric in ${JSON.stringify(GAUGES)}]]`)] },
       [['edge-anomaly']],
     ),
     node(
       'edge-anomaly',
       'anomaly-detect',
-      2,
-      6,
+      4,
+      7.5,
       {
         name: 'anomalies',
         detector: 'ensemble',
@@ -293,7 +312,7 @@ export function edgeAgent() {
       'edge-tag',
       'change',
       3,
-      7,
+      10,
       {
         name: 'plant',
         rules: [
@@ -305,7 +324,7 @@ export function edgeAgent() {
       },
       [['edge-events-buffer']],
     ),
-    ...toCloud('edge-events', 8, {
+    ...toCloud('edge-events', 4, 10, {
       store: 'edge-events',
       order: 'fifo',
       endpoint: '/ingest/events',
@@ -317,7 +336,7 @@ export function edgeAgent() {
       'edge-commands',
       'mqtt in',
       0,
-      11,
+      2,
       {
         name: TOPICS.command,
         topic: TOPICS.command,
@@ -335,7 +354,7 @@ export function edgeAgent() {
       'edge-route',
       'switch',
       1,
-      11,
+      2,
       {
         name: 'alarm or fault',
         property: 'payload.cmd',
@@ -350,8 +369,8 @@ export function edgeAgent() {
     node(
       'edge-alarm-command',
       'change',
-      2,
-      11,
+      1,
+      3,
       {
         name: 'msg.control',
         rules: [
@@ -369,12 +388,12 @@ export function edgeAgent() {
     node(
       'edge-stats-topic',
       'change',
-      5,
-      9,
+      4,
+      13,
       { name: 'topic', rules: [set('topic', `"${TOPICS.edgeStats}/" & payload.store`)] },
       [['edge-stats-publish']],
     ),
-    node('edge-stats-publish', 'mqtt out', 6, 9, {
+    node('edge-stats-publish', 'mqtt out', 5, 13, {
       name: 'buffer stats (retained)',
       topic: '',
       qos: '0',
@@ -389,8 +408,8 @@ export function edgeAgent() {
     node(
       'edge-accepted',
       'complete',
-      5,
-      10,
+      4,
+      14,
       { name: 'points committed', scope: ['edge-points-buffer'], uncaught: false },
       [['edge-status']],
     ),
@@ -398,15 +417,15 @@ export function edgeAgent() {
       'edge-status-in',
       'http in',
       4,
-      12,
+      15,
       { name: 'GET /edge/status', url: '/edge/status', method: 'get', upload: false, swaggerDoc: '' },
       [['edge-status']],
     ),
     node(
       'edge-status',
       'function',
-      6,
-      11,
+      5,
+      14.5,
       {
         name: 'edge status',
         func: [
@@ -429,6 +448,6 @@ export function edgeAgent() {
       },
       [['edge-status-out']],
     ),
-    node('edge-status-out', 'http response', 7, 12, { statusCode: '', headers: {} }),
+    node('edge-status-out', 'http response', 6, 15, { statusCode: '', headers: {} }),
   ];
 }

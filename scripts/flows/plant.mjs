@@ -57,7 +57,7 @@ export function tab(id, label, info, variables) {
   };
 }
 
-/** Nodes of one tab, placed on a grid of 200 x 60 px cells. */
+/** Nodes of one tab, placed on a grid of 240 x 60 px cells (wide enough for their labels). */
 export function nodesOf(z) {
   return (id, type, col, row, props = {}, wires = []) => ({
     id,
@@ -65,10 +65,16 @@ export function nodesOf(z) {
     z,
     name: '',
     ...props,
-    x: 140 + col * 200,
+    x: 120 + col * 240,
     y: 60 + row * 60,
     wires,
   });
+}
+
+/** Comments of one tab: the section headings of a flow. */
+export function commentsOf(z) {
+  const node = nodesOf(z);
+  return (id, col, row, name) => node(id, 'comment', col, row, { name, info: '' });
 }
 
 /** The plant's broker, scoped to one tab so it reads that tab's MQTT_HOST and MQTT_PORT. */
