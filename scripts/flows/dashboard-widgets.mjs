@@ -91,6 +91,7 @@ export function widgetsOf(node) {
 }
 
 export const text = (label) => ({
+  name: label,
   label,
   format: '{{msg.payload}}',
   layout: 'row-spread',
@@ -103,8 +104,9 @@ export const text = (label) => ({
   valueType: 'msg',
 });
 
-export const table = (label, columns) => ({
-  label,
+export const table = (name, columns) => ({
+  name,
+  label: '',
   maxrows: 0,
   passthru: false,
   autocols: false,
@@ -126,6 +128,7 @@ export const table = (label, columns) => ({
 
 /** A time chart of `{series, x, y}` points; history arrives with msg.action = "replace", live points append. */
 export const chart = (label, { ymin = '', width = 6, height = 4 } = {}) => ({
+  name: label,
   label,
   width,
   height,
@@ -163,6 +166,7 @@ export const chart = (label, { ymin = '', width = 6, height = 4 } = {}) => ({
 });
 
 export const dropdown = (label, options) => ({
+  name: label,
   label,
   tooltip: '',
   passthru: false,
@@ -178,7 +182,8 @@ export const dropdown = (label, options) => ({
 });
 
 /** A Vue template widget; messages it sends leave on its output (never the ones it receives). */
-export const template = (format, width = 12) => ({
+export const template = (name, format, width = 12) => ({
+  name,
   width,
   head: '',
   format,

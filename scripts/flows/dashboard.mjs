@@ -1,7 +1,18 @@
 // flows/dashboard.json: Dashboard 2.0 in the cloud Node-RED, fed from QuestDB (tenant-scoped) and the plant
 // broker. Pages: Overview, Machine, Alarms, Edge health, Faults, Architecture.
 import { readFileSync } from 'node:fs';
-import { FAULTS, GAUGES, MACHINES, TOPICS, broker, nodesOf, questdb, set, tab } from './plant.mjs';
+import {
+  FAULTS,
+  GAUGES,
+  MACHINES,
+  TOPICS,
+  broker,
+  commentsOf,
+  nodesOf,
+  questdb,
+  set,
+  tab,
+} from './plant.mjs';
 import {
   base,
   chart,
@@ -17,6 +28,7 @@ import {
 const z = 'dash';
 const node = nodesOf(z);
 const widget = widgetsOf(node);
+const comment = commentsOf(z);
 const source = (file) => readFileSync(new URL(`templates/${file}`, import.meta.url), 'utf8');
 
 /** One chart per gauge, then energy, production counters and the state code. */
@@ -162,9 +174,9 @@ function overview() {
       'ui-table',
       'dash-g-machines',
       1,
-      3,
-      0,
-      table('', [
+      4,
+      1,
+      table('KPIs per machine', [
         ['Line', 'line'],
         ['Machine', 'machine'],
         ['State', 'state'],
@@ -184,9 +196,9 @@ function overview() {
       'ui-table',
       'dash-g-scrap',
       1,
-      3,
-      1,
-      table('', [
+      4,
+      2,
+      table('scrap by reason', [
         ['Line', 'line'],
         ['Machine', 'machine'],
         ['QUALITY', 'scrap_quality'],
@@ -199,7 +211,7 @@ function overview() {
     fn(
       'dash-plant-summary',
       3,
-      2,
+      3.5,
       'plant figures',
       [
         '// Plant-wide figures from the per-machine KPIs: mean OEE (of the machines that have one yet), machines',
@@ -219,21 +231,22 @@ function overview() {
       4,
       [['dash-plant-oee'], ['dash-plant-running'], ['dash-plant-energy'], ['dash-plant-updated']],
     ),
-    widget('dash-plant-oee', 'ui-text', 'dash-g-plant', 1, 4, 1, {
+    widget('dash-plant-oee', 'ui-text', 'dash-g-plant', 1, 4, 3, {
       ...text('Plant OEE (last hour)'),
       width: 3,
     }),
-    widget('dash-plant-running', 'ui-text', 'dash-g-plant', 2, 4, 2, {
+    widget('dash-plant-running', 'ui-text', 'dash-g-plant', 2, 4, 4, {
       ...text('Machines running'),
       width: 3,
     }),
-    widget('dash-plant-energy', 'ui-text', 'dash-g-plant', 3, 4, 3, {
+    widget('dash-plant-energy', 'ui-text', 'dash-g-plant', 3, 4, 5, {
       ...text('Energy (last hour)'),
       width: 3,
     }),
-    widget('dash-plant-alarms', 'ui-text', 'dash-g-plant', 4, 4, 4, { ...text('Active alarms'), width: 3 }),
-    widget('dash-plant-updated', 'ui-text', 'dash-g-plant', 5, 4, 5, { ...text('Updated'), width: 3 }),
-    widget('dash-oee-help', 'ui-markdown', 'dash-g-oee', 1, 3, 3, {
+    widget('dash-plant-alarms', 'ui-text', 'dash-g-plant', 4, 2, 19, { ...text('Active alarms'), width: 3 }),
+    widget('dash-plant-updated', 'ui-text', 'dash-g-plant', 5, 4, 6, { ...text('Updated'), width: 3 }),
+    widget('dash-oee-help', 'ui-markdown', 'dash-g-oee', 1, 1, 3, {
+      name: 'OEE formulas',
       content: [
         '- **Availability** = run time / planned production time. Planned time is every state but MAINTENANCE',
         "  (planned downtime); the shares come from the machines' state samples.",
@@ -260,7 +273,7 @@ function machine() {
       'dash-g-pick',
       1,
       1,
-      5,
+      8,
       { ...dropdown('Machine', options), width: 6 },
       [['dash-keep-machine']],
     ),
@@ -270,7 +283,7 @@ function machine() {
       'dash-g-pick',
       2,
       1,
-      6,
+      9,
       {
         ...dropdown(
           'Window',
@@ -284,7 +297,7 @@ function machine() {
       'dash-keep-machine',
       'change',
       2,
-      5,
+      8,
       { name: 'flow.machine', rules: [set('machine', 'payload', 'msg', 'flow')] },
       [['dash-history']],
     ),
@@ -292,16 +305,16 @@ function machine() {
       'dash-keep-window',
       'change',
       2,
-      6,
+      9,
       { name: 'flow.window', rules: [set('window', 'payload', 'msg', 'flow')] },
       [['dash-history']],
     ),
-    node('dash-page-views', 'ui-event', 0, 7, { ui: 'dash-ui', name: 'page views' }, [['dash-history']]),
+    node('dash-page-views', 'ui-event', 1, 10, { ui: 'dash-ui', name: 'page views' }, [['dash-history']]),
     node(
       'dash-machine-defaults',
       'inject',
       0,
-      5,
+      8,
       {
         name: 'defaults',
         props: [{ p: 'payload' }],
@@ -318,7 +331,7 @@ function machine() {
     fn(
       'dash-history',
       3,
-      6,
+      9,
       'history query',
       [
         '// The chosen machine and window (defaults: the first machine, 1 hour) as parameters of the series preset;',
@@ -332,11 +345,11 @@ function machine() {
       1,
       [['dash-history-query']],
     ),
-    query('dash-history-query', 4, 6, { name: 'series', mode: 'series' }, ['dash-history-split']),
+    query('dash-history-query', 4, 9, { name: 'series', mode: 'series' }, ['dash-history-split']),
     fn(
       'dash-history-split',
       5,
-      6,
+      9.5,
       'to charts',
       [
         '// One message per chart: its metrics as {series, x, y}, replacing what the chart held.',
@@ -351,11 +364,11 @@ function machine() {
       CHARTS.length,
       CHARTS.map((c) => [c.id]),
     ),
-    subscribe('dash-live', 3, 8, 'live points', TOPICS.points, ['dash-live-split']),
+    subscribe('dash-live', 3, 13, 'live points', TOPICS.points, ['dash-live-split']),
     fn(
       'dash-live-split',
       4,
-      8,
+      13,
       'live to charts',
       [
         '// Live points of the chosen machine, appended to their chart.',
@@ -371,7 +384,7 @@ function machine() {
       CHARTS.length,
       CHARTS.map((c) => [c.id]),
     ),
-    ...CHARTS.map((c, i) => widget(c.id, 'ui-chart', 'dash-g-charts', i + 1, 6, 4 + i, chart(c.label))),
+    ...CHARTS.map((c, i) => widget(c.id, 'ui-chart', 'dash-g-charts', i + 1, 6, 8 + i, chart(c.label))),
   ];
 }
 
@@ -392,25 +405,32 @@ function alarms() {
     group('dash-g-active', 'dash-page-alarms', 'Active alarms (at the edge, live)', 12, 1),
     group('dash-g-history', 'dash-page-alarms', 'Alarm history', 6, 2),
     group('dash-g-anomalies', 'dash-page-alarms', 'Anomalies', 6, 3),
-    subscribe('dash-alarm-list', 0, 12, 'alarm list', TOPICS.alarms, ['dash-active', 'dash-alarm-count']),
-    widget('dash-active', 'ui-template', 'dash-g-active', 1, 1, 12, template(source('active-alarms.vue')), [
-      ['dash-alarm-commands'],
-    ]),
-    commands('dash-alarm-commands', 2, 12),
-    node('dash-alarm-count', 'change', 1, 13, { name: 'count', rules: [set('payload', '$count(payload)')] }, [
+    subscribe('dash-alarm-list', 0, 18, 'alarm list', TOPICS.alarms, ['dash-active', 'dash-alarm-count']),
+    widget(
+      'dash-active',
+      'ui-template',
+      'dash-g-active',
+      1,
+      1,
+      18,
+      template('active alarms', source('active-alarms.vue')),
+      [['dash-alarm-commands']],
+    ),
+    commands('dash-alarm-commands', 2, 18),
+    node('dash-alarm-count', 'change', 1, 19, { name: 'count', rules: [set('payload', '$count(payload)')] }, [
       ['dash-plant-alarms'],
     ]),
-    every('dash-events-tick', 0, 14, 5, ['dash-alarm-history-params', 'dash-anomaly-history-params']),
-    ...recent('dash-alarm-history', 14, 'alarm', ['dash-alarm-history']),
-    ...recent('dash-anomaly-history', 15, 'anomaly', ['dash-anomaly-history']),
+    every('dash-events-tick', 0, 20.5, 5, ['dash-alarm-history-params', 'dash-anomaly-history-params']),
+    ...recent('dash-alarm-history', 20, 'alarm', ['dash-alarm-history']),
+    ...recent('dash-anomaly-history', 21, 'anomaly', ['dash-anomaly-history']),
     widget(
       'dash-alarm-history',
       'ui-table',
       'dash-g-history',
       1,
-      3,
-      14,
-      table('', [
+      4,
+      20,
+      table('alarm history', [
         ['Time (UTC)', 'ts'],
         ['Alarm', 'name'],
         ['State', 'state'],
@@ -423,9 +443,9 @@ function alarms() {
       'ui-table',
       'dash-g-anomalies',
       1,
-      3,
-      15,
-      table('', [
+      4,
+      21,
+      table('anomalies', [
         ['Time (UTC)', 'ts'],
         ['Line', 'line'],
         ['Machine', 'machine'],
@@ -442,17 +462,17 @@ function edgeHealth() {
     page('dash-page-edge', 'Edge health', '/edge', 'server-network', 4),
     group('dash-g-buffer', 'dash-page-edge', 'Store-and-forward at the edge', 12, 1),
     group('dash-g-depth', 'dash-page-edge', 'Buffer depth', 12, 2),
-    subscribe('dash-edge-stats', 0, 17, 'edge buffers', `${TOPICS.edgeStats}/+`, ['dash-edge-view']),
-    subscribe('dash-edge-link', 0, 18, 'WAN link', TOPICS.link, ['dash-edge-view', 'dash-network']),
+    subscribe('dash-edge-stats', 0, 24, 'edge buffers', `${TOPICS.edgeStats}/+`, ['dash-edge-view']),
+    subscribe('dash-edge-link', 0, 25, 'WAN link', TOPICS.link, ['dash-edge-view', 'dash-network']),
     fn(
       'dash-edge-view',
       1,
-      17,
+      24,
       'edge view',
       [
         '// The latest figures of each store and the link state, as one message for the panel, and each',
         "// store's depth as a point for the chart.",
-        "const view = context.get('view') || { stores: {}, link: {} };",
+        "const view = context.get('view') || { name: 'network outage', stores: {}, link: {} };",
         'if (msg.topic.endsWith("/link")) view.link = msg.payload;',
         'else view.stores[msg.payload.store] = msg.payload;',
         "context.set('view', view);",
@@ -462,14 +482,22 @@ function edgeHealth() {
       2,
       [['dash-edge-panel'], ['dash-edge-depth']],
     ),
-    widget('dash-edge-panel', 'ui-template', 'dash-g-buffer', 1, 2, 17, template(source('edge-health.vue'))),
+    widget(
+      'dash-edge-panel',
+      'ui-template',
+      'dash-g-buffer',
+      1,
+      2,
+      23.5,
+      template('buffer figures', source('edge-health.vue')),
+    ),
     widget(
       'dash-edge-depth',
       'ui-chart',
       'dash-g-depth',
       1,
       2,
-      18,
+      24.5,
       chart('items waiting at the edge', { ymin: '0', width: 12 }),
     ),
   ];
@@ -483,13 +511,20 @@ function faults() {
     page('dash-page-faults', 'Faults', '/faults', 'alert-octagon', 5),
     group('dash-g-network', 'dash-page-faults', 'Network outage', 12, 1),
     group('dash-g-faults', 'dash-page-faults', 'Inject a fault', 12, 2),
-    widget('dash-network', 'ui-template', 'dash-g-network', 1, 1, 19, template(source('network.vue')), [
+    widget(
+      'dash-network',
+      'ui-template',
+      'dash-g-network',
+      1,
+      1,
+      28,
+      template('network outage', source('network.vue')),
+      [['dash-fault-commands']],
+    ),
+    widget('dash-faults', 'ui-template', 'dash-g-faults', 1, 1, 29, template('fault buttons', grid), [
       ['dash-fault-commands'],
     ]),
-    widget('dash-faults', 'ui-template', 'dash-g-faults', 1, 1, 20, template(grid), [
-      ['dash-fault-commands'],
-    ]),
-    commands('dash-fault-commands', 2, 19),
+    commands('dash-fault-commands', 2, 28.5),
   ];
 }
 
@@ -497,7 +532,8 @@ function architecture() {
   return [
     page('dash-page-architecture', 'Architecture', '/architecture', 'sitemap', 6),
     group('dash-g-architecture', 'dash-page-architecture', 'The data flow', 12, 1),
-    widget('dash-architecture', 'ui-markdown', 'dash-g-architecture', 1, 3, 20, {
+    widget('dash-architecture', 'ui-markdown', 'dash-g-architecture', 1, 1, 31, {
+      name: 'architecture',
       content: source('architecture.md'),
     }),
   ];
@@ -533,6 +569,11 @@ export function dashboard() {
     }),
     questdb('dash-db', z),
     broker('dash-broker', z, 'plant broker'),
+    comment('dash-about-overview', 0.8, 0, 'Overview: KPIs from QuestDB every 5 s'),
+    comment('dash-about-machine', 0.8, 7, 'Machine: history from QuestDB on each view or choice, then live'),
+    comment('dash-about-alarms', 0.8, 17, "Alarms: the edge's list, live; history from QuestDB"),
+    comment('dash-about-edge', 0.8, 22.5, 'Edge health: the buffer figures the edge publishes'),
+    comment('dash-about-faults', 0.8, 27, 'Faults and the network outage: commands to the edge'),
     ...overview(),
     ...machine(),
     ...alarms(),
