@@ -165,6 +165,9 @@ describe('series and counts take minutes and bucket from msg.params', () => {
     expect(series.sql).toMatch(/ts > dateadd\('m', -15, now\(\)\) SAMPLE BY 10s/);
     expect(presetSql('counts', { table: 't', minutes: 60 }, { minutes: '5' }).sql).toMatch(/-5, now/);
     expect(presetSql('counts', { table: 't', minutes: 60 }, {}).sql).toMatch(/-60, now/);
+    expect(presetSql('counts', { table: 't', minutes: 60 }, { minutes: '', bucket: '' }).sql).toMatch(
+      /-60, now/,
+    );
     expect(series.params).toEqual({});
     expect(() => presetSql('series', { table: 't' }, { bucket: '1 minute' })).toThrow(
       /bucket must look like/,
