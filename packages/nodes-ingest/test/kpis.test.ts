@@ -151,7 +151,8 @@ describe('kpis: the arithmetic', () => {
       hour: new Date(Date.UTC(2026, 0, 5, 15)),
       shift: new Date(Date.UTC(2026, 0, 5, 14)),
     });
-    expect(sql).toMatch(/WHERE tenant = :tenant AND ts >= :from ORDER BY line, machine$/);
+    expect(sql).toMatch(/WHERE tenant = :tenant AND ts >= :from AND \(ts >= :hour OR metric IN \('state', /);
+    expect(sql).toMatch(/ORDER BY line, machine$/);
   });
 });
 
