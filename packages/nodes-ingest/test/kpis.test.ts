@@ -151,7 +151,8 @@ describe('kpis: the arithmetic', () => {
       hour: new Date(Date.UTC(2026, 0, 5, 15)),
       shift: new Date(Date.UTC(2026, 0, 5, 14)),
     });
-    expect(sql).toMatch(/WHERE tenant = :tenant AND ts >= :from ORDER BY line, machine$/);
+    expect(sql).toMatch(/WHERE tenant = :tenant AND ts >= :from AND \(ts >= :hour OR metric IN \('state', /);
+    expect(sql).toMatch(/ORDER BY line, machine$/);
   });
 });
 
@@ -165,6 +166,9 @@ describe('series and counts take minutes and bucket from msg.params', () => {
     expect(series.sql).toMatch(/ts > dateadd\('m', -15, now\(\)\) SAMPLE BY 10s/);
     expect(presetSql('counts', { table: 't', minutes: 60 }, { minutes: '5' }).sql).toMatch(/-5, now/);
     expect(presetSql('counts', { table: 't', minutes: 60 }, {}).sql).toMatch(/-60, now/);
+    expect(presetSql('counts', { table: 't', minutes: 60 }, { minutes: '', bucket: '' }).sql).toMatch(
+      /-60, now/,
+    );
     expect(series.params).toEqual({});
     expect(() => presetSql('series', { table: 't' }, { bucket: '1 minute' })).toThrow(
       /bucket must look like/,

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { TelemetryWriter } from '../src/index.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   collect,
@@ -6,6 +7,7 @@ import {
   freePort,
   nodeRedTestHelper,
   startQuestDb,
+  telemetryPoint,
   until,
   type QuestDb,
 } from '@plantwire/testkit';
@@ -122,4 +124,41 @@ describe('questdb-query while QuestDB is unreachable', () => {
       expect.stringMatching(/bucket must look like 30s, 1m or 1h/),
     ]);
   });
+
+  it('kpis: rows per line and machine from the telemetry of the last hour', async () => {
+    questdb = await startQuestDb({ httpPort: port });
+    const writer = new TelemetryWriter({ url: questdb.httpUrl });
+    const start = Date.now() - 30 * 60_000;
+    const at = (i: number, metric: string, value: number) =>
+      telemetryPoint(start + i * 60_000, { line: 'line-02', machine: 'pump-03', metric, value });
+    await writer.write(
+      Array.from({ length: 30 }, (_, i) => [
+        at(i, 'state', 1),
+        at(i, 'units_good', 5 * i),
+        at(i, 'temperature', 50),
+      ]).flat(),
+    );
+    await writer.close();
+    await questdb.waitForWal('plantwire_telemetry');
+    await helper.load(
+      [configNode, queryNode, catchNode],
+      flow(questdb.httpUrl, { mode: 'kpis', idealRates: '{"pump": 10}', output: 'series' }),
+    );
+    const rows = collect(helper, 'rows');
+    helper.getNode('query')!.receive({ params: { tenant: 'acme', line: 'line-02' } });
+    await until('the answer', () => rows.length === 1, 10_000);
+    // 29 minutes running at 5 parts a minute against an ideal 10: performance 50 %.
+    expect(rows[0].payload).toEqual([
+      expect.objectContaining({
+        line: 'line-02',
+        machine: 'pump-03',
+        state: 'RUNNING',
+        availability: 100,
+        performance: 50,
+        quality: 100,
+        oee_hour: 50,
+        health: 100,
+      }),
+    ]);
+  }, 60_000);
 });

@@ -1,5 +1,8 @@
 // Small pieces every package's tests use: a valid telemetry point, message collection inside the test helper,
 // and an HTTP endpoint that reads flow context out of a real Node-RED process.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { uuidv7, type Point } from '@plantwire/telemetry';
 import type { FlowNode } from './node-red.js';
 import { waitFor } from './process.js';
@@ -66,4 +69,21 @@ export function flowCounter(z: string, id: string, name: string): FlowNode {
     outputs: 0,
     wires: [],
   };
+}
+
+/** The repository root (testkit runs from its sources in tests and from dist in scripts: both are two levels down). */
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** Every shipped example flow of every package, packages/<package>/examples/*.json, as absolute paths. */
+export function shippedExamples(root = ROOT): string[] {
+  return readdirSync(join(root, 'packages')).flatMap((pkg) => {
+    const dir = join(root, 'packages', pkg, 'examples');
+    try {
+      return readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => join(dir, f));
+    } catch {
+      return [];
+    }
+  });
 }

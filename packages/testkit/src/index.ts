@@ -33,7 +33,14 @@ export {
   type MosquittoBroker,
 } from './broker.js';
 export { nodeRedTestHelper, coreNode, type NodeRedTestHelper, type NodeRedTestNode } from './test-helper.js';
-export { telemetryPoint, collect, until, flowContextProbe, flowCounter } from './fixtures.js';
+export {
+  telemetryPoint,
+  collect,
+  until,
+  flowContextProbe,
+  flowCounter,
+  shippedExamples,
+} from './fixtures.js';
 export { startRegistry, type Registry } from './registry.js';
 export {
   NODE_22_VERSION,

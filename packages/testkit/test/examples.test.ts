@@ -2,21 +2,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { shippedExamples } from '../src/index.js';
 
 // Node-RED takes any string property that equals a node id for a reference to that node: an id such as
 // "mqtt-broker" on a node of type mqtt-broker makes it depend on itself, and the flow silently loses the node.
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const flowFiles = [
-  ...readdirSync(join(root, 'packages')).flatMap((pkg) => {
-    const dir = join(root, 'packages', pkg, 'examples');
-    try {
-      return readdirSync(dir)
-        .filter((f) => f.endsWith('.json'))
-        .map((f) => join(dir, f));
-    } catch {
-      return [];
-    }
-  }),
+  ...shippedExamples(),
   ...readdirSync(join(root, 'flows'))
     .filter((f) => f.endsWith('.json'))
     .map((f) => join(root, 'flows', f)),

@@ -93,10 +93,13 @@ export function kpiSql(
     `last_not_null(case when metric = 'state' then value end) state_code`,
     'max(ts) last_seen',
   );
+  // Before the last hour only the shift's OEE is computed: state and part counters.
+  const shiftMetrics = ['state', ...COUNTERS].map((m) => `'${m}'`).join(', ');
   return {
     sql:
       `SELECT line, machine, ${columns.join(', ')} FROM ${table} ` +
-      `WHERE ${[...where, 'ts >= :from'].join(' AND ')} ORDER BY line, machine`,
+      `WHERE ${[...where, 'ts >= :from', `(ts >= :hour OR metric IN (${shiftMetrics}))`].join(' AND ')} ` +
+      'ORDER BY line, machine',
     params: {
       ...params,
       from: new Date(Math.min(hour, shift)),

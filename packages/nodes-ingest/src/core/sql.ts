@@ -97,7 +97,8 @@ export function presetSql(
     where.push(`${field} = :${field}`);
     params[field] = String(filters[field]);
   }
-  const given = filters.minutes ?? options.minutes ?? 60;
+  // An empty parameter (a cleared dashboard field) leaves the node's setting, as an empty filter filters nothing.
+  const given = unlessEmpty(filters.minutes) ?? options.minutes ?? 60;
   const minutes = typeof given === 'number' || typeof given === 'string' ? Number(given) : NaN;
   if (!(Number.isInteger(minutes) && minutes > 0 && minutes <= 527_040))
     throw new QuestDbError(
@@ -111,7 +112,7 @@ export function presetSql(
         params,
       };
     case 'series': {
-      const bucket = filters.bucket ?? options.bucket ?? '1m';
+      const bucket = unlessEmpty(filters.bucket) ?? options.bucket ?? '1m';
       if (typeof bucket !== 'string' || !INTERVAL.test(bucket))
         throw new QuestDbError(
           `query: bucket must look like 30s, 1m or 1h (got ${JSON.stringify(bucket)})`,
@@ -135,6 +136,10 @@ export function presetSql(
         params,
       };
   }
+}
+
+function unlessEmpty(value: unknown): unknown {
+  return value === '' ? undefined : value;
 }
 
 function clause(conditions: string[]): string {
