@@ -104,7 +104,8 @@ class Machine {
     /** Fault magnitudes: a stream of its own, so a fault changes nothing else about the run. */
     readonly faultDice: Random,
   ) {
-    // Start warm, as a machine already running when the simulation begins.
+    // Start warm, as a machine already running when the simulation begins (the simulator settles it to the
+    // load of the start time).
     this.temperature = type.temperatureC;
     this.vibration = type.vibrationMmS;
     this.power = type.ratedPowerKw * 0.75;
@@ -165,8 +166,11 @@ export class PlantSimulator {
           new Random(base + 1),
           new Random(base + 2),
         );
-        // Start each machine part-way through a RUNNING spell so the plant does not change state in lockstep.
+        // Start each machine part-way through a RUNNING spell so the plant does not change state in lockstep,
+        // at the temperature it has settled to under the start time's load: no cool-down drift in the first
+        // minutes to mask what a fault does.
         machine.stateUntil = startTs + machine.chance.exponential(config.dwellS.RUNNING) * 1000;
+        machine.temperature = settledTemperature(type, runningEffort(loadFactor(startTs)));
         machines.push(machine);
         this.machines.push(machine);
       }
@@ -475,16 +479,13 @@ export class PlantSimulator {
     const type = machine.type;
     const running = machine.state === 'RUNNING';
     const activity = ACTIVITY[machine.state];
-    const effort = running ? 0.5 + 0.5 * load : activity;
+    const effort = running ? runningEffort(load) : activity;
     const rotating = running || machine.state === 'IDLE' ? 1 : 0.3;
     const bearing = machine.bearing.level * rotating;
     const wear = machine.wear.level;
 
     const temperatureSetpoint =
-      AMBIENT_C +
-      (type.temperatureC - AMBIENT_C) * effort +
-      bearing * machine.bearing.temperatureC +
-      wear * 6 * activity;
+      settledTemperature(type, effort) + bearing * machine.bearing.temperatureC + wear * 6 * activity;
     const vibrationSetpoint =
       type.vibrationMmS * (running ? 0.8 + 0.2 * load : activity) +
       bearing * machine.bearing.vibrationMmS +
@@ -633,6 +634,16 @@ const SHIFT_LOAD = [
 ];
 
 /** Plant load 0..1 at `ts`: shift and weekday pattern with a gentle daily swing. */
+/** How hard a running machine works under a load factor (0..1). */
+function runningEffort(load: number): number {
+  return 0.5 + 0.5 * load;
+}
+
+/** The temperature a healthy machine settles to at an effort. */
+function settledTemperature(type: MachineType, effort: number): number {
+  return AMBIENT_C + (type.temperatureC - AMBIENT_C) * effort;
+}
+
 export function loadFactor(ts: number): number {
   const date = new Date(ts);
   const day = date.getUTCDay();
