@@ -16,9 +16,7 @@ export {
 export {
   compileRules,
   AlarmConfigError,
-  KEY_FIELDS as ALARM_KEY_FIELDS,
   PRIORITIES as ALARM_PRIORITIES,
-  type KeyFields as AlarmKeyFields,
   type Priority as AlarmPriority,
   type Level as AlarmLevel,
   type Mode as AlarmMode,
@@ -27,6 +25,7 @@ export {
   type CompositeRuleInput as AlarmCompositeRuleInput,
   type ConditionInput as AlarmConditionInput,
 } from './core/alarm/rules.js';
+export { KEY_FIELDS as ALARM_KEY_FIELDS, type KeyFields as AlarmKeyFields } from './core/series-key.js';
 // The anomaly side: what the README's programmatic use documents, and what scripts/ and bench/ import.
 export { AnomalyDetector, AnomalyInputError, type AnomalyDetectorOptions } from './core/anomaly-detector.js';
 export type { SeriesDetector, DetectorOptions } from './core/detectors/detector.js';

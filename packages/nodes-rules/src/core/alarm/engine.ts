@@ -2,19 +2,12 @@
 // composite rules). Conditions go through deadband and on/off delays; what operators see goes through
 // acknowledgement, shelving, suppression and out-of-service. Time is event time: the points' ts, carried forward
 // by an injected clock between points, so delays and shelving expire without new points and under fake timers.
-import {
-  describeValue,
-  IDENTIFIER_RULE,
-  isIdentifier,
-  MAX_TS_MS,
-  MIN_TS_MS,
-  normaliseTs,
-} from '@plantwire/telemetry';
+import { describeValue, isIdentifier, MAX_TS_MS, MIN_TS_MS, normaliseTs } from '@plantwire/telemetry';
+import { keyFieldProblem, type KeyFields } from '../series-key.js';
 import {
   compileRules,
   type CompiledRules,
   type CompositeSpec,
-  type KeyFields,
   type Level,
   type LimitSpec,
   type Priority,
@@ -608,14 +601,9 @@ export class AlarmEngine {
       return reason(`value must be a finite number (got ${describeValue(point.value)})`);
     }
     if (this.findSeries(point) === undefined) {
-      const field = this.rules.keyFields.find((name) => !isIdentifier(point[name as keyof AlarmPoint]));
-      if (field === undefined) {
-        return reason(
-          `series cap of ${this.maxSeries} reached and no series is quiet enough to forget; a new series is not evaluated`,
-        );
-      }
       return reason(
-        `${field} must be ${IDENTIFIER_RULE} (got ${describeValue(point[field as keyof AlarmPoint])})`,
+        keyFieldProblem(point as unknown as Record<string, unknown>, this.rules.keyFields) ??
+          `series cap of ${this.maxSeries} reached and no series is quiet enough to forget; a new series is not evaluated`,
       );
     }
     return ts;

@@ -6,7 +6,7 @@ import type { EventEmitter } from 'node:events';
 import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlarmEngine, type AlarmSnapshot } from '../../core/alarm/engine.js';
-import type { KeyFields } from '../../core/alarm/rules.js';
+import type { KeyFields } from '../../core/series-key.js';
 import { readStateFile, writeStateFile } from '../../core/alarm/state-file.js';
 
 interface ThresholdAlarmDef extends NodeDef {
