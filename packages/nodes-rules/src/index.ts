@@ -26,8 +26,8 @@ export {
   type ConditionInput as AlarmConditionInput,
 } from './core/alarm/rules.js';
 export { KEY_FIELDS as ALARM_KEY_FIELDS, type KeyFields as AlarmKeyFields } from './core/series-key.js';
-// The anomaly side: what the README's programmatic use documents, and what scripts/ and bench/ import.
+// The anomaly side: what the README's programmatic use documents, and what scripts/ and bench/ import (the
+// NAB harness, for scripts/ only, is in src/dev.ts).
 export { AnomalyDetector, AnomalyInputError, type AnomalyDetectorOptions } from './core/anomaly-detector.js';
 export type { SeriesDetector, DetectorOptions } from './core/detectors/detector.js';
 export { DETECTOR_NAMES, createDetector, type DetectorName } from './core/detectors/index.js';
-export { runNab, type NabFileResult, type NabOptions, type NabReport } from './core/nab/harness.js';
