@@ -1,18 +1,18 @@
 export {
   AlarmEngine,
-  AlarmCommandError,
-  ALARM_STATES,
-  ALARM_COMMANDS,
-  type AlarmState,
-  type AlarmCommandName,
-  type AlarmCommand,
   type AlarmPoint,
-  type AlarmEvent,
   type AlarmListEntry,
   type AlarmEngineOptions,
   type AlarmCounts,
-  type AlarmSnapshot,
-} from './core/alarm/engine.js';
+} from './core/alarm/alarm-engine.js';
+export { ALARM_STATES, type AlarmState, type AlarmEvent } from './core/alarm/alarm.js';
+export {
+  AlarmCommandError,
+  ALARM_COMMANDS,
+  type AlarmCommandName,
+  type AlarmCommand,
+} from './core/alarm/alarm-commands.js';
+export type { AlarmSnapshot } from './core/alarm/alarm-snapshot.js';
 export {
   compileRules,
   AlarmConfigError,

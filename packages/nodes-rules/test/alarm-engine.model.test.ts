@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AlarmEngine, type AlarmEvent, type AlarmState } from '../src/core/alarm/engine.js';
+import { AlarmEngine } from '../src/core/alarm/alarm-engine.js';
+import type { AlarmEvent, AlarmState } from '../src/core/alarm/alarm.js';
 import type { RuleInput } from '../src/core/alarm/rules.js';
 
 // Model-based property test: random points and operator commands against the real engine, checked against a

@@ -4,7 +4,8 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import type { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { AlarmEngine, type AlarmSnapshot } from '../../core/alarm/engine.js';
+import { AlarmEngine } from '../../core/alarm/alarm-engine.js';
+import type { AlarmSnapshot } from '../../core/alarm/alarm-snapshot.js';
 import type { KeyFields } from '../../core/series-key.js';
 import { StateFile } from '../../core/alarm/state-file.js';
 
