@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ALARM_COMMANDS, type AlarmCommandName } from '../src/core/alarm/alarm-commands.js';
 import { AlarmEngine } from '../src/core/alarm/alarm-engine.js';
 import type { AlarmEvent, AlarmState } from '../src/core/alarm/alarm.js';
 import type { RuleInput } from '../src/core/alarm/rules.js';
@@ -7,11 +8,10 @@ import type { RuleInput } from '../src/core/alarm/rules.js';
 // Model-based property test: random points and operator commands against the real engine, checked against a
 // small model of the ISA-18.2 state machine. One series, two alarms (warning and critical), no delays: what a
 // point does depends only on its value, so the model needs no clock beyond shelve ends.
-type Command = 'ack' | 'shelve' | 'unshelve' | 'suppress' | 'unsuppress' | 'disable' | 'enable';
 type Op =
   | { kind: 'point'; value: number }
   | { kind: 'advance'; ms: number }
-  | { kind: 'command'; command: Command; all: boolean; warning: boolean; minutes: number };
+  | { kind: 'command'; command: AlarmCommandName; all: boolean; warning: boolean; minutes: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -29,15 +29,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     weight: 3,
     arbitrary: fc.record({
       kind: fc.constant('command' as const),
-      command: fc.constantFrom<Command>(
-        'ack',
-        'shelve',
-        'unshelve',
-        'suppress',
-        'unsuppress',
-        'disable',
-        'enable',
-      ),
+      command: fc.constantFrom(...ALARM_COMMANDS),
       all: fc.boolean(),
       warning: fc.boolean(),
       minutes: fc.integer({ min: 1, max: 10 }),
@@ -47,6 +39,14 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 
 const KEY = 'cnc-01/temperature';
 const LIMITS = { warning: 80, critical: 90 } as const;
+
+/** ISA-18.2's unmasked states by condition / acknowledged. */
+const ISA_STATES: Record<string, AlarmState> = {
+  'false/true': 'normal',
+  'true/false': 'active-unack',
+  'true/true': 'active-ack',
+  'false/false': 'rtn-unack',
+};
 
 /** One alarm as ISA-18.2 describes it. */
 class ModelAlarm {
@@ -66,12 +66,10 @@ class ModelAlarm {
     return this.outOfService || this.suppressed || this.shelvedUntil > 0;
   }
 
+  /** The strongest mask wins; unmasked, the condition and the acknowledgement say it (ISA_STATES). */
   get state(): AlarmState {
-    if (this.outOfService) return 'out-of-service';
-    if (this.suppressed) return 'suppressed';
-    if (this.shelvedUntil > 0) return 'shelved';
-    if (this.active) return this.acked ? 'active-ack' : 'active-unack';
-    return this.acked ? 'normal' : 'rtn-unack';
+    if (!this.masked) return ISA_STATES[`${this.active}/${this.acked}`]!;
+    return this.outOfService ? 'out-of-service' : this.suppressed ? 'suppressed' : 'shelved';
   }
 
   /** The condition follows the value whatever the mask; a new activation always needs an acknowledgement. */
