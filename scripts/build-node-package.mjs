@@ -34,6 +34,17 @@ if (hasIndex !== (pkg.main === 'dist/index.js')) {
   process.exit(1);
 }
 
+// src/dev.ts, where a package has one, exposes what only this repository's scripts use (the NAB harness, say):
+// built to dist/dev.js beside the rest, but left out of the published package.
+const hasDev = existsSync(join(root, 'src', 'dev.ts'));
+if (hasDev) entry.dev = 'src/dev.ts';
+if (hasDev !== (pkg.files ?? []).includes('!dist/dev.js')) {
+  console.error(
+    `${pkg.name}: package.json "files" must ${hasDev ? '' : 'not '}list "!dist/dev.js" (src/dev.ts ${hasDev ? 'exists' : 'does not exist'})`,
+  );
+  process.exit(1);
+}
+
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 if (Object.keys(entry).length > 0) {
   await build({

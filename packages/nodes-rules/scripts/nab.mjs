@@ -5,7 +5,8 @@
 // npm run nab -- --simulator [--days N] [--detector ...]: detection delay and false alarms per machine-day
 // against the machine simulator's injected bearing_fault and tool_wear (see simulator-faults.mjs).
 import { parseArgs } from 'node:util';
-import { DETECTOR_NAMES, runNab } from '../dist/index.js';
+import { runNab } from '../dist/dev.js';
+import { DETECTOR_NAMES } from '../dist/index.js';
 
 const usage =
   'usage: npm run nab -- --data DIR --windows FILE [--out DIR] [--detector NAME[,NAME...]] [--files]\n' +

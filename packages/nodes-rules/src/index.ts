@@ -1,24 +1,22 @@
 export {
   AlarmEngine,
-  AlarmCommandError,
-  ALARM_STATES,
-  ALARM_COMMANDS,
-  type AlarmState,
-  type AlarmCommandName,
-  type AlarmCommand,
   type AlarmPoint,
-  type AlarmEvent,
   type AlarmListEntry,
   type AlarmEngineOptions,
   type AlarmCounts,
-  type AlarmSnapshot,
-} from './core/alarm/engine.js';
+} from './core/alarm/alarm-engine.js';
+export { ALARM_STATES, type AlarmState, type AlarmEvent } from './core/alarm/alarm.js';
+export {
+  AlarmCommandError,
+  ALARM_COMMANDS,
+  type AlarmCommandName,
+  type AlarmCommand,
+} from './core/alarm/alarm-commands.js';
+export type { AlarmSnapshot } from './core/alarm/alarm-snapshot.js';
 export {
   compileRules,
   AlarmConfigError,
-  KEY_FIELDS as ALARM_KEY_FIELDS,
   PRIORITIES as ALARM_PRIORITIES,
-  type KeyFields as AlarmKeyFields,
   type Priority as AlarmPriority,
   type Level as AlarmLevel,
   type Mode as AlarmMode,
@@ -27,8 +25,9 @@ export {
   type CompositeRuleInput as AlarmCompositeRuleInput,
   type ConditionInput as AlarmConditionInput,
 } from './core/alarm/rules.js';
-// The anomaly side: what the README's programmatic use documents, and what scripts/ and bench/ import.
+export { KEY_FIELDS as ALARM_KEY_FIELDS, type KeyFields as AlarmKeyFields } from './core/series-key.js';
+// The anomaly side: what the README's programmatic use documents, and what scripts/ and bench/ import (the
+// NAB harness, for scripts/ only, is in src/dev.ts).
 export { AnomalyDetector, AnomalyInputError, type AnomalyDetectorOptions } from './core/anomaly-detector.js';
 export type { SeriesDetector, DetectorOptions } from './core/detectors/detector.js';
 export { DETECTOR_NAMES, createDetector, type DetectorName } from './core/detectors/index.js';
-export { runNab, type NabFileResult, type NabOptions, type NabReport } from './core/nab/harness.js';

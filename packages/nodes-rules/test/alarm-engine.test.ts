@@ -1,10 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  AlarmCommandError,
-  AlarmEngine,
-  type AlarmEngineOptions,
-  type AlarmPoint,
-} from '../src/core/alarm/engine.js';
+import { AlarmCommandError } from '../src/core/alarm/alarm-commands.js';
+import { AlarmEngine, type AlarmEngineOptions, type AlarmPoint } from '../src/core/alarm/alarm-engine.js';
 import { AlarmConfigError, type RuleInput } from '../src/core/alarm/rules.js';
 
 const T0 = 1_767_225_600_000;
@@ -580,7 +576,8 @@ describe('AlarmEngine: commands and configuration', () => {
 
 describe('AlarmEngine: bounded memory (series cap)', () => {
   /** How many series the engine holds (private: what the cap bounds). */
-  const held = (engine: AlarmEngine) => (engine as unknown as { series: Map<string, unknown> }).series.size;
+  const held = (engine: AlarmEngine) =>
+    (engine as unknown as { index: { series: Map<string, unknown> } }).index.series.size;
   const machines = (from: number, count: number, value: number, metric = 'temperature') =>
     Array.from({ length: count }, (_, i) => ({
       ts: Date.now(),

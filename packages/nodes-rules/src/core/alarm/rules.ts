@@ -1,5 +1,6 @@
 // Alarm rule configuration: what users write (JSON in the node's editor) and its checked, compiled form.
 // Everything is validated once at deploy, so the evaluation path never meets a malformed rule.
+import { KEY_FIELDS, type KeyFields } from '../series-key.js';
 
 export const PRIORITIES = ['diagnostic', 'low', 'medium', 'high', 'critical'] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -7,15 +8,6 @@ export const LEVELS = ['warning', 'critical'] as const;
 export type Level = (typeof LEVELS)[number];
 export const MODES = ['above', 'below', 'outside', 'rate'] as const;
 export type Mode = (typeof MODES)[number];
-
-/** Which point fields make a series key; the metric is always last, the machine key is the key without it. */
-export const KEY_FIELDS = {
-  'machine/metric': ['machine', 'metric'],
-  'line/machine/metric': ['line', 'machine', 'metric'],
-  'plant/line/machine/metric': ['plant', 'line', 'machine', 'metric'],
-  'tenant/plant/line/machine/metric': ['tenant', 'plant', 'line', 'machine', 'metric'],
-} as const;
-export type KeyFields = keyof typeof KEY_FIELDS;
 
 /** A limit rule as written: one metric pattern, one mode, a warning and/or a critical setpoint. */
 export interface LimitRuleInput {

@@ -1,10 +1,11 @@
 // The anomaly-detect node: a thin Node-RED shell over AnomalyDetector (src/core). Scores every telemetry point
 // per series; output 1 carries all scored points, output 2 only the anomalies.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { IDENTIFIER_RULE, describeValue, isIdentifier } from '@plantwire/telemetry';
-import { KEY_FIELDS, type KeyFields } from '../../core/alarm/rules.js';
+import { describeValue } from '@plantwire/telemetry';
 import { AnomalyDetector, AnomalyInputError } from '../../core/anomaly-detector.js';
 import { DETECTOR_NAMES, createDetector, isDetectorName } from '../../core/detectors/index.js';
+import { PointScorer } from '../../core/point-scorer.js';
+import { KEY_FIELDS, isKeyFields } from '../../core/series-key.js';
 
 interface AnomalyDetectDef extends NodeDef {
   detector: string;
@@ -40,25 +41,22 @@ export = function register(RED: NodeAPI) {
       return parsed;
     };
 
-    let detector: AnomalyDetector | undefined;
-    let threshold = 0;
-    let fields: readonly string[] = KEY_FIELDS['machine/metric'];
+    let scorer: PointScorer | undefined;
     let detectorName = '';
     try {
       detectorName = def.detector || 'ensemble';
       if (!isDetectorName(detectorName))
         throw new Error(`unknown detector "${detectorName}" (detectors: ${DETECTOR_NAMES.join(', ')})`);
       // The same key choices as threshold-alarm's.
-      const keyName = (def.key || 'machine/metric') as KeyFields;
-      if (!Object.hasOwn(KEY_FIELDS, keyName))
+      const keyName = def.key || 'machine/metric';
+      if (!isKeyFields(keyName))
         throw new Error(`unknown series key "${def.key}" (keys: ${Object.keys(KEY_FIELDS).join(', ')})`);
-      fields = KEY_FIELDS[keyName];
       const warmup = def.warmup?.trim() ? Math.round(number('warm-up', def.warmup, 0, 0)) : undefined;
       const maxSeries = Math.round(number('series cap', def.maxSeries, 10_000, 1));
       const algorithm = createDetector(detectorName, { warmup });
-      threshold = number('threshold', def.threshold, algorithm.defaultThreshold, 0, 1);
+      const threshold = number('threshold', def.threshold, algorithm.defaultThreshold, 0, 1);
       // The detector owns the warm-up: the ensemble never goes below the 300 samples its likelihood needs.
-      detector = new AnomalyDetector(algorithm, { maxSeries });
+      scorer = new PointScorer(new AnomalyDetector(algorithm, { maxSeries }), keyName, threshold);
     } catch (error) {
       node.error(`anomaly-detect: ${(error as Error).message}`);
       node.status({ fill: 'red', shape: 'ring', text: (error as Error).message.slice(0, 60) });
@@ -70,7 +68,7 @@ export = function register(RED: NodeAPI) {
     let statusTimer: NodeJS.Timeout | undefined;
     const showStatus = () => {
       statusAt = Date.now();
-      const text = `${detector!.size.toLocaleString('en-US')} series, ${anomalies.toLocaleString('en-US')} anomalies`;
+      const text = `${scorer!.detector.size.toLocaleString('en-US')} series, ${anomalies.toLocaleString('en-US')} anomalies`;
       if (failing) node.status({ fill: 'red', shape: 'ring', text: `${failing.slice(0, 50)} (${text})` });
       else node.status({ fill: anomalies > 0 ? 'yellow' : 'green', shape: 'dot', text });
     };
@@ -85,21 +83,8 @@ export = function register(RED: NodeAPI) {
         }, wait);
     };
 
-    // Identifiers never contain '/', so the joined key names one series only.
-    const seriesKey = (point: Record<string, unknown>): string => {
-      let key = '';
-      for (let f = 0; f < fields.length; f++) {
-        const part = point[fields[f]!];
-        if (!isIdentifier(part))
-          throw new AnomalyInputError(`${fields[f]} must be ${IDENTIFIER_RULE} (got ${describeValue(part)})`);
-        key = f === 0 ? part : `${key}/${part}`;
-      }
-      return key;
-    };
-
     node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
-      if (!detector)
-        return done(new Error('anomaly-detect: not configured (see the error logged at deploy)'));
+      if (!scorer) return done(new Error('anomaly-detect: not configured (see the error logged at deploy)'));
       const payload = msg.payload;
       const items = Array.isArray(payload) ? payload : [payload];
       if (payload === null || typeof payload !== 'object') {
@@ -115,16 +100,10 @@ export = function register(RED: NodeAPI) {
       const reasons: string[] = [];
       let refused = 0;
       for (let i = 0; i < items.length; i++) {
-        const item = items[i] as Record<string, unknown>;
         try {
-          if (item === null || typeof item !== 'object' || Array.isArray(item))
-            throw new AnomalyInputError(`a point must be an object (got ${describeValue(item)})`);
-          const score = detector.score(seriesKey(item), item.value);
-          const warmingUp = detector.warming;
-          const anomaly = !warmingUp && score >= threshold;
-          const out = { ...item, score, anomaly, warmingUp };
+          const out = scorer.score(items[i]);
           scored.push(out);
-          if (anomaly) flagged.push(out);
+          if (out.anomaly) flagged.push(out);
         } catch (error) {
           if (!(error instanceof AnomalyInputError)) throw error;
           refused++;
@@ -133,7 +112,7 @@ export = function register(RED: NodeAPI) {
         }
       }
       anomalies += flagged.length;
-      const meta = { detector: detectorName, threshold };
+      const meta = { detector: detectorName, threshold: scorer.threshold };
       if (scored.length > 0) {
         const anomalyMsg = flagged.length > 0 ? { topic: msg.topic, payload: flagged, anomaly: meta } : null;
         msg.payload = scored;
@@ -155,7 +134,7 @@ export = function register(RED: NodeAPI) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       clearTimeout(statusTimer);
-      detector?.clear();
+      scorer?.detector.clear();
       done();
     });
   }

@@ -3,11 +3,11 @@
 // its own file under the userDir, so restarts and redeploys keep every alarm without announcing it again.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import type { EventEmitter } from 'node:events';
-import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { AlarmEngine, type AlarmSnapshot } from '../../core/alarm/engine.js';
-import type { KeyFields } from '../../core/alarm/rules.js';
-import { readStateFile, writeStateFile } from '../../core/alarm/state-file.js';
+import { AlarmEngine } from '../../core/alarm/alarm-engine.js';
+import type { AlarmSnapshot } from '../../core/alarm/alarm-snapshot.js';
+import type { KeyFields } from '../../core/series-key.js';
+import { StateFile } from '../../core/alarm/state-file.js';
 
 interface ThresholdAlarmDef extends NodeDef {
   key: KeyFields;
@@ -30,7 +30,6 @@ type Send = (msg: (NodeMessage | null)[]) => void;
 type Done = (error?: Error) => void;
 
 const STATE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const PERSIST_THROTTLE_MS = 1000;
 // The list is the whole set of current alarms: during a flood, rebuilding it for every message would cost more
 // than the alarms. At most one every LIST_THROTTLE_MS, the last change always sent (a trailing update).
 const LIST_THROTTLE_MS = 250;
@@ -67,11 +66,9 @@ export = function register(RED: NodeAPI) {
     let engine: AlarmEngine | undefined;
     let statePath = '';
     let holdsStatePath = false;
-    /** Why the last save failed; shown in the status until a save succeeds. */
-    let saveError = '';
+    let stateFile: StateFile | undefined;
     let timer: NodeJS.Timeout | undefined;
     let timerDue = Infinity;
-    let persistTimer: NodeJS.Timeout | undefined;
     let lastStatus = '';
     let listSentAt = 0;
     let listTimer: NodeJS.Timeout | undefined;
@@ -116,60 +113,39 @@ export = function register(RED: NodeAPI) {
       }
       statePathsInUse.add(statePath);
       holdsStatePath = true;
-      restore(engine);
+      stateFile = new StateFile(
+        statePath,
+        () => engine!.snapshot(),
+        (error) => {
+          // Tried again on the next change (and on close); the status stays red until a save succeeds.
+          if (error)
+            node.error(`threshold-alarm: could not save alarm state to ${statePath}: ${error.message}`);
+          showStatus();
+        },
+      );
+      restore(engine, stateFile);
     } catch (error) {
       engine = undefined;
       node.error(`threshold-alarm: ${(error as Error).message}`);
       node.status({ fill: 'red', shape: 'ring', text: (error as Error).message.slice(0, 60) });
     }
 
-    function restore(loaded: AlarmEngine) {
-      let snapshot: unknown;
-      try {
-        snapshot = readStateFile(statePath);
-        if (snapshot === undefined) return;
+    function restore(loaded: AlarmEngine, file: StateFile) {
+      const { unreadable, movedTo, moveError } = file.load((snapshot) => {
         const { restored, dropped } = loaded.restore(snapshot as AlarmSnapshot);
         if (dropped > 0) {
           node.warn(
             `threshold-alarm: ${dropped} saved alarms no longer match the rules or key; ${restored} restored`,
           );
         }
-      } catch (error) {
-        const reason = `${statePath} was unreadable (${(error as Error).message})`;
-        const aside = `${statePath}.corrupt-${Date.now()}`;
-        try {
-          renameSync(statePath, aside);
-        } catch (renameError) {
-          // Start empty all the same; the next save replaces the file, or fails and says so in the status.
-          node.error(
-            `threshold-alarm: ${reason}; could not move it aside (${(renameError as Error).message}); starting empty`,
-          );
-          return;
-        }
-        node.warn(`threshold-alarm: ${reason}; moved to ${aside}`);
-      }
+      });
+      if (unreadable === undefined) return;
+      const reason = `${statePath} was unreadable (${unreadable})`;
+      // Start empty all the same; the next save replaces the file, or fails and says so in the status.
+      if (moveError !== undefined)
+        node.error(`threshold-alarm: ${reason}; could not move it aside (${moveError}); starting empty`);
+      else node.warn(`threshold-alarm: ${reason}; moved to ${movedTo}`);
     }
-
-    const persist = () => {
-      clearTimeout(persistTimer);
-      persistTimer = undefined;
-      try {
-        writeStateFile(statePath, engine!.snapshot());
-      } catch (error) {
-        // Tried again on the next change (and on close); the status stays red until a save succeeds.
-        saveError = (error as Error).message;
-        node.error(`threshold-alarm: could not save alarm state to ${statePath}: ${saveError}`);
-        showStatus();
-        return;
-      }
-      if (saveError) {
-        saveError = '';
-        showStatus();
-      }
-    };
-    const persistSoon = () => {
-      persistTimer ??= setTimeout(persist, PERSIST_THROTTLE_MS);
-    };
 
     const showStatus = () => {
       const counts = engine!.counts();
@@ -179,12 +155,13 @@ export = function register(RED: NodeAPI) {
       if (counts.shelved > 0) parts.push(`${counts.shelved} shelved`);
       if (counts.suppressed > 0) parts.push(`${counts.suppressed} suppressed`);
       if (counts.outOfService > 0) parts.push(`${counts.outOfService} out of service`);
-      if (saveError) parts.unshift('state not saved');
+      if (stateFile?.saveError) parts.unshift('state not saved');
       const text = parts.length > 0 ? parts.join(', ') : 'no alarms';
       if (text === lastStatus) return;
       lastStatus = text;
-      const fill = counts.unacknowledged > 0 || saveError ? 'red' : parts.length > 0 ? 'yellow' : 'green';
-      node.status({ fill, shape: saveError ? 'ring' : 'dot', text });
+      const fill =
+        counts.unacknowledged > 0 || stateFile?.saveError ? 'red' : parts.length > 0 ? 'yellow' : 'green';
+      node.status({ fill, shape: stateFile?.saveError ? 'ring' : 'dot', text });
     };
 
     /** Sends what the engine has to say: events on output 1, the list on output 2 when it changed. */
@@ -201,11 +178,11 @@ export = function register(RED: NodeAPI) {
       // Each message in its own send(): Node-RED clones every message after the first one of a send().
       if (events.length > 0) send([{ topic: 'alarm-events', payload: events } as NodeMessage, null]);
       if (engine!.takeListChanged()) {
-        persistSoon();
+        stateFile!.saveSoon();
         const wait = listSentAt + LIST_THROTTLE_MS - Date.now();
         if (wait <= 0) sendList(send);
         else listTimer ??= setTimeout(() => sendList((msg) => node.send(msg)), wait);
-      } else if (events.length > 0) persistSoon();
+      } else if (events.length > 0) stateFile!.saveSoon();
       schedule();
     };
 
@@ -291,12 +268,10 @@ export = function register(RED: NodeAPI) {
       clearTimeout(timer);
       clearTimeout(listTimer);
       if (holdsStatePath) statePathsInUse.delete(statePath);
-      if (engine) {
+      if (stateFile) {
         // A node keyed by its own id cannot come back once deleted: its file goes with it. Named state stays.
-        if (removed && !def.stateName?.trim()) {
-          clearTimeout(persistTimer);
-          rmSync(statePath, { force: true });
-        } else persist();
+        if (removed && !def.stateName?.trim()) stateFile.delete();
+        else stateFile.save();
       }
       done();
     });

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { KEY_FIELDS, isKeyFields, keyFieldProblem, seriesKey } from '../src/core/series-key.js';
+
+const point = { tenant: 'acme', plant: 'p1', line: 'line-01', machine: 'cnc-01', metric: 'temperature' };
+
+describe('series keys', () => {
+  it('joins the chosen fields, metric last', () => {
+    expect(seriesKey(point, KEY_FIELDS['machine/metric'])).toBe('cnc-01/temperature');
+    expect(seriesKey(point, KEY_FIELDS['tenant/plant/line/machine/metric'])).toBe(
+      'acme/p1/line-01/cnc-01/temperature',
+    );
+    for (const [name, fields] of Object.entries(KEY_FIELDS)) {
+      expect(name).toBe(fields.join('/'));
+      expect(fields.at(-1)).toBe('metric');
+    }
+  });
+
+  it('has no key for a point whose key field is not an identifier, and says which', () => {
+    const fields = KEY_FIELDS['line/machine/metric'];
+    expect(seriesKey({ ...point, line: 'a/b' }, fields)).toBeUndefined();
+    expect(keyFieldProblem({ ...point, line: 'a/b' }, fields)).toMatch(/^line must be .* \(got "a\/b"\)$/);
+    expect(seriesKey({ ...point, machine: undefined }, fields)).toBeUndefined();
+    expect(keyFieldProblem({ ...point, machine: undefined }, fields)).toMatch(/^machine must be /);
+    expect(keyFieldProblem(point, fields)).toBeUndefined();
+  });
+
+  it('knows its names and nothing else', () => {
+    expect(isKeyFields('plant/line/machine/metric')).toBe(true);
+    expect(isKeyFields('plant')).toBe(false);
+    expect(isKeyFields('constructor')).toBe(false);
+    expect(isKeyFields(undefined)).toBe(false);
+  });
+
+  // Node-RED loads each node's editor HTML on its own, so the <select> cannot import KEY_FIELDS: it lists them.
+  it.each(['threshold-alarm', 'anomaly-detect'])('the %s editor offers exactly these keys', (node) => {
+    const html = readFileSync(join(__dirname, '..', 'src', 'nodes', node, `${node}.html`), 'utf8');
+    const select = /<select id="node-input-key">([\s\S]*?)<\/select>/.exec(html)?.[1] ?? '';
+    const options = [...select.matchAll(/<option value="([^"]*)">([^<]*)<\/option>/g)];
+    expect(options.map((option) => option[1])).toEqual(Object.keys(KEY_FIELDS));
+    expect(options.map((option) => option[2])).toEqual(Object.keys(KEY_FIELDS));
+    expect(html).toContain("key: { value: 'machine/metric' }");
+  });
+});

@@ -1,0 +1,126 @@
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { StateFile } from '../src/core/alarm/state-file.js';
+
+let dir = '';
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'plantwire-state-'));
+});
+afterEach(() => {
+  vi.useRealTimers();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('StateFile', () => {
+  it('saves and loads back, creating its folder; no file is no state', () => {
+    const path = join(dir, 'alarms', 'a.json');
+    let state: unknown = { version: 1, alarms: [1] };
+    const file = new StateFile(
+      path,
+      () => state,
+      () => {},
+    );
+    const taken: unknown[] = [];
+    expect(file.load((s) => taken.push(s))).toEqual({});
+    expect(taken).toEqual([]);
+    file.save();
+    expect(file.load((s) => taken.push(s))).toEqual({});
+    expect(taken).toEqual([{ version: 1, alarms: [1] }]);
+    expect(readdirSync(join(dir, 'alarms'))).toEqual(['a.json']); // the temporary file is renamed, not left
+    state = { version: 1, alarms: [] };
+    file.save();
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual(state);
+  });
+
+  it('moves a file that is not JSON, or that the owner refuses, aside and starts empty', () => {
+    const path = join(dir, 'a.json');
+    const file = new StateFile(
+      path,
+      () => ({}),
+      () => {},
+    );
+    writeFileSync(path, '{"version": 1, "alar');
+    const broken = file.load(() => expect.unreachable());
+    expect(broken.unreadable).toMatch(/JSON/);
+    expect(broken.movedTo).toMatch(/a\.json\.corrupt-\d+$/);
+    expect(existsSync(broken.movedTo!)).toBe(true);
+    expect(existsSync(path)).toBe(false);
+
+    writeFileSync(path, '{"version": 9}');
+    const refused = file.load(() => {
+      throw new Error('not an alarm state snapshot (version 1)');
+    });
+    expect(refused).toMatchObject({ unreadable: 'not an alarm state snapshot (version 1)' });
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('says why an unreadable file could not be moved aside', () => {
+    vi.useFakeTimers({ now: 1000 });
+    const path = join(dir, 'a.json');
+    mkdirSync(path); // a directory: unreadable as a file
+    mkdirSync(join(dir, 'a.json.corrupt-1000', 'taken'), { recursive: true }); // and its new name is taken
+    const result = new StateFile(
+      path,
+      () => ({}),
+      () => {},
+    ).load(() => expect.unreachable());
+    expect(result).toEqual({
+      unreadable: expect.stringMatching(/EISDIR/),
+      moveError: expect.stringMatching(/ENOTEMPTY|EEXIST/),
+    });
+  });
+
+  it('saves once per throttle period however many changes come, and reports a failed save until one succeeds', () => {
+    vi.useFakeTimers();
+    const path = join(dir, 'a.json');
+    let saves = 0;
+    const results: (string | undefined)[] = [];
+    const file = new StateFile(
+      path,
+      () => ({ saves: ++saves }),
+      (error) => results.push(error?.message),
+      1000,
+    );
+    for (let i = 0; i < 50; i++) file.saveSoon();
+    vi.advanceTimersByTime(999);
+    expect(saves).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(saves).toBe(1);
+    expect(results).toEqual([]); // a save that works after one that worked tells nothing
+
+    mkdirSync(join(path + '.tmp', 'in-the-way'), { recursive: true });
+    file.saveSoon();
+    vi.advanceTimersByTime(1000);
+    expect(file.saveError).toMatch(/EISDIR/);
+    expect(results).toHaveLength(1);
+    rmSync(path + '.tmp', { recursive: true });
+    file.save();
+    expect(file.saveError).toBe('');
+    expect(results).toEqual([expect.stringMatching(/EISDIR/), undefined]);
+  });
+
+  it('deletes the file and any save still due', () => {
+    vi.useFakeTimers();
+    const path = join(dir, 'a.json');
+    const file = new StateFile(
+      path,
+      () => ({}),
+      () => {},
+    );
+    file.save();
+    file.saveSoon();
+    file.delete();
+    vi.advanceTimersByTime(5000);
+    expect(existsSync(path)).toBe(false);
+  });
+});
