@@ -1,6 +1,20 @@
 // flows/cloud-ingest.json: the cloud side. Points and events in over HTTP (bearer token per tenant), stored
 // idempotently in QuestDB, and the reference API over questdb-query.
-import { ALARM_COMMANDS, FAULTS, TOPICS, broker, commentsOf, nodesOf, questdb, set, tab } from './plant.mjs';
+import {
+  ALARM_COMMANDS,
+  FAULTS,
+  TOPICS,
+  broker,
+  commentsOf,
+  nodesOf,
+  oneOf,
+  publish,
+  querying,
+  questdb,
+  set,
+  subscription,
+  tab,
+} from './plant.mjs';
 
 const z = 'cloud';
 const node = nodesOf(z);
@@ -28,23 +42,7 @@ const failWith = (id, col, row, status, payload, wires) =>
 const catchFrom = (id, col, row, scope, wires) =>
   node(id, 'catch', col, row, { name: 'failed', scope, uncaught: false }, [wires]);
 const query = (id, col, row, props, wires) =>
-  node(
-    id,
-    'questdb-query',
-    col,
-    row,
-    {
-      server: 'cloud-db',
-      mode: 'sql',
-      sql: '',
-      table: 'plantwire_telemetry',
-      bucket: '1m',
-      minutes: '60',
-      output: 'rows',
-      ...props,
-    },
-    [wires],
-  );
+  node(id, 'questdb-query', col, row, querying('cloud-db', props), [wires]);
 
 /** POST path -> telemetry-validate -> questdb-write -> answer; QuestDB down answers 503 so the edge retries. */
 function ingest(prefix, row, { url, mode, table }) {
@@ -245,17 +243,7 @@ export function cloudIngest() {
       'mqtt in',
       0,
       10,
-      {
-        name: 'edge buffers',
-        topic: `${TOPICS.edgeStats}/+`,
-        qos: '0',
-        datatype: 'json',
-        broker: 'cloud-broker',
-        nl: false,
-        rap: true,
-        rh: 0,
-        inputs: 0,
-      },
+      subscription('cloud-broker', 'edge buffers', `${TOPICS.edgeStats}/+`, '0'),
       [['cloud-edge-keep']],
     ),
     node(
@@ -276,24 +264,9 @@ export function cloudIngest() {
       },
       [],
     ),
-    node(
-      'cloud-link',
-      'mqtt in',
-      0,
-      11,
-      {
-        name: 'WAN link',
-        topic: TOPICS.link,
-        qos: '1',
-        datatype: 'json',
-        broker: 'cloud-broker',
-        nl: false,
-        rap: true,
-        rh: 0,
-        inputs: 0,
-      },
-      [['cloud-link-keep']],
-    ),
+    node('cloud-link', 'mqtt in', 0, 11, subscription('cloud-broker', 'WAN link', TOPICS.link), [
+      ['cloud-link-keep'],
+    ]),
     node(
       'cloud-link-keep',
       'change',
@@ -353,42 +326,14 @@ export function cloudIngest() {
       'switch',
       1,
       15,
-      {
-        name: 'known fault',
-        property: 'req.params.cmd',
-        propertyType: 'msg',
-        rules: [
-          {
-            t: 'regex',
-            v: `^(${[...FAULTS, 'clear', 'network_outage'].join('|')})$`,
-            vt: 'str',
-            case: false,
-          },
-          { t: 'else' },
-        ],
-        checkall: 'false',
-        repair: false,
-        outputs: 2,
-      },
+      oneOf('known fault', 'req.params.cmd', [...FAULTS, 'clear', 'network_outage']),
       [['api-command'], ['api-command-unknown']],
     ),
     httpIn('api-alarm-in', 0, 16, 'post', '/api/alarm/:cmd', ['api-alarm-check']),
-    node(
-      'api-alarm-check',
-      'switch',
-      1,
-      16,
-      {
-        name: 'known alarm command',
-        property: 'req.params.cmd',
-        propertyType: 'msg',
-        rules: [{ t: 'regex', v: `^(${ALARM_COMMANDS.join('|')})$`, vt: 'str', case: false }, { t: 'else' }],
-        checkall: 'false',
-        repair: false,
-        outputs: 2,
-      },
-      [['api-command'], ['api-command-unknown']],
-    ),
+    node('api-alarm-check', 'switch', 1, 16, oneOf('known alarm command', 'req.params.cmd', ALARM_COMMANDS), [
+      ['api-command'],
+      ['api-command-unknown'],
+    ]),
     node(
       'api-command',
       'change',
@@ -405,18 +350,13 @@ export function cloudIngest() {
       },
       [['api-publish', 'api-accepted']],
     ),
-    node('api-publish', 'mqtt out', 3, 15, {
-      name: TOPICS.command,
-      topic: TOPICS.command,
-      qos: '1',
-      retain: 'false',
-      respTopic: '',
-      contentType: '',
-      userProps: '',
-      correl: '',
-      expiry: '',
-      broker: 'cloud-broker',
-    }),
+    node(
+      'api-publish',
+      'mqtt out',
+      3,
+      15,
+      publish('cloud-broker', TOPICS.command, TOPICS.command, { qos: '1' }),
+    ),
     node(
       'api-accepted',
       'change',

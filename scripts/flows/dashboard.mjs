@@ -9,8 +9,11 @@ import {
   broker,
   commentsOf,
   nodesOf,
+  publish,
+  querying,
   questdb,
   set,
+  subscription,
   tab,
 } from './plant.mjs';
 import {
@@ -87,23 +90,7 @@ const tenantParams = (id, col, row, extra, wires) =>
     [wires],
   );
 const query = (id, col, row, props, wires) =>
-  node(
-    id,
-    'questdb-query',
-    col,
-    row,
-    {
-      server: 'dash-db',
-      mode: 'sql',
-      sql: '',
-      table: 'plantwire_telemetry',
-      bucket: '1m',
-      minutes: '60',
-      output: 'rows',
-      ...props,
-    },
-    [wires],
-  );
+  node(id, 'questdb-query', col, row, querying('dash-db', props), [wires]);
 /** Rows with one ISO time column shown as HH:MM:SS (UTC: the same on every screen of the plant). */
 const utcTimes = (id, col, row, field, wires) =>
   node(
@@ -123,37 +110,9 @@ const utcTimes = (id, col, row, field, wires) =>
     [wires],
   );
 const subscribe = (id, col, row, name, topic, wires) =>
-  node(
-    id,
-    'mqtt in',
-    col,
-    row,
-    {
-      name,
-      topic,
-      qos: '1',
-      datatype: 'json',
-      broker: 'dash-broker',
-      nl: false,
-      rap: true,
-      rh: 0,
-      inputs: 0,
-    },
-    [wires],
-  );
+  node(id, 'mqtt in', col, row, subscription('dash-broker', name, topic), [wires]);
 const commands = (id, col, row) =>
-  node(id, 'mqtt out', col, row, {
-    name: TOPICS.command,
-    topic: TOPICS.command,
-    qos: '1',
-    retain: 'false',
-    respTopic: '',
-    contentType: '',
-    userProps: '',
-    correl: '',
-    expiry: '',
-    broker: 'dash-broker',
-  });
+  node(id, 'mqtt out', col, row, publish('dash-broker', TOPICS.command, TOPICS.command, { qos: '1' }));
 
 function overview() {
   return [

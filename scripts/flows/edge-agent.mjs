@@ -10,8 +10,11 @@ import {
   broker,
   commentsOf,
   nodesOf,
+  oneOf,
+  publish,
   remove,
   set,
+  subscription,
   tab,
 } from './plant.mjs';
 
@@ -223,18 +226,13 @@ export function edgeAgent() {
       },
       [['edge-publish']],
     ),
-    node('edge-publish', 'mqtt out', 5, 4, {
-      name: 'v1/{tenant}/{plant}/{line}/{machine}/{metric}',
-      topic: '',
-      qos: '0',
-      retain: 'false',
-      respTopic: '',
-      contentType: '',
-      userProps: '',
-      correl: '',
-      expiry: '',
-      broker: 'edge-broker',
-    }),
+    node(
+      'edge-publish',
+      'mqtt out',
+      5,
+      4,
+      publish('edge-broker', 'v1/{tenant}/{plant}/{line}/{machine}/{metric}', ''),
+    ),
 
     // Alarms and anomalies at the edge; their events join the simulator's on the durable event path.
     node(
@@ -273,18 +271,13 @@ export function edgeAgent() {
       },
       [['edge-alarms']],
     ),
-    node('edge-alarm-list', 'mqtt out', 4, 6, {
-      name: 'alarm list (retained)',
-      topic: TOPICS.alarms,
-      qos: '1',
-      retain: 'true',
-      respTopic: '',
-      contentType: '',
-      userProps: '',
-      correl: '',
-      expiry: '',
-      broker: 'edge-broker',
-    }),
+    node(
+      'edge-alarm-list',
+      'mqtt out',
+      4,
+      6,
+      publish('edge-broker', 'alarm list (retained)', TOPICS.alarms, { qos: '1', retain: true }),
+    ),
     node(
       'edge-gauges',
       'change',
@@ -332,40 +325,13 @@ export function edgeAgent() {
     }),
 
     // Commands from the plant broker: alarm commands to threshold-alarm, the rest (faults) to machine-sim.
-    node(
-      'edge-commands',
-      'mqtt in',
-      0,
-      2,
-      {
-        name: TOPICS.command,
-        topic: TOPICS.command,
-        qos: '1',
-        datatype: 'json',
-        broker: 'edge-broker',
-        nl: false,
-        rap: true,
-        rh: 0,
-        inputs: 0,
-      },
-      [['edge-route']],
-    ),
-    node(
-      'edge-route',
-      'switch',
-      1,
-      2,
-      {
-        name: 'alarm or fault',
-        property: 'payload.cmd',
-        propertyType: 'msg',
-        rules: [{ t: 'regex', v: `^(${ALARM_COMMANDS.join('|')})$`, vt: 'str', case: false }, { t: 'else' }],
-        checkall: 'false',
-        repair: false,
-        outputs: 2,
-      },
-      [['edge-alarm-command'], ['edge-sim']],
-    ),
+    node('edge-commands', 'mqtt in', 0, 2, subscription('edge-broker', TOPICS.command, TOPICS.command), [
+      ['edge-route'],
+    ]),
+    node('edge-route', 'switch', 1, 2, oneOf('alarm or fault', 'payload.cmd', ALARM_COMMANDS), [
+      ['edge-alarm-command'],
+      ['edge-sim'],
+    ]),
     node(
       'edge-alarm-command',
       'change',
@@ -393,18 +359,13 @@ export function edgeAgent() {
       { name: 'topic', rules: [set('topic', `"${TOPICS.edgeStats}/" & payload.store`)] },
       [['edge-stats-publish']],
     ),
-    node('edge-stats-publish', 'mqtt out', 5, 13, {
-      name: 'buffer stats (retained)',
-      topic: '',
-      qos: '0',
-      retain: 'true',
-      respTopic: '',
-      contentType: '',
-      userProps: '',
-      correl: '',
-      expiry: '',
-      broker: 'edge-broker',
-    }),
+    node(
+      'edge-stats-publish',
+      'mqtt out',
+      5,
+      13,
+      publish('edge-broker', 'buffer stats (retained)', '', { retain: true }),
+    ),
     node(
       'edge-accepted',
       'complete',

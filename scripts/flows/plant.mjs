@@ -1,4 +1,6 @@
 // The demo plant and the small helpers every demo flow is written with.
+import { ALARM_COMMANDS as OPERATOR_COMMANDS } from '@plantwire/node-red-rules';
+import { GAUGE_METRICS, MACHINE_FAULTS } from '@plantwire/node-red-simulator';
 
 /** The reference plant: tenant acme, plant plant-01, three lines of a CNC mill, a press and a pump. */
 export const TENANT = 'acme';
@@ -9,25 +11,10 @@ export const MACHINE_TYPES = ['cnc', 'press', 'pump'];
 export const MACHINES = LINES.flatMap((line) =>
   MACHINE_TYPES.map((type, i) => ({ line, machine: `${type}-${String(i + 1).padStart(2, '0')}` })),
 );
-export const GAUGES = ['temperature', 'vibration', 'power', 'speed', 'pressure'];
-export const FAULTS = [
-  'bearing_fault',
-  'energy_spike',
-  'tool_wear',
-  'sensor_stuck',
-  'sensor_drift',
-  'dropout',
-];
-export const ALARM_COMMANDS = [
-  'ack',
-  'shelve',
-  'unshelve',
-  'suppress',
-  'unsuppress',
-  'disable',
-  'enable',
-  'list',
-];
+export const GAUGES = GAUGE_METRICS;
+/** machine-sim's faults and threshold-alarm's commands (plus `list`, which resends the alarm list). */
+export const FAULTS = Object.keys(MACHINE_FAULTS);
+export const ALARM_COMMANDS = [...OPERATOR_COMMANDS, 'list'];
 
 /** MQTT topics of the plant (docs/architecture.md). */
 export const TOPICS = {
@@ -116,6 +103,56 @@ export function questdb(id, z) {
     maxAttempts: '10',
   };
 }
+
+/** mqtt out settings: a fixed topic, or '' to publish on msg.topic. */
+export const publish = (broker, name, topic, { qos = '0', retain = false } = {}) => ({
+  name,
+  topic,
+  qos,
+  retain: String(retain),
+  respTopic: '',
+  contentType: '',
+  userProps: '',
+  correl: '',
+  expiry: '',
+  broker,
+});
+
+/** mqtt in settings: JSON payloads from one topic filter. */
+export const subscription = (broker, name, topic, qos = '1') => ({
+  name,
+  topic,
+  qos,
+  datatype: 'json',
+  broker,
+  nl: false,
+  rap: true,
+  rh: 0,
+  inputs: 0,
+});
+
+/** switch settings: output 1 when msg.<property> is one of `names`, output 2 otherwise. */
+export const oneOf = (name, property, names) => ({
+  name,
+  property,
+  propertyType: 'msg',
+  rules: [{ t: 'regex', v: `^(${names.join('|')})$`, vt: 'str', case: false }, { t: 'else' }],
+  checkall: 'false',
+  repair: false,
+  outputs: 2,
+});
+
+/** questdb-query settings on a server: SQL by default, or a preset through `props`. */
+export const querying = (server, props) => ({
+  server,
+  mode: 'sql',
+  sql: '',
+  table: 'plantwire_telemetry',
+  bucket: '1m',
+  minutes: '60',
+  output: 'rows',
+  ...props,
+});
 
 /** A change node rule. */
 export const set = (p, to, tot = 'jsonata', pt = 'msg') => ({ t: 'set', p, pt, to, tot });
