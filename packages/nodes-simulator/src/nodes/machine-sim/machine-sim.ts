@@ -103,7 +103,7 @@ export = function register(RED: NodeAPI) {
     const tick = () => {
       const now = Date.now();
       if (now <= plant!.time) return;
-      const send: Send = (msg) => node.send(msg as NodeMessage);
+      const send: Send = (msg) => node.send(msg);
       sendPoints(send, plant!.tick(now));
       sendEvents(send);
       const control = plant!.takeControl();
