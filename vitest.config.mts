@@ -8,6 +8,7 @@ export default defineConfig({
     // Tests run against the sources; the built packages are exercised by the real Node-RED process tests.
     alias: {
       '@plantwire/telemetry': src('telemetry'),
+      '@plantwire/node-shell': src('node-shell'),
       '@plantwire/testkit': src('testkit'),
     },
   },

@@ -2,9 +2,15 @@
 // becomes CommonJS at dist/nodes/<node>/<node>.js, with the node's .html, locales/ and icons/ copied beside it,
 // where Node-RED and the Flow Library scorecard look for them. Fails when package.json's "node-red".nodes does
 // not list exactly the nodes found, so a node can never ship unregistered.
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+// The internal @plantwire/node-shell is bundled into each node (published packages do not depend on it), and
+// its texts are merged into each node's catalogue, where RED._ finds them beside the node's own.
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'tsup';
+
+const SHELL = '@plantwire/node-shell';
+const shellLocales = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'node-shell', 'locales');
 
 const root = process.cwd();
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -59,13 +65,27 @@ if (Object.keys(entry).length > 0) {
     dts: hasIndex ? { entry: { index: 'src/index.ts' } } : false,
     splitting: false,
     silent: true,
+    noExternal: [SHELL],
   });
+  const usesShell = pkg.devDependencies?.[SHELL] !== undefined;
   for (const name of nodes) {
     const from = join(nodesDir, name);
     const to = join(root, 'dist', 'nodes', name);
     cpSync(join(from, `${name}.html`), join(to, `${name}.html`));
     for (const dir of ['locales', 'icons']) {
       if (existsSync(join(from, dir))) cpSync(join(from, dir), join(to, dir), { recursive: true });
+    }
+    if (usesShell && existsSync(join(to, 'locales'))) {
+      for (const lang of readdirSync(join(to, 'locales'))) {
+        const shellFile = join(shellLocales, `${lang}.json`);
+        const file = join(to, 'locales', lang, `${name}.json`);
+        if (!existsSync(shellFile) || !existsSync(file)) continue;
+        const merged = {
+          ...JSON.parse(readFileSync(file, 'utf8')),
+          ...JSON.parse(readFileSync(shellFile, 'utf8')),
+        };
+        writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`);
+      }
     }
   }
 }

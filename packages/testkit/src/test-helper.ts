@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 
@@ -25,14 +27,46 @@ export interface NodeRedTestNode {
 
 let helper: NodeRedTestHelper | undefined;
 
-/** node-red-node-test-helper, initialised once against the workspace's pinned Node-RED. */
+/**
+ * node-red-node-test-helper, initialised once against the workspace's pinned Node-RED. Its RED._ answers
+ * every text key with the key itself; here each node gets the RED._ of a real runtime instead: its
+ * locales/<lang>/<node>.json, in Node-RED's own i18n, as the runtime loads it.
+ */
 export function nodeRedTestHelper(): NodeRedTestHelper {
   if (!helper) {
     const loaded = require('node-red-node-test-helper') as NodeRedTestHelper & { init(path: string): void };
     loaded.init(require.resolve('node-red'));
+    const load = loaded.load.bind(loaded);
+    loaded.load = async (nodes, flow, credentials) => load(await withCatalogues(nodes), flow, credentials);
     helper = loaded;
   }
   return helper;
+}
+
+interface NodeRedI18n {
+  init(settings: { lang: string }): void;
+  registerMessageCatalog(namespace: string, dir: string, file: string): Promise<void>;
+  _(key: string, params?: unknown): string;
+}
+
+type NodeModule = (RED: Record<string, unknown>) => unknown;
+
+async function withCatalogues(nodes: unknown): Promise<unknown> {
+  const util = require(require.resolve('@node-red/util', { paths: [require.resolve('node-red')] })) as {
+    i18n: NodeRedI18n;
+  };
+  const i18n = util.i18n;
+  i18n.init({ lang: 'en-US' });
+  const wrap = async (module: unknown): Promise<unknown> => {
+    const file = Object.values(require.cache).find((loaded) => loaded?.exports === module)?.filename;
+    if (typeof module !== 'function' || !file || !existsSync(join(dirname(file), 'locales'))) return module;
+    const namespace = basename(file, '.js');
+    await i18n.registerMessageCatalog(namespace, join(dirname(file), 'locales'), `${namespace}.json`);
+    const translate = (key: string, params?: unknown) => i18n._(`${namespace}:${key}`, params);
+    return (RED: Record<string, unknown>) =>
+      (module as NodeModule)(Object.assign(Object.create(RED) as Record<string, unknown>, { _: translate }));
+  };
+  return Array.isArray(nodes) ? Promise.all(nodes.map(wrap)) : wrap(nodes);
 }
 
 /** One of Node-RED's own core nodes (for example 'common/25-catch'), to load beside ours in a test flow. */

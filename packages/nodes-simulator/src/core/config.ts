@@ -34,18 +34,33 @@ export class SimulatorError extends Error {
 
 export const MAX_MACHINES = 100_000;
 
+/** What parseConfig takes for a setting left out (the editor's defaults too, through machine-sim's spec). */
+export const CONFIG_DEFAULTS = {
+  tenant: 'acme',
+  plant: 'plant-1',
+  lines: 2,
+  machinesPerLine: 4,
+  machineTypes: 'cnc,press,conveyor,pump',
+  intervalMs: 2000,
+} as const;
+
 /** Checks and completes a configuration; throws a SimulatorError that names the setting and the rule. */
 export function parseConfig(input: SimulatorConfigInput): SimulatorConfig {
-  const tenant = identifier('tenant', input.tenant ?? 'acme');
-  const plant = identifier('plant', input.plant ?? 'plant-1');
-  const lines = parseLines(input.lines ?? 2);
-  const machinesPerLine = integer('machines per line', input.machinesPerLine ?? 4, 1, MAX_MACHINES);
+  const tenant = identifier('tenant', input.tenant ?? CONFIG_DEFAULTS.tenant);
+  const plant = identifier('plant', input.plant ?? CONFIG_DEFAULTS.plant);
+  const lines = parseLines(input.lines ?? CONFIG_DEFAULTS.lines);
+  const machinesPerLine = integer(
+    'machines per line',
+    input.machinesPerLine ?? CONFIG_DEFAULTS.machinesPerLine,
+    1,
+    MAX_MACHINES,
+  );
   if (lines.length * machinesPerLine > MAX_MACHINES) {
     throw new SimulatorError(
       `${lines.length * machinesPerLine} machines is too many: at most ${MAX_MACHINES}`,
     );
   }
-  const machineTypes = parseList(input.machineTypes ?? 'cnc,press,conveyor,pump');
+  const machineTypes = parseList(input.machineTypes ?? CONFIG_DEFAULTS.machineTypes);
   if (machineTypes.length === 0) throw new SimulatorError('machine types must name at least one type');
   for (const type of machineTypes) {
     if (!MACHINE_TYPES[type]) {
@@ -54,7 +69,12 @@ export function parseConfig(input: SimulatorConfigInput): SimulatorConfig {
       );
     }
   }
-  const intervalMs = integer('sample interval (ms)', input.intervalMs ?? 2000, 10, 3_600_000);
+  const intervalMs = integer(
+    'sample interval (ms)',
+    input.intervalMs ?? CONFIG_DEFAULTS.intervalMs,
+    10,
+    3_600_000,
+  );
   const seed =
     input.seed === undefined || input.seed === ''
       ? Math.floor(Math.random() * 2 ** 31)

@@ -2,69 +2,70 @@
 // commands into faults, streams backfills in arrays.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { buildTopic, type Point } from '@plantwire/telemetry';
-import {
-  parseConfig,
-  SimulatorError,
-  type SimulatorConfig,
-  type SimulatorConfigInput,
-} from '../../core/config.js';
+import { nodeShell, registerNode, setting, type Done, type Send } from '@plantwire/node-shell';
+import { BackfillRun, backfillSpan, type BackfillBatch } from '../../core/backfill.js';
+import { CONFIG_DEFAULTS, parseConfig, SimulatorError, type SimulatorConfig } from '../../core/config.js';
 import { PlantSimulator } from '../../core/engine.js';
 import { parseCommand, type Command } from '../../core/faults.js';
-import { STATES } from '../../core/machine-types.js';
+import { DEFAULT_DWELL_S, STATES } from '../../core/machine-types.js';
 
-interface MachineSimDef extends NodeDef {
-  tenant: string;
-  plant: string;
-  lines: string;
-  machinesPerLine: string;
-  machineTypes: string;
-  interval: string;
-  seed: string;
-  output: 'array' | 'point';
-  autostart: boolean;
-  dwellRunning: string;
-  dwellIdle: string;
-  dwellSetup: string;
-  dwellError: string;
-  dwellMaintenance: string;
-}
-
-type Send = (msg: (NodeMessage | NodeMessage[] | null)[]) => void;
-
-/** A backfill sends one array per event-loop turn, so the flow keeps moving while it runs. */
-const BACKFILL_BATCH_POINTS = 10_000;
+// The plant's settings are checked by the core's parseConfig (texts as the editor gives them); the spec
+// carries their defaults to the editor and parses what only the shell uses.
+const SETTINGS = {
+  tenant: setting.text(CONFIG_DEFAULTS.tenant),
+  plant: setting.text(CONFIG_DEFAULTS.plant),
+  lines: setting.text(String(CONFIG_DEFAULTS.lines)),
+  machinesPerLine: setting.text(String(CONFIG_DEFAULTS.machinesPerLine)),
+  machineTypes: setting.text(CONFIG_DEFAULTS.machineTypes),
+  interval: setting.text(String(CONFIG_DEFAULTS.intervalMs / 1000)),
+  seed: setting.text(),
+  output: setting.choice('array', ['array', 'point']),
+  autostart: setting.flag(true),
+  dwellRunning: setting.text(String(DEFAULT_DWELL_S.RUNNING)),
+  dwellIdle: setting.text(String(DEFAULT_DWELL_S.IDLE)),
+  dwellSetup: setting.text(String(DEFAULT_DWELL_S.SETUP)),
+  dwellError: setting.text(String(DEFAULT_DWELL_S.ERROR)),
+  dwellMaintenance: setting.text(String(DEFAULT_DWELL_S.MAINTENANCE)),
+};
 
 export = function register(RED: NodeAPI) {
-  function MachineSimNode(this: Node, def: MachineSimDef) {
+  function MachineSimNode(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
+    const shell = nodeShell(RED, node, 'machine-sim');
     let config: SimulatorConfig | undefined;
     let plant: PlantSimulator | undefined;
     let timer: NodeJS.Timeout | undefined;
-    let backfill: { cancelled: boolean } | undefined;
+    let backfill: BackfillRun | undefined;
     let setupError: string | undefined;
+    let output: 'array' | 'point' = 'array';
+    let autostart = true;
 
     try {
-      const dwell = [def.dwellRunning, def.dwellIdle, def.dwellSetup, def.dwellError, def.dwellMaintenance];
-      const input: SimulatorConfigInput = {
-        tenant: def.tenant,
-        plant: def.plant,
-        lines: def.lines,
-        machinesPerLine: def.machinesPerLine,
-        machineTypes: def.machineTypes,
-        intervalMs:
-          def.interval === undefined || def.interval === ''
-            ? undefined
-            : Math.round(Number(def.interval) * 1000),
-        seed: def.seed,
+      const settings = shell.settings(def, SETTINGS);
+      output = settings.output;
+      autostart = settings.autostart;
+      const dwell = [
+        settings.dwellRunning,
+        settings.dwellIdle,
+        settings.dwellSetup,
+        settings.dwellError,
+        settings.dwellMaintenance,
+      ];
+      config = parseConfig({
+        tenant: settings.tenant,
+        plant: settings.plant,
+        lines: settings.lines,
+        machinesPerLine: settings.machinesPerLine,
+        machineTypes: settings.machineTypes,
+        intervalMs: Math.round(Number(settings.interval) * 1000),
+        seed: settings.seed,
         dwellS: Object.fromEntries(STATES.map((state, i) => [state, dwell[i]])),
-      };
-      config = parseConfig(input);
+      });
       plant = new PlantSimulator(config, Date.now());
     } catch (error) {
       setupError = (error as Error).message;
-      node.error(`machine-sim: ${setupError}`);
-      node.status({ fill: 'red', shape: 'ring', text: setupError.slice(0, 60) });
+      shell.refuseSetup(error);
     }
 
     const eventTopic = config ? `v1/${config.tenant}/${config.plant}/events` : '';
@@ -72,17 +73,16 @@ export = function register(RED: NodeAPI) {
     const showStatus = () => {
       if (!plant) return;
       const { machines, running, faulted } = plant.counts();
-      const mode = backfill ? 'backfilling' : timer ? 'running' : 'stopped';
-      node.status({
-        fill: timer || backfill ? (faulted > 0 ? 'yellow' : 'green') : 'grey',
-        shape: timer || backfill ? 'dot' : 'ring',
-        text: `${mode}: ${running}/${machines} running, ${faulted} faulted`,
-      });
+      const mode = shell.text(`status.${backfill ? 'backfilling' : timer ? 'running' : 'stopped'}`);
+      const text = shell.text('status.counts', { mode, running, machines, faulted });
+      if (!timer && !backfill) shell.status.idle(text);
+      else if (faulted > 0) shell.status.warn(text);
+      else shell.status.ok(text);
     };
 
     const sendPoints = (send: Send, points: Point[], extra: Record<string, unknown> = {}) => {
       if (points.length === 0) return;
-      if (def.output === 'point') {
+      if (output === 'point') {
         send([points.map((point) => ({ topic: buildTopic(point), payload: point, ...extra }))]);
       } else {
         // The array goes first and alone: Node-RED clones every message after the first of a send().
@@ -126,51 +126,43 @@ export = function register(RED: NodeAPI) {
       showStatus();
     };
 
-    const runBackfill = (command: Command, send: Send, done: (error?: Error) => void) => {
-      if (backfill)
-        return done(new SimulatorError('backfill: one is already running; wait for it to finish'));
-      const to = command.to ?? Date.now();
-      const from = command.from ?? to - command.hours! * 3_600_000;
-      if (!(from < to)) return done(new SimulatorError('backfill: from must be before to'));
-      const job = { cancelled: false };
-      backfill = job;
-      const batches = PlantSimulator.backfill(config!, from, to, BACKFILL_BATCH_POINTS);
-      let points = 0;
-      const step = () => {
-        if (job.cancelled) return;
-        const next = batches.next();
-        if (next.done) {
+    const runBackfill = (command: Command, send: Send, done: Done) => {
+      if (backfill) return done(new SimulatorError(shell.text('errors.backfillRunning')));
+      const span = backfillSpan(command, Date.now());
+      const { from, to } = span;
+      backfill = new BackfillRun(config!, span, {
+        batch: ({ points, events, progress, total }: BackfillBatch) => {
+          sendPoints(send, points, { backfill: { from, to, progress } });
+          if (events.length > 0) {
+            send([
+              null,
+              events.map((event) => ({ topic: eventTopic, payload: event, backfill: { from, to } })),
+            ]);
+          }
+          shell.status.busy(
+            shell.text('status.backfill', { percent: Math.floor(progress * 100), points: total }),
+          );
+        },
+        finished: (total) => {
           backfill = undefined;
           node.log(
-            `backfill of ${new Date(from).toISOString()}..${new Date(to).toISOString()} done: ${points} points`,
+            shell.text('log.backfillDone', {
+              from: new Date(from).toISOString(),
+              to: new Date(to).toISOString(),
+              points: total,
+            }),
           );
           showStatus();
-          return done();
-        }
-        const batch = next.value;
-        points += batch.points.length;
-        const progress = ((batch.points.at(-1)?.ts ?? to) - from) / (to - from);
-        sendPoints(send, batch.points, { backfill: { from, to, progress } });
-        if (batch.events.length > 0) {
-          send([
-            null,
-            batch.events.map((event) => ({ topic: eventTopic, payload: event, backfill: { from, to } })),
-          ]);
-        }
-        node.status({
-          fill: 'blue',
-          shape: 'dot',
-          text: `backfill ${Math.floor(progress * 100)}%: ${points} points`,
-        });
-        setImmediate(step);
-      };
+          done();
+        },
+      });
       showStatus();
-      step();
+      backfill.start();
     };
 
-    node.on('input', (msg: NodeMessage, send: Send, done: (error?: Error) => void) => {
+    node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
       try {
-        if (setupError) throw new SimulatorError(`not configured: ${setupError}`);
+        if (setupError) throw new SimulatorError(shell.text('errors.notConfigured', { reason: setupError }));
         // An MQTT in node without JSON parsing hands over a string or Buffer.
         let payload: unknown = msg.payload;
         if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
@@ -179,7 +171,7 @@ export = function register(RED: NodeAPI) {
             payload = JSON.parse(text);
           } catch {
             throw new SimulatorError(
-              `a command must be JSON like {"cmd":"bearing_fault","value":true} (got ${JSON.stringify(text.slice(0, 40))})`,
+              shell.text('errors.notJson', { got: JSON.stringify(text.slice(0, 40)) }),
             );
           }
         }
@@ -195,23 +187,22 @@ export = function register(RED: NodeAPI) {
         showStatus();
         done();
       } catch (error) {
-        node.status({ fill: 'red', shape: 'ring', text: (error as Error).message.slice(0, 60) });
+        shell.status.error((error as Error).message);
         done(error as Error);
       }
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    shell.onClose(() => {
       clearInterval(timer);
       timer = undefined;
-      if (backfill) backfill.cancelled = true;
-      done();
+      backfill?.cancel();
     });
 
     if (plant) {
-      if (def.autostart !== false) start();
+      if (autostart) start();
       else showStatus();
     }
   }
 
-  RED.nodes.registerType('machine-sim', MachineSimNode);
+  registerNode(RED, 'machine-sim', MachineSimNode, SETTINGS);
 };

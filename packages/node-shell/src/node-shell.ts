@@ -1,0 +1,69 @@
+// What a node's shell does the same way as every other: its texts, its status, its settings (refused at
+// deploy when bad), its errors and its close.
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { parseSettings, settingDefaults, type Settings, type SettingsSpec } from './settings.js';
+import { StatusLight } from './status.js';
+import { nodeTexts, shellTexts, type TextParams, type Texts } from './texts.js';
+
+export interface NodeShell {
+  /** The node's texts: key under `<type>.` in its locales/<lang>/<type>.json. */
+  readonly text: Texts;
+  readonly status: StatusLight;
+  /** Parses the settings against the spec; throws a SettingError naming the bad setting and its rule. */
+  settings<S extends SettingsSpec>(def: NodeDef, spec: S): Settings<S>;
+  /** An Error for Catch nodes, its text from the node's locales, prefixed with the node type. */
+  error(key: string, params?: TextParams): Error;
+  /** Logs a warning from the node's locales, prefixed with the node type. */
+  warn(key: string, params?: TextParams): void;
+  /** Deploy failed: logs the reason (node.error) and shows it in a red status. The node then refuses input. */
+  refuseSetup(reason: unknown): void;
+  /** The error for a message reaching a node that refused its setup. */
+  notConfigured(): Error;
+  /** Runs `close` on redeploy and removal (removed = true), waiting for it when it returns a promise. */
+  onClose(close: (removed: boolean) => void | Promise<void>): void;
+}
+
+export function nodeShell(RED: NodeAPI, node: Node, type: string): NodeShell {
+  const text = nodeTexts(RED, type);
+  const shell = shellTexts(RED);
+  const status = new StatusLight(node);
+  return {
+    text,
+    status,
+    settings: (def, spec) => parseSettings(def as unknown as Record<string, unknown>, spec, shell),
+    error: (key, params) => new Error(`${type}: ${text(key, params)}`),
+    warn: (key, params) => node.warn(`${type}: ${text(key, params)}`),
+    refuseSetup(reason) {
+      const message = reason instanceof Error ? reason.message : String(reason);
+      node.error(`${type}: ${message}`);
+      status.error(message);
+    },
+    notConfigured: () => new Error(`${type}: ${shell('notConfigured')}`),
+    onClose(close) {
+      node.on('close', (removed: boolean, done: () => void) => {
+        Promise.resolve()
+          .then(() => close(removed))
+          .catch((error: unknown) => node.error(`${type}: ${(error as Error).message}`))
+          .finally(done);
+      });
+    },
+  };
+}
+
+/**
+ * Registers a node type whose settings follow `spec`. The defaults go to the editor as the runtime setting
+ * RED.settings.<camelCaseType>Defaults (for store-forward: storeForwardDefaults), which the node's .html reads
+ * for its `defaults`: written once, in the spec.
+ */
+export function registerNode(
+  RED: NodeAPI,
+  type: string,
+  constructor: (this: Node, def: NodeDef) => void,
+  spec: SettingsSpec,
+): void {
+  const name = `${type.replace(/[^A-Za-z0-9]+([A-Za-z0-9])/g, (_, c: string) => c.toUpperCase())}Defaults`;
+  const settings = { [name]: { value: settingDefaults(spec), exportable: true } };
+  (RED.nodes.registerType as (type: string, ctor: unknown, options: object) => void)(type, constructor, {
+    settings,
+  });
+}

@@ -1,0 +1,67 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { nodeShell, registerNode, setting } from '../src/index.js';
+
+/** A node and a RED whose RED._ shows the key and its parameters, so the tests see what is looked up. */
+function fake() {
+  const node = Object.assign(new EventEmitter(), {
+    errors: [] as string[],
+    warnings: [] as string[],
+    statuses: [] as unknown[],
+    error(text: string) {
+      this.errors.push(text);
+    },
+    warn(text: string) {
+      this.warnings.push(text);
+    },
+    status(status: unknown) {
+      this.statuses.push(status);
+    },
+  });
+  const registered: unknown[] = [];
+  const RED = {
+    _: (key: string, params?: object) => (params ? `${key} ${JSON.stringify(params)}` : key),
+    nodes: { registerType: (...args: unknown[]) => registered.push(args) },
+  };
+  return { node, RED, registered, shell: nodeShell(RED as never, node as never, 'my-node') };
+}
+
+describe('nodeShell', () => {
+  it("looks texts up under the node's type, and the shell's own under node-shell", () => {
+    const { shell } = fake();
+    expect(shell.text('status.queued', { rows: 3 })).toBe('my-node.status.queued {"rows":3}');
+    expect(shell.error('errors.bad').message).toBe('my-node: my-node.errors.bad');
+    expect(shell.notConfigured().message).toBe('my-node: node-shell.notConfigured');
+  });
+
+  it('refuses a bad setup with node.error and a red status', () => {
+    const { node, shell } = fake();
+    expect(() => shell.settings({ rows: 'x' } as never, { rows: setting.integer(1) })).toThrow(
+      'node-shell.setting.integer',
+    );
+    shell.refuseSetup(new Error('rows must be a whole number'));
+    expect(node.errors).toEqual(['my-node: rows must be a whole number']);
+    expect(node.statuses).toEqual([{ fill: 'red', shape: 'ring', text: 'rows must be a whole number' }]);
+  });
+
+  it('closes with (removed, done), waiting for a promise and reporting a failure', async () => {
+    const { node, shell } = fake();
+    const seen: boolean[] = [];
+    shell.onClose(async (removed) => {
+      seen.push(removed);
+      throw new Error('disk gone');
+    });
+    await new Promise<void>((resolve) => node.emit('close', true, resolve));
+    expect(seen).toEqual([true]);
+    expect(node.errors).toEqual(['my-node: disk gone']);
+  });
+
+  it("registers the type with its defaults as the editor's setting <camelCaseType>Defaults", () => {
+    const { RED, registered } = fake();
+    const constructor = () => undefined;
+    registerNode(RED as never, 'my-node', constructor, { rows: setting.integer(5) });
+    expect(registered).toEqual([
+      ['my-node', constructor, { settings: { myNodeDefaults: { value: { rows: '5' }, exportable: true } } }],
+    ]);
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { parseSettings, setting, settingDefaults, SettingError } from '../src/index.js';
+import { shellEnglish } from './texts.js';
+
+const SPEC = {
+  batchRows: setting.integer(1000, { min: 1 }),
+  threshold: setting.number(0.5, { max: 1 }),
+  order: setting.choice('fifo', ['fifo', 'live-first']),
+  storeName: setting.identifier(),
+  directory: setting.text(),
+  autostart: setting.flag(true),
+};
+const parse = (def: Record<string, unknown>) => parseSettings(def, SPEC, shellEnglish);
+const refusal = (def: Record<string, unknown>) => {
+  try {
+    parse(def);
+  } catch (error) {
+    expect(error).toBeInstanceOf(SettingError);
+    return (error as SettingError).message;
+  }
+  throw new Error('not refused');
+};
+
+describe('settings', () => {
+  it('takes the default for a missing or empty value', () => {
+    expect(parse({ batchRows: '', threshold: '  ' })).toEqual({
+      batchRows: 1000,
+      threshold: 0.5,
+      order: 'fifo',
+      storeName: '',
+      directory: '',
+      autostart: true,
+    });
+  });
+
+  it('parses what the editor gives: numbers as strings, trimmed texts, booleans', () => {
+    expect(
+      parse({ batchRows: '20', threshold: 0.9, order: 'live-first', storeName: ' a.b ', autostart: false }),
+    ).toMatchObject({
+      batchRows: 20,
+      threshold: 0.9,
+      order: 'live-first',
+      storeName: 'a.b',
+      autostart: false,
+    });
+  });
+
+  it('refuses a bad value, naming the setting, the rule and the value', () => {
+    expect(refusal({ batchRows: '0' })).toBe('batchRows must be a whole number of 1 or more (got "0")');
+    expect(refusal({ batchRows: '2.5' })).toBe('batchRows must be a whole number of 1 or more (got "2.5")');
+    expect(refusal({ threshold: 'high' })).toBe('threshold must be a number from 0 to 1 (got "high")');
+    expect(refusal({ threshold: '-1' })).toBe('threshold must be a number from 0 to 1 (got "-1")');
+    expect(refusal({ order: 'lifo' })).toBe('order must be one of fifo, live-first (got "lifo")');
+    expect(refusal({ storeName: '../etc' })).toMatch(
+      /^storeName must be 1 to 64 characters: .* \(got "..\/etc"\)$/,
+    );
+  });
+
+  it('gives the editor the same defaults, numbers as the strings its inputs hold', () => {
+    expect(settingDefaults(SPEC)).toEqual({
+      batchRows: '1000',
+      threshold: '0.5',
+      order: 'fifo',
+      storeName: '',
+      directory: '',
+      autostart: true,
+    });
+  });
+});

@@ -1,0 +1,55 @@
+// What the answer to a forwarded batch means for it: the store-and-forward contract (docs/architecture.md, 3)
+// as one decision, from what the http request node (or a Catch node, or questdb-write) hands back.
+import { parseRetryAfter } from './backoff.js';
+
+/** The parts of a returned message that decide a batch's fate. */
+export interface BatchAnswer {
+  statusCode?: unknown;
+  error?: unknown;
+  payload?: unknown;
+  headers?: Record<string, unknown>;
+}
+
+export type BatchOutcome =
+  | { kind: 'ack' }
+  /** Retry later: after retryAfterMs when the server said when (429 Retry-After), else on the backoff. */
+  | { kind: 'nack'; reason: string; retryAfterMs?: number }
+  /** The server refused the data itself (other 4xx): set aside, the queue goes on. */
+  | { kind: 'quarantine'; status: number; reason: string };
+
+/** How much of a refusing server's answer a quarantined batch keeps. */
+const QUARANTINE_BODY_CHARS = 200;
+
+export function batchOutcome(answer: BatchAnswer, now: number): BatchOutcome {
+  const status = typeof answer.statusCode === 'number' ? answer.statusCode : Number(answer.statusCode);
+  const hasStatus = answer.statusCode !== undefined && Number.isFinite(status);
+  const errorText = answer.error
+    ? String((answer.error as { message?: unknown }).message ?? answer.error)
+    : undefined;
+  if (answer.statusCode !== undefined && !hasStatus) {
+    // The http request node puts a network error's code (ECONNREFUSED, ETIMEDOUT) in msg.statusCode.
+    return { kind: 'nack', reason: `${String(answer.statusCode)}${errorText ? `: ${errorText}` : ''}` };
+  }
+  if (hasStatus) {
+    if (status >= 200 && status < 300) return { kind: 'ack' };
+    if (status === 429) {
+      return {
+        kind: 'nack',
+        reason: 'HTTP 429 Too Many Requests',
+        retryAfterMs: parseRetryAfter(answer.headers?.['retry-after'], now),
+      };
+    }
+    if (status >= 400 && status < 500 && status !== 408) {
+      const body = typeof answer.payload === 'string' ? answer.payload : JSON.stringify(answer.payload ?? '');
+      return {
+        kind: 'quarantine',
+        status,
+        reason: `HTTP ${status}: ${body.slice(0, QUARANTINE_BODY_CHARS)}`,
+      };
+    }
+    return { kind: 'nack', reason: `HTTP ${status}` };
+  }
+  if (errorText !== undefined) return { kind: 'nack', reason: errorText };
+  // Passed on by a node that only passes on what it delivered (questdb-write).
+  return { kind: 'ack' };
+}

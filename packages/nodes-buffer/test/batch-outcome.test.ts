@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { batchOutcome } from '../src/core/batch-outcome.js';
+
+const NOW = Date.parse('2026-11-22T10:00:00Z');
+
+describe('batchOutcome: what an answer means for a forwarded batch', () => {
+  it('acks 2xx, and a message passed on without status or error (questdb-write)', () => {
+    expect(batchOutcome({ statusCode: 200 }, NOW)).toEqual({ kind: 'ack' });
+    expect(batchOutcome({ statusCode: '204' }, NOW)).toEqual({ kind: 'ack' });
+    expect(batchOutcome({ payload: 'ok' }, NOW)).toEqual({ kind: 'ack' });
+  });
+
+  it('retries 5xx, 408, other statuses, network error codes and Catch errors', () => {
+    expect(batchOutcome({ statusCode: 503 }, NOW)).toEqual({ kind: 'nack', reason: 'HTTP 503' });
+    expect(batchOutcome({ statusCode: 408 }, NOW)).toEqual({ kind: 'nack', reason: 'HTTP 408' });
+    expect(batchOutcome({ statusCode: 302 }, NOW)).toEqual({ kind: 'nack', reason: 'HTTP 302' });
+    expect(
+      batchOutcome({ statusCode: 'ECONNREFUSED', error: { message: 'connect ECONNREFUSED' } }, NOW),
+    ).toEqual({ kind: 'nack', reason: 'ECONNREFUSED: connect ECONNREFUSED' });
+    expect(batchOutcome({ error: { message: 'timeout' } }, NOW)).toEqual({ kind: 'nack', reason: 'timeout' });
+    expect(batchOutcome({ error: 'plain' }, NOW)).toEqual({ kind: 'nack', reason: 'plain' });
+  });
+
+  it("honours 429's Retry-After, in seconds or as a date", () => {
+    expect(batchOutcome({ statusCode: 429, headers: { 'retry-after': '2' } }, NOW)).toEqual({
+      kind: 'nack',
+      reason: 'HTTP 429 Too Many Requests',
+      retryAfterMs: 2000,
+    });
+    const at = new Date(NOW + 5000).toUTCString();
+    expect(batchOutcome({ statusCode: 429, headers: { 'retry-after': at } }, NOW)).toMatchObject({
+      retryAfterMs: 5000,
+    });
+    expect(batchOutcome({ statusCode: 429 }, NOW)).toMatchObject({ retryAfterMs: undefined });
+  });
+
+  it('quarantines other 4xx with the start of the answer', () => {
+    expect(batchOutcome({ statusCode: 400, payload: 'bad point at line 1' }, NOW)).toEqual({
+      kind: 'quarantine',
+      status: 400,
+      reason: 'HTTP 400: bad point at line 1',
+    });
+    const outcome = batchOutcome({ statusCode: 422, payload: { error: 'x'.repeat(500) } }, NOW);
+    expect(outcome).toMatchObject({ kind: 'quarantine', status: 422 });
+    expect((outcome as { reason: string }).reason).toHaveLength('HTTP 422: '.length + 200);
+  });
+});

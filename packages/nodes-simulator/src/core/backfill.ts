@@ -1,0 +1,73 @@
+// A backfill run: the plant of a past span generated batch by batch, one batch per event-loop turn, so the
+// flow (and the live simulation beside it) keeps moving while it runs.
+import type { Point } from '@plantwire/telemetry';
+import { SimulatorError, type SimulatorConfig } from './config.js';
+import { PlantSimulator, type SimulatorEvent } from './engine.js';
+import type { Command } from './faults.js';
+
+/** Points per batch: one array per event-loop turn. */
+export const BACKFILL_BATCH_POINTS = 10_000;
+
+export interface BackfillSpan {
+  from: number;
+  to: number;
+}
+
+/** The span a backfill command asks for: `from`..`to`, or the `hours` before `to` (default now). */
+export function backfillSpan(command: Pick<Command, 'hours' | 'from' | 'to'>, now: number): BackfillSpan {
+  const to = command.to ?? now;
+  const from = command.from ?? to - command.hours! * 3_600_000;
+  if (!(from < to)) throw new SimulatorError('backfill: from must be before to');
+  return { from, to };
+}
+
+export interface BackfillBatch {
+  points: Point[];
+  events: SimulatorEvent[];
+  /** Share of the span done, 0..1, by the last point's event time. */
+  progress: number;
+  /** Points generated so far, this batch included. */
+  total: number;
+}
+
+export interface BackfillHandlers {
+  batch(batch: BackfillBatch): void;
+  finished(total: number): void;
+}
+
+export class BackfillRun {
+  private cancelled = false;
+  private total = 0;
+  private readonly batches: Generator<{ points: Point[]; events: SimulatorEvent[] }>;
+
+  constructor(
+    config: SimulatorConfig,
+    readonly span: BackfillSpan,
+    private readonly handlers: BackfillHandlers,
+    batchPoints = BACKFILL_BATCH_POINTS,
+  ) {
+    this.batches = PlantSimulator.backfill(config, span.from, span.to, batchPoints);
+  }
+
+  /** Sends the first batch now, the next ones one per event-loop turn. */
+  start(): void {
+    this.step();
+  }
+
+  /** Stops before the next batch; `finished` is not called. */
+  cancel(): void {
+    this.cancelled = true;
+  }
+
+  private step(): void {
+    if (this.cancelled) return;
+    const next = this.batches.next();
+    if (next.done) return this.handlers.finished(this.total);
+    const { points, events } = next.value;
+    const { from, to } = this.span;
+    this.total += points.length;
+    const progress = ((points.at(-1)?.ts ?? to) - from) / (to - from);
+    this.handlers.batch({ points, events, progress, total: this.total });
+    setImmediate(() => this.step());
+  }
+}
