@@ -10,6 +10,8 @@ const LOOKS = {
   error: { fill: 'red', shape: 'ring' },
   // Running well, but a person is needed (unacknowledged alarms): red, yet not the ring of a failure.
   alert: { fill: 'red', shape: 'dot' },
+  // Not failed yet: waiting for something outside to come back (a server being retried, unreachable meanwhile).
+  waiting: { fill: 'yellow', shape: 'ring' },
   idle: { fill: 'grey', shape: 'ring' },
   busy: { fill: 'blue', shape: 'dot' },
 } as const;
@@ -44,6 +46,9 @@ export class StatusLight {
   }
   alert(text: string): void {
     this.show('alert', text);
+  }
+  waiting(text: string): void {
+    this.show('waiting', text);
   }
   idle(text: string): void {
     this.show('idle', text);
