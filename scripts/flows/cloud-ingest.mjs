@@ -63,7 +63,8 @@ function ingest(prefix, row, { url, mode, table }) {
       row,
       {
         server: 'cloud-db',
-        mode,
+        // The validate node's http mode takes points; the write node stores them as telemetry.
+        mode: mode === 'events' ? 'events' : 'telemetry',
         timestampField: 'ts',
         symbols: '',
         table,

@@ -50,6 +50,9 @@ export function nodeShell(RED: NodeAPI, node: Node, type: string): NodeShell {
   };
 }
 
+/** A node's credentials (Node-RED keeps them out of the flow file): each field's name and how the editor shows it. */
+export type CredentialFields = Record<string, { type: 'text' | 'password' }>;
+
 /**
  * Registers a node type whose settings follow `spec`. The defaults go to the editor as the runtime setting
  * RED.settings.<camelCaseType>Defaults (for store-forward: storeForwardDefaults), which the node's .html reads
@@ -60,10 +63,12 @@ export function registerNode(
   type: string,
   constructor: (this: Node, def: NodeDef) => void,
   spec: SettingsSpec,
+  credentials?: CredentialFields,
 ): void {
   const name = `${type.replace(/[^A-Za-z0-9]+([A-Za-z0-9])/g, (_, c: string) => c.toUpperCase())}Defaults`;
   const settings = { [name]: { value: settingDefaults(spec), exportable: true } };
   (RED.nodes.registerType as (type: string, ctor: unknown, options: object) => void)(type, constructor, {
     settings,
+    ...(credentials && { credentials }),
   });
 }

@@ -1,4 +1,4 @@
-// The node status under a node in the editor, in five states, each with one look in every Plantwire node.
+// The node status under a node in the editor, in six states, each with one look in every Plantwire node.
 import type { Node, NodeStatus } from 'node-red';
 
 /** Longer status texts are cut here (the editor draws them on the canvas, under the node). */
@@ -8,6 +8,10 @@ const LOOKS = {
   ok: { fill: 'green', shape: 'dot' },
   warn: { fill: 'yellow', shape: 'dot' },
   error: { fill: 'red', shape: 'ring' },
+  // Running well, but a person is needed (unacknowledged alarms): red, yet not the ring of a failure.
+  alert: { fill: 'red', shape: 'dot' },
+  // Not failed yet: waiting for something outside to come back (a server being retried, unreachable meanwhile).
+  waiting: { fill: 'yellow', shape: 'ring' },
   idle: { fill: 'grey', shape: 'ring' },
   busy: { fill: 'blue', shape: 'dot' },
 } as const;
@@ -39,6 +43,12 @@ export class StatusLight {
   }
   error(text: string): void {
     this.show('error', text);
+  }
+  alert(text: string): void {
+    this.show('alert', text);
+  }
+  waiting(text: string): void {
+    this.show('waiting', text);
   }
   idle(text: string): void {
     this.show('idle', text);

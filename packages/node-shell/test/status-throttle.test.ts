@@ -4,6 +4,8 @@ import { STATUS_TEXT_MAX, StatusLight, statusOf, Throttle } from '../src/index.j
 describe('status', () => {
   it('has one look per kind and cuts long texts', () => {
     expect(statusOf('ok', 'fine')).toEqual({ fill: 'green', shape: 'dot', text: 'fine' });
+    expect(statusOf('alert', '1 unack')).toEqual({ fill: 'red', shape: 'dot', text: '1 unack' });
+    expect(statusOf('waiting', 'retrying')).toEqual({ fill: 'yellow', shape: 'ring', text: 'retrying' });
     expect(statusOf('error', 'x'.repeat(100)).text).toHaveLength(STATUS_TEXT_MAX);
   });
 

@@ -1,35 +1,27 @@
 // The questdb-config node: one QuestDB server, its credentials (in Node-RED's credentials store only), and the
-// writers the flows share, one sender per table.
+// writers the flows share, one sender per table. A config node has no status: when it refuses its settings it
+// logs why and keeps the reason in `refused`, which its write and query nodes show.
 import type { NodeAPI, NodeDef } from 'node-red';
+import { nodeShell, registerNode, setting } from '@plantwire/node-shell';
 import { QuestDbWriter, type RowFormat } from '../../core/telemetry-writer.js';
 import type { Health, QuestDbConfigNode } from '../config-node.js';
 
-interface QuestDbConfigDef extends NodeDef {
-  url: string;
-  tlsVerify: boolean;
-  caFile: string;
-  protocolVersion: string;
-  requestTimeoutS: string;
-  flushRows: string;
-  flushIntervalMs: string;
-  maxAttempts: string;
-}
+const SETTINGS = {
+  url: setting.text('http://127.0.0.1:9000'),
+  tlsVerify: setting.flag(true),
+  caFile: setting.text(''),
+  protocolVersion: setting.choice('1', ['1', '2']),
+  requestTimeoutS: setting.number(10, { min: 0.1 }),
+  flushRows: setting.integer(10_000, { min: 1 }),
+  flushIntervalMs: setting.integer(100, { min: 1 }),
+  maxAttempts: setting.integer(10, { min: 1 }),
+};
 
 export = function register(RED: NodeAPI) {
-  function QuestDbConfig(this: QuestDbConfigNode, def: QuestDbConfigDef) {
+  function QuestDbConfig(this: QuestDbConfigNode, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const positive = (value: string, fallback: number) => (Number(value) > 0 ? Number(value) : fallback);
-    node.connection = {
-      url: (def.url || 'http://127.0.0.1:9000').trim(),
-      username: node.credentials?.username || undefined,
-      password: node.credentials?.password || undefined,
-      token: node.credentials?.token || undefined,
-      tlsVerify: def.tlsVerify !== false,
-      caFile: def.caFile?.trim() || undefined,
-      protocolVersion: def.protocolVersion === '2' ? 2 : 1,
-      requestTimeoutMs: positive(def.requestTimeoutS, 10) * 1000,
-    };
+    const shell = nodeShell(RED, node, 'questdb-config');
     const writers = new Map<string, QuestDbWriter<unknown>>();
     const listeners = new Set<(health: Health) => void>();
     node.health = { state: 'connected' };
@@ -37,19 +29,41 @@ export = function register(RED: NodeAPI) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     };
+    let settings;
+    try {
+      settings = shell.settings(def, SETTINGS);
+    } catch (error) {
+      node.refused = (error as Error).message;
+      node.error(`questdb-config: ${node.refused}`);
+      node.writer = () => {
+        throw shell.error('errors.refused', { reason: node.refused! });
+      };
+      return;
+    }
+    const { flushRows, flushIntervalMs, maxAttempts } = settings;
+    node.connection = {
+      url: settings.url,
+      username: node.credentials?.username || undefined,
+      password: node.credentials?.password || undefined,
+      token: node.credentials?.token || undefined,
+      tlsVerify: settings.tlsVerify,
+      caFile: settings.caFile || undefined,
+      protocolVersion: settings.protocolVersion === '2' ? 2 : 1,
+      requestTimeoutMs: settings.requestTimeoutS * 1000,
+    };
     node.writer = <T>(format: RowFormat<T>) => {
       let writer = writers.get(format.table) as QuestDbWriter<T> | undefined;
       if (!writer) {
         writer = new QuestDbWriter(node.connection, format, {
-          flushRows: positive(def.flushRows, 10_000),
-          flushIntervalMs: positive(def.flushIntervalMs, 100),
-          maxAttempts: positive(def.maxAttempts, 10),
+          flushRows,
+          flushIntervalMs,
+          maxAttempts,
           warn: (message) => node.warn(message),
           onState: (state, detail) => {
             if (state === node.health.state && detail === node.health.detail) return;
             node.health = { state, detail };
             if (state === 'auth-error')
-              node.error(`questdb-config: ${detail}: check the username, password or token`);
+              node.error(shell.error('errors.auth', { detail: detail ?? '' }).message);
             for (const listener of listeners) listener(node.health);
           },
         });
@@ -57,13 +71,15 @@ export = function register(RED: NodeAPI) {
       }
       return writer;
     };
-    node.on('close', (done: () => void) => {
-      // Whatever the flows handed over is flushed before the senders close.
-      Promise.allSettled([...writers.values()].map((writer) => writer.close())).then(() => done());
-    });
+    // Whatever the flows handed over is flushed before the senders close.
+    shell.onClose(() =>
+      Promise.allSettled([...writers.values()].map((writer) => writer.close())).then(() => undefined),
+    );
   }
 
-  RED.nodes.registerType('questdb-config', QuestDbConfig as never, {
-    credentials: { username: { type: 'text' }, password: { type: 'password' }, token: { type: 'password' } },
+  registerNode(RED, 'questdb-config', QuestDbConfig as never, SETTINGS, {
+    username: { type: 'text' },
+    password: { type: 'password' },
+    token: { type: 'password' },
   });
 };

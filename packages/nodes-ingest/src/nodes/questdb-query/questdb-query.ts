@@ -2,100 +2,92 @@
 // as a series Dashboard 2.0's ui-chart takes as it is. An unreachable QuestDB is reported once per outage: presets
 // answer empty results meanwhile (a dashboard keeps ticking), SQL queries still fail for Catch.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { kpiRows, parseIdealRates } from '../../core/kpis.js';
+import { nodeShell, registerNode, setting, type Done, type Settings } from '@plantwire/node-shell';
+import { DEFAULT_IDEAL_RATES, kpiRows, parseIdealRates } from '../../core/kpis.js';
 import { exec, QuestDbError } from '../../core/questdb-http.js';
-import { bindSql, presetSql, toRows, toSeries, type Preset } from '../../core/sql.js';
-import type { QuestDbConfigNode } from '../config-node.js';
+import { bindSql, presetSql, toRows, toSeries } from '../../core/sql.js';
+import { questDbServer } from '../config-node.js';
 
-interface QueryDef extends NodeDef {
-  server: string;
-  mode: 'sql' | Preset;
-  sql: string;
-  table: string;
-  bucket: string;
-  minutes: string;
-  output: 'rows' | 'series';
-  idealRates: string;
-}
+// The presets' rules (table, minutes up to a year, bucket, ideal rates) are the core's (src/core/sql.ts, kpis.ts).
+const SETTINGS = {
+  mode: setting.choice('latest', ['latest', 'series', 'counts', 'kpis', 'events', 'sql']),
+  sql: setting.text(''),
+  table: setting.text('plantwire_telemetry'),
+  bucket: setting.text('1m'),
+  minutes: setting.integer(60, { min: 1 }),
+  output: setting.choice('rows', ['rows', 'series']),
+  idealRates: setting.text(JSON.stringify(DEFAULT_IDEAL_RATES)),
+};
 
 interface QueryMessage extends NodeMessage {
   query?: unknown;
   params?: unknown;
 }
 
-type Send = (msg: NodeMessage) => void;
-type Done = (error?: Error) => void;
-
 export = function register(RED: NodeAPI) {
-  function QuestDbQuery(this: Node, def: QueryDef) {
+  function QuestDbQuery(this: Node, def: NodeDef & { server?: string }) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const server = RED.nodes.getNode(def.server) as QuestDbConfigNode | null;
-    if (!server) node.status({ fill: 'red', shape: 'ring', text: 'no QuestDB server configured' });
-    const preset = def.mode !== 'sql' && def.mode !== undefined;
+    const shell = nodeShell(RED, node, 'questdb-query');
+    const server = questDbServer(RED, node, shell, def.server);
+    let settings: Settings<typeof SETTINGS> | undefined;
     let rates: Record<string, number> | undefined;
-    let ratesError: Error | undefined;
-    if (def.mode === 'kpis') {
+    let refused: Error | undefined;
+    if (!(server instanceof Error)) {
       try {
-        rates = parseIdealRates(def.idealRates);
+        settings = shell.settings(def, SETTINGS);
+        if (settings.mode === 'kpis') rates = parseIdealRates(settings.idealRates);
       } catch (error) {
-        ratesError = new Error(`questdb-query: ${(error as Error).message}`);
-        node.error(ratesError.message);
-        node.status({ fill: 'red', shape: 'ring', text: 'ideal rates: not a JSON object of rates' });
+        refused = new Error(`questdb-query: ${(error as Error).message}`);
+        shell.refuseSetup(error);
       }
     }
+    const preset = settings?.mode !== 'sql';
     let outage = false;
     const back = () => {
       if (!outage) return;
       outage = false;
-      node.log('QuestDB is reachable again');
+      node.log(shell.text('log.back'));
     };
 
-    node.on('input', (msg: QueryMessage, send: Send, done: Done) => {
-      if (!server) return done(new Error('questdb-query: no QuestDB server configured'));
-      if (ratesError) return done(ratesError);
+    node.on('input', (msg: QueryMessage, send: (msg: NodeMessage) => void, done: Done) => {
+      if (server instanceof Error) return done(server);
+      if (refused || !settings) return done(refused ?? shell.notConfigured());
       const params =
         typeof msg.params === 'object' && msg.params !== null ? (msg.params as Record<string, unknown>) : {};
       let sql: string;
       try {
-        if (def.mode === 'sql' || def.mode === undefined) {
-          const text = typeof msg.query === 'string' && msg.query.trim() !== '' ? msg.query : def.sql;
-          if (!text?.trim()) throw new Error('questdb-query: no SQL (set it in the node or in msg.query)');
+        if (settings.mode === 'sql') {
+          const text = typeof msg.query === 'string' && msg.query.trim() !== '' ? msg.query : settings.sql;
+          if (!text) throw shell.error('errors.noSql');
           sql = bindSql(text, params);
         } else {
-          const query = presetSql(
-            def.mode,
-            {
-              table: def.table || 'plantwire_telemetry',
-              bucket: def.bucket || '1m',
-              minutes: Number(def.minutes) || 60,
-            },
-            params,
-          );
+          const { table, bucket, minutes } = settings;
+          const query = presetSql(settings.mode, { table, bucket, minutes }, params);
           sql = bindSql(query.sql, query.params);
         }
       } catch (error) {
-        node.status({ fill: 'red', shape: 'ring', text: (error as Error).message.slice(0, 60) });
+        shell.status.error((error as Error).message);
         return done(error as Error);
       }
       exec(server.connection, sql).then(
         (result) => {
           back();
           const rows = toRows(result);
-          msg.payload = rates ? kpiRows(rows, rates) : def.output === 'series' ? toSeries(rows) : rows;
-          node.status({ fill: 'green', shape: 'dot', text: `${rows.length} rows` });
+          msg.payload = rates ? kpiRows(rows, rates) : settings.output === 'series' ? toSeries(rows) : rows;
+          shell.status.ok(shell.text('status.rows', { rows: rows.length }));
           send(msg);
           done();
         },
         (error: Error) => {
           if (error instanceof QuestDbError && error.kind === 'unavailable') {
-            node.status({ fill: 'yellow', shape: 'ring', text: 'QuestDB unavailable' });
+            shell.status.waiting(shell.text('status.unavailable'));
             const first = !outage;
             outage = true;
             // A SQL query has someone waiting for its answer: it fails, for Catch (Node-RED logs what no Catch takes).
             if (!preset) return done(error);
             // A dashboard preset ticks on: one warning per outage, and an empty answer each time.
-            if (first) node.warn(`questdb-query: ${error.message}; answering empty results until it is back`);
+            if (first) shell.warn('warnings.unavailable', { reason: error.message });
             msg.payload = [];
             send(msg);
             return done();
@@ -104,16 +96,16 @@ export = function register(RED: NodeAPI) {
           // A dashboard preset before the first point is written: no data yet, not a failure to report.
           if (preset && /table does not exist/.test(error.message)) {
             msg.payload = [];
-            node.status({ fill: 'yellow', shape: 'ring', text: 'no data yet: the table does not exist' });
+            shell.status.waiting(shell.text('status.noTable'));
             send(msg);
             return done();
           }
-          node.status({ fill: 'red', shape: 'ring', text: error.message.slice(0, 60) });
+          shell.status.error(error.message);
           done(error);
         },
       );
     });
   }
 
-  RED.nodes.registerType('questdb-query', QuestDbQuery);
+  registerNode(RED, 'questdb-query', QuestDbQuery, SETTINGS);
 };

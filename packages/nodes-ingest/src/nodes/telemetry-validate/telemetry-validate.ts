@@ -2,57 +2,56 @@
 // node it checks bearer tokens; behind an MQTT in node it takes points or the metrics shape from the topic. The
 // events mode is the http mode for plant events (src/core/events.ts).
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { nodeShell, registerNode, setting, type Done, type Send } from '@plantwire/node-shell';
 import { admit, admitEvents, parseTokens, type GateOptions } from '../../core/ingest-gate.js';
 
-interface ValidateDef extends NodeDef {
-  mode: 'http' | 'mqtt' | 'events';
-  maxPoints: string;
-  maxKB: string;
-  plant: string;
-  line: string;
-  arrivalTime: boolean;
-}
+const SETTINGS = {
+  mode: setting.choice('http', ['http', 'mqtt', 'events']),
+  maxPoints: setting.integer(10_000, { min: 1 }),
+  maxKB: setting.number(10_240, { min: 1 }),
+  plant: setting.identifier(),
+  line: setting.identifier(),
+  arrivalTime: setting.flag(false),
+};
 
 interface IngestMessage extends NodeMessage {
   req?: { headers?: Record<string, unknown> };
   res?: unknown;
 }
 
-type Send = (msg: (NodeMessage | null)[]) => void;
-type Done = (error?: Error) => void;
-
 export = function register(RED: NodeAPI) {
-  function TelemetryValidate(this: Node<{ tokens?: string }>, def: ValidateDef) {
+  function TelemetryValidate(this: Node<{ tokens?: string }>, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const mode = def.mode === 'mqtt' || def.mode === 'events' ? def.mode : 'http';
-    const gate = mode === 'events' ? admitEvents : admit;
+    const shell = nodeShell(RED, node, 'telemetry-validate');
+    let gate: typeof admit | typeof admitEvents = admit;
     let options: GateOptions | undefined;
     try {
+      const settings = shell.settings(def, SETTINGS);
+      const { mode } = settings;
+      if (mode === 'events') gate = admitEvents;
       const tokens = parseTokens(node.credentials?.tokens);
       // An imported example has no tokens (credentials never travel in a flow): it deploys, and says so.
       if (mode !== 'mqtt' && Object.keys(tokens).length === 0) {
-        node.warn('telemetry-validate: no tokens configured: every request gets 401 until one is added');
-        node.status({ fill: 'yellow', shape: 'ring', text: 'no tokens: every request gets 401' });
+        shell.warn('warnings.noTokens');
+        shell.status.warn(shell.text('status.noTokens'));
       }
       options = {
         tokens: mode !== 'mqtt' ? tokens : undefined,
-        maxPoints: Number(def.maxPoints) > 0 ? Number(def.maxPoints) : 10_000,
-        maxBytes: (Number(def.maxKB) > 0 ? Number(def.maxKB) : 10_240) * 1024,
-        plant: def.plant?.trim() || undefined,
-        line: def.line?.trim() || undefined,
-        arrivalTime: def.arrivalTime === true,
+        maxPoints: settings.maxPoints,
+        maxBytes: settings.maxKB * 1024,
+        plant: settings.plant || undefined,
+        line: settings.line || undefined,
+        arrivalTime: settings.arrivalTime,
       };
     } catch (error) {
-      node.error(`telemetry-validate: ${(error as Error).message}`);
-      node.status({ fill: 'red', shape: 'ring', text: (error as Error).message.slice(0, 60) });
+      shell.refuseSetup(error);
     }
     let accepted = 0;
     let refused = 0;
 
     node.on('input', (msg: IngestMessage, send: Send, done: Done) => {
-      if (!options)
-        return done(new Error('telemetry-validate: not configured (see the error logged at deploy)'));
+      if (!options) return done(shell.notConfigured());
       const headers = msg.req?.headers ?? {};
       const length = Number(headers['content-length']);
       const result = gate(
@@ -84,24 +83,26 @@ export = function register(RED: NodeAPI) {
         const report = msg.res === undefined && result.rejected.length > 0 ? answer() : null;
         if (report) delete (report as IngestMessage).res;
         send([out, report]);
-        node.status({ fill: 'green', shape: 'dot', text: `${accepted} accepted, ${refused} refused` });
+        shell.status.ok(shell.text('status.counts', { accepted, refused }));
         return done();
       }
       send([null, answer()]);
-      node.status({
-        fill: 'yellow',
-        shape: 'ring',
-        text: `${result.status}: ${result.message ?? result.rejected[0]?.reason ?? ''}`.slice(0, 60),
-      });
+      shell.status.warn(
+        shell.text('status.refusedRequest', {
+          status: result.status,
+          reason: result.message ?? result.rejected[0]?.reason ?? '',
+        }),
+      );
       done(
-        new Error(
-          `telemetry-validate: ${result.status} ${result.message ?? result.rejected.map((r) => `#${r.index} ${r.reason}`).join('; ')}`,
-        ),
+        shell.error('errors.refused', {
+          status: result.status,
+          reason: result.message ?? result.rejected.map((r) => `#${r.index} ${r.reason}`).join('; '),
+        }),
       );
     });
   }
 
-  RED.nodes.registerType('telemetry-validate', TelemetryValidate as never, {
-    credentials: { tokens: { type: 'password' } },
+  registerNode(RED, 'telemetry-validate', TelemetryValidate, SETTINGS, {
+    tokens: { type: 'password' },
   });
 };

@@ -2,99 +2,72 @@
 // per series; output 1 carries all scored points, output 2 only the anomalies.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { describeValue } from '@plantwire/telemetry';
+import {
+  nodeShell,
+  registerNode,
+  setting,
+  SettingError,
+  Throttle,
+  type Done,
+  type NodeShell,
+  type Send,
+} from '@plantwire/node-shell';
 import { AnomalyDetector, AnomalyInputError } from '../../core/anomaly-detector.js';
 import { DETECTOR_NAMES, createDetector, isDetectorName } from '../../core/detectors/index.js';
 import { PointScorer } from '../../core/point-scorer.js';
 import { KEY_FIELDS, isKeyFields } from '../../core/series-key.js';
 
-interface AnomalyDetectDef extends NodeDef {
-  detector: string;
-  threshold: string;
-  warmup: string;
-  maxSeries: string;
-  key: string;
-}
-
-type Send = (msg: (NodeMessage | null)[]) => void;
-type Done = (error?: Error) => void;
+// detector, key and maxSeries keep the refusals users already see (errors.* in the locales); warm-up and
+// threshold default to the chosen detector's own, so they are parsed once the detector is known.
+const SETTINGS = {
+  detector: setting.text('ensemble'),
+  key: setting.text('machine/metric'),
+  maxSeries: setting.text('10000'),
+  warmup: setting.text(),
+  threshold: setting.text(),
+};
 
 const STATUS_EVERY_MS = 1000;
 /** Refusals quoted in one error message; the rest are counted. */
 const REASONS_SHOWN = 3;
 
 export = function register(RED: NodeAPI) {
-  function AnomalyDetectNode(this: Node, def: AnomalyDetectDef) {
+  function AnomalyDetectNode(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const number = (
-      name: string,
-      value: string | undefined,
-      fallback: number,
-      min: number,
-      max = Infinity,
-    ) => {
-      const parsed = value === undefined || value.trim() === '' ? fallback : Number(value);
-      if (!(parsed >= min && parsed <= max))
-        throw new Error(
-          `${name} must be a number from ${min}${max < Infinity ? ` to ${max}` : ''} (got "${value}")`,
-        );
-      return parsed;
-    };
-
+    const shell = nodeShell(RED, node, 'anomaly-detect');
     let scorer: PointScorer | undefined;
     let detectorName = '';
     try {
-      detectorName = def.detector || 'ensemble';
-      if (!isDetectorName(detectorName))
-        throw new Error(`unknown detector "${detectorName}" (detectors: ${DETECTOR_NAMES.join(', ')})`);
-      // The same key choices as threshold-alarm's.
-      const keyName = def.key || 'machine/metric';
-      if (!isKeyFields(keyName))
-        throw new Error(`unknown series key "${def.key}" (keys: ${Object.keys(KEY_FIELDS).join(', ')})`);
-      const warmup = def.warmup?.trim() ? Math.round(number('warm-up', def.warmup, 0, 0)) : undefined;
-      const maxSeries = Math.round(number('series cap', def.maxSeries, 10_000, 1));
-      const algorithm = createDetector(detectorName, { warmup });
-      const threshold = number('threshold', def.threshold, algorithm.defaultThreshold, 0, 1);
-      // The detector owns the warm-up: the ensemble never goes below the 300 samples its likelihood needs.
-      scorer = new PointScorer(new AnomalyDetector(algorithm, { maxSeries }), keyName, threshold);
+      ({ scorer, detectorName } = setUp(shell, def));
     } catch (error) {
-      node.error(`anomaly-detect: ${(error as Error).message}`);
-      node.status({ fill: 'red', shape: 'ring', text: (error as Error).message.slice(0, 60) });
+      shell.refuseSetup(error);
     }
 
     let anomalies = 0;
     let failing = '';
-    let statusAt = 0;
-    let statusTimer: NodeJS.Timeout | undefined;
-    const showStatus = () => {
-      statusAt = Date.now();
-      const text = `${scorer!.detector.size.toLocaleString('en-US')} series, ${anomalies.toLocaleString('en-US')} anomalies`;
-      if (failing) node.status({ fill: 'red', shape: 'ring', text: `${failing.slice(0, 50)} (${text})` });
-      else node.status({ fill: anomalies > 0 ? 'yellow' : 'green', shape: 'dot', text });
-    };
     // At most one status update per second, the last change always shown.
-    const status = () => {
-      const wait = statusAt + STATUS_EVERY_MS - Date.now();
-      if (wait <= 0) showStatus();
-      else
-        statusTimer ??= setTimeout(() => {
-          statusTimer = undefined;
-          showStatus();
-        }, wait);
+    const status = new Throttle(STATUS_EVERY_MS, () => {
+      const counts = shell.text('status.counts', {
+        series: scorer!.detector.size.toLocaleString('en-US'),
+        anomalies: anomalies.toLocaleString('en-US'),
+      });
+      if (failing) shell.status.error(shell.text('status.failing', { counts, error: failing }));
+      else if (anomalies > 0) shell.status.warn(counts);
+      else shell.status.ok(counts);
+    });
+    const refuse = (error: Error, done: Done) => {
+      failing = error.message;
+      status.request();
+      done(error);
     };
 
     node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
-      if (!scorer) return done(new Error('anomaly-detect: not configured (see the error logged at deploy)'));
+      if (!scorer) return done(shell.notConfigured());
       const payload = msg.payload;
       const items = Array.isArray(payload) ? payload : [payload];
-      if (payload === null || typeof payload !== 'object') {
-        const error = new Error(
-          `anomaly-detect: msg.payload must be a telemetry point or an array of points (got ${describeValue(payload)})`,
-        );
-        failing = error.message;
-        status();
-        return done(error);
-      }
+      if (payload === null || typeof payload !== 'object')
+        return refuse(shell.error('errors.notPoints', { got: describeValue(payload) }), done);
       const scored: Record<string, unknown>[] = [];
       const flagged: Record<string, unknown>[] = [];
       const reasons: string[] = [];
@@ -120,24 +93,49 @@ export = function register(RED: NodeAPI) {
         send([msg, anomalyMsg]);
       }
       if (refused > 0) {
-        const error = new Error(
-          `anomaly-detect: refused ${refused} of ${items.length} point${items.length === 1 ? '' : 's'} (the rest were scored): ${reasons.join('; ')}${refused > reasons.length ? '; ...' : ''}`,
-        );
-        failing = error.message;
-        status();
-        return done(error);
+        const listed = `${reasons.join('; ')}${refused > reasons.length ? '; ...' : ''}`;
+        const key = items.length === 1 ? 'errors.refusedThePoint' : 'errors.refused';
+        return refuse(shell.error(key, { refused, count: items.length, reasons: listed }), done);
       }
       failing = '';
-      status();
+      status.request();
       done();
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
-      clearTimeout(statusTimer);
+    shell.onClose(() => {
+      status.cancel();
       scorer?.detector.clear();
-      done();
     });
   }
 
-  RED.nodes.registerType('anomaly-detect', AnomalyDetectNode);
+  registerNode(RED, 'anomaly-detect', AnomalyDetectNode, SETTINGS);
 };
+
+/** The scorer the settings describe; throws a SettingError naming a bad setting. */
+function setUp(shell: NodeShell, def: NodeDef): { scorer: PointScorer; detectorName: string } {
+  const settings = shell.settings(def, SETTINGS);
+  const { detector, key } = settings;
+  if (!isDetectorName(detector))
+    throw new SettingError(
+      'detector',
+      shell.text('errors.unknownDetector', { detector, detectors: DETECTOR_NAMES.join(', ') }),
+    );
+  // The same key choices as threshold-alarm's.
+  if (!isKeyFields(key))
+    throw new SettingError(
+      'key',
+      shell.text('errors.unknownKey', { key, keys: Object.keys(KEY_FIELDS).join(', ') }),
+    );
+  const maxSeries = Math.round(Number(settings.maxSeries));
+  if (!(maxSeries >= 1))
+    throw new SettingError('maxSeries', shell.text('errors.seriesCap', { got: settings.maxSeries }));
+  const standard = createDetector(detector);
+  const tuning = shell.settings(def, {
+    warmup: setting.integer(standard.warmup),
+    threshold: setting.number(standard.defaultThreshold, { max: 1 }),
+  });
+  // The detector owns the warm-up: the ensemble never goes below the 300 samples its likelihood needs.
+  const algorithm = createDetector(detector, { warmup: tuning.warmup });
+  const scorer = new PointScorer(new AnomalyDetector(algorithm, { maxSeries }), key, tuning.threshold);
+  return { scorer, detectorName: detector };
+}

@@ -4,32 +4,38 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import type { EventEmitter } from 'node:events';
 import { join } from 'node:path';
+import {
+  nodeShell,
+  registerNode,
+  setting,
+  SettingError,
+  Throttle,
+  type Done,
+  type Send,
+} from '@plantwire/node-shell';
 import { AlarmEngine } from '../../core/alarm/alarm-engine.js';
 import type { AlarmSnapshot } from '../../core/alarm/alarm-snapshot.js';
-import type { KeyFields } from '../../core/series-key.js';
+import { KEY_FIELDS, type KeyFields } from '../../core/series-key.js';
 import { StateFile } from '../../core/alarm/state-file.js';
 
-interface ThresholdAlarmDef extends NodeDef {
-  key: KeyFields;
-  rules: string;
-  chatterCount: string;
-  chatterWindowS: string;
-  chatterShelveMin: string;
-  floodCount: string;
-  floodWindowS: string;
-  maxShelveMin: string;
-  maxSeries: string;
-  stateName: string;
-}
+const SETTINGS = {
+  key: setting.choice('machine/metric', Object.keys(KEY_FIELDS) as KeyFields[]),
+  // No rules, no alarms; the editor starts a new node from an example rule instead.
+  rules: setting.text('[]'),
+  chatterCount: setting.integer(5),
+  chatterWindowS: setting.number(60),
+  chatterShelveMin: setting.number(30),
+  floodCount: setting.integer(10),
+  floodWindowS: setting.number(600),
+  maxShelveMin: setting.number(1440),
+  maxSeries: setting.integer(100_000, { min: 1 }),
+  stateName: setting.identifier(),
+};
 
 interface AlarmMessage extends NodeMessage {
   control?: unknown;
 }
 
-type Send = (msg: (NodeMessage | null)[]) => void;
-type Done = (error?: Error) => void;
-
-const STATE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 // The list is the whole set of current alarms: during a flood, rebuilding it for every message would cost more
 // than the alarms. At most one every LIST_THROTTLE_MS, the last change always sent (a trailing update).
 const LIST_THROTTLE_MS = 250;
@@ -59,58 +65,52 @@ function startQueue(events: EventEmitter): Set<() => void> {
 export = function register(RED: NodeAPI) {
   const waitingForStart = startQueue(RED.events);
 
-  function ThresholdAlarmNode(this: Node, def: ThresholdAlarmDef) {
+  function ThresholdAlarmNode(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const stateName = def.stateName?.trim() || node.id;
+    const shell = nodeShell(RED, node, 'threshold-alarm');
     let engine: AlarmEngine | undefined;
+    let named = false;
     let statePath = '';
     let holdsStatePath = false;
     let stateFile: StateFile | undefined;
     let timer: NodeJS.Timeout | undefined;
     let timerDue = Infinity;
-    let lastStatus = '';
-    let listSentAt = 0;
-    let listTimer: NodeJS.Timeout | undefined;
+    // A red status for refused points or a bad command stays until the next good message.
+    let refusalShown = false;
+    /** Logs an error from the node's locales, prefixed with the node type as its errors are. */
+    const logError = (key: string, params: Record<string, string | number>) =>
+      node.error(shell.error(key, params).message);
 
-    const number = (value: string | undefined, fallback: number, what: string) => {
-      const parsed = value === undefined || value === '' ? fallback : Number(value);
-      if (!Number.isFinite(parsed) || parsed < 0)
-        throw new Error(`${what} must be a number of 0 or more (got ${value})`);
-      return parsed;
-    };
     try {
-      if (!STATE_NAME.test(stateName))
-        throw new Error(`state name "${stateName}" must be letters, digits, '.', '_' or '-'`);
+      const settings = shell.settings(def, SETTINGS);
+      named = settings.stateName !== '';
+      const stateName = settings.stateName || node.id;
       let rules: unknown;
       try {
-        rules = JSON.parse(def.rules || '[]');
+        rules = JSON.parse(settings.rules);
       } catch (error) {
-        throw new Error(`rules are not valid JSON: ${(error as Error).message}`);
-      }
-      const key = def.key || 'machine/metric';
-      engine = new AlarmEngine({
-        rules,
-        key,
-        chatter: {
-          count: number(def.chatterCount, 5, 'chattering count'),
-          windowS: number(def.chatterWindowS, 60, 'chattering window'),
-          shelveMinutes: number(def.chatterShelveMin, 30, 'chattering shelve time'),
-        },
-        flood: {
-          count: number(def.floodCount, 10, 'flood count'),
-          windowS: number(def.floodWindowS, 600, 'flood window'),
-        },
-        maxShelveMinutes: number(def.maxShelveMin, 1440, 'longest shelve'),
-        maxSeries: number(def.maxSeries, 100_000, 'series cap'),
-        warn: (message) => node.warn(`threshold-alarm: ${message}`),
-      });
-      statePath = join(RED.settings.userDir ?? '.', 'plantwire-alarms', `${stateName}.json`);
-      if (statePathsInUse.has(statePath)) {
-        throw new Error(
-          `state file "${stateName}" is already used by another threshold-alarm node: give each node its own`,
+        throw new SettingError(
+          'rules',
+          shell.text('errors.rulesNotJson', { reason: (error as Error).message }),
         );
       }
+      engine = new AlarmEngine({
+        rules,
+        key: settings.key,
+        chatter: {
+          count: settings.chatterCount,
+          windowS: settings.chatterWindowS,
+          shelveMinutes: settings.chatterShelveMin,
+        },
+        flood: { count: settings.floodCount, windowS: settings.floodWindowS },
+        maxShelveMinutes: settings.maxShelveMin,
+        maxSeries: settings.maxSeries,
+        warn: (message) => shell.warn('warnings.engine', { message }),
+      });
+      statePath = join(RED.settings.userDir ?? '.', 'plantwire-alarms', `${stateName}.json`);
+      if (statePathsInUse.has(statePath))
+        throw new SettingError('stateName', shell.text('errors.stateInUse', { name: stateName }));
       statePathsInUse.add(statePath);
       holdsStatePath = true;
       stateFile = new StateFile(
@@ -118,70 +118,60 @@ export = function register(RED: NodeAPI) {
         () => engine!.snapshot(),
         (error) => {
           // Tried again on the next change (and on close); the status stays red until a save succeeds.
-          if (error)
-            node.error(`threshold-alarm: could not save alarm state to ${statePath}: ${error.message}`);
+          if (error) logError('errors.saveFailed', { path: statePath, reason: error.message });
           showStatus();
         },
       );
       restore(engine, stateFile);
     } catch (error) {
       engine = undefined;
-      node.error(`threshold-alarm: ${(error as Error).message}`);
-      node.status({ fill: 'red', shape: 'ring', text: (error as Error).message.slice(0, 60) });
+      shell.refuseSetup(error);
     }
 
     function restore(loaded: AlarmEngine, file: StateFile) {
       const { unreadable, movedTo, moveError } = file.load((snapshot) => {
         const { restored, dropped } = loaded.restore(snapshot as AlarmSnapshot);
-        if (dropped > 0) {
-          node.warn(
-            `threshold-alarm: ${dropped} saved alarms no longer match the rules or key; ${restored} restored`,
-          );
-        }
+        if (dropped > 0) shell.warn('warnings.dropped', { dropped, restored });
       });
       if (unreadable === undefined) return;
-      const reason = `${statePath} was unreadable (${unreadable})`;
       // Start empty all the same; the next save replaces the file, or fails and says so in the status.
       if (moveError !== undefined)
-        node.error(`threshold-alarm: ${reason}; could not move it aside (${moveError}); starting empty`);
-      else node.warn(`threshold-alarm: ${reason}; moved to ${movedTo}`);
+        logError('errors.unreadableKept', { path: statePath, reason: unreadable, moveError });
+      else shell.warn('warnings.unreadableMoved', { path: statePath, reason: unreadable, movedTo: movedTo! });
     }
 
     const showStatus = () => {
+      refusalShown = false;
       const counts = engine!.counts();
       const parts: string[] = [];
-      if (counts.active > 0) parts.push(`${counts.active} active`);
-      if (counts.unacknowledged > 0) parts.push(`${counts.unacknowledged} unack`);
-      if (counts.shelved > 0) parts.push(`${counts.shelved} shelved`);
-      if (counts.suppressed > 0) parts.push(`${counts.suppressed} suppressed`);
-      if (counts.outOfService > 0) parts.push(`${counts.outOfService} out of service`);
-      if (stateFile?.saveError) parts.unshift('state not saved');
-      const text = parts.length > 0 ? parts.join(', ') : 'no alarms';
-      if (text === lastStatus) return;
-      lastStatus = text;
-      const fill =
-        counts.unacknowledged > 0 || stateFile?.saveError ? 'red' : parts.length > 0 ? 'yellow' : 'green';
-      node.status({ fill, shape: stateFile?.saveError ? 'ring' : 'dot', text });
+      if (counts.active > 0) parts.push(shell.text('status.active', { count: counts.active }));
+      if (counts.unacknowledged > 0)
+        parts.push(shell.text('status.unacknowledged', { count: counts.unacknowledged }));
+      if (counts.shelved > 0) parts.push(shell.text('status.shelved', { count: counts.shelved }));
+      if (counts.suppressed > 0) parts.push(shell.text('status.suppressed', { count: counts.suppressed }));
+      if (counts.outOfService > 0)
+        parts.push(shell.text('status.outOfService', { count: counts.outOfService }));
+      if (stateFile?.saveError) parts.unshift(shell.text('status.notSaved'));
+      const text = parts.length > 0 ? parts.join(', ') : shell.text('status.none');
+      if (stateFile?.saveError) shell.status.error(text);
+      else if (counts.unacknowledged > 0) shell.status.alert(text);
+      else if (parts.length > 0) shell.status.warn(text);
+      else shell.status.ok(text);
     };
+
+    const list = new Throttle(LIST_THROTTLE_MS, () => {
+      node.send([null, { topic: 'alarm-list', payload: engine!.list() } as NodeMessage]);
+      showStatus();
+    });
 
     /** Sends what the engine has to say: events on output 1, the list on output 2 when it changed. */
-    const sendList = (send: Send) => {
-      clearTimeout(listTimer);
-      listTimer = undefined;
-      listSentAt = Date.now();
-      send([null, { topic: 'alarm-list', payload: engine!.list() } as NodeMessage]);
-      showStatus();
-    };
-
     const flush = (send: Send) => {
       const events = engine!.takeEvents();
       // Each message in its own send(): Node-RED clones every message after the first one of a send().
       if (events.length > 0) send([{ topic: 'alarm-events', payload: events } as NodeMessage, null]);
       if (engine!.takeListChanged()) {
         stateFile!.saveSoon();
-        const wait = listSentAt + LIST_THROTTLE_MS - Date.now();
-        if (wait <= 0) sendList(send);
-        else listTimer ??= setTimeout(() => sendList((msg) => node.send(msg)), wait);
+        list.request();
       } else if (events.length > 0) stateFile!.saveSoon();
       schedule();
     };
@@ -203,19 +193,23 @@ export = function register(RED: NodeAPI) {
       );
     };
 
+    const showRefusal = (text: string) => {
+      shell.status.error(text);
+      refusalShown = true;
+    };
+
     /** Applies msg.control; a bad command changes nothing and comes back as the error. */
     const control = (msg: AlarmMessage, send: Send): Error | undefined => {
       const command = msg.control as { command?: unknown } | null;
       if (command?.command === 'list') {
-        sendList(send);
+        list.now();
         return undefined;
       }
       try {
         engine!.command(command);
       } catch (error) {
-        node.status({ fill: 'red', shape: 'ring', text: (error as Error).message.slice(0, 60) });
-        lastStatus = '';
-        return new Error(`threshold-alarm: ${(error as Error).message}`);
+        showRefusal((error as Error).message);
+        return shell.error('errors.command', { reason: (error as Error).message });
       }
       flush(send);
       showStatus();
@@ -223,38 +217,33 @@ export = function register(RED: NodeAPI) {
     };
 
     node.on('input', (msg: AlarmMessage, send: Send, done: Done) => {
-      if (!engine) return done(new Error('threshold-alarm: not configured (see the error logged at deploy)'));
+      if (!engine) return done(shell.notConfigured());
       // A command first, then the points of the same message, if any; a bad command refuses both.
       if (msg.control !== undefined) {
         const error = control(msg, send);
         if (error || msg.payload === undefined) return done(error);
       }
       let refused = 0;
-      let firstReason = '';
+      let first = { index: 0, reason: '' };
       engine.evaluate(msg.payload, (index, reason) => {
-        if (refused++ === 0) firstReason = `point ${index}: ${reason}`;
+        if (refused++ === 0) first = { index, reason };
       });
       flush(send);
       if (refused === 0) {
         // A red status left by refused points or a bad command gives way to the counts again.
-        if (lastStatus === '') showStatus();
+        if (refusalShown) showStatus();
         return done();
       }
-      node.status({ fill: 'red', shape: 'ring', text: `${refused} points refused` });
-      lastStatus = '';
+      showRefusal(shell.text('status.refused', { refused }));
       const count = Array.isArray(msg.payload) ? msg.payload.length : 1;
-      done(
-        new Error(
-          `threshold-alarm: ${refused} of ${count} points refused (the rest were evaluated); ${firstReason}`,
-        ),
-      );
+      done(shell.error('errors.pointsRefused', { refused, count, ...first }));
     });
 
     const sendInitialList = () => {
       if (!engine) return;
       // Quiet start: the restored list for the dashboard, and no events for alarms that were already active.
       engine.takeListChanged();
-      sendList((msg) => node.send(msg));
+      list.now();
       engine.tick();
       flush((msg) => node.send(msg));
     };
@@ -263,19 +252,18 @@ export = function register(RED: NodeAPI) {
       showStatus();
     }
 
-    node.on('close', (removed: boolean, done: () => void) => {
+    shell.onClose((removed) => {
       waitingForStart.delete(sendInitialList);
       clearTimeout(timer);
-      clearTimeout(listTimer);
+      list.cancel();
       if (holdsStatePath) statePathsInUse.delete(statePath);
       if (stateFile) {
         // A node keyed by its own id cannot come back once deleted: its file goes with it. Named state stays.
-        if (removed && !def.stateName?.trim()) stateFile.delete();
+        if (removed && !named) stateFile.delete();
         else stateFile.save();
       }
-      done();
     });
   }
 
-  RED.nodes.registerType('threshold-alarm', ThresholdAlarmNode);
+  registerNode(RED, 'threshold-alarm', ThresholdAlarmNode, SETTINGS);
 };

@@ -1,0 +1,71 @@
+import { createRequire } from 'node:module';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { collect, coreNode, nodeRedTestHelper, telemetryPoint, until } from '@plantwire/testkit';
+
+// questdb-config inside Node-RED: its settings, its credentials and its health as its write nodes show them.
+const require = createRequire(import.meta.url);
+const configNode = require('../dist/nodes/questdb-config/questdb-config.js');
+const writeNode = require('../dist/nodes/questdb-write/questdb-write.js');
+const catchNode = coreNode('common/25-catch');
+const helper = nodeRedTestHelper();
+
+const flow = (config: Record<string, unknown>) => [
+  { id: 'db', type: 'questdb-config', url: 'http://127.0.0.1:9', flushIntervalMs: '20', ...config },
+  { id: 'write', type: 'questdb-write', server: 'db', table: 'nowhere', wires: [['written'], ['rejected']] },
+  { id: 'written', type: 'helper' },
+  { id: 'rejected', type: 'helper' },
+  { id: 'catcher', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+  { id: 'caught', type: 'helper' },
+];
+
+const spy = (id: string, method: 'warn' | 'error' | 'log') => (helper.getNode(id) as any)[method];
+
+describe('questdb-config inside Node-RED', () => {
+  beforeAll(() => helper.startServer());
+  afterEach(() => helper.unload());
+  afterAll(() => helper.stopServer());
+
+  it('refuses a bad setting with an error naming it, and its write node answers not configured, saying why', async () => {
+    await helper.load([configNode, writeNode, catchNode], flow({ maxAttempts: '0' }));
+    expect(
+      spy('db', 'error').calledWithMatch(
+        /^questdb-config: maxAttempts must be a whole number of 1 or more \(got "0"\)/,
+      ),
+    ).toBe(true);
+    expect(helper.getNode('db')!.refused).toMatch(/maxAttempts/);
+    expect(
+      spy('write', 'error').calledWithMatch(/^questdb-write: .*refused its settings: maxAttempts must be/),
+    ).toBe(true);
+    const caught = collect(helper, 'caught');
+    helper.getNode('write')!.receive({ payload: telemetryPoint(Date.UTC(2026, 0, 5)) });
+    await until('the error', () => caught.length === 1);
+    expect(caught[0].error.message).toMatch(
+      /questdb-write: not configured \(see the error logged at deploy\)/,
+    );
+  });
+
+  it('keeps the credentials out of the exported flow', async () => {
+    // Node-RED keeps them in its credentials store, apart from the flow.
+    const credentials = { username: 'admin', password: 'quest-secret', token: 'token-secret' };
+    await helper.load([configNode, writeNode, catchNode], flow({}), { db: credentials });
+    expect(helper.getNode('db')!.credentials).toEqual(credentials);
+    const exported = (helper as any)._redNodes.getFlows().flows as Record<string, unknown>[];
+    expect(exported.find((node) => node.id === 'db')).toMatchObject({ type: 'questdb-config' });
+    expect(JSON.stringify(exported)).not.toMatch(/admin|quest-secret|token-secret/);
+  });
+
+  it('passes its health on to its write nodes: retrying shows as a yellow ring', async () => {
+    await helper.load([configNode, writeNode, catchNode], flow({ maxAttempts: '3', requestTimeoutS: '1' }));
+    const statuses: any[] = [];
+    helper
+      .getNode('write')!
+      .on('call:status' as never, ((call: any) => statuses.push(call.args[0])) as never);
+    const caught = collect(helper, 'caught');
+    helper.getNode('write')!.receive({ payload: telemetryPoint(Date.UTC(2026, 0, 5)) });
+    await until('the retrying status', () => statuses.some((s) => /^retrying: /.test(s.text)), 20_000);
+    expect(statuses.find((s) => /^retrying: /.test(s.text))).toMatchObject({ fill: 'yellow', shape: 'ring' });
+    expect(helper.getNode('db')!.health).toMatchObject({ state: 'retrying' });
+    await until('the error', () => caught.length === 1, 20_000);
+    expect(caught[0].error.message).toMatch(/QuestDB unavailable/);
+  }, 30_000);
+});
