@@ -2,7 +2,7 @@ import { SimulatorError } from './config.js';
 import type { Command, MachineFault } from './commands.js';
 import type { EventLog } from './events.js';
 import { enterState } from './machine-states.js';
-import { DEFAULT_TOOL_LIFE_S, nominalValue, type Gauge, type Machine } from './machine.js';
+import { DEFAULT_TOOL_LIFE_S, nominalValue, type Gauge, type Machine, type SensorFault } from './machine.js';
 import type { MachineState } from './machine-types.js';
 
 /** Starts or ends a fault command's effect on one machine at `ts` (the command is checked already). */
@@ -75,19 +75,16 @@ export function applyFault(
       for (const fault of ['bearing_fault', 'energy_spike', 'tool_wear', 'dropout'] as const) {
         applyFault(machine, { cmd: fault, value: false }, metric, ts, events);
       }
-      for (const sensor of [...machine.sensors])
-        applyFault(
-          machine,
-          { cmd: sensor.kind, value: false, metric: sensor.metric },
-          sensor.metric,
-          ts,
-          events,
-        );
+      for (const sensor of [...machine.sensors]) endSensorFault(machine, sensor, ts, events);
       return;
     }
     default:
       throw new SimulatorError(`${command.cmd} is not a machine fault`);
   }
+}
+
+function endSensorFault(machine: Machine, sensor: SensorFault, ts: number, events: EventLog): void {
+  applyFault(machine, { cmd: sensor.kind, value: false, metric: sensor.metric }, sensor.metric, ts, events);
 }
 
 /**
@@ -109,14 +106,7 @@ export function advanceFaults(
   if (dropout.share > 0 && ts >= dropout.endsAt)
     applyFault(machine, { cmd: 'dropout', value: false }, 'temperature', ts, events);
   for (const sensor of machine.sensors) {
-    if (ts >= sensor.endsAt)
-      applyFault(
-        machine,
-        { cmd: sensor.kind, value: false, metric: sensor.metric },
-        sensor.metric,
-        ts,
-        events,
-      );
+    if (ts >= sensor.endsAt) endSensorFault(machine, sensor, ts, events);
     else if (sensor.kind === 'sensor_drift') sensor.offset += sensor.ratePerS * dt;
   }
   // The bearing damage builds up over its ramp (BEARING_RAMP_S in machine.ts unless the command set one) and, once repaired,
