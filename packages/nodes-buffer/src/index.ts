@@ -1,13 +1,12 @@
 export {
   DurableQueue,
-  QueueRejectedError,
-  QueueStorageError,
   type QueueOptions,
   type QueueStats,
-  type Batch,
-  type QuarantinedBatch,
   type FullPolicy,
-  type OrderMode,
   type DropReason,
 } from './core/durable-queue.js';
+export { QueueRejectedError, QueueStorageError } from './core/queue-errors.js';
+export { type Batch } from './core/flights.js';
+export { type QuarantinedBatch } from './core/quarantine.js';
+export { type OrderMode } from './core/send-order.js';
 export { backoffDelay, parseRetryAfter, type BackoffOptions } from './core/backoff.js';

@@ -1,10 +1,7 @@
-export {
-  PlantSimulator,
-  loadFactor,
-  GAUGE_METRICS,
-  type SimulatorEvent,
-  type CommandOutcome,
-} from './core/engine.js';
+export { PlantSimulator, type CommandOutcome } from './core/plant-simulator.js';
+export { type SimulatorEvent } from './core/events.js';
+export { GAUGE_METRICS } from './core/machine.js';
+export { loadFactor } from './core/shift-load.js';
 export {
   parseConfig,
   SimulatorError,
@@ -18,7 +15,7 @@ export {
   PLANT_COMMANDS,
   type Command,
   type MachineFault,
-} from './core/faults.js';
+} from './core/commands.js';
 export {
   MACHINE_TYPES,
   STATES,

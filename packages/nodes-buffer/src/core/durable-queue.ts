@@ -1,10 +1,18 @@
-import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, renameSync, statfsSync } from 'node:fs';
+import type Database from 'better-sqlite3';
+import { statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { CHUNKS_SCHEMA, ChunkTable, encodeChunks, joinChunks, sumChunks } from './chunks.js';
+import { Flights, type Batch } from './flights.js';
+import { QUARANTINE_SCHEMA, QuarantineTable, type QuarantinedBatch } from './quarantine.js';
+import { QueueRejectedError, QueueStorageError } from './queue-errors.js';
+import { openQueueFile } from './queue-file.js';
+import { SendOrder, type OrderMode } from './send-order.js';
+
+// The store-forward shell takes the queue's types from here.
+export type { Batch } from './flights.js';
 
 export type FullPolicy = 'drop-oldest' | 'reject-new';
-export type OrderMode = 'fifo' | 'live-first';
 export type DropReason = 'full' | 'age' | 'purge';
 
 export interface QueueOptions {
@@ -36,27 +44,6 @@ export interface QueueOptions {
   random?: () => number;
 }
 
-export interface Batch<T = unknown> {
-  /** Stable across retries. */
-  id: string;
-  items: T[];
-  firstSeq: number;
-  lastSeq: number;
-  bytes: number;
-  /** 1 on the first send, 2 on the first retry, ... */
-  attempt: number;
-  /** Older than the last recovery (live-first mode): backlog. */
-  historical: boolean;
-}
-
-export interface QuarantinedBatch {
-  batch: string;
-  rows: number;
-  status: number | null;
-  reason: string;
-  quarantinedAt: number;
-}
-
 export interface QueueStats {
   rows: number;
   bytes: number;
@@ -73,62 +60,12 @@ export interface QueueStats {
   lastError: string | null;
 }
 
-/** A refusal the caller should pass on to the sender (done(err)): nothing of that call was stored. */
-export class QueueRejectedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'QueueRejectedError';
-  }
-}
-
-/** SQLite could not write (disk full, I/O error): the transaction rolled back, nothing of that call was stored. */
-export class QueueStorageError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-  ) {
-    super(message);
-    this.name = 'QueueStorageError';
-  }
-}
-
-interface Flight<T> {
-  batch: Batch<T>;
-  /** When it may be sent (again); Infinity while it waits for its answer. */
-  dueAt: number;
-  /** When its answer is late. */
-  deadline: number;
-}
-
-// One row per chunk: the items of one message (up to a batch's worth) as one JSON array. Arrays are the fast
-// path end to end: a message of 1,000 points costs one insert, one read and one delete, not 1,000 of each.
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS chunks (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    enqueued_at INTEGER NOT NULL,
-    count INTEGER NOT NULL,
-    bytes INTEGER NOT NULL,
-    items TEXT NOT NULL
-  );
-  CREATE TABLE IF NOT EXISTS quarantine (
-    seq INTEGER PRIMARY KEY,
-    batch TEXT NOT NULL,
-    status INTEGER,
-    reason TEXT NOT NULL,
-    quarantined_at INTEGER NOT NULL,
-    enqueued_at INTEGER NOT NULL,
-    count INTEGER NOT NULL,
-    bytes INTEGER NOT NULL,
-    items TEXT NOT NULL
-  );
-  CREATE INDEX IF NOT EXISTS quarantine_batch ON quarantine (batch);
-`;
-
 /**
  * A durable FIFO of JSON objects in SQLite: an item is stored when `enqueue` returns (its transaction has
  * committed), leaves only when its batch is acked, and goes out in batches with retries, backoff, quarantine
  * and bounds. Pure: no Node-RED, no timers; the caller drives it with `enqueue`, `takeBatch`, `ack`, `nack`,
- * `quarantine` and `expire`.
+ * `quarantine` and `expire`. This class keeps the counts and bounds; the parts are the file (queue-file.ts),
+ * its two tables (chunks.ts, quarantine.ts), the batches out (flights.ts) and what goes next (send-order.ts).
  */
 export class DurableQueue<T = unknown> {
   readonly path: string;
@@ -136,31 +73,17 @@ export class DurableQueue<T = unknown> {
   readonly recovered: { movedTo: string; reason: string } | undefined;
   private readonly db: Database.Database;
   private readonly options: Required<Omit<QueueOptions, 'path'>>;
-  private readonly insert: Database.Statement;
-  private readonly selectAfter: Database.Statement;
-  private readonly selectRange: Database.Statement;
-  private readonly deleteRange: Database.Statement;
-  private readonly oldest: Database.Statement;
-  private readonly deleteOldest: Database.Statement;
+  private readonly chunks: ChunkTable;
+  private readonly quarantined: QuarantineTable;
   private readonly syncNormal: Database.Statement;
   private readonly syncFull: Database.Statement;
-  private readonly quarantineTotals: Database.Statement;
   private readonly pageCount: Database.Statement;
   private readonly pageSize: number;
+  private readonly order: SendOrder;
+  private readonly flights = new Flights<T>();
   /** Items (not chunks) stored, and their bytes. */
   private rows = 0;
   private bytes = 0;
-  /** Highest seq handed out in a batch from the live end of the queue. */
-  private cursor = 0;
-  /** Highest seq stored. */
-  private lastSeq = 0;
-  /** Rows up to here were queued before this open or before the sink last recovered: history. */
-  private boundary = 0;
-  /** live-first: seq ranges (after, upTo] of backlog still to send, oldest first. */
-  private backlog: { after: number; upTo: number }[] = [];
-  private preferBacklog = false;
-  private failing = false;
-  private readonly flights = new Map<string, Flight<T>>();
   private acked = 0;
   private retries = 0;
   private readonly drops: Record<DropReason, number> = { full: 0, age: 0, purge: 0 };
@@ -187,56 +110,19 @@ export class DurableQueue<T = unknown> {
       random: Math.random,
       ...options,
     };
-    mkdirSync(dirname(this.path), { recursive: true });
-    const opened = openChecked(this.path);
-    this.db = opened.db;
-    this.recovered = opened.recovered;
-    const db = this.db;
-    db.pragma(`synchronous = ${this.options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
-    db.pragma('busy_timeout = 5000');
-    // Checkpoint often and cap what the WAL keeps after a checkpoint, so it stays small.
-    db.pragma('wal_autocheckpoint = 1000');
-    db.pragma(`journal_size_limit = ${64 * 1024 ** 2}`);
-    db.exec(SCHEMA);
-    this.pageSize = db.pragma('page_size', { simple: true }) as number;
-    if (this.options.maxFileBytes > 0) {
-      db.pragma(`max_page_count = ${Math.max(1, Math.floor(this.options.maxFileBytes / this.pageSize))}`);
-    }
-    this.insert = db.prepare('INSERT INTO chunks (enqueued_at, count, bytes, items) VALUES (?, ?, ?, ?)');
-    // Rows as arrays, not objects: less to allocate on the drain's hot path.
-    this.selectAfter = db
-      .prepare('SELECT seq, count, bytes, items FROM chunks WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?')
-      .raw();
-    this.selectRange = db
-      .prepare('SELECT items FROM chunks WHERE seq >= ? AND seq <= ? ORDER BY seq')
-      .pluck();
-    this.deleteRange = db.prepare('DELETE FROM chunks WHERE seq >= ? AND seq <= ? RETURNING count, bytes');
-    this.oldest = db.prepare('SELECT enqueued_at FROM chunks ORDER BY seq LIMIT 1').pluck();
-    this.deleteOldest = db.prepare(
-      'DELETE FROM chunks WHERE seq = (SELECT seq FROM chunks ORDER BY seq LIMIT 1) RETURNING count, bytes',
-    );
-    this.syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
-    this.syncFull = db.prepare('PRAGMA synchronous = FULL');
-    this.quarantineTotals = db.prepare(
-      'SELECT count(DISTINCT batch) AS batches, coalesce(sum(count), 0) AS rows FROM quarantine',
-    );
-    this.pageCount = db.prepare('PRAGMA page_count').pluck();
-    const totals = db
-      .prepare(
-        'SELECT coalesce(sum(count), 0) AS rows, coalesce(sum(bytes), 0) AS bytes, coalesce(max(seq), 0) AS last FROM chunks',
-      )
-      .get() as { rows: number; bytes: number; last: number };
+    const file = openQueueFile(this.path, CHUNKS_SCHEMA + QUARANTINE_SCHEMA, this.options);
+    this.db = file.db;
+    this.recovered = file.recovered;
+    this.pageSize = file.pageSize;
+    this.chunks = new ChunkTable(this.db);
+    this.quarantined = new QuarantineTable(this.db);
+    this.syncNormal = this.db.prepare('PRAGMA synchronous = NORMAL');
+    this.syncFull = this.db.prepare('PRAGMA synchronous = FULL');
+    this.pageCount = this.db.prepare('PRAGMA page_count').pluck();
+    const totals = this.chunks.totals();
     this.rows = totals.rows;
     this.bytes = totals.bytes;
-    this.lastSeq = totals.last;
-    this.boundary = totals.last;
-    // In live-first mode what was queued before this open is backlog, sent beside new rows.
-    if (this.options.order === 'live-first') this.moveToBacklog();
-  }
-
-  private moveToBacklog(): void {
-    if (this.lastSeq > this.cursor) this.backlog.push({ after: this.cursor, upTo: this.lastSeq });
-    this.cursor = this.lastSeq;
+    this.order = new SendOrder(this.options.order, totals.last);
   }
 
   /**
@@ -247,10 +133,10 @@ export class DurableQueue<T = unknown> {
   enqueue(items: readonly T[]): void {
     if (items.length === 0) return;
     const now = this.options.now();
-    const chunks = this.encode(items);
+    const { maxRows, maxBytes, fullPolicy, batchRows, batchBytes } = this.options;
+    const chunks = encodeChunks(items, batchRows, batchBytes);
     const bytes = chunks.reduce((sum, chunk) => sum + chunk.text.length, 0);
     this.checkDiskFloor();
-    const { maxRows, maxBytes, fullPolicy } = this.options;
     if (items.length > maxRows || bytes > maxBytes) {
       throw new QueueRejectedError(
         `${items.length} items (${bytes} bytes) do not fit a queue of ${maxRows} items / ${maxBytes} bytes`,
@@ -267,19 +153,18 @@ export class DurableQueue<T = unknown> {
       const dropped = { rows: 0, bytes: 0 };
       // drop-oldest: whole chunks, oldest first, until the new items fit.
       while (dropped.rows < overRows || dropped.bytes < overBytes) {
-        const gone = this.deleteOldest.get() as { count: number; bytes: number } | undefined;
+        const gone = this.chunks.deleteOldest();
         if (!gone) break;
-        dropped.rows += gone.count;
+        dropped.rows += gone.rows;
         dropped.bytes += gone.bytes;
       }
       let last = 0;
-      for (const chunk of chunks)
-        last = Number(this.insert.run(now, chunk.count, chunk.text.length, chunk.text).lastInsertRowid);
+      for (const chunk of chunks) last = this.chunks.insert(now, chunk.count, chunk.text.length, chunk.text);
       return { ...dropped, last };
     });
     try {
       const written = write();
-      this.lastSeq = written.last;
+      this.order.stored(written.last);
       this.rows += items.length - written.rows;
       this.bytes += bytes - written.bytes;
       this.drops.full += written.rows;
@@ -290,39 +175,6 @@ export class DurableQueue<T = unknown> {
       this.lastError = message;
       throw new QueueStorageError(message, code);
     }
-  }
-
-  /** Items as JSON arrays of at most a batch each (rows and bytes), so a chunk never has to be split later. */
-  private encode(items: readonly T[]): { count: number; text: string }[] {
-    for (let index = 0; index < items.length; index++) {
-      const item = items[index];
-      if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-        const got = item === null ? 'null' : Array.isArray(item) ? 'an array' : typeof item;
-        throw new QueueRejectedError(`item ${index} must be an object (got ${got}); nothing was stored`);
-      }
-    }
-    const chunks: { count: number; text: string }[] = [];
-    const add = (slice: readonly T[]) => {
-      let text: string;
-      try {
-        text = JSON.stringify(slice);
-      } catch (error) {
-        throw new QueueRejectedError(
-          `items cannot be stored as JSON (${(error as Error).message}); nothing was stored`,
-        );
-      }
-      if (text.length > this.options.batchBytes && slice.length > 1) {
-        const half = Math.ceil(slice.length / 2);
-        add(slice.slice(0, half));
-        add(slice.slice(half));
-      } else {
-        chunks.push({ count: slice.length, text });
-      }
-    };
-    const size = this.options.batchRows;
-    for (let start = 0; start < items.length; start += size)
-      add(items.length <= size ? items : items.slice(start, start + size));
-    return chunks;
   }
 
   private checkDiskFloor(): void {
@@ -342,113 +194,58 @@ export class DurableQueue<T = unknown> {
    * live-first mode new rows go ahead of the backlog, which drains beside them.
    */
   takeBatch(): Batch<T> | undefined {
-    const now = this.options.monotonic();
-    let due: Flight<T> | undefined;
-    for (const flight of this.flights.values()) {
-      if (flight.dueAt <= now && (!due || flight.batch.firstSeq < due.batch.firstSeq)) due = flight;
-    }
+    const due = this.flights.takeDue(this.options.monotonic());
     if (due) {
       // Re-read what is left of it: drop-oldest or max age may have removed chunks while it waited.
-      const left = this.selectRange.all(due.batch.firstSeq, due.batch.lastSeq) as string[];
+      const left = this.chunks.textsIn(due.firstSeq, due.lastSeq);
       if (left.length === 0) {
-        this.flights.delete(due.batch.id);
+        this.flights.delete(due.id);
         return this.takeBatch();
       }
-      due.batch.items = joinChunks<T>(left);
-      due.batch.attempt += 1;
-      due.dueAt = Infinity;
-      due.deadline = Infinity;
-      return due.batch;
+      due.items = joinChunks<T>(left);
+      due.attempt += 1;
+      return due;
     }
     if (this.flights.size >= this.options.window) return undefined;
-    const backlogFirst = this.options.order === 'live-first' && (this.preferBacklog || !this.hasLive());
-    const batch = backlogFirst
-      ? (this.readBacklog() ?? this.readLive())
-      : (this.readLive() ?? this.readBacklog());
-    if (!batch) return undefined;
-    this.preferBacklog = !batch.historical;
-    this.flights.set(batch.id, { batch, dueAt: Infinity, deadline: Infinity });
+    const { batchRows, batchBytes } = this.options;
+    const next = this.order.next((after, upTo) => this.chunks.readRun(after, upTo, batchRows, batchBytes));
+    if (!next) return undefined;
+    const { run, historical } = next;
+    const batch: Batch<T> = {
+      id: `${run.firstSeq}-${run.lastSeq}`,
+      items: joinChunks<T>(run.texts),
+      firstSeq: run.firstSeq,
+      lastSeq: run.lastSeq,
+      bytes: run.bytes,
+      attempt: 1,
+      historical,
+    };
+    this.flights.add(batch);
     return batch;
   }
 
   /** Rows stored and not in a batch in flight: what the next batches would carry. Cheap: no SQL. */
   unsentRows(): number {
-    return this.rows - this.inFlightRows();
+    return this.rows - this.flights.rows();
   }
 
   /** Marks a batch as sent; its answer is due within `timeoutMs`. */
   sent(batchId: string, timeoutMs: number): void {
-    const flight = this.flights.get(batchId);
-    if (flight) flight.deadline = this.options.monotonic() + timeoutMs;
-  }
-
-  private hasLive(): boolean {
-    return this.lastSeq > this.cursor;
-  }
-
-  private readLive(): Batch<T> | undefined {
-    const batch = this.read(this.cursor, Number.MAX_SAFE_INTEGER);
-    if (batch) this.cursor = batch.lastSeq;
-    return batch;
-  }
-
-  private readBacklog(): Batch<T> | undefined {
-    while (this.backlog.length > 0) {
-      const range = this.backlog[0]!;
-      const batch = this.read(range.after, range.upTo);
-      if (batch) {
-        range.after = batch.lastSeq;
-        return batch;
-      }
-      this.backlog.shift();
-    }
-    return undefined;
-  }
-
-  private read(after: number, upTo: number): Batch<T> | undefined {
-    const { batchRows, batchBytes } = this.options;
-    // Chunks are read one at a time and only as many as the batch takes: each may hold up to a batch.
-    const texts: string[] = [];
-    let count = 0;
-    let bytes = 0;
-    let firstSeq = 0;
-    let lastSeq = after;
-    for (const [seq, chunkCount, chunkBytes, text] of this.selectAfter.iterate(
-      after,
-      upTo,
-      batchRows,
-    ) as IterableIterator<[number, number, number, string]>) {
-      if (texts.length > 0 && (count + chunkCount > batchRows || bytes + chunkBytes > batchBytes)) break;
-      if (texts.length === 0) firstSeq = seq;
-      texts.push(text);
-      count += chunkCount;
-      bytes += chunkBytes;
-      lastSeq = seq;
-    }
-    if (texts.length === 0) return undefined;
-    return {
-      id: `${firstSeq}-${lastSeq}`,
-      items: joinChunks<T>(texts),
-      firstSeq,
-      lastSeq,
-      bytes,
-      attempt: 1,
-      historical: firstSeq <= this.boundary,
-    };
+    this.flights.sent(batchId, this.options.monotonic() + timeoutMs);
   }
 
   /** The sink has it: the batch's rows are deleted in one transaction. False for an unknown (stale) batch. */
   ack(batchId: string): boolean {
-    const flight = this.flights.get(batchId);
-    if (!flight) return false;
-    const { firstSeq, lastSeq } = flight.batch;
+    const batch = this.flights.batch(batchId);
+    if (!batch) return false;
+    const { firstSeq, lastSeq } = batch;
     // An ack needs no fsync of its own: if power fails before the next FULL commit syncs it, the batch is only
     // sent again, and the sink deduplicates. Accepting new items stays FULL.
     const relax = this.options.synchronous === 'FULL';
     if (relax) this.syncNormal.run();
     let gone: { rows: number; bytes: number };
     try {
-      gone = this.db.transaction(() => sumChunks(this.deleteRange.all(firstSeq, lastSeq)))();
+      gone = this.db.transaction(() => this.chunks.deleteRange(firstSeq, lastSeq))();
     } finally {
       if (relax) this.syncFull.run();
     }
@@ -456,62 +253,47 @@ export class DurableQueue<T = unknown> {
     this.rows -= gone.rows;
     this.bytes -= gone.bytes;
     this.acked += gone.rows;
-    if (this.failing) {
-      // The sink is back: what piled up meanwhile is history, and in live-first mode it becomes backlog.
-      this.failing = false;
-      this.preferBacklog = false;
-      this.boundary = this.lastSeq;
-      if (this.options.order === 'live-first') this.moveToBacklog();
-    }
+    this.order.delivered();
     if (this.rows === 0) this.vacuum();
     return true;
   }
 
   /** Not delivered: retry after backoff, or after `retryAfterMs` when the sink said so (429). */
   nack(batchId: string, reason: string, retryAfterMs?: number): boolean {
-    const flight = this.flights.get(batchId);
-    if (!flight) return false;
+    const batch = this.flights.batch(batchId);
+    if (!batch) return false;
     const wait =
       retryAfterMs !== undefined
         ? Math.min(retryAfterMs, this.options.maxRetryAfterMs)
-        : backoffDelay(flight.batch.attempt, this.options.backoff, this.options.random);
-    flight.dueAt = this.options.monotonic() + wait;
-    flight.deadline = Infinity;
+        : backoffDelay(batch.attempt, this.options.backoff, this.options.random);
+    this.flights.retryAt(batchId, this.options.monotonic() + wait);
     this.retries++;
-    this.failing = true;
+    this.order.failed();
     this.lastError = reason;
     return true;
   }
 
   /** Batches whose answer is overdue are nacked ("no answer within ..."); returns their ids. */
   expire(): string[] {
-    const now = this.options.monotonic();
-    const late = [...this.flights.values()].filter((f) => f.deadline <= now).map((f) => f.batch.id);
+    const late = this.flights.late(this.options.monotonic());
     for (const id of late) this.nack(id, 'no answer within the ack timeout');
     return late;
   }
 
   /** The earliest time something is due (a retry or an ack deadline), on the monotonic clock. */
   nextDue(): number {
-    let next = Infinity;
-    for (const flight of this.flights.values()) next = Math.min(next, flight.dueAt, flight.deadline);
-    return next;
+    return this.flights.nextDue();
   }
 
   /** The sink refused the data itself (4xx): the batch moves to the quarantine table and the queue goes on. */
   quarantine(batchId: string, status: number | null, reason: string): boolean {
-    const flight = this.flights.get(batchId);
-    if (!flight) return false;
-    const { firstSeq, lastSeq } = flight.batch;
+    const batch = this.flights.batch(batchId);
+    if (!batch) return false;
+    const { firstSeq, lastSeq } = batch;
     const now = this.options.now();
     const moved = this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO quarantine (seq, batch, status, reason, quarantined_at, enqueued_at, count, bytes, items)
-           SELECT seq, ?, ?, ?, ?, enqueued_at, count, bytes, items FROM chunks WHERE seq >= ? AND seq <= ?`,
-        )
-        .run(batchId, status, reason, now, firstSeq, lastSeq);
-      return sumChunks(this.deleteRange.all(firstSeq, lastSeq));
+      this.quarantined.copyFromQueue(batchId, status, reason, now, firstSeq, lastSeq);
+      return this.chunks.deleteRange(firstSeq, lastSeq);
     })();
     this.flights.delete(batchId);
     this.rows -= moved.rows;
@@ -521,26 +303,16 @@ export class DurableQueue<T = unknown> {
   }
 
   listQuarantine(): QuarantinedBatch[] {
-    return this.db
-      .prepare(
-        `SELECT batch, sum(count) AS rows, max(status) AS status, max(reason) AS reason, max(quarantined_at) AS quarantinedAt
-           FROM quarantine GROUP BY batch ORDER BY min(seq)`,
-      )
-      .all() as QuarantinedBatch[];
+    return this.quarantined.list();
   }
 
   /** Puts quarantined items (one batch, or all) back at the end of the queue. Returns how many items. */
   retryQuarantine(batch?: string): number {
-    const where = batch === undefined ? '' : 'WHERE batch = ?';
-    const args = batch === undefined ? [] : [batch];
     const moved = this.db.transaction(() => {
-      const chunks = this.db
-        .prepare(`SELECT count, bytes, items FROM quarantine ${where} ORDER BY seq`)
-        .all(...args) as { count: number; bytes: number; items: string }[];
+      const chunks = this.quarantined.take(batch);
       const now = this.options.now();
       for (const chunk of chunks)
-        this.lastSeq = Number(this.insert.run(now, chunk.count, chunk.bytes, chunk.items).lastInsertRowid);
-      this.db.prepare(`DELETE FROM quarantine ${where}`).run(...args);
+        this.order.stored(this.chunks.insert(now, chunk.count, chunk.bytes, chunk.items));
       return sumChunks(chunks);
     })();
     this.rows += moved.rows;
@@ -550,23 +322,19 @@ export class DurableQueue<T = unknown> {
 
   /** Deletes quarantined items (one batch, or all). Returns how many items. */
   purgeQuarantine(batch?: string): number {
-    const where = batch === undefined ? '' : 'WHERE batch = ?';
-    const gone = this.db
-      .prepare(`DELETE FROM quarantine ${where} RETURNING count, bytes`)
-      .all(...(batch === undefined ? [] : [batch]));
+    const gone = this.quarantined.purge(batch);
     this.vacuum();
-    return sumChunks(gone).rows;
+    return gone.rows;
   }
 
   /** Deletes every queued item (counted as dropped, reason "purge") and forgets batches in flight. */
   purge(): number {
-    const gone = sumChunks(this.db.prepare('DELETE FROM chunks RETURNING count, bytes').all());
+    const gone = this.chunks.deleteAll();
     this.drops.purge += gone.rows;
     this.rows = 0;
     this.bytes = 0;
     this.flights.clear();
-    this.backlog = [];
-    this.cursor = this.lastSeq;
+    this.order.purged();
     this.vacuum();
     return gone.rows;
   }
@@ -574,10 +342,7 @@ export class DurableQueue<T = unknown> {
   /** Drops items older than maxAgeMs (reason "age"); batches in flight keep their place. Returns how many. */
   dropExpired(): number {
     if (this.options.maxAgeMs <= 0) return 0;
-    const before = this.options.now() - this.options.maxAgeMs;
-    const gone = sumChunks(
-      this.db.prepare('DELETE FROM chunks WHERE enqueued_at < ? RETURNING count, bytes').all(before),
-    );
+    const gone = this.chunks.deleteEnqueuedBefore(this.options.now() - this.options.maxAgeMs);
     this.rows -= gone.rows;
     this.bytes -= gone.bytes;
     this.drops.age += gone.rows;
@@ -585,18 +350,16 @@ export class DurableQueue<T = unknown> {
   }
 
   stats(): QueueStats {
-    const oldest = this.oldest.get() as number | undefined;
-    const quarantine = this.quarantineTotals.get() as { batches: number; rows: number };
+    const oldest = this.chunks.oldestEnqueuedAt();
+    const quarantine = this.quarantined.totals();
     const pages = this.pageCount.get() as number;
-    let waitingRetry = 0;
-    for (const flight of this.flights.values()) if (flight.dueAt !== Infinity) waitingRetry++;
     return {
       rows: this.rows,
       bytes: this.bytes,
       oldestAgeMs: oldest === undefined ? 0 : Math.max(0, this.options.now() - oldest),
       inFlight: this.flights.size,
-      inFlightRows: this.inFlightRows(),
-      waitingRetry,
+      inFlightRows: this.flights.rows(),
+      waitingRetry: this.flights.waitingRetry(),
       acked: this.acked,
       retries: this.retries,
       drops: { ...this.drops },
@@ -613,63 +376,7 @@ export class DurableQueue<T = unknown> {
     if (this.db.open) this.db.close();
   }
 
-  private inFlightRows(): number {
-    let rows = 0;
-    for (const flight of this.flights.values()) rows += flight.batch.items.length;
-    return rows;
-  }
-
   private vacuum(): void {
     this.db.pragma('incremental_vacuum');
   }
-}
-
-/** Items of JSON array chunks, in order, with one parse. */
-function joinChunks<T>(texts: string[]): T[] {
-  return JSON.parse(
-    texts.length === 1 ? texts[0]! : `[${texts.map((text) => text.slice(1, -1)).join(',')}]`,
-  ) as T[];
-}
-
-function sumChunks(chunks: unknown[]): { rows: number; bytes: number } {
-  let rows = 0;
-  let bytes = 0;
-  for (const chunk of chunks as { count: number; bytes: number }[]) {
-    rows += chunk.count;
-    bytes += chunk.bytes;
-  }
-  return { rows, bytes };
-}
-
-/**
- * Opens the file and checks it (PRAGMA quick_check). A corrupt file is renamed aside with a timestamp, with its
- * WAL and shared-memory files, and a fresh one takes its place: the node keeps running and says so.
- */
-function openChecked(path: string): {
-  db: Database.Database;
-  recovered?: { movedTo: string; reason: string };
-} {
-  let reason: string;
-  try {
-    const db = open(path);
-    const check = db.pragma('quick_check', { simple: true });
-    if (check === 'ok') return { db };
-    reason = `quick_check: ${String(check)}`;
-    db.close();
-  } catch (error) {
-    reason = (error as Error).message;
-  }
-  const movedTo = `${path}.corrupt-${new Date().toISOString().replaceAll(':', '-')}`;
-  for (const suffix of ['', '-wal', '-shm']) {
-    if (existsSync(path + suffix)) renameSync(path + suffix, movedTo + suffix);
-  }
-  return { db: open(path), recovered: { movedTo, reason } };
-}
-
-function open(path: string): Database.Database {
-  const db = new Database(path);
-  // auto_vacuum must be set before the first table exists; on an existing file this is a no-op.
-  db.pragma('auto_vacuum = INCREMENTAL');
-  db.pragma('journal_mode = WAL');
-  return db;
 }

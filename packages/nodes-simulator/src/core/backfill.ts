@@ -2,8 +2,9 @@
 // flow (and the live simulation beside it) keeps moving while it runs.
 import type { Point } from '@plantwire/telemetry';
 import { SimulatorError, type SimulatorConfig } from './config.js';
-import { PlantSimulator, type SimulatorEvent } from './engine.js';
-import type { Command } from './faults.js';
+import type { SimulatorEvent } from './events.js';
+import { PlantSimulator } from './plant-simulator.js';
+import type { Command } from './commands.js';
 
 /** Points per batch: one array per event-loop turn. */
 export const BACKFILL_BATCH_POINTS = 10_000;

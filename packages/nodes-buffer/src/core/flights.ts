@@ -1,0 +1,100 @@
+export interface Batch<T = unknown> {
+  /** Stable across retries. */
+  id: string;
+  items: T[];
+  firstSeq: number;
+  lastSeq: number;
+  bytes: number;
+  /** 1 on the first send, 2 on the first retry, ... */
+  attempt: number;
+  /** Older than the last recovery (live-first mode): backlog. */
+  historical: boolean;
+}
+
+interface Flight<T> {
+  batch: Batch<T>;
+  /** When it may be sent (again); Infinity while it waits for its answer. */
+  dueAt: number;
+  /** When its answer is late. */
+  deadline: number;
+}
+
+/** The batches out of the queue and not yet acked or quarantined: sent and awaiting an answer, or waiting to retry. */
+export class Flights<T> {
+  private readonly flights = new Map<string, Flight<T>>();
+
+  get size(): number {
+    return this.flights.size;
+  }
+
+  has(batchId: string): boolean {
+    return this.flights.has(batchId);
+  }
+
+  batch(batchId: string): Batch<T> | undefined {
+    return this.flights.get(batchId)?.batch;
+  }
+
+  /** A new batch, about to be sent. */
+  add(batch: Batch<T>): void {
+    this.flights.set(batch.id, { batch, dueAt: Infinity, deadline: Infinity });
+  }
+
+  delete(batchId: string): void {
+    this.flights.delete(batchId);
+  }
+
+  clear(): void {
+    this.flights.clear();
+  }
+
+  /** The oldest batch whose retry is due at `now`; from then on it waits for its answer again. */
+  takeDue(now: number): Batch<T> | undefined {
+    let due: Flight<T> | undefined;
+    for (const flight of this.flights.values()) {
+      if (flight.dueAt <= now && (!due || flight.batch.firstSeq < due.batch.firstSeq)) due = flight;
+    }
+    if (!due) return undefined;
+    due.dueAt = Infinity;
+    due.deadline = Infinity;
+    return due.batch;
+  }
+
+  /** Its answer is late after `deadline`. */
+  sent(batchId: string, deadline: number): void {
+    const flight = this.flights.get(batchId);
+    if (flight) flight.deadline = deadline;
+  }
+
+  /** Not delivered: it may go again at `dueAt`. */
+  retryAt(batchId: string, dueAt: number): void {
+    const flight = this.flights.get(batchId)!;
+    flight.dueAt = dueAt;
+    flight.deadline = Infinity;
+  }
+
+  /** Ids of the batches whose answer is late at `now`. */
+  late(now: number): string[] {
+    return [...this.flights.values()].filter((f) => f.deadline <= now).map((f) => f.batch.id);
+  }
+
+  /** The earliest retry or answer deadline. */
+  nextDue(): number {
+    let next = Infinity;
+    for (const flight of this.flights.values()) next = Math.min(next, flight.dueAt, flight.deadline);
+    return next;
+  }
+
+  /** Items in all these batches. */
+  rows(): number {
+    let rows = 0;
+    for (const flight of this.flights.values()) rows += flight.batch.items.length;
+    return rows;
+  }
+
+  waitingRetry(): number {
+    let waiting = 0;
+    for (const flight of this.flights.values()) if (flight.dueAt !== Infinity) waiting++;
+    return waiting;
+  }
+}

@@ -1,0 +1,63 @@
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface QueueFile {
+  db: Database.Database;
+  /** Set when the file failed its check on open and was moved aside. */
+  recovered: { movedTo: string; reason: string } | undefined;
+  pageSize: number;
+}
+
+/**
+ * Opens the queue's SQLite file, creating its folder when missing, and sets it up: WAL, the durability asked
+ * for, a small WAL, the tables (`schema`), then the size cap (max_page_count) when there is one, so a small
+ * cap cannot refuse the tables themselves.
+ */
+export function openQueueFile(
+  path: string,
+  schema: string,
+  { synchronous, maxFileBytes }: { synchronous: 'FULL' | 'NORMAL'; maxFileBytes: number },
+): QueueFile {
+  mkdirSync(dirname(path), { recursive: true });
+  const { db, recovered } = openChecked(path);
+  db.pragma(`synchronous = ${synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+  db.pragma('busy_timeout = 5000');
+  // Checkpoint often and cap what the WAL keeps after a checkpoint, so it stays small.
+  db.pragma('wal_autocheckpoint = 1000');
+  db.pragma(`journal_size_limit = ${64 * 1024 ** 2}`);
+  db.exec(schema);
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  if (maxFileBytes > 0) db.pragma(`max_page_count = ${Math.max(1, Math.floor(maxFileBytes / pageSize))}`);
+  return { db, recovered, pageSize };
+}
+
+/**
+ * Opens the file and checks it (PRAGMA quick_check). A corrupt file is renamed aside with a timestamp, with its
+ * WAL and shared-memory files, and a fresh one takes its place: the node keeps running and says so.
+ */
+function openChecked(path: string): Pick<QueueFile, 'db' | 'recovered'> {
+  let reason: string;
+  try {
+    const db = open(path);
+    const check = db.pragma('quick_check', { simple: true });
+    if (check === 'ok') return { db, recovered: undefined };
+    reason = `quick_check: ${String(check)}`;
+    db.close();
+  } catch (error) {
+    reason = (error as Error).message;
+  }
+  const movedTo = `${path}.corrupt-${new Date().toISOString().replaceAll(':', '-')}`;
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (existsSync(path + suffix)) renameSync(path + suffix, movedTo + suffix);
+  }
+  return { db: open(path), recovered: { movedTo, reason } };
+}
+
+function open(path: string): Database.Database {
+  const db = new Database(path);
+  // auto_vacuum must be set before the first table exists; on an existing file this is a no-op.
+  db.pragma('auto_vacuum = INCREMENTAL');
+  db.pragma('journal_mode = WAL');
+  return db;
+}
