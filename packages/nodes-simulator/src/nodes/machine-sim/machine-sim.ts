@@ -5,8 +5,8 @@ import { buildTopic, type Point } from '@plantwire/telemetry';
 import { nodeShell, registerNode, setting, type Done, type Send } from '@plantwire/node-shell';
 import { BackfillRun, backfillSpan, type BackfillBatch } from '../../core/backfill.js';
 import { CONFIG_DEFAULTS, parseConfig, SimulatorError, type SimulatorConfig } from '../../core/config.js';
-import { PlantSimulator } from '../../core/engine.js';
-import { parseCommand, type Command } from '../../core/faults.js';
+import { PlantSimulator } from '../../core/plant-simulator.js';
+import { parseCommand, type Command } from '../../core/commands.js';
 import { DEFAULT_DWELL_S, STATES } from '../../core/machine-types.js';
 
 // The plant's settings are checked by the core's parseConfig (texts as the editor gives them); the spec
