@@ -1,6 +1,7 @@
 // Alarm rule configuration: what users write (JSON in the node's editor) and its checked, compiled form.
 // Everything is validated once at deploy, so the evaluation path never meets a malformed rule.
 import { KEY_FIELDS, type KeyFields } from '../series-key.js';
+import { isIdentifier } from '@plantwire/telemetry';
 
 export const PRIORITIES = ['diagnostic', 'low', 'medium', 'high', 'critical'] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -116,7 +117,6 @@ export interface CompiledRules {
  */
 export type Matcher = ((segments: readonly string[]) => boolean) & { last: (segment: string) => boolean };
 
-const RULE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const DEFAULT_PRIORITY: Record<Level, Priority> = { warning: 'medium', critical: 'high' };
 
 /** Checks and compiles a rule list; throws an AlarmConfigError naming the rule and the field at fault. */
@@ -133,7 +133,7 @@ export function compileRules(input: unknown, keyFields: KeyFields = 'machine/met
       throw new AlarmConfigError(`rule ${index + 1} is not an object`);
     const rule = raw as Record<string, unknown>;
     const name = rule.name;
-    if (typeof name !== 'string' || !RULE_NAME.test(name)) {
+    if (!isIdentifier(name)) {
       throw new AlarmConfigError(
         `rule ${index + 1}: name must be 1 to 64 letters, digits, '.', '_' or '-' (got ${JSON.stringify(name)})`,
       );
