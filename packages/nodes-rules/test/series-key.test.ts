@@ -40,6 +40,7 @@ describe('series keys', () => {
     const options = [...select.matchAll(/<option value="([^"]*)">([^<]*)<\/option>/g)];
     expect(options.map((option) => option[1])).toEqual(Object.keys(KEY_FIELDS));
     expect(options.map((option) => option[2])).toEqual(Object.keys(KEY_FIELDS));
-    expect(html).toContain("key: { value: 'machine/metric' }");
+    // The default comes from the node's settings spec (node-shell's registerNode), not from the HTML.
+    expect(html).toMatch(/key: \{ value: RED\.settings\.\w+Defaults\.key \}/);
   });
 });
