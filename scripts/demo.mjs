@@ -9,11 +9,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startAedesBroker, startNodeRed, startQuestDb, startWanLink } from '@plantwire/testkit';
 import { FLOW_FILES, flowsWithToken } from './deploy-flows.mjs';
+import { TENANT, TOPICS } from './flows/plant.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const data = resolve(process.env.PLANTWIRE_DATA ?? join(root, '.plantwire'));
 const host = process.env.PLANTWIRE_HOST ?? '127.0.0.1';
-const TENANT = 'acme';
 const port = (name, fallback) => ({
   name,
   variable: `PLANTWIRE_${name}_PORT`,
@@ -117,8 +117,8 @@ try {
     port: ports.wan.port,
     target: { host: '127.0.0.1', port: cloud.port },
     mqttUrl: broker.url,
-    commandTopic: `v1/${TENANT}/plant-01/cmd`,
-    stateTopic: `v1/${TENANT}/plant-01/link`,
+    commandTopic: TOPICS.command,
+    stateTopic: TOPICS.link,
   });
   running.push(['the WAN link', () => link.stop()]);
 

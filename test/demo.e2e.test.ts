@@ -32,6 +32,8 @@ describe('npm start: the assembled factory in a real browser', () => {
   let page: Page;
   let mqtt: MqttClient;
   let alarms: Alarm[] = [];
+  /** Commands the dashboard published on the plant's command topic, in order. */
+  const commands: { cmd: string }[] = [];
 
   const cloud = (path: string) => `http://127.0.0.1:${ports.CLOUD}${path}`;
   const edgeStatus = async () =>
@@ -63,6 +65,25 @@ describe('npm start: the assembled factory in a real browser', () => {
       ).uiCharts;
       return charts?.[chart]?.chart.getOption().series.reduce((sum, s) => sum + s.data.length, 0) ?? 0;
     }, id);
+  /**
+   * Clicks a dashboard button until its command is on the plant broker: a click that lands while the page's
+   * connection to Node-RED is still being set up is lost, as it would be for a person, who clicks again.
+   */
+  const press = async (selector: string, cmd: string) => {
+    const before = commands.filter((c) => c.cmd === cmd).length;
+    for (let attempt = 1; ; attempt++) {
+      await page.locator(selector).first().click();
+      try {
+        return await waitFor(
+          `${cmd} on the command topic`,
+          async () => (commands.filter((c) => c.cmd === cmd).length > before ? true : undefined),
+          5000,
+        );
+      } catch (error) {
+        if (attempt === 3) throw error;
+      }
+    }
+  };
   const shot = (name: string) => page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
 
   beforeAll(async () => {
@@ -94,8 +115,9 @@ describe('npm start: the assembled factory in a real browser', () => {
     mqtt = await connectAsync(`mqtt://127.0.0.1:${ports.MQTT}`);
     mqtt.on('message', (topic, body) => {
       if (topic.endsWith('/alarms')) alarms = JSON.parse(body.toString()) as Alarm[];
+      else commands.push(JSON.parse(body.toString()) as { cmd: string });
     });
-    await mqtt.subscribeAsync('v1/acme/plant-01/alarms');
+    await mqtt.subscribeAsync(['v1/acme/plant-01/alarms', 'v1/acme/plant-01/cmd']);
   }, 240_000);
 
   afterAll(async () => {
@@ -198,7 +220,7 @@ describe('npm start: the assembled factory in a real browser', () => {
     const before = await temperature();
     await open('faults');
     const pressed = Date.now();
-    await page.click(`[data-fault="bearing_fault"][data-machine="${target}"]`);
+    await press(`[data-fault="bearing_fault"][data-machine="${target}"]`, 'bearing_fault');
     await waitFor(
       `the temperature of ${target} to rise by 1.5 degC`,
       async () => ((await temperature()) > before + 1.5 ? true : undefined),
@@ -212,7 +234,7 @@ describe('npm start: the assembled factory in a real browser', () => {
     expect(await row.getAttribute('data-state')).toBe('active-unack');
     await shot('alarms');
     const id = (await row.getAttribute('data-alarm'))!;
-    await row.locator('[data-action="ack"]').click();
+    await press(`[data-alarm="${id}"] [data-action="ack"]`, 'ack');
     await expect
       .poll(() => page.locator(`[data-alarm="${id}"]`).getAttribute('data-state'), { timeout: 20_000 })
       .toBe('active-ack');
@@ -224,12 +246,12 @@ describe('npm start: the assembled factory in a real browser', () => {
     );
 
     await open('faults');
-    await page.click(`[data-fault="clear"][data-machine="${target}"]`);
+    await press(`[data-fault="clear"][data-machine="${target}"]`, 'clear');
   }, 180_000);
 
   it('a network outage from the dashboard fills the edge buffer, which drains after the restore: every point exactly once', async () => {
     await open('faults');
-    await page.click('[data-action="cut"]');
+    await press('[data-action="cut"]', 'network_outage');
     await open('edge');
     await expect.poll(() => text('[data-testid="edge-link"]'), { timeout: 10_000 }).toBe('OUTAGE');
     await waitFor(
@@ -240,7 +262,7 @@ describe('npm start: the assembled factory in a real browser', () => {
     await shot('edge-health-outage');
 
     await open('faults');
-    await page.click('[data-action="restore"]');
+    await press('[data-action="restore"]', 'network_outage');
     await page.waitForTimeout(5000); // live data flows beside the backfill for a while
     await mqtt.publishAsync('v1/acme/plant-01/cmd', JSON.stringify({ cmd: 'stop' }), { qos: 1 });
 
