@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Point } from '@plantwire/telemetry';
-import { classify, eventsFormat, genericFormat, IlpBuffer, telemetryFormat, TelemetryWriter } from '../src/index.js';
+import {
+  classify,
+  eventsFormat,
+  genericFormat,
+  IlpBuffer,
+  telemetryFormat,
+  TelemetryWriter,
+} from '../src/index.js';
 
 // Error paths only: a writer whose sending is replaced, to drive the bisection and retries exactly.
 class ScriptedWriter extends TelemetryWriter {

@@ -59,4 +59,3 @@ export const escapeName = (text: string): string => text.replace(/[ ,=\n\r\\]/g,
 
 /** A string column's value, escaped for inside its double quotes. */
 export const escapeQuoted = (text: string): string => text.replace(/["\n\r\\]/g, '\\$&');
-

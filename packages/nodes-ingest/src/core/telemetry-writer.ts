@@ -401,7 +401,8 @@ export function genericFormat(table: GenericTable): RowFormat<Record<string, unk
     encode(row, out) {
       let line = escapeName(table.name);
       for (const name of symbols)
-        if (row[name] !== undefined && row[name] !== null) line += `,${name}=${escapeName(String(row[name]))}`;
+        if (row[name] !== undefined && row[name] !== null)
+          line += `,${name}=${escapeName(String(row[name]))}`;
       let separator = ' ';
       for (const [name, value] of Object.entries(row)) {
         if (symbols.has(name) || name === table.timestampField || value === undefined || value === null)
