@@ -51,7 +51,7 @@ export interface RowFormat<T> {
 export interface WriterOptions {
   /** Flush once this many rows wait (across messages). */
   flushRows?: number;
-  /** ...or this long after the first of them arrived. */
+  /** ...or, while requests are in flight, this long after the first of them arrived. */
   flushIntervalMs?: number;
   /** Requests to QuestDB at once: one batch encodes while others are applied. */
   inFlight?: number;
@@ -89,6 +89,7 @@ export class QuestDbWriter<T> {
   private queue: Pending<T>[] = [];
   private queuedRows = 0;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private active = 0;
   private idle: (() => void)[] = [];
   private closed = false;
@@ -119,6 +120,10 @@ export class QuestDbWriter<T> {
       this.queue.push({ points: valid, rejected, resolve, reject });
       this.queuedRows += valid.length;
       if (this.queuedRows >= this.options.flushRows) this.pump(false);
+      // Nothing in flight: send what this turn of the event loop wrote at once. Otherwise rows gather until a
+      // request comes back (or flushIntervalMs passes), so a busy writer sends big batches and an idle one
+      // adds no delay.
+      else if (this.active === 0) this.immediate ??= setImmediate(() => this.flushDue());
       else this.timer ??= setTimeout(() => this.flushDue(), this.options.flushIntervalMs);
     });
   }
@@ -132,7 +137,9 @@ export class QuestDbWriter<T> {
 
   private flushDue(): void {
     clearTimeout(this.timer);
+    clearImmediate(this.immediate);
     this.timer = undefined;
+    this.immediate = undefined;
     this.pump(true);
   }
 
