@@ -6,8 +6,6 @@
 //                            null when the peer cannot be installed here
 //   ingest_http_points_per_s POST /ingest with 1,000-point bodies through telemetry-validate and questdb-write
 //                            (goal: >= 100k)
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Sender } from '@questdb/nodejs-client';
@@ -18,7 +16,8 @@ import {
   telemetryFormat,
   telemetryTableDdl,
 } from '@plantwire/node-red-questdb';
-import { cacheDir, startQuestDb, telemetryPoint } from '@plantwire/testkit';
+import { startQuestDb, telemetryPoint } from '@plantwire/testkit';
+import { peerPackage } from './lib/peers.mjs';
 import { ingestPointsPerSecond } from './lib/ingest.mjs';
 
 const require = createRequire(import.meta.url);
@@ -126,28 +125,10 @@ async function throughNode(questdb) {
   return result;
 }
 
-/** node-red-contrib-influxdb from the npm registry, installed once into the cache. */
-function peerModule() {
-  const dir = join(cacheDir(), 'bench-peer-influxdb');
-  const entry = join(dir, 'node_modules', 'node-red-contrib-influxdb', 'influxdb.js');
-  if (!existsSync(entry)) {
-    mkdirSync(dir, { recursive: true });
-    log('installing node-red-contrib-influxdb 0.7.0 for the peer comparison');
-    const npm = spawnSync(
-      'npm',
-      ['install', '--no-audit', '--no-fund', '--prefix', dir, 'node-red-contrib-influxdb@0.7.0'],
-      {
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
-    if (npm.status !== 0 || !existsSync(entry)) return undefined;
-  }
-  return require(entry);
-}
-
 async function peerInflux(questdb, count) {
-  const influx = peerModule();
-  if (!influx) return null;
+  const folder = peerPackage('node-red-contrib-influxdb', log);
+  if (!folder) return null;
+  const influx = require(join(folder, 'influxdb.js'));
   await helper.load(
     [influx, completeNode],
     [
