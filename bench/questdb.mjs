@@ -38,21 +38,23 @@ async function ilpCeiling(questdb) {
   await questdb.exec(telemetryTableDdl(table));
   const format = telemetryFormat(table);
   const bodies = [];
-  const data = batches(0, ROWS).flat();
+  const data = batches(0, ROWS).flat(); // the first 50,000 rows warm up
   for (let i = 0; i < data.length; i += 10_000) {
     const out = new IlpBuffer();
     for (const p of data.slice(i, i + 10_000)) format.encode(p, out);
     bodies.push(Buffer.from(out.view()));
   }
   const poster = new IlpPoster({ url: questdb.httpUrl }, 4);
-  let next = 0;
+  // Warm-up: QuestDB's first partitions and JIT, and ours, before the clock starts.
+  for (const body of bodies.slice(0, 5)) await poster.post(body);
+  let next = 5;
   const started = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: 4 }, async () => {
       while (next < bodies.length) await poster.post(bodies[next++]);
     }),
   );
-  const result = rate(ROWS, started);
+  const result = rate(ROWS - 50_000, started);
   poster.close();
   return result;
 }

@@ -79,6 +79,39 @@ describe('TelemetryWriter error paths', () => {
     expect(writer.requests).toHaveLength(1);
   });
 
+  it('sends at once when idle, batches while requests are out, and keeps at most inFlight requests open', async () => {
+    let open = 0;
+    let mostOpen = 0;
+    const sizes: number[] = [];
+    class SlowWriter extends TelemetryWriter {
+      protected override async send(points: Point[]): Promise<void> {
+        sizes.push(points.length);
+        mostOpen = Math.max(mostOpen, ++open);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        open--;
+      }
+    }
+    const writer = new SlowWriter({ url: 'http://127.0.0.1:1' }, { flushIntervalMs: 60_000, inFlight: 2 });
+    const startedAt = Date.now();
+    await writer.write([point(0)]);
+    // Not the 60 s flush interval: nothing was in flight, so the row went out in the same turn.
+    expect(Date.now() - startedAt).toBeLessThan(1000);
+    sizes.length = 0;
+    // Ten writes in one turn go out together; rows written while that request is out wait for it, then go as one.
+    const first = Array.from({ length: 10 }, (_, i) => writer.write([point(i)]));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = Array.from({ length: 10 }, (_, i) => writer.write([point(10 + i), point(20 + i)]));
+    await Promise.all([...first, ...second]);
+    expect(sizes).toEqual([10, 20]);
+    // Full batches start at once, up to inFlight of them.
+    sizes.length = 0;
+    const full = new SlowWriter({ url: 'http://127.0.0.1:1' }, { flushRows: 5, inFlight: 3 });
+    await Promise.all(Array.from({ length: 12 }, (_, i) => full.write([point(i), point(i + 100)])));
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(24);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(5);
+    expect(mostOpen).toBe(3);
+  });
+
   it('classifies failures', () => {
     expect(classify(new Error('statusCode=503')).kind).toBe('unavailable');
     expect(classify(new Error('statusCode=429')).kind).toBe('unavailable');
