@@ -1,8 +1,15 @@
 import fc from 'fast-check';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Sender } from '@questdb/nodejs-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validatePoints, type Point } from '@plantwire/telemetry';
-import { startQuestDb, type QuestDb } from '@plantwire/testkit';
+import { startQuestDb, telemetryPoint, type QuestDb } from '@plantwire/testkit';
 import { DEFAULT_TABLE, telemetryTableDdl, TelemetryWriter } from '../src/index.js';
 
 // The writer encodes ILP itself (src/core/ilp.ts). This property test holds it to the official client: for random
@@ -107,5 +114,68 @@ describe('the ILP fast path against the official client', () => {
       }),
       { numRuns: 25 },
     );
+  });
+
+  it('writes over TLS with a private CA, and refuses a certificate it cannot verify', async () => {
+    // QuestDB open source speaks plain HTTP: a TLS front with a self-signed certificate, as a user would put one.
+    const dir = mkdtempSync(join(tmpdir(), 'plantwire-tls-'));
+    const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
+    const front = https.createServer(
+      { key: readFileSync(key), cert: readFileSync(cert) },
+      (request, response) => {
+        const upstream = http.request(
+          {
+            host: questdb.host,
+            port: questdb.httpPort,
+            path: request.url,
+            method: request.method,
+            headers: request.headers,
+          },
+          (answer) => {
+            response.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(response);
+          },
+        );
+        request.pipe(upstream);
+      },
+    );
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    const url = `https://127.0.0.1:${(front.address() as AddressInfo).port}`;
+    const table = { ...DEFAULT_TABLE, name: 'over_tls' };
+    try {
+      const trusted = new TelemetryWriter({ url, caFile: cert }, { table });
+      expect(await trusted.write([telemetryPoint(START + 1)])).toEqual({ written: 1, rejected: [] });
+      await trusted.close();
+      await questdb.waitForWal(table.name);
+      expect(await questdb.rows(`SELECT count() n FROM ${table.name}`)).toEqual([{ n: 1 }]);
+
+      const untrusting = new TelemetryWriter({ url }, { table, maxAttempts: 1 });
+      await expect(untrusting.write([telemetryPoint(START + 2)])).rejects.toThrow(/self-signed certificate/);
+      await untrusting.close();
+    } finally {
+      front.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
