@@ -9,8 +9,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DurableQueue } from '@plantwire/node-red-buffer';
 import { startNodeRed, telemetryPoint, waitFor } from '@plantwire/testkit';
+import { writeBacklog } from './lib/backlog.mjs';
 import { peerPackage } from './lib/peers.mjs';
 
 const require = createRequire(import.meta.url);
@@ -169,17 +169,7 @@ async function peerFlow(count) {
 async function rssWithBacklog() {
   const directory = join(work, 'backlog');
   log(`building a backlog of ${BACKLOG.toLocaleString('en-US')} points`);
-  const queue = new DurableQueue({
-    path: join(directory, 'backlog.db'),
-    synchronous: 'NORMAL',
-    minFreeBytes: 0,
-    maxRows: BACKLOG * 2,
-    maxBytes: 1e12,
-  });
-  const chunk = arrays(1, 10_000)[0];
-  for (let done = 0; done < BACKLOG; done += chunk.length)
-    queue.enqueue(chunk.slice(0, Math.min(chunk.length, BACKLOG - done)));
-  queue.close();
+  writeBacklog(join(directory, 'backlog.db'), BACKLOG);
   const red = await startNodeRed({
     flows: [
       { id: 'tab', type: 'tab' },

@@ -15,11 +15,11 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DurableQueue } from '@plantwire/node-red-buffer';
 import { parseConfig, PlantSimulator } from '@plantwire/node-red-simulator';
 import { sleep, startNodeRed, startQuestDb, startWanLink, telemetryPoint, waitFor } from '@plantwire/testkit';
 import { toCloud } from '../scripts/flows/edge-agent.mjs';
 import { tab } from '../scripts/flows/plant.mjs';
+import { writeBacklog } from './lib/backlog.mjs';
 import { peerModules } from './lib/peers.mjs';
 
 const E2E_SECONDS = Number(process.env.BENCH_E2E_SECONDS ?? 60);
@@ -178,24 +178,19 @@ async function sustained({ questdb, edge, cloud }) {
     await sleep(500);
     await feed();
   }
-  const first = {
+  const snapshot = async () => ({
     at: Date.now(),
     rows: await stored(),
     edge: cpuSeconds(edge.process.pid),
     cloud: cpuSeconds(cloud.process.pid),
     questdb: cpuSeconds(questdb.process.pid),
-  };
+  });
+  const first = await snapshot();
   while (Date.now() < first.at + E2E_SECONDS * 1000) {
     await sleep(500);
     await feed();
   }
-  const last = {
-    at: Date.now(),
-    rows: await stored(),
-    edge: cpuSeconds(edge.process.pid),
-    cloud: cpuSeconds(cloud.process.pid),
-    questdb: cpuSeconds(questdb.process.pid),
-  };
+  const last = await snapshot();
   const seconds = (last.at - first.at) / 1000;
   const share = (name) => Math.round(((last[name] - first[name]) / seconds) * 100) / 100;
   return {
@@ -269,16 +264,7 @@ async function backfill({ questdb, edge, link }) {
 /** The edge process with a 10M backlog in its store (written before it starts) and the cloud unreachable. */
 async function rssWithBacklog(directory) {
   log(`building a backlog of ${BACKLOG.toLocaleString('en-US')} points`);
-  const queue = new DurableQueue({
-    path: join(directory, 'bench-points.db'),
-    synchronous: 'NORMAL',
-    minFreeBytes: 0,
-    maxRows: BACKLOG * 2,
-    maxBytes: 1e12,
-  });
-  const chunk = Array.from({ length: 10_000 }, (_, i) => telemetryPoint(Date.UTC(2025, 8, 1) + i));
-  for (let done = 0; done < BACKLOG; done += chunk.length) queue.enqueue(chunk);
-  queue.close();
+  writeBacklog(join(directory, 'bench-points.db'), BACKLOG);
   const edge = await startNodeRed({ flows: edgeFlow('http://127.0.0.1:9', directory) });
   try {
     await sleep(10_000); // the node opens the store, counts it and starts retrying the unreachable cloud

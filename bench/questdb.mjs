@@ -16,7 +16,7 @@ import {
   telemetryFormat,
   telemetryTableDdl,
 } from '@plantwire/node-red-questdb';
-import { startQuestDb, telemetryPoint } from '@plantwire/testkit';
+import { startQuestDb, telemetryPoint, writeWithOfficialClient } from '@plantwire/testkit';
 import { peerPackage } from './lib/peers.mjs';
 import { ingestPointsPerSecond } from './lib/ingest.mjs';
 
@@ -72,20 +72,7 @@ async function rawClient(questdb) {
   const started = process.hrtime.bigint();
   let pending = 0;
   for (const batch of data) {
-    for (const p of batch) {
-      await sender
-        .table(table.name)
-        .symbol('tenant', p.tenant)
-        .symbol('plant', p.plant)
-        .symbol('line', p.line)
-        .symbol('machine', p.machine)
-        .symbol('metric', p.metric)
-        .symbol('unit', p.unit)
-        .stringColumn('id', p.id)
-        .floatColumn('value', p.value)
-        .intColumn('q', p.q)
-        .at(p.ts, 'ms');
-    }
+    for (const p of batch) await writeWithOfficialClient(sender, table.name, p);
     pending += batch.length;
     if (pending >= 10_000) {
       await sender.flush();

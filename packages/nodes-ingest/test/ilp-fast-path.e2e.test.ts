@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Sender } from '@questdb/nodejs-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validatePoints, type Point } from '@plantwire/telemetry';
-import { startQuestDb, telemetryPoint, type QuestDb } from '@plantwire/testkit';
+import { startQuestDb, telemetryPoint, writeWithOfficialClient, type QuestDb } from '@plantwire/testkit';
 import { DEFAULT_TABLE, telemetryTableDdl, TelemetryWriter } from '../src/index.js';
 
 // The writer encodes ILP itself (src/core/ilp.ts). This property test holds it to the official client: for random
@@ -63,20 +63,7 @@ async function writeWithClient(questdb: QuestDb, table: string, points: Point[])
   const sender = await Sender.fromConfig(
     `http::addr=${questdb.host}:${questdb.httpPort};auto_flush=off;protocol_version=1;`,
   );
-  for (const p of points) {
-    await sender
-      .table(table)
-      .symbol('tenant', p.tenant)
-      .symbol('plant', p.plant)
-      .symbol('line', p.line)
-      .symbol('machine', p.machine)
-      .symbol('metric', p.metric)
-      .symbol('unit', p.unit)
-      .stringColumn('id', p.id)
-      .floatColumn('value', p.value)
-      .intColumn('q', p.q)
-      .at(p.ts, 'ms');
-  }
+  for (const p of points) await writeWithOfficialClient(sender, table, p);
   await sender.flush();
   await sender.close();
 }
