@@ -12,12 +12,10 @@ import { parseArgs } from 'node:util';
 import { crossValidate, loadCorpus, NAB_PROFILES, RarityDetector, runNab } from '../dist/dev.js';
 import { DETECTOR_NAMES } from '../dist/index.js';
 
-/** The coarse grid searched: bins x half-life x rest x run weight x hour-of-day weight (72 candidates). */
+/** The coarse grid searched: bins x half-life x back-off x run weight (36 candidates, rest 100). */
 const RARITY_GRID = [12, 16].flatMap((bins) =>
-  [1000, 2000, 8000].flatMap((halfLife) =>
-    [100, 200].flatMap((rest) =>
-      [0, 3].flatMap((run) => [0, 0.7, 1].map((daily) => ({ bins, halfLife, rest, run, daily }))),
-    ),
+  [1000, 2000, 4000].flatMap((halfLife) =>
+    [4, 16, 64].flatMap((backoff) => [0, 3].map((run) => ({ bins, halfLife, backoff, rest: 100, run }))),
   ),
 );
 

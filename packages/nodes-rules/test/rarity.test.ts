@@ -78,9 +78,9 @@ describe('rarity detector', () => {
 
   it('states its memory per series and holds to it with 10,000 series', () => {
     const algorithm = new RarityDetector();
-    // 10 header numbers, 16 level counts, 16 x 16 transition counts, plus the typed array's own object.
-    expect(algorithm.bytesPerSeries).toBe(8 * (10 + 16 + 256) + 64);
-    expect(algorithm.create().byteLength).toBe(8 * (10 + 16 + 256));
+    // 10 header numbers, 12 level counts, 12 x 12 transition counts, plus the typed array's own object.
+    expect(algorithm.bytesPerSeries).toBe(8 * (10 + 12 + 144) + 64);
+    expect(algorithm.create().byteLength).toBe(8 * (10 + 12 + 144));
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     const heap = () => {

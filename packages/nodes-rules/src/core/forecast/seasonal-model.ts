@@ -33,6 +33,12 @@ const ERROR_SQUARE = 4;
 /** Running mean of the time between samples (seconds). */
 const STEP_S = 5;
 const FIRST_TS = 6;
+/**
+ * Added to every stored slot offset. Each slot update moves all offsets by minus its change / slots and the level
+ * by plus it: the offsets keep a mean of 0, so level and season cannot drift apart (a neutral mode of
+ * Holt-Winters that otherwise biases forecasts), at O(1) per update.
+ */
+const SHIFT = 7;
 const HEADER = 8;
 /** A slot's offset takes its first visits in full (average of them), then the slow rate. */
 const SLOT_VISITS = HEADER;
@@ -81,21 +87,23 @@ export class SeasonalModel {
       state[SLOT_VISITS + this.slot(ts)] = 1;
       return;
     }
+    const seasonMs = this.options.seasonS * 1000;
+    const learning = ts - state[FIRST_TS]! < seasonMs;
+    if (!learning && state[LAST_TS]! - state[FIRST_TS]! < seasonMs) this.centre(state);
     const dt = ts > state[LAST_TS]! ? (ts - state[LAST_TS]!) / 1000 : 0;
     if (dt > 0) state[LAST_TS] = ts;
     const step = samples === 1 ? dt : state[STEP_S]! + 0.05 * (dt - state[STEP_S]!);
     state[STEP_S] = step;
     const level = state[LEVEL]!;
     const trend = state[TREND]!;
-    const season = visits > 0 ? state[slot]! : 0;
+    const season = visits > 0 ? state[slot]! + state[SHIFT]! : 0;
     const expected = level + trend * dt + season;
     const error = value - expected;
     // Rates from time constants: a sample worth dt seconds; at least the mean step so repeats still learn.
     const seconds = dt > 0 ? dt : step > 0 ? step : 1;
-    // Through the first season the level is the plain mean (no trend yet), so that the slots learn the whole
-    // seasonal shape instead of the level chasing it.
-    const learning = ts - state[FIRST_TS]! < this.options.seasonS * 1000;
-    const alpha = learning ? 1 / (samples + 1) : 1 - Math.exp(-seconds / levelS);
+    // Through the first season the level stays at the first value and each slot averages its values' distance
+    // from it: the slots learn the whole seasonal shape instead of the level chasing it (see centre()).
+    const alpha = learning ? 0 : 1 - Math.exp(-seconds / levelS);
     const beta = 1 - Math.exp(-seconds / trendS);
     const newLevel = level + trend * dt + alpha * error;
     state[LEVEL] = newLevel;
@@ -103,11 +111,33 @@ export class SeasonalModel {
     // A slot is visited about slotS / step times a season: it forgets over seasonMemory seasons.
     const perSeason = Math.max(1, this.slotS / (step > 0 ? step : 1));
     const gamma = Math.max(1 / (visits + 1), 1 / (seasonMemory * perSeason));
-    state[slot] = season + gamma * (value - newLevel - season);
+    const change = gamma * error;
+    if (learning) state[slot] = season + change - state[SHIFT]!;
+    else {
+      const spread = change / slots;
+      state[SHIFT] = state[SHIFT]! - spread;
+      state[LEVEL] = newLevel + spread;
+      state[slot] = season + change - state[SHIFT]!;
+    }
     state[SLOT_VISITS + this.slot(ts)] = visits + 1;
     if (samples > 1)
       state[ERROR_SQUARE] = state[ERROR_SQUARE]! + 0.01 * (error * error - state[ERROR_SQUARE]!);
     else state[ERROR_SQUARE] = error * error;
+  }
+
+  /** After the first season: the slots' mean moves into the level, so the offsets average 0. */
+  private centre(state: Float64Array): void {
+    const slots = this.options.slots;
+    let sum = 0;
+    let seen = 0;
+    for (let s = 0; s < slots; s++) {
+      if (state[SLOT_VISITS + s]! === 0) continue;
+      sum += state[HEADER + slots + s]!;
+      seen++;
+    }
+    const mean = seen > 0 ? sum / seen + state[SHIFT]! : 0;
+    state[SHIFT] = state[SHIFT]! - mean;
+    state[LEVEL] = state[LEVEL]! + mean;
   }
 
   /** Samples learned. */
@@ -122,7 +152,7 @@ export class SeasonalModel {
   seasonalOffset(state: Float64Array, ts: number): number {
     if (state[LAST_TS]! - state[FIRST_TS]! < this.options.seasonS * 1000) return 0;
     const slot = this.slot(ts);
-    return state[SLOT_VISITS + slot]! > 0 ? state[HEADER + this.options.slots + slot]! : 0;
+    return state[SLOT_VISITS + slot]! > 0 ? state[HEADER + this.options.slots + slot]! + state[SHIFT]! : 0;
   }
 
   /** The value expected `aheadS` seconds after the last sample, with its error's standard deviation. */
