@@ -21,7 +21,7 @@ const RARITY_GRID = [12, 16].flatMap((bins) =>
 
 const usage =
   'usage: npm run nab -- [--data DIR] [--windows FILE] [--out DIR] [--detector NAME[,NAME...]] [--files] [--quick]\n' +
-  '       npm run nab -- --simulator [--days N] [--detector NAME[,NAME...]]\n' +
+  '       npm run nab -- --simulator [--days N] [--detector NAME[,NAME...]] [--threshold SCORE]\n' +
   `detectors: ${DETECTOR_NAMES.join(', ')} (default: all)`;
 let args;
 try {
@@ -35,6 +35,7 @@ try {
       files: { type: 'boolean', default: false },
       simulator: { type: 'boolean', default: false },
       days: { type: 'string', default: '3' },
+      threshold: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   }));
@@ -59,18 +60,19 @@ if (args.simulator) {
   const results = [];
   console.log(`machine simulator: 2 lines x 4 machines, ${days} days at 10 s, a fault every 4 hours`);
   console.log(
-    '  detector     scored                  bearing_fault (found, median/max delay)  tool_wear              false alarms/machine-day',
+    '  detector     threshold  scored                  bearing_fault (found, before its end, median/max delay)  tool_wear (before it broke)              false alarms/machine-day',
   );
   for (const detector of detectors) {
     for (const runningOnly of [false, true]) {
-      const r = scoreSimulatorFaults({ detector, days, runningOnly });
+      const threshold = args.threshold === undefined ? undefined : Number(args.threshold);
+      const r = scoreSimulatorFaults({ detector, days, runningOnly, threshold });
       results.push(r);
       const fault = (kind) => {
         const f = r.faults[kind];
-        return `${f.detected}/${f.injected}, ${f.median_delay_s ?? '-'} s / ${f.max_delay_s ?? '-'} s`;
+        return `${f.detected}/${f.injected} (${f.detected_before_end} before the end), ${f.median_delay_s ?? '-'} s / ${f.max_delay_s ?? '-'} s`;
       };
       console.log(
-        `  ${detector.padEnd(12)} ${(runningOnly ? 'gauges, RUNNING only' : 'all gauge points').padEnd(23)} ${fault('bearing_fault').padEnd(40)} ${fault('tool_wear').padEnd(22)} ${r.false_alarms_per_machine_day} (${Math.round(100 * r.false_alarms_at_state_changes_share)}% at state changes)`,
+        `  ${detector.padEnd(12)} ${String(r.threshold).padEnd(10)} ${(runningOnly ? 'gauges, RUNNING only' : 'all gauge points').padEnd(23)} ${fault('bearing_fault').padEnd(56)} ${fault('tool_wear').padEnd(40)} ${r.false_alarms_per_machine_day} (${Math.round(100 * r.false_alarms_at_state_changes_share)}% at state changes)`,
       );
     }
   }
