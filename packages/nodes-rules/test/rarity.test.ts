@@ -114,7 +114,8 @@ describe('rarity detector', () => {
   });
 
   it('checks its options', () => {
-    expect(() => new RarityDetector({ bins: 3 })).toThrow(/bins/);
+    expect(() => new RarityDetector({ bins: 5 })).toThrow(/bins/);
+    expect(new RarityDetector({ bins: 6 }).create().length).toBe(10 + 6 + 36);
     expect(() => new RarityDetector({ halfLife: 5 })).toThrow(/halfLife/);
     expect(() => new RarityDetector({ floor: 1 })).toThrow(/floor/);
     expect(() => new RarityDetector({ tolerance: -1 })).toThrow(/tolerance/);

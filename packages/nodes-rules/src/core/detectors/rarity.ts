@@ -55,9 +55,10 @@ let scratch = new Float64Array(0);
  * transition from the previous level, backed off to the level's own frequency; the score is log p / log floor,
  * so one threshold means one probability on every series. A value beyond the range by more than `tolerance`
  * of it (a level never reached before) scores 1. After a score of `restLevel` or more, only a higher score is
- * reported for `rest` samples (one event, one alert).
- * State: one Float64Array of 10 + bins + bins^2 numbers (about 2.3 KB at 16 bins); O(1) per value, O(bins^2)
- * when a new extreme widens the range.
+ * reported for `rest` samples (one event, one alert). With `run` > 0, a run of unlikely values also scores: the
+ * recent mean surprise's excess over the long-run mean, times `run`.
+ * State: one Float64Array of 10 + bins + bins^2 numbers (1,392 bytes at the default 12 bins); O(1) per value,
+ * O(bins^2) when a new extreme widens the range.
  */
 export class RarityDetector implements SeriesDetector<Float64Array> {
   readonly name = 'rarity';
@@ -88,8 +89,9 @@ export class RarityDetector implements SeriesDetector<Float64Array> {
     this.usualRate = 1 / halfLife;
     this.warmup = Math.max(options.warmup ?? DEFAULTS.warmup, FIRST_VALUES);
     this.defaultThreshold = DEFAULTS.threshold;
-    if (!(Number.isInteger(this.bins) && this.bins >= 4 && this.bins <= 64))
-      throw new RangeError('rarity: bins must be a whole number from 4 to 64');
+    // The transition table holds the first FIRST_VALUES values: at least 6 x 6 numbers.
+    if (!(Number.isInteger(this.bins) && this.bins >= 6 && this.bins <= 64))
+      throw new RangeError('rarity: bins must be a whole number from 6 to 64');
     if (!(halfLife >= 10)) throw new RangeError('rarity: halfLife must be 10 or more');
     if (!(floor > 0 && floor < 1)) throw new RangeError('rarity: floor must lie in (0, 1)');
     if (!(this.tolerance >= 0)) throw new RangeError('rarity: tolerance must be 0 or more');
