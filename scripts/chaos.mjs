@@ -1,0 +1,317 @@
+#!/usr/bin/env node
+// `npm run chaos [-- --minutes N]`: the product's promise end to end. Real QuestDB, a cloud and an edge Node-RED
+// running the demo flows (flows/cloud-ingest.json, flows/edge-agent.json) behind the WAN link, and a producer of
+// known ids posting >= 2,000 points/s to the edge's POST /edge/points, which answers only once store-forward has
+// committed them. Meanwhile the edge, the cloud and QuestDB are killed with SIGKILL and restarted, and the
+// network is cut and restored. Then every point the edge accepted must be in QuestDB exactly once.
+// Prints one line `[chaos] produced ..., lost 0, duplicated 0; ...`; `--report <file>` writes the figures as JSON.
+// Exit code 0 only when lost and duplicated are 0 and every kill target was met.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  freePort,
+  sleep,
+  startAedesBroker,
+  startNodeRed,
+  startQuestDb,
+  startWanLink,
+  waitFor,
+} from '@plantwire/testkit';
+import { FLOW_FILES, flowsWithToken } from './deploy-flows.mjs';
+import { PLANT, TENANT } from './flows/plant.mjs';
+
+const { values: options } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '2' },
+    rate: { type: 'string', default: '2400' },
+    'edge-kills': { type: 'string', default: '20' },
+    'cloud-kills': { type: 'string', default: '5' },
+    'questdb-kills': { type: 'string', default: '3' },
+    outages: { type: 'string', default: '4' },
+    report: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const minutes = Number(options.minutes);
+const runMs = minutes * 60_000;
+const targets = {
+  edge: Number(options['edge-kills']),
+  cloud: Number(options['cloud-kills']),
+  questdb: Number(options['questdb-kills']),
+  outages: Number(options.outages),
+};
+/** Points per second offered to the edge, in batches of BATCH every BATCH/rate seconds. */
+const rate = Number(options.rate);
+const BATCH = 100;
+/** The producer's points go to a machine of their own, so the check reads only them. */
+const MACHINE = 'chaos-01';
+const TABLE = 'plantwire_telemetry';
+
+const say = (line) => console.log(`[chaos] ${line}`);
+const host = '127.0.0.1';
+const data = mkdtempSync(join(tmpdir(), 'plantwire-chaos-'));
+const token = `pw-${randomBytes(18).toString('hex')}`;
+const credentialSecret = randomBytes(24).toString('hex');
+const ports = {
+  edge: await freePort(host),
+  cloud: await freePort(host),
+  questdbHttp: await freePort(host),
+  questdbPg: await freePort(host),
+  questdbIlp: await freePort(host),
+};
+const kills = { edge: 0, cloud: 0, questdb: 0, outages: 0 };
+let stopping = false;
+
+// Ids carry the producer's sequence number in their last 12 hex digits, so the check needs no id set.
+const runPrefix = randomBytes(4).toString('hex');
+const idOf = (seq) => `${runPrefix}-0000-7000-8000-${seq.toString(16).padStart(12, '0')}`;
+const seqOf = (id) => (id.startsWith(runPrefix) ? parseInt(id.slice(-12), 16) : -1);
+
+// ---- the parts ---------------------------------------------------------------------------------------------
+
+const startQuest = () =>
+  startQuestDb({
+    root: join(data, 'questdb'),
+    httpPort: ports.questdbHttp,
+    pgPort: ports.questdbPg,
+    ilpPort: ports.questdbIlp,
+    heap: '512m',
+  });
+
+/** The cloud runs its ingest flow without the dashboard, which would only add load to a 2-core machine. */
+const CHAOS_FLOWS = { edge: FLOW_FILES.edge, cloud: ['cloud-ingest.json'] };
+
+/** A Node-RED of the demo on a fixed port and userDir: the flows are deployed once and survive every kill. */
+async function nodeRed(name, env, first) {
+  return startNodeRed({
+    userDir: join(data, name),
+    port: ports[name],
+    env,
+    settings: { credentialSecret },
+    ...(first ? { flows: flowsWithToken(CHAOS_FLOWS[name], token, TENANT) } : {}),
+    startTimeoutMs: 120_000,
+  });
+}
+
+/** SIGKILL, as a crash or a power cut of the box would; resolves once the process is gone. */
+async function crash(part) {
+  part.process.child.kill('SIGKILL');
+  await part.process.exited;
+}
+
+say(`data in ${data}`);
+let questdb = await startQuest();
+const broker = await startAedesBroker({ host });
+const mqtt = { PLANTWIRE_MQTT_HOST: host, PLANTWIRE_MQTT_PORT: String(broker.port) };
+const cloudEnv = { ...mqtt, PLANTWIRE_QUESTDB_URL: questdb.httpUrl, PLANTWIRE_TENANT: TENANT };
+let cloud = await nodeRed('cloud', cloudEnv, true);
+const link = await startWanLink({ host, target: { host, port: ports.cloud } });
+const edgeEnv = { ...mqtt, PLANTWIRE_CLOUD_URL: link.url };
+let edge = await nodeRed('edge', edgeEnv, true);
+say(`QuestDB ${questdb.httpUrl}, cloud ${cloud.url}, edge ${edge.url}, WAN link ${link.url}`);
+
+// ---- the producer ------------------------------------------------------------------------------------------
+
+let produced = 0;
+let accepted = 0;
+let refusedByEdge = 0;
+const acceptedSeqs = [];
+let nextSeq = 0;
+
+/** One batch to the edge; accepted only when the edge answers 200 with every point committed. */
+async function postBatch() {
+  const first = nextSeq;
+  nextSeq += BATCH;
+  const ts = Date.now();
+  const points = Array.from({ length: BATCH }, (_, i) => ({
+    ts,
+    id: idOf(first + i),
+    tenant: TENANT,
+    plant: PLANT,
+    line: 'line-chaos',
+    machine: MACHINE,
+    metric: 'sequence',
+    value: first + i,
+    unit: '',
+    q: 100,
+  }));
+  produced += BATCH;
+  try {
+    const response = await fetch(`http://${host}:${ports.edge}/edge/points`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(points),
+      signal: AbortSignal.timeout(15_000),
+    });
+    const body = await response.json();
+    if (response.status === 200 && body.accepted === BATCH) {
+      accepted += BATCH;
+      acceptedSeqs.push(first);
+    } else refusedByEdge += BATCH;
+  } catch {
+    refusedByEdge += BATCH;
+  }
+}
+
+async function produce() {
+  const everyMs = (BATCH / rate) * 1000;
+  const inFlight = new Set();
+  let slot = Date.now();
+  while (!stopping) {
+    slot += everyMs;
+    const wait = slot - Date.now();
+    if (wait > 0) await sleep(wait);
+    // A slow edge must not pile up requests without limit: at most 64 batches in flight, then wait.
+    while (inFlight.size >= 64) await Promise.race(inFlight);
+    const request = postBatch().finally(() => inFlight.delete(request));
+    inFlight.add(request);
+  }
+  await Promise.all(inFlight);
+}
+
+// ---- the chaos ---------------------------------------------------------------------------------------------
+
+const started = Date.now();
+/** Spreads `count` events over the run, with jitter, and keeps going past the end until the count is met. */
+async function every(count, action) {
+  for (let done = 0; done < count && !stopping; done++) {
+    const due = started + ((done + 0.5 + (Math.random() - 0.5) * 0.6) * runMs) / count;
+    if (due > Date.now()) await sleep(due - Date.now());
+    if (stopping) return;
+    await action();
+  }
+}
+
+const chaos = [
+  every(targets.edge, async () => {
+    await crash(edge);
+    kills.edge++;
+    edge = await nodeRed('edge', edgeEnv, false);
+  }),
+  every(targets.cloud, async () => {
+    await crash(cloud);
+    kills.cloud++;
+    cloud = await nodeRed('cloud', cloudEnv, false);
+  }),
+  every(targets.questdb, async () => {
+    await crash(questdb);
+    kills.questdb++;
+    // Down for a while, as a crashed server is until its supervisor restarts it.
+    await sleep(2000);
+    questdb = await startQuest();
+  }),
+  every(targets.outages, async () => {
+    await link.cut();
+    kills.outages++;
+    await sleep(3000 + Math.random() * 5000);
+    await link.restore();
+  }),
+];
+
+const producing = produce();
+const progress = setInterval(
+  () =>
+    say(
+      `${Math.round((Date.now() - started) / 1000)} s: produced ${produced}, accepted ${accepted}; kill -9 edge ${kills.edge}, cloud ${kills.cloud}, QuestDB ${kills.questdb}; outages ${kills.outages}`,
+    ),
+  15_000,
+);
+let failure;
+try {
+  await Promise.all(chaos);
+  if (Date.now() - started < runMs) await sleep(runMs - (Date.now() - started));
+} catch (error) {
+  failure = error;
+}
+stopping = true;
+await producing;
+clearInterval(progress);
+const chaosMs = Date.now() - started;
+
+// ---- the check ---------------------------------------------------------------------------------------------
+
+/** How often each of this run's ids is in QuestDB. */
+async function storedCounts() {
+  const counts = new Uint8Array(nextSeq);
+  const sql = `SELECT id FROM ${TABLE} WHERE machine = '${MACHINE}'`;
+  const response = await fetch(`${questdb.httpUrl}/exp?query=${encodeURIComponent(sql)}`);
+  if (!response.ok) throw new Error(`QuestDB /exp: ${response.status} ${await response.text()}`);
+  const lines = (await response.text()).split('\n');
+  for (const line of lines.slice(1)) {
+    const seq = seqOf(line.replaceAll('"', '').trim());
+    if (seq >= 0 && seq < counts.length) counts[seq] = Math.min(255, counts[seq] + 1);
+  }
+  return counts;
+}
+
+function tally(counts) {
+  let lost = 0;
+  for (const first of acceptedSeqs) for (let i = 0; i < BATCH; i++) if (counts[first + i] === 0) lost++;
+  let stored = 0;
+  let duplicated = 0;
+  for (const count of counts) {
+    if (count > 0) stored++;
+    if (count > 1) duplicated += count - 1;
+  }
+  return { lost, stored, duplicated };
+}
+
+let result = { lost: accepted, stored: 0, duplicated: 0 };
+if (!failure) {
+  say(`chaos over after ${Math.round(chaosMs / 1000)} s; waiting for the edge to deliver its backlog`);
+  try {
+    // Everything accepted is on the edge's disk; give the edge time to deliver it, as long as it makes progress.
+    let lastStored = -1;
+    let lastProgress = Date.now();
+    for (;;) {
+      await questdb.waitForWal(TABLE, 60_000).catch(() => {});
+      result = tally(await storedCounts());
+      if (result.lost === 0) break;
+      if (result.stored !== lastStored) [lastStored, lastProgress] = [result.stored, Date.now()];
+      if (Date.now() - lastProgress > 120_000) break;
+      await sleep(2000);
+    }
+  } catch (error) {
+    failure = error;
+  }
+}
+
+const figures = {
+  produced,
+  accepted,
+  stored: result.stored,
+  lost: result.lost,
+  duplicated: result.duplicated,
+  refused_by_edge: refusedByEdge,
+  points_per_s: Math.round(produced / (chaosMs / 1000)),
+  edge_kills: kills.edge,
+  cloud_kills: kills.cloud,
+  questdb_kills: kills.questdb,
+  network_outages: kills.outages,
+  minutes: Math.round(chaosMs / 600) / 100,
+};
+const targetsMet =
+  kills.edge >= targets.edge &&
+  kills.cloud >= targets.cloud &&
+  kills.questdb >= targets.questdb &&
+  kills.outages >= targets.outages;
+const ok = !failure && figures.lost === 0 && figures.duplicated === 0 && targetsMet && accepted > 0;
+
+await Promise.allSettled([edge.stop(), cloud.stop()]);
+await link.stop();
+await broker.stop();
+await questdb.stop();
+if (!options.keep && ok) rmSync(data, { recursive: true, force: true });
+
+if (options.report) writeFileSync(options.report, `${JSON.stringify(figures, null, 2)}\n`);
+if (failure) console.error(`[chaos] the run failed: ${failure.stack ?? failure}`);
+console.log(
+  `[chaos] ${ok ? 'PASS' : 'FAIL'}: produced ${produced} (${figures.points_per_s}/s), accepted ${accepted}, ` +
+    `stored ${figures.stored}, lost ${figures.lost}, duplicated ${figures.duplicated}; kill -9: edge ${kills.edge}, ` +
+    `cloud ${kills.cloud}, QuestDB ${kills.questdb}; network outages ${kills.outages}; ${figures.minutes} min` +
+    (ok ? '' : ` (data kept in ${data})`),
+);
+process.exit(ok ? 0 : 1);
