@@ -2,26 +2,29 @@
 // `npm run chaos [-- --minutes N]`: the product's promise end to end. Real QuestDB, a cloud and an edge Node-RED
 // running the demo flows (flows/cloud-ingest.json, flows/edge-agent.json) behind the WAN link, and a producer of
 // known ids posting >= 2,000 points/s to the edge's POST /edge/points, which answers only once store-forward has
-// committed them. Meanwhile the edge, the cloud and QuestDB are killed with SIGKILL and restarted, and the
-// network is cut and restored. Then every point the edge accepted must be in QuestDB exactly once.
+// committed them. Meanwhile the edge, the cloud, QuestDB and the plant's MQTT broker (mosquitto) are killed with
+// SIGKILL and restarted, and the network is cut and restored. Then every point the edge accepted must be in
+// QuestDB exactly once. After each broker restart the same edge process must answer an MQTT command with an MQTT
+// message (its mqtt in and mqtt out reconnected).
 // Prints one line `[chaos] produced ..., lost 0, duplicated 0; ...`; `--report <file>` writes the figures as JSON.
 // Exit code 0 only when lost and duplicated are 0 and every kill target was met.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connectAsync } from 'mqtt';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   freePort,
   sleep,
-  startAedesBroker,
+  startMosquitto,
   startNodeRed,
   startQuestDb,
   startWanLink,
   waitFor,
 } from '@plantwire/testkit';
 import { FLOW_FILES, flowsWithToken } from './deploy-flows.mjs';
-import { PLANT, TENANT } from './flows/plant.mjs';
+import { PLANT, TENANT, TOPICS } from './flows/plant.mjs';
 
 const { values: options } = parseArgs({
   options: {
@@ -30,6 +33,7 @@ const { values: options } = parseArgs({
     'edge-kills': { type: 'string', default: '20' },
     'cloud-kills': { type: 'string', default: '5' },
     'questdb-kills': { type: 'string', default: '3' },
+    'broker-kills': { type: 'string', default: '3' },
     outages: { type: 'string', default: '4' },
     report: { type: 'string' },
     keep: { type: 'boolean', default: false },
@@ -41,6 +45,7 @@ const targets = {
   edge: Number(options['edge-kills']),
   cloud: Number(options['cloud-kills']),
   questdb: Number(options['questdb-kills']),
+  broker: Number(options['broker-kills']),
   outages: Number(options.outages),
 };
 /** Points per second offered to the edge, in batches of BATCH every BATCH/rate seconds. */
@@ -61,8 +66,11 @@ const ports = {
   questdbHttp: await freePort(host),
   questdbPg: await freePort(host),
   questdbIlp: await freePort(host),
+  mqtt: await freePort(host),
 };
-const kills = { edge: 0, cloud: 0, questdb: 0, outages: 0 };
+const kills = { edge: 0, cloud: 0, questdb: 0, broker: 0, outages: 0 };
+/** Broker restarts after which the same edge process answered an MQTT command over MQTT. */
+let mqttReconnects = 0;
 let stopping = false;
 
 // Ids carry the producer's sequence number in their last 12 hex digits, so the check needs no id set.
@@ -72,46 +80,96 @@ const seqOf = (id) => (id.startsWith(runPrefix) ? parseInt(id.slice(-12), 16) : 
 
 // ---- the parts ---------------------------------------------------------------------------------------------
 
+/** Starts a part, trying again when a start times out on a machine too busy to start it in time. */
+async function restart(what, start) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt === 3) throw error;
+      say(`${what} did not start (${error.message.split('\n')[0]}); trying again`);
+    }
+  }
+}
+
 const startQuest = () =>
-  startQuestDb({
-    root: join(data, 'questdb'),
-    httpPort: ports.questdbHttp,
-    pgPort: ports.questdbPg,
-    ilpPort: ports.questdbIlp,
-    heap: '512m',
-  });
+  restart('QuestDB', () =>
+    startQuestDb({
+      root: join(data, 'questdb'),
+      httpPort: ports.questdbHttp,
+      pgPort: ports.questdbPg,
+      ilpPort: ports.questdbIlp,
+      heap: '512m',
+      startTimeoutMs: 180_000,
+    }),
+  );
 
 /** The cloud runs its ingest flow without the dashboard, which would only add load to a 2-core machine. */
 const CHAOS_FLOWS = { edge: FLOW_FILES.edge, cloud: ['cloud-ingest.json'] };
 
 /** A Node-RED of the demo on a fixed port and userDir: the flows are deployed once and survive every kill. */
 async function nodeRed(name, env, first) {
-  return startNodeRed({
-    userDir: join(data, name),
-    port: ports[name],
-    env,
-    settings: { credentialSecret },
-    ...(first ? { flows: flowsWithToken(CHAOS_FLOWS[name], token, TENANT) } : {}),
-    startTimeoutMs: 120_000,
-  });
+  return restart(`the ${name} Node-RED`, () =>
+    startNodeRed({
+      userDir: join(data, name),
+      port: ports[name],
+      env,
+      settings: { credentialSecret },
+      ...(first ? { flows: flowsWithToken(CHAOS_FLOWS[name], token, TENANT) } : {}),
+      startTimeoutMs: 180_000,
+    }),
+  );
 }
 
-/** SIGKILL, as a crash or a power cut of the box would; resolves once the process is gone. */
-async function crash(part) {
+/** SIGKILL, as a crash or a power cut of the box would; resolves once the process is gone. Its log is kept. */
+async function crash(part, name) {
   part.process.child.kill('SIGKILL');
   await part.process.exited;
+  appendFileSync(join(data, `${name}.log`), part.process.output());
 }
 
 say(`data in ${data}`);
 let questdb = await startQuest();
-const broker = await startAedesBroker({ host });
+let broker = await startMosquitto({ port: ports.mqtt });
 const mqtt = { PLANTWIRE_MQTT_HOST: host, PLANTWIRE_MQTT_PORT: String(broker.port) };
 const cloudEnv = { ...mqtt, PLANTWIRE_QUESTDB_URL: questdb.httpUrl, PLANTWIRE_TENANT: TENANT };
 let cloud = await nodeRed('cloud', cloudEnv, true);
 const link = await startWanLink({ host, target: { host, port: ports.cloud } });
 const edgeEnv = { ...mqtt, PLANTWIRE_CLOUD_URL: link.url };
 let edge = await nodeRed('edge', edgeEnv, true);
-say(`QuestDB ${questdb.httpUrl}, cloud ${cloud.url}, edge ${edge.url}, WAN link ${link.url}`);
+say(
+  `QuestDB ${questdb.httpUrl}, cloud ${cloud.url}, edge ${edge.url}, WAN link ${link.url}, MQTT ${broker.url}`,
+);
+
+// A plant client on the broker: it sends the edge `list` commands and sees the alarm lists the edge publishes.
+const plantClient = await connectAsync(broker.url, { reconnectPeriod: 300 });
+let alarmLists = 0;
+plantClient.on('message', () => alarmLists++);
+plantClient.on('connect', () => void plantClient.subscribe(TOPICS.alarms, { qos: 1 }));
+await plantClient.subscribeAsync(TOPICS.alarms, { qos: 1 });
+
+/** The edge's kills and the broker's restarts take turns, so a reconnect is not mistaken for a fresh start. */
+let edgeTurn = Promise.resolve();
+const withEdge = (action) => (edgeTurn = edgeTurn.then(action));
+
+/** Whether this edge process, as it runs, answers a `list` command on the broker with its alarm list. */
+async function mqttRoundTrip(timeoutMs) {
+  const before = alarmLists;
+  return waitFor(
+    'the edge to answer a command over MQTT',
+    async () => {
+      if (plantClient.connected)
+        plantClient.publish(TOPICS.command, JSON.stringify({ cmd: 'list' }), { qos: 1 });
+      await sleep(1000);
+      return alarmLists > before || undefined;
+    },
+    timeoutMs,
+    0,
+  ).then(
+    () => true,
+    () => false,
+  );
+}
 
 // ---- the producer ------------------------------------------------------------------------------------------
 
@@ -126,34 +184,37 @@ async function postBatch() {
   const first = nextSeq;
   nextSeq += BATCH;
   const ts = Date.now();
-  const points = Array.from({ length: BATCH }, (_, i) => ({
-    ts,
-    id: idOf(first + i),
-    tenant: TENANT,
-    plant: PLANT,
-    line: 'line-chaos',
-    machine: MACHINE,
-    metric: 'sequence',
-    value: first + i,
-    unit: '',
-    q: 100,
-  }));
+  // Written as text: on a busy 2-core machine the producer must not be what limits the rate.
+  const body = `[${Array.from(
+    { length: BATCH },
+    (_, i) =>
+      `{"ts":${ts},"id":"${idOf(first + i)}","tenant":"${TENANT}","plant":"${PLANT}","line":"line-chaos",` +
+      `"machine":"${MACHINE}","metric":"sequence","value":${first + i},"unit":"","q":100}`,
+  ).join(',')}]`;
   produced += BATCH;
   try {
     const response = await fetch(`http://${host}:${ports.edge}/edge/points`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(points),
+      body,
       signal: AbortSignal.timeout(15_000),
     });
-    const body = await response.json();
-    if (response.status === 200 && body.accepted === BATCH) {
+    // Node-RED answers 404 in HTML while its flows are still starting.
+    const answer = await response.json().catch(() => ({}));
+    if (response.status === 200 && answer.accepted === BATCH) {
       accepted += BATCH;
       acceptedSeqs.push(first);
-    } else refusedByEdge += BATCH;
-  } catch {
-    refusedByEdge += BATCH;
+    } else refuse(`HTTP ${response.status} ${answer.error ?? ''}`.trim());
+  } catch (error) {
+    refuse(error.cause?.code ?? error.name);
   }
+}
+
+/** Why points were not accepted (the edge down, a timeout, a refusal), counted for the progress lines. */
+const refusals = new Map();
+function refuse(reason) {
+  refusedByEdge += BATCH;
+  refusals.set(reason, (refusals.get(reason) ?? 0) + BATCH);
 }
 
 async function produce() {
@@ -186,18 +247,36 @@ async function every(count, action) {
 }
 
 const chaos = [
-  every(targets.edge, async () => {
-    await crash(edge);
-    kills.edge++;
-    edge = await nodeRed('edge', edgeEnv, false);
-  }),
+  every(targets.edge, () =>
+    withEdge(async () => {
+      await crash(edge, 'edge');
+      kills.edge++;
+      edge = await nodeRed('edge', edgeEnv, false);
+      // Each edge life accepts points before the next kill, or the kills would only test start-up.
+      const before = accepted;
+      await waitFor('the edge to accept points', async () => accepted > before || undefined, 30_000).catch(
+        () => say(`the edge accepted nothing for 30 s after its restart`),
+      );
+    }),
+  ),
+  every(targets.broker, () =>
+    withEdge(async () => {
+      const pid = edge.process.pid;
+      await broker.kill();
+      kills.broker++;
+      await sleep(1000);
+      broker = await restart('mosquitto', () => startMosquitto({ port: ports.mqtt }));
+      if ((await mqttRoundTrip(60_000)) && edge.process.pid === pid) mqttReconnects++;
+      else say('the edge did not answer over MQTT within 60 s of a broker restart');
+    }),
+  ),
   every(targets.cloud, async () => {
-    await crash(cloud);
+    await crash(cloud, 'cloud');
     kills.cloud++;
     cloud = await nodeRed('cloud', cloudEnv, false);
   }),
   every(targets.questdb, async () => {
-    await crash(questdb);
+    await crash(questdb, 'questdb');
     kills.questdb++;
     // Down for a while, as a crashed server is until its supervisor restarts it.
     await sleep(2000);
@@ -215,7 +294,7 @@ const producing = produce();
 const progress = setInterval(
   () =>
     say(
-      `${Math.round((Date.now() - started) / 1000)} s: produced ${produced}, accepted ${accepted}; kill -9 edge ${kills.edge}, cloud ${kills.cloud}, QuestDB ${kills.questdb}; outages ${kills.outages}`,
+      `${Math.round((Date.now() - started) / 1000)} s: produced ${produced}, accepted ${accepted}; kill -9 edge ${kills.edge}, cloud ${kills.cloud}, QuestDB ${kills.questdb}, broker ${kills.broker}; outages ${kills.outages}; not accepted: ${JSON.stringify(Object.fromEntries(refusals))}`,
     ),
   15_000,
 );
@@ -290,6 +369,8 @@ const figures = {
   edge_kills: kills.edge,
   cloud_kills: kills.cloud,
   questdb_kills: kills.questdb,
+  broker_kills: kills.broker,
+  mqtt_reconnects: mqttReconnects,
   network_outages: kills.outages,
   minutes: Math.round(chaosMs / 600) / 100,
 };
@@ -297,11 +378,14 @@ const targetsMet =
   kills.edge >= targets.edge &&
   kills.cloud >= targets.cloud &&
   kills.questdb >= targets.questdb &&
+  kills.broker >= targets.broker &&
+  mqttReconnects === kills.broker &&
   kills.outages >= targets.outages;
 const ok = !failure && figures.lost === 0 && figures.duplicated === 0 && targetsMet && accepted > 0;
 
 await Promise.allSettled([edge.stop(), cloud.stop()]);
 await link.stop();
+await plantClient.endAsync(true);
 await broker.stop();
 await questdb.stop();
 if (!options.keep && ok) rmSync(data, { recursive: true, force: true });
@@ -311,7 +395,8 @@ if (failure) console.error(`[chaos] the run failed: ${failure.stack ?? failure}`
 console.log(
   `[chaos] ${ok ? 'PASS' : 'FAIL'}: produced ${produced} (${figures.points_per_s}/s), accepted ${accepted}, ` +
     `stored ${figures.stored}, lost ${figures.lost}, duplicated ${figures.duplicated}; kill -9: edge ${kills.edge}, ` +
-    `cloud ${kills.cloud}, QuestDB ${kills.questdb}; network outages ${kills.outages}; ${figures.minutes} min` +
+    `cloud ${kills.cloud}, QuestDB ${kills.questdb}, MQTT broker ${kills.broker} (edge reconnected ${mqttReconnects}); ` +
+    `network outages ${kills.outages}; ${figures.minutes} min` +
     (ok ? '' : ` (data kept in ${data})`),
 );
 process.exit(ok ? 0 : 1);
