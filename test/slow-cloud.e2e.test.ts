@@ -100,8 +100,8 @@ describe('the cloud answering slowly: the edge keeps memory bounded and loses no
     let peakRows = 0;
     let mostInFlight = 0;
 
-    // 2,000 points/s for 60 s, 100 a request, answered once committed.
-    const until = Date.now() + 60_000;
+    // 2,000 points/s for 40 s, 100 a request, answered once committed.
+    const until = Date.now() + 40_000;
     let ts = Date.UTC(2026, 0, 5);
     for (let next = Date.now(); Date.now() < until; next += 50) {
       const points = Array.from({ length: 100 }, () => telemetryPoint(ts++, { machine: 'slow-01' }));
@@ -125,10 +125,10 @@ describe('the cloud answering slowly: the edge keeps memory bounded and loses no
         `${Math.round(peakRss)} MB, batches in flight <= ${mostInFlight}, requests open at the cloud <= ${mostOpen}, ` +
         `retries ${telemetry.retries}`,
     );
-    expect(accepted.length).toBeGreaterThanOrEqual(100_000);
+    expect(accepted.length).toBeGreaterThanOrEqual(50_000);
     // The cloud took at most what the window and the timeouts allow, and the rest waited on disk.
     expect(telemetry.retries).toBeGreaterThan(0);
-    expect(peakRows).toBeGreaterThan(50_000);
+    expect(peakRows).toBeGreaterThan(40_000);
     expect(mostInFlight).toBeLessThanOrEqual(2);
     expect(mostOpen).toBeLessThanOrEqual(20);
     expect(peakRss - start).toBeLessThan(150);
