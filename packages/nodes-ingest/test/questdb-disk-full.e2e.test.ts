@@ -89,7 +89,7 @@ describe.skipIf(!canMountLoop())('questdb-write when QuestDB disk is full (root:
     await until('a retrying status', () => statuses.some((s) => /retrying/.test(s.text ?? '')), 90_000);
     const retrying = statuses.find((s) => /retrying/.test(s.text ?? ''))!;
     expect(retrying.fill).toBe('yellow');
-    expect(retrying.text).toMatch(/^retrying: QuestDB unavailable: /);
+    expect(retrying.text).toMatch(/^retrying: QuestDB cannot write: disk full \(errno 28\)/);
     expect(written).toHaveLength(0);
     expect(caught).toHaveLength(0);
 
