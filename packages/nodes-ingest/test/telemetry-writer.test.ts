@@ -117,6 +117,20 @@ describe('TelemetryWriter error paths', () => {
     expect(classify(new Error('statusCode=429')).kind).toBe('unavailable');
     expect(classify(new Error('statusCode=404')).kind).toBe('bad-data');
   });
+
+  it('names a full or read-only disk first, from the OS error QuestDB reports', () => {
+    const answer = (errno: number) =>
+      new Error(
+        `HTTP request failed, statusCode=500, error={"code":"internal error","message":"failed to parse line ` +
+          `protocol:errors encountered on line(s):write error: t, errno: ${errno}, error: Cannot create WAL directory"}`,
+      );
+    expect(classify(answer(28))).toMatchObject({ kind: 'unavailable', status: 500 });
+    expect(classify(answer(28)).message).toMatch(
+      /^QuestDB cannot write: disk full \(errno 28\): HTTP request failed/,
+    );
+    expect(classify(answer(30)).message).toMatch(/^QuestDB cannot write: read-only file system \(errno 30\)/);
+    expect(classify(answer(99)).message).toMatch(/^QuestDB unavailable: HTTP request failed/);
+  });
 });
 
 describe('ILP encoding', () => {

@@ -29,6 +29,14 @@ export class QuestDbError extends Error {
   }
 }
 
+/** OS errors QuestDB names (`errno: N`) when it cannot write its files, in words that fit a node status. */
+const WRITE_ERRORS: Record<number, string> = {
+  13: 'permission denied',
+  24: 'too many open files',
+  28: 'disk full',
+  30: 'read-only file system',
+};
+
 /** Classifies anything the client or fetch threw. */
 export function classify(error: unknown): QuestDbError {
   if (error instanceof QuestDbError) return error;
@@ -38,6 +46,15 @@ export function classify(error: unknown): QuestDbError {
     return new QuestDbError(`QuestDB refused the credentials (HTTP ${status})`, 'auth', status);
   if (status >= 400 && status < 500 && status !== 408 && status !== 429)
     return new QuestDbError(message, 'bad-data', status);
+  // QuestDB answers 500 with the OS error when its disk is full or read-only: say that first, a status is short.
+  const errno = Number(/errno[=:]\s*(\d+)/.exec(message)?.[1] ?? NaN);
+  const cannotWrite = WRITE_ERRORS[errno];
+  if (cannotWrite)
+    return new QuestDbError(
+      `QuestDB cannot write: ${cannotWrite} (errno ${errno}): ${message}`,
+      'unavailable',
+      status,
+    );
   return new QuestDbError(
     `QuestDB unavailable: ${message}`,
     'unavailable',

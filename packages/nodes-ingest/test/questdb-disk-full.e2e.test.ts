@@ -1,0 +1,107 @@
+// QuestDB's disk fills up under a running questdb-write: a real ext4 file system of 1 GB on a loop device holds
+// QuestDB's root, and a filler file takes its last byte. The node must keep its messages (none done, none failed),
+// say why in its status, and write every point exactly once when space comes back. Needs root (mount).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  collect,
+  coreNode,
+  nodeRedTestHelper,
+  startQuestDb,
+  telemetryPoint,
+  until,
+  type QuestDb,
+} from '@plantwire/testkit';
+
+const require = createRequire(import.meta.url);
+const configNode = require('../dist/nodes/questdb-config/questdb-config.js');
+const writeNode = require('../dist/nodes/questdb-write/questdb-write.js');
+const catchNode = coreNode('common/25-catch');
+const helper = nodeRedTestHelper();
+
+const isRoot = process.getuid?.() === 0;
+/** Whether this machine lets us mount a loop device (a root shell in a container may not). */
+function canMountLoop(): boolean {
+  if (!isRoot) return false;
+  return spawnSync('losetup', ['-f'], { stdio: 'ignore' }).status === 0;
+}
+
+describe.skipIf(!canMountLoop())('questdb-write when QuestDB disk is full (root: a 1 GB loop mount)', () => {
+  let dir: string;
+  let mount: string;
+  let questdb: QuestDb;
+  const filler = () => join(mount, 'filler');
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'plantwire-disk-full-'));
+    mount = join(dir, 'mnt');
+    mkdirSync(mount);
+    execFileSync('truncate', ['-s', '1G', join(dir, 'disk.img')]);
+    execFileSync('mkfs.ext4', ['-q', '-F', join(dir, 'disk.img')]);
+    execFileSync('mount', ['-o', 'loop', join(dir, 'disk.img'), mount]);
+    questdb = await startQuestDb({ root: join(mount, 'questdb'), heap: '256m' });
+    await helper.startServer();
+  });
+  afterAll(async () => {
+    await helper.unload();
+    await helper.stopServer();
+    await questdb?.stop();
+    if (mount) spawnSync('umount', [mount]);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps every message and retries, saying why, then writes each point once when space is back', async () => {
+    await helper.load(
+      [configNode, writeNode, catchNode],
+      [
+        {
+          id: 'db',
+          type: 'questdb-config',
+          url: questdb.httpUrl,
+          flushIntervalMs: '20',
+          requestTimeoutS: '2',
+          maxAttempts: '1000',
+        },
+        { id: 'write', type: 'questdb-write', server: 'db', table: 'disk_full', wires: [['written'], []] },
+        { id: 'written', type: 'helper' },
+        { id: 'catcher', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+        { id: 'caught', type: 'helper' },
+      ],
+    );
+    const written = collect(helper, 'written');
+    const caught = collect(helper, 'caught');
+    const statuses: { fill?: string; text?: string }[] = [];
+    const write = helper.getNode('write')!;
+    write.on('call:status' as never, ((call: { args: [never] }) => statuses.push(call.args[0])) as never);
+    const start = Date.UTC(2026, 0, 5);
+    const batch = (first: number, count: number) =>
+      Array.from({ length: count }, (_, i) => telemetryPoint(start + first + i));
+
+    // The disk fills up before the first write: QuestDB answers every write 500 (errno 28, No space left).
+    spawnSync('dd', ['if=/dev/zero', `of=${filler()}`, 'bs=1M'], { stdio: 'ignore' });
+    const free = execFileSync('df', ['--output=avail', mount]).toString().split('\n')[1]!.trim();
+    expect(Number(free)).toBe(0);
+    for (let i = 0; i < 3; i++) write.receive({ payload: batch(i * 20_000, 20_000) });
+    await until('a retrying status', () => statuses.some((s) => /retrying/.test(s.text ?? '')), 90_000);
+    const retrying = statuses.find((s) => /retrying/.test(s.text ?? ''))!;
+    expect(retrying.fill).toBe('yellow');
+    expect(retrying.text).toMatch(/^retrying: QuestDB cannot write: disk full \(errno 28\)/);
+    expect(written).toHaveLength(0);
+    expect(caught).toHaveLength(0);
+
+    // Space again: every message kept is written, each point once.
+    rmSync(filler());
+    await until('every message written', () => written.length === 3, 120_000);
+    expect(caught).toHaveLength(0);
+    await questdb.waitForWal('disk_full', 60_000);
+    const [counts] = await questdb.rows<{ rows: number; ids: number }>(
+      'SELECT count() rows, count_distinct(id) ids FROM disk_full',
+    );
+    expect(counts).toEqual({ rows: 60_000, ids: 60_000 });
+    expect(statuses.at(-1)).toMatchObject({ fill: 'green', text: '60,000 rows written' });
+  }, 300_000);
+});

@@ -1,0 +1,73 @@
+// `npm run chaos` at its CI size (docs/reliability.md, "Chaos"): real QuestDB, mosquitto, the cloud and the edge
+// Node-RED running the demo flows, a producer of known ids at >= 2,000 points/s, and kill -9 of every part while
+// it runs. The figures go to the CI log as the script's one `[chaos]` line.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startProcess, type ManagedProcess } from '@plantwire/testkit';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+interface ChaosFigures {
+  produced: number;
+  accepted: number;
+  stored: number;
+  lost: number;
+  duplicated: number;
+  points_per_s: number;
+  edge_kills: number;
+  cloud_kills: number;
+  questdb_kills: number;
+  broker_kills: number;
+  mqtt_reconnects: number;
+  network_outages: number;
+}
+
+describe('the chaos run: every point the edge accepted is in QuestDB exactly once', () => {
+  let dir: string;
+  let run: ManagedProcess;
+  let status: number | string;
+  let figures: ChaosFigures;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'plantwire-chaos-test-'));
+    const report = join(dir, 'chaos.json');
+    run = startProcess(process.execPath, [join(root, 'scripts', 'chaos.mjs'), '--report', report], {
+      cwd: root,
+    });
+    status = await run.exited;
+    const line = run.output().match(/^\[chaos\] (PASS|FAIL).*$/m)?.[0];
+    console.log(status === 0 && line ? line : run.output().slice(-5000));
+    figures = JSON.parse(readFileSync(report, 'utf8')) as ChaosFigures;
+  }, 900_000);
+  afterAll(() => {
+    if (run?.exitStatus() === undefined) void run?.stop('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('loses and duplicates nothing the edge accepted', () => {
+    expect(figures.accepted).toBeGreaterThan(0);
+    expect(figures.stored).toBeGreaterThanOrEqual(figures.accepted);
+    expect(figures.lost).toBe(0);
+    expect(figures.duplicated).toBe(0);
+    expect(status).toBe(0);
+  });
+
+  it('produced at >= 2,000 points/s', () => {
+    expect(figures.points_per_s).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('killed the edge >= 20 times, the cloud >= 5, QuestDB >= 3, and cut the network', () => {
+    expect(figures.edge_kills).toBeGreaterThanOrEqual(20);
+    expect(figures.cloud_kills).toBeGreaterThanOrEqual(5);
+    expect(figures.questdb_kills).toBeGreaterThanOrEqual(3);
+    expect(figures.network_outages).toBeGreaterThanOrEqual(1);
+  });
+
+  it('restarted the MQTT broker >= 3 times, and the same edge process answered over MQTT after each', () => {
+    expect(figures.broker_kills).toBeGreaterThanOrEqual(3);
+    expect(figures.mqtt_reconnects).toBe(figures.broker_kills);
+  });
+});

@@ -1,0 +1,71 @@
+// POST /edge/points of flows/edge-agent.json in a real Node-RED: the answer comes only once store-forward has
+// committed the points (200 {accepted}), and a refusal is answered 503 with the reason, nothing of it stored.
+// The nodes are the shipped ones; only the buffer is made small (100 points, refuse new) so it fills at once.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNodeRed, telemetryPoint, type FlowNode, type NodeRed } from '@plantwire/testkit';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const ENTRY = [
+  'edge',
+  'edge-points-in',
+  'edge-points-buffer',
+  'edge-points-refused',
+  'edge-refusal',
+  'edge-accepted',
+  'edge-status-in',
+  'edge-status',
+  'edge-status-out',
+];
+
+function entryFlow(): FlowNode[] {
+  const nodes = JSON.parse(readFileSync(`${root}/flows/edge-agent.json`, 'utf8')) as FlowNode[];
+  return nodes
+    .filter((node) => ENTRY.includes(node.id))
+    .map((node) =>
+      node.id === 'edge-points-buffer'
+        ? { ...node, maxRows: '100', fullPolicy: 'reject-new', wires: [[], []] }
+        : node,
+    );
+}
+
+describe('the edge POST /edge/points', () => {
+  let edge: NodeRed;
+  beforeAll(async () => {
+    edge = await startNodeRed({ flows: entryFlow() });
+  }, 120_000);
+  afterAll(async () => {
+    await edge?.stop();
+  });
+
+  const post = async (body: string) => {
+    const response = await fetch(`${edge.url}/edge/points`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body,
+    });
+    return { status: response.status, body: (await response.json()) as { accepted: number; error?: string } };
+  };
+  const points = (first: number, count: number) =>
+    JSON.stringify(Array.from({ length: count }, (_, i) => telemetryPoint(Date.UTC(2026, 0, 5) + first + i)));
+
+  it('answers 200 with the count once the points are committed, and counts them in GET /edge/status', async () => {
+    expect(await post(points(0, 60))).toEqual({ status: 200, body: { accepted: 60 } });
+    expect(await post(JSON.stringify(telemetryPoint(Date.UTC(2026, 0, 6))))).toEqual({
+      status: 200,
+      body: { accepted: 1 },
+    });
+    const status = (await (await fetch(`${edge.url}/edge/status`)).json()) as { accepted: number };
+    expect(status.accepted).toBe(61);
+  });
+
+  it('answers 503 with the reason when store-forward refuses, and stores nothing of that request', async () => {
+    const refused = await post(points(100, 50));
+    expect(refused.status).toBe(503);
+    expect(refused.body.accepted).toBe(0);
+    expect(refused.body.error).toMatch(/full/i);
+    const status = (await (await fetch(`${edge.url}/edge/status`)).json()) as { accepted: number };
+    expect(status.accepted).toBe(61);
+  });
+});
