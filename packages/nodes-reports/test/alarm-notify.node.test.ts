@@ -119,7 +119,15 @@ function flow(notify: Record<string, unknown> = {}) {
       authtype: 'NONE',
       name: '',
     },
-    { id: 'sms', type: 'http request', method: 'use', ret: 'txt', url: '', authType: 'basic', wires: [['smsAnswers']] },
+    {
+      id: 'sms',
+      type: 'http request',
+      method: 'use',
+      ret: 'txt',
+      url: '',
+      authType: 'basic',
+      wires: [['smsAnswers']],
+    },
     { id: 'emails', type: 'helper' },
     { id: 'smsAnswers', type: 'helper' },
     { id: 'catcher', type: 'catch', scope: ['notify'], uncaught: false, wires: [['caught']] },
@@ -142,7 +150,8 @@ async function load(notify: Record<string, unknown> = {}) {
 
 const temperature = (machine: string, value: number, line = 'line-01') =>
   telemetryPoint(Date.now(), { machine, line, value });
-const mailsFor = (machine: string) => mails().filter((m) => m.subject.includes(machine) || m.text.includes(machine));
+const mailsFor = (machine: string) =>
+  mails().filter((m) => m.subject.includes(machine) || m.text.includes(machine));
 
 describe('alarm-notify inside Node-RED, with a real SMTP server and an SMS webhook', () => {
   beforeAll(async () => {
@@ -151,7 +160,11 @@ describe('alarm-notify inside Node-RED, with a real SMTP server and an SMS webho
       fileURLToPath(new URL('./fixtures/smtp-sink.mjs', import.meta.url)),
       String(smtpPort),
     ]);
-    await waitFor('the SMTP server', async () => (smtp.output().includes('LISTENING') ? true : undefined), 20_000);
+    await waitFor(
+      'the SMTP server',
+      async () => (smtp.output().includes('LISTENING') ? true : undefined),
+      20_000,
+    );
     sms = http.createServer((req, res) => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -188,7 +201,11 @@ describe('alarm-notify inside Node-RED, with a real SMTP server and an SMS webho
     const { alarm } = await load();
     const sent = Date.now();
     alarm.receive({ payload: [temperature('cnc-11', 95)] });
-    await until('the critical mail', () => mailsFor('cnc-11').some((m) => m.subject.startsWith('[CRITICAL]')), 10_000);
+    await until(
+      'the critical mail',
+      () => mailsFor('cnc-11').some((m) => m.subject.startsWith('[CRITICAL]')),
+      10_000,
+    );
     const critical = mailsFor('cnc-11').find((m) => m.subject.startsWith('[CRITICAL]'))!;
     expect(critical.envelopeTo.sort()).toEqual(['lead@example.com', 'maintenance@example.com']);
     expect(critical.from).toContain('plantwire@example.com');
@@ -207,13 +224,21 @@ describe('alarm-notify inside Node-RED, with a real SMTP server and an SMS webho
     expect(text.form.Body).toMatch(/^CRITICAL plant-1\/line-01\/cnc-11: /);
 
     // Nobody acknowledges it: 3 s later the escalation reaches the manager too, by mail and SMS.
-    await until('the escalation', () => mailsFor('cnc-11').some((m) => m.subject.startsWith('[ESCALATION]')), 15_000);
+    await until(
+      'the escalation',
+      () => mailsFor('cnc-11').some((m) => m.subject.startsWith('[ESCALATION]')),
+      15_000,
+    );
     const escalation = mailsFor('cnc-11').find((m) => m.subject.startsWith('[ESCALATION]'))!;
     expect(escalation.envelopeTo).toContain('manager@example.com');
     expect(escalation.text).toContain('Nobody has acknowledged this alarm within 0.05 minutes');
     await until('the escalation SMS', () => smsRequests.some((r) => r.form.To === '+15550199'), 10_000);
     // The warning level of the same reading went into the digest, to maintenance only (lead hears high and up).
-    await until('the digest', () => mailsFor('cnc-11').some((m) => m.subject.startsWith('[Plantwire] Digest')), 15_000);
+    await until(
+      'the digest',
+      () => mailsFor('cnc-11').some((m) => m.subject.startsWith('[Plantwire] Digest')),
+      15_000,
+    );
     const digest = mailsFor('cnc-11').find((m) => m.subject.startsWith('[Plantwire] Digest'))!;
     expect(digest.envelopeTo).toEqual(['maintenance@example.com']);
   });
@@ -221,8 +246,14 @@ describe('alarm-notify inside Node-RED, with a real SMTP server and an SMS webho
   it('an acknowledged critical alarm does not escalate', async () => {
     const { alarm } = await load();
     alarm.receive({ payload: [temperature('cnc-12', 95)] });
-    await until('the critical mail', () => mailsFor('cnc-12').some((m) => m.subject.startsWith('[CRITICAL]')), 10_000);
-    alarm.receive({ control: { command: 'ack', alarm: 'acme/plant-1/line-01/cnc-12/temperature:temp-high:critical' } });
+    await until(
+      'the critical mail',
+      () => mailsFor('cnc-12').some((m) => m.subject.startsWith('[CRITICAL]')),
+      10_000,
+    );
+    alarm.receive({
+      control: { command: 'ack', alarm: 'acme/plant-1/line-01/cnc-12/temperature:temp-high:critical' },
+    });
     await sleep(5_000);
     expect(mailsFor('cnc-12').filter((m) => m.subject.startsWith('[ESCALATION]'))).toEqual([]);
   });
@@ -230,7 +261,9 @@ describe('alarm-notify inside Node-RED, with a real SMTP server and an SMS webho
   it('a burst of 200 warnings becomes one digest', async () => {
     const { alarm, emails } = await load();
     const start = Date.now();
-    const points = Array.from({ length: 200 }, (_, i) => temperature(`press-${String(i).padStart(3, '0')}`, 85, 'line-02'));
+    const points = Array.from({ length: 200 }, (_, i) =>
+      temperature(`press-${String(i).padStart(3, '0')}`, 85, 'line-02'),
+    );
     alarm.receive({ payload: points });
     await until('the digest', () => mails().some((m) => m.text.includes('press-000')), 15_000);
     await sleep(4_000); // a second digest period: nothing more may come
@@ -240,7 +273,10 @@ describe('alarm-notify inside Node-RED, with a real SMTP server and an SMS webho
     expect(burst).toHaveLength(1);
     expect(burst[0]!.subject).toMatch(/^\[Plantwire\] Digest: 201 events \(1 high, 200 medium\) since /);
     expect(burst[0]!.envelopeTo).toEqual(['maintenance@example.com']);
-    const lead = mails().filter((m) => m.receivedAt >= start && m.subject.includes('Digest') && m.envelopeTo.includes('lead@example.com'));
+    const lead = mails().filter(
+      (m) =>
+        m.receivedAt >= start && m.subject.includes('Digest') && m.envelopeTo.includes('lead@example.com'),
+    );
     expect(lead.map((m) => m.subject)).toEqual([expect.stringMatching(/Digest: 1 event \(1 high\)/)]);
     expect(burst[0]!.text).toContain('... and 101 more');
     expect(emails.filter((m) => m.notification.kind === 'digest')).toHaveLength(2);
@@ -252,7 +288,11 @@ describe('alarm-notify inside Node-RED, with a real SMTP server and an SMS webho
     await sleep(200);
     for (const level of ['warning', 'critical'])
       alarm.receive({
-        control: { command: 'shelve', alarm: `acme/plant-1/line-01/cnc-13/temperature:temp-high:${level}`, minutes: 30 },
+        control: {
+          command: 'shelve',
+          alarm: `acme/plant-1/line-01/cnc-13/temperature:temp-high:${level}`,
+          minutes: 30,
+        },
       });
     await sleep(200);
     alarm.receive({ payload: [temperature('cnc-13', 99)] });
@@ -265,13 +305,26 @@ describe('alarm-notify inside Node-RED, with a real SMTP server and an SMS webho
     const { notify, caught } = await load();
     notify.receive({
       payload: [
-        { id: 'cnc-14/temperature:temp-high:critical', key: 'cnc-14/temperature', rule: 'temp-high', level: 'critical',
-          state: 'active-unack', previous: 'normal', priority: 'critical', value: 95, limit: 90, ts: Date.now(), message: 'cnc-14 hot' },
+        {
+          id: 'cnc-14/temperature:temp-high:critical',
+          key: 'cnc-14/temperature',
+          rule: 'temp-high',
+          level: 'critical',
+          state: 'active-unack',
+          previous: 'normal',
+          priority: 'critical',
+          value: 95,
+          limit: 90,
+          ts: Date.now(),
+          message: 'cnc-14 hot',
+        },
         { hello: 'world' },
       ],
     });
     await until('the error', () => caught.length === 1);
-    expect(caught[0].error.message).toMatch(/alarm-notify: 1 of 2 events refused \(the rest were taken\); event 1: not a plant event/);
+    expect(caught[0].error.message).toMatch(
+      /alarm-notify: 1 of 2 events refused \(the rest were taken\); event 1: not a plant event/,
+    );
     await until('the critical mail', () => mailsFor('cnc-14').length > 0, 10_000);
   });
 
@@ -280,7 +333,9 @@ describe('alarm-notify inside Node-RED, with a real SMTP server and an SMS webho
     notify.receive({ payload: [] });
     await until('the error', () => caught.length === 1);
     expect(caught[0].error.message).toMatch(/alarm-notify/);
-    expect(logged(20).join('\n')).toMatch(/alarm-notify: routes\[0\]\.email: "not an address" is not an email address/);
+    expect(logged(20).join('\n')).toMatch(
+      /alarm-notify: routes\[0\]\.email: "not an address" is not an email address/,
+    );
   });
 
   it('refuses SMS routes without a webhook URL', async () => {

@@ -2,7 +2,14 @@
 // a cooldown per alarm, nothing for shelved/suppressed/out-of-service alarms, and an escalation when an
 // immediate alarm is still unacknowledged after M minutes. Pure: the caller gives the clock.
 import type { PlantEvent } from '@plantwire/node-red-questdb';
-import { PRIORITIES, rank, recipientsFor, type Priority, type Recipients, type Route } from './notify-routes.js';
+import {
+  PRIORITIES,
+  rank,
+  recipientsFor,
+  type Priority,
+  type Recipients,
+  type Route,
+} from './notify-routes.js';
 
 export interface NotifierOptions {
   routes: Route[];
@@ -51,7 +58,14 @@ export class AlarmNotifier {
   private readonly alarms = new Map<string, Tracked>();
   private digest: PlantEvent[] = [];
   private nextDigest: number;
-  readonly counts: NotifierCounts = { sent: 0, digested: 0, pending: 0, cooledDown: 0, quiet: 0, escalated: 0 };
+  readonly counts: NotifierCounts = {
+    sent: 0,
+    digested: 0,
+    pending: 0,
+    cooledDown: 0,
+    quiet: 0,
+    escalated: 0,
+  };
 
   constructor(
     readonly options: NotifierOptions,
@@ -163,12 +177,17 @@ export class AlarmNotifier {
         let notification = byEvents.get(key);
         if (!notification) {
           const picked = indices.map((i) => events[i]!);
-          const priority = picked.map((e) => this.priorityOf(e)).reduce((a, b) => (rank(b) > rank(a) ? b : a));
+          const priority = picked
+            .map((e) => this.priorityOf(e))
+            .reduce((a, b) => (rank(b) > rank(a) ? b : a));
           notification = { kind, priority, events: picked, email: [], sms: [] };
           byEvents.set(key, notification);
           notifications.push(notification);
         }
-        const [channel, to] = [address.slice(0, address.indexOf(':')), address.slice(address.indexOf(':') + 1)];
+        const [channel, to] = [
+          address.slice(0, address.indexOf(':')),
+          address.slice(address.indexOf(':') + 1),
+        ];
         notification[channel as 'email' | 'sms'].push(to);
       }
     }

@@ -52,7 +52,8 @@ function parseRoute(item: unknown, at: string): Route {
     throw new NotifyConfigError(`${at} must be an object (got ${describeValue(item)})`);
   const route = item as Record<string, unknown>;
   const unknown = Object.keys(route).find((key) => !FIELDS.includes(key));
-  if (unknown) throw new NotifyConfigError(`${at}: unknown field "${unknown}" (fields: ${FIELDS.join(', ')})`);
+  if (unknown)
+    throw new NotifyConfigError(`${at}: unknown field "${unknown}" (fields: ${FIELDS.join(', ')})`);
   const place = (field: string) => {
     const value = route[field] ?? '';
     if (typeof value !== 'string') throw new NotifyConfigError(`${at}.${field} must be a string`);

@@ -95,8 +95,11 @@ export = function register(RED: NodeAPI) {
         if (notification.email.length > 0)
           emails.push(emailMessage(notification, escalateMinutes) as unknown as NodeMessage);
         sms.push(
-          ...(smsMessages(notification, { url: settings!.smsUrl, from: settings!.smsFrom }, escalateMinutes) as
-            unknown as NodeMessage[]),
+          ...(smsMessages(
+            notification,
+            { url: settings!.smsUrl, from: settings!.smsFrom },
+            escalateMinutes,
+          ) as unknown as NodeMessage[]),
         );
       }
       send([emails, sms] as unknown as NodeMessage[]);
