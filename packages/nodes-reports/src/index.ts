@@ -19,3 +19,32 @@ export {
   type SmsMessage,
 } from './core/notification-messages.js';
 export { notifyEvents } from './core/notify-input.js';
+export {
+  resolvePeriod,
+  PERIODS,
+  ReportInputError,
+  type Period,
+  type PeriodKind,
+} from './core/report-period.js';
+export { machineSql, eventsSql, type Scope } from './core/report-queries.js';
+export {
+  buildReport,
+  SUMMARY_COLUMNS,
+  type PlantReport,
+  type Section,
+  type Column,
+  type Row,
+  type ReportOptions,
+  type EventRow,
+} from './core/report-model.js';
+export { queryReport, type ReportTables } from './core/report-builder.js';
+export {
+  renderReport,
+  fileStem,
+  FORMATS,
+  MIME_TYPES,
+  type ReportFormat,
+  type RenderedReport,
+} from './core/report-render.js';
+export { reportCsv, CSV_HEADER } from './core/format-csv.js';
+export { cellText } from './core/format-pdf.js';
