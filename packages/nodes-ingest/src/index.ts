@@ -66,3 +66,4 @@ export {
   type KpiRow,
   type Oee,
 } from './core/kpis.js';
+export { questDbServer, type QuestDbConfigNode } from './nodes/config-node.js';

@@ -145,7 +145,6 @@ function groundTruth(points: Point[]) {
     if (!machines.has(key)) machines.set(key, []);
     machines.get(key)!.push(p);
   }
-  machines.set(`${p.line}/${p.machine}`, [...(machines.get(`${p.line}/${p.machine}`) ?? []), p]);
   const truth = new Map<
     string,
     { availability: number; performance: number; quality: number; oee: number; good: number; kwh: number }
