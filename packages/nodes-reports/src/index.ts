@@ -26,7 +26,7 @@ export {
   type Period,
   type PeriodKind,
 } from './core/report-period.js';
-export { machineSql, eventsSql, type Scope } from './core/report-queries.js';
+export { machineSql, machineRows, eventsSql, type Scope } from './core/report-queries.js';
 export {
   buildReport,
   SUMMARY_COLUMNS,

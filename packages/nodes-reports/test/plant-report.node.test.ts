@@ -205,7 +205,7 @@ describe('plant-report inside Node-RED', () => {
 
   it('refuses a missing tenant, a bad ideal rate and a missing server at deploy', async () => {
     for (const [config, reason] of [
-      [{ tenant: '' }, /give the tenant the report is for/],
+      [{ tenant: 'acme corp' }, /give the tenant the report is for/],
       [{ idealRates: '{"cnc": 0}' }, /ideal rate of "cnc" must be a positive number/],
       [{ server: '' }, /choose a QuestDB server/],
     ] as const) {

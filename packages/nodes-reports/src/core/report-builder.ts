@@ -1,9 +1,9 @@
-// Runs a report's two queries against QuestDB and builds the report. No events table yet (nothing has written
+// Runs a report's three queries against QuestDB and builds the report. No events table yet (nothing has written
 // an event) is an empty event list, not a failure.
 import { exec, toRows, type QuestDbConnection } from '@plantwire/node-red-questdb';
 import { buildReport, type EventRow, type PlantReport, type ReportOptions } from './report-model.js';
 import type { Period } from './report-period.js';
-import { eventsSql, machineSql, type Scope } from './report-queries.js';
+import { eventsSql, machineRows, machineSql, type Scope } from './report-queries.js';
 
 export interface ReportTables {
   telemetry: string;
@@ -18,8 +18,10 @@ export async function queryReport(
   options: ReportOptions,
   now: number,
 ): Promise<PlantReport> {
-  const [machines, events] = await Promise.all([
-    exec(connection, machineSql(tables.telemetry, scope, period)).then(toRows),
+  const sql = machineSql(tables.telemetry, scope, period);
+  const [states, counters, events] = await Promise.all([
+    exec(connection, sql.states).then(toRows),
+    exec(connection, sql.counters).then(toRows),
     exec(connection, eventsSql(tables.events, scope, period)).then(
       (result) => toRows(result).map(eventRow),
       (error: Error) => {
@@ -28,7 +30,7 @@ export async function queryReport(
       },
     ),
   ]);
-  return buildReport(machines, events, scope, period, options, now);
+  return buildReport(machineRows(states, counters), events, scope, period, options, now);
 }
 
 function eventRow(row: Record<string, unknown>): EventRow {

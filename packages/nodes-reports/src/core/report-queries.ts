@@ -27,26 +27,59 @@ function where(scope: Scope, period: Period): { conditions: string[]; params: Re
   return { conditions, params };
 }
 
-export function machineSql(table: string, scope: Scope, period: Period): string {
+/**
+ * Two plain keyed aggregates per machine (QuestDB runs them in parallel, where one pass of CASE columns does
+ * not): state samples by state code with their first and last time, and each counter's and energy's delta.
+ */
+export function machineSql(
+  table: string,
+  scope: Scope,
+  period: Period,
+): { states: string; counters: string } {
   const { conditions, params } = where(scope, period);
-  const columns: string[] = [];
-  STATES.forEach((state, i) =>
-    columns.push(
-      `sum(case when metric = 'state' and value = ${i + 1} then 1 else 0 end) s_${state.toLowerCase()}`,
+  const from = `FROM ${identifier(table, 'table')} WHERE ${conditions.join(' AND ')}`;
+  const counters = [...COUNTERS, 'energy'].map((m) => `'${m}'`).join(', ');
+  return {
+    states: bindSql(
+      `SELECT line, machine, value, count() samples, min(ts) first, max(ts) last ${from} AND metric = 'state'`,
+      params,
     ),
-  );
-  columns.push(`sum(case when metric = 'state' then 1 else 0 end) s_samples`);
-  columns.push(`min(case when metric = 'state' then ts end) s_first`);
-  columns.push(`max(case when metric = 'state' then ts end) s_last`);
-  for (const counter of [...COUNTERS, 'energy']) {
-    const values = `case when metric = '${counter}' then value end`;
-    columns.push(`max(${values}) - min(${values}) s_${counter}`);
+    counters: bindSql(
+      `SELECT line, machine, metric, max(value) - min(value) delta ${from} AND metric IN (${counters})`,
+      params,
+    ),
+  };
+}
+
+/** The two aggregates as one row per machine, in the columns oee() reads (window prefix 's'). */
+export function machineRows(
+  states: Record<string, unknown>[],
+  counters: Record<string, unknown>[],
+): Record<string, unknown>[] {
+  const rows = new Map<string, Record<string, unknown>>();
+  const rowOf = (r: Record<string, unknown>) => {
+    const key = `${String(r.line)}\u0000${String(r.machine)}`;
+    let row = rows.get(key);
+    if (!row) {
+      row = { line: r.line, machine: r.machine, s_samples: 0 };
+      for (const state of STATES) row[`s_${state.toLowerCase()}`] = 0;
+      rows.set(key, row);
+    }
+    return row;
+  };
+  for (const r of states) {
+    const row = rowOf(r);
+    const state = STATES[Number(r.value) - 1];
+    const samples = Number(r.samples);
+    if (state) row[`s_${state.toLowerCase()}`] = samples;
+    row.s_samples = (row.s_samples as number) + samples;
+    if (row.s_first === undefined || String(r.first) < String(row.s_first)) row.s_first = r.first;
+    if (row.s_last === undefined || String(r.last) > String(row.s_last)) row.s_last = r.last;
   }
-  const metrics = ['state', ...COUNTERS, 'energy'].map((m) => `'${m}'`).join(', ');
-  return bindSql(
-    `SELECT line, machine, ${columns.join(', ')} FROM ${identifier(table, 'table')} ` +
-      `WHERE ${[...conditions, `metric IN (${metrics})`].join(' AND ')} ORDER BY line, machine`,
-    params,
+  for (const r of counters) rowOf(r)[`s_${String(r.metric)}`] = r.delta;
+  return [...rows.values()].sort(
+    (a, b) =>
+      String(a.line).localeCompare(String(b.line)) || String(a.machine).localeCompare(String(b.machine)),
   );
 }
 

@@ -17,11 +17,13 @@ import { resolvePeriod, PERIODS, ReportInputError, type PeriodKind } from '../..
 import { FORMATS, renderReport, type ReportFormat } from '../../core/report-render.js';
 import { SUMMARY_COLUMNS } from '../../core/report-model.js';
 import { cellText } from '../../core/format-pdf.js';
+import { isIdentifier } from '@plantwire/telemetry';
 
 const SETTINGS = {
   title: setting.text('Shift report'),
-  tenant: setting.identifier(),
-  plant: setting.identifier(),
+  // machine-sim's defaults: a new node reports on the demo plant as it is.
+  tenant: setting.text('acme'),
+  plant: setting.text('plant-1'),
   line: setting.text(''),
   period: setting.choice('shift', PERIODS),
   format: setting.choice('pdf', FORMATS),
@@ -49,8 +51,10 @@ export = function register(RED: NodeAPI) {
     if (!(server instanceof Error)) {
       try {
         settings = shell.settings(def, SETTINGS);
-        if (!settings.tenant) throw new SettingError('tenant', shell.text('errors.noTenant'));
-        if (!settings.plant) throw new SettingError('plant', shell.text('errors.noPlant'));
+        if (!isIdentifier(settings.tenant)) throw new SettingError('tenant', shell.text('errors.noTenant'));
+        if (!isIdentifier(settings.plant)) throw new SettingError('plant', shell.text('errors.noPlant'));
+        if (settings.line !== '' && !isIdentifier(settings.line))
+          throw new SettingError('line', shell.text('errors.badLine'));
         try {
           rates = parseIdealRates(settings.idealRates);
         } catch (error) {
