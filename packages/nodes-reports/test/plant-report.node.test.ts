@@ -169,6 +169,20 @@ describe('plant-report inside Node-RED', () => {
     ]);
   });
 
+  it('all formats: one query, one message per file', async () => {
+    await helper.load([configNode, reportNode, catchNode], flow(questdb.httpUrl, { format: 'all' }));
+    const out = collect(helper, 'out');
+    helper.getNode('report')!.receive({ period: { from: FROM, to: minute(60) } });
+    await until('four files', () => out.length === 4, 20_000);
+    expect(out.map((m) => [m.filename.split('.').pop(), m.contentType, m.payload.length > 0])).toEqual([
+      ['pdf', 'application/pdf', true],
+      ['xlsx', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', true],
+      ['csv', 'text/csv; charset=utf-8', true],
+      ['json', 'application/json', true],
+    ]);
+    expect(new Set(out.map((m) => m._msgid)).size).toBe(1);
+  });
+
   it('bad msg.period or msg.format: an error for Catch, nothing sent', async () => {
     await helper.load([configNode, reportNode, catchNode], flow(questdb.httpUrl));
     const out = collect(helper, 'out');

@@ -26,7 +26,7 @@ const SETTINGS = {
   plant: setting.text('plant-1'),
   line: setting.text(''),
   period: setting.choice('shift', PERIODS),
-  format: setting.choice('pdf', FORMATS),
+  format: setting.choice('pdf', [...FORMATS, 'all'] as const),
   table: setting.text('plantwire_telemetry'),
   eventsTable: setting.text('plantwire_events'),
   idealRates: setting.text(JSON.stringify(DEFAULT_IDEAL_RATES)),
@@ -73,7 +73,7 @@ export = function register(RED: NodeAPI) {
       const config = settings;
       let kind: PeriodKind = config.period;
       let given: unknown;
-      let format: ReportFormat = config.format;
+      let formats: ReportFormat[] = config.format === 'all' ? [...FORMATS] : [config.format];
       try {
         if (typeof msg.period === 'string') {
           if (!PERIODS.includes(msg.period as PeriodKind))
@@ -84,9 +84,13 @@ export = function register(RED: NodeAPI) {
           given = msg.period;
         }
         if (msg.format !== undefined) {
-          if (!FORMATS.includes(msg.format as ReportFormat))
-            throw new ReportInputError(`msg.format must be one of ${FORMATS.join(', ')}`);
-          format = msg.format as ReportFormat;
+          const asked =
+            msg.format === 'all' ? [...FORMATS] : Array.isArray(msg.format) ? msg.format : [msg.format];
+          if (asked.length === 0 || !asked.every((f) => FORMATS.includes(f as ReportFormat)))
+            throw new ReportInputError(
+              `msg.format must be one of ${FORMATS.join(', ')}, all, or a list of them`,
+            );
+          formats = asked as ReportFormat[];
         }
       } catch (error) {
         shell.status.error((error as Error).message);
@@ -117,21 +121,28 @@ export = function register(RED: NodeAPI) {
         now,
       )
         .then(async (report) => {
-          const file = await renderReport(report, format);
-          // No msg.headers: the email node would put them on the mail itself (a whole mail typed as a PDF);
-          // nodemailer types the attachment from the file name.
-          Object.assign(msg, {
-            payload: file.payload,
-            filename: file.filename,
-            contentType: file.contentType,
-            topic: `${report.title}: ${report.plant}${report.line ? `/${report.line}` : ''}, ${period.label}`,
-            description: SUMMARY_COLUMNS.map(
-              (c) => `${c.title}: ${cellText(report.summary[c.key] ?? null)}`,
-            ).join('\n'),
-            report,
-          });
-          shell.status.ok(shell.text('status.done', { filename: file.filename, ms: Date.now() - started }));
-          send(msg);
+          // One message per format, one query for all of them. No msg.headers: the email node would put them on
+          // the mail itself (a whole mail typed as a PDF); nodemailer types the attachment from the file name.
+          const topic = `${report.title}: ${report.plant}${report.line ? `/${report.line}` : ''}, ${period.label}`;
+          const description = SUMMARY_COLUMNS.map(
+            (c) => `${c.title}: ${cellText(report.summary[c.key] ?? null)}`,
+          ).join('\n');
+          const out: NodeMessage[] = [];
+          for (const format of formats) {
+            const file = await renderReport(report, format);
+            out.push({
+              ...msg,
+              payload: file.payload,
+              filename: file.filename,
+              contentType: file.contentType,
+              topic,
+              description,
+              report,
+            } as NodeMessage);
+          }
+          const names = out.map((m) => (m as NodeMessage & { filename: string }).filename).join(', ');
+          shell.status.ok(shell.text('status.done', { filename: names, ms: Date.now() - started }));
+          send([out]);
           done();
         })
         .catch((error: Error) => {
