@@ -2,7 +2,14 @@
 // not a picture) and a table. Figures are printed as the JSON holds them (no thousands separators, one
 // decimal as rounded), so the PDF's text and the JSON agree exactly.
 import PDFDocument from 'pdfkit';
-import { SUMMARY_COLUMNS, type Cell, type Chart, type PlantReport, type Section } from './report-model.js';
+import {
+  SUMMARY_COLUMNS,
+  type Cell,
+  type Chart,
+  type Column,
+  type PlantReport,
+  type Section,
+} from './report-model.js';
 
 const MARGIN = 40;
 const PAGE = { width: 595.28, height: 841.89 }; // A4 portrait
@@ -46,7 +53,8 @@ export function reportPdf(report: PlantReport): Promise<Buffer> {
   });
   for (const section of report.sections) {
     doc.moveDown();
-    room(doc, 60);
+    // The heading stays with its chart (or first rows).
+    room(doc, section.chart && section.rows.length > 0 ? 200 : 60);
     doc.font('Helvetica-Bold').fontSize(12).text(section.title, MARGIN);
     doc.moveDown(0.3);
     if (section.chart && section.rows.length > 0) chart(doc, section, section.chart);
@@ -70,7 +78,7 @@ function table(doc: PDFKit.PDFDocument, section: Section): void {
     doc.font('Helvetica-Bold').fontSize(7.5);
     let x = MARGIN;
     section.columns.forEach((c, i) => {
-      doc.text(c.title, x + 2, y, { width: widths[i]! - 4, lineBreak: false });
+      doc.text(c.title, x + 2, y, { width: widths[i]! - 4, lineBreak: false, align: alignOf(c.type) });
       x += widths[i]!;
     });
     doc
@@ -95,13 +103,17 @@ function table(doc: PDFKit.PDFDocument, section: Section): void {
       doc.text(text, x + 2, y, {
         width: widths[i]! - 4,
         lineBreak: false,
-        align: c.type === 'text' || c.type === 'time' ? 'left' : 'right',
+        align: alignOf(c.type),
       });
       x += widths[i]!;
     });
     doc.y = y + ROW;
   }
   doc.x = MARGIN;
+}
+
+function alignOf(type: Column['type']): 'left' | 'right' {
+  return type === 'text' || type === 'time' ? 'left' : 'right';
 }
 
 /** Text columns as wide as their longest entry needs (within reason), numbers share the rest. */
