@@ -20,7 +20,7 @@ const RUNNING_SETTLE_MS = 5 * MINUTE;
  * With `runningOnly`, points are scored only while their machine has been RUNNING for RUNNING_SETTLE_MS (as a
  * switch node on the state metric would do): idle, setup and error spells change power, speed and vibration
  * abruptly and are known from the state, not anomalies.
- * @param {{ detector: string, days?: number, intervalS?: number, seed?: number, metrics?: readonly string[], runningOnly?: boolean }} options
+ * @param {{ detector: string, days?: number, intervalS?: number, seed?: number, metrics?: readonly string[], runningOnly?: boolean, threshold?: number }} options
  */
 export function scoreSimulatorFaults({
   detector,
@@ -29,13 +29,14 @@ export function scoreSimulatorFaults({
   seed = 42,
   metrics = GAUGE_METRICS,
   runningOnly = false,
+  threshold: flagAt,
 }) {
   const config = parseConfig({ lines: 2, machinesPerLine: 4, intervalMs: intervalS * 1000, seed });
   const start = Date.UTC(2026, 0, 5, 0); // a Monday
   const end = start + days * 24 * HOUR;
   const plant = new PlantSimulator(config, start);
   const scorer = new AnomalyDetector(createDetector(detector), { maxSeries: 10_000 });
-  const threshold = scorer.detector.defaultThreshold;
+  const threshold = flagAt ?? scorer.detector.defaultThreshold;
   const machines = plant.machines.map((m) => ({ line: m.line, machine: m.name }));
   const wanted = new Set(metrics);
 
@@ -89,13 +90,15 @@ export function scoreSimulatorFaults({
 
   const byKind = {};
   for (const fault of faults) {
-    const kindFigures = (byKind[fault.kind] ??= { injected: 0, detected: 0, delaysS: [] });
+    const kindFigures = (byKind[fault.kind] ??= { injected: 0, detected: 0, beforeEnd: 0, delaysS: [] });
     kindFigures.injected++;
     const first = flags
       .get(fault.key)
       .find((ts) => ts >= fault.start && ts <= Math.min(fault.end, end) + FADE_MS);
     if (first !== undefined) {
       kindFigures.detected++;
+      // Before the fault ended: for tool_wear, before the tool broke.
+      if (first < fault.end) kindFigures.beforeEnd++;
       kindFigures.delaysS.push((first - fault.start) / 1000);
     }
   }
@@ -133,6 +136,7 @@ export function scoreSimulatorFaults({
         {
           injected: f.injected,
           detected: f.detected,
+          detected_before_end: f.beforeEnd,
           median_delay_s: median(f.delaysS),
           max_delay_s: f.delaysS.length ? Math.max(...f.delaysS) : null,
         },

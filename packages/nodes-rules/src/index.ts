@@ -31,3 +31,23 @@ export { KEY_FIELDS as ALARM_KEY_FIELDS, type KeyFields as AlarmKeyFields } from
 export { AnomalyDetector, AnomalyInputError, type AnomalyDetectorOptions } from './core/anomaly-detector.js';
 export type { SeriesDetector, DetectorOptions } from './core/detectors/detector.js';
 export { DETECTOR_NAMES, createDetector, type DetectorName } from './core/detectors/index.js';
+export {
+  SeasonalModel,
+  SEASONAL_DEFAULTS,
+  type SeasonalOptions,
+  type Forecast,
+} from './core/forecast/seasonal-model.js';
+export {
+  DegradationWatch,
+  DEGRADATION_DEFAULTS,
+  type DegradationOptions,
+  type Remaining,
+} from './core/forecast/degradation.js';
+export {
+  Forecaster,
+  FORECASTER_DEFAULTS,
+  normalQuantile,
+  type ForecasterOptions,
+  type ForecastPoint,
+  type ForecastResult,
+} from './core/forecast/forecaster.js';

@@ -227,7 +227,7 @@ describe('anomaly-detect inside Node-RED', () => {
 
   it.each([
     [{ threshold: '2' }, /threshold must be a number from 0 to 1 \(got "2"\)/],
-    [{ detector: 'magic' }, /unknown detector "magic" \(detectors: ewma, median-mad, ensemble\)/],
+    [{ detector: 'magic' }, /unknown detector "magic" \(detectors: ewma, median-mad, ensemble, rarity\)/],
     [{ maxSeries: '0' }, /series cap must be a number from 1/],
     [{ key: 'plant' }, /unknown series key "plant" \(keys: machine\/metric, line\/machine\/metric, /],
   ])('reports bad configuration %j on deploy and refuses input', async (config, reason) => {

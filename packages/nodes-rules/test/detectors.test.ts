@@ -32,18 +32,22 @@ function run(name: string, values: number[]) {
   const detector = new AnomalyDetector(createDetector(name));
   const threshold = detector.detector.defaultThreshold;
   const scores = values.map((v) => detector.score('cnc-01/temperature', v));
-  const before = Math.max(...scores.slice(detector.warmup, ONSET));
   const firstFlag = scores.slice(ONSET).findIndex((s) => s >= threshold);
-  return { scores, before, firstFlag, threshold };
+  return { scores, firstFlag, threshold };
 }
 
 describe.each(DETECTOR_NAMES)('detector %s on synthetic data', (name) => {
   it.each([1, 2, 3])('stays below its threshold on noise (seed %i)', (seed) => {
-    const { before, threshold } = run(
+    const { scores, threshold } = run(
       name,
       synthetic(() => 0, seed),
     );
-    expect(before).toBeLessThan(threshold);
+    const warmup = createDetector(name).warmup;
+    const flags = scores.slice(warmup, ONSET).filter((s) => s >= threshold).length;
+    // rarity flags values as rare as they come: about 1 in 1,000 Gaussian values at its NAB-chosen threshold
+    // once it has seen a few thousand (see rarity.test.ts), up to 1 in 300 in its first 1,500, while its counts
+    // are sparse. The others never flag plain noise.
+    expect(flags).toBeLessThanOrEqual(name === 'rarity' ? Math.ceil((ONSET - warmup) / 250) : 0);
   });
 
   it('flags a spike at once', () => {
@@ -220,7 +224,7 @@ describe('AnomalyDetector', () => {
     expect(() => new AnomalyDetector(new EwmaDetector(), { maxSeries: 0 })).toThrow(/maxSeries/);
     expect(() => new AnomalyDetector(new EwmaDetector(), { warmup: -1 })).toThrow(/warmup/);
     expect(() => createDetector('magic')).toThrow(
-      'no detector "magic" (detectors: ewma, median-mad, ensemble)',
+      'no detector "magic" (detectors: ewma, median-mad, ensemble, rarity)',
     );
     expect(() => new EwmaDetector({ alpha: 1 })).toThrow(/alpha/);
     expect(() => new MedianMadDetector({ window: 2 })).toThrow(/window/);

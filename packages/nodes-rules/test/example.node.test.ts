@@ -40,6 +40,6 @@ describe('example "02 - Anomaly detection"', () => {
       [...metrics].every((m) => ['temperature', 'vibration', 'power', 'speed', 'pressure'].includes(m)),
     ).toBe(true);
     expect(scored[0].payload[0]).toMatchObject({ score: 0, anomaly: false, warmingUp: true });
-    expect(scored[0].anomaly).toEqual({ detector: 'ensemble', threshold: 0.6 });
+    expect(scored[0].anomaly).toEqual({ detector: 'rarity', threshold: 0.65 });
   });
 });

@@ -146,12 +146,22 @@ describe('NAB harness', () => {
     const cli = fileURLToPath(new URL('../scripts/nab.mjs', import.meta.url));
     const run = spawnSync(
       process.execPath,
-      [cli, '--data', join(fixtures, 'data'), '--windows', join(fixtures, 'windows.json'), '--out', out],
+      // --quick: each detector at its defaults; the cross-validation is tested in cross-validation.test.ts.
+      [
+        cli,
+        '--data',
+        join(fixtures, 'data'),
+        '--windows',
+        join(fixtures, 'windows.json'),
+        '--out',
+        out,
+        '--quick',
+      ],
       { encoding: 'utf8' },
     );
     expect(run.status).toBe(0);
     const summary = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
-    expect(Object.keys(summary.nab)).toEqual(['ewma', 'median-mad', 'ensemble']);
+    expect(Object.keys(summary.nab)).toEqual(['ewma', 'median-mad', 'ensemble', 'rarity']);
     expect(readFileSync(join(out, 'ensemble', 'synthetic', 'wave.csv'), 'utf8')).toMatch(
       /^timestamp,value,anomaly_score\n/,
     );

@@ -39,6 +39,7 @@ describe('threshold-alarm in a real Node-RED process', () => {
     expect(await red!.api(`/library/examples/flows/${MODULE}`)).toEqual([
       { fn: '01 - Threshold alarms' },
       { fn: '02 - Anomaly detection' },
+      { fn: '03 - Forecast and remaining life' },
     ]);
   });
 

@@ -26,6 +26,32 @@ export function telemetryPoint(ts: number, over: Partial<Point> = {}): Point {
 }
 
 /** Every message that reaches the helper node `id` from now on. */
+/** The part of @questdb/nodejs-client's Sender that writes a telemetry row (the client is the caller's). */
+export interface IlpRowSender {
+  table(name: string): IlpRowSender;
+  symbol(name: string, value: string): IlpRowSender;
+  stringColumn(name: string, value: string): IlpRowSender;
+  floatColumn(name: string, value: number): IlpRowSender;
+  intColumn(name: string, value: number): IlpRowSender;
+  at(ts: number, unit: 'ms'): Promise<void>;
+}
+
+/** A telemetry point as the official client writes it: the reference the ILP fast path is held to. */
+export function writeWithOfficialClient(sender: IlpRowSender, table: string, p: Point): Promise<void> {
+  return sender
+    .table(table)
+    .symbol('tenant', p.tenant)
+    .symbol('plant', p.plant)
+    .symbol('line', p.line)
+    .symbol('machine', p.machine)
+    .symbol('metric', p.metric)
+    .symbol('unit', p.unit)
+    .stringColumn('id', p.id)
+    .floatColumn('value', p.value)
+    .intColumn('q', p.q)
+    .at(p.ts, 'ms');
+}
+
 export function collect(helper: NodeRedTestHelper, id: string): any[] {
   const messages: any[] = [];
   helper.getNode(id)!.on('input', ((msg: any) => messages.push(msg)) as never);

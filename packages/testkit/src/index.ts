@@ -35,6 +35,8 @@ export {
 export { nodeRedTestHelper, coreNode, type NodeRedTestHelper, type NodeRedTestNode } from './test-helper.js';
 export {
   telemetryPoint,
+  writeWithOfficialClient,
+  type IlpRowSender,
   collect,
   until,
   flowContextProbe,

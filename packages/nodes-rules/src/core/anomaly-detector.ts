@@ -1,5 +1,6 @@
 import { describeValue } from '@plantwire/telemetry';
 import type { SeriesDetector } from './detectors/detector.js';
+import { SeriesMap } from './series-map.js';
 
 /** A value no detector can score (NaN, Infinity, a string, nothing): refused before it reaches any state. */
 export class AnomalyInputError extends Error {
@@ -16,19 +17,9 @@ export interface AnomalyDetectorOptions {
   warmup?: number;
 }
 
-/** One series in the recency list: most recent at the head, least recent at the tail. */
-interface Series<State> {
-  key: string;
-  state: State;
-  samples: number;
-  newer: Series<State> | undefined;
-  older: Series<State> | undefined;
-}
-
 /**
  * Streaming anomaly scores for many series at once with bounded memory: one detector state per series key,
- * at most `maxSeries` of them, the least recently updated evicted first (LRU). One Map lookup per update; the
- * recency list is threaded through the series records, so a hit moves no Map entries and allocates nothing.
+ * at most `maxSeries` of them, the least recently updated evicted first (LRU, see SeriesMap).
  * Values are taken in arrival order, whatever their timestamps say (gaps, repeats and steps backwards are
  * just the next sample); no state ever sees a future value.
  */
@@ -37,11 +28,7 @@ export class AnomalyDetector<State = unknown> {
   readonly warmup: number;
   /** Whether the value scored last was still in its series' warm-up. */
   warming = false;
-  /** Series forgotten to keep within maxSeries. */
-  evicted = 0;
-  private readonly series = new Map<string, Series<State>>();
-  private newest: Series<State> | undefined;
-  private oldest: Series<State> | undefined;
+  private readonly series: SeriesMap<State>;
 
   constructor(
     readonly detector: SeriesDetector<State>,
@@ -49,10 +36,14 @@ export class AnomalyDetector<State = unknown> {
   ) {
     this.maxSeries = options.maxSeries ?? 10_000;
     this.warmup = options.warmup ?? detector.warmup;
-    if (!(Number.isInteger(this.maxSeries) && this.maxSeries >= 1))
-      throw new RangeError(`maxSeries must be a whole number of 1 or more (got ${options.maxSeries})`);
     if (!(Number.isInteger(this.warmup) && this.warmup >= 0))
       throw new RangeError(`warmup must be a whole number of 0 or more (got ${options.warmup})`);
+    this.series = new SeriesMap(this.maxSeries, () => detector.create());
+  }
+
+  /** Series forgotten to keep within maxSeries. */
+  get evicted(): number {
+    return this.series.evicted;
   }
 
   /** Series held now. */
@@ -74,9 +65,7 @@ export class AnomalyDetector<State = unknown> {
     if (typeof value !== 'number' || value - value !== 0) {
       throw new AnomalyInputError(`value must be a finite number (got ${describeValue(value)})`);
     }
-    let entry = this.series.get(key);
-    if (entry === undefined) entry = this.add(key);
-    else if (entry !== this.newest) this.touch(entry);
+    const entry = this.series.use(key);
     const score = this.detector.update(entry.state, value);
     const samples = ++entry.samples;
     this.warming = samples <= this.warmup;
@@ -85,44 +74,5 @@ export class AnomalyDetector<State = unknown> {
 
   clear(): void {
     this.series.clear();
-    this.newest = this.oldest = undefined;
-  }
-
-  private add(key: string): Series<State> {
-    if (this.series.size >= this.maxSeries) {
-      const victim = this.oldest!;
-      this.unlink(victim);
-      this.series.delete(victim.key);
-      this.evicted++;
-    }
-    const entry: Series<State> = {
-      key,
-      state: this.detector.create(),
-      samples: 0,
-      newer: undefined,
-      older: this.newest,
-    };
-    if (this.newest) this.newest.newer = entry;
-    else this.oldest = entry;
-    this.newest = entry;
-    this.series.set(key, entry);
-    return entry;
-  }
-
-  private touch(entry: Series<State>): void {
-    this.unlink(entry);
-    entry.older = this.newest;
-    entry.newer = undefined;
-    if (this.newest) this.newest.newer = entry;
-    else this.oldest = entry;
-    this.newest = entry;
-  }
-
-  private unlink(entry: Series<State>): void {
-    if (entry.newer) entry.newer.older = entry.older;
-    else this.newest = entry.older;
-    if (entry.older) entry.older.newer = entry.newer;
-    else this.oldest = entry.newer;
-    entry.newer = entry.older = undefined;
   }
 }

@@ -2,12 +2,14 @@ import type { DetectorOptions, SeriesDetector } from './detector.js';
 import { EnsembleDetector } from './ensemble.js';
 import { EwmaDetector } from './ewma.js';
 import { MedianMadDetector } from './median-mad.js';
+import { RarityDetector } from './rarity.js';
 
 /** Every detector by the name users pick, made with its defaults (options override the warm-up). */
 const DETECTORS = {
   ewma: (options?: DetectorOptions) => new EwmaDetector(options),
   'median-mad': (options?: DetectorOptions) => new MedianMadDetector(options),
   ensemble: (options?: DetectorOptions) => new EnsembleDetector(options),
+  rarity: (options?: DetectorOptions) => new RarityDetector(options),
 } satisfies Record<string, (options?: DetectorOptions) => SeriesDetector<unknown>>;
 
 export type DetectorName = keyof typeof DETECTORS;

@@ -3,6 +3,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AnomalyDetector, AnomalyInputError } from '../anomaly-detector.js';
+import type { SeriesDetector } from '../detectors/detector.js';
 import { createDetector } from '../detectors/index.js';
 import {
   NAB_PROFILES,
@@ -39,7 +40,7 @@ export function readNabCsv(path: string): NabSeries {
 }
 
 /** Every `<category>/<file>.csv` below `dir`, sorted. */
-function listNabFiles(dir: string): string[] {
+export function listNabFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
     .flatMap((category) =>
@@ -50,9 +51,9 @@ function listNabFiles(dir: string): string[] {
     .sort();
 }
 
-/** The scores the node would emit for one series, fed in file order (warm-up scores 0). */
-function scoreSeries(detector: string, values: readonly number[]): Float64Array {
-  const scorer = new AnomalyDetector(createDetector(detector), { maxSeries: 1 });
+/** The scores the node would emit for one series, fed in file order through the node's AnomalyDetector. */
+export function scoreValues(detector: SeriesDetector<unknown>, values: ArrayLike<number>): Float64Array {
+  const scorer = new AnomalyDetector(detector, { maxSeries: 1 });
   const scores = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) scores[i] = scorer.score('series', values[i]);
   return scores;
@@ -87,7 +88,7 @@ export function runNab(options: NabOptions): NabReport {
   const scored: { file: string; rows: LabelledRows; scores: Float64Array }[] = [];
   for (const file of listNabFiles(options.data)) {
     const series = readNabCsv(join(options.data, file));
-    const scores = scoreSeries(options.detector, series.values);
+    const scores = scoreValues(createDetector(options.detector), series.values);
     scored.push({ file, rows: labelRows(file, series.timestamps, labels[file] ?? []), scores });
     if (options.out) {
       const path = join(options.out, options.detector, file);

@@ -46,7 +46,8 @@ function nabTime(text: string): string {
   return text.replace(/\.0+$/, '');
 }
 
-function timeMs(text: string): number {
+/** A NAB timestamp ('2014-04-10 07:15:00', UTC) in ms. */
+export function nabTimeMs(text: string): number {
   return Date.parse(`${nabTime(text).replace(' ', 'T')}Z`);
 }
 
@@ -65,17 +66,17 @@ export function labelRows(
   const weight = new Float64Array(n);
   const firstIndex = new Map<string, number>();
   for (let i = n - 1; i >= 0; i--) firstIndex.set(timestamps[i]!, i);
-  const times = timestamps.map(timeMs);
+  const times = timestamps.map(nabTimeMs);
   const bounds = windows
     .map(([start, end]) => {
       let from = firstIndex.get(nabTime(start));
       let to = firstIndex.get(nabTime(end));
       if (from === undefined) {
-        const at = timeMs(start);
+        const at = nabTimeMs(start);
         from = times.findIndex((t) => t >= at);
       }
       if (to === undefined) {
-        const at = timeMs(end);
+        const at = nabTimeMs(end);
         to = times.findLastIndex((t) => t <= at);
       }
       return { from, to };

@@ -20,7 +20,7 @@ import { KEY_FIELDS, isKeyFields } from '../../core/series-key.js';
 // detector, key and maxSeries keep the refusals users already see (errors.* in the locales); warm-up and
 // threshold default to the chosen detector's own, so they are parsed once the detector is known.
 const SETTINGS = {
-  detector: setting.text('ensemble'),
+  detector: setting.text('rarity'),
   key: setting.text('machine/metric'),
   maxSeries: setting.text('10000'),
   warmup: setting.text(),

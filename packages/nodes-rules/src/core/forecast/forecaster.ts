@@ -1,0 +1,200 @@
+// Telemetry points to forecasts: per series a seasonal model (SeasonalModel) with prediction intervals over a
+// horizon, and, for metrics with a limit, the remaining useful life (DegradationWatch) as early-warning points
+// `<metric>_rul` (seconds) that a threshold-alarm rule can raise an alarm on.
+import { describeValue, isIdentifier, nameBasedId } from '@plantwire/telemetry';
+import { AnomalyInputError } from '../anomaly-detector.js';
+import { SeriesMap } from '../series-map.js';
+import { KEY_FIELDS, keyFieldProblem, seriesKey, type KeyFields } from '../series-key.js';
+import { DEGRADATION_DEFAULTS, DegradationWatch } from './degradation.js';
+import { SEASONAL_DEFAULTS, SeasonalModel, type SeasonalOptions } from './seasonal-model.js';
+
+export interface ForecasterOptions {
+  key: KeyFields;
+  seasonal?: Partial<SeasonalOptions>;
+  /** How far ahead to forecast, seconds. */
+  horizonS: number;
+  /** Forecast points spread evenly over the horizon (the last at the horizon). */
+  steps: number;
+  /** Coverage of the prediction interval, in (0, 1). */
+  coverage: number;
+  /** Failure limits by metric name: a metric listed here gets a remaining-useful-life estimate. */
+  limits: Record<string, number>;
+  /** Early warnings are sent while the remaining life is below this, seconds (and once when it rises above). */
+  warnS: number;
+  /** Samples a series needs before it forecasts. */
+  warmup: number;
+  maxSeries: number;
+}
+
+export const FORECASTER_DEFAULTS = {
+  horizonS: 3600,
+  steps: 12,
+  coverage: 0.95,
+  warnS: 24 * 3600,
+  warmup: 30,
+  maxSeries: 10_000,
+};
+
+export interface ForecastPoint {
+  ts: number;
+  value: number;
+  lower: number;
+  upper: number;
+}
+
+/** What a point gets: its forecast (empty while the series warms up) and its remaining life if it has a limit. */
+export interface ForecastResult {
+  point: Record<string, unknown>;
+  /** An early-warning point (`<metric>_rul`, seconds, schema v1) when one is due. */
+  warning: Record<string, unknown> | undefined;
+}
+
+interface SeriesState {
+  model: Float64Array;
+  watch: Float64Array | undefined;
+  /** Whether the last warning sent said the limit is near. */
+  warned: boolean;
+}
+
+/** The standard normal quantile (Acklam's rational approximation, relative error below 1.2e-9). */
+export function normalQuantile(p: number): number {
+  const a = [
+    -39.6968302866538, 220.946098424521, -275.928510446969, 138.357751867269, -30.6647980661472,
+    2.50662827745924,
+  ];
+  const b = [-54.4760987982241, 161.585836858041, -155.698979859887, 66.8013118877197, -13.2806815528857];
+  const c = [
+    -0.00778489400243029, -0.322396458041136, -2.40075827716184, -2.54973253934373, 4.37466414146497,
+    2.93816398269878,
+  ];
+  const d = [0.00778469570904146, 0.32246712907004, 2.445134137143, 3.75440866190742];
+  const low = 0.02425;
+  if (p < low) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (
+      (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) /
+      ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1)
+    );
+  }
+  if (p > 1 - low) return -normalQuantile(1 - p);
+  const q = p - 0.5;
+  const r = q * q;
+  return (
+    ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
+    (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1)
+  );
+}
+
+export class Forecaster {
+  readonly model: SeasonalModel;
+  private readonly fields: readonly string[];
+  private readonly series: SeriesMap<SeriesState>;
+  private readonly watches = new Map<string, DegradationWatch>();
+  private readonly z: number;
+
+  constructor(readonly options: ForecasterOptions) {
+    const { horizonS, steps, coverage, warnS, warmup } = options;
+    if (!(horizonS > 0)) throw new RangeError(`the horizon must be more than 0 s (got ${horizonS})`);
+    if (!(Number.isInteger(steps) && steps >= 1 && steps <= 1000))
+      throw new RangeError(`steps must be a whole number from 1 to 1,000 (got ${steps})`);
+    if (!(coverage > 0 && coverage < 1))
+      throw new RangeError(`coverage must lie in (0, 1) (got ${coverage})`);
+    if (!(warnS > 0)) throw new RangeError(`the warning horizon must be more than 0 s (got ${warnS})`);
+    if (!(Number.isInteger(warmup) && warmup >= 1))
+      throw new RangeError(`warmup must be a whole number of 1 or more (got ${warmup})`);
+    this.model = new SeasonalModel({ ...SEASONAL_DEFAULTS, ...options.seasonal });
+    for (const [metric, limit] of Object.entries(options.limits)) {
+      if (!isIdentifier(metric)) throw new RangeError(`limits: "${metric}" is not a metric name`);
+      if (typeof limit !== 'number' || !Number.isFinite(limit))
+        throw new RangeError(`limits: ${metric} must be a finite number (got ${describeValue(limit)})`);
+      this.watches.set(metric, new DegradationWatch({ limit, ...DEGRADATION_DEFAULTS }));
+    }
+    this.z = normalQuantile(0.5 + coverage / 2);
+    this.fields = KEY_FIELDS[options.key];
+    this.series = new SeriesMap(options.maxSeries, () => ({
+      model: this.model.create(),
+      watch: undefined,
+      warned: false,
+    }));
+  }
+
+  /** Series held now. */
+  get size(): number {
+    return this.series.size;
+  }
+
+  /** Bytes of model state per series at most (a limit's watch included). */
+  get bytesPerSeries(): number {
+    return this.model.bytesPerSeries + 96 + 64;
+  }
+
+  clear(): void {
+    this.series.clear();
+  }
+
+  /** Learns one point and forecasts its series; throws an AnomalyInputError, changing nothing, for a bad point. */
+  forecast(item: unknown): ForecastResult {
+    if (item === null || typeof item !== 'object' || Array.isArray(item))
+      throw new AnomalyInputError(`a point must be an object (got ${describeValue(item)})`);
+    const point = item as Record<string, unknown>;
+    const key = seriesKey(point, this.fields);
+    if (key === undefined) throw new AnomalyInputError(keyFieldProblem(point, this.fields)!);
+    const { value, ts } = point;
+    if (typeof value !== 'number' || value - value !== 0)
+      throw new AnomalyInputError(`value must be a finite number (got ${describeValue(value)})`);
+    if (typeof ts !== 'number' || !Number.isFinite(ts))
+      throw new AnomalyInputError(`ts must be a time in ms (got ${describeValue(ts)})`);
+    const entry = this.series.use(key);
+    const state = entry.state;
+    const samples = ++entry.samples;
+    this.model.update(state.model, ts, value);
+    const forecast: ForecastPoint[] = [];
+    if (samples > this.options.warmup) {
+      const { horizonS, steps } = this.options;
+      for (let s = 1; s <= steps; s++) {
+        const ahead = (horizonS * s) / steps;
+        const f = this.model.forecast(state.model, ahead);
+        const half = this.z * f.sd;
+        forecast.push({
+          ts: ts + ahead * 1000,
+          value: f.value,
+          lower: f.value - half,
+          upper: f.value + half,
+        });
+      }
+    }
+    const metric = point.metric as string;
+    const watch = this.watches.get(metric);
+    let warning: Record<string, unknown> | undefined;
+    let rulS: number | undefined;
+    if (watch) {
+      state.watch ??= watch.create();
+      // The seasonal offset is not wear: the watch sees the value with it removed.
+      const remaining = watch.update(state.watch, ts, value - this.model.seasonalOffset(state.model, ts));
+      rulS = Math.min(remaining.seconds, this.options.warnS);
+      const near = rulS < this.options.warnS;
+      if (near || state.warned) warning = warningPoint(point, key, ts, rulS);
+      state.warned = near;
+    }
+    const out: Record<string, unknown> = { ...point, forecast };
+    if (rulS !== undefined) out.rulS = Math.round(rulS);
+    return { point: out, warning };
+  }
+}
+
+/** A schema-v1 point `<metric>_rul` (seconds left, whole) for the series of `point`, with a repeatable id. */
+function warningPoint(
+  point: Record<string, unknown>,
+  key: string,
+  ts: number,
+  rulS: number,
+): Record<string, unknown> {
+  const warning: Record<string, unknown> = { ts, id: nameBasedId(`${key}_rul/${ts}`) };
+  for (const field of ['tenant', 'plant', 'line', 'machine'])
+    if (point[field] !== undefined) warning[field] = point[field];
+  warning.metric = `${(point.metric as string).slice(0, 60)}_rul`;
+  warning.value = Math.round(rulS);
+  warning.unit = 's';
+  if (point.q !== undefined) warning.q = point.q;
+  return warning;
+}

@@ -1,0 +1,139 @@
+// The forecast node: a thin Node-RED shell over Forecaster (src/core/forecast). Per series a seasonal forecast
+// with prediction intervals over a horizon (output 1, every point annotated); for metrics with a limit, the
+// remaining useful life as `<metric>_rul` early-warning points (output 2) for threshold-alarm.
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { describeValue } from '@plantwire/telemetry';
+import {
+  nodeShell,
+  registerNode,
+  setting,
+  SettingError,
+  Throttle,
+  type Done,
+  type NodeShell,
+  type Send,
+} from '@plantwire/node-shell';
+import { AnomalyInputError } from '../../core/anomaly-detector.js';
+import { FORECASTER_DEFAULTS, Forecaster } from '../../core/forecast/forecaster.js';
+import { SEASONAL_DEFAULTS } from '../../core/forecast/seasonal-model.js';
+import { KEY_FIELDS, type KeyFields } from '../../core/series-key.js';
+
+const SETTINGS = {
+  key: setting.choice('machine/metric', Object.keys(KEY_FIELDS) as KeyFields[]),
+  seasonH: setting.number(SEASONAL_DEFAULTS.seasonS / 3600, { min: 0.01, max: 24 * 366 }),
+  slots: setting.integer(SEASONAL_DEFAULTS.slots, { min: 1, max: 10_000 }),
+  horizonMin: setting.number(FORECASTER_DEFAULTS.horizonS / 60, { min: 0.01, max: 60 * 24 * 366 }),
+  steps: setting.integer(FORECASTER_DEFAULTS.steps, { min: 1, max: 1000 }),
+  coverage: setting.number(FORECASTER_DEFAULTS.coverage * 100, { min: 1, max: 99.9 }),
+  limits: setting.text('{}'),
+  warnH: setting.number(FORECASTER_DEFAULTS.warnS / 3600, { min: 0.001, max: 24 * 366 }),
+  warmup: setting.integer(FORECASTER_DEFAULTS.warmup, { min: 1 }),
+  maxSeries: setting.integer(FORECASTER_DEFAULTS.maxSeries, { min: 1 }),
+};
+
+const STATUS_EVERY_MS = 1000;
+/** Refusals quoted in one error message; the rest are counted. */
+const REASONS_SHOWN = 3;
+
+export = function register(RED: NodeAPI) {
+  function ForecastNode(this: Node, def: NodeDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const shell = nodeShell(RED, node, 'forecast');
+    let forecaster: Forecaster | undefined;
+    try {
+      forecaster = setUp(shell, def);
+    } catch (error) {
+      shell.refuseSetup(error);
+    }
+
+    let warnings = 0;
+    let failing = '';
+    const refuse = (error: Error, done: Done) => {
+      failing = error.message;
+      status.request();
+      done(error);
+    };
+    const status = new Throttle(STATUS_EVERY_MS, () => {
+      const counts = shell.text('status.counts', {
+        series: forecaster!.size.toLocaleString('en-US'),
+        warnings: warnings.toLocaleString('en-US'),
+      });
+      if (failing) shell.status.error(shell.text('status.failing', { counts, error: failing }));
+      else shell.status.ok(counts);
+    });
+
+    node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
+      if (!forecaster) return done(shell.notConfigured());
+      const payload = msg.payload;
+      if (payload === null || typeof payload !== 'object')
+        return refuse(shell.error('errors.notPoints', { got: describeValue(payload) }), done);
+      const items = Array.isArray(payload) ? payload : [payload];
+      const points: Record<string, unknown>[] = [];
+      const early: Record<string, unknown>[] = [];
+      const reasons: string[] = [];
+      let refused = 0;
+      for (let i = 0; i < items.length; i++) {
+        try {
+          const result = forecaster.forecast(items[i]);
+          points.push(result.point);
+          if (result.warning) early.push(result.warning);
+        } catch (error) {
+          if (!(error instanceof AnomalyInputError)) throw error;
+          refused++;
+          if (reasons.length < REASONS_SHOWN)
+            reasons.push(`${Array.isArray(payload) ? `payload[${i}]` : 'payload'}: ${error.message}`);
+        }
+      }
+      warnings += early.length;
+      if (points.length > 0) {
+        msg.payload = points;
+        send([msg, early.length > 0 ? { topic: msg.topic, payload: early } : null]);
+      }
+      if (refused > 0) {
+        const listed = `${reasons.join('; ')}${refused > reasons.length ? '; ...' : ''}`;
+        const key = items.length === 1 ? 'errors.refusedThePoint' : 'errors.refused';
+        return refuse(shell.error(key, { refused, count: items.length, reasons: listed }), done);
+      }
+      failing = '';
+      status.request();
+      done();
+    });
+
+    shell.onClose(() => {
+      status.cancel();
+      forecaster?.clear();
+    });
+  }
+
+  registerNode(RED, 'forecast', ForecastNode, SETTINGS);
+};
+
+/** The forecaster the settings describe; throws a SettingError naming a bad setting. */
+function setUp(shell: NodeShell, def: NodeDef): Forecaster {
+  const settings = shell.settings(def, SETTINGS);
+  let limits: unknown;
+  try {
+    limits = JSON.parse(settings.limits);
+  } catch {
+    limits = undefined;
+  }
+  if (limits === null || typeof limits !== 'object' || Array.isArray(limits))
+    throw new SettingError('limits', shell.text('errors.limits', { got: settings.limits }));
+  try {
+    return new Forecaster({
+      key: settings.key,
+      seasonal: { seasonS: settings.seasonH * 3600, slots: settings.slots },
+      horizonS: settings.horizonMin * 60,
+      steps: settings.steps,
+      coverage: settings.coverage / 100,
+      limits: limits as Record<string, number>,
+      warnS: settings.warnH * 3600,
+      warmup: settings.warmup,
+      maxSeries: settings.maxSeries,
+    });
+  } catch (error) {
+    if (error instanceof RangeError) throw new SettingError('limits', error.message);
+    throw error;
+  }
+}

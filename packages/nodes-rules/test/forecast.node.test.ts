@@ -1,0 +1,131 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { collect, coreNode, nodeRedTestHelper, telemetryPoint, until } from '@plantwire/testkit';
+
+// The runtime tests load the built nodes, as Node-RED does (npm test builds first).
+const require = createRequire(import.meta.url);
+const forecastNode = require('../dist/nodes/forecast/forecast.js');
+const thresholdAlarm = require('../dist/nodes/threshold-alarm/threshold-alarm.js');
+const catchNode = coreNode('common/25-catch');
+const helper = nodeRedTestHelper();
+
+const T0 = Date.UTC(2026, 0, 5, 8);
+let userDir: string;
+
+/** forecast -> (warnings) -> threshold-alarm with a rule on every `*_rul` series. */
+function flow(config: Record<string, unknown> = {}) {
+  return [
+    {
+      id: 'fc',
+      type: 'forecast',
+      horizonMin: '10',
+      steps: '2',
+      limits: '{"vibration": 10}',
+      warnH: '1',
+      warmup: '20',
+      wires: [['forecasts'], ['warnings', 'alarm']],
+      ...config,
+    },
+    { id: 'forecasts', type: 'helper' },
+    { id: 'warnings', type: 'helper' },
+    {
+      id: 'alarm',
+      type: 'threshold-alarm',
+      rules: JSON.stringify([{ name: 'rul', match: '*_rul', mode: 'below', warning: 1800, critical: 600 }]),
+      chatterCount: '0',
+      floodCount: '0',
+      wires: [['events'], []],
+    },
+    { id: 'events', type: 'helper' },
+    { id: 'catcher', type: 'catch', scope: ['fc'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper' },
+  ];
+}
+
+/** Vibration every 10 s: steady around 2 for `healthy` samples, then rising 0.02 per sample toward 10. */
+function vibration(count: number, healthy: number) {
+  return Array.from({ length: count }, (_, i) =>
+    telemetryPoint(T0 + i * 10_000, {
+      metric: 'vibration',
+      unit: 'mm/s',
+      value: 2 + 0.05 * ((i * 7) % 5) + (i >= healthy ? 0.02 * (i - healthy) : 0),
+    }),
+  );
+}
+
+describe('forecast inside Node-RED', () => {
+  beforeAll(() => helper.startServer());
+  beforeEach(() => {
+    userDir = mkdtempSync(join(tmpdir(), 'plantwire-forecast-'));
+    helper.settings({ userDir });
+  });
+  afterEach(async () => {
+    await helper.unload();
+    rmSync(userDir, { recursive: true, force: true });
+  });
+  afterAll(() => helper.stopServer());
+
+  it('forecasts every point and raises a threshold-alarm on the remaining life before the limit', async () => {
+    await helper.load([forecastNode, thresholdAlarm, catchNode], flow());
+    const forecasts = collect(helper, 'forecasts');
+    const warnings = collect(helper, 'warnings');
+    const events = collect(helper, 'events');
+    const node = helper.getNode('fc')!;
+    const points = vibration(700, 300);
+    for (let i = 0; i < points.length; i += 100) node.receive({ payload: points.slice(i, i + 100) });
+    await until('every batch forecast', () => forecasts.length === 7);
+    const last = forecasts[6].payload.at(-1);
+    expect(last.forecast).toHaveLength(2);
+    expect(last.forecast[1].ts - last.ts).toBe(600_000);
+    expect(last.forecast[1].lower).toBeLessThan(last.forecast[1].upper);
+    // At sample 699 the value is about 10: the limit is reached.
+    expect(last.rulS).toBeLessThan(300);
+    const rul = warnings.flatMap((m) => m.payload);
+    expect(rul[0]).toMatchObject({ machine: 'cnc-01', metric: 'vibration_rul', unit: 's' });
+    await until('the alarms on the remaining life', () =>
+      ['warning', 'critical'].every((level) =>
+        events.some((m) =>
+          [m.payload].flat().some((e: any) => e.level === level && e.state === 'active-unack'),
+        ),
+      ),
+    );
+  });
+
+  it('refuses bad points with done(err) naming them; the rest is forecast and sent', async () => {
+    await helper.load([forecastNode, thresholdAlarm, catchNode], flow());
+    const forecasts = collect(helper, 'forecasts');
+    const caught = collect(helper, 'caught');
+    const points: unknown[] = vibration(5, 100);
+    points[2] = { ...(points[2] as object), value: 'high' };
+    helper.getNode('fc')!.receive({ payload: points });
+    await until('the refusal', () => caught.length === 1);
+    expect(caught[0].error.message).toBe(
+      'Error: forecast: refused 1 of 5 points (the rest were forecast): payload[2]: value must be a finite number (got "high")',
+    );
+    expect(forecasts[0].payload).toHaveLength(4);
+    helper.getNode('fc')!.receive({ payload: 42 });
+    await until('the second refusal', () => caught.length === 2);
+    expect(caught[1].error.message).toMatch(/must be a telemetry point or an array of points \(got 42\)/);
+  });
+
+  it.each([
+    [{ limits: '{"vibration": "high"}' }, /limits: vibration must be a finite number/],
+    [{ limits: '[1]' }, /failure limits must be a JSON object/],
+    [{ coverage: '100' }, /coverage/],
+    [{ horizonMin: '0' }, /horizonMin/],
+  ])('reports bad configuration %j on deploy and refuses input', async (config, reason) => {
+    await helper.load([forecastNode, thresholdAlarm, catchNode], flow(config));
+    const caught = collect(helper, 'caught');
+    const logged = (helper as any)
+      .log()
+      .args.map((args: any[]) => args[0])
+      .filter((entry: any) => entry.id === 'fc' && entry.level === 20);
+    expect(logged.map((entry: any) => entry.msg).join('\n')).toMatch(reason);
+    helper.getNode('fc')!.receive({ payload: vibration(1, 0) });
+    await until('the refusal', () => caught.length === 1);
+    expect(caught[0].error.message).toMatch(/not configured/);
+  });
+});

@@ -1,0 +1,302 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { validatePoints } from '@plantwire/telemetry';
+import { GAUGE_METRICS, PlantSimulator, parseCommand, parseConfig } from '@plantwire/node-red-simulator';
+import { AnomalyInputError } from '../src/core/anomaly-detector.js';
+import { DegradationWatch, DEGRADATION_DEFAULTS } from '../src/core/forecast/degradation.js';
+import { Forecaster, normalQuantile } from '../src/core/forecast/forecaster.js';
+import { SEASONAL_DEFAULTS, SeasonalModel } from '../src/core/forecast/seasonal-model.js';
+import { readNabCsv } from '../src/core/nab/harness.js';
+import { nabTimeMs } from '../src/core/nab/scorer.js';
+
+const NAB = fileURLToPath(new URL('../../../../shared/nab/data/', import.meta.url));
+const HOUR_MS = 3_600_000;
+
+function gaussian(seed: number): () => number {
+  let s = seed >>> 0;
+  const u = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(u() + 1e-12)) * Math.cos(2 * Math.PI * u());
+}
+
+/**
+ * Forecasts `hours` ahead from every row after the first two days and compares, on the same targets, with the
+ * seasonal-naive forecast (the value one day before the target): the ratio of their mean absolute errors (the
+ * ratio of their MASE, which share a denominator), and the share of targets inside the 95% interval.
+ */
+function versusSeasonalNaive(times: ArrayLike<number>, values: ArrayLike<number>, hours: number) {
+  const step = (times[times.length - 1]! - times[0]!) / (times.length - 1);
+  const day = Math.round((24 * HOUR_MS) / step);
+  const ahead = Math.max(1, Math.round((hours * HOUR_MS) / step));
+  const model = new SeasonalModel(SEASONAL_DEFAULTS);
+  const state = model.create();
+  let model_ = 0;
+  let naive = 0;
+  let inside = 0;
+  let n = 0;
+  const z = normalQuantile(0.975);
+  for (let i = 0; i < values.length; i++) {
+    model.update(state, times[i]!, values[i]!);
+    const target = i + ahead;
+    if (i < 2 * day || target >= values.length) continue;
+    const f = model.forecast(state, (times[target]! - times[i]!) / 1000);
+    const error = Math.abs(values[target]! - f.value);
+    model_ += error;
+    naive += Math.abs(values[target]! - values[target - day]!);
+    if (error <= z * f.sd) inside++;
+    n++;
+  }
+  return { ratio: model_ / naive, coverage: inside / n, day };
+}
+
+/** Autocorrelation at a lag of `lag` rows. */
+function autocorrelation(values: ArrayLike<number>, lag: number): number {
+  let mean = 0;
+  for (let i = 0; i < values.length; i++) mean += values[i]!;
+  mean /= values.length;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < values.length; i++) {
+    den += (values[i]! - mean) ** 2;
+    if (i >= lag) num += (values[i]! - mean) * (values[i - lag]! - mean);
+  }
+  return num / den;
+}
+
+describe('seasonal model', () => {
+  it('learns a daily pattern and its prediction intervals cover about what they claim', () => {
+    const g = gaussian(1);
+    const t0 = Date.UTC(2026, 0, 5);
+    const times = Array.from({ length: 288 * 10 }, (_, i) => t0 + i * 300_000);
+    const values = times.map((t) => 50 + 10 * Math.sin((2 * Math.PI * t) / (24 * HOUR_MS)) + g());
+    const { ratio, coverage } = versusSeasonalNaive(times, values, 1);
+    // Seasonal-naive carries a day-old noise (sd 1, difference sd 1.4); the model, about the noise alone.
+    expect(ratio).toBeLessThan(0.85);
+    expect(coverage).toBeGreaterThan(0.9);
+    expect(coverage).toBeLessThan(0.99);
+  });
+
+  it('follows time, not sample counts: a gap lands in the right slot; repeated times change no clock', () => {
+    const model = new SeasonalModel({ ...SEASONAL_DEFAULTS, slots: 24 });
+    const state = model.create();
+    const t0 = Date.UTC(2026, 0, 5);
+    for (let i = 0; i < 24 * 7; i++) model.update(state, t0 + i * HOUR_MS, i % 24 === 12 ? 20 : 10);
+    // Six hours of silence, then the forecast for 12:00 still knows noon is high.
+    const noon = model.forecast(state, 13 * 3600);
+    expect(noon.value).toBeGreaterThan(17);
+    model.update(state, t0 + (24 * 7 - 1) * HOUR_MS, 10);
+    expect(model.forecast(state, 13 * 3600).value).toBeCloseTo(noon.value, 0);
+    expect(() => new SeasonalModel({ ...SEASONAL_DEFAULTS, slots: 0 })).toThrow(/slots/);
+    expect(() => new SeasonalModel({ ...SEASONAL_DEFAULTS, seasonS: 0 })).toThrow(/season/);
+  });
+
+  it.skipIf(!existsSync(NAB))(
+    "beats the seasonal-naive forecast by 10% or more on NAB's real series with a daily pattern",
+    () => {
+      const daily: { file: string; ratio: number }[] = [];
+      for (const category of readdirSync(NAB).filter((c) => c.startsWith('real'))) {
+        for (const name of readdirSync(join(NAB, category))) {
+          const series = readNabCsv(join(NAB, category, name));
+          const times = series.timestamps.map(nabTimeMs);
+          const result = versusSeasonalNaive(times, series.values, 1);
+          // A daily pattern: the series correlates with itself a day earlier.
+          if (autocorrelation(series.values, result.day) >= 0.3)
+            daily.push({ file: `${category}/${name}`, ratio: result.ratio });
+        }
+      }
+      expect(daily.length).toBeGreaterThanOrEqual(5);
+      const mean = daily.reduce((sum, d) => sum + d.ratio, 0) / daily.length;
+      expect(mean, JSON.stringify(daily)).toBeLessThanOrEqual(0.9);
+    },
+  );
+});
+
+type Machine = PlantSimulator['machines'][number];
+
+/**
+ * Runs a plant whose machines stay RUNNING, injects `kind` on one machine two hours in and feeds that machine's
+ * vibration to a Forecaster with the limit at `limitAt` of the fault's full effect above the healthy level.
+ * Returns, at the first point past half-way to the limit, the true and the estimated remaining life (s).
+ */
+function remainingLifeAtHalfWay(kind: 'tool_wear' | 'bearing_fault', seed: number) {
+  const run = (feed: (point: Record<string, unknown>, injected: boolean, machine: Machine) => void) => {
+    const config = parseConfig({
+      lines: 1,
+      machinesPerLine: 4,
+      intervalMs: 10_000,
+      seed,
+      dwellS: { RUNNING: 1e7 },
+    });
+    const start = Date.UTC(2026, 0, 5, 8);
+    const plant = new PlantSimulator(config, start);
+    const machine = plant.machines[seed % 4]!;
+    let injected = false;
+    const points: Record<string, unknown>[] = [];
+    for (let ts = start + 10_000; ts < start + 3 * HOUR_MS; ts += 10_000) {
+      if (!injected && ts >= start + 2 * HOUR_MS) {
+        injected = true;
+        const command = { cmd: kind, value: true, line: machine.line, machine: machine.name, duration: 1800 };
+        plant.command(parseCommand(command), ts);
+      }
+      points.length = 0;
+      plant.tick(ts, points as never[]);
+      plant.drainEvents();
+      for (const point of points)
+        if (point.machine === machine.name && point.metric === 'vibration') feed(point, injected, machine);
+    }
+    return machine;
+  };
+  let sum = 0;
+  let n = 0;
+  const machine = run((point, injected) => {
+    if (!injected) {
+      sum += point.value as number;
+      n++;
+    }
+  });
+  // tool_wear breaks the tool at +2.5 mm/s; for the bearing, the limit is half its full effect (reached 300 s in).
+  const share = kind === 'tool_wear' ? 1 : 0.5;
+  const limit = sum / n + share * (kind === 'tool_wear' ? 2.5 : machine.bearing.vibrationMmS);
+  const forecaster = new Forecaster({
+    key: 'machine/metric',
+    horizonS: 3600,
+    steps: 1,
+    coverage: 0.95,
+    limits: { vibration: limit },
+    warnS: 24 * 3600,
+    warmup: 30,
+    maxSeries: 10,
+  });
+  let found: { truth: number; estimate: number } | undefined;
+  run((point, injected, m) => {
+    const estimate = forecaster.forecast(point).point.rulS as number;
+    if (!injected || found) return;
+    // The simulator's own state is the ground truth: wear level and bearing damage, both linear in time.
+    const done = kind === 'tool_wear' ? m.wear.level : m.bearing.level / share;
+    const truth =
+      kind === 'tool_wear' ? (1 - m.wear.level) * m.wear.lifeS : (share - m.bearing.level) * m.bearing.rampS;
+    if (done >= 0.5) found = { truth, estimate };
+  });
+  return found!;
+}
+
+describe('remaining useful life on the simulator', () => {
+  const seeds = [1, 2, 3, 4, 5, 6, 7, 8];
+  const errors = (kind: 'tool_wear' | 'bearing_fault') =>
+    seeds.map((seed) => {
+      const { truth, estimate } = remainingLifeAtHalfWay(kind, seed);
+      return Math.abs(estimate - truth) / truth;
+    });
+
+  it('tool_wear: within 20% of the truth at half-way for most faults', () => {
+    const e = errors('tool_wear').sort((a, b) => a - b);
+    // Measured: 6 of 8 within 20% (errors 0%, 2%, 5%, 6%, 8%, 10%, 27%, 56%).
+    expect(e.filter((x) => x <= 0.2).length, e.join(', ')).toBeGreaterThanOrEqual(6);
+  });
+
+  it('bearing_fault: a finite estimate at half-way, within 20% for some faults (goal missed)', () => {
+    const e = errors('bearing_fault').sort((a, b) => a - b);
+    // Measured: 3 of 8 within 20% (errors 4%, 4%, 4%, 36%, 38%, 79%, 108%, 191%; the estimates err late). The
+    // damage reaches the limit 300 s in, so half-way leaves about 15 samples (vibration noise about 9%) for the
+    // line. Reported as missing the 20% goal in the README.
+    expect(e.filter((x) => x <= 0.2).length, e.join(', ')).toBeGreaterThanOrEqual(3);
+    expect(
+      e.every((x) => x < 3),
+      e.join(', '),
+    ).toBe(true);
+  });
+});
+
+describe('forecaster', () => {
+  const t0 = Date.UTC(2026, 0, 5);
+  const point = (i: number, value: number, metric = 'vibration') => ({
+    ts: t0 + i * 10_000,
+    id: '0195fd1c-6a5b-7d3e-9f10-000000000000',
+    tenant: 'acme',
+    plant: 'p1',
+    line: 'l1',
+    machine: 'cnc-01',
+    metric,
+    value,
+    unit: 'mm/s',
+    q: 100,
+  });
+  const options = {
+    key: 'machine/metric' as const,
+    horizonS: 600,
+    steps: 3,
+    coverage: 0.9,
+    limits: { vibration: 10 },
+    warnS: 3600,
+    warmup: 20,
+    maxSeries: 100,
+  };
+
+  it('annotates points with a forecast over the horizon once warm, and sends early warnings near the limit', () => {
+    const forecaster = new Forecaster(options);
+    const g = gaussian(3);
+    const warnings: Record<string, unknown>[] = [];
+    let last: Record<string, unknown> = {};
+    for (let i = 0; i < 600; i++) {
+      // Healthy for 400 samples, then a drift of 0.02 per sample (10 s) toward the limit of 10.
+      const value = 2 + 0.1 * g() + (i >= 400 ? 0.02 * (i - 400) : 0);
+      const result = forecaster.forecast(point(i, value));
+      if (i === 10) expect(result.point.forecast).toEqual([]);
+      if (result.warning) warnings.push(result.warning);
+      last = result.point;
+    }
+    const forecast = last.forecast as { ts: number; value: number; lower: number; upper: number }[];
+    expect(forecast.map((f) => f.ts - (last.ts as number))).toEqual([200_000, 400_000, 600_000]);
+    for (const f of forecast) expect(f.lower).toBeLessThan(f.upper);
+    // At i = 599 the value is about 6: 4 to go at 0.002 per second, about 2,000 s.
+    expect(last.rulS).toBeGreaterThan(1500);
+    expect(last.rulS).toBeLessThan(2600);
+    expect(warnings.length).toBeGreaterThan(100);
+    expect(warnings.at(-1)).toMatchObject({ metric: 'vibration_rul', unit: 's', machine: 'cnc-01', q: 100 });
+    expect(validatePoints(warnings).invalid).toEqual([]);
+  });
+
+  it('sends one last warning at the cap when the drift ends, so an alarm on it clears', () => {
+    const forecaster = new Forecaster(options);
+    const sent: number[] = [];
+    for (let i = 0; i < 700; i++) {
+      const value = i >= 400 && i < 560 ? 2 + 0.03 * (i - 400) : 2 + 0.01 * (i % 3);
+      const warning = forecaster.forecast(point(i, value)).warning;
+      if (warning) sent.push(warning.value as number);
+    }
+    expect(sent.length).toBeGreaterThan(10);
+    expect(sent.at(-1)).toBe(3600);
+    expect(sent.slice(0, -1).every((s) => s < 3600)).toBe(true);
+  });
+
+  it('refuses what it cannot forecast, naming the problem, and checks its options', () => {
+    const forecaster = new Forecaster(options);
+    expect(() => forecaster.forecast('x')).toThrow(AnomalyInputError);
+    expect(() => forecaster.forecast({ ...point(0, 1), value: NaN })).toThrow(
+      'value must be a finite number',
+    );
+    expect(() => forecaster.forecast({ ...point(0, 1), ts: 'now' })).toThrow('ts must be a time in ms');
+    expect(() => forecaster.forecast({ ...point(0, 1), machine: 'a/b' })).toThrow(/machine must be/);
+    expect(forecaster.size).toBe(0);
+    expect(() => new Forecaster({ ...options, limits: { vibration: NaN } })).toThrow(/limits: vibration/);
+    expect(() => new Forecaster({ ...options, limits: { 'a b': 1 } })).toThrow(/not a metric name/);
+    expect(() => new Forecaster({ ...options, coverage: 1 })).toThrow(/coverage/);
+    expect(() => new Forecaster({ ...options, horizonS: 0 })).toThrow(/horizon/);
+    expect(() => new DegradationWatch({ ...DEGRADATION_DEFAULTS, limit: Infinity })).toThrow(/limit/);
+    expect(normalQuantile(0.975)).toBeCloseTo(1.959964, 5);
+    expect(normalQuantile(0.01)).toBeCloseTo(-2.326348, 5);
+  });
+
+  it('keeps one model per series within its series cap', () => {
+    const forecaster = new Forecaster({ ...options, maxSeries: 3 });
+    for (const metric of GAUGE_METRICS) forecaster.forecast(point(0, 1, metric));
+    expect(forecaster.size).toBe(3);
+    expect(forecaster.bytesPerSeries).toBeLessThan(6000);
+  });
+});
