@@ -15,7 +15,7 @@ const require = createRequire(import.meta.url);
 const root = new URL('..', import.meta.url).pathname;
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 /** Minutes each, and their own repeated windows or phases: once per run. */
-const ONCE = new Set(['buffer', 'pipeline', 'kafka']);
+const ONCE = new Set(['buffer', 'pipeline', 'kafka', 'reports']);
 const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 const started = Date.now();
 

@@ -30,6 +30,12 @@ interface NodePackage {
   types: string[];
 }
 
+/**
+ * Stock Node-RED modules the examples wire in, which a user installs beside Plantwire (the package READMEs say
+ * so): the email node of the reports examples. The version is the one the reports package tests with.
+ */
+export const COMPANION_MODULES = [{ module: 'node-red-node-email', version: '5.2.5' }];
+
 /** The workspace's Node-RED packages and the node types each registers (one type per node set, by convention). */
 export const NODE_PACKAGES: NodePackage[] = readdirSync(join(ROOT, 'packages')).flatMap((dir) => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'packages', dir, 'package.json'), 'utf8'));
@@ -169,9 +175,13 @@ function freshUserDir(registry: Registry, label: string): string {
 }
 
 /** POST /nodes, as the Palette Manager does: it answers only once npm has finished (minutes with a native build). */
-function paletteInstall(red: NodeRed, module: string): Promise<{ status: number; body: string }> {
+function paletteInstall(
+  red: NodeRed,
+  module: string,
+  version?: string,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const body = JSON.stringify({ module });
+    const body = JSON.stringify({ module, version });
     const req = request(
       `${red.url}/nodes`,
       { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' } },
@@ -219,7 +229,10 @@ export function installSuite({ nodeRedVersion, runtime: makeRuntime }: InstallCh
     async npmInstall() {
       const userDir = freshUserDir(registry, 'npm');
       userDirs.push(userDir);
-      const modules = NODE_PACKAGES.map((pkg) => pkg.name);
+      const modules = [
+        ...NODE_PACKAGES.map((pkg) => pkg.name),
+        ...COMPANION_MODULES.map((c) => `${c.module}@${c.version}`),
+      ];
       say(`${label} on Node ${runtime.version}: npm install ${modules.join(' ')}`);
       npm(runtime, userDir, ['install', ...modules]);
       const sqlite = JSON.parse(
@@ -245,6 +258,10 @@ export function installSuite({ nodeRedVersion, runtime: makeRuntime }: InstallCh
           expect(answer.status, `POST /nodes ${pkg.name}: ${answer.body}\n${red.log().slice(-4000)}`).toBe(
             200,
           );
+        }
+        for (const { module, version } of COMPANION_MODULES) {
+          const answer = await paletteInstall(red, module, version);
+          expect(answer.status, `POST /nodes ${module}: ${answer.body}`).toBe(200);
         }
         await checkInstalled(red, `${label} (Palette Manager)`, { questdb, broker }, 'install_palette');
       } finally {

@@ -55,3 +55,16 @@ export {
   type EventRejection,
   type EventsResult,
 } from './core/events.js';
+export {
+  kpiRows,
+  oee,
+  parseIdealRates,
+  shiftStart,
+  STATES,
+  COUNTERS,
+  DEFAULT_IDEAL_RATES,
+  SHIFT_STARTS_UTC,
+  type KpiRow,
+  type Oee,
+} from './core/kpis.js';
+export { questDbServer, type QuestDbConfigNode } from './nodes/config-node.js';

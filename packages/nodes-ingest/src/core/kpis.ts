@@ -130,7 +130,7 @@ export interface KpiRow {
   last_seen: string;
 }
 
-interface Oee {
+export interface Oee {
   availability: number | null;
   performance: number | null;
   quality: number | null;
@@ -171,7 +171,7 @@ export function kpiRows(rows: Record<string, unknown>[], idealRates: Record<stri
 }
 
 /** Availability, performance, quality and OEE (0..1) of one window ('h' or 's') of a row. */
-function oee(row: Record<string, unknown>, w: 'h' | 's', rate: number | undefined): Oee {
+export function oee(row: Record<string, unknown>, w: 'h' | 's', rate: number | undefined): Oee {
   const count = (state: string) => num(row[`${w}_${state}`]) ?? 0;
   const samples = count('samples');
   const span = (Date.parse(String(row[`${w}_last`])) - Date.parse(String(row[`${w}_first`]))) / 60_000;

@@ -1,0 +1,345 @@
+// alarm-notify inside Node-RED, between the real threshold-alarm and the stock nodes it is made for: the email
+// node (node-red-node-email) sending to a real SMTP server in its own process, and the http request node
+// calling a local SMS webhook shaped like Twilio's.
+import http from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  collect,
+  coreNode,
+  freePort,
+  nodeRedTestHelper,
+  sleep,
+  startProcess,
+  telemetryPoint,
+  until,
+  waitFor,
+  type ManagedProcess,
+} from '@plantwire/testkit';
+
+const require = createRequire(import.meta.url);
+const alarmNotify = require('../dist/nodes/alarm-notify/alarm-notify.js');
+const thresholdAlarm = require('@plantwire/node-red-rules/dist/nodes/threshold-alarm/threshold-alarm.js');
+const emailNode = require('node-red-node-email/61-email.js');
+const httpRequest = coreNode('network/21-httprequest');
+const catchNode = coreNode('common/25-catch');
+const helper = nodeRedTestHelper();
+/** What the nodes logged at `level` (Node-RED's levels: 20 error, 30 warn). */
+const logged = (level: number): string[] =>
+  (helper as any)
+    .log()
+    .args.map((args: any[]) => args[0])
+    .filter((entry: any) => entry.level === level)
+    .map((entry: any) => String(entry.msg));
+
+interface Mail {
+  envelopeTo: string[];
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  receivedAt: number;
+}
+interface SmsRequest {
+  method: string;
+  url: string;
+  authorization: string;
+  contentType: string;
+  form: Record<string, string>;
+}
+
+let smtp: ManagedProcess;
+let smtpPort: number;
+let sms: http.Server;
+let smsPort: number;
+const smsRequests: SmsRequest[] = [];
+let userDir: string;
+
+/** Every mail the SMTP server has received so far. */
+function mails(): Mail[] {
+  return smtp
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('MAIL '))
+    .map((line) => JSON.parse(line.slice(5)) as Mail);
+}
+
+const ROUTES = [
+  { minPriority: 'high', email: ['lead@example.com'], sms: ['+15550100'] },
+  { minPriority: 'low', email: ['maintenance@example.com'] },
+  { escalation: true, email: ['manager@example.com'], sms: ['+15550199'] },
+];
+const SMS_PATH = '/2010-04-01/Accounts/AC0123/Messages.json';
+const RULES = [
+  {
+    name: 'temp-high',
+    match: 'temperature',
+    mode: 'above',
+    warning: 80,
+    critical: 90,
+    priority: { warning: 'medium', critical: 'critical' },
+  },
+];
+
+function flow(notify: Record<string, unknown> = {}) {
+  return [
+    {
+      id: 'alarm',
+      type: 'threshold-alarm',
+      key: 'tenant/plant/line/machine/metric',
+      rules: JSON.stringify(RULES),
+      chatterCount: '0',
+      wires: [['notify'], []],
+    },
+    {
+      id: 'notify',
+      type: 'alarm-notify',
+      routes: JSON.stringify(ROUTES),
+      digestMin: '0.05',
+      escalateMin: '0.05',
+      cooldownMin: '10',
+      smsUrl: `http://127.0.0.1:${smsPort}${SMS_PATH}`,
+      smsFrom: '+15550123',
+      tenant: 'acme',
+      plant: 'plant-1',
+      wires: [['email', 'emails'], ['sms']],
+      ...notify,
+    },
+    {
+      id: 'email',
+      type: 'e-mail',
+      server: '127.0.0.1',
+      port: String(smtpPort),
+      secure: false,
+      tls: false,
+      authtype: 'NONE',
+      name: '',
+    },
+    {
+      id: 'sms',
+      type: 'http request',
+      method: 'use',
+      ret: 'txt',
+      url: '',
+      authType: 'basic',
+      wires: [['smsAnswers']],
+    },
+    { id: 'emails', type: 'helper' },
+    { id: 'smsAnswers', type: 'helper' },
+    { id: 'catcher', type: 'catch', scope: ['notify'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper' },
+  ];
+}
+
+async function load(notify: Record<string, unknown> = {}) {
+  await helper.load([thresholdAlarm, alarmNotify, emailNode, httpRequest, catchNode], flow(notify), {
+    email: { userid: 'plantwire@example.com' },
+    sms: { user: 'AC0123', password: 'twilio-secret' },
+  });
+  return {
+    alarm: helper.getNode('alarm')!,
+    notify: helper.getNode('notify')!,
+    emails: collect(helper, 'emails'),
+    caught: collect(helper, 'caught'),
+  };
+}
+
+const temperature = (machine: string, value: number, line = 'line-01') =>
+  telemetryPoint(Date.now(), { machine, line, value });
+const mailsFor = (machine: string) =>
+  mails().filter((m) => m.subject.includes(machine) || m.text.includes(machine));
+
+describe('alarm-notify inside Node-RED, with a real SMTP server and an SMS webhook', () => {
+  beforeAll(async () => {
+    smtpPort = await freePort();
+    smtp = startProcess(process.execPath, [
+      fileURLToPath(new URL('./fixtures/smtp-sink.mjs', import.meta.url)),
+      String(smtpPort),
+    ]);
+    await waitFor(
+      'the SMTP server',
+      async () => (smtp.output().includes('LISTENING') ? true : undefined),
+      20_000,
+    );
+    sms = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        smsRequests.push({
+          method: req.method ?? '',
+          url: req.url ?? '',
+          authorization: req.headers.authorization ?? '',
+          contentType: req.headers['content-type'] ?? '',
+          form: Object.fromEntries(new URLSearchParams(body)),
+        });
+        res.writeHead(201, { 'content-type': 'application/json' }).end('{"sid":"SM1","status":"queued"}');
+      });
+    });
+    smsPort = await freePort();
+    await new Promise<void>((resolve) => sms.listen(smsPort, '127.0.0.1', resolve));
+    await helper.startServer();
+  });
+  afterAll(async () => {
+    await helper.stopServer();
+    await new Promise((resolve) => sms.close(resolve));
+    await smtp.stop();
+  });
+  beforeEach(() => {
+    userDir = mkdtempSync(join(tmpdir(), 'plantwire-notify-'));
+    helper.settings({ userDir });
+  });
+  afterEach(async () => {
+    await helper.unload();
+    rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it('a critical alarm is mailed and texted at once; unacknowledged, it escalates', async () => {
+    const { alarm } = await load();
+    const sent = Date.now();
+    alarm.receive({ payload: [temperature('cnc-11', 95)] });
+    await until(
+      'the critical mail',
+      () => mailsFor('cnc-11').some((m) => m.subject.startsWith('[CRITICAL]')),
+      10_000,
+    );
+    const critical = mailsFor('cnc-11').find((m) => m.subject.startsWith('[CRITICAL]'))!;
+    expect(critical.envelopeTo.sort()).toEqual(['lead@example.com', 'maintenance@example.com']);
+    expect(critical.from).toContain('plantwire@example.com');
+    expect(critical.subject).toContain('plant-1/line-01/cnc-11');
+    expect(critical.text).toContain('Alarm: acme/plant-1/line-01/cnc-11/temperature:temp-high:critical');
+    expect(critical.receivedAt - sent).toBeLessThan(2_500); // well before the digest (3 s) is due
+    await until('the SMS request', () => smsRequests.some((r) => r.form.Body?.includes('cnc-11')), 10_000);
+    const text = smsRequests.find((r) => r.form.Body!.includes('cnc-11'))!;
+    expect(text).toMatchObject({
+      method: 'POST',
+      url: SMS_PATH,
+      authorization: `Basic ${Buffer.from('AC0123:twilio-secret').toString('base64')}`,
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    expect(text.form).toMatchObject({ To: '+15550100', From: '+15550123' });
+    expect(text.form.Body).toMatch(/^CRITICAL plant-1\/line-01\/cnc-11: /);
+
+    // Nobody acknowledges it: 3 s later the escalation reaches the manager too, by mail and SMS.
+    await until(
+      'the escalation',
+      () => mailsFor('cnc-11').some((m) => m.subject.startsWith('[ESCALATION]')),
+      15_000,
+    );
+    const escalation = mailsFor('cnc-11').find((m) => m.subject.startsWith('[ESCALATION]'))!;
+    expect(escalation.envelopeTo).toContain('manager@example.com');
+    expect(escalation.text).toContain('Nobody has acknowledged this alarm within 0.05 minutes');
+    await until('the escalation SMS', () => smsRequests.some((r) => r.form.To === '+15550199'), 10_000);
+    // The warning level of the same reading went into the digest, to maintenance only (lead hears high and up).
+    await until(
+      'the digest',
+      () => mailsFor('cnc-11').some((m) => m.subject.startsWith('[Plantwire] Digest')),
+      15_000,
+    );
+    const digest = mailsFor('cnc-11').find((m) => m.subject.startsWith('[Plantwire] Digest'))!;
+    expect(digest.envelopeTo).toEqual(['maintenance@example.com']);
+  });
+
+  it('an acknowledged critical alarm does not escalate', async () => {
+    const { alarm } = await load();
+    alarm.receive({ payload: [temperature('cnc-12', 95)] });
+    await until(
+      'the critical mail',
+      () => mailsFor('cnc-12').some((m) => m.subject.startsWith('[CRITICAL]')),
+      10_000,
+    );
+    alarm.receive({
+      control: { command: 'ack', alarm: 'acme/plant-1/line-01/cnc-12/temperature:temp-high:critical' },
+    });
+    await sleep(5_000);
+    expect(mailsFor('cnc-12').filter((m) => m.subject.startsWith('[ESCALATION]'))).toEqual([]);
+  });
+
+  it('a burst of 200 warnings becomes one digest', async () => {
+    const { alarm, emails } = await load();
+    const start = Date.now();
+    const points = Array.from({ length: 200 }, (_, i) =>
+      temperature(`press-${String(i).padStart(3, '0')}`, 85, 'line-02'),
+    );
+    alarm.receive({ payload: points });
+    await until('the digest', () => mails().some((m) => m.text.includes('press-000')), 15_000);
+    await sleep(4_000); // a second digest period: nothing more may come
+    const burst = mails().filter((m) => /press-\d{3}/.test(m.text));
+    // maintenance hears of all 200 and of the flood summary threshold-alarm adds (high) in one mail; the shift
+    // lead, who hears high and up, of the flood alone.
+    expect(burst).toHaveLength(1);
+    expect(burst[0]!.subject).toMatch(/^\[Plantwire\] Digest: 201 events \(1 high, 200 medium\) since /);
+    expect(burst[0]!.envelopeTo).toEqual(['maintenance@example.com']);
+    const lead = mails().filter(
+      (m) =>
+        m.receivedAt >= start && m.subject.includes('Digest') && m.envelopeTo.includes('lead@example.com'),
+    );
+    expect(lead.map((m) => m.subject)).toEqual([expect.stringMatching(/Digest: 1 event \(1 high\)/)]);
+    expect(burst[0]!.text).toContain('... and 101 more');
+    expect(emails.filter((m) => m.notification.kind === 'digest')).toHaveLength(2);
+  });
+
+  it('a shelved alarm sends nothing', async () => {
+    const { alarm } = await load();
+    alarm.receive({ payload: [temperature('cnc-13', 60)] }); // the series (and its alarms) exist
+    await sleep(200);
+    for (const level of ['warning', 'critical'])
+      alarm.receive({
+        control: {
+          command: 'shelve',
+          alarm: `acme/plant-1/line-01/cnc-13/temperature:temp-high:${level}`,
+          minutes: 30,
+        },
+      });
+    await sleep(200);
+    alarm.receive({ payload: [temperature('cnc-13', 99)] });
+    await sleep(5_000); // past a digest period and an escalation time
+    expect(mailsFor('cnc-13')).toEqual([]);
+    expect(smsRequests.filter((r) => r.form.Body?.includes('cnc-13'))).toEqual([]);
+  });
+
+  it('refuses what is not an alarm event, naming it, and takes the rest', async () => {
+    const { notify, caught } = await load();
+    notify.receive({
+      payload: [
+        {
+          id: 'cnc-14/temperature:temp-high:critical',
+          key: 'cnc-14/temperature',
+          rule: 'temp-high',
+          level: 'critical',
+          state: 'active-unack',
+          previous: 'normal',
+          priority: 'critical',
+          value: 95,
+          limit: 90,
+          ts: Date.now(),
+          message: 'cnc-14 hot',
+        },
+        { hello: 'world' },
+      ],
+    });
+    await until('the error', () => caught.length === 1);
+    expect(caught[0].error.message).toMatch(
+      /alarm-notify: 1 of 2 events refused \(the rest were taken\); event 1: not a plant event/,
+    );
+    await until('the critical mail', () => mailsFor('cnc-14').length > 0, 10_000);
+  });
+
+  it('refuses bad settings at deploy, naming the setting, and answers each message with an error', async () => {
+    const { notify, caught } = await load({ routes: '[{"email": ["not an address"]}]' });
+    notify.receive({ payload: [] });
+    await until('the error', () => caught.length === 1);
+    expect(caught[0].error.message).toMatch(/alarm-notify/);
+    expect(logged(20).join('\n')).toMatch(
+      /alarm-notify: routes\[0\]\.email: "not an address" is not an email address/,
+    );
+  });
+
+  it('refuses SMS routes without a webhook URL', async () => {
+    await load({ smsUrl: '' });
+    expect(logged(20).join('\n')).toMatch(/routes name SMS numbers: give the SMS webhook URL/);
+  });
+});
