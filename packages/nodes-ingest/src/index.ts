@@ -27,13 +27,21 @@ export {
 export {
   admit,
   admitEvents,
-  parseTokens,
   type GateOptions,
   type GateResult,
   type GateRejection,
-  type TokenTable,
   type Request,
 } from './core/ingest-gate.js';
+export {
+  parseTokens,
+  mergeTokens,
+  outOfScope,
+  tokenHash,
+  RateLimiter,
+  TOKEN_LINE_FORMAT,
+  type TokenGrant,
+  type TokenTable,
+} from './core/ingest-tokens.js';
 export {
   bindSql,
   literal,

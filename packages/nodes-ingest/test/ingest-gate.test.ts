@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { telemetryPoint } from '@plantwire/testkit';
-import { admit, admitEvents, type GateOptions } from '../src/index.js';
+import { admit, admitEvents, parseTokens, type GateOptions } from '../src/index.js';
 
 const options: GateOptions = {
-  tokens: { 'tok-acme': 'acme', 'tok-globex': 'globex' },
+  tokens: parseTokens('tok-acme acme\ntok-globex=globex'),
   maxPoints: 100,
   maxBytes: 100_000,
 };
@@ -23,8 +23,8 @@ describe('admit: the ingest gate', () => {
   it.each([
     [undefined, 'a bearer token is required: Authorization: Bearer <token>'],
     ['Basic dXNlcjpwdw==', 'a bearer token is required: Authorization: Bearer <token>'],
-    ['Bearer nope', 'unknown token'],
-    ['Bearer __proto__', 'unknown token'],
+    ['Bearer nope', 'unknown or revoked token'],
+    ['Bearer __proto__', 'unknown or revoked token'],
   ])('refuses authorization %j with 401', (authorization, message) => {
     expect(admit({ body: [telemetryPoint(at)], authorization }, options)).toMatchObject({
       status: 401,
@@ -38,7 +38,9 @@ describe('admit: the ingest gate', () => {
     const result = admit({ body, authorization: bearer('tok-acme') }, options);
     expect(result.status).toBe(200);
     expect(result.accepted).toHaveLength(2);
-    expect(result.rejected).toEqual([{ index: 1, reason: 'tenant "globex" is not the token\'s tenant' }]);
+    expect(result.rejected).toEqual([
+      { index: 1, reason: 'tenant "globex" is not the token\'s tenant', status: 403 },
+    ]);
     expect(admit({ body: [body[1]], authorization: bearer('tok-acme') }, options).status).toBe(403);
   });
 
@@ -134,7 +136,7 @@ describe('admitEvents: the same gate for plant events', () => {
     );
     expect(theirs).toMatchObject({
       status: 403,
-      rejected: [{ index: 0, reason: 'tenant "globex" is not the token\'s tenant' }],
+      rejected: [{ index: 0, reason: 'tenant "globex" is not the token\'s tenant', status: 403 }],
     });
   });
 
