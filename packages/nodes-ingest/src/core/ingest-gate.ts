@@ -1,5 +1,4 @@
 import {
-  describeValue,
   normaliseMetrics,
   validatePoints,
   type Point,
