@@ -1,9 +1,4 @@
-import {
-  normaliseMetrics,
-  validatePoints,
-  type Point,
-  type ValidationResult,
-} from '@plantwire/telemetry';
+import { normaliseMetrics, validatePoints, type Point, type ValidationResult } from '@plantwire/telemetry';
 import { toEvents, type PlantEvent } from './events.js';
 import {
   outOfScope,

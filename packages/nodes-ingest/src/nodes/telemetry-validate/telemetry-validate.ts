@@ -77,8 +77,10 @@ export = function register(RED: NodeAPI) {
 
     node.on('input', (msg: IngestMessage, send: Send, done: Done) => {
       if (!options) return done(shell.notConfigured());
-      const headers = msg.req?.headers ?? {};
-      const length = Number(headers['content-length']);
+      const headers = (typeof msg.req === 'object' && msg.req?.headers) || {};
+      // Whatever a message carries is checked for its type first: a header may be any value in a flow.
+      const declared = headers['content-length'];
+      const length = typeof declared === 'string' || typeof declared === 'number' ? Number(declared) : NaN;
       const result = gate(
         {
           body: msg.payload,
