@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { uuidv7 } from '@plantwire/telemetry';
 import { telemetryPoint } from '@plantwire/testkit';
+import { MAX_BODY_DEPTH, nestedDeeperThan } from '../../packages/nodes-ingest/src/index.js';
 
 export const SEED = Number(process.env.PLANTWIRE_FUZZ_SEED ?? 20261206);
 
@@ -35,7 +36,7 @@ const nasty = [
 export const hostileString = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...nasty) },
   { weight: 3, arbitrary: fc.string({ maxLength: 80, unit: 'binary' }) },
-  { weight: 1, arbitrary: fc.nat({ max: 200_000 }).map((n) => 'x'.repeat(n)) },
+  { weight: 1, arbitrary: fc.nat({ max: 100_000 }).map((n) => 'x'.repeat(n)) },
 );
 
 const number = fc.oneof(
@@ -147,8 +148,9 @@ export const hostilePayload = (machine: string, at: number) =>
   );
 
 /**
- * A mixed batch of small hostile items and valid points (the valid ones named `machine`): small enough to fit
- * the node's limits, so every valid point must be stored, once.
+ * A mixed batch of small hostile items and valid points (the valid ones named `machine`): small and shallow
+ * enough to fit the node's limits (a body nested deeper than MAX_BODY_DEPTH is refused whole), so every valid
+ * point must be stored, once.
  */
 export const mixedBatch = (machine: string, at: number) =>
   fc
@@ -162,7 +164,7 @@ export const mixedBatch = (machine: string, at: number) =>
     )
     .map(([bad, goodCount, order]) => {
       const good = Array.from({ length: goodCount }, () => validPoint(machine, at));
-      const batch: unknown[] = [...bad];
+      const batch: unknown[] = bad.filter((point) => !nestedDeeperThan(point, MAX_BODY_DEPTH - 2));
       const it = order[Symbol.iterator]();
       for (const point of good) batch.splice(it.next().value % (batch.length + 1), 0, point);
       return { batch, good };

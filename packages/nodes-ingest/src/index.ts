@@ -27,6 +27,8 @@ export {
 export {
   admit,
   admitEvents,
+  nestedDeeperThan,
+  MAX_BODY_DEPTH,
   type GateOptions,
   type GateResult,
   type GateRejection,

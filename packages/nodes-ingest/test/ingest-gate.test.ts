@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { telemetryPoint } from '@plantwire/testkit';
-import { admit, admitEvents, parseTokens, type GateOptions } from '../src/index.js';
+import {
+  admit,
+  admitEvents,
+  MAX_BODY_DEPTH,
+  nestedDeeperThan,
+  parseTokens,
+  type GateOptions,
+} from '../src/index.js';
 
 const options: GateOptions = {
   tokens: parseTokens('tok-acme acme\ntok-globex=globex'),
@@ -151,5 +158,20 @@ describe('admitEvents: the same gate for plant events', () => {
     expect(result.status).toBe(200);
     expect(result.accepted).toHaveLength(1);
     expect(result.rejected.map((r) => r.index)).toEqual([0, 2]);
+  });
+});
+
+describe('the gate and bodies nested too deep', () => {
+  it('refuses a body nested deeper than MAX_BODY_DEPTH with 400, and says not to pass it on', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 50_000; i++) deep = [deep];
+    const result = admit({ body: [telemetryPoint(at), deep], authorization: bearer('tok-acme') }, options);
+    expect(result).toMatchObject({
+      status: 400,
+      dropBody: true,
+      rejected: [{ index: 0, reason: `the body is nested deeper than ${MAX_BODY_DEPTH} levels` }],
+    });
+    expect(nestedDeeperThan({ a: [{ b: 1 }] }, 3)).toBe(false);
+    expect(nestedDeeperThan({ a: [{ b: [] }] }, 3)).toBe(true);
   });
 });

@@ -51,6 +51,25 @@ export interface GateResult<T = Point> {
   message?: string;
   /** For 429: when to come back (the Retry-After header). */
   retryAfterS?: number;
+  /** The body is nested too deep for Node-RED to copy (a Catch node would overflow the stack): do not pass it on. */
+  dropBody?: boolean;
+}
+
+/** Deeper than any point, metrics or event payload; deep enough to refuse before anything recurses into it. */
+export const MAX_BODY_DEPTH = 32;
+
+/** Whether `value` nests arrays or objects deeper than `limit`, found without recursion. */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== 'object' || item === null || Buffer.isBuffer(item)) continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(item)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
 
 /**
@@ -166,6 +185,15 @@ function open(
     }
   }
   const count = Array.isArray(body) ? body.length : 1;
+  if (count <= options.maxPoints && nestedDeeperThan(body, MAX_BODY_DEPTH)) {
+    return {
+      status: 400,
+      tenant: grant?.tenant,
+      accepted: [],
+      rejected: [{ index: 0, reason: `the body is nested deeper than ${MAX_BODY_DEPTH} levels` }],
+      dropBody: true,
+    };
+  }
   if (count > options.maxPoints)
     return refuse(413, `${count} ${items} in one request; at most ${options.maxPoints}`);
   if (grant?.rate !== undefined && options.limiter) {

@@ -115,6 +115,9 @@ export = function register(RED: NodeAPI) {
         shell.status.ok(shell.text('status.counts', { accepted, refused }));
         return done();
       }
+      // Node-RED copies a failed message for Catch nodes, recursively: a payload nested thousands deep would
+      // overflow the stack there, so such a payload is not passed on.
+      if (result.dropBody) msg.payload = undefined;
       send([null, answer()]);
       if (result.status === 429) {
         // Flow control, not a fault: the sender is told when to come back; no error for Catch or the log.
