@@ -104,7 +104,7 @@ describe.each([
     for (const topic of [
       'v1/acme/plant-02/line-1/cnc-01/temperature',
       'v1/globex/plant-01/x',
-      'v1/acme/plant-01',
+      'v1/acme/plant-010/x',
     ]) {
       const intruder = await as('edge-plant-01');
       await Promise.race([intruder.publishAsync(topic, '1', { qos: 1 }).catch(() => undefined), sleep(1000)]);
