@@ -62,3 +62,11 @@ export {
   type MqttAccount,
   type MqttPermissions,
 } from './mqtt-acl.js';
+export {
+  ADMIN_ROLES,
+  adminAuthSettings,
+  adminToken,
+  newAdminPasswords,
+  type AdminPasswords,
+  type AdminRole,
+} from './admin-auth.js';
