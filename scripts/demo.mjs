@@ -7,7 +7,14 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync }
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startAedesBroker, startNodeRed, startQuestDb, startWanLink } from '@plantwire/testkit';
+import {
+  adminAuthSettings,
+  newAdminPasswords,
+  startAedesBroker,
+  startNodeRed,
+  startQuestDb,
+  startWanLink,
+} from '@plantwire/testkit';
 import { FLOW_FILES, flowsWithToken } from './deploy-flows.mjs';
 import { PLANT, TENANT, TOPICS } from './flows/plant.mjs';
 
@@ -53,8 +60,19 @@ function secrets() {
     ingestToken: `pw-${secret()}`,
     ...kept,
     mqtt: { edge: secret(), cloud: secret(), wan: secret(), ...kept.mqtt },
+    admin: kept.admin ?? newAdminPasswords(),
     ...(openBroker && { openBroker }),
   };
+  if (!kept.admin) {
+    // Shown this once; they stay in secrets.json (readable by this user only) for when they are forgotten.
+    console.log(
+      `\n  Node-RED editor logins (both Node-REDs), made now and kept in ${file}:\n` +
+        Object.entries(made.admin)
+          .map(([role, password]) => `    ${role.padEnd(9)} ${password}`)
+          .join('\n') +
+        '\n  admin: everything; engineer: read and deploy; operator: read only.\n',
+    );
+  }
   if (JSON.stringify(made) !== JSON.stringify(kept)) {
     mkdirSync(data, { recursive: true });
     writeFileSync(file, `${JSON.stringify(made, null, 2)}\n`, { mode: 0o600 });
@@ -89,7 +107,7 @@ async function stopAll() {
 }
 
 /** A Node-RED of the demo; its flows are deployed on the first run only, so your own changes are kept. */
-async function nodeRed(name, env, { credentialSecret, ingestToken }, mqtt) {
+async function nodeRed(name, env, { credentialSecret, ingestToken, admin }, mqtt) {
   const userDir = join(data, name);
   const firstRun = !existsSync(join(userDir, 'flows.json'));
   const red = await startNodeRed({
@@ -97,7 +115,8 @@ async function nodeRed(name, env, { credentialSecret, ingestToken }, mqtt) {
     host,
     port: ports[name].port,
     env,
-    settings: { credentialSecret },
+    settings: { credentialSecret, adminAuth: adminAuthSettings(admin) },
+    login: { username: 'admin', password: admin.admin },
     ...(firstRun ? { flows: flowsWithToken(FLOW_FILES[name], ingestToken, TENANT, mqtt) } : {}),
   });
   running.push([`the ${name} Node-RED`, () => red.stop()]);
@@ -123,7 +142,9 @@ try {
   const accounts = mqttAccounts(keys.mqtt);
   const account = (username) => accounts.find((a) => a.username === username);
   if (keys.openBroker) {
-    say('starting the plant broker (aedes) WITHOUT accounts: this data folder predates them; delete it to turn them on');
+    say(
+      'starting the plant broker (aedes) WITHOUT accounts: this data folder predates them; delete it to turn them on',
+    );
   } else say('starting the plant broker (aedes; a username and password per client, topics per account)');
   const broker = await startAedesBroker({
     host,

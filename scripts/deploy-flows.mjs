@@ -62,7 +62,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
           break;
         }
         const { PLANTWIRE_MQTT_USER: user, PLANTWIRE_MQTT_PASSWORD: password } = process.env;
-        await deploy(url, flowsWithToken(FLOW_FILES[name], token, tenant, user ? { user, password } : undefined));
+        await deploy(
+          url,
+          flowsWithToken(FLOW_FILES[name], token, tenant, user ? { user, password } : undefined),
+        );
         console.log(`deployed the ${name} flows to ${url}`);
         break;
       } catch (error) {

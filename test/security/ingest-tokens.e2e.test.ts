@@ -155,12 +155,15 @@ describe('ingest tokens in a real Node-RED and QuestDB', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify(body),
     });
+    const text = await response.text();
+    answered.push(text);
     return {
       status: response.status,
       retryAfter: response.headers.get('retry-after'),
-      body: (await response.json()) as Answer['body'],
+      body: JSON.parse(text) as Answer['body'],
     };
   };
+  const answered: string[] = [];
   const count = async (where: string) => {
     await questdb.waitForWal('plantwire_telemetry');
     return (await questdb.exec(`SELECT count(), count_distinct(id) FROM plantwire_telemetry WHERE ${where}`))
@@ -251,5 +254,21 @@ describe('ingest tokens in a real Node-RED and QuestDB', () => {
     console.log(
       `rate limit end to end: ${log.length} answers to the edge, ${limited.length} of them 429 with Retry-After`,
     );
+  });
+
+  it('no token in an answer, the exported flows, the flow files or the log', async () => {
+    const places = {
+      answers: answered.join('\n'),
+      exported: JSON.stringify(await red.api('/flows')),
+      flowFile: readFileSync(join(red.userDir, 'flows.json'), 'utf8'),
+      credentialFile: readFileSync(join(red.userDir, 'flows_cred.json'), 'utf8'),
+      log: red.log(),
+    };
+    expect(places.answers.length).toBeGreaterThan(100);
+    for (const token of ['tok-line', 'tok-revoke', 'tok-edge', 'tok-old']) {
+      for (const [place, text] of Object.entries(places)) {
+        expect(text.includes(token), `${token} in ${place}`).toBe(false);
+      }
+    }
   });
 });
