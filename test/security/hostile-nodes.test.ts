@@ -210,6 +210,8 @@ describe('hostile messages into every node, in the runtime', () => {
   const timings: Record<string, number> = {};
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'plantwire-fuzz-nodes-'));
+    // threshold-alarm keeps its state under the userDir.
+    helper.settings({ userDir: dir });
     questdb = await startQuestDb();
     await helper.startServer();
   });
