@@ -149,7 +149,7 @@ describe('hostile input at the front doors of a real Node-RED, with a real Quest
                 ...(job.contentType ? { 'content-type': job.contentType } : {}),
                 authorization: `Bearer ${job.token}`,
               },
-              body: job.body,
+              body: new Uint8Array(job.body),
               signal: AbortSignal.timeout(30_000),
             });
           // A kept-alive connection the server closes as the request goes out fails in the client; sent again

@@ -99,6 +99,7 @@ describe.each([
     await waitFor(
       'its own point',
       async () => seen.includes('v1/acme/plant-01/line-1/cnc-01/temperature') || undefined,
+      5000,
     );
     // Refused publishes: mosquitto drops them, aedes also disconnects the device; neither delivers them.
     for (const topic of [
@@ -125,7 +126,7 @@ describe.each([
     const other = await as('edge-plant-02');
     await other.publishAsync('v1/acme/plant-02/line-1/m/temperature', '2', { qos: 1 });
     await cloud.publishAsync('v1/acme/plant-01/cmd', 'for plant 1', { qos: 1 });
-    await waitFor('its own command', async () => got.includes('v1/acme/plant-01/cmd') || undefined);
+    await waitFor('its own command', async () => got.includes('v1/acme/plant-01/cmd') || undefined, 5000);
     await sleep(500);
     expect([...new Set(got)]).toEqual(['v1/acme/plant-01/cmd']);
   });
@@ -141,7 +142,7 @@ describe.each([
     ]);
     const again = await as('cloud-acme');
     await again.publishAsync('v1/acme/plant-01/cmd', '{}', { qos: 1 });
-    await waitFor('the command', async () => seen.includes('v1/acme/plant-01/cmd') || undefined);
+    await waitFor('the command', async () => seen.includes('v1/acme/plant-01/cmd') || undefined, 5000);
     expect(seen).not.toContain('v1/acme/plant-01/line-1/fake/temperature');
   });
 });

@@ -121,7 +121,7 @@ export = function register(RED: NodeAPI) {
       send([null, answer()]);
       if (result.status === 429) {
         // Flow control, not a fault: the sender is told when to come back; no error for Catch or the log.
-        shell.status.warn(shell.text('status.limited', { seconds: result.retryAfterS }));
+        shell.status.warn(shell.text('status.limited', { seconds: result.retryAfterS ?? 1 }));
         return done();
       }
       shell.status.warn(
