@@ -7,9 +7,16 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync }
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startAedesBroker, startNodeRed, startQuestDb, startWanLink } from '@plantwire/testkit';
+import {
+  adminAuthSettings,
+  newAdminPasswords,
+  startAedesBroker,
+  startNodeRed,
+  startQuestDb,
+  startWanLink,
+} from '@plantwire/testkit';
 import { FLOW_FILES, flowsWithToken } from './deploy-flows.mjs';
-import { TENANT, TOPICS } from './flows/plant.mjs';
+import { PLANT, TENANT, TOPICS } from './flows/plant.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const data = resolve(process.env.PLANTWIRE_DATA ?? join(root, '.plantwire'));
@@ -38,17 +45,48 @@ function portIsFree(number) {
   });
 }
 
-/** The demo's credential secret and ingest token: made once, kept in .plantwire/secrets.json (never in git). */
+/**
+ * The demo's credential secret, ingest token and plant broker passwords: made once, kept in
+ * .plantwire/secrets.json (never in git). A secrets file of an older demo gets the parts it lacks.
+ */
 function secrets() {
   const file = join(data, 'secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
-  mkdirSync(data, { recursive: true });
+  const kept = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const secret = () => randomBytes(18).toString('hex');
+  // A data folder from before broker accounts has flows whose brokers carry no credentials: its broker stays open.
+  const openBroker = kept.openBroker ?? (existsSync(file) && kept.mqtt === undefined);
   const made = {
     credentialSecret: randomBytes(24).toString('hex'),
-    ingestToken: `pw-${randomBytes(18).toString('hex')}`,
+    ingestToken: `pw-${secret()}`,
+    ...kept,
+    mqtt: { edge: secret(), cloud: secret(), wan: secret(), ...kept.mqtt },
+    admin: kept.admin ?? newAdminPasswords(),
+    ...(openBroker && { openBroker }),
   };
-  writeFileSync(file, `${JSON.stringify(made, null, 2)}\n`, { mode: 0o600 });
+  if (!kept.admin) {
+    // Shown this once; they stay in secrets.json (readable by this user only) for when they are forgotten.
+    console.log(
+      `\n  Node-RED editor logins (both Node-REDs), made now and kept in ${file}:\n` +
+        Object.entries(made.admin)
+          .map(([role, password]) => `    ${role.padEnd(9)} ${password}`)
+          .join('\n') +
+        '\n  admin: everything; engineer: read and deploy; operator: read only.\n',
+    );
+  }
+  if (JSON.stringify(made) !== JSON.stringify(kept)) {
+    mkdirSync(data, { recursive: true });
+    writeFileSync(file, `${JSON.stringify(made, null, 2)}\n`, { mode: 0o600 });
+  }
   return made;
+}
+
+/** The plant broker's accounts: the edge and the WAN link are devices of the plant, the cloud its tenant's service. */
+function mqttAccounts(passwords) {
+  return [
+    { username: `edge-${PLANT}`, password: passwords.edge, role: 'device', tenant: TENANT, plant: PLANT },
+    { username: 'wan-link', password: passwords.wan, role: 'device', tenant: TENANT, plant: PLANT },
+    { username: `cloud-${TENANT}`, password: passwords.cloud, role: 'service', tenant: TENANT },
+  ];
 }
 
 for (const { name, variable, port: number } of Object.values(ports)) {
@@ -69,7 +107,7 @@ async function stopAll() {
 }
 
 /** A Node-RED of the demo; its flows are deployed on the first run only, so your own changes are kept. */
-async function nodeRed(name, env, { credentialSecret, ingestToken }) {
+async function nodeRed(name, env, { credentialSecret, ingestToken, admin }, mqtt) {
   const userDir = join(data, name);
   const firstRun = !existsSync(join(userDir, 'flows.json'));
   const red = await startNodeRed({
@@ -77,8 +115,9 @@ async function nodeRed(name, env, { credentialSecret, ingestToken }) {
     host,
     port: ports[name].port,
     env,
-    settings: { credentialSecret },
-    ...(firstRun ? { flows: flowsWithToken(FLOW_FILES[name], ingestToken, TENANT) } : {}),
+    settings: { credentialSecret, adminAuth: adminAuthSettings(admin) },
+    login: { username: 'admin', password: admin.admin },
+    ...(firstRun ? { flows: flowsWithToken(FLOW_FILES[name], ingestToken, TENANT, mqtt) } : {}),
   });
   running.push([`the ${name} Node-RED`, () => red.stop()]);
   // Its log, for when something needs a look: what it printed so far, then as it comes.
@@ -100,8 +139,18 @@ try {
   });
   running.push(['QuestDB', () => questdb.stop()]);
 
-  say('starting the plant broker (aedes)');
-  const broker = await startAedesBroker({ host, port: ports.mqtt.port });
+  const accounts = mqttAccounts(keys.mqtt);
+  const account = (username) => accounts.find((a) => a.username === username);
+  if (keys.openBroker) {
+    say(
+      'starting the plant broker (aedes) WITHOUT accounts: this data folder predates them; delete it to turn them on',
+    );
+  } else say('starting the plant broker (aedes; a username and password per client, topics per account)');
+  const broker = await startAedesBroker({
+    host,
+    port: ports.mqtt.port,
+    ...(!keys.openBroker && { accounts }),
+  });
   running.push(['the plant broker', () => broker.stop()]);
   const mqtt = { PLANTWIRE_MQTT_HOST: '127.0.0.1', PLANTWIRE_MQTT_PORT: String(ports.mqtt.port) };
 
@@ -110,20 +159,24 @@ try {
     'cloud',
     { ...mqtt, PLANTWIRE_QUESTDB_URL: questdb.httpUrl, PLANTWIRE_TENANT: TENANT },
     keys,
+    { user: `cloud-${TENANT}`, password: account(`cloud-${TENANT}`).password },
   );
 
   const link = await startWanLink({
     host: '127.0.0.1',
     port: ports.wan.port,
     target: { host: '127.0.0.1', port: cloud.port },
-    mqttUrl: broker.url,
+    mqttUrl: `mqtt://wan-link:${keys.mqtt.wan}@127.0.0.1:${broker.port}`,
     commandTopic: TOPICS.command,
     stateTopic: TOPICS.link,
   });
   running.push(['the WAN link', () => link.stop()]);
 
   say('starting the edge Node-RED (the plant, alarms, store-and-forward)');
-  const edge = await nodeRed('edge', { ...mqtt, PLANTWIRE_CLOUD_URL: link.url }, keys);
+  const edge = await nodeRed('edge', { ...mqtt, PLANTWIRE_CLOUD_URL: link.url }, keys, {
+    user: `edge-${PLANT}`,
+    password: account(`edge-${PLANT}`).password,
+  });
 
   const shown = host === '0.0.0.0' ? 'localhost' : host;
   console.log(`
@@ -131,7 +184,7 @@ try {
   Cloud Node-RED     http://${shown}:${cloud.port}        (ingest, API: /api/health, /api/kpis, ...)
   Edge Node-RED      http://${shown}:${edge.port}        (the plant, alarms, store-and-forward)
   QuestDB console    ${questdb.httpUrl}
-  MQTT broker        ${broker.url}
+  MQTT broker        ${broker.url}        (accounts and passwords: ${join(data, 'secrets.json')})
   Data and secrets   ${data}
   Node-RED logs      ${join(data, 'edge', 'node-red.log')}, ${join(data, 'cloud', 'node-red.log')}
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// The demo flows for one Node-RED, with the ingest token set where Node-RED keeps secrets (credentials): the
-// bearer token of the edge's POST nodes and the token list of the cloud's telemetry-validate nodes. `npm start`
-// uses it; so does docker/compose.yaml, which runs it as a script against the two Node-RED containers:
-//   PLANTWIRE_INGEST_TOKEN=... node scripts/deploy-flows.mjs --edge http://edge:1880 --cloud http://cloud:1880
+// The demo flows for one Node-RED, with the secrets set where Node-RED keeps them (credentials): the bearer token
+// of the edge's POST nodes, the token list of the cloud's telemetry-validate nodes and the plant broker's username
+// and password of its mqtt-broker nodes. `npm start` uses it; so does docker/compose.yaml, which runs it as a
+// script against the two Node-RED containers:
+//   PLANTWIRE_INGEST_TOKEN=... [PLANTWIRE_MQTT_USER=... PLANTWIRE_MQTT_PASSWORD=...] \
+//     node scripts/deploy-flows.mjs --edge http://edge:1880 --cloud http://cloud:1880
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +14,8 @@ const flows = join(dirname(dirname(fileURLToPath(import.meta.url))), 'flows');
 /** The flow files each Node-RED of the demo runs. */
 export const FLOW_FILES = { edge: ['edge-agent.json'], cloud: ['cloud-ingest.json', 'dashboard.json'] };
 
-export function flowsWithToken(files, token, tenant) {
+/** The flows of `files` with their secrets; `mqtt` ({user, password}) is this Node-RED's broker account. */
+export function flowsWithToken(files, token, tenant, mqtt) {
   return files
     .flatMap((file) => JSON.parse(readFileSync(join(flows, file), 'utf8')))
     .map((node) => {
@@ -20,6 +23,7 @@ export function flowsWithToken(files, token, tenant) {
         return { ...node, credentials: { user: '', password: token } };
       if (node.type === 'telemetry-validate')
         return { ...node, credentials: { tokens: `${token} ${tenant}` } };
+      if (node.type === 'mqtt-broker' && mqtt) return { ...node, credentials: { ...mqtt } };
       return node;
     });
 }
@@ -57,7 +61,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
           console.log(`${url} has flows already: left as they are`);
           break;
         }
-        await deploy(url, flowsWithToken(FLOW_FILES[name], token, tenant));
+        const { PLANTWIRE_MQTT_USER: user, PLANTWIRE_MQTT_PASSWORD: password } = process.env;
+        await deploy(
+          url,
+          flowsWithToken(FLOW_FILES[name], token, tenant, user ? { user, password } : undefined),
+        );
         console.log(`deployed the ${name} flows to ${url}`);
         break;
       } catch (error) {

@@ -1,7 +1,7 @@
 // `npm start` as a user runs it, driven in a real browser: the real script starts QuestDB, the broker, the cloud
 // and edge Node-REDs and the WAN link on a fresh data folder; the dashboard must show live data within 30 s,
 // faults must raise alarms that can be acknowledged, and an outage must lose and duplicate nothing.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,7 +112,12 @@ describe('npm start: the assembled factory in a real browser', () => {
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await page.addInitScript(() => Object.assign(window, { Cypress: true }));
-    mqtt = await connectAsync(`mqtt://127.0.0.1:${ports.MQTT}`);
+    // The plant broker wants an account: the cloud's, from the demo's secrets (made on its first run).
+    const { mqtt: passwords } = JSON.parse(readFileSync(join(data, 'secrets.json'), 'utf8'));
+    mqtt = await connectAsync(`mqtt://127.0.0.1:${ports.MQTT}`, {
+      username: 'cloud-acme',
+      password: passwords.cloud,
+    });
     mqtt.on('message', (topic, body) => {
       if (topic.endsWith('/alarms')) alarms = JSON.parse(body.toString()) as Alarm[];
       else commands.push(JSON.parse(body.toString()) as { cmd: string });

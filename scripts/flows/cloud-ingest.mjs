@@ -19,13 +19,13 @@ import {
 const z = 'cloud';
 const node = nodesOf(z);
 
-const httpIn = (id, col, row, method, url, wires) =>
+const httpIn = (id, col, row, method, url, wires, more = {}) =>
   node(
     id,
     'http in',
     col,
     row,
-    { name: `${method.toUpperCase()} ${url}`, url, method, upload: false, swaggerDoc: '' },
+    { name: `${method.toUpperCase()} ${url}`, url, method, upload: false, swaggerDoc: '', ...more },
     [wires],
   );
 const comment = commentsOf(z);
@@ -47,7 +47,9 @@ const query = (id, col, row, props, wires) =>
 /** POST path -> telemetry-validate -> questdb-write -> answer; QuestDB down answers 503 so the edge retries. */
 function ingest(prefix, row, { url, mode, table }) {
   return [
-    httpIn(`${prefix}-in`, 0, row, 'post', url, [`${prefix}-validate`]),
+    // The body goes to telemetry-validate unparsed (Node-RED 4.1+): broken JSON, a wrong charset or content type
+    // then get its JSON answer with a reason instead of the runtime's HTML error page.
+    httpIn(`${prefix}-in`, 0, row, 'post', url, [`${prefix}-validate`], { skipBodyParsing: true }),
     node(
       `${prefix}-validate`,
       'telemetry-validate',

@@ -28,13 +28,23 @@ export { IlpBuffer, escapeName, escapeQuoted } from './core/ilp.js';
 export {
   admit,
   admitEvents,
-  parseTokens,
+  nestedDeeperThan,
+  MAX_BODY_DEPTH,
   type GateOptions,
   type GateResult,
   type GateRejection,
-  type TokenTable,
   type Request,
 } from './core/ingest-gate.js';
+export {
+  parseTokens,
+  mergeTokens,
+  outOfScope,
+  tokenHash,
+  RateLimiter,
+  TOKEN_LINE_FORMAT,
+  type TokenGrant,
+  type TokenTable,
+} from './core/ingest-tokens.js';
 export {
   bindSql,
   literal,

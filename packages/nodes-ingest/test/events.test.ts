@@ -172,7 +172,9 @@ describe('toEvents', () => {
   it('refuses an item of another tenant than the token, counting it as foreign, and lets the rest through', () => {
     const result = toEvents([stateChange, { ...stateChange, tenant: 'globex' }], { tenant: 'acme' });
     expect(result.events).toHaveLength(1);
-    expect(result.rejected).toEqual([{ index: 1, reason: 'tenant "globex" is not the token\'s tenant' }]);
+    expect(result.rejected).toEqual([
+      { index: 1, reason: 'tenant "globex" is not the token\'s tenant', status: 403 },
+    ]);
     expect(result.foreign).toBe(1);
   });
 

@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { telemetryPoint } from '@plantwire/testkit';
-import { admit, admitEvents, type GateOptions } from '../src/index.js';
+import {
+  admit,
+  admitEvents,
+  MAX_BODY_DEPTH,
+  nestedDeeperThan,
+  parseTokens,
+  type GateOptions,
+} from '../src/index.js';
 
 const options: GateOptions = {
-  tokens: { 'tok-acme': 'acme', 'tok-globex': 'globex' },
+  tokens: parseTokens('tok-acme acme\ntok-globex=globex'),
   maxPoints: 100,
   maxBytes: 100_000,
 };
@@ -23,8 +30,8 @@ describe('admit: the ingest gate', () => {
   it.each([
     [undefined, 'a bearer token is required: Authorization: Bearer <token>'],
     ['Basic dXNlcjpwdw==', 'a bearer token is required: Authorization: Bearer <token>'],
-    ['Bearer nope', 'unknown token'],
-    ['Bearer __proto__', 'unknown token'],
+    ['Bearer nope', 'unknown or revoked token'],
+    ['Bearer __proto__', 'unknown or revoked token'],
   ])('refuses authorization %j with 401', (authorization, message) => {
     expect(admit({ body: [telemetryPoint(at)], authorization }, options)).toMatchObject({
       status: 401,
@@ -38,7 +45,9 @@ describe('admit: the ingest gate', () => {
     const result = admit({ body, authorization: bearer('tok-acme') }, options);
     expect(result.status).toBe(200);
     expect(result.accepted).toHaveLength(2);
-    expect(result.rejected).toEqual([{ index: 1, reason: 'tenant "globex" is not the token\'s tenant' }]);
+    expect(result.rejected).toEqual([
+      { index: 1, reason: 'tenant "globex" is not the token\'s tenant', status: 403 },
+    ]);
     expect(admit({ body: [body[1]], authorization: bearer('tok-acme') }, options).status).toBe(403);
   });
 
@@ -134,7 +143,7 @@ describe('admitEvents: the same gate for plant events', () => {
     );
     expect(theirs).toMatchObject({
       status: 403,
-      rejected: [{ index: 0, reason: 'tenant "globex" is not the token\'s tenant' }],
+      rejected: [{ index: 0, reason: 'tenant "globex" is not the token\'s tenant', status: 403 }],
     });
   });
 
@@ -149,5 +158,20 @@ describe('admitEvents: the same gate for plant events', () => {
     expect(result.status).toBe(200);
     expect(result.accepted).toHaveLength(1);
     expect(result.rejected.map((r) => r.index)).toEqual([0, 2]);
+  });
+});
+
+describe('the gate and bodies nested too deep', () => {
+  it('refuses a body nested deeper than MAX_BODY_DEPTH with 400, and says not to pass it on', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 50_000; i++) deep = [deep];
+    const result = admit({ body: [telemetryPoint(at), deep], authorization: bearer('tok-acme') }, options);
+    expect(result).toMatchObject({
+      status: 400,
+      dropBody: true,
+      rejected: [{ index: 0, reason: `the body is nested deeper than ${MAX_BODY_DEPTH} levels` }],
+    });
+    expect(nestedDeeperThan({ a: [{ b: 1 }] }, 3)).toBe(false);
+    expect(nestedDeeperThan({ a: [{ b: [] }] }, 3)).toBe(true);
   });
 });

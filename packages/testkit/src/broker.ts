@@ -1,8 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { authenticate, mayPublish, maySubscribe, mosquittoAcl, type MqttAccount } from './mqtt-acl.js';
 import { freePort, startProcess, waitForPort, type ManagedProcess } from './process.js';
 
 export interface Broker {
@@ -13,11 +14,40 @@ export interface Broker {
   stop(): Promise<void>;
 }
 
-/** An aedes MQTT broker inside this process: for tests and the one-command demo. */
-export async function startAedesBroker(options: { host?: string; port?: number } = {}): Promise<Broker> {
+/**
+ * An aedes MQTT broker inside this process: for tests and the one-command demo. With `accounts`, a client needs
+ * a username and password, and publishes and subscribes only where its account allows (mqtt-acl.ts): a refused
+ * publish disconnects the client, a refused subscription is answered with a failure code.
+ */
+export async function startAedesBroker(
+  options: { host?: string; port?: number; accounts?: MqttAccount[] } = {},
+): Promise<Broker> {
   // aedes 1.x is ESM-only and builds its broker asynchronously.
   const { Aedes } = await import('aedes');
-  const aedes = await Aedes.createBroker();
+  const accounts = options.accounts;
+  const who = new WeakMap<object, MqttAccount>();
+  const aedes = await Aedes.createBroker(
+    accounts
+      ? {
+          authenticate: (client, username, password, done) => {
+            const account = authenticate(accounts, username, password);
+            if (account) who.set(client, account);
+            const refusal = Object.assign(new Error('bad username or password'), { returnCode: 4 });
+            done(account ? null : refusal, Boolean(account));
+          },
+          authorizePublish: (client, packet, done) => {
+            const account = client && who.get(client);
+            done(
+              account && mayPublish(account, packet.topic) ? null : new Error(`not allowed: ${packet.topic}`),
+            );
+          },
+          authorizeSubscribe: (client, subscription, done) => {
+            const account = client && who.get(client);
+            done(null, account && maySubscribe(account, subscription.topic) ? subscription : null);
+          },
+        }
+      : {},
+  );
   const host = options.host ?? '127.0.0.1';
   const server: Server = createServer(aedes.handle);
   const port = await new Promise<number>((resolve, reject) => {
@@ -52,18 +82,37 @@ export interface MosquittoBroker extends Broker {
   kill(): Promise<void>;
 }
 
-/** Debian's mosquitto as a separate process, with a config of ours on a free loopback port. */
-export async function startMosquitto(options: { port?: number } = {}): Promise<MosquittoBroker> {
+/**
+ * Debian's mosquitto as a separate process, with a config of ours on a free loopback port. With `accounts`:
+ * no anonymous clients, a password file made by mosquitto_passwd and the ACL file of mqtt-acl.ts.
+ */
+export async function startMosquitto(
+  options: { port?: number; accounts?: MqttAccount[] } = {},
+): Promise<MosquittoBroker> {
   const binary = mosquittoBinary();
   const host = '127.0.0.1';
   const port = options.port ?? (await freePort(host));
   const dir = mkdtempSync(join(tmpdir(), 'plantwire-mosquitto-'));
   const config = join(dir, 'mosquitto.conf');
+  const auth: string[] = [];
+  if (options.accounts) {
+    const passwords = join(dir, 'passwd');
+    writeFileSync(passwords, '', { mode: 0o600 });
+    for (const { username, password } of options.accounts) {
+      execFileSync('mosquitto_passwd', ['-b', passwords, username, password]);
+    }
+    writeFileSync(join(dir, 'acl'), mosquittoAcl(options.accounts));
+    // Started as root, mosquitto drops to its own user: that user must read the files (the dir is a test's own).
+    chmodSync(dir, 0o755);
+    chmodSync(passwords, 0o644);
+    auth.push(`password_file ${passwords}`, `acl_file ${join(dir, 'acl')}`);
+  }
   writeFileSync(
     config,
     [
       `listener ${port} ${host}`,
-      'allow_anonymous true',
+      `allow_anonymous ${options.accounts ? 'false' : 'true'}`,
+      ...auth,
       'persistence false',
       'log_dest stdout',
       'max_queued_messages 100000',

@@ -54,3 +54,21 @@ export {
 } from './runtimes.js';
 export { launchBrowser, CHROMIUM } from './browser.js';
 export { startWanLink, type WanLink, type WanLinkOptions, type WanLinkState } from './wan-link.js';
+export {
+  permissionsOf,
+  mayPublish,
+  maySubscribe,
+  filterWithin,
+  mosquittoAcl,
+  authenticate as authenticateMqtt,
+  type MqttAccount,
+  type MqttPermissions,
+} from './mqtt-acl.js';
+export {
+  ADMIN_ROLES,
+  adminAuthSettings,
+  adminToken,
+  newAdminPasswords,
+  type AdminPasswords,
+  type AdminRole,
+} from './admin-auth.js';

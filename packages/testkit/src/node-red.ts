@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { adminToken } from './admin-auth.js';
 import { freePort, GiveUp, startProcess, waitFor, type ManagedProcess } from './process.js';
 
 const require = createRequire(import.meta.url);
@@ -36,6 +37,8 @@ export interface NodeRedOptions {
   redJs?: string;
   env?: Record<string, string>;
   startTimeoutMs?: number;
+  /** With adminAuth in `settings`: the user whose token api() and deploy() use. */
+  login?: { username: string; password: string };
 }
 
 export interface NodeRed {
@@ -82,11 +85,19 @@ export async function startNodeRed(options: NodeRedOptions = {}): Promise<NodeRe
   );
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
 
+  let token: string | undefined;
   async function api<T>(path: string, init?: RequestInit): Promise<T> {
     // /nodes answers HTML to a browser; ask for JSON.
+    if (options.login && token === undefined) {
+      token = await adminToken(url, options.login.username, options.login.password);
+    }
     const response = await fetch(url + path, {
       ...init,
-      headers: { Accept: 'application/json', ...init?.headers },
+      headers: {
+        Accept: 'application/json',
+        ...(token && { Authorization: `Bearer ${token}` }),
+        ...init?.headers,
+      },
     });
     const text = await response.text();
     if (!response.ok) throw new Error(`${init?.method ?? 'GET'} ${path}: ${response.status} ${text}`);

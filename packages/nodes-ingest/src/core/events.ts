@@ -34,6 +34,8 @@ export interface EventContext {
 export interface EventRejection {
   index: number;
   reason: string;
+  /** 403 for an event of another tenant than ctx.tenant. */
+  status?: 403;
 }
 
 export interface EventsResult {
@@ -67,8 +69,9 @@ export function toEvents(items: unknown, ctx: EventContext = {}): EventsResult {
     try {
       events.push(toEvent(item, ctx));
     } catch (error) {
-      if (error instanceof Refusal && error.foreign) foreign++;
-      rejected.push({ index, reason: (error as Error).message });
+      const isForeign = error instanceof Refusal && error.foreign;
+      if (isForeign) foreign++;
+      rejected.push({ index, reason: (error as Error).message, ...(isForeign && { status: 403 as const }) });
     }
   });
   return { events, rejected, foreign };

@@ -1,31 +1,18 @@
-import {
-  describeValue,
-  normaliseMetrics,
-  validatePoints,
-  type Point,
-  type ValidationResult,
-} from '@plantwire/telemetry';
+import { normaliseMetrics, validatePoints, type Point, type ValidationResult } from '@plantwire/telemetry';
 import { toEvents, type PlantEvent } from './events.js';
-
-/** Bearer token -> tenant. */
-export type TokenTable = Record<string, string>;
-
-/** "token tenant" or "token=tenant", one per line; blank lines and # comments are skipped. */
-export function parseTokens(text: string | undefined): TokenTable {
-  const table: TokenTable = Object.create(null);
-  for (const raw of (text ?? '').split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^(\S+)\s*[=\s]\s*(\S+)$/.exec(line);
-    if (!match) throw new Error(`tokens: "${line.slice(0, 8)}..." is not "token tenant"`);
-    table[match[1]!] = match[2]!;
-  }
-  return table;
-}
+import {
+  outOfScope,
+  tokenHash,
+  type RateLimiter,
+  type TokenGrant,
+  type TokenTable,
+} from './ingest-tokens.js';
 
 export interface GateOptions {
-  /** When set (an http in front), every request needs a bearer token from this table. */
+  /** When set (an http in front), every request needs a bearer token from this table (parseTokens). */
   tokens?: TokenTable;
+  /** Enforces the tokens' rates; tokens without a rate are not limited. */
+  limiter?: RateLimiter;
   maxPoints: number;
   maxBytes: number;
   /** Defaults for `{"metrics": {...}}` payloads that do not carry them. */
@@ -50,16 +37,39 @@ export interface Request {
 export interface GateRejection {
   index: number;
   reason: string;
+  /** 403 for an item the token may not write (another tenant, plant or line). */
+  status?: 403;
 }
 
 export interface GateResult<T = Point> {
   /** 200 when at least one item was accepted; otherwise why nothing was. */
-  status: 200 | 400 | 401 | 403 | 413;
+  status: 200 | 400 | 401 | 403 | 413 | 429;
   tenant?: string;
   accepted: T[];
   rejected: GateRejection[];
-  /** For 401 and 413: the one reason for the whole request. */
+  /** For 401, 413 and 429: the one reason for the whole request. */
   message?: string;
+  /** For 429: when to come back (the Retry-After header). */
+  retryAfterS?: number;
+  /** The body is nested too deep for Node-RED to copy (a Catch node would overflow the stack): do not pass it on. */
+  dropBody?: boolean;
+}
+
+/** Deeper than any point, metrics or event payload; deep enough to refuse before anything recurses into it. */
+export const MAX_BODY_DEPTH = 32;
+
+/** Whether `value` nests arrays or objects deeper than `limit`, found without recursion. */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== 'object' || item === null || Buffer.isBuffer(item)) continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(item)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
 
 /**
@@ -70,7 +80,8 @@ export interface GateResult<T = Point> {
 export function admit(request: Request, options: GateOptions): GateResult {
   const opened = open(request, options, 'points');
   if ('status' in opened) return opened;
-  const { tenant, body } = opened;
+  const { grant, body } = opened;
+  const tenant = grant?.tenant;
 
   let checked: ValidationResult;
   try {
@@ -88,23 +99,12 @@ export function admit(request: Request, options: GateOptions): GateResult {
     return { status: 400, tenant, accepted: [], rejected: [{ index: 0, reason: (error as Error).message }] };
   }
   const rejected: GateRejection[] = checked.invalid.map(({ index, reason }) => ({ index, reason }));
-  let accepted = checked.valid;
-  let foreign = 0;
-  if (tenant !== undefined) {
-    // Tenant isolation: a token writes its own tenant only; the rest of the batch goes on.
-    const positions = validPositions(body, checked);
-    accepted = [];
-    checked.valid.forEach((point, i) => {
-      if (point.tenant === tenant) return accepted.push(point);
-      foreign++;
-      rejected.push({
-        index: positions[i]!,
-        reason: `tenant ${describeValue(point.tenant)} is not the token's tenant`,
-      });
-    });
-    rejected.sort((a, b) => a.index - b.index);
-  }
-  return { status: status(accepted.length, rejected.length, foreign), tenant, accepted, rejected };
+  if (!grant) return { status: status(checked.valid.length, rejected), accepted: checked.valid, rejected };
+  // Isolation: a token writes its own tenant, and its plants or lines when limited; the rest goes on.
+  const { accepted, refused } = withinScope(grant, checked.valid, validPositions(body, checked));
+  rejected.push(...refused);
+  rejected.sort((a, b) => a.index - b.index);
+  return { status: status(accepted.length, rejected), tenant, accepted, rejected };
 }
 
 /**
@@ -114,9 +114,32 @@ export function admit(request: Request, options: GateOptions): GateResult {
 export function admitEvents(request: Request, options: GateOptions): GateResult<PlantEvent> {
   const opened = open(request, options, 'events');
   if ('status' in opened) return opened;
-  const { tenant, body } = opened;
-  const { events, rejected, foreign } = toEvents(body, { tenant, plant: options.plant });
-  return { status: status(events.length, rejected.length, foreign), tenant, accepted: events, rejected };
+  const { grant, body } = opened;
+  const tenant = grant?.tenant;
+  const { events, rejected: invalid } = toEvents(body, { tenant, plant: options.plant });
+  const rejected: GateRejection[] = [...invalid];
+  if (!grant) return { status: status(events.length, rejected), accepted: events, rejected };
+  const positions = eventPositions(body, invalid);
+  const { accepted, refused } = withinScope(grant, events, positions);
+  rejected.push(...refused);
+  rejected.sort((a, b) => a.index - b.index);
+  return { status: status(accepted.length, rejected), tenant, accepted, rejected };
+}
+
+/** Splits valid items into those the token may write and 403 refusals, each at its input position. */
+function withinScope<T extends { tenant: string; plant: string; line: string }>(
+  grant: TokenGrant,
+  items: T[],
+  positions: number[],
+): { accepted: T[]; refused: GateRejection[] } {
+  const accepted: T[] = [];
+  const refused: GateRejection[] = [];
+  items.forEach((item, i) => {
+    const reason = outOfScope(grant, item);
+    if (reason === undefined) accepted.push(item);
+    else refused.push({ index: positions[i]!, reason, status: 403 });
+  });
+  return { accepted, refused };
 }
 
 /** Who is sending and how much, and the body parsed: or the refusal of the whole request. */
@@ -124,17 +147,19 @@ function open(
   request: Request,
   options: GateOptions,
   items: string,
-): { tenant?: string; body: unknown } | GateResult<never> {
-  let tenant: string | undefined;
+): { grant?: TokenGrant; body: unknown } | GateResult<never> {
+  let grant: TokenGrant | undefined;
+  let key = '';
   if (options.tokens) {
-    if (Object.keys(options.tokens).length === 0) {
-      return refuse(401, 'no tokens are configured: add one (token = tenant) in the telemetry-validate node');
+    if (options.tokens.size === 0) {
+      return refuse(401, 'no tokens are configured: add one (token tenant) in the telemetry-validate node');
     }
     const header = typeof request.authorization === 'string' ? request.authorization : '';
     const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
     if (!token) return refuse(401, 'a bearer token is required: Authorization: Bearer <token>');
-    tenant = Object.prototype.hasOwnProperty.call(options.tokens, token) ? options.tokens[token] : undefined;
-    if (!tenant) return refuse(401, 'unknown token');
+    key = tokenHash(token);
+    grant = options.tokens.get(key);
+    if (!grant) return refuse(401, 'unknown or revoked token');
   }
   if (request.bytes !== undefined && request.bytes > options.maxBytes) {
     return refuse(413, `the body is ${request.bytes} bytes; at most ${options.maxBytes} are accepted`);
@@ -151,26 +176,65 @@ function open(
     try {
       body = JSON.parse(text);
     } catch {
-      return { status: 400, tenant, accepted: [], rejected: [{ index: 0, reason: 'the body is not JSON' }] };
+      return {
+        status: 400,
+        tenant: grant?.tenant,
+        accepted: [],
+        rejected: [{ index: 0, reason: 'the body is not JSON' }],
+      };
     }
   }
   const count = Array.isArray(body) ? body.length : 1;
+  if (count <= options.maxPoints && nestedDeeperThan(body, MAX_BODY_DEPTH)) {
+    return {
+      status: 400,
+      tenant: grant?.tenant,
+      accepted: [],
+      rejected: [{ index: 0, reason: `the body is nested deeper than ${MAX_BODY_DEPTH} levels` }],
+      dropBody: true,
+    };
+  }
   if (count > options.maxPoints)
     return refuse(413, `${count} ${items} in one request; at most ${options.maxPoints}`);
-  return { tenant, body };
+  if (grant?.rate !== undefined && options.limiter) {
+    const wait = options.limiter.take(key, grant.rate, count, request.now ?? Date.now());
+    if (wait) {
+      return {
+        ...refuse(
+          429,
+          `the token's rate of ${grant.rate} ${items}/s is used up: retry after ${wait.retryAfterS} s`,
+        ),
+        retryAfterS: wait.retryAfterS,
+      };
+    }
+  }
+  return { grant, body };
 
-  function refuse(status: 401 | 413, message: string): GateResult<never> {
-    return { status, tenant, accepted: [], rejected: [], message };
+  function refuse(status: 401 | 413 | 429, message: string): GateResult<never> {
+    return { status, tenant: grant?.tenant, accepted: [], rejected: [], message };
   }
 }
 
-/** Nothing refused (an empty array included) is a success; otherwise the status says why nothing got in. */
-function status(accepted: number, rejected: number, foreign: number): 200 | 400 | 403 {
-  return accepted > 0 || rejected === 0 ? 200 : foreign > 0 && foreign === rejected ? 403 : 400;
+/**
+ * Nothing refused (an empty array included) is a success; so is a batch with anything accepted (each refused
+ * item says why, with its own status). Otherwise: 403 when every item was the token's to refuse, else 400.
+ */
+function status(accepted: number, rejected: GateRejection[]): 200 | 400 | 403 {
+  if (accepted > 0 || rejected.length === 0) return 200;
+  return rejected.every((r) => r.status === 403) ? 403 : 400;
 }
 
 function isMetricsPayload(body: unknown): boolean {
   return typeof body === 'object' && body !== null && !Array.isArray(body) && 'metrics' in body;
+}
+
+/** Where each valid event stood: toEvents keeps input order and lists every refused position. */
+function eventPositions(body: unknown, invalid: GateRejection[]): number[] {
+  const refused = new Set(invalid.map((r) => r.index));
+  const total = Array.isArray(body) ? body.length : 1;
+  const positions: number[] = [];
+  for (let i = 0; i < total; i++) if (!refused.has(i)) positions.push(i);
+  return positions;
 }
 
 /** Where each valid point stood in the input (the validator keeps input order). */

@@ -11,6 +11,7 @@ import {
   type Send,
   type Settings,
 } from '@plantwire/node-shell';
+import { describeValue } from '@plantwire/telemetry';
 import { batchOutcome, type BatchAnswer } from '../../core/batch-outcome.js';
 import { DurableQueue, type Batch, type QueueStats } from '../../core/durable-queue.js';
 import { GroupCommit } from '../../core/group-commit.js';
@@ -151,7 +152,9 @@ export = function register(RED: NodeAPI) {
     );
 
     const result = (msg: StoreForwardMessage, done: Done) => {
-      const batch = String(msg.sf!.batch);
+      const id = msg.sf!.batch;
+      // A batch id is what this node sent out; anything else matches no batch (and must not throw).
+      const batch = typeof id === 'string' || typeof id === 'number' ? String(id) : '';
       const outcome = batchOutcome(msg, Date.now());
       if (outcome.kind === 'ack') queue!.ack(batch);
       else if (outcome.kind === 'nack') queue!.nack(batch, outcome.reason, outcome.retryAfterMs);
@@ -165,10 +168,12 @@ export = function register(RED: NodeAPI) {
     };
 
     const control = (msg: StoreForwardMessage, done: Done) => {
-      const command = String(msg.control);
+      const command = typeof msg.control === 'string' ? msg.control : '';
       const target = typeof msg.batch === 'string' ? msg.batch : undefined;
-      if (!CONTROLS.includes(command))
-        return done(shell.error('errors.unknownControl', { command, controls: CONTROLS.join(', ') }));
+      if (!CONTROLS.includes(command)) {
+        const given = describeValue(msg.control);
+        return done(shell.error('errors.unknownControl', { command: given, controls: CONTROLS.join(', ') }));
+      }
       if (command === 'pause') paused = true;
       else if (command === 'resume') paused = false;
       else if (command === 'purge') shell.warn('warnings.purged', { count: queue!.purge() });
@@ -184,7 +189,7 @@ export = function register(RED: NodeAPI) {
       if (msg.control !== undefined) return control(msg, done);
       if (msg.sf !== undefined && msg.sf !== null) {
         if (msg.sf.store !== store)
-          return done(shell.error('errors.foreignBatch', { other: String(msg.sf.store), store }));
+          return done(shell.error('errors.foreignBatch', { other: describeValue(msg.sf.store), store }));
         return result(msg, done);
       }
       commits.add({ items: Array.isArray(msg.payload) ? msg.payload : [msg.payload], done });

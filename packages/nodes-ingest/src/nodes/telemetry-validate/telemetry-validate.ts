@@ -1,9 +1,12 @@
 // The telemetry-validate node: the cloud's front door (src/core/ingest-gate.ts) in a flow. Behind an http in
-// node it checks bearer tokens; behind an MQTT in node it takes points or the metrics shape from the topic. The
-// events mode is the http mode for plant events (src/core/events.ts).
+// node it checks bearer tokens (src/core/ingest-tokens.ts: tenant, scope, rate), from its credentials and from a
+// tokens file it watches (src/core/token-file.ts); behind an MQTT in node it takes points or the metrics shape
+// from the topic. The events mode is the http mode for plant events (src/core/events.ts).
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { nodeShell, registerNode, setting, type Done, type Send } from '@plantwire/node-shell';
-import { admit, admitEvents, parseTokens, type GateOptions } from '../../core/ingest-gate.js';
+import { admit, admitEvents, type GateOptions } from '../../core/ingest-gate.js';
+import { mergeTokens, parseTokens, RateLimiter, type TokenTable } from '../../core/ingest-tokens.js';
+import { readTokenFile, watchTokenFile, type TokenFileState } from '../../core/token-file.js';
 
 const SETTINGS = {
   mode: setting.choice('http', ['http', 'mqtt', 'events']),
@@ -12,6 +15,7 @@ const SETTINGS = {
   plant: setting.identifier(),
   line: setting.identifier(),
   arrivalTime: setting.flag(false),
+  tokensFile: setting.text(''),
 };
 
 interface IngestMessage extends NodeMessage {
@@ -30,20 +34,41 @@ export = function register(RED: NodeAPI) {
       const settings = shell.settings(def, SETTINGS);
       const { mode } = settings;
       if (mode === 'events') gate = admitEvents;
-      const tokens = parseTokens(node.credentials?.tokens);
-      // An imported example has no tokens (credentials never travel in a flow): it deploys, and says so.
-      if (mode !== 'mqtt' && Object.keys(tokens).length === 0) {
-        shell.warn('warnings.noTokens');
-        shell.status.warn(shell.text('status.noTokens'));
-      }
-      options = {
-        tokens: mode !== 'mqtt' ? tokens : undefined,
+      const fromCredentials = parseTokens(node.credentials?.tokens);
+      const limiter = new RateLimiter();
+      const gateOptions: GateOptions = {
         maxPoints: settings.maxPoints,
         maxBytes: settings.maxKB * 1024,
         plant: settings.plant || undefined,
         line: settings.line || undefined,
         arrivalTime: settings.arrivalTime,
       };
+      const useTokens = (tokens: TokenTable, file?: TokenFileState) => {
+        gateOptions.tokens = tokens;
+        gateOptions.limiter = limiter;
+        limiter.keepOnly(tokens);
+        if (file && file.errors.length > 0) {
+          for (const error of file.errors) node.warn(`telemetry-validate: ${error}`);
+          shell.status.error(file.errors[0]!);
+        } else if (tokens.size === 0) {
+          // An imported example has no tokens (credentials never travel in a flow): it deploys, and says so.
+          shell.warn('warnings.noTokens');
+          shell.status.warn(shell.text('status.noTokens'));
+        } else {
+          shell.status.ok(shell.text('status.tokens', { count: tokens.size }));
+        }
+      };
+      if (mode !== 'mqtt') {
+        const path = settings.tokensFile.trim();
+        if (path === '') useTokens(fromCredentials);
+        else {
+          const apply = (file: TokenFileState) => useTokens(mergeTokens(fromCredentials, file.table), file);
+          apply(readTokenFile(path));
+          const stop = watchTokenFile(path, apply);
+          shell.onClose(() => stop());
+        }
+      }
+      options = gateOptions;
     } catch (error) {
       shell.refuseSetup(error);
     }
@@ -52,8 +77,10 @@ export = function register(RED: NodeAPI) {
 
     node.on('input', (msg: IngestMessage, send: Send, done: Done) => {
       if (!options) return done(shell.notConfigured());
-      const headers = msg.req?.headers ?? {};
-      const length = Number(headers['content-length']);
+      const headers = (typeof msg.req === 'object' && msg.req?.headers) || {};
+      // Whatever a message carries is checked for its type first: a header may be any value in a flow.
+      const declared = headers['content-length'];
+      const length = typeof declared === 'string' || typeof declared === 'number' ? Number(declared) : NaN;
       const result = gate(
         {
           body: msg.payload,
@@ -76,6 +103,8 @@ export = function register(RED: NodeAPI) {
           ...msg,
           statusCode: result.status,
           payload: { accepted: 0, rejected: result.rejected, error: result.message },
+          // The http response node sends msg.headers: the edge's store-forward waits as long as this says.
+          ...(result.retryAfterS !== undefined && { headers: { 'Retry-After': String(result.retryAfterS) } }),
         }) as NodeMessage;
       if (result.status === 200) {
         const out = { ...msg, payload: result.accepted, statusCode: 200, ingest: summary } as NodeMessage;
@@ -86,7 +115,15 @@ export = function register(RED: NodeAPI) {
         shell.status.ok(shell.text('status.counts', { accepted, refused }));
         return done();
       }
+      // Node-RED copies a failed message for Catch nodes, recursively: a payload nested thousands deep would
+      // overflow the stack there, so such a payload is not passed on.
+      if (result.dropBody) msg.payload = undefined;
       send([null, answer()]);
+      if (result.status === 429) {
+        // Flow control, not a fault: the sender is told when to come back; no error for Catch or the log.
+        shell.status.warn(shell.text('status.limited', { seconds: result.retryAfterS ?? 1 }));
+        return done();
+      }
       shell.status.warn(
         shell.text('status.refusedRequest', {
           status: result.status,
