@@ -99,7 +99,12 @@ renderPerformance(result, root);
 // The generated files are part of the repository: formatted as the rest of it is.
 spawnSync(
   process.execPath,
-  [require.resolve('prettier/bin/prettier.cjs'), '--write', 'docs/performance.md', `bench/results/${day}.json`],
+  [
+    require.resolve('prettier/bin/prettier.cjs'),
+    '--write',
+    'docs/performance.md',
+    `bench/results/${day}.json`,
+  ],
   { cwd: root, stdio: 'ignore' },
 );
 log(`wrote bench/results/${day}.json and docs/performance.md`);
