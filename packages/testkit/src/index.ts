@@ -52,3 +52,12 @@ export {
 } from './runtimes.js';
 export { launchBrowser, CHROMIUM } from './browser.js';
 export { startWanLink, type WanLink, type WanLinkOptions, type WanLinkState } from './wan-link.js';
+export {
+  KAFKA_VERSION,
+  kafkaLibsPath,
+  ensureKafkaLibs,
+  startKafkaCluster,
+  type KafkaCluster,
+  type KafkaClusterOptions,
+  type KafkaNode,
+} from './kafka.js';

@@ -1,0 +1,109 @@
+// The kafka-produce node: points in, records out to one topic (acks=all, idempotent, keyed by machine). A
+// message is done, and goes on with msg.sf intact, only once every one of its records is acknowledged, so a
+// store-forward node upstream acks exactly then; a failure is done(error) for a Catch node to answer with.
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import {
+  nodeShell,
+  registerNode,
+  setting,
+  Throttle,
+  type Done,
+  type Send,
+  type Settings,
+} from '@plantwire/node-shell';
+import { DeliveringProducer } from '../../core/delivering-producer.js';
+import { toRecords } from '../../core/records.js';
+import { connectWithRetry, kafkaCluster } from '../config-node.js';
+
+const SETTINGS = {
+  topic: setting.text(''),
+  keyField: setting.text('machine'),
+  maxPointsPerRecord: setting.integer(500, { min: 1 }),
+  maxBatchRecords: setting.integer(5000, { min: 1 }),
+  deliveryCheck: setting.flag(true),
+  maxResends: setting.integer(10, { min: 0 }),
+};
+
+const STATUS_THROTTLE_MS = 250;
+
+export = function register(RED: NodeAPI) {
+  function KafkaProduce(this: Node, def: NodeDef & { cluster?: string }) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const shell = nodeShell(RED, node, 'kafka-produce');
+    const cluster = kafkaCluster(RED, node, shell, def.cluster);
+    let closed = false;
+    let producer: DeliveringProducer | undefined;
+    let ready: Promise<boolean> = Promise.resolve(false);
+    let topic = '';
+    let settings: Settings<typeof SETTINGS> | undefined;
+    if (!(cluster instanceof Error)) {
+      try {
+        settings = shell.settings(def, SETTINGS);
+        topic = settings.topic;
+        if (!topic) throw new Error(shell.text('errors.noTopic'));
+        producer = new DeliveringProducer(cluster.kafka, settings);
+      } catch (error) {
+        shell.refuseSetup(error);
+      }
+    }
+    const inFlight = new Set<Promise<unknown>>();
+
+    const report = new Throttle(STATUS_THROTTLE_MS, () => {
+      const stats = producer!.stats();
+      const parts = [shell.text('status.delivered', { records: stats.delivered.toLocaleString('en-US') })];
+      if (stats.resent > 0) parts.push(shell.text('status.resent', { records: stats.resent }));
+      if (stats.pending > 0) parts.push(shell.text('status.pending', { records: stats.pending }));
+      shell.status.ok(parts.join(', '));
+    });
+
+    if (producer) {
+      const p = producer;
+      shell.status.waiting(shell.text('status.connecting'));
+      ready = connectWithRetry(
+        () => p.connect(),
+        (error) => shell.status.waiting(shell.text('status.unreachable', { error: error.message })),
+        () => closed,
+      );
+      void ready.then((connected) => connected && report.now());
+    }
+
+    node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
+      if (cluster instanceof Error) return done(cluster);
+      if (!producer || !settings) return done(shell.notConfigured());
+      const items = Array.isArray(msg.payload) ? msg.payload : [msg.payload];
+      const records = toRecords(items, settings.keyField, node.id, settings.maxPointsPerRecord);
+      const p = producer;
+      const delivery = ready
+        .then((connected) => {
+          if (!connected) throw shell.error('errors.closed');
+          return p.deliver(topic, records);
+        })
+        .then(
+          () => {
+            (msg as NodeMessage & { kafka?: unknown }).kafka = { topic, records: records.length };
+            send(msg);
+            done();
+            report.request();
+          },
+          (error: Error) => {
+            shell.status.error(error.message);
+            done(shell.error('errors.notDelivered', { error: error.message }));
+          },
+        );
+      inFlight.add(delivery);
+      void delivery.finally(() => inFlight.delete(delivery));
+    });
+
+    shell.onClose(async () => {
+      closed = true;
+      report.cancel();
+      // What was handed over is delivered before the producer goes (at most 10 s).
+      const timeout = new Promise((resolve) => setTimeout(resolve, 10_000).unref());
+      await Promise.race([Promise.allSettled([...inFlight]), timeout]);
+      await producer?.disconnect().catch(() => {});
+    });
+  }
+
+  registerNode(RED, 'kafka-produce', KafkaProduce, SETTINGS);
+};
