@@ -2,9 +2,10 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { freePort, GiveUp, startProcess, waitFor, type ManagedProcess } from './process.js';
+import { GiveUp, startProcess, waitFor, type ManagedProcess } from './process.js';
 import { cacheDir, javaMajorVersion } from './questdb.js';
 
 /** Apache Kafka from Maven Central (KRaft, runs on Java 17); pinned so every run tests the same broker. */
@@ -57,6 +58,37 @@ export function ensureKafkaLibs(log: (line: string) => void = () => {}): string 
   }
   writeFileSync(complete, `${KAFKA_VERSION}\n`);
   return libs;
+}
+
+/**
+ * Two sets of `count` free ports below Linux's ephemeral range (32768+): the nodes connect to each other while
+ * they start, and an outgoing connection's ephemeral port could take a listener port reserved but not yet bound.
+ */
+async function listenerPorts(host: string, count: number): Promise<[number[], number[]]> {
+  const taken = new Set<number>();
+  const pick = async () => {
+    for (;;) {
+      const port = 20_000 + Math.floor(Math.random() * 12_000);
+      if (!taken.has(port) && (await canListen(host, port))) {
+        taken.add(port);
+        return port;
+      }
+    }
+  };
+  const list = async () => {
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) ports.push(await pick());
+    return ports;
+  };
+  return [await list(), await list()];
+}
+
+function canListen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
 }
 
 /** A Kafka Uuid as its tools print them: 16 random bytes, base64url without padding, never starting with '-'. */
@@ -113,8 +145,7 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
   const host = '127.0.0.1';
   const root = mkdtempSync(join(tmpdir(), 'plantwire-kafka-'));
   const ids = [1, 2, 3];
-  const ports = await Promise.all(ids.map(() => freePort(host)));
-  const controllerPorts = await Promise.all(ids.map(() => freePort(host)));
+  const [ports, controllerPorts] = await listenerPorts(host, ids.length);
   const clusterId = kafkaUuid();
   const dirIds = ids.map(() => kafkaUuid());
   const classpath = `${libs}/*`;
@@ -146,6 +177,9 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
         'share.coordinator.state.topic.replication.factor=3',
         'share.coordinator.state.topic.min.isr=2',
         'group.initial.rebalance.delay.ms=0',
+        // A killed node is fenced (its partitions get new leaders) after 6 s rather than 9 s: shorter chaos tests.
+        'broker.session.timeout.ms=6000',
+        'broker.heartbeat.interval.ms=1000',
         'auto.create.topics.enable=false',
         '',
       ].join('\n'),

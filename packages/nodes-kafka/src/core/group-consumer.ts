@@ -27,6 +27,8 @@ export interface GroupConsumerOptions {
   maxInFlight: number;
   ackTimeoutMs: number;
   retryDelayMs: number;
+  /** How long the group waits for a silent member (a killed worker) before its partitions move. */
+  sessionTimeoutMs: number;
   deliver: (delivery: Delivery) => void;
   /** Something worth showing changed (assignment, lag, pause, a commit or its failure). */
   onChange: () => void;
@@ -73,6 +75,9 @@ export class GroupConsumer {
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
+      sessionTimeout: options.sessionTimeoutMs,
+      rebalanceTimeout: 2 * options.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
       // A crashed run (a broker gone mid-request) restarts rather than leaving the worker idle.
       retry: { restartOnFailure: async () => !this.stopped },
     });

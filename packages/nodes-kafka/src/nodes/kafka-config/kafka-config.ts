@@ -40,6 +40,9 @@ export = function register(RED: NodeAPI) {
           username: node.credentials?.username || undefined,
           password: node.credentials?.password || undefined,
         }),
+        // Retries long enough to outlast a leader failover (10-13 s with a 3-broker cluster), so a send waits
+        // for the new leader rather than failing.
+        retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
         logLevel: logLevel.WARN,
         logCreator: toNodeRed,
       });

@@ -13,6 +13,8 @@ const SETTINGS = {
   maxInFlight: setting.integer(8, { min: 1 }),
   ackTimeoutS: setting.number(60, { min: 0.1 }),
   retryDelayS: setting.number(1, { min: 0.01 }),
+  // The broker's default floor is 6 s.
+  sessionTimeoutS: setting.number(30, { min: 6 }),
 };
 
 const STATUS_THROTTLE_MS = 250;
@@ -62,6 +64,7 @@ export = function register(RED: NodeAPI) {
           ...settings,
           ackTimeoutMs: settings.ackTimeoutS * 1000,
           retryDelayMs: settings.retryDelayS * 1000,
+          sessionTimeoutMs: settings.sessionTimeoutS * 1000,
           deliver,
           onChange: () => report.request(),
           onProblem: (message) => shell.warn('warnings.problem', { error: message }),
