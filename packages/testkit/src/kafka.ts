@@ -132,6 +132,8 @@ export interface KafkaCluster {
 export interface KafkaClusterOptions {
   /** Max heap per node (default 512m: the cluster then takes about 1.9 GB). */
   heap?: string;
+  /** The brokers' client ports and controller ports (3 each); free ones below 32768 when omitted. */
+  ports?: { brokers: number[]; controllers: number[] };
   startTimeoutMs?: number;
 }
 
@@ -145,7 +147,9 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
   const host = '127.0.0.1';
   const root = mkdtempSync(join(tmpdir(), 'plantwire-kafka-'));
   const ids = [1, 2, 3];
-  const [ports, controllerPorts] = await listenerPorts(host, ids.length);
+  const [ports, controllerPorts] = options.ports
+    ? [options.ports.brokers, options.ports.controllers]
+    : await listenerPorts(host, ids.length);
   const clusterId = kafkaUuid();
   const dirIds = ids.map(() => kafkaUuid());
   const classpath = `${libs}/*`;
