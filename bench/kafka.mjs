@@ -35,7 +35,7 @@ const perSecond = (points, startedNs) =>
 async function produce(kafka, topic) {
   const producer = new DeliveringProducer(kafka, {
     deliveryCheck: true,
-    maxBatchRecords: 5000,
+    maxBatchBytes: 900 * 1024,
     maxResends: 10,
   });
   await producer.connect();

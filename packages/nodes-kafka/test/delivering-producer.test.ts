@@ -55,7 +55,7 @@ describe('DeliveringProducer', () => {
     const { kafka, written } = fakeKafka((round) => (round === 0 ? [1] : []));
     const producer = new DeliveringProducer(kafka, {
       deliveryCheck: true,
-      maxBatchRecords: 100,
+      maxBatchBytes: 100_000,
       maxResends: 3,
     });
     await producer.connect();
@@ -69,7 +69,7 @@ describe('DeliveringProducer', () => {
     const { kafka, written } = fakeKafka((round) => (round === 0 ? [1] : []));
     const producer = new DeliveringProducer(kafka, {
       deliveryCheck: false,
-      maxBatchRecords: 100,
+      maxBatchBytes: 100_000,
       maxResends: 3,
     });
     await producer.deliver('t', toRecords(points(70), 'machine', 'n', 5));
@@ -81,7 +81,7 @@ describe('DeliveringProducer', () => {
     const { kafka } = fakeKafka(() => [2]);
     const producer = new DeliveringProducer(kafka, {
       deliveryCheck: true,
-      maxBatchRecords: 100,
+      maxBatchBytes: 100_000,
       maxResends: 2,
     });
     await expect(producer.deliver('t', toRecords(points(70), 'machine', 'n', 5))).rejects.toThrow(
@@ -96,7 +96,7 @@ describe('DeliveringProducer', () => {
     );
     const producer = new DeliveringProducer(kafka, {
       deliveryCheck: true,
-      maxBatchRecords: 100,
+      maxBatchBytes: 100_000,
       maxResends: 2,
     });
     const first = producer.deliver('t', toRecords(points(5), 'machine', 'n', 5));
@@ -106,7 +106,7 @@ describe('DeliveringProducer', () => {
     expect(idsOf(written)).toHaveLength(5);
   });
 
-  it('sends messages queued behind a send together, at most maxBatchRecords records per send', async () => {
+  it('sends messages queued behind a send together, at most maxBatchBytes per send', async () => {
     const sizes: number[] = [];
     const { kafka } = fakeKafka(() => []);
     const original = kafka.producer;
@@ -122,7 +122,7 @@ describe('DeliveringProducer', () => {
     };
     const producer = new DeliveringProducer(kafka, {
       deliveryCheck: true,
-      maxBatchRecords: 10,
+      maxBatchBytes: 40, // ten records of 4 bytes
       maxResends: 2,
     });
     const records = Array.from({ length: 6 }, (_, i) => [
@@ -131,5 +131,33 @@ describe('DeliveringProducer', () => {
     ]);
     await Promise.all(records.map((r) => producer.deliver('t', r)));
     expect(sizes).toEqual([2, 10]);
+  });
+
+  it('splits a message larger than maxBatchBytes over several sends and resolves once all are acknowledged', async () => {
+    const { kafka, written } = fakeKafka(() => []);
+    const producer = new DeliveringProducer(kafka, {
+      deliveryCheck: true,
+      maxBatchBytes: 200,
+      maxResends: 2,
+    });
+    await producer.deliver('t', toRecords(points(70), 'machine', 'n', 1));
+    expect(new Set(idsOf(written))).toEqual(new Set(points(70).map((p) => p.id)));
+  });
+
+  it('fails a split message when one of its sends fails, and does not send the rest of it', async () => {
+    const { kafka, written } = fakeKafka(
+      () => [],
+      (round) => (round === 1 ? new Error('broker down') : undefined),
+    );
+    const producer = new DeliveringProducer(kafka, {
+      deliveryCheck: true,
+      maxBatchBytes: 200,
+      maxResends: 2,
+    });
+    await expect(producer.deliver('t', toRecords(points(70), 'machine', 'n', 1))).rejects.toThrow(
+      'broker down',
+    );
+    expect(idsOf(written).length).toBeLessThan(70);
+    expect(producer.stats().pending).toBe(0);
   });
 });

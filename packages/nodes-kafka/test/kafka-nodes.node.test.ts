@@ -63,14 +63,16 @@ describe('kafka nodes inside Node-RED', () => {
     expect(JSON.stringify(exported)).not.toMatch(/kafka-secret/);
   });
 
-  it('refuses bad node settings at deploy, naming them: no topic, a zero in-flight window, an unknown SASL', async () => {
+  it('refuses bad node settings at deploy, naming them: negative resend rounds, a zero in-flight window, an unknown SASL', async () => {
     await helper.load(NODES, flow({ sasl: 'kerberos' }));
     expect(
       spy('kafka', 'error').calledWithMatch(/sasl must be one of none, plain, scram-sha-256, scram-sha-512/),
     ).toBe(true);
     await helper.unload();
-    await helper.load(NODES, flow({}, { topic: '' }, { maxInFlight: '0' }));
-    expect(spy('produce', 'error').calledWithMatch(/^kafka-produce: topic must be set/)).toBe(true);
+    await helper.load(NODES, flow({}, { maxResends: '-1' }, { maxInFlight: '0' }));
+    expect(
+      spy('produce', 'error').calledWithMatch(/maxResends must be a whole number of 0 or more \(got "-1"\)/),
+    ).toBe(true);
     expect(
       spy('consume', 'error').calledWithMatch(/maxInFlight must be a whole number of 1 or more \(got "0"\)/),
     ).toBe(true);

@@ -1,6 +1,8 @@
 // An acks=all, idempotent kafkajs producer whose deliver() resolves only when every record is acknowledged.
 // Calls made while a send is in flight are sent together next, one send at a time, so a key's records keep
-// their order (resends of a send included) and many small messages become one large send.
+// their order (resends of a send included) and many small messages become one large send. A send stays under
+// maxBatchBytes (a broker refuses a partition's batch over message.max.bytes, 1 MB by default), so a large
+// message is split over several sends and resolves once all of them are acknowledged.
 import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import { unacknowledged } from './delivery-check.js';
 import type { OutRecord } from './records.js';
@@ -8,8 +10,8 @@ import type { OutRecord } from './records.js';
 export interface DeliveringProducerOptions {
   /** Compare each send's result with what was sent and resend the rest (on by default; off only to show the loss). */
   deliveryCheck: boolean;
-  /** At most this many records per send. */
-  maxBatchRecords: number;
+  /** At most this many bytes of keys and values per send (a single larger record goes alone). */
+  maxBatchBytes: number;
   /** Rounds of resending what a send did not cover before giving up with an error. */
   maxResends: number;
 }
@@ -24,17 +26,26 @@ export interface DeliveryStats {
 }
 
 interface Waiter {
-  topic: string;
-  messages: Message[];
+  /** parts not yet acknowledged */
+  remaining: number;
+  failed: boolean;
   resolve: () => void;
   reject: (error: Error) => void;
+}
+
+/** Up to maxBatchBytes of one deliver() call's records. */
+interface Part {
+  topic: string;
+  messages: Message[];
+  bytes: number;
+  waiter: Waiter;
 }
 
 export class DeliveringProducer {
   private readonly producer: Producer;
   // The partition kafkajs chose for each message object: the key's, so a resend goes where the first try went.
   private readonly chosen = new WeakMap<object, number>();
-  private queue: Waiter[] = [];
+  private queue: Part[] = [];
   private sending = false;
   private readonly counts = { delivered: 0, resent: 0 };
 
@@ -66,18 +77,24 @@ export class DeliveringProducer {
   deliver(topic: string, records: readonly OutRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({
-        topic,
-        messages: records.map((r) => ({ key: r.key, value: r.value })),
-        resolve,
-        reject,
-      });
+      const waiter: Waiter = { remaining: 0, failed: false, resolve, reject };
+      let part: Part | undefined;
+      for (const record of records) {
+        const bytes = record.key.length + record.value.length;
+        if (!part || part.bytes + bytes > this.options.maxBatchBytes) {
+          part = { topic, messages: [], bytes: 0, waiter };
+          waiter.remaining++;
+          this.queue.push(part);
+        }
+        part.messages.push({ key: record.key, value: record.value });
+        part.bytes += bytes;
+      }
       void this.pump();
     });
   }
 
   stats(): DeliveryStats {
-    const pending = this.queue.reduce((sum, w) => sum + w.messages.length, 0);
+    const pending = this.queue.reduce((sum, part) => sum + part.messages.length, 0);
     return { ...this.counts, pending };
   }
 
@@ -91,14 +108,19 @@ export class DeliveringProducer {
     try {
       while (this.queue.length > 0) {
         const round = this.takeRound();
+        if (round.length === 0) continue;
         try {
           await this.sendAll(
             round[0]!.topic,
-            round.flatMap((w) => w.messages),
+            round.flatMap((part) => part.messages),
           );
-          for (const waiter of round) waiter.resolve();
+          for (const { waiter } of round) if (--waiter.remaining === 0 && !waiter.failed) waiter.resolve();
         } catch (error) {
-          for (const waiter of round) waiter.reject(error as Error);
+          for (const { waiter } of round) {
+            if (waiter.failed) continue;
+            waiter.failed = true;
+            waiter.reject(error as Error);
+          }
         }
       }
     } finally {
@@ -106,18 +128,21 @@ export class DeliveringProducer {
     }
   }
 
-  /** Waiters of one topic from the front of the queue, up to maxBatchRecords records (at least one waiter). */
-  private takeRound(): Waiter[] {
+  /**
+   * Parts of one topic from the front of the queue, up to maxBatchBytes (at least one part). Parts of a call that
+   * already failed are dropped: the call was answered with the error and its sender sends it again.
+   */
+  private takeRound(): Part[] {
     const topic = this.queue[0]!.topic;
-    let records = 0;
+    let bytes = 0;
     let count = 0;
-    for (const waiter of this.queue) {
-      if (waiter.topic !== topic) break;
-      if (count > 0 && records + waiter.messages.length > this.options.maxBatchRecords) break;
-      records += waiter.messages.length;
+    for (const part of this.queue) {
+      if (part.topic !== topic) break;
+      if (count > 0 && bytes + part.bytes > this.options.maxBatchBytes) break;
+      bytes += part.bytes;
       count++;
     }
-    return this.queue.splice(0, count);
+    return this.queue.splice(0, count).filter((part) => !part.waiter.failed);
   }
 
   private async sendAll(topic: string, messages: Message[]): Promise<void> {

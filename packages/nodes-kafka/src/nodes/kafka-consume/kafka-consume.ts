@@ -7,7 +7,7 @@ import { GroupConsumer, type Delivery } from '../../core/group-consumer.js';
 import { connectWithRetry, kafkaCluster } from '../config-node.js';
 
 const SETTINGS = {
-  topic: setting.text(''),
+  topic: setting.text('plantwire-points'),
   groupId: setting.text('plantwire-workers'),
   fromBeginning: setting.flag(true),
   maxInFlight: setting.integer(8, { min: 1 }),
@@ -59,7 +59,6 @@ export = function register(RED: NodeAPI) {
     if (!(cluster instanceof Error)) {
       try {
         const settings = shell.settings(def, SETTINGS);
-        if (!settings.topic) throw new Error(shell.text('errors.noTopic'));
         consumer = new GroupConsumer(cluster.kafka, {
           ...settings,
           ackTimeoutMs: settings.ackTimeoutS * 1000,

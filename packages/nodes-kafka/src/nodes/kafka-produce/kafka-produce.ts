@@ -16,10 +16,11 @@ import { toRecords } from '../../core/records.js';
 import { connectWithRetry, kafkaCluster } from '../config-node.js';
 
 const SETTINGS = {
-  topic: setting.text(''),
+  topic: setting.text('plantwire-points'),
   keyField: setting.text('machine'),
   maxPointsPerRecord: setting.integer(500, { min: 1 }),
-  maxBatchRecords: setting.integer(5000, { min: 1 }),
+  // Under the brokers' default message.max.bytes (1 MB).
+  maxBatchKB: setting.integer(900, { min: 1 }),
   deliveryCheck: setting.flag(true),
   maxResends: setting.integer(10, { min: 0 }),
 };
@@ -41,8 +42,10 @@ export = function register(RED: NodeAPI) {
       try {
         settings = shell.settings(def, SETTINGS);
         topic = settings.topic;
-        if (!topic) throw new Error(shell.text('errors.noTopic'));
-        producer = new DeliveringProducer(cluster.kafka, settings);
+        producer = new DeliveringProducer(cluster.kafka, {
+          ...settings,
+          maxBatchBytes: settings.maxBatchKB * 1024,
+        });
       } catch (error) {
         shell.refuseSetup(error);
       }
