@@ -6,6 +6,7 @@
 //   workers_{1,2,4}_points_per_s end to end: N real Node-RED processes, kafka-consume -> questdb-write -> back,
 //                               from a full topic until QuestDB has every point
 //   bottleneck                  per worker count: where the machine's CPU went while the workers ran
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Kafka, logLevel } from 'kafkajs';
@@ -89,6 +90,8 @@ function cpuTicks(pid) {
   }
 }
 
+const TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+
 /** Busy and total clock ticks of the whole machine. */
 function machineTicks() {
   const [, ...values] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
@@ -154,6 +157,8 @@ async function workers(count, cluster, questdb, topic) {
   usage.other =
     share(after.machine.busy - before.machine.busy) - Object.values(usage).reduce((a, b) => a + b, 0);
   usage.idle = 100 - share(after.machine.busy - before.machine.busy);
+  // What the workers achieve per second of CPU they got: the figure that carries over to a machine of one's own.
+  usage.worker_points_per_cpu_s = Math.round(POINTS / ((after.workers - before.workers) / TICKS_PER_S));
   log(
     `${count} worker(s): ${rate} points/s into QuestDB (${count_} rows); CPU shares ${JSON.stringify(usage)}`,
   );
@@ -179,7 +184,7 @@ try {
     await sleep(2000);
   }
   const busiest = Object.entries(runs[4].usage)
-    .filter(([name]) => name !== 'idle')
+    .filter(([name]) => !['idle', 'worker_points_per_cpu_s'].includes(name))
     .sort((a, b) => b[1] - a[1])[0];
   console.log(
     JSON.stringify({

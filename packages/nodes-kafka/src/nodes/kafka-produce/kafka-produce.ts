@@ -79,7 +79,9 @@ export = function register(RED: NodeAPI) {
       const p = producer;
       const delivery = ready
         .then((connected) => {
-          if (!connected) throw shell.error('errors.closed');
+          // Closed before the brokers answered: the message stays unanswered, and store-forward upstream sends
+          // it again after the redeploy (an error here would only log noise for every message held back).
+          if (!connected) return new Promise<void>(() => {});
           return p.deliver(topic, records);
         })
         .then(
