@@ -55,3 +55,11 @@ export async function connectWithRetry(
   }
   return false;
 }
+
+/** Waits for `work` to settle, at most `ms` (a close must end before Node-RED's own close timeout of 15 s). */
+export async function settledWithin(work: Promise<unknown>[], ms = 10_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([Promise.allSettled(work), timeout]);
+  clearTimeout(timer);
+}

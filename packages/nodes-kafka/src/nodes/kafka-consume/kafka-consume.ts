@@ -4,7 +4,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { nodeShell, registerNode, setting, Throttle, type Done, type Send } from '@plantwire/node-shell';
 import { GroupConsumer, type Delivery } from '../../core/group-consumer.js';
-import { connectWithRetry, kafkaCluster } from '../config-node.js';
+import { connectWithRetry, kafkaCluster, settledWithin } from '../config-node.js';
 
 const SETTINGS = {
   topic: setting.text('plantwire-points'),
@@ -102,10 +102,12 @@ export = function register(RED: NodeAPI) {
     shell.onClose(async () => {
       closed = true;
       report.cancel();
-      // Settled deliveries are committed before leaving the group; open ones go to the next owner.
-      await consumer
+      // Settled deliveries are committed before leaving the group; open ones go to the next owner. Not awaited
+      // when never connected: kafkajs's disconnect may wait for its connect retries.
+      const stopping = consumer
         ?.stop()
         .catch((error: Error) => shell.warn('warnings.problem', { error: error.message }));
+      if (stopping && connected) await settledWithin([stopping]);
     });
   }
 

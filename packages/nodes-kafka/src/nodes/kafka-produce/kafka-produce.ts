@@ -13,7 +13,7 @@ import {
 } from '@plantwire/node-shell';
 import { DeliveringProducer } from '../../core/delivering-producer.js';
 import { toRecords } from '../../core/records.js';
-import { connectWithRetry, kafkaCluster } from '../config-node.js';
+import { connectWithRetry, kafkaCluster, settledWithin } from '../config-node.js';
 
 const SETTINGS = {
   topic: setting.text('plantwire-points'),
@@ -34,6 +34,7 @@ export = function register(RED: NodeAPI) {
     const shell = nodeShell(RED, node, 'kafka-produce');
     const cluster = kafkaCluster(RED, node, shell, def.cluster);
     let closed = false;
+    let connected = false;
     let producer: DeliveringProducer | undefined;
     let ready: Promise<boolean> = Promise.resolve(false);
     let topic = '';
@@ -68,7 +69,10 @@ export = function register(RED: NodeAPI) {
         (error) => shell.status.waiting(shell.text('status.unreachable', { error: error.message })),
         () => closed,
       );
-      void ready.then((connected) => connected && report.now());
+      void ready.then((ok) => {
+        connected = ok;
+        if (ok) report.now();
+      });
     }
 
     node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
@@ -103,10 +107,14 @@ export = function register(RED: NodeAPI) {
     shell.onClose(async () => {
       closed = true;
       report.cancel();
+      if (!connected) {
+        // Never connected: nothing was handed to Kafka, and a disconnect may wait for kafkajs's connect retries.
+        void producer?.disconnect().catch(() => {});
+        return;
+      }
       // What was handed over is delivered before the producer goes (at most 10 s).
-      const timeout = new Promise((resolve) => setTimeout(resolve, 10_000).unref());
-      await Promise.race([Promise.allSettled([...inFlight]), timeout]);
-      await producer?.disconnect().catch(() => {});
+      await settledWithin([...inFlight]);
+      await settledWithin([producer!.disconnect().catch(() => {})]);
     });
   }
 
