@@ -37,12 +37,10 @@ export = function register(RED: NodeAPI) {
     let connected = false;
     let producer: DeliveringProducer | undefined;
     let ready: Promise<boolean> = Promise.resolve(false);
-    let topic = '';
     let settings: Settings<typeof SETTINGS> | undefined;
     if (!(cluster instanceof Error)) {
       try {
         settings = shell.settings(def, SETTINGS);
-        topic = settings.topic;
         producer = new DeliveringProducer(cluster.kafka, {
           ...settings,
           maxBatchBytes: settings.maxBatchKB * 1024,
@@ -79,13 +77,14 @@ export = function register(RED: NodeAPI) {
       if (cluster instanceof Error) return done(cluster);
       if (!producer || !settings) return done(shell.notConfigured());
       const items = Array.isArray(msg.payload) ? msg.payload : [msg.payload];
-      const records = toRecords(items, settings.keyField, node.id, settings.maxPointsPerRecord);
+      const { topic, keyField, maxPointsPerRecord } = settings;
+      const records = toRecords(items, keyField, node.id, maxPointsPerRecord);
       const p = producer;
       const delivery = ready
-        .then((connected) => {
+        .then((ok) => {
           // Closed before the brokers answered: the message stays unanswered, and store-forward upstream sends
           // it again after the redeploy (an error here would only log noise for every message held back).
-          if (!connected) return new Promise<void>(() => {});
+          if (!ok) return new Promise<void>(() => {});
           return p.deliver(topic, records);
         })
         .then(
