@@ -66,6 +66,7 @@ export class GroupConsumer {
   private readonly committedOffsets = new Map<number, number>();
   private readonly toCommit = new Map<number, number>();
   private committing = false;
+  private commitRetry?: NodeJS.Timeout;
   private readonly counts = { delivered: 0, committed: 0, redelivered: 0 };
 
   constructor(
@@ -140,6 +141,7 @@ export class GroupConsumer {
   /** Leaves the group; open deliveries stay uncommitted and go to the partitions' next owner. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.commitRetry);
     await this.commit();
     this.forgetOpen();
     await this.consumer.disconnect();
@@ -211,6 +213,7 @@ export class GroupConsumer {
     this.committing = true;
     try {
       while (this.toCommit.size > 0) {
+        const generation = this.generation;
         const offsets = [...this.toCommit].map(([partition, offset]) => ({ partition, offset }));
         this.toCommit.clear();
         try {
@@ -224,8 +227,15 @@ export class GroupConsumer {
           for (const { partition, offset } of offsets) this.committedOffsets.set(partition, offset);
           this.counts.committed += offsets.length;
         } catch (error) {
-          // Not committed: the partition's next owner starts earlier and delivers those records again.
           this.options.onProblem((error as Error).message);
+          // Tried again later (the group coordinator moves when its broker dies), unless a rebalance came
+          // between: then the partition's next owner starts at the last committed offset and delivers again.
+          if (generation !== this.generation || this.stopped) break;
+          for (const { partition, offset } of offsets)
+            if (!this.toCommit.has(partition)) this.toCommit.set(partition, offset);
+          clearTimeout(this.commitRetry);
+          this.commitRetry = setTimeout(() => void this.commit(), this.options.retryDelayMs);
+          break;
         }
       }
     } finally {
