@@ -5,13 +5,13 @@
 //   peer_flow_sqlite_points_per_s store-and-forward as users build it today: node-red-node-sqlite, one INSERT per
 //                                 message (ours should be >= 30x); null when the peer cannot be installed here
 //   rss_mb_10m_backlog            RSS of a whole Node-RED process with 10M points queued (goal <= 250)
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DurableQueue } from '@plantwire/node-red-buffer';
-import { cacheDir, startNodeRed, telemetryPoint, waitFor } from '@plantwire/testkit';
+import { startNodeRed, telemetryPoint, waitFor } from '@plantwire/testkit';
+import { peerPackage } from './lib/peers.mjs';
 
 const require = createRequire(import.meta.url);
 const POINTS = Number(process.env.BENCH_POINTS ?? 300_000);
@@ -115,31 +115,10 @@ async function throughNode(batches) {
   return { enqueue, drain };
 }
 
-/** node-red-node-sqlite from the npm registry, installed once into the cache (sqlite3 compiles from source here). */
-function peerModule() {
-  const dir = join(cacheDir(), 'bench-peer');
-  const entry = join(dir, 'node_modules', 'node-red-node-sqlite', 'sqlite.js');
-  if (!existsSync(entry)) {
-    mkdirSync(dir, { recursive: true });
-    log(
-      'installing node-red-node-sqlite 1.1.1 for the peer comparison (sqlite3 compiles from source: minutes)',
-    );
-    const npm = spawnSync(
-      'npm',
-      ['install', '--no-audit', '--no-fund', '--prefix', dir, 'node-red-node-sqlite@1.1.1'],
-      {
-        stdio: ['ignore', 'ignore', 'inherit'],
-        env: { ...process.env, npm_config_build_from_source: 'true' },
-      },
-    );
-    if (npm.status !== 0 || !existsSync(entry)) return undefined;
-  }
-  return require(entry);
-}
-
 async function peerFlow(count) {
-  const sqliteNode = peerModule();
-  if (!sqliteNode) return null;
+  const folder = peerPackage('node-red-node-sqlite', log);
+  if (!folder) return null;
+  const sqliteNode = require(join(folder, 'sqlite.js'));
   const file = join(work, 'peer.db');
   await helper.load(
     [sqliteNode, completeNode],

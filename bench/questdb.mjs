@@ -1,19 +1,29 @@
 // npm run bench:questdb: writing telemetry to a real QuestDB, measured in one run. Prints one JSON line:
-//   write_rows_per_s         questdb-write in Node-RED, arrays of 1,000 (goal: >= 90% of the raw client)
-//   raw_client_rows_per_s    @questdb/nodejs-client in a plain script, the same rows: the ceiling
-//   peer_influxdb_rows_per_s node-red-contrib-influxdb, one point per message, to QuestDB's /write (ours >= 20x);
+//   ilp_ceiling_rows_per_s   pre-encoded ILP posted straight to the same QuestDB, 4 requests in flight: the limit
+//   questdb_write_rows_per_s questdb-write in Node-RED, arrays of 1,000 (goal: >= 150k and >= 35% of the limit)
+//   raw_client_rows_per_s    @questdb/nodejs-client in a plain script, the same rows (what questdb-write used before)
+//   peer_influxdb_rows_per_s node-red-contrib-influxdb, one point per message, to QuestDB's /write;
 //                            null when the peer cannot be installed here
 //   ingest_http_points_per_s POST /ingest with 1,000-point bodies through telemetry-validate and questdb-write
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+//                            (goal: >= 100k)
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Sender } from '@questdb/nodejs-client';
-import { telemetryFormat, telemetryTableDdl, DEFAULT_TABLE } from '@plantwire/node-red-questdb';
-import { cacheDir, startNodeRed, startQuestDb, telemetryPoint } from '@plantwire/testkit';
+import {
+  DEFAULT_TABLE,
+  IlpBuffer,
+  IlpPoster,
+  telemetryFormat,
+  telemetryTableDdl,
+} from '@plantwire/node-red-questdb';
+import { startQuestDb, telemetryPoint } from '@plantwire/testkit';
+import { peerPackage } from './lib/peers.mjs';
+import { ingestPointsPerSecond } from './lib/ingest.mjs';
 
 const require = createRequire(import.meta.url);
 const ROWS = Number(process.env.BENCH_ROWS ?? 200_000);
+// QuestDB applies ~400k rows/s: the ceiling needs a million rows to last long enough to be measured.
+const CEILING_ROWS = Math.max(ROWS, 1_000_000);
 const log = (line) => process.stderr.write(`[bench:questdb] ${line}\n`);
 const start = Date.UTC(2026, 0, 5);
 const batches = (table, rows) =>
@@ -24,19 +34,58 @@ const batches = (table, rows) =>
   );
 const rate = (rows, startedNs) => Math.round(rows / (Number(process.hrtime.bigint() - startedNs) / 1e9));
 
+/** The server's limit: rows encoded before the clock starts, 10,000 a request, 4 requests in flight. */
+async function ilpCeiling(questdb) {
+  const table = { ...DEFAULT_TABLE, name: 'ilp_ceiling' };
+  await questdb.exec(telemetryTableDdl(table));
+  const format = telemetryFormat(table);
+  const bodies = [];
+  const data = batches(0, CEILING_ROWS).flat(); // the first 50,000 rows warm up
+  for (let i = 0; i < data.length; i += 10_000) {
+    const out = new IlpBuffer();
+    for (const p of data.slice(i, i + 10_000)) format.encode(p, out);
+    bodies.push(Buffer.from(out.view()));
+  }
+  const poster = new IlpPoster({ url: questdb.httpUrl }, 4);
+  // Warm-up: QuestDB's first partitions and JIT, and ours, before the clock starts.
+  for (const body of bodies.slice(0, 5)) await poster.post(body);
+  let next = 5;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next < bodies.length) await poster.post(bodies[next++]);
+    }),
+  );
+  const result = rate(CEILING_ROWS - 50_000, started);
+  poster.close();
+  return result;
+}
+
 async function rawClient(questdb) {
   const sender = await Sender.fromConfig(
     `http::addr=${questdb.host}:${questdb.httpPort};auto_flush=off;protocol_version=1;`,
   );
-  // The same table and the same row encoding as questdb-write, without its batching layer.
+  // The same table and rows as questdb-write, written the way it did before it encoded ILP itself.
   const table = { ...DEFAULT_TABLE, name: 'raw_client' };
   await questdb.exec(telemetryTableDdl(table));
-  const format = telemetryFormat(table);
   const data = batches(1, ROWS);
   const started = process.hrtime.bigint();
   let pending = 0;
   for (const batch of data) {
-    for (const p of batch) await format.write(sender, p);
+    for (const p of batch) {
+      await sender
+        .table(table.name)
+        .symbol('tenant', p.tenant)
+        .symbol('plant', p.plant)
+        .symbol('line', p.line)
+        .symbol('machine', p.machine)
+        .symbol('metric', p.metric)
+        .symbol('unit', p.unit)
+        .stringColumn('id', p.id)
+        .floatColumn('value', p.value)
+        .intColumn('q', p.q)
+        .at(p.ts, 'ms');
+    }
     pending += batch.length;
     if (pending >= 10_000) {
       await sender.flush();
@@ -80,28 +129,10 @@ async function throughNode(questdb) {
   return result;
 }
 
-/** node-red-contrib-influxdb from the npm registry, installed once into the cache. */
-function peerModule() {
-  const dir = join(cacheDir(), 'bench-peer-influxdb');
-  const entry = join(dir, 'node_modules', 'node-red-contrib-influxdb', 'influxdb.js');
-  if (!existsSync(entry)) {
-    mkdirSync(dir, { recursive: true });
-    log('installing node-red-contrib-influxdb 0.7.0 for the peer comparison');
-    const npm = spawnSync(
-      'npm',
-      ['install', '--no-audit', '--no-fund', '--prefix', dir, 'node-red-contrib-influxdb@0.7.0'],
-      {
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
-    if (npm.status !== 0 || !existsSync(entry)) return undefined;
-  }
-  return require(entry);
-}
-
 async function peerInflux(questdb, count) {
-  const influx = peerModule();
-  if (!influx) return null;
+  const folder = peerPackage('node-red-contrib-influxdb', log);
+  if (!folder) return null;
+  const influx = require(join(folder, 'influxdb.js'));
   await helper.load(
     [influx, completeNode],
     [
@@ -154,61 +185,28 @@ async function peerInflux(questdb, count) {
   return done > 0 ? result : null;
 }
 
-async function ingestHttp(questdb) {
-  const example = JSON.parse(
-    readFileSync(
-      new URL('../packages/nodes-ingest/examples/01 - Cloud ingest.json', import.meta.url),
-      'utf8',
-    ),
-  );
-  const red = await startNodeRed();
-  try {
-    await red.deploy(
-      example.map((node) =>
-        node.type === 'questdb-config'
-          ? { ...node, url: questdb.httpUrl }
-          : node.type === 'telemetry-validate'
-            ? { ...node, credentials: { tokens: 'bench-token acme' } }
-            : node,
-      ),
-    );
-    const bodies = batches(4, ROWS / 2).map((batch) => JSON.stringify(batch));
-    let next = 0;
-    const worker = async () => {
-      while (next < bodies.length) {
-        const body = bodies[next++];
-        const response = await fetch(`${red.url}/ingest`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: 'Bearer bench-token' },
-          body,
-        });
-        if (response.status !== 200)
-          throw new Error(`ingest answered ${response.status}: ${await response.text()}`);
-      }
-    };
-    const started = process.hrtime.bigint();
-    await Promise.all(Array.from({ length: 4 }, worker));
-    return rate(bodies.length * 1000, started);
-  } finally {
-    await red.stop();
-  }
-}
-
 const questdb = await startQuestDb();
 try {
+  const ilp_ceiling_rows_per_s = await ilpCeiling(questdb);
   const raw_client_rows_per_s = await rawClient(questdb);
   await helper.startServer();
-  const write_rows_per_s = await throughNode(questdb);
+  const questdb_write_rows_per_s = await throughNode(questdb);
   const peer_influxdb_rows_per_s = await peerInflux(questdb, Number(process.env.BENCH_PEER_POINTS ?? 3000));
   await helper.stopServer();
-  const ingest_http_points_per_s = await ingestHttp(questdb);
+  const ingest_http_points_per_s = await ingestPointsPerSecond(questdb, {
+    points: ROWS / 2,
+    firstTs: start + 40_000_000,
+  });
   console.log(
     JSON.stringify({
-      write_rows_per_s,
+      ilp_ceiling_rows_per_s,
+      questdb_write_rows_per_s,
+      write_vs_ceiling: Math.round((questdb_write_rows_per_s / ilp_ceiling_rows_per_s) * 100) / 100,
       raw_client_rows_per_s,
-      write_vs_raw: Math.round((write_rows_per_s / raw_client_rows_per_s) * 100) / 100,
       peer_influxdb_rows_per_s,
-      ours_vs_peer: peer_influxdb_rows_per_s ? Math.round(write_rows_per_s / peer_influxdb_rows_per_s) : null,
+      ours_vs_peer: peer_influxdb_rows_per_s
+        ? Math.round(questdb_write_rows_per_s / peer_influxdb_rows_per_s)
+        : null,
       ingest_http_points_per_s,
       rows: ROWS,
       node: process.version,

@@ -96,7 +96,6 @@ export function questdb(id, z) {
     url: '${QUESTDB_URL}',
     tlsVerify: true,
     caFile: '',
-    protocolVersion: '1',
     requestTimeoutS: '10',
     flushRows: '10000',
     flushIntervalMs: '100',

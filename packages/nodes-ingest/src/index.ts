@@ -18,12 +18,13 @@ export {
 export {
   exec,
   classify,
-  senderConfig,
+  IlpPoster,
   QuestDbError,
   type QuestDbConnection,
   type FailureKind,
   type QueryResult,
 } from './core/questdb-http.js';
+export { IlpBuffer, escapeName, escapeQuoted } from './core/ilp.js';
 export {
   admit,
   admitEvents,

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Point } from '@plantwire/telemetry';
-import { classify, senderConfig, TelemetryWriter } from '../src/index.js';
+import {
+  classify,
+  eventsFormat,
+  genericFormat,
+  IlpBuffer,
+  telemetryFormat,
+  TelemetryWriter,
+} from '../src/index.js';
 
 // Error paths only: a writer whose sending is replaced, to drive the bisection and retries exactly.
 class ScriptedWriter extends TelemetryWriter {
@@ -72,17 +79,99 @@ describe('TelemetryWriter error paths', () => {
     expect(writer.requests).toHaveLength(1);
   });
 
-  it('classifies failures and quotes secrets safely in the sender configuration', () => {
+  it('sends at once when idle, batches while requests are out, and keeps at most inFlight requests open', async () => {
+    let open = 0;
+    let mostOpen = 0;
+    const sizes: number[] = [];
+    class SlowWriter extends TelemetryWriter {
+      protected override async send(points: Point[]): Promise<void> {
+        sizes.push(points.length);
+        mostOpen = Math.max(mostOpen, ++open);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        open--;
+      }
+    }
+    const writer = new SlowWriter({ url: 'http://127.0.0.1:1' }, { flushIntervalMs: 60_000, inFlight: 2 });
+    const startedAt = Date.now();
+    await writer.write([point(0)]);
+    // Not the 60 s flush interval: nothing was in flight, so the row went out in the same turn.
+    expect(Date.now() - startedAt).toBeLessThan(1000);
+    sizes.length = 0;
+    // Ten writes in one turn go out together; rows written while that request is out wait for it, then go as one.
+    const first = Array.from({ length: 10 }, (_, i) => writer.write([point(i)]));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = Array.from({ length: 10 }, (_, i) => writer.write([point(10 + i), point(20 + i)]));
+    await Promise.all([...first, ...second]);
+    expect(sizes).toEqual([10, 20]);
+    // Full batches start at once, up to inFlight of them.
+    sizes.length = 0;
+    const full = new SlowWriter({ url: 'http://127.0.0.1:1' }, { flushRows: 5, inFlight: 3 });
+    await Promise.all(Array.from({ length: 12 }, (_, i) => full.write([point(i), point(i + 100)])));
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(24);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(5);
+    expect(mostOpen).toBe(3);
+  });
+
+  it('classifies failures', () => {
     expect(classify(new Error('statusCode=503')).kind).toBe('unavailable');
     expect(classify(new Error('statusCode=429')).kind).toBe('unavailable');
     expect(classify(new Error('statusCode=404')).kind).toBe('bad-data');
-    expect(senderConfig({ url: 'https://db.example:9000', username: 'u', password: 'p;w' })).toBe(
-      'https::addr=db.example:9000;auto_flush=off;protocol_version=1;request_timeout=10000;username=u;password=p;;w;',
+  });
+});
+
+describe('ILP encoding', () => {
+  const encode = <T>(format: { encode(row: T, out: IlpBuffer): void }, rows: T[]) => {
+    const out = new IlpBuffer(16);
+    for (const row of rows) format.encode(row, out);
+    return out.view().toString();
+  };
+
+  it('writes a telemetry line per point, escaping the unit, and reuses the series prefix', () => {
+    const format = telemetryFormat();
+    const odd = { ...point(2), value: 2.5, unit: 'm 3,h=x\\y', q: 80 };
+    expect(encode(format, [point(1), odd, { ...point(3), value: -1e300 }])).toBe(
+      'plantwire_telemetry,tenant=acme,plant=p,line=l,machine=m,metric=t,unit= ' +
+        'id="01944a1c-7a3b-7c4d-8e5f-000000000001",value=1,q=100i 1767571200001\n' +
+        'plantwire_telemetry,tenant=acme,plant=p,line=l,machine=m,metric=t,unit=m\\ 3\\,h\\=x\\\\y ' +
+        'id="01944a1c-7a3b-7c4d-8e5f-000000000002",value=2.5,q=80i 1767571200002\n' +
+        'plantwire_telemetry,tenant=acme,plant=p,line=l,machine=m,metric=t,unit= ' +
+        'id="01944a1c-7a3b-7c4d-8e5f-000000000003",value=-1e+300,q=100i 1767571200003\n',
     );
+  });
+
+  it('writes generic rows: symbols escaped, strings quoted, booleans, no timestamp when there is none', () => {
+    const format = genericFormat({ name: 'jobs', timestampField: 'at', symbols: ['cell'] });
     expect(
-      senderConfig({ url: 'https://db.example', token: 't', caFile: '/etc/ca.pem', tlsVerify: true }),
+      encode(format, [
+        { cell: 'a b', note: 'say "hi"\nnow', ok: true, n: 3, at: '2026-01-05T00:00:00.000Z' },
+        { cell: 'c', meta: { x: 1 } },
+      ]),
     ).toBe(
-      'https::addr=db.example:443;auto_flush=off;protocol_version=1;request_timeout=10000;token=t;tls_ca=/etc/ca.pem;',
+      'jobs,cell=a\\ b note="say \\"hi\\"\\\nnow",ok=t,n=3 1767571200000\n' +
+        'jobs,cell=c meta="{\\"x\\":1}"\n',
+    );
+  });
+
+  it('writes an event with its message quoted and no value column when it has none', () => {
+    const line = encode(eventsFormat(), [
+      {
+        ts: 5,
+        id: 'e',
+        tenant: 't',
+        plant: 'p',
+        line: 'l',
+        machine: 'm',
+        kind: 'alarm',
+        name: 'hot',
+        state: 'active-unack',
+        priority: 'high',
+        value: null,
+        message: 'x "y"',
+      },
+    ]);
+    expect(line).toBe(
+      'plantwire_events,tenant=t,plant=p,line=l,machine=m,kind=alarm,name=hot,state=active-unack,priority=high ' +
+        'id="e",message="x \\"y\\"" 5\n',
     );
   });
 });

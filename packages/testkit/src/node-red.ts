@@ -30,6 +30,8 @@ export interface NodeRedOptions {
   settings?: Record<string, unknown>;
   /** The node binary (another Node major, say); this process's by default. */
   nodeBinary?: string;
+  /** Options for that node binary, before red.js (`--cpu-prof`, say). */
+  nodeArgs?: string[];
   /** Node-RED's red.js; the workspace's pinned Node-RED by default. */
   redJs?: string;
   env?: Record<string, string>;
@@ -75,7 +77,7 @@ export async function startNodeRed(options: NodeRedOptions = {}): Promise<NodeRe
   const redJs = options.redJs ?? require.resolve('node-red/red.js');
   const child = startProcess(
     options.nodeBinary ?? process.execPath,
-    [redJs, '--userDir', userDir, '--settings', join(userDir, 'settings.js')],
+    [...(options.nodeArgs ?? []), redJs, '--userDir', userDir, '--settings', join(userDir, 'settings.js')],
     { env: { ...process.env, ...options.env }, cwd: userDir },
   );
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;

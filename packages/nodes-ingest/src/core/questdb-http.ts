@@ -13,8 +13,6 @@ export interface QuestDbConnection {
   /** PEM file of the CA that signed QuestDB's certificate, when it is not a public one. */
   caFile?: string;
   requestTimeoutMs?: number;
-  /** ILP protocol version; explicit, so a flow can deploy while QuestDB is down. */
-  protocolVersion?: 1 | 2;
 }
 
 /** bad-data: the rows themselves (HTTP 400); auth: 401/403, a configuration error; unavailable: retry later. */
@@ -74,12 +72,7 @@ export function exec(connection: QuestDbConnection, sql: string): Promise<QueryR
       {
         headers: authorization(connection),
         timeout: connection.requestTimeoutMs ?? 10_000,
-        ...(url.protocol === 'https:'
-          ? {
-              rejectUnauthorized: connection.tlsVerify !== false,
-              ca: connection.caFile ? readFileSync(connection.caFile) : undefined,
-            }
-          : {}),
+        ...tlsOptions(connection, url),
       },
       (response) => {
         const chunks: Buffer[] = [];
@@ -109,20 +102,67 @@ export function exec(connection: QuestDbConnection, sql: string): Promise<QueryR
   });
 }
 
-/** The ILP sender's configuration string; `;` inside a value is doubled, as the format asks. */
-export function senderConfig(connection: QuestDbConnection): string {
-  const url = new URL(connection.url);
-  const value = (text: string) => text.replaceAll(';', ';;');
-  const parts = [
-    `${url.protocol === 'https:' ? 'https' : 'http'}::addr=${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 9000)}`,
-    'auto_flush=off',
-    `protocol_version=${connection.protocolVersion ?? 1}`,
-    `request_timeout=${connection.requestTimeoutMs ?? 10_000}`,
-  ];
-  if (connection.token) parts.push(`token=${value(connection.token)}`);
-  else if (connection.username)
-    parts.push(`username=${value(connection.username)}`, `password=${value(connection.password ?? '')}`);
-  if (connection.tlsVerify === false) parts.push('tls_verify=unsafe_off');
-  if (connection.caFile) parts.push(`tls_ca=${value(connection.caFile)}`);
-  return `${parts.join(';')};`;
+/** TLS options for node:https from the connection (a private CA, or no verification for testing). */
+function tlsOptions(connection: QuestDbConnection, url: URL): https.RequestOptions {
+  if (url.protocol !== 'https:') return {};
+  return {
+    rejectUnauthorized: connection.tlsVerify !== false,
+    ca: connection.caFile ? readFileSync(connection.caFile) : undefined,
+  };
+}
+
+/**
+ * Posts encoded ILP lines to QuestDB's /write over kept-alive connections. QuestDB applies a request's rows
+ * all or none; 204 means they are committed to its WAL.
+ */
+export class IlpPoster {
+  private readonly url: URL;
+  private readonly agent: http.Agent;
+
+  constructor(
+    private readonly connection: QuestDbConnection,
+    sockets: number,
+  ) {
+    this.url = new URL(`${connection.url.replace(/\/$/, '')}/write?precision=ms`);
+    const Agent = this.url.protocol === 'https:' ? https.Agent : http.Agent;
+    this.agent = new Agent({ keepAlive: true, maxSockets: sockets });
+  }
+
+  post(body: Buffer): Promise<void> {
+    const client = this.url.protocol === 'https:' ? https : http;
+    return new Promise<void>((resolve, reject) => {
+      const request = client.request(
+        this.url,
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: {
+            ...authorization(this.connection),
+            'Content-Type': 'text/plain; charset=utf-8',
+            'Content-Length': body.length,
+          },
+          timeout: this.connection.requestTimeoutMs ?? 10_000,
+          ...tlsOptions(this.connection, this.url),
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => {
+            const status = response.statusCode ?? 0;
+            if (status >= 200 && status < 300) return resolve();
+            const answer = Buffer.concat(chunks).toString().trim() || (response.statusMessage ?? '');
+            reject(classify(new Error(`HTTP request failed, statusCode=${status}, error=${answer}`)));
+          });
+          response.on('error', (error) => reject(classify(error)));
+        },
+      );
+      request.on('timeout', () => request.destroy(new Error('request timeout')));
+      request.on('error', (error) => reject(classify(error)));
+      request.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
 }

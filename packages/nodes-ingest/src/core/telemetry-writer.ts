@@ -1,7 +1,7 @@
-import { Sender } from '@questdb/nodejs-client';
 import { validatePoints, type Point } from '@plantwire/telemetry';
 import { toEvents, type PlantEvent } from './events.js';
-import { classify, exec, senderConfig, QuestDbError, type QuestDbConnection } from './questdb-http.js';
+import { escapeName, escapeQuoted, IlpBuffer } from './ilp.js';
+import { classify, exec, IlpPoster, QuestDbError, type QuestDbConnection } from './questdb-http.js';
 
 export interface TelemetryTable {
   /** Not "telemetry": QuestDB keeps a hidden table of that name (docs/architecture.md). */
@@ -37,13 +37,13 @@ export interface WriteResult {
   rejected: Rejected[];
 }
 
-/** How one kind of row is checked, written and its table prepared: telemetry points, or plain objects. */
+/** How one kind of row is checked, encoded and its table prepared: telemetry points, events or plain objects. */
 export interface RowFormat<T> {
   table: string;
   /** Splits the input into rows to write and refusals with reasons. */
   prepare(input: unknown): { rows: T[]; rejected: Rejected[] };
-  /** Adds one row to the sender's buffer. */
-  write(sender: Sender, row: T): Promise<void>;
+  /** Appends the row as one ILP line (src/core/ilp.ts). */
+  encode(row: T, out: IlpBuffer): void;
   /** Creates the table before the first write, when the format owns it. */
   ddl?: string;
 }
@@ -51,8 +51,10 @@ export interface RowFormat<T> {
 export interface WriterOptions {
   /** Flush once this many rows wait (across messages). */
   flushRows?: number;
-  /** ...or this long after the first of them arrived. */
+  /** ...or, while requests are in flight, this long after the first of them arrived. */
   flushIntervalMs?: number;
+  /** Requests to QuestDB at once: one batch encodes while others are applied. */
+  inFlight?: number;
   /** Tries per batch while QuestDB is unavailable, then the batch's writes fail. */
   maxAttempts?: number;
   retryBaseMs?: number;
@@ -71,21 +73,25 @@ interface Pending<T> {
 }
 
 /**
- * Writes rows to QuestDB through one ILP/HTTP sender: batches across callers, one flush at a time,
- * each write resolving only once its rows are committed (HTTP 2xx). A batch refused as bad data (400) is
- * bisected, so the good rows are written and each bad one is reported with QuestDB's reason; an unavailable
- * QuestDB is retried with backoff. The client drops a batch's rows when a flush fails, so the writer keeps its
- * own copy (the points) and rebuilds the rows for every retry.
+ * Writes rows to QuestDB's ILP/HTTP endpoint: batches across callers, a few requests in flight, each write
+ * resolving only once its rows are committed (HTTP 2xx). A batch refused as bad data (400) is bisected, so the
+ * good rows are written and each bad one is reported with QuestDB's reason; an unavailable QuestDB is retried
+ * with backoff. Rows are encoded from the caller's points for every try, so nothing depends on a request that
+ * failed half-way.
  */
 export class QuestDbWriter<T> {
   private readonly options: Required<Omit<WriterOptions, 'warn' | 'onState'>> &
     Pick<WriterOptions, 'warn' | 'onState'>;
-  private sender: Sender | undefined;
-  private tableReady = false;
+  private readonly poster: IlpPoster;
+  /** Encoding buffers, one per request in flight, reused. */
+  private readonly buffers: IlpBuffer[] = [];
+  private tableReady: Promise<void> | undefined;
   private queue: Pending<T>[] = [];
   private queuedRows = 0;
   private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private active = 0;
+  private idle: (() => void)[] = [];
   private closed = false;
 
   constructor(
@@ -96,11 +102,13 @@ export class QuestDbWriter<T> {
     this.options = {
       flushRows: 10_000,
       flushIntervalMs: 100,
+      inFlight: 4,
       maxAttempts: 10,
       retryBaseMs: 500,
       retryMaxMs: 30_000,
       ...options,
     };
+    this.poster = new IlpPoster(connection, this.options.inFlight);
   }
 
   /** Checks and queues rows; resolves once the good ones are committed, listing the refused ones. */
@@ -111,25 +119,49 @@ export class QuestDbWriter<T> {
     return new Promise((resolve, reject) => {
       this.queue.push({ points: valid, rejected, resolve, reject });
       this.queuedRows += valid.length;
-      if (this.queuedRows >= this.options.flushRows) void this.flush();
-      else this.timer ??= setTimeout(() => void this.flush(), this.options.flushIntervalMs);
+      if (this.queuedRows >= this.options.flushRows) this.pump(false);
+      // Nothing in flight: send what this turn of the event loop wrote at once. Otherwise rows gather until a
+      // request comes back (or flushIntervalMs passes), so a busy writer sends big batches and an idle one
+      // adds no delay.
+      else if (this.active === 0) this.immediate ??= setImmediate(() => this.flushDue());
+      else this.timer ??= setTimeout(() => this.flushDue(), this.options.flushIntervalMs);
     });
   }
 
   /** Writes everything queued; resolves when done (successes and failures alike). */
   async flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    // One flush at a time: the client's buffer is not shared between concurrent flushes.
-    while (this.flushing) await this.flushing;
-    if (this.queue.length === 0) return;
-    this.flushing = this.flushQueued().finally(() => (this.flushing = undefined));
-    await this.flushing;
-    if (this.queue.length > 0) await this.flush();
+    this.flushDue();
+    if (this.active === 0 && this.queue.length === 0) return;
+    await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
-  private async flushQueued(): Promise<void> {
-    // Take whole writes up to flushRows (at least one).
+  private flushDue(): void {
+    clearTimeout(this.timer);
+    clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
+    this.pump(true);
+  }
+
+  /** Starts batches while requests are free: full ones always, a partial one when `partial` (it is due). */
+  private pump(partial: boolean): void {
+    while (
+      this.active < this.options.inFlight &&
+      this.queue.length > 0 &&
+      (partial || this.queuedRows >= this.options.flushRows)
+    ) {
+      this.active++;
+      void this.deliverBatch(this.takeBatch()).finally(() => {
+        this.active--;
+        // Rows that queued meanwhile go out now: they have waited at least one request already.
+        this.pump(true);
+        if (this.active === 0 && this.queue.length === 0) for (const done of this.idle.splice(0)) done();
+      });
+    }
+  }
+
+  /** Whole writes up to flushRows (at least one). */
+  private takeBatch(): Pending<T>[] {
     const batch: Pending<T>[] = [];
     let rows = 0;
     while (
@@ -141,12 +173,16 @@ export class QuestDbWriter<T> {
       rows += next.points.length;
     }
     this.queuedRows -= rows;
-    const points = batch.flatMap((entry) => entry.points);
+    return batch;
+  }
+
+  private async deliverBatch(batch: Pending<T>[]): Promise<void> {
+    const points = batch.length === 1 ? batch[0]!.points : batch.flatMap((entry) => entry.points);
     try {
       const bad = await this.deliverWithRetry(points);
       const badSet = new Map(bad.map((item) => [item.point, item.reason]));
       for (const entry of batch) {
-        const refused = entry.points.filter((point) => badSet.has(point));
+        const refused = badSet.size === 0 ? [] : entry.points.filter((point) => badSet.has(point));
         entry.resolve({
           written: entry.points.length - refused.length,
           rejected: [...entry.rejected, ...refused.map((point) => ({ point, reason: badSet.get(point)! }))],
@@ -191,25 +227,32 @@ export class QuestDbWriter<T> {
     }
   }
 
-  /** One ILP/HTTP request with these rows; throws what the client throws. */
+  /** One ILP/HTTP request with these rows; throws what the request failed with. */
   protected async send(points: T[]): Promise<void> {
     await this.ensureTable();
-    this.sender ??= await Sender.fromConfig(senderConfig(this.connection));
-    const sender = this.sender;
-    for (const row of points) await this.format.write(sender, row);
+    const buffer = this.buffers.pop() ?? new IlpBuffer();
     try {
-      await sender.flush();
-    } catch (error) {
-      // The client has dropped the rows (we keep the points); start the next try from an empty buffer.
-      sender.reset();
-      throw error;
+      for (const row of points) this.format.encode(row, buffer);
+      await this.poster.post(buffer.view());
+    } finally {
+      buffer.reset();
+      this.buffers.push(buffer);
     }
   }
 
-  private async ensureTable(): Promise<void> {
-    if (this.tableReady || !this.format.ddl) return;
+  private ensureTable(): Promise<void> {
+    if (!this.format.ddl) return Promise.resolve();
+    // One creation shared by the requests in flight; a failed one is tried again by the next request.
+    this.tableReady ??= this.createTable(this.format.ddl).catch((error: unknown) => {
+      this.tableReady = undefined;
+      throw error;
+    });
+    return this.tableReady;
+  }
+
+  private async createTable(ddl: string): Promise<void> {
     const table = this.format.table;
-    await exec(this.connection, this.format.ddl);
+    await exec(this.connection, ddl);
     const found = await exec(this.connection, `SELECT dedup FROM tables() WHERE table_name = '${table}'`);
     if (found.dataset[0]?.[0] !== true) {
       this.options.warn?.(
@@ -217,15 +260,13 @@ export class QuestDbWriter<T> {
           `(ALTER TABLE ${table} DEDUP ENABLE UPSERT KEYS(ts, id) fixes it)`,
       );
     }
-    this.tableReady = true;
   }
 
-  /** Writes what is queued, then closes the sender. */
+  /** Writes what is queued, then closes the connections. */
   async close(): Promise<void> {
     await this.flush();
     this.closed = true;
-    await this.sender?.close();
-    this.sender = undefined;
+    this.poster.close();
   }
 }
 
@@ -246,6 +287,7 @@ function refusalReason(error: QuestDbError): string {
 /** Telemetry points (schema v1) into the deduplicated telemetry table. */
 export function telemetryFormat(table: TelemetryTable = DEFAULT_TABLE): RowFormat<Point> {
   const ddl = telemetryTableDdl(table);
+  const prefixes = new Map<string, Buffer>();
   return {
     table: table.name,
     ddl,
@@ -259,23 +301,30 @@ export function telemetryFormat(table: TelemetryTable = DEFAULT_TABLE): RowForma
         })),
       };
     },
-    write: (sender, p) =>
-      sender
-        .table(table.name)
-        .symbol('tenant', p.tenant)
-        .symbol('plant', p.plant)
-        .symbol('line', p.line)
-        .symbol('machine', p.machine)
-        .symbol('metric', p.metric)
-        .symbol('unit', p.unit)
-        .stringColumn('id', p.id)
-        .floatColumn('value', p.value)
-        .intColumn('q', p.q)
-        .at(p.ts, 'ms'),
+    encode(p, out) {
+      // Identifiers and ids are checked by the schema (letters, digits, `._-`; a UUID): only the unit and the
+      // table name can need escaping, and the whole tag part is the same for every point of a series.
+      const series = `${p.tenant} ${p.plant} ${p.line} ${p.machine} ${p.metric} ${p.unit}`;
+      let prefix = prefixes.get(series);
+      if (!prefix) {
+        if (prefixes.size >= MAX_CACHED_SERIES) prefixes.clear();
+        prefix = Buffer.from(
+          `${escapeName(table.name)},tenant=${p.tenant},plant=${p.plant},line=${p.line},machine=${p.machine},` +
+            `metric=${p.metric},unit=${escapeName(p.unit)} id="`,
+        );
+        prefixes.set(series, prefix);
+      }
+      out.append(prefix).ascii(`${p.id}",value=${p.value},q=${p.q}i ${p.ts}\n`);
+    },
   };
 }
 
+/** Line prefixes kept per telemetry format: about 150 bytes each. */
+const MAX_CACHED_SERIES = 100_000;
+
 export const EVENTS_TABLE = 'plantwire_events';
+
+const EVENT_SYMBOLS = ['tenant', 'plant', 'line', 'machine', 'kind', 'name', 'state', 'priority'] as const;
 
 /** The plant events table: WAL, deduplicated on (ts, id), so a re-sent event is stored once. */
 export function eventsTableDdl(table: string): string {
@@ -306,13 +355,12 @@ export function eventsFormat(table = EVENTS_TABLE): RowFormat<PlantEvent> {
         })),
       };
     },
-    write(sender, e) {
-      sender.table(table);
-      for (const name of ['tenant', 'plant', 'line', 'machine', 'kind', 'name', 'state', 'priority'] as const)
-        sender.symbol(name, e[name]);
-      sender.stringColumn('id', e.id).stringColumn('message', e.message);
-      if (e.value !== null) sender.floatColumn('value', e.value);
-      return sender.at(e.ts, 'ms');
+    encode(e, out) {
+      let line = escapeName(table);
+      for (const name of EVENT_SYMBOLS) line += `,${name}=${escapeName(e[name])}`;
+      line += ` id="${e.id}",message="${escapeQuoted(e.message)}"`;
+      if (e.value !== null) line += `,value=${e.value}`;
+      out.utf8(`${line} ${e.ts}\n`);
     },
   };
 }
@@ -357,20 +405,25 @@ export function genericFormat(table: GenericTable): RowFormat<Record<string, unk
       }
       return { rows, rejected };
     },
-    async write(sender, row) {
-      sender.table(table.name);
+    encode(row, out) {
+      let line = escapeName(table.name);
       for (const name of symbols)
-        if (row[name] !== undefined && row[name] !== null) sender.symbol(name, String(row[name]));
+        if (row[name] !== undefined && row[name] !== null)
+          line += `,${name}=${escapeName(String(row[name]))}`;
+      let separator = ' ';
       for (const [name, value] of Object.entries(row)) {
         if (symbols.has(name) || name === table.timestampField || value === undefined || value === null)
           continue;
-        if (typeof value === 'number') sender.floatColumn(name, value);
-        else if (typeof value === 'boolean') sender.booleanColumn(name, value);
-        else sender.stringColumn(name, typeof value === 'string' ? value : JSON.stringify(value));
+        line += `${separator}${name}=`;
+        separator = ',';
+        if (typeof value === 'number') line += String(value);
+        else if (typeof value === 'boolean') line += value ? 't' : 'f';
+        else line += `"${escapeQuoted(typeof value === 'string' ? value : JSON.stringify(value))}"`;
       }
+      // No timestamp: QuestDB stamps the arrival time.
       const ts = table.timestampField ? row[table.timestampField] : undefined;
-      if (ts === undefined) await sender.atNow();
-      else await sender.at(typeof ts === 'number' ? Math.floor(ts) : Date.parse(String(ts)), 'ms');
+      if (ts !== undefined) line += ` ${typeof ts === 'number' ? Math.floor(ts) : Date.parse(String(ts))}`;
+      out.utf8(`${line}\n`);
     },
   };
 }

@@ -10,7 +10,6 @@ const SETTINGS = {
   url: setting.text('http://127.0.0.1:9000'),
   tlsVerify: setting.flag(true),
   caFile: setting.text(''),
-  protocolVersion: setting.choice('1', ['1', '2']),
   requestTimeoutS: setting.number(10, { min: 0.1 }),
   flushRows: setting.integer(10_000, { min: 1 }),
   flushIntervalMs: setting.integer(100, { min: 1 }),
@@ -48,7 +47,6 @@ export = function register(RED: NodeAPI) {
       token: node.credentials?.token || undefined,
       tlsVerify: settings.tlsVerify,
       caFile: settings.caFile || undefined,
-      protocolVersion: settings.protocolVersion === '2' ? 2 : 1,
       requestTimeoutMs: settings.requestTimeoutS * 1000,
     };
     node.writer = <T>(format: RowFormat<T>) => {

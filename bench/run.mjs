@@ -1,0 +1,102 @@
+// npm run bench: every benchmark of the repository in one run, on this machine. Runs each `bench:<name>` script
+// of the root package.json (its bench/<name>.mjs) BENCH_REPEATS times (default 3; the long end-to-end ones once),
+// then writes bench/results/<date>.json and regenerates docs/performance.md with its plots (docs/images/perf-*.svg).
+// Prints one JSON line: every figure's median, and bench_total_s.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { QUESTDB_VERSION } from '@plantwire/testkit';
+import { GOALS, check } from './lib/goals.mjs';
+import { renderPerformance } from './lib/report.mjs';
+
+const require = createRequire(import.meta.url);
+const root = new URL('..', import.meta.url).pathname;
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+/** Minutes each, and their own repeated windows or phases: once per run. */
+const ONCE = new Set(['buffer', 'pipeline', 'kafka']);
+const log = (line) => process.stderr.write(`[bench] ${line}\n`);
+const started = Date.now();
+
+const scripts = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts;
+const names = Object.keys(scripts)
+  .filter((script) => script.startsWith('bench:'))
+  .map((script) => script.slice('bench:'.length));
+
+const runs = {};
+for (const name of names) {
+  const repeats = ONCE.has(name) ? 1 : REPEATS;
+  runs[name] = [];
+  for (let i = 1; i <= repeats; i++) {
+    log(`${name} ${i}/${repeats}`);
+    const t0 = Date.now();
+    const child = spawnSync(process.execPath, [join(root, 'bench', `${name}.mjs`)], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const line = child.stdout.trim().split('\n').at(-1) ?? '';
+    if (child.status !== 0 || !line.startsWith('{')) {
+      log(`${name} failed (exit ${child.status}); its figures are left out`);
+      runs[name].push({ error: `exit ${child.status}` });
+      continue;
+    }
+    runs[name].push({ ...JSON.parse(line), seconds: Math.round((Date.now() - t0) / 1000) });
+  }
+}
+
+/** Every numeric figure over the runs of its benchmark: median, min, max. */
+const figures = {};
+for (const [bench, results] of Object.entries(runs)) {
+  const ok = results.filter((result) => !result.error);
+  const keys = new Set(ok.flatMap((result) => Object.keys(result)));
+  for (const key of keys) {
+    if (key === 'seconds') continue;
+    const values = ok.map((result) => result[key]).filter((value) => typeof value === 'number');
+    if (values.length === 0) continue;
+    values.sort((a, b) => a - b);
+    figures[key] = {
+      bench,
+      median: values[Math.floor((values.length - 1) / 2)],
+      min: values[0],
+      max: values.at(-1),
+      runs: values.length,
+    };
+  }
+}
+figures.bench_total_s = {
+  bench: 'run',
+  median: Math.round((Date.now() - started) / 1000),
+  min: null,
+  max: null,
+  runs: 1,
+};
+
+const cpu = cpus();
+const result = {
+  date: new Date().toISOString(),
+  machine: {
+    cores: cpu.length,
+    cpu: cpu[0]?.model ?? 'unknown',
+    memory_gb: Math.round(totalmem() / 2 ** 30),
+  },
+  versions: {
+    node: process.version,
+    'node-red': require('node-red/package.json').version,
+    questdb: QUESTDB_VERSION,
+  },
+  goals: GOALS.map((goal) => check(goal, figures)),
+  figures,
+  runs,
+};
+
+const day = result.date.slice(0, 10);
+mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+writeFileSync(join(root, 'bench', 'results', `${day}.json`), `${JSON.stringify(result, null, 2)}\n`);
+renderPerformance(result, root);
+log(`wrote bench/results/${day}.json and docs/performance.md`);
+console.log(
+  JSON.stringify(Object.fromEntries(Object.entries(figures).map(([key, figure]) => [key, figure.median]))),
+);
