@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The one entry point behind `npm start`, `npm test` and `npm run setup`. Dependency-free on purpose: it runs
 // right after `git clone`, before anything is installed, and installs, builds and fetches what is missing.
-//   setup   npm dependencies (native builds included), the build, the QuestDB jar
+//   setup   npm dependencies (native builds included), the build, the QuestDB jar, the Kafka jars
 //   test    setup, Debian's mosquitto and chromium, then every test (vitest); extra arguments go to vitest
 //   start   setup, then the demo: QuestDB, an MQTT broker and Node-RED on http://localhost:1880
 import { spawnSync } from 'node:child_process';
@@ -117,6 +117,16 @@ function fetchQuestDb() {
   }
 }
 
+function fetchKafka() {
+  if (
+    run(process.execPath, [join(root, 'packages', 'testkit', 'dist', 'cli.js'), 'fetch-kafka'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }) !== 0
+  ) {
+    fail('the Apache Kafka jars could not be fetched (see above)');
+  }
+}
+
 /** Debian packages the tests need; installed when this is a root shell with apt, as on CI and fresh dev machines. */
 function ensureDebianPackages(packages) {
   const missing = packages.filter(([, binary]) => !existsSync(binary)).map(([name]) => name);
@@ -139,6 +149,7 @@ function setup() {
   installDependencies();
   buildPackages();
   fetchQuestDb();
+  fetchKafka();
 }
 
 /** Runs vitest and ends with the plain "N passed, N failed" line. */

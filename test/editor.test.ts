@@ -67,6 +67,7 @@ const nameFor = (type: string) => `e2e ${type}`;
 /** What the test types into a config node's dialog, per config type (`url` is filled from the running service). */
 const CONFIG_NODE_FIELDS: Record<string, (services: { questdb: QuestDb }) => Record<string, string>> = {
   'questdb-config': ({ questdb }) => ({ name: 'e2e questdb', url: questdb.httpUrl }),
+  'kafka-config': () => ({ name: 'e2e kafka', brokers: '127.0.0.1:9092' }),
 };
 
 const normalise = (text: string) => text.replace(/\s+/g, ' ').trim();

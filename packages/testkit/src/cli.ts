@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// `plantwire-testkit fetch-questdb`: used by scripts/plantwire.mjs and .ci/run to fetch the jar before tests.
+// `plantwire-testkit fetch-questdb` / `fetch-kafka`: used by scripts/plantwire.mjs and .ci/run to fetch the jars
+// before tests.
+import { ensureKafkaLibs } from './kafka.js';
 import { ensureQuestDbJar, javaMajorVersion } from './questdb.js';
 
 const [command] = process.argv.slice(2);
@@ -7,8 +9,11 @@ try {
   if (command === 'fetch-questdb') {
     javaMajorVersion();
     console.log(ensureQuestDbJar((line) => console.log(`[plantwire] ${line}`)));
+  } else if (command === 'fetch-kafka') {
+    javaMajorVersion();
+    console.log(ensureKafkaLibs((line) => console.log(`[plantwire] ${line}`)));
   } else {
-    console.error('usage: plantwire-testkit fetch-questdb');
+    console.error('usage: plantwire-testkit fetch-questdb | fetch-kafka');
     process.exitCode = 2;
   }
 } catch (error) {

@@ -72,3 +72,12 @@ export {
   type AdminPasswords,
   type AdminRole,
 } from './admin-auth.js';
+export {
+  KAFKA_VERSION,
+  kafkaLibsPath,
+  ensureKafkaLibs,
+  startKafkaCluster,
+  type KafkaCluster,
+  type KafkaClusterOptions,
+  type KafkaNode,
+} from './kafka.js';

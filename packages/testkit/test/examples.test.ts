@@ -33,7 +33,9 @@ describe('shipped flows (examples and flows/)', () => {
           // Real references: config nodes, and Dashboard 2.0's base, theme, page and group.
           .filter(
             ([key]) =>
-              !['server', 'broker', 'mydb', 'influxdb', 'ui', 'theme', 'page', 'group'].includes(key),
+              !['server', 'broker', 'cluster', 'mydb', 'influxdb', 'ui', 'theme', 'page', 'group'].includes(
+                key,
+              ),
           )
           .map(([key, value]) => `${String(node.id)}.${key} = ${String(value)}`),
       );

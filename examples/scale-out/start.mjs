@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// The scale-out path on one machine: a 3-broker Kafka cluster (Apache Kafka 4.1.1, KRaft), QuestDB, one edge
+// Node-RED (edge.json) and N cloud worker Node-REDs (worker.json) sharing one consumer group. Ctrl-C stops
+// everything. Needs `npm run setup` first (the build, the QuestDB and Kafka jars).
+//   node examples/scale-out/start.mjs [--workers N]        (default 2)
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startKafkaCluster, startNodeRed, startQuestDb } from '@plantwire/testkit';
+
+const TOPIC = 'plantwire-points';
+const PARTITIONS = 12;
+const flow = (name) => JSON.parse(readFileSync(fileURLToPath(new URL(name, import.meta.url)), 'utf8'));
+const say = (line) => console.log(`[scale-out] ${line}`);
+const flag = process.argv.indexOf('--workers');
+const workerCount = flag >= 0 ? Number(process.argv[flag + 1]) : 2;
+if (!Number.isInteger(workerCount) || workerCount < 1) {
+  console.error('usage: node examples/scale-out/start.mjs [--workers N]   (N >= 1)');
+  process.exit(2);
+}
+
+const running = [];
+async function stopAll() {
+  say('stopping');
+  // Workers and the edge first (they commit and flush on close), then the servers.
+  await Promise.allSettled(running.filter((p) => p.kind === 'node-red').map((p) => p.stop()));
+  await Promise.allSettled(running.filter((p) => p.kind !== 'node-red').map((p) => p.stop()));
+  process.exit(0);
+}
+process.once('SIGINT', stopAll);
+process.once('SIGTERM', stopAll);
+
+say('starting Kafka (3 brokers on 127.0.0.1:9092-9094) and QuestDB (http://127.0.0.1:9000)');
+const [cluster, questdb] = await Promise.all([
+  startKafkaCluster({ ports: { brokers: [9092, 9093, 9094], controllers: [9192, 9193, 9194] } }),
+  startQuestDb({ httpPort: 9000, pgPort: 8812, ilpPort: 9009 }),
+]);
+running.push({ kind: 'kafka', stop: () => cluster.stop() }, { kind: 'questdb', stop: () => questdb.stop() });
+await cluster.createTopic(TOPIC, PARTITIONS);
+say(`topic ${TOPIC}: ${PARTITIONS} partitions, replication factor 3, min.insync.replicas 2`);
+
+const env = {
+  PLANTWIRE_KAFKA_BROKERS: cluster.brokers.join(','),
+  PLANTWIRE_QUESTDB_URL: questdb.httpUrl,
+  PLANTWIRE_PLANT: 'plant-1',
+};
+const start = async (label, flows, port) => {
+  const red = await startNodeRed({ flows, env, port });
+  running.push({ kind: 'node-red', stop: () => red.stop() });
+  say(`${label}: ${red.url}`);
+  return red;
+};
+await start('edge', flow('./edge.json'), 1880);
+for (let i = 1; i <= workerCount; i++) await start(`worker ${i}`, flow('./worker.json'), 1880 + i);
+say(
+  `running: points flow edge -> Kafka -> ${workerCount} worker(s) -> QuestDB table telemetry. Ctrl-C stops.`,
+);
+say(`count them: ${questdb.httpUrl}/exec?query=SELECT%20count()%20FROM%20telemetry`);

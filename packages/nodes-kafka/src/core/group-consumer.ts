@@ -1,0 +1,246 @@
+// One member of a Kafka consumer group that hands each fetched batch downstream as one delivery and commits a
+// partition's offset only over deliveries the downstream settled. Unsettled deliveries are redelivered (after a
+// failure or an ack timeout); at most maxInFlight are open at once, past which fetching pauses (back-pressure).
+// A rebalance forgets what is open: the partition's next owner starts again at the committed offset, so what
+// was open is delivered again (at least once; the sink deduplicates), never skipped.
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { OffsetTracker } from './offset-tracker.js';
+import { fromRecord } from './records.js';
+
+export interface Delivery {
+  /** identifies the delivery when its answer comes back */
+  token: string;
+  topic: string;
+  partition: number;
+  firstOffset: number;
+  lastOffset: number;
+  /** the points (or other values) of the batch's records, in offset order */
+  items: unknown[];
+  /** 1 on first delivery, counts redeliveries */
+  attempt: number;
+}
+
+export interface GroupConsumerOptions {
+  groupId: string;
+  topic: string;
+  fromBeginning: boolean;
+  maxInFlight: number;
+  ackTimeoutMs: number;
+  retryDelayMs: number;
+  /** How long the group waits for a silent member (a killed worker) before its partitions move. */
+  sessionTimeoutMs: number;
+  deliver: (delivery: Delivery) => void;
+  /** Something worth showing changed (assignment, lag, pause, a commit or its failure). */
+  onChange: () => void;
+  /** A failure the consumer recovers from by itself (a failed commit, a restart after a crash). */
+  onProblem: (message: string) => void;
+}
+
+export interface ConsumerStats {
+  assigned: number[];
+  inFlight: number;
+  paused: boolean;
+  /** records between the committed offsets and the partitions' ends */
+  lag: number;
+  delivered: number;
+  committed: number;
+  redelivered: number;
+}
+
+interface Open {
+  delivery: Delivery;
+  generation: number;
+  timer?: NodeJS.Timeout;
+}
+
+export class GroupConsumer {
+  private readonly consumer: Consumer;
+  private readonly tracker = new OffsetTracker();
+  private readonly open = new Map<string, Open>();
+  private generation = 0;
+  private sequence = 0;
+  private paused = false;
+  private stopped = false;
+  private assigned: number[] = [];
+  private readonly highWatermarks = new Map<number, number>();
+  private readonly committedOffsets = new Map<number, number>();
+  private readonly toCommit = new Map<number, number>();
+  private committing = false;
+  private commitRetry?: NodeJS.Timeout;
+  private readonly counts = { delivered: 0, committed: 0, redelivered: 0 };
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: GroupConsumerOptions,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: options.sessionTimeoutMs,
+      rebalanceTimeout: 2 * options.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
+      // A crashed run (a broker gone mid-request) restarts rather than leaving the worker idle.
+      retry: { restartOnFailure: async () => !this.stopped },
+    });
+    const { GROUP_JOIN, CRASH } = this.consumer.events;
+    this.consumer.on(GROUP_JOIN, (event) => {
+      this.forgetOpen();
+      this.assigned = [...(event.payload.memberAssignment[options.topic] ?? [])].sort((a, b) => a - b);
+      options.onChange();
+    });
+    this.consumer.on(CRASH, (event) => {
+      this.forgetOpen();
+      options.onProblem(event.payload.error.message);
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({
+      topics: [this.options.topic],
+      fromBeginning: this.options.fromBeginning,
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  /** The downstream's answer for a delivery: ok commits (when it completes a prefix), not ok redelivers. */
+  settle(token: string, ok: boolean): boolean {
+    const entry = this.open.get(token);
+    if (!entry) return false;
+    clearTimeout(entry.timer);
+    const { delivery } = entry;
+    if (!ok) {
+      entry.timer = setTimeout(() => this.redeliver(entry), this.backoff(delivery.attempt));
+      return true;
+    }
+    this.open.delete(token);
+    const commit = this.tracker.settle(delivery.partition, delivery.firstOffset);
+    if (commit !== undefined) {
+      this.toCommit.set(delivery.partition, commit);
+      void this.commit();
+    }
+    this.resumeIfRoom();
+    this.options.onChange();
+    return true;
+  }
+
+  stats(): ConsumerStats {
+    let lag = 0;
+    for (const partition of this.assigned) {
+      const end = this.highWatermarks.get(partition);
+      const committed = this.committedOffsets.get(partition);
+      if (end !== undefined) lag += Math.max(0, end - (committed ?? 0));
+    }
+    return { assigned: this.assigned, inFlight: this.open.size, paused: this.paused, lag, ...this.counts };
+  }
+
+  /** Leaves the group; open deliveries stay uncommitted and go to the partitions' next owner. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.commitRetry);
+    await this.commit();
+    this.forgetOpen();
+    await this.consumer.disconnect();
+  }
+
+  private async onBatch({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    const partition = batch.partition;
+    const firstOffset = Number(batch.messages[0]!.offset);
+    const lastOffset = Number(batch.lastOffset());
+    this.highWatermarks.set(partition, Number(batch.highWatermark));
+    const delivery: Delivery = {
+      token: `${this.generation}:${++this.sequence}`,
+      topic: batch.topic,
+      partition,
+      firstOffset,
+      lastOffset,
+      items: batch.messages.flatMap((message) => fromRecord(message.value)),
+      attempt: 1,
+    };
+    this.tracker.add(partition, firstOffset, lastOffset + 1);
+    // Fetching goes on from here; committing waits for the downstream.
+    resolveOffset(batch.lastOffset());
+    const entry: Open = { delivery, generation: this.generation };
+    this.open.set(delivery.token, entry);
+    this.counts.delivered++;
+    this.send(entry);
+    if (this.open.size >= this.options.maxInFlight && !this.paused) {
+      this.paused = true;
+      this.consumer.pause([{ topic: this.options.topic }]);
+      this.options.onChange();
+    }
+  }
+
+  private send(entry: Open): void {
+    entry.timer = setTimeout(() => this.redeliver(entry), this.options.ackTimeoutMs);
+    this.options.deliver(entry.delivery);
+  }
+
+  private redeliver(entry: Open): void {
+    if (this.stopped || this.open.get(entry.delivery.token) !== entry) return;
+    entry.delivery = { ...entry.delivery, attempt: entry.delivery.attempt + 1 };
+    this.counts.redelivered++;
+    this.send(entry);
+  }
+
+  private backoff(attempt: number): number {
+    return Math.min(this.options.retryDelayMs * 2 ** (attempt - 1), 30_000);
+  }
+
+  private resumeIfRoom(): void {
+    if (this.paused && this.open.size < this.options.maxInFlight && !this.stopped) {
+      this.paused = false;
+      this.consumer.resume([{ topic: this.options.topic }]);
+    }
+  }
+
+  private forgetOpen(): void {
+    this.generation++;
+    for (const entry of this.open.values()) clearTimeout(entry.timer);
+    this.open.clear();
+    this.tracker.reset();
+    this.toCommit.clear();
+    this.resumeIfRoom();
+  }
+
+  private async commit(): Promise<void> {
+    if (this.committing) return;
+    this.committing = true;
+    try {
+      while (this.toCommit.size > 0) {
+        const generation = this.generation;
+        const offsets = [...this.toCommit].map(([partition, offset]) => ({ partition, offset }));
+        this.toCommit.clear();
+        try {
+          await this.consumer.commitOffsets(
+            offsets.map(({ partition, offset }) => ({
+              topic: this.options.topic,
+              partition,
+              offset: String(offset),
+            })),
+          );
+          for (const { partition, offset } of offsets) this.committedOffsets.set(partition, offset);
+          this.counts.committed += offsets.length;
+        } catch (error) {
+          this.options.onProblem((error as Error).message);
+          // Tried again later (the group coordinator moves when its broker dies), unless a rebalance came
+          // between: then the partition's next owner starts at the last committed offset and delivers again.
+          if (generation !== this.generation || this.stopped) break;
+          for (const { partition, offset } of offsets)
+            if (!this.toCommit.has(partition)) this.toCommit.set(partition, offset);
+          clearTimeout(this.commitRetry);
+          this.commitRetry = setTimeout(() => void this.commit(), this.options.retryDelayMs);
+          break;
+        }
+      }
+    } finally {
+      this.committing = false;
+      this.options.onChange();
+    }
+  }
+}

@@ -1,0 +1,65 @@
+// What kafka-produce and kafka-consume use of their kafka-config node.
+import type { Node, NodeAPI } from 'node-red';
+import type { Kafka } from 'kafkajs';
+import type { NodeShell } from '@plantwire/node-shell';
+
+export interface KafkaConfigNode extends Node<{ username?: string; password?: string }> {
+  /** Why the config node refused its settings (it then has no client); undefined when it took them. */
+  refused?: string;
+  /** The cluster's client, shared by the nodes that use this config. */
+  kafka: Kafka;
+}
+
+/**
+ * The kafka-config node chosen in a produce or consume node's `cluster` setting, or the Error each message is to
+ * be answered with: none chosen (a red status and an error at deploy) or one that refused its settings.
+ * Texts: `status.noCluster`, `errors.noCluster`, `errors.chooseCluster` and `errors.clusterRefused`.
+ */
+export function kafkaCluster(
+  RED: NodeAPI,
+  node: Node,
+  shell: NodeShell,
+  id: unknown,
+): KafkaConfigNode | Error {
+  const cluster = (id ? RED.nodes.getNode(String(id)) : null) as KafkaConfigNode | null;
+  if (!cluster) {
+    shell.status.error(shell.text('status.noCluster'));
+    node.error(shell.error('errors.chooseCluster').message);
+    return shell.error('errors.noCluster');
+  }
+  if (cluster.refused !== undefined) {
+    shell.refuseSetup(shell.text('errors.clusterRefused', { reason: cluster.refused }));
+    return shell.notConfigured();
+  }
+  return cluster;
+}
+
+/**
+ * Retries `connect` every `everyMs` until it succeeds or `closed()` says to stop; `waiting` hears each failure.
+ * Resolves true once connected, false when closed first.
+ */
+export async function connectWithRetry(
+  connect: () => Promise<void>,
+  waiting: (error: Error) => void,
+  closed: () => boolean,
+  everyMs = 3000,
+): Promise<boolean> {
+  while (!closed()) {
+    try {
+      await connect();
+      return !closed();
+    } catch (error) {
+      waiting(error as Error);
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+  }
+  return false;
+}
+
+/** Waits for `work` to settle, at most `ms` (a close must end before Node-RED's own close timeout of 15 s). */
+export async function settledWithin(work: Promise<unknown>[], ms = 10_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([Promise.allSettled(work), timeout]);
+  clearTimeout(timer);
+}

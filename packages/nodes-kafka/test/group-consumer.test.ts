@@ -1,0 +1,181 @@
+// GroupConsumer against a stand-in for kafkajs's consumer, to drive batches, answers, rebalances and failed
+// commits one at a time (the real cluster is in kafka-cluster.e2e.test.ts).
+import type { ConsumerConfig, EachBatchPayload, Kafka } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { until } from '@plantwire/testkit';
+import { GroupConsumer, type Delivery, type GroupConsumerOptions } from '../src/core/group-consumer.js';
+
+function fakeKafka(options: { failCommits?: number } = {}) {
+  let failures = options.failCommits ?? 0;
+  const listeners = new Map<string, (event: unknown) => void>();
+  const state = {
+    config: undefined as ConsumerConfig | undefined,
+    eachBatch: undefined as ((payload: EachBatchPayload) => Promise<void>) | undefined,
+    paused: 0,
+    resumed: 0,
+    commits: [] as { partition: number; offset: string }[],
+    resolved: [] as string[],
+  };
+  const kafka = {
+    consumer(config: ConsumerConfig) {
+      state.config = config;
+      return {
+        events: { GROUP_JOIN: 'join', CRASH: 'crash' },
+        on: (event: string, listener: (event: unknown) => void) => listeners.set(event, listener),
+        connect: async () => {},
+        subscribe: async () => {},
+        run: async ({ eachBatch }: { eachBatch: (payload: EachBatchPayload) => Promise<void> }) => {
+          state.eachBatch = eachBatch;
+        },
+        pause: () => state.paused++,
+        resume: () => state.resumed++,
+        commitOffsets: async (offsets: { partition: number; offset: string }[]) => {
+          if (failures > 0) {
+            failures--;
+            throw new Error('This is not the correct coordinator');
+          }
+          state.commits.push(...offsets.map(({ partition, offset }) => ({ partition, offset })));
+        },
+        disconnect: async () => {},
+      };
+    },
+  } as unknown as Kafka;
+  /** A fetched batch of `count` records from `from` on `partition`, each holding one point. */
+  const batch = (partition: number, from: number, count: number) =>
+    state.eachBatch!({
+      batch: {
+        topic: 't',
+        partition,
+        highWatermark: '1000',
+        messages: Array.from({ length: count }, (_, i) => ({
+          offset: String(from + i),
+          value: Buffer.from(JSON.stringify([{ n: from + i }])),
+        })),
+        lastOffset: () => String(from + count - 1),
+      },
+      resolveOffset: (offset: string) => state.resolved.push(offset),
+      isRunning: () => true,
+      isStale: () => false,
+    } as unknown as EachBatchPayload);
+  const join = (partitions: number[]) =>
+    listeners.get('join')!({ payload: { memberAssignment: { t: partitions } } });
+  return { kafka, state, batch, join };
+}
+
+async function started(fake: ReturnType<typeof fakeKafka>, over: Partial<GroupConsumerOptions> = {}) {
+  const delivered: Delivery[] = [];
+  const problems: string[] = [];
+  const consumer = new GroupConsumer(fake.kafka, {
+    groupId: 'g',
+    topic: 't',
+    fromBeginning: true,
+    maxInFlight: 8,
+    ackTimeoutMs: 60_000,
+    retryDelayMs: 10,
+    sessionTimeoutMs: 10_000,
+    deliver: (delivery) => delivered.push(delivery),
+    onChange: () => {},
+    onProblem: (message) => problems.push(message),
+    ...over,
+  });
+  await consumer.start();
+  fake.join([0, 1]);
+  return { consumer, delivered, problems };
+}
+
+describe('GroupConsumer', () => {
+  it('delivers a batch as one delivery, moves the fetch position, and commits only once it is settled', async () => {
+    const fake = fakeKafka();
+    const { consumer, delivered } = await started(fake);
+    await fake.batch(0, 0, 3);
+    expect(delivered[0]).toMatchObject({ partition: 0, firstOffset: 0, lastOffset: 2, attempt: 1 });
+    expect(delivered[0]!.items).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }]);
+    expect(fake.state.resolved).toEqual(['2']);
+    expect(fake.state.commits).toEqual([]);
+    expect(fake.state.config).toMatchObject({ sessionTimeout: 10_000, rebalanceTimeout: 20_000 });
+    consumer.settle(delivered[0]!.token, true);
+    await until('the commit', () => fake.state.commits.length === 1);
+    expect(fake.state.commits).toEqual([{ partition: 0, offset: '3' }]);
+    expect(consumer.stats()).toMatchObject({ assigned: [0, 1], inFlight: 0, lag: 997, committed: 1 });
+  });
+
+  it('holds back the commit of a settled batch behind an open one of the same partition', async () => {
+    const fake = fakeKafka();
+    const { consumer, delivered } = await started(fake);
+    await fake.batch(0, 0, 2);
+    await fake.batch(0, 2, 2);
+    await fake.batch(1, 0, 5);
+    consumer.settle(delivered[1]!.token, true);
+    consumer.settle(delivered[2]!.token, true);
+    await until('the commit of partition 1', () => fake.state.commits.length === 1);
+    expect(fake.state.commits).toEqual([{ partition: 1, offset: '5' }]);
+    consumer.settle(delivered[0]!.token, true);
+    await until('the commit of partition 0', () => fake.state.commits.length === 2);
+    expect(fake.state.commits[1]).toEqual({ partition: 0, offset: '4' });
+  });
+
+  it('pauses fetching at maxInFlight open deliveries and resumes when an answer comes back', async () => {
+    const fake = fakeKafka();
+    const { consumer, delivered } = await started(fake, { maxInFlight: 2 });
+    await fake.batch(0, 0, 1);
+    expect(fake.state.paused).toBe(0);
+    await fake.batch(0, 1, 1);
+    expect(fake.state.paused).toBe(1);
+    expect(consumer.stats().paused).toBe(true);
+    consumer.settle(delivered[0]!.token, true);
+    expect(fake.state.resumed).toBe(1);
+    expect(consumer.stats().paused).toBe(false);
+  });
+
+  it('redelivers the same batch after a failed answer and after no answer within the timeout', async () => {
+    const fake = fakeKafka();
+    const { consumer, delivered } = await started(fake, { ackTimeoutMs: 50 });
+    await fake.batch(0, 0, 2);
+    consumer.settle(delivered[0]!.token, false);
+    await until('the redelivery after the failure', () => delivered.length === 2);
+    expect(delivered[1]).toMatchObject({
+      token: delivered[0]!.token,
+      attempt: 2,
+      items: delivered[0]!.items,
+    });
+    await until('the redelivery after the timeout', () => delivered.length === 3, 2000);
+    expect(delivered[2]).toMatchObject({ token: delivered[0]!.token, attempt: 3 });
+    expect(fake.state.commits).toEqual([]);
+    expect(consumer.stats().redelivered).toBe(2);
+    consumer.settle(delivered[0]!.token, true);
+    await until('the commit', () => fake.state.commits.length === 1);
+  });
+
+  it('forgets open deliveries at a rebalance: their answers commit nothing (the next owner gets them again)', async () => {
+    const fake = fakeKafka();
+    const { consumer, delivered } = await started(fake, { maxInFlight: 1 });
+    await fake.batch(0, 0, 2);
+    expect(consumer.stats().paused).toBe(true);
+    fake.join([1]);
+    expect(consumer.stats()).toMatchObject({ assigned: [1], inFlight: 0, paused: false });
+    expect(consumer.settle(delivered[0]!.token, true)).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(fake.state.commits).toEqual([]);
+  });
+
+  it('reports a failed commit and tries it again (the coordinator moves when its broker dies)', async () => {
+    const fake = fakeKafka({ failCommits: 2 });
+    const { consumer, delivered, problems } = await started(fake);
+    await fake.batch(0, 0, 1);
+    consumer.settle(delivered[0]!.token, true);
+    await until('the commit, third time lucky', () => fake.state.commits.length === 1);
+    expect(problems).toEqual(['This is not the correct coordinator', 'This is not the correct coordinator']);
+    expect(fake.state.commits).toEqual([{ partition: 0, offset: '1' }]);
+  });
+
+  it('does not retry a failed commit across a rebalance (the next owner delivers those records again)', async () => {
+    const fake = fakeKafka({ failCommits: 1 });
+    const { consumer, delivered, problems } = await started(fake);
+    await fake.batch(0, 0, 1);
+    consumer.settle(delivered[0]!.token, true);
+    fake.join([0]);
+    await until('the problem', () => problems.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(fake.state.commits).toEqual([]);
+  });
+});

@@ -1,0 +1,120 @@
+// kafka-config, kafka-produce and kafka-consume inside Node-RED, without a cluster: settings refused at deploy,
+// a missing cluster, bad answers, and unreachable brokers (a yellow ring, no error). The real cluster is in
+// kafka-cluster.e2e.test.ts.
+import { createRequire } from 'node:module';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { collect, coreNode, freePort, nodeRedTestHelper, telemetryPoint, until } from '@plantwire/testkit';
+
+const require = createRequire(import.meta.url);
+const NODES = [
+  require('../dist/nodes/kafka-config/kafka-config.js'),
+  require('../dist/nodes/kafka-produce/kafka-produce.js'),
+  require('../dist/nodes/kafka-consume/kafka-consume.js'),
+  coreNode('common/25-catch'),
+];
+const helper = nodeRedTestHelper();
+
+const flow = (config: Record<string, unknown>, produce: Record<string, unknown> = {}, consume = {}) => [
+  { id: 'kafka', type: 'kafka-config', brokers: '127.0.0.1:9', connectionTimeoutS: '0.5', ...config },
+  { id: 'produce', type: 'kafka-produce', cluster: 'kafka', topic: 'points', wires: [['sent']], ...produce },
+  { id: 'consume', type: 'kafka-consume', cluster: 'kafka', topic: 'points', wires: [['got']], ...consume },
+  { id: 'sent', type: 'helper' },
+  { id: 'got', type: 'helper' },
+  { id: 'catcher', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+  { id: 'caught', type: 'helper' },
+];
+
+const spy = (id: string, method: 'warn' | 'error' | 'log') => (helper.getNode(id) as any)[method];
+const statuses = (id: string) => {
+  const seen: any[] = [];
+  helper.getNode(id)!.on('call:status' as never, ((call: any) => seen.push(call.args[0])) as never);
+  return seen;
+};
+
+describe('kafka nodes inside Node-RED', () => {
+  beforeAll(() => helper.startServer());
+  afterEach(() => helper.unload());
+  afterAll(() => helper.stopServer());
+
+  it('kafka-config refuses a broker that is not host:port, and both nodes answer not configured, saying why', async () => {
+    await helper.load(NODES, flow({ brokers: 'kafka-1:9092, kafka-2' }));
+    expect(
+      spy('kafka', 'error').calledWithMatch(/^kafka-config: brokers must be host:port .*\(got "kafka-2"\)/),
+    ).toBe(true);
+    for (const id of ['produce', 'consume'])
+      expect(spy(id, 'error').calledWithMatch(/settings were refused: brokers must be/)).toBe(true);
+    const caught = collect(helper, 'caught');
+    helper.getNode('produce')!.receive({ payload: telemetryPoint(Date.UTC(2026, 0, 5)) });
+    await until('the error', () => caught.length === 1);
+    expect(caught[0].error.message).toMatch(/kafka-produce: not configured/);
+  });
+
+  it('kafka-config refuses SASL without credentials, and keeps credentials out of the flow', async () => {
+    await helper.load(NODES, flow({ sasl: 'scram-sha-512' }));
+    expect(spy('kafka', 'error').calledWithMatch(/SASL scram-sha-512 needs a username and a password/)).toBe(
+      true,
+    );
+    await helper.unload();
+    const credentials = { username: 'edge', password: 'kafka-secret' };
+    await helper.load(NODES, flow({ sasl: 'scram-sha-512' }), { kafka: credentials });
+    expect(helper.getNode('kafka')!.refused).toBeUndefined();
+    expect(helper.getNode('kafka')!.credentials).toEqual(credentials);
+    const exported = (helper as any)._redNodes.getFlows().flows as Record<string, unknown>[];
+    expect(JSON.stringify(exported)).not.toMatch(/kafka-secret/);
+  });
+
+  it('refuses bad node settings at deploy, naming them: negative resend rounds, a zero in-flight window, an unknown SASL', async () => {
+    await helper.load(NODES, flow({ sasl: 'kerberos' }));
+    expect(
+      spy('kafka', 'error').calledWithMatch(/sasl must be one of none, plain, scram-sha-256, scram-sha-512/),
+    ).toBe(true);
+    await helper.unload();
+    await helper.load(NODES, flow({}, { maxResends: '-1' }, { maxInFlight: '0' }));
+    expect(
+      spy('produce', 'error').calledWithMatch(/maxResends must be a whole number of 0 or more \(got "-1"\)/),
+    ).toBe(true);
+    expect(
+      spy('consume', 'error').calledWithMatch(/maxInFlight must be a whole number of 1 or more \(got "0"\)/),
+    ).toBe(true);
+  });
+
+  it('says so when no cluster is chosen, and answers each message with an error', async () => {
+    await helper.load(NODES, flow({}, { cluster: '' }));
+    expect(spy('produce', 'error').calledWithMatch(/choose a kafka-config node/)).toBe(true);
+    const caught = collect(helper, 'caught');
+    helper.getNode('produce')!.receive({ payload: [] });
+    await until('the error', () => caught.length === 1);
+    expect(caught[0].error.message).toMatch(/no Kafka cluster chosen/);
+  });
+
+  it('shows unreachable brokers as a yellow ring and logs no error; a message waits rather than failing', async () => {
+    const port = await freePort();
+    await helper.load(NODES, flow({ brokers: `127.0.0.1:${port}` }));
+    const produced = statuses('produce');
+    const consumed = statuses('consume');
+    const caught = collect(helper, 'caught');
+    helper.getNode('produce')!.receive({ payload: [telemetryPoint(Date.UTC(2026, 0, 5))] });
+    await until(
+      'both to show the brokers unreachable',
+      () => [produced, consumed].every((seen) => seen.some((s) => /^brokers unreachable/.test(s.text ?? ''))),
+      20_000,
+    );
+    expect(produced.find((s) => /^brokers unreachable/.test(s.text))).toMatchObject({
+      fill: 'yellow',
+      shape: 'ring',
+    });
+    expect(spy('produce', 'error').called).toBe(false);
+    expect(spy('consume', 'error').called).toBe(false);
+    expect(caught).toEqual([]);
+  }, 30_000);
+
+  it("kafka-consume refuses a message that is not an answer, and another consumer's answer", async () => {
+    await helper.load(NODES, flow({}));
+    const caught = collect(helper, 'caught');
+    helper.getNode('consume')!.receive({ payload: 1 });
+    helper.getNode('consume')!.receive({ payload: 1, kafka: { consumer: 'other', token: '0:1' } });
+    await until('two errors', () => caught.length === 2);
+    expect(caught[0].error.message).toMatch(/kafka-consume: expected an answer for a delivery/);
+    expect(caught[1].error.message).toMatch(/belongs to another kafka-consume node \(other\)/);
+  });
+});
