@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The one entry point behind `npm start`, `npm test` and `npm run setup`. Dependency-free on purpose: it runs
 // right after `git clone`, before anything is installed, and installs, builds and fetches what is missing.
-//   setup   npm dependencies (native builds included), the build, the QuestDB jar, the Kafka jars
-//   test    setup, Debian's mosquitto and chromium, then every test (vitest); extra arguments go to vitest
+//   setup   npm dependencies (native builds included), the build, the QuestDB jar
+//   test    setup, Debian's mosquitto and chromium, the Kafka jars, then every test (vitest); extra arguments go
+//           to vitest
 //   start   setup, then the demo: QuestDB, an MQTT broker and Node-RED on http://localhost:1880
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -149,7 +150,6 @@ function setup() {
   installDependencies();
   buildPackages();
   fetchQuestDb();
-  fetchKafka();
 }
 
 /** Runs vitest and ends with the plain "N passed, N failed" line. */
@@ -159,6 +159,8 @@ function test(args) {
     ['chromium', '/usr/bin/chromium'],
   ]);
   setup();
+  // The Kafka test cluster's jars: the tests need them, the demo does not.
+  fetchKafka();
   const report = join(stamps, 'vitest-report.json');
   rmSync(report, { force: true });
   const status = run(process.execPath, [
