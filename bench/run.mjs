@@ -87,6 +87,8 @@ const result = {
     'node-red': require('node-red/package.json').version,
     questdb: QUESTDB_VERSION,
   },
+  // What was special about this run (BENCH_NOTE), said on the page next to its figures.
+  note: process.env.BENCH_NOTE ?? null,
   goals: GOALS.map((goal) => check(goal, figures)),
   figures,
   runs,

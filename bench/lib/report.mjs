@@ -140,6 +140,7 @@ export function renderPerformance(result, root) {
     `Machine: ${machine.cores} cores (${machine.cpu}), ${machine.memory_gb} GB. Node ${versions.node}, Node-RED`,
     `${versions['node-red']}, QuestDB ${versions.questdb} (same machine, Java 17). The benchmarks share the machine`,
     'with QuestDB and every Node-RED process they start, so a figure is the whole system on 2 cores, not one part alone.',
+    ...(result.note ? ['', `**This run:** ${result.note}`] : []),
     '',
     '![measured / goal per figure](images/perf-goals.svg)',
     '',
