@@ -16,10 +16,11 @@ import { emailMessage, smsMessages } from '../../core/notification-messages.js';
 import { notifyEvents } from '../../core/notify-input.js';
 import { parseRoutes, PRIORITIES } from '../../core/notify-routes.js';
 
+// Mail only: SMS numbers need the webhook URL too, and a node fresh from the palette must deploy as it is.
 const EXAMPLE_ROUTES = [
-  { minPriority: 'high', email: ['shift-lead@example.com'], sms: ['+15550100'] },
+  { minPriority: 'high', email: ['shift-lead@example.com'] },
   { minPriority: 'low', email: ['maintenance@example.com'] },
-  { escalation: true, email: ['plant-manager@example.com'], sms: ['+15550199'] },
+  { escalation: true, email: ['plant-manager@example.com'] },
 ];
 
 const SETTINGS = {
