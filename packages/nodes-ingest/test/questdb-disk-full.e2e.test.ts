@@ -102,6 +102,12 @@ describe.skipIf(!canMountLoop())('questdb-write when QuestDB disk is full (root:
       'SELECT count() rows, count_distinct(id) ids FROM disk_full',
     );
     expect(counts).toEqual({ rows: 60_000, ids: 60_000 });
+    // The count in the status refreshes at most every 500 ms.
+    await until(
+      'the status to count every row',
+      () => statuses.at(-1)?.text === '60,000 rows written',
+      5_000,
+    );
     expect(statuses.at(-1)).toMatchObject({ fill: 'green', text: '60,000 rows written' });
   }, 300_000);
 });
