@@ -17,19 +17,27 @@ const SETTINGS = {
   connectionTimeoutS: setting.number(3, { min: 0.1 }),
 };
 
+const REPEAT_WARNING_MS = 600_000;
+
 export = function register(RED: NodeAPI) {
   function KafkaConfig(this: KafkaConfigNode, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
     const shell = nodeShell(RED, node, 'kafka-config');
     // kafkajs's own log goes to Node-RED's log: its errors as warnings (the nodes show failures in their
-    // status and retry; a broker failover is not a flow error), the rest only at Node-RED's debug level.
+    // status and retry; a broker failover is not a flow error), the rest only at Node-RED's debug level. kafkajs
+    // repeats a failed connection on every retry: each distinct warning is logged at most once in 10 minutes.
+    const warnedAt = new Map<string, number>();
     const toNodeRed: logCreator =
       () =>
       ({ level, log }) => {
         const line = `kafkajs ${log.logger ?? ''}: ${log.message}`;
-        if (level <= logLevel.WARN) node.warn(line);
-        else node.debug(line);
+        if (level > logLevel.WARN) return node.debug(line);
+        const now = Date.now();
+        if (now - (warnedAt.get(line) ?? -Infinity) < REPEAT_WARNING_MS) return node.debug(line);
+        if (warnedAt.size >= 1000) warnedAt.clear();
+        warnedAt.set(line, now);
+        node.warn(line);
       };
     try {
       const settings = shell.settings(def, SETTINGS);
