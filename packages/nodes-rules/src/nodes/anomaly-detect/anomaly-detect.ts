@@ -12,10 +12,11 @@ import {
   type NodeShell,
   type Send,
 } from '@plantwire/node-shell';
-import { AnomalyDetector, AnomalyInputError } from '../../core/anomaly-detector.js';
+import { AnomalyDetector } from '../../core/anomaly-detector.js';
 import { DETECTOR_NAMES, createDetector, isDetectorName } from '../../core/detectors/index.js';
 import { PointScorer } from '../../core/point-scorer.js';
 import { KEY_FIELDS, isKeyFields } from '../../core/series-key.js';
+import { eachPoint } from '../each-point.js';
 
 // detector, key and maxSeries keep the refusals users already see (errors.* in the locales); warm-up and
 // threshold default to the chosen detector's own, so they are parsed once the detector is known.
@@ -29,7 +30,6 @@ const SETTINGS = {
 
 const STATUS_EVERY_MS = 1000;
 /** Refusals quoted in one error message; the rest are counted. */
-const REASONS_SHOWN = 3;
 
 export = function register(RED: NodeAPI) {
   function AnomalyDetectNode(this: Node, def: NodeDef) {
@@ -65,25 +65,15 @@ export = function register(RED: NodeAPI) {
     node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
       if (!scorer) return done(shell.notConfigured());
       const payload = msg.payload;
-      const items = Array.isArray(payload) ? payload : [payload];
       if (payload === null || typeof payload !== 'object')
         return refuse(shell.error('errors.notPoints', { got: describeValue(payload) }), done);
       const scored: Record<string, unknown>[] = [];
       const flagged: Record<string, unknown>[] = [];
-      const reasons: string[] = [];
-      let refused = 0;
-      for (let i = 0; i < items.length; i++) {
-        try {
-          const out = scorer.score(items[i]);
-          scored.push(out);
-          if (out.anomaly) flagged.push(out);
-        } catch (error) {
-          if (!(error instanceof AnomalyInputError)) throw error;
-          refused++;
-          if (reasons.length < REASONS_SHOWN)
-            reasons.push(`${Array.isArray(payload) ? `payload[${i}]` : 'payload'}: ${error.message}`);
-        }
-      }
+      const refusal = eachPoint(shell, payload, (item) => {
+        const out = scorer!.score(item);
+        scored.push(out);
+        if (out.anomaly) flagged.push(out);
+      });
       anomalies += flagged.length;
       const meta = { detector: detectorName, threshold: scorer.threshold };
       if (scored.length > 0) {
@@ -92,11 +82,7 @@ export = function register(RED: NodeAPI) {
         (msg as NodeMessage & { anomaly?: unknown }).anomaly = meta;
         send([msg, anomalyMsg]);
       }
-      if (refused > 0) {
-        const listed = `${reasons.join('; ')}${refused > reasons.length ? '; ...' : ''}`;
-        const key = items.length === 1 ? 'errors.refusedThePoint' : 'errors.refused';
-        return refuse(shell.error(key, { refused, count: items.length, reasons: listed }), done);
-      }
+      if (refusal) return refuse(refusal, done);
       failing = '';
       status.request();
       done();

@@ -13,10 +13,10 @@ import {
   type NodeShell,
   type Send,
 } from '@plantwire/node-shell';
-import { AnomalyInputError } from '../../core/anomaly-detector.js';
 import { FORECASTER_DEFAULTS, Forecaster } from '../../core/forecast/forecaster.js';
 import { SEASONAL_DEFAULTS } from '../../core/forecast/seasonal-model.js';
 import { KEY_FIELDS, type KeyFields } from '../../core/series-key.js';
+import { eachPoint } from '../each-point.js';
 
 const SETTINGS = {
   key: setting.choice('machine/metric', Object.keys(KEY_FIELDS) as KeyFields[]),
@@ -33,7 +33,6 @@ const SETTINGS = {
 
 const STATUS_EVERY_MS = 1000;
 /** Refusals quoted in one error message; the rest are counted. */
-const REASONS_SHOWN = 3;
 
 export = function register(RED: NodeAPI) {
   function ForecastNode(this: Node, def: NodeDef) {
@@ -68,33 +67,19 @@ export = function register(RED: NodeAPI) {
       const payload = msg.payload;
       if (payload === null || typeof payload !== 'object')
         return refuse(shell.error('errors.notPoints', { got: describeValue(payload) }), done);
-      const items = Array.isArray(payload) ? payload : [payload];
       const points: Record<string, unknown>[] = [];
       const early: Record<string, unknown>[] = [];
-      const reasons: string[] = [];
-      let refused = 0;
-      for (let i = 0; i < items.length; i++) {
-        try {
-          const result = forecaster.forecast(items[i]);
-          points.push(result.point);
-          if (result.warning) early.push(result.warning);
-        } catch (error) {
-          if (!(error instanceof AnomalyInputError)) throw error;
-          refused++;
-          if (reasons.length < REASONS_SHOWN)
-            reasons.push(`${Array.isArray(payload) ? `payload[${i}]` : 'payload'}: ${error.message}`);
-        }
-      }
+      const refusal = eachPoint(shell, payload, (item) => {
+        const result = forecaster!.forecast(item);
+        points.push(result.point);
+        if (result.warning) early.push(result.warning);
+      });
       warnings += early.length;
       if (points.length > 0) {
         msg.payload = points;
         send([msg, early.length > 0 ? { topic: msg.topic, payload: early } : null]);
       }
-      if (refused > 0) {
-        const listed = `${reasons.join('; ')}${refused > reasons.length ? '; ...' : ''}`;
-        const key = items.length === 1 ? 'errors.refusedThePoint' : 'errors.refused';
-        return refuse(shell.error(key, { refused, count: items.length, reasons: listed }), done);
-      }
+      if (refusal) return refuse(refusal, done);
       failing = '';
       status.request();
       done();
