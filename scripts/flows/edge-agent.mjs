@@ -85,6 +85,8 @@ export function toCloud(prefix, col, row, { store, order, endpoint, label }) {
         maxWaitMs: '200',
         window: '4',
         order,
+        // The http request sends the stored JSON as it is: no parse and stringify of every batch.
+        batchPayload: 'json',
         ackTimeoutS: '30',
         backoffBaseS: '1',
         backoffMaxS: '5',
@@ -117,7 +119,7 @@ export function toCloud(prefix, col, row, { store, order, endpoint, label }) {
         insecureHTTPParser: false,
         authType: 'bearer',
         senderr: false,
-        headers: [],
+        headers: [{ keyType: 'Content-Type', keyValue: '', valueType: 'application/json', valueValue: '' }],
       },
       [[buffer]],
     ),

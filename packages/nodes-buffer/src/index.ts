@@ -6,7 +6,7 @@ export {
   type DropReason,
 } from './core/durable-queue.js';
 export { QueueRejectedError, QueueStorageError } from './core/queue-errors.js';
-export { type Batch } from './core/flights.js';
+export { batchItems, type Batch } from './core/flights.js';
 export { type QuarantinedBatch } from './core/quarantine.js';
 export { type OrderMode } from './core/send-order.js';
 export { backoffDelay, parseRetryAfter, type BackoffOptions } from './core/backoff.js';

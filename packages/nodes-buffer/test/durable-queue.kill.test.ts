@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { sleep } from '@plantwire/testkit';
-import { DurableQueue } from '../src/index.js';
+import { batchItems, DurableQueue } from '../src/index.js';
 
 const child = fileURLToPath(new URL('./fixtures/enqueue-forever.cjs', import.meta.url));
 
@@ -43,7 +43,8 @@ describe('kill -9 while enqueueing', () => {
         });
         try {
           expect(queue.recovered).toBeUndefined();
-          const stored = queue.takeBatch()?.items.map((item) => item.n) ?? [];
+          const batch = queue.takeBatch();
+          const stored = batch ? batchItems<{ n: number }>(batch).map((item) => item.n) : [];
           // Every acknowledged item is there, in order, with nothing missing before it.
           expect(stored.length).toBeGreaterThanOrEqual(lastAcked + 1);
           expect(stored.slice(0, lastAcked + 1).every((n, i) => n === i)).toBe(true);

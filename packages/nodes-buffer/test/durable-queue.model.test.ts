@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DurableQueue, type Batch, type OrderMode } from '../src/index.js';
+import { batchItems, DurableQueue, type Batch, type OrderMode } from '../src/index.js';
 
 // Model-based property test: random sequences of operations against the real queue, checked against what a
 // perfect queue would promise. Nothing accepted is lost, FIFO holds, delivery is at least once.
@@ -46,7 +46,7 @@ function check(order: OrderMode, ops: Op[], window: number): void {
     let next = 0;
     const accepted: number[] = [];
     const delivered = new Set<number>();
-    let inFlight: Batch<{ n: number }>[] = [];
+    let inFlight: Batch[] = [];
     const firstSends: number[] = [];
     const sentBefore = new Set<number>();
     const pick = (i: number) => inFlight.splice(i % inFlight.length, 1)[0]!;
@@ -55,14 +55,14 @@ function check(order: OrderMode, ops: Op[], window: number): void {
       const batch = queue.takeBatch();
       if (!batch) return;
       queue.sent(batch.id, 2000);
-      const ids = batch.items.map((item) => item.n);
+      const ids = batchItems<{ n: number }>(batch).map((item) => item.n);
       // Inside a batch, items keep their order.
       expect(ids).toEqual([...ids].sort((a, b) => a - b));
       for (const n of ids) {
         if (!sentBefore.has(n)) firstSends.push(n);
         sentBefore.add(n);
       }
-      inFlight = inFlight.filter((b) => b.id !== batch.id).concat([{ ...batch, items: [...batch.items] }]);
+      inFlight = inFlight.filter((b) => b.id !== batch.id).concat([{ ...batch }]);
     };
 
     for (const step of ops) {
@@ -79,7 +79,7 @@ function check(order: OrderMode, ops: Op[], window: number): void {
         case 'ack':
           if (inFlight.length > 0) {
             const batch = pick(step.pick);
-            if (queue.ack(batch.id)) batch.items.forEach((item) => delivered.add(item.n));
+            if (queue.ack(batch.id)) batchItems<{ n: number }>(batch).forEach((item) => delivered.add(item.n));
           }
           break;
         case 'nack':
@@ -109,12 +109,12 @@ function check(order: OrderMode, ops: Op[], window: number): void {
         if (queue.stats().rows === 0) break;
         continue;
       }
-      for (const item of batch.items) {
+      for (const item of batchItems<{ n: number }>(batch)) {
         if (!sentBefore.has(item.n)) firstSends.push(item.n);
         sentBefore.add(item.n);
       }
       queue.ack(batch.id);
-      batch.items.forEach((item) => delivered.add(item.n));
+      batchItems<{ n: number }>(batch).forEach((item) => delivered.add(item.n));
     }
     expect(queue.stats()).toMatchObject({ rows: 0, drops: { full: 0, age: 0, purge: 0 } });
     expect([...delivered].sort((a, b) => a - b)).toEqual(accepted);

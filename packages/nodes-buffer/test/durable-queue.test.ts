@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   backoffDelay,
+  batchItems,
   DurableQueue,
   parseRetryAfter,
   QueueRejectedError,
   QueueStorageError,
+  type Batch,
   type QueueOptions,
 } from '../src/index.js';
 
@@ -38,7 +40,7 @@ function queue(options: Partial<QueueOptions> = {}) {
   return q;
 }
 const items = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ n: from + i }));
-const ns = (batch: { items: { n: number }[] } | undefined) => batch?.items.map((i) => i.n);
+const ns = (batch: Batch | undefined) => batch && batchItems<{ n: number }>(batch).map((i) => i.n);
 
 describe('DurableQueue', () => {
   it('stores in WAL mode with synchronous FULL and incremental auto-vacuum', () => {
@@ -228,8 +230,9 @@ describe('DurableQueue', () => {
     q.close();
     const reopened = queue({ batchRows: 100_000, batchBytes: 1e9 });
     const all = reopened.takeBatch()!;
-    expect(all.items).toHaveLength(accepted);
-    expect(all.items.every((item, i) => item.n === i)).toBe(true);
+    const items = batchItems<{ n: number }>(all);
+    expect(items).toHaveLength(accepted);
+    expect(items.every((item, i) => item.n === i)).toBe(true);
   });
 
   it('moves a corrupt file aside with a timestamp, starts fresh and says so', () => {

@@ -76,6 +76,23 @@ describe('store-forward inside Node-RED', () => {
     expect(batches[2].payload).toHaveLength(50);
   });
 
+  it('hands a batch on as the JSON text it is stored as when asked to, retries included', async () => {
+    await helper.load([storeForward, catchNode], flow({ batchRows: '100', batchPayload: 'json' }));
+    const batches = collect(helper, 'batches');
+    const sf = helper.getNode('sf')!;
+    // Two turns, two stored chunks: a batch joins them without parsing either.
+    sf.receive({ payload: points(0, 30) });
+    await sleep(1);
+    sf.receive({ payload: points(30, 30) });
+    await until('a batch', () => batches.length === 1);
+    const { payload, sf: about } = batches[0];
+    expect(typeof payload).toBe('string');
+    expect(JSON.parse(payload)).toEqual(points(0, about.count));
+    sf.receive({ ...batches[0], statusCode: 503 });
+    await until('a retry', () => batches.some((m) => m.sf.attempt === 2));
+    expect(batches.find((m) => m.sf.attempt === 2)!.payload).toBe(payload);
+  });
+
   it('retries 5xx and network errors with the same batch id and a growing attempt', async () => {
     await helper.load([storeForward, catchNode], flow());
     const batches = collect(helper, 'batches');

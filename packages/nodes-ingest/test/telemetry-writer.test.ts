@@ -112,6 +112,35 @@ describe('TelemetryWriter error paths', () => {
     expect(mostOpen).toBe(3);
   });
 
+  it('sends a partial batch only when no request is out, so rows gather into few big requests', async () => {
+    const sizes: number[] = [];
+    const answers: (() => void)[] = [];
+    class HeldWriter extends TelemetryWriter {
+      protected override send(points: Point[]): Promise<void> {
+        sizes.push(points.length);
+        return new Promise((resolve) => answers.push(resolve));
+      }
+    }
+    const writer = new HeldWriter({ url: 'http://127.0.0.1:1' }, { flushRows: 5, flushIntervalMs: 60_000 });
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const writes = [writer.write([0, 1, 2, 3, 4].map(point)), writer.write([5, 6, 7, 8, 9].map(point))];
+    await turn();
+    expect(sizes).toEqual([5, 5]); // full batches go at once
+    writes.push(writer.write([point(10), point(11)]));
+    await turn();
+    answers.shift()!();
+    await turn();
+    // One request is still out: the partial batch waits for it and gathers what comes meanwhile.
+    writes.push(writer.write([point(12), point(13)]));
+    await turn();
+    expect(sizes).toEqual([5, 5]);
+    answers.shift()!();
+    await turn();
+    expect(sizes).toEqual([5, 5, 4]);
+    answers.shift()!();
+    await Promise.all(writes);
+  });
+
   it('classifies failures', () => {
     expect(classify(new Error('statusCode=503')).kind).toBe('unavailable');
     expect(classify(new Error('statusCode=429')).kind).toBe('unavailable');

@@ -55,8 +55,8 @@ export class ChunkTable {
       .prepare('SELECT seq, count, bytes, items FROM chunks WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?')
       .raw();
     this.selectRange = db
-      .prepare('SELECT items FROM chunks WHERE seq >= ? AND seq <= ? ORDER BY seq')
-      .pluck();
+      .prepare('SELECT count, items FROM chunks WHERE seq >= ? AND seq <= ? ORDER BY seq')
+      .raw();
     this.deleteRangeReturning = db.prepare(
       'DELETE FROM chunks WHERE seq >= ? AND seq <= ? RETURNING count, bytes',
     );
@@ -104,9 +104,15 @@ export class ChunkTable {
     return texts.length === 0 ? undefined : { texts, count, bytes, firstSeq, lastSeq };
   }
 
-  /** The texts of the chunks still stored in firstSeq..lastSeq. */
-  textsIn(firstSeq: number, lastSeq: number): string[] {
-    return this.selectRange.all(firstSeq, lastSeq) as string[];
+  /** The chunks still stored in firstSeq..lastSeq: their texts and item count. */
+  chunksIn(firstSeq: number, lastSeq: number): { texts: string[]; count: number } {
+    const texts: string[] = [];
+    let count = 0;
+    for (const [chunkCount, text] of this.selectRange.all(firstSeq, lastSeq) as [number, string][]) {
+      texts.push(text);
+      count += chunkCount;
+    }
+    return { texts, count };
   }
 
   deleteRange(firstSeq: number, lastSeq: number): ChunkTotals {
@@ -173,11 +179,9 @@ export function encodeChunks<T>(items: readonly T[], batchRows: number, batchByt
   return chunks;
 }
 
-/** Items of JSON array chunks, in order, with one parse. */
-export function joinChunks<T>(texts: string[]): T[] {
-  return JSON.parse(
-    texts.length === 1 ? texts[0]! : `[${texts.map((text) => text.slice(1, -1)).join(',')}]`,
-  ) as T[];
+/** JSON array chunks, in order, as one JSON array text: no parse, so a batch can go out as the text it is. */
+export function joinChunks(texts: string[]): string {
+  return texts.length === 1 ? texts[0]! : `[${texts.map((text) => text.slice(1, -1)).join(',')}]`;
 }
 
 /** Adds up rows (count) and bytes of chunks as SQLite returns them. */

@@ -80,7 +80,7 @@ export class DurableQueue<T = unknown> {
   private readonly pageCount: Database.Statement;
   private readonly pageSize: number;
   private readonly order: SendOrder;
-  private readonly flights = new Flights<T>();
+  private readonly flights = new Flights();
   /** Items (not chunks) stored, and their bytes. */
   private rows = 0;
   private bytes = 0;
@@ -193,16 +193,17 @@ export class DurableQueue<T = unknown> {
    * The next batch to send, if the window has room: a batch whose retry is due first, then new rows. In
    * live-first mode new rows go ahead of the backlog, which drains beside them.
    */
-  takeBatch(): Batch<T> | undefined {
+  takeBatch(): Batch | undefined {
     const due = this.flights.takeDue(this.options.monotonic());
     if (due) {
       // Re-read what is left of it: drop-oldest or max age may have removed chunks while it waited.
-      const left = this.chunks.textsIn(due.firstSeq, due.lastSeq);
-      if (left.length === 0) {
+      const left = this.chunks.chunksIn(due.firstSeq, due.lastSeq);
+      if (left.texts.length === 0) {
         this.flights.delete(due.id);
         return this.takeBatch();
       }
-      due.items = joinChunks<T>(left);
+      due.json = joinChunks(left.texts);
+      due.count = left.count;
       due.attempt += 1;
       return due;
     }
@@ -211,9 +212,10 @@ export class DurableQueue<T = unknown> {
     const next = this.order.next((after, upTo) => this.chunks.readRun(after, upTo, batchRows, batchBytes));
     if (!next) return undefined;
     const { run, historical } = next;
-    const batch: Batch<T> = {
+    const batch: Batch = {
       id: `${run.firstSeq}-${run.lastSeq}`,
-      items: joinChunks<T>(run.texts),
+      json: joinChunks(run.texts),
+      count: run.count,
       firstSeq: run.firstSeq,
       lastSeq: run.lastSeq,
       bytes: run.bytes,

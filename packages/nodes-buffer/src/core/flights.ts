@@ -1,7 +1,10 @@
-export interface Batch<T = unknown> {
+export interface Batch {
   /** Stable across retries. */
   id: string;
-  items: T[];
+  /** The items as one JSON array text, as stored: parsed only by a caller that needs objects. */
+  json: string;
+  /** How many items. */
+  count: number;
   firstSeq: number;
   lastSeq: number;
   bytes: number;
@@ -11,8 +14,11 @@ export interface Batch<T = unknown> {
   historical: boolean;
 }
 
-interface Flight<T> {
-  batch: Batch<T>;
+/** A batch's items as objects. */
+export const batchItems = <T>(batch: Batch): T[] => JSON.parse(batch.json) as T[];
+
+interface Flight {
+  batch: Batch;
   /** When it may be sent (again); Infinity while it waits for its answer. */
   dueAt: number;
   /** When its answer is late. */
@@ -20,8 +26,8 @@ interface Flight<T> {
 }
 
 /** The batches out of the queue and not yet acked or quarantined: sent and awaiting an answer, or waiting to retry. */
-export class Flights<T> {
-  private readonly flights = new Map<string, Flight<T>>();
+export class Flights {
+  private readonly flights = new Map<string, Flight>();
 
   get size(): number {
     return this.flights.size;
@@ -31,12 +37,12 @@ export class Flights<T> {
     return this.flights.has(batchId);
   }
 
-  batch(batchId: string): Batch<T> | undefined {
+  batch(batchId: string): Batch | undefined {
     return this.flights.get(batchId)?.batch;
   }
 
   /** A new batch, about to be sent. */
-  add(batch: Batch<T>): void {
+  add(batch: Batch): void {
     this.flights.set(batch.id, { batch, dueAt: Infinity, deadline: Infinity });
   }
 
@@ -49,8 +55,8 @@ export class Flights<T> {
   }
 
   /** The oldest batch whose retry is due at `now`; from then on it waits for its answer again. */
-  takeDue(now: number): Batch<T> | undefined {
-    let due: Flight<T> | undefined;
+  takeDue(now: number): Batch | undefined {
+    let due: Flight | undefined;
     for (const flight of this.flights.values()) {
       if (flight.dueAt <= now && (!due || flight.batch.firstSeq < due.batch.firstSeq)) due = flight;
     }
@@ -88,7 +94,7 @@ export class Flights<T> {
   /** Items in all these batches. */
   rows(): number {
     let rows = 0;
-    for (const flight of this.flights.values()) rows += flight.batch.items.length;
+    for (const flight of this.flights.values()) rows += flight.batch.count;
     return rows;
   }
 

@@ -14,6 +14,7 @@ import {
 import { describeValue } from '@plantwire/telemetry';
 import { batchOutcome, type BatchAnswer } from '../../core/batch-outcome.js';
 import { DurableQueue, type Batch, type QueueStats } from '../../core/durable-queue.js';
+import { batchItems } from '../../core/flights.js';
 import { GroupCommit } from '../../core/group-commit.js';
 
 const SETTINGS = {
@@ -30,6 +31,7 @@ const SETTINGS = {
   maxWaitMs: setting.number(200),
   window: setting.integer(1, { min: 1 }),
   order: setting.choice('fifo', ['fifo', 'live-first']),
+  batchPayload: setting.choice('array', ['array', 'json']),
   ackTimeoutS: setting.number(30),
   backoffBaseS: setting.number(1),
   backoffMaxS: setting.number(60),
@@ -116,16 +118,20 @@ export = function register(RED: NodeAPI) {
       else shell.status.ok(text);
     });
 
+    // JSON text skips a parse here and a stringify in the http request node: the batch goes out as stored.
+    const payloadOf = (batch: Batch): unknown =>
+      settings!.batchPayload === 'json' ? batch.json : batchItems(batch);
+
     const emit = (batch: Batch) => {
       queue!.sent(batch.id, ackTimeoutMs);
       // The batch goes alone in its own send(): Node-RED clones every message after the first one of a send().
       node.send([
         {
-          payload: batch.items,
+          payload: payloadOf(batch),
           sf: {
             store,
             batch: batch.id,
-            count: batch.items.length,
+            count: batch.count,
             attempt: batch.attempt,
             historical: batch.historical,
           },
