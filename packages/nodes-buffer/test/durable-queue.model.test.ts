@@ -79,7 +79,8 @@ function check(order: OrderMode, ops: Op[], window: number): void {
         case 'ack':
           if (inFlight.length > 0) {
             const batch = pick(step.pick);
-            if (queue.ack(batch.id)) batchItems<{ n: number }>(batch).forEach((item) => delivered.add(item.n));
+            if (queue.ack(batch.id))
+              batchItems<{ n: number }>(batch).forEach((item) => delivered.add(item.n));
           }
           break;
         case 'nack':
