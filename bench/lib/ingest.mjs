@@ -1,5 +1,5 @@
 // The cloud /ingest path as the benchmarks drive it: the package's own "Cloud ingest" example in a real Node-RED,
-// 1,000-point bodies posted by 4 clients at once, each with a bearer token.
+// 1,000-point bodies posted by 16 clients at once (a cloud serves many edges), each with a bearer token.
 import { readFileSync } from 'node:fs';
 import { startNodeRed, telemetryPoint } from '@plantwire/testkit';
 
@@ -20,7 +20,7 @@ export function ingestBodies(points, firstTs) {
 }
 
 /** Points per second through POST /ingest; `nodeArgs` go to the Node-RED process (a profiler, say). */
-export async function ingestPointsPerSecond(questdb, { points, firstTs, nodeArgs, clients = 4 }) {
+export async function ingestPointsPerSecond(questdb, { points, firstTs, nodeArgs, clients = 16 }) {
   const example = JSON.parse(
     readFileSync(
       new URL('../../packages/nodes-ingest/examples/01 - Cloud ingest.json', import.meta.url),
