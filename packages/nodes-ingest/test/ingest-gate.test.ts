@@ -173,5 +173,9 @@ describe('the gate and bodies nested too deep', () => {
     });
     expect(nestedDeeperThan({ a: [{ b: 1 }] }, 3)).toBe(false);
     expect(nestedDeeperThan({ a: [{ b: [] }] }, 3)).toBe(true);
+    // The flat-array shortcut: flat items are 2 deep; one nested item sends it to the full walk.
+    expect(nestedDeeperThan([{ a: 1 }, 2, null], 2)).toBe(false);
+    expect(nestedDeeperThan([{ a: 1 }, { b: { c: {} } }], 2)).toBe(true);
+    expect(nestedDeeperThan([[]], 1)).toBe(true);
   });
 });

@@ -60,6 +60,8 @@ export const MAX_BODY_DEPTH = 32;
 
 /** Whether `value` nests arrays or objects deeper than `limit`, found without recursion. */
 export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  // An array of flat objects (every body of points) is at most 2 deep: checked without allocating.
+  if (limit >= 2 && Array.isArray(value) && value.every(isFlat)) return false;
   const stack: [unknown, number][] = [[value, 0]];
   while (stack.length > 0) {
     const [item, depth] = stack.pop()!;
@@ -70,6 +72,15 @@ export function nestedDeeperThan(value: unknown, limit: number): boolean {
     }
   }
   return false;
+}
+
+function isFlat(item: unknown): boolean {
+  if (typeof item !== 'object' || item === null) return true;
+  for (const key in item) {
+    const child = (item as Record<string, unknown>)[key];
+    if (typeof child === 'object' && child !== null) return false;
+  }
+  return true;
 }
 
 /**
