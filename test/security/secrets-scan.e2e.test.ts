@@ -35,6 +35,8 @@ const WebSocket = require('ws') as new (url: string) => {
   close(): void;
 };
 const root = join(import.meta.dirname, '..', '..');
+/** Settings whose names sound secret but hold none: e-mail's `token` names the msg property to read one from. */
+const NOT_SECRETS: Record<string, string[]> = { 'e-mail': ['token'] };
 const secret = (what: string) => `${what}-${randomBytes(12).toString('hex')}`;
 
 const admin = newAdminPasswords();
@@ -132,16 +134,20 @@ describe('no secret in exported flows, logs, error messages or status texts', ()
         headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
         body: JSON.stringify([telemetryPoint(Date.now())]),
       });
-      answers.push(`${response.status} ${JSON.stringify([...response.headers])} ${await response.text()}`);
+      const headers: string[] = [];
+      response.headers.forEach((value, name) => headers.push(`${name}: ${value}`));
+      answers.push(`${response.status} ${headers.join('\n')} ${await response.text()}`);
     }
     // The failures, seen where a user sees them: the edge's broker and the cloud refuse it, QuestDB the cloud.
     const said = () => comms.flatMap((c) => c.seen).join('\n') + cloud.log() + edge.log();
-    for (const failure of [/Not authori[sz]ed|not authori[sz]ed|bad user/i, /401/, /QuestDB/]) {
+    for (const failure of [/Connection failed to broker/, /refused with HTTP 401/, /QuestDB/]) {
       await waitFor(
         `a status or log line matching ${failure}`,
         async () => failure.test(said()) || undefined,
         60_000,
-      );
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}\n${said().slice(-4000)}`);
+      });
     }
     await sleep(5_000); // a few more rounds of retries and status updates
   }, 240_000);
@@ -202,7 +208,8 @@ describe('no secret in exported flows, logs, error messages or status texts', ()
       for (const node of nodes) {
         expect(node.credentials, `${file}: credentials of ${String(node.id)}`).toBeUndefined();
         for (const [key, value] of Object.entries(node)) {
-          if (/password|passwd|secret|token/i.test(key) && typeof value === 'string')
+          const reference = NOT_SECRETS[String(node.type)]?.includes(key);
+          if (/password|passwd|secret|token/i.test(key) && typeof value === 'string' && !reference)
             expect(value, `${file}: ${String(node.id)}.${key}`).toBe('');
         }
       }
