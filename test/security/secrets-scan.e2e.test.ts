@@ -57,16 +57,19 @@ async function watchComms(red: NodeRed) {
   const seen: string[] = [];
   const token = await adminToken(red.url, 'admin', admin.admin);
   const socket = new WebSocket(`${red.url.replace('http', 'ws')}/comms`);
+  // Subscriptions count only once the runtime has accepted the token.
   await new Promise<void>((resolve, reject) => {
     socket.on('error', reject);
-    socket.on('open', () => {
-      socket.send(JSON.stringify({ auth: token }));
+    socket.on('open', () => socket.send(JSON.stringify({ auth: token })));
+    socket.on('message', (data) => {
+      const text = String(data);
+      seen.push(text);
+      if (!text.includes('"auth":"ok"')) return;
       for (const topic of ['status/#', 'debug', 'notification/#'])
         socket.send(JSON.stringify({ subscribe: topic }));
       resolve();
     });
   });
-  socket.on('message', (data) => seen.push(String(data)));
   return { seen, close: () => socket.close() };
 }
 
@@ -140,7 +143,11 @@ describe('no secret in exported flows, logs, error messages or status texts', ()
     }
     // The failures, seen where a user sees them: the edge's broker and the cloud refuse it, QuestDB the cloud.
     const said = () => comms.flatMap((c) => c.seen).join('\n') + cloud.log() + edge.log();
-    for (const failure of [/Connection failed to broker/, /refused with HTTP 401/, /QuestDB/]) {
+    for (const failure of [
+      /Connection failed to broker/,
+      /refused with HTTP 401/,
+      /QuestDB refused the credentials/,
+    ]) {
       await waitFor(
         `a status or log line matching ${failure}`,
         async () => failure.test(said()) || undefined,
@@ -171,6 +178,12 @@ describe('no secret in exported flows, logs, error messages or status texts', ()
     const statuses = comms.flatMap((c) => c.seen).filter((m) => m.includes('"status/'));
     expect(statuses.length).toBeGreaterThan(5);
     expect(statuses.join('\n')).toMatch(/retrying|disconnected|401/);
+    const editorMessages = comms.flatMap((c) => c.seen).filter((m) => m.includes('"topic":"debug"'));
+    expect(editorMessages.join('\n')).toMatch(/QuestDB refused the credentials/);
+    console.log(
+      `[secrets] scanned ${statuses.length} status and ${editorMessages.length} editor messages, ` +
+        `logs of ${cloud.log().length + edge.log().length} characters, ${answers.length} answers`,
+    );
   });
 
   it('not in the exported flows of either runtime', async () => {
