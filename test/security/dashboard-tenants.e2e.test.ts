@@ -245,8 +245,8 @@ describe("tenant B's machines and values never reach tenant A's dashboard", () =
       expect(offered.length).toBeGreaterThan(0);
       expect(offered.join('\n')).not.toMatch(GLOBEX);
       await page.keyboard.press('Escape');
-      // Crafted: another tenant's machine as the choice, a tenant in the message, a whole message sent at the
-      // dropdowns and the alarm template, asking for globex.
+      // Crafted: another tenant's machine as the choice, a tenant in the message, whole messages sent at the
+      // dropdowns and the page-view node, asking for globex.
       const crafted = { payload: 'line-01/cnc-01', tenant: 'globex', params: { tenant: 'globex' } };
       await emit('widget-change', 'dash-pick-machine', 'line-01/globex-secret-press');
       // It reached the flow: the page now asks for that machine, within acme.
