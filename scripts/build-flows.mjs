@@ -4,28 +4,32 @@
 //   flows/edge-agent.json     the edge Node-RED
 //   flows/cloud-ingest.json   the cloud Node-RED: ingest and the API
 //   flows/dashboard.json      the cloud Node-RED: Dashboard 2.0
+//   docker/mosquitto.acl      the plant broker's ACL in docker/compose.yaml (testkit's MQTT rules, written out)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mosquittoAcl } from '@plantwire/testkit';
 import { cloudIngest } from './flows/cloud-ingest.mjs';
 import { dashboard } from './flows/dashboard.mjs';
 import { edgeAgent } from './flows/edge-agent.mjs';
+import { DOCKER_MQTT_ACCOUNTS } from './flows/plant.mjs';
 
-const flows = join(dirname(dirname(fileURLToPath(import.meta.url))), 'flows');
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const json = (nodes) => `${JSON.stringify(nodes, null, 2)}\n`;
 const files = {
-  'edge-agent.json': edgeAgent(),
-  'cloud-ingest.json': cloudIngest(),
-  'dashboard.json': dashboard(),
+  'flows/edge-agent.json': json(edgeAgent()),
+  'flows/cloud-ingest.json': json(cloudIngest()),
+  'flows/dashboard.json': json(dashboard()),
+  'docker/mosquitto.acl': mosquittoAcl(DOCKER_MQTT_ACCOUNTS),
 };
 
 const check = process.argv.includes('--check');
 let stale = 0;
-for (const [file, nodes] of Object.entries(files)) {
-  const text = `${JSON.stringify(nodes, null, 2)}\n`;
-  const path = join(flows, file);
+for (const [file, text] of Object.entries(files)) {
+  const path = join(root, file);
   if (!check) writeFileSync(path, text);
   else if (readFileSync(path, 'utf8') !== text) {
-    console.error(`flows/${file} differs from scripts/flows: run node scripts/build-flows.mjs`);
+    console.error(`${file} differs from scripts/flows: run node scripts/build-flows.mjs`);
     stale++;
   }
 }

@@ -16,7 +16,7 @@ import {
   startWanLink,
 } from '@plantwire/testkit';
 import { FLOW_FILES, flowsWithToken } from './deploy-flows.mjs';
-import { PLANT, TENANT, TOPICS } from './flows/plant.mjs';
+import { mqttAccounts, PLANT, TENANT, TOPICS } from './flows/plant.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const data = resolve(process.env.PLANTWIRE_DATA ?? join(root, '.plantwire'));
@@ -78,15 +78,6 @@ function secrets() {
     writeFileSync(file, `${JSON.stringify(made, null, 2)}\n`, { mode: 0o600 });
   }
   return made;
-}
-
-/** The plant broker's accounts: the edge and the WAN link are devices of the plant, the cloud its tenant's service. */
-function mqttAccounts(passwords) {
-  return [
-    { username: `edge-${PLANT}`, password: passwords.edge, role: 'device', tenant: TENANT, plant: PLANT },
-    { username: 'wan-link', password: passwords.wan, role: 'device', tenant: TENANT, plant: PLANT },
-    { username: `cloud-${TENANT}`, password: passwords.cloud, role: 'service', tenant: TENANT },
-  ];
 }
 
 for (const { name, variable, port: number } of Object.values(ports)) {

@@ -2,10 +2,11 @@
 // The demo flows for one Node-RED, with the secrets set where Node-RED keeps them (credentials): the bearer token
 // of the edge's POST nodes, the token list of the cloud's telemetry-validate nodes and the plant broker's username
 // and password of its mqtt-broker nodes. `npm start` uses it; so does docker/compose.yaml, which runs it as a
-// script against the two Node-RED containers:
-//   PLANTWIRE_INGEST_TOKEN=... [PLANTWIRE_MQTT_USER=... PLANTWIRE_MQTT_PASSWORD=...] \
+// script against the two Node-RED containers, with the secrets docker/make-secrets.sh made:
+//   PLANTWIRE_SECRETS=/secrets PLANTWIRE_EDGE_MQTT_USER=edge-plant-01 PLANTWIRE_CLOUD_MQTT_USER=cloud-acme \
 //     node scripts/deploy-flows.mjs --edge http://edge:1880 --cloud http://cloud:1880
-import { readFileSync } from 'node:fs';
+// (PLANTWIRE_INGEST_TOKEN, when set, is the token instead of $PLANTWIRE_SECRETS/ingest-token.)
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,6 +29,29 @@ export function flowsWithToken(files, token, tenant, mqtt) {
     });
 }
 
+/**
+ * The secrets of a deploy from the environment: the ingest token, and per Node-RED (`edge`, `cloud`) its broker
+ * account, the user named by PLANTWIRE_<NAME>_MQTT_USER whose password is the file $PLANTWIRE_SECRETS/mqtt/<user>.
+ */
+export function secretsFromEnv(env) {
+  const file = (path) =>
+    env.PLANTWIRE_SECRETS && existsSync(join(env.PLANTWIRE_SECRETS, path))
+      ? readFileSync(join(env.PLANTWIRE_SECRETS, path), 'utf8').trim()
+      : undefined;
+  const account = (name) => {
+    const user = env[`PLANTWIRE_${name.toUpperCase()}_MQTT_USER`];
+    if (!user) return undefined;
+    const password = file(join('mqtt', user));
+    if (password === undefined)
+      throw new Error(`no password for the MQTT user ${user} in $PLANTWIRE_SECRETS/mqtt`);
+    return { user, password };
+  };
+  return {
+    token: env.PLANTWIRE_INGEST_TOKEN ?? file('ingest-token'),
+    mqtt: { edge: account('edge'), cloud: account('cloud') },
+  };
+}
+
 /** A full deploy through the admin API, as the editor's Deploy button does. */
 export async function deploy(url, nodes) {
   const response = await fetch(`${url}/flows`, {
@@ -39,10 +63,12 @@ export async function deploy(url, nodes) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const token = process.env.PLANTWIRE_INGEST_TOKEN;
+  const { token, mqtt } = secretsFromEnv(process.env);
   const tenant = process.env.PLANTWIRE_TENANT ?? 'acme';
   if (!token) {
-    console.error('set PLANTWIRE_INGEST_TOKEN: the token the edge sends and the cloud accepts');
+    console.error(
+      'set PLANTWIRE_INGEST_TOKEN or PLANTWIRE_SECRETS (its ingest-token file): the token the edge sends and the cloud accepts',
+    );
     process.exit(1);
   }
   const args = process.argv.slice(2);
@@ -61,11 +87,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
           console.log(`${url} has flows already: left as they are`);
           break;
         }
-        const { PLANTWIRE_MQTT_USER: user, PLANTWIRE_MQTT_PASSWORD: password } = process.env;
-        await deploy(
-          url,
-          flowsWithToken(FLOW_FILES[name], token, tenant, user ? { user, password } : undefined),
-        );
+        await deploy(url, flowsWithToken(FLOW_FILES[name], token, tenant, mqtt[name]));
         console.log(`deployed the ${name} flows to ${url}`);
         break;
       } catch (error) {

@@ -26,6 +26,23 @@ export const TOPICS = {
 };
 
 /**
+ * The plant broker's accounts (rules in @plantwire/testkit's mqtt-acl.ts): the edge and the WAN link are devices of
+ * the plant, the cloud its tenant's service. One per password given: `npm start` runs all three, docker/compose.yaml
+ * has no WAN link (its ACL file, docker/mosquitto.acl, is written from these by `npm run flows`).
+ */
+export function mqttAccounts({ edge, wan, cloud }) {
+  const device = { role: 'device', tenant: TENANT, plant: PLANT };
+  return [
+    edge !== undefined && { username: `edge-${PLANT}`, password: edge, ...device },
+    wan !== undefined && { username: 'wan-link', password: wan, ...device },
+    cloud !== undefined && { username: `cloud-${TENANT}`, password: cloud, role: 'service', tenant: TENANT },
+  ].filter(Boolean);
+}
+
+/** The accounts of docker/compose.yaml: the edge and the cloud (passwords are made at its first start). */
+export const DOCKER_MQTT_ACCOUNTS = mqttAccounts({ edge: '', cloud: '' });
+
+/**
  * A tab whose environment variables default sensibly when the process does not set them: a tab variable
  * NAME takes $PLANTWIRE_NAME, else the default (docker/compose.yaml and `npm start` set them).
  */

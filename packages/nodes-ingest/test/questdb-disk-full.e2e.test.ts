@@ -2,18 +2,20 @@
 // QuestDB's root, and a filler file takes its last byte. The node must keep its messages (none done, none failed),
 // say why in its status, and write every point exactly once when space comes back. Needs root (mount).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  canMountLoop,
   collect,
   coreNode,
+  mountLoopDisk,
   nodeRedTestHelper,
   startQuestDb,
   telemetryPoint,
   until,
+  type LoopDisk,
   type QuestDb,
 } from '@plantwire/testkit';
 
@@ -23,35 +25,21 @@ const writeNode = require('../dist/nodes/questdb-write/questdb-write.js');
 const catchNode = coreNode('common/25-catch');
 const helper = nodeRedTestHelper();
 
-const isRoot = process.getuid?.() === 0;
-/** Whether this machine lets us mount a loop device (a root shell in a container may not). */
-function canMountLoop(): boolean {
-  if (!isRoot) return false;
-  return spawnSync('losetup', ['-f'], { stdio: 'ignore' }).status === 0;
-}
-
 describe.skipIf(!canMountLoop())('questdb-write when QuestDB disk is full (root: a 1 GB loop mount)', () => {
-  let dir: string;
-  let mount: string;
+  let disk: LoopDisk;
   let questdb: QuestDb;
-  const filler = () => join(mount, 'filler');
+  const filler = () => join(disk.mount, 'filler');
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'plantwire-disk-full-'));
-    mount = join(dir, 'mnt');
-    mkdirSync(mount);
-    execFileSync('truncate', ['-s', '1G', join(dir, 'disk.img')]);
-    execFileSync('mkfs.ext4', ['-q', '-F', join(dir, 'disk.img')]);
-    execFileSync('mount', ['-o', 'loop', join(dir, 'disk.img'), mount]);
-    questdb = await startQuestDb({ root: join(mount, 'questdb'), heap: '256m' });
+    disk = mountLoopDisk('1G');
+    questdb = await startQuestDb({ root: join(disk.mount, 'questdb'), heap: '256m' });
     await helper.startServer();
   });
   afterAll(async () => {
     await helper.unload();
     await helper.stopServer();
     await questdb?.stop();
-    if (mount) spawnSync('umount', [mount]);
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    disk?.remove();
   });
 
   it('keeps every message and retries, saying why, then writes each point once when space is back', async () => {
@@ -83,7 +71,7 @@ describe.skipIf(!canMountLoop())('questdb-write when QuestDB disk is full (root:
 
     // The disk fills up before the first write: QuestDB answers every write 500 (errno 28, No space left).
     spawnSync('dd', ['if=/dev/zero', `of=${filler()}`, 'bs=1M'], { stdio: 'ignore' });
-    const free = execFileSync('df', ['--output=avail', mount]).toString().split('\n')[1]!.trim();
+    const free = execFileSync('df', ['--output=avail', disk.mount]).toString().split('\n')[1]!.trim();
     expect(Number(free)).toBe(0);
     for (let i = 0; i < 3; i++) write.receive({ payload: batch(i * 20_000, 20_000) });
     await until('a retrying status', () => statuses.some((s) => /retrying/.test(s.text ?? '')), 90_000);

@@ -53,6 +53,7 @@ export {
   type NodeRuntime,
 } from './runtimes.js';
 export { launchBrowser, CHROMIUM } from './browser.js';
+export { canMountLoop, mountLoopDisk, type LoopDisk } from './loop-disk.js';
 export { startWanLink, type WanLink, type WanLinkOptions, type WanLinkState } from './wan-link.js';
 export {
   permissionsOf,
