@@ -12,10 +12,10 @@ import { parseArgs } from 'node:util';
 import { crossValidate, loadCorpus, NAB_PROFILES, RarityDetector, runNab } from '../dist/dev.js';
 import { DETECTOR_NAMES } from '../dist/index.js';
 
-/** The coarse grid searched: bins x half-life x back-off x run weight (36 candidates, rest 100). */
+/** The coarse grid searched: bins x back-off x smoothing (16 candidates; half-life 1,000, rest 100). */
 const RARITY_GRID = [12, 16].flatMap((bins) =>
-  [1000, 2000, 4000].flatMap((halfLife) =>
-    [4, 16, 64].flatMap((backoff) => [0, 3].map((run) => ({ bins, halfLife, backoff, rest: 100, run }))),
+  [16, 64].flatMap((backoff) =>
+    [0, 10, 20, 40].map((smoothing) => ({ bins, halfLife: 1000, backoff, smoothing, rest: 100 })),
   ),
 );
 

@@ -78,9 +78,12 @@ describe('rarity detector', () => {
 
   it('states its memory per series and holds to it with 10,000 series', () => {
     const algorithm = new RarityDetector();
-    // 10 header numbers, 12 level counts, 12 x 12 transition counts, plus the typed array's own object.
-    expect(algorithm.bytesPerSeries).toBe(8 * (10 + 12 + 144) + 64);
-    expect(algorithm.create().byteLength).toBe(8 * (10 + 12 + 144));
+    // 4 header numbers and two level tables (values, short mean) of 5 fields, 12 level counts, 12 x 12
+    // transition counts; plus the typed array's own object.
+    expect(algorithm.bytesPerSeries).toBe(8 * (4 + 2 * (5 + 12 + 144)) + 64);
+    expect(algorithm.bytesPerSeries).toBe(2672);
+    expect(algorithm.create().byteLength).toBe(8 * (4 + 2 * (5 + 12 + 144)));
+    expect(new RarityDetector({ smoothing: 0 }).create().byteLength).toBe(8 * (4 + 5 + 12 + 144));
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     const heap = () => {
@@ -115,7 +118,8 @@ describe('rarity detector', () => {
 
   it('checks its options', () => {
     expect(() => new RarityDetector({ bins: 5 })).toThrow(/bins/);
-    expect(new RarityDetector({ bins: 6 }).create().length).toBe(10 + 6 + 36);
+    expect(new RarityDetector({ bins: 6 }).create().length).toBe(4 + 2 * (5 + 6 + 36));
+    expect(() => new RarityDetector({ smoothing: 1 })).toThrow(/smoothing/);
     expect(() => new RarityDetector({ halfLife: 5 })).toThrow(/halfLife/);
     expect(() => new RarityDetector({ floor: 1 })).toThrow(/floor/);
     expect(() => new RarityDetector({ tolerance: -1 })).toThrow(/tolerance/);
