@@ -116,10 +116,11 @@ export class LevelTable {
     return extreme ? Infinity : -Math.log(p);
   }
 
-  /** `value` within the range seen so far (which a new extreme has already widened, by a bounded step). */
-  clamp(state: Float64Array, at: number, value: number): number {
-    const low = state[at + LOW]!;
-    const high = state[at + HIGH]!;
+  /** `value` within `reach` times the range's width beyond the range seen so far. */
+  clamp(state: Float64Array, at: number, value: number, reach: number): number {
+    const span = state[at + HIGH]! - state[at + LOW]!;
+    const low = state[at + LOW]! - reach * span;
+    const high = state[at + HIGH]! + reach * span;
     return value < low ? low : value > high ? high : value;
   }
 

@@ -26,6 +26,8 @@ const MEAN = 1;
 const REST_LEFT = 2;
 const REST_SCORE = 3;
 const HEADER = 4;
+/** How far beyond the values' range (in range widths) the short mean follows a value. */
+const MEAN_REACH = 20;
 
 /**
  * How improbable a value is in its series' own history, in one calibrated scale. Two level tables (LevelTable:
@@ -104,8 +106,9 @@ export class RarityDetector implements SeriesDetector<Float64Array> {
     }
     let surprise = this.values.surprise(state, HEADER, value);
     if (means) {
-      // The mean learns the value clipped to the values' range: one glitch moves it by a bounded step.
-      const clipped = this.values.clamp(state, HEADER, value);
+      // The mean learns the value clipped to MEAN_REACH ranges beyond the values' range: one glitch (a PLC's
+      // 3.4e38) moves it by a bounded step, as clipDeviation bounds the other detectors' statistics.
+      const clipped = this.values.clamp(state, HEADER, value, MEAN_REACH);
       const mean = (1 - this.meanRate) * state[MEAN]! + this.meanRate * clipped;
       state[MEAN] = mean;
       const ofMean = means.surprise(state, meansAt, mean);
