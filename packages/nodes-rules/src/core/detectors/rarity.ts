@@ -70,7 +70,8 @@ export class RarityDetector implements SeriesDetector<Float64Array> {
     if (!(halfLife >= 10)) throw new RangeError('rarity: halfLife must be 10 or more');
     if (!(floor > 0 && floor < 1)) throw new RangeError('rarity: floor must lie in (0, 1)');
     if (!(tolerance >= 0)) throw new RangeError('rarity: tolerance must be 0 or more');
-    if (!(smoothing === 0 || smoothing >= 2)) throw new RangeError('rarity: smoothing must be 0 or 2 or more');
+    if (!(smoothing === 0 || smoothing >= 2))
+      throw new RangeError('rarity: smoothing must be 0 or 2 or more');
     const table = { bins, halfLife, backoff, tolerance };
     this.values = new LevelTable(table);
     this.means = smoothing > 0 ? new LevelTable(table) : undefined;
