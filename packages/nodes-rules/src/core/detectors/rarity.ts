@@ -12,8 +12,6 @@ export interface RarityOptions extends DetectorOptions {
   tolerance?: number;
   /** Probability that maps to score 1 (scores are log p / log floor). */
   floor?: number;
-  /** Samples of the short moving mean whose levels are scored beside the raw values' (0: raw values only). */
-  smoothing?: number;
   /** After a score of at least `restLevel`, samples during which only a higher score is reported. */
   rest?: number;
   restLevel?: number;
