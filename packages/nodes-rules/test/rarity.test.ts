@@ -116,6 +116,31 @@ describe('rarity detector', () => {
     expect(scores.slice(2001, 2100).every((s) => s === 0)).toBe(true);
   });
 
+  it('finds a level shift that noise hides from single values through its short mean', () => {
+    // 0.8 standard deviations up after 3,000 values of noise: samples until the first flag (-1: none in 100).
+    const firstFlag = (seed: number, smoothing: number) => {
+      const g = gaussian(seed);
+      const detector = new AnomalyDetector(new RarityDetector({ smoothing }));
+      const threshold = detector.detector.defaultThreshold;
+      for (let i = 0; i < 3100; i++) {
+        const score = detector.score('s', (i >= 3000 ? 0.8 : 0) + g());
+        if (i >= 3000 && score >= threshold) return i - 3000;
+      }
+      return -1;
+    };
+    const withMean = [1, 2, 3].map((seed) => firstFlag(seed, 20));
+    const rawOnly = [1, 2, 3].map((seed) => firstFlag(seed, 0));
+    // Measured: 20, 17, 11 samples with the short mean; never, 99, 11 with the raw values alone.
+    expect(
+      withMean.every((at) => at >= 0 && at <= 25),
+      withMean.join(', '),
+    ).toBe(true);
+    expect(
+      rawOnly.some((at) => at < 0 || at > 25),
+      rawOnly.join(', '),
+    ).toBe(true);
+  });
+
   it('checks its options', () => {
     expect(() => new RarityDetector({ bins: 5 })).toThrow(/bins/);
     expect(new RarityDetector({ bins: 6 }).create().length).toBe(4 + 2 * (5 + 6 + 36));
