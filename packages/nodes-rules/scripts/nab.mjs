@@ -6,22 +6,22 @@
 // detector's parameters and threshold chosen by leave-one-category-out cross-validation over RARITY_GRID, the
 // standard score of each real category scored with what was chosen on the others, pooled, and the best
 // full-corpus (in-sample) score next to it.
-// npm run nab -- --simulator [--days N] [--detector ...]: detection delay and false alarms per machine-day
+// npm run nab -- --simulator [--days N] [--detector ...] [--threshold S] [--smoothing N]: detection delay and false alarms per machine-day
 // against the machine simulator's injected bearing_fault and tool_wear (see simulator-faults.mjs).
 import { parseArgs } from 'node:util';
 import { crossValidate, loadCorpus, NAB_PROFILES, RarityDetector, runNab } from '../dist/dev.js';
 import { DETECTOR_NAMES } from '../dist/index.js';
 
-/** The coarse grid searched: bins x half-life x back-off x run weight (36 candidates, rest 100). */
+/** The coarse grid searched: bins x back-off x smoothing (16 candidates; half-life 1,000, rest 100). */
 const RARITY_GRID = [12, 16].flatMap((bins) =>
-  [1000, 2000, 4000].flatMap((halfLife) =>
-    [4, 16, 64].flatMap((backoff) => [0, 3].map((run) => ({ bins, halfLife, backoff, rest: 100, run }))),
+  [16, 64].flatMap((backoff) =>
+    [0, 10, 20, 40].map((smoothing) => ({ bins, halfLife: 1000, backoff, smoothing, rest: 100 })),
   ),
 );
 
 const usage =
   'usage: npm run nab -- [--data DIR] [--windows FILE] [--out DIR] [--detector NAME[,NAME...]] [--files] [--quick]\n' +
-  '       npm run nab -- --simulator [--days N] [--detector NAME[,NAME...]] [--threshold SCORE]\n' +
+  '       npm run nab -- --simulator [--days N] [--detector NAME[,NAME...]] [--threshold SCORE] [--smoothing N]\n' +
   `detectors: ${DETECTOR_NAMES.join(', ')} (default: all)`;
 let args;
 try {
@@ -36,6 +36,7 @@ try {
       simulator: { type: 'boolean', default: false },
       days: { type: 'string', default: '3' },
       threshold: { type: 'string' },
+      smoothing: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   }));
@@ -65,7 +66,8 @@ if (args.simulator) {
   for (const detector of detectors) {
     for (const runningOnly of [false, true]) {
       const threshold = args.threshold === undefined ? undefined : Number(args.threshold);
-      const r = scoreSimulatorFaults({ detector, days, runningOnly, threshold });
+      const smoothing = args.smoothing === undefined ? undefined : Number(args.smoothing);
+      const r = scoreSimulatorFaults({ detector, days, runningOnly, threshold, smoothing });
       results.push(r);
       const fault = (kind) => {
         const f = r.faults[kind];

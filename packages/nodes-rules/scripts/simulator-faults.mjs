@@ -20,7 +20,7 @@ const RUNNING_SETTLE_MS = 5 * MINUTE;
  * With `runningOnly`, points are scored only while their machine has been RUNNING for RUNNING_SETTLE_MS (as a
  * switch node on the state metric would do): idle, setup and error spells change power, speed and vibration
  * abruptly and are known from the state, not anomalies.
- * @param {{ detector: string, days?: number, intervalS?: number, seed?: number, metrics?: readonly string[], runningOnly?: boolean, threshold?: number }} options
+ * @param {{ detector: string, days?: number, intervalS?: number, seed?: number, metrics?: readonly string[], runningOnly?: boolean, threshold?: number, smoothing?: number }} options
  */
 export function scoreSimulatorFaults({
   detector,
@@ -30,12 +30,13 @@ export function scoreSimulatorFaults({
   metrics = GAUGE_METRICS,
   runningOnly = false,
   threshold: flagAt,
+  smoothing,
 }) {
   const config = parseConfig({ lines: 2, machinesPerLine: 4, intervalMs: intervalS * 1000, seed });
   const start = Date.UTC(2026, 0, 5, 0); // a Monday
   const end = start + days * 24 * HOUR;
   const plant = new PlantSimulator(config, start);
-  const scorer = new AnomalyDetector(createDetector(detector), { maxSeries: 10_000 });
+  const scorer = new AnomalyDetector(createDetector(detector, { smoothing }), { maxSeries: 10_000 });
   const threshold = flagAt ?? scorer.detector.defaultThreshold;
   const machines = plant.machines.map((m) => ({ line: m.line, machine: m.name }));
   const wanted = new Set(metrics);
@@ -124,6 +125,7 @@ export function scoreSimulatorFaults({
   return {
     detector,
     threshold,
+    ...(smoothing === undefined ? {} : { smoothing }),
     metrics: [...wanted],
     running_only: runningOnly,
     machines: machines.length,

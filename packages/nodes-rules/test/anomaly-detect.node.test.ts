@@ -2,6 +2,8 @@ import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { collect, coreNode, nodeRedTestHelper, sleep, telemetryPoint, until } from '@plantwire/testkit';
 import { IDENTIFIER_RULE } from '@plantwire/telemetry';
+import { AnomalyDetector } from '../src/core/anomaly-detector.js';
+import { RarityDetector } from '../src/core/detectors/rarity.js';
 
 // The runtime tests load the built node, as Node-RED does (npm test builds first).
 const require = createRequire(import.meta.url);
@@ -225,7 +227,27 @@ describe('anomaly-detect inside Node-RED', () => {
     expect(scored[0].payload[300].warmingUp).toBe(false);
   });
 
+  it('scores with the rarity short mean set: 0 scores the raw values alone, as the core does', async () => {
+    const values = readings(400).map((p, i) => ({ ...p, value: i === 300 ? 61.2 : p.value }));
+    const runs: number[][] = [];
+    for (const smoothing of ['', '0']) {
+      await helper.load(
+        [anomalyDetect, catchNode],
+        flow({ detector: 'rarity', threshold: '', warmup: '', smoothing }),
+      );
+      const scored = collect(helper, 'scored');
+      helper.getNode('detect')!.receive({ payload: values });
+      await until('scored', () => scored.length === 1);
+      const core = new AnomalyDetector(new RarityDetector(smoothing === '0' ? { smoothing: 0 } : {}));
+      runs.push(scored[0].payload.map((p: any) => p.score));
+      expect(runs.at(-1)).toEqual(values.map((p) => core.score('s', p.value)));
+      await helper.unload();
+    }
+    expect(runs[0]).not.toEqual(runs[1]);
+  });
+
   it.each([
+    [{ detector: 'rarity', smoothing: '1' }, /smoothing must be 0 or 2 or more/],
     [{ threshold: '2' }, /threshold must be a number from 0 to 1 \(got "2"\)/],
     [{ detector: 'magic' }, /unknown detector "magic" \(detectors: ewma, median-mad, ensemble, rarity\)/],
     [{ maxSeries: '0' }, /series cap must be a number from 1/],

@@ -78,9 +78,12 @@ describe('rarity detector', () => {
 
   it('states its memory per series and holds to it with 10,000 series', () => {
     const algorithm = new RarityDetector();
-    // 10 header numbers, 12 level counts, 12 x 12 transition counts, plus the typed array's own object.
-    expect(algorithm.bytesPerSeries).toBe(8 * (10 + 12 + 144) + 64);
-    expect(algorithm.create().byteLength).toBe(8 * (10 + 12 + 144));
+    // 4 header numbers and two level tables (values, short mean) of 5 fields, 12 level counts, 12 x 12
+    // transition counts; plus the typed array's own object.
+    expect(algorithm.bytesPerSeries).toBe(8 * (4 + 2 * (5 + 12 + 144)) + 64);
+    expect(algorithm.bytesPerSeries).toBe(2672);
+    expect(algorithm.create().byteLength).toBe(8 * (4 + 2 * (5 + 12 + 144)));
+    expect(new RarityDetector({ smoothing: 0 }).create().byteLength).toBe(8 * (4 + 5 + 12 + 144));
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     const heap = () => {
@@ -113,9 +116,35 @@ describe('rarity detector', () => {
     expect(scores.slice(2001, 2100).every((s) => s === 0)).toBe(true);
   });
 
+  it('finds a level shift that noise hides from single values through its short mean', () => {
+    // 0.8 standard deviations up after 3,000 values of noise: samples until the first flag (-1: none in 100).
+    const firstFlag = (seed: number, smoothing: number) => {
+      const g = gaussian(seed);
+      const detector = new AnomalyDetector(new RarityDetector({ smoothing }));
+      const threshold = detector.detector.defaultThreshold;
+      for (let i = 0; i < 3100; i++) {
+        const score = detector.score('s', (i >= 3000 ? 0.8 : 0) + g());
+        if (i >= 3000 && score >= threshold) return i - 3000;
+      }
+      return -1;
+    };
+    const withMean = [1, 2, 3].map((seed) => firstFlag(seed, 20));
+    const rawOnly = [1, 2, 3].map((seed) => firstFlag(seed, 0));
+    // Measured: 20, 17, 11 samples with the short mean; never, 99, 11 with the raw values alone.
+    expect(
+      withMean.every((at) => at >= 0 && at <= 25),
+      withMean.join(', '),
+    ).toBe(true);
+    expect(
+      rawOnly.some((at) => at < 0 || at > 25),
+      rawOnly.join(', '),
+    ).toBe(true);
+  });
+
   it('checks its options', () => {
     expect(() => new RarityDetector({ bins: 5 })).toThrow(/bins/);
-    expect(new RarityDetector({ bins: 6 }).create().length).toBe(10 + 6 + 36);
+    expect(new RarityDetector({ bins: 6 }).create().length).toBe(4 + 2 * (5 + 6 + 36));
+    expect(() => new RarityDetector({ smoothing: 1 })).toThrow(/smoothing/);
     expect(() => new RarityDetector({ halfLife: 5 })).toThrow(/halfLife/);
     expect(() => new RarityDetector({ floor: 1 })).toThrow(/floor/);
     expect(() => new RarityDetector({ tolerance: -1 })).toThrow(/tolerance/);

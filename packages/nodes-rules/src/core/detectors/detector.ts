@@ -20,6 +20,8 @@ export interface SeriesDetector<State> {
 export interface DetectorOptions {
   /** Samples before scoring starts (score 0 until then). */
   warmup?: number;
+  /** rarity: samples of the short moving mean whose levels are scored beside the raw values' (0: off). */
+  smoothing?: number;
 }
 
 /**

@@ -1,8 +1,14 @@
 // Remaining useful life: how long until a degrading metric reaches its limit. A one-sided CUSUM watches the
-// metric (seasonal offset removed) against its healthy baseline; the CUSUM's last zero marks where a drift
-// toward the limit began, and a straight line fitted to the values since then is extrapolated to the limit.
-// Time is operating time: a gap in the data counts as one usual step, so a machine that stops reporting while
-// it stands still (points of running machines only) does not wear meanwhile. State: one Float64Array of 13 numbers.
+// metric (seasonal offset removed) against its healthy baseline and declares a drift toward the limit.
+// Degradation leaves the healthy level at an onset and ramps from there, so the model is a hinge: the baseline
+// until the onset, then a straight ramp from the baseline. The onset is searched among the last values before
+// the CUSUM's last zero (a slow ramp hides in the noise for a while, so the CUSUM starts late) and the values
+// after it until the drift was declared; the ramp's slope is fitted by least squares for each, the ramps are
+// averaged by how likely each onset is, and the average is extrapolated to the limit. A straight line through the values since the
+// CUSUM's zero (the earlier fit) erred late on the simulator's fast bearing ramp: flat values before the onset
+// flatten it and a free intercept doubles the slope's noise. Time is operating time: a gap in the data counts as
+// one usual step, so a machine that stops reporting while it stands still (points of running machines only)
+// does not wear meanwhile. State: one Float64Array of 15 + 4 x ONSETS numbers (1.2 KB).
 
 export interface DegradationOptions {
   /** The value at which the metric fails (a wear limit, a trip level). */
@@ -16,12 +22,15 @@ export interface DegradationOptions {
 
 export const DEGRADATION_DEFAULTS = { baselineS: 3_600, slack: 0.5, decision: 8 };
 
+/** Candidate onsets on either side of the CUSUM's last zero. */
+const ONSETS = 32;
+
 // state layout
 const SAMPLES = 0;
 const MEAN = 1;
 const VARIANCE = 2;
 const CUSUM = 3;
-/** The fit since the CUSUM's last zero: time origin (operating s), count, sums of t, y, t^2, t*y (t in seconds). */
+/** Sums since the CUSUM's last zero: time origin (operating s), count, sums of t, y, t^2, t*y (t in seconds). */
 const ORIGIN = 4;
 const N = 5;
 const ST = 6;
@@ -32,7 +41,15 @@ const LAST_TS = 10;
 /** Operating time (s): gaps longer than GAP_STEPS usual steps count as one step (a stopped machine does not wear). */
 const CLOCK = 11;
 const STEP = 12;
-const SIZE = 13;
+/** When (t) the CUSUM first reached its decision level since its last zero: the onset lies before. */
+const DECLARED = 13;
+/** Values written to the ring of values before the CUSUM's zero. */
+const BEFORE_COUNT = 14;
+/** The last ONSETS values while the CUSUM sat at zero, (clock, value) pairs in a ring. */
+const BEFORE = 15;
+/** The first ONSETS values since the CUSUM's zero, (t, value) pairs. */
+const AFTER = BEFORE + 2 * ONSETS;
+const SIZE = AFTER + 2 * ONSETS;
 const GAP_STEPS = 3;
 
 /** The smallest baseline spread, relative to the level, so that a flat healthy signal does not divide by 0. */
@@ -49,6 +66,9 @@ export interface Remaining {
 }
 
 export const NO_DRIFT: Remaining = { seconds: Infinity, value: NaN, slope: NaN };
+
+/** Each onset's fit (fall, slope, value now): at most 2 x ONSETS, reused (single-threaded). */
+const fitScratch = new Float64Array(3 * 2 * ONSETS);
 
 export class DegradationWatch {
   readonly bytesPerSeries = 8 * SIZE + 64;
@@ -96,8 +116,12 @@ export class DegradationWatch {
       state[VARIANCE] = (1 - rate) * (state[VARIANCE]! + rate * diff * diff);
     }
     if (cusum === 0) {
-      // The fit starts afresh at the next value.
+      // The fit starts afresh at the next value; this one may be on a ramp that is still hidden in the noise.
       state[N] = 0;
+      const at = BEFORE + 2 * (state[BEFORE_COUNT]! % ONSETS);
+      state[at] = clock;
+      state[at + 1] = value;
+      state[BEFORE_COUNT] = state[BEFORE_COUNT]! + 1;
       return NO_DRIFT;
     }
     if (state[N] === 0) {
@@ -110,21 +134,94 @@ export class DegradationWatch {
     state[SY] = state[SY]! + value;
     state[STT] = state[STT]! + t * t;
     state[STY] = state[STY]! + t * value;
-    if (cusum < this.options.decision || state[N]! < MIN_POINTS) return NO_DRIFT;
+    const n = state[N]!;
+    if (n <= ONSETS) {
+      state[AFTER + 2 * (n - 1)] = t;
+      state[AFTER + 2 * n - 1] = value;
+    }
+    if (n === 1) state[DECLARED] = Infinity;
+    if (cusum < this.options.decision) return NO_DRIFT;
+    if (t < state[DECLARED]!) state[DECLARED] = t;
+    if (n < MIN_POINTS) return NO_DRIFT;
     return this.remaining(state, t);
   }
 
+  /**
+   * The hinge fit: for an onset t0, the ramp's slope is B / A with A = sum (t - t0)^2 and B = sum (t - t0)(y -
+   * baseline) over the values after t0, and the squared error around the baseline falls by B^2 / A. The onsets
+   * with a slope toward the limit are averaged, each weighted by its likelihood (picking the best one alone
+   * chased the noise: bearing faults within 20% in 10 of 16 runs, 11 with the average). The raw sums (n, t, y, t^2, t*y) over the values
+   * after t0 grow by one value per onset going back from the CUSUM's zero, and shrink by one going forward.
+   */
   private remaining(state: Float64Array, now: number): Remaining {
-    const n = state[N]!;
-    const st = state[ST]!;
-    const sy = state[SY]!;
-    const denominator = n * state[STT]! - st * st;
-    if (!(denominator > 0)) return NO_DRIFT;
-    const slope = (n * state[STY]! - st * sy) / denominator;
-    const value = (sy - slope * st) / n + slope * now;
+    const baseline = state[MEAN]!;
+    const up = this.options.limit >= baseline;
+    let fits = 0;
+    let best = -Infinity;
+    const consider = (t0: number, n: number, st: number, sy: number, stt: number, sty: number) => {
+      const a = stt - 2 * t0 * st + t0 * t0 * n;
+      const b = sty - t0 * sy - baseline * st + baseline * t0 * n;
+      if (!(a > 0) || b === 0 || b > 0 !== up) return;
+      const fall = (b * b) / a;
+      fitScratch[3 * fits] = fall;
+      fitScratch[3 * fits + 1] = b / a;
+      fitScratch[3 * fits + 2] = baseline + (b / a) * (now - t0);
+      fits++;
+      if (fall > best) best = fall;
+    };
+    let n = state[N]!;
+    let st = state[ST]!;
+    let sy = state[SY]!;
+    let stt = state[STT]!;
+    let sty = state[STY]!;
+    const total = [n, st, sy, stt, sty] as const;
+    // Onsets after the CUSUM's zero, before the drift was declared.
+    const declared = state[DECLARED]!;
+    const after = Math.min(n, ONSETS);
+    for (let k = 0; k < after && n > 2; k++) {
+      const t0 = state[AFTER + 2 * k]!;
+      if (t0 >= declared) break;
+      consider(t0, n, st, sy, stt, sty);
+      // The value at t0 adds nothing to its own ramp: it leaves the sums for the next onset.
+      const y = state[AFTER + 2 * k + 1]!;
+      n--;
+      st -= t0;
+      sy -= y;
+      stt -= t0 * t0;
+      sty -= t0 * y;
+    }
+    // Onsets before it, newest first: each value joins the sums (t < 0 before the CUSUM's zero).
+    [n, st, sy, stt, sty] = total;
+    const origin = state[ORIGIN]!;
+    const count = state[BEFORE_COUNT]!;
+    for (let k = 1; k <= Math.min(count, ONSETS); k++) {
+      const at = BEFORE + 2 * ((count - k) % ONSETS);
+      const t = state[at]! - origin;
+      const y = state[at + 1]!;
+      n++;
+      st += t;
+      sy += y;
+      stt += t * t;
+      sty += t * y;
+      consider(t, n, st, sy, stt, sty);
+    }
+    if (fits === 0) return NO_DRIFT;
+    // Each onset weighs as likely as its fit under the baseline's noise: exp(-(squared error) / 2 variance).
+    let weights = 0;
+    let slope = 0;
+    let value = 0;
+    const variance = Math.max(state[VARIANCE]!, Number.MIN_VALUE);
+    for (let i = 0; i < fits; i++) {
+      const fall = fitScratch[3 * i]!;
+      const w = Math.exp((fall - best) / (2 * variance));
+      weights += w;
+      slope += w * fitScratch[3 * i + 1]!;
+      value += w * fitScratch[3 * i + 2]!;
+    }
+    slope /= weights;
+    value /= weights;
     const gap = this.options.limit - value;
-    if (gap === 0 || gap > 0 !== this.options.limit >= state[MEAN]!) return { seconds: 0, value, slope };
-    if (!(gap / slope > 0)) return { seconds: Infinity, value, slope };
+    if (gap === 0 || gap > 0 !== up) return { seconds: 0, value, slope };
     return { seconds: gap / slope, value, slope };
   }
 }

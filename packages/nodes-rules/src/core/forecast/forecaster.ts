@@ -123,9 +123,10 @@ export class Forecaster {
     return this.series.size;
   }
 
-  /** Bytes of model state per series at most (a limit's watch included). */
+  /** Bytes of model state per series at most (a limit's watch included, and 64 for the series' record). */
   get bytesPerSeries(): number {
-    return this.model.bytesPerSeries + 96 + 64;
+    const watch = this.watches.values().next().value;
+    return this.model.bytesPerSeries + (watch?.bytesPerSeries ?? 0) + 64;
   }
 
   clear(): void {

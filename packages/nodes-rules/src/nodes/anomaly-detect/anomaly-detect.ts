@@ -14,6 +14,7 @@ import {
 } from '@plantwire/node-shell';
 import { AnomalyDetector } from '../../core/anomaly-detector.js';
 import { DETECTOR_NAMES, createDetector, isDetectorName } from '../../core/detectors/index.js';
+import { DEFAULTS as RARITY_DEFAULTS } from '../../core/detectors/rarity.js';
 import { PointScorer } from '../../core/point-scorer.js';
 import { KEY_FIELDS, isKeyFields } from '../../core/series-key.js';
 import { eachPoint } from '../each-point.js';
@@ -26,6 +27,7 @@ const SETTINGS = {
   maxSeries: setting.text('10000'),
   warmup: setting.text(),
   threshold: setting.text(),
+  smoothing: setting.text(),
 };
 
 const STATUS_EVERY_MS = 1000;
@@ -119,9 +121,10 @@ function setUp(shell: NodeShell, def: NodeDef): { scorer: PointScorer; detectorN
   const tuning = shell.settings(def, {
     warmup: setting.integer(standard.warmup),
     threshold: setting.number(standard.defaultThreshold, { max: 1 }),
+    smoothing: setting.integer(RARITY_DEFAULTS.smoothing),
   });
   // The detector owns the warm-up: the ensemble never goes below the 300 samples its likelihood needs.
-  const algorithm = createDetector(detector, { warmup: tuning.warmup });
+  const algorithm = createDetector(detector, { warmup: tuning.warmup, smoothing: tuning.smoothing });
   const scorer = new PointScorer(new AnomalyDetector(algorithm, { maxSeries }), key, tuning.threshold);
   return { scorer, detectorName: detector };
 }
