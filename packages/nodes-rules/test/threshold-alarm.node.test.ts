@@ -155,6 +155,9 @@ describe('threshold-alarm inside Node-RED', () => {
     const { node, events, list, caught } = await load();
     node.receive({ payload: temperature(95) });
     await until('events', () => events.length === 1);
+    // The list is throttled (250 ms, trailing): let its last update out before counting.
+    await until('the list', () => list.length > 0);
+    await sleep(400);
     const listsBefore = list.length;
     const bad = [
       { command: 'silence', alarm: '*' },
