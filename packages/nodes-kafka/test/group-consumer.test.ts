@@ -211,6 +211,19 @@ describe('GroupConsumer', () => {
     expect(fake.state.commits).toEqual([]);
   });
 
+  it('commits what the new assignment settled while a failed commit of the old one was in flight', async () => {
+    const fake = fakeKafka({ failCommits: 1 });
+    const { consumer, delivered, problems } = await started(fake);
+    await fake.batch(0, 0, 1);
+    consumer.settle(delivered[0]!.token, true); // its commit fails after the rebalance below
+    fake.join([0]);
+    void fake.batch(0, 0, 1);
+    consumer.settle(delivered[1]!.token, true); // queued behind the failing commit: no further answer comes
+    await until('the commit of the new assignment', () => fake.state.commits.length === 1);
+    expect(fake.state.commits).toEqual([{ partition: 0, offset: '1' }]);
+    expect(problems).toHaveLength(1);
+  });
+
   it('after a crash while paused, lets kafkajs restart (no resume of the torn-down run) and delivers again', async () => {
     const fake = fakeKafka();
     const { consumer, delivered, problems } = await started(fake, { maxInFlight: 1 });

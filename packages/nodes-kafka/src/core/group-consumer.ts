@@ -253,9 +253,12 @@ export class GroupConsumer {
           this.counts.committed += offsets.length;
         } catch (error) {
           this.options.onProblem((error as Error).message);
-          // Tried again later (the group coordinator moves when its broker dies), unless a rebalance came
-          // between: then the partition's next owner starts at the last committed offset and delivers again.
-          if (generation !== this.generation || this.stopped) break;
+          if (this.stopped) break;
+          // A rebalance came between: the partitions' next owners start at the last committed offsets and deliver
+          // those records again; what this member settled since (its new assignment) is committed now, not left
+          // waiting for a next answer that may never come.
+          if (generation !== this.generation) continue;
+          // Else tried again later (the group coordinator moves when its broker dies).
           for (const { partition, offset } of offsets)
             if (!this.toCommit.has(partition)) this.toCommit.set(partition, offset);
           clearTimeout(this.commitRetry);
