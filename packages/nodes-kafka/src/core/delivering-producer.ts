@@ -3,8 +3,8 @@
 // their order (resends of a send included) and many small messages become one large send. A send carries at
 // most maxBatchBytes per partition (a broker refuses a partition's batch over message.max.bytes, 1 MB by
 // default) and at most MAX_SEND_BYTES in all, so with many partitions one send (one acks=all round trip) carries
-// several times maxBatchBytes; before the topic's partitions are known, at most maxBatchBytes in all. A message larger than maxBatchBytes is split over
-// several sends and resolves once all of them are acknowledged.
+// several times maxBatchBytes; before the topic's partitions are known, at most maxBatchBytes in all. A message
+// larger than maxBatchBytes is split over several sends and resolves once all of them are acknowledged.
 import { Partitioners, type Kafka, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
 import { unacknowledged } from './delivery-check.js';
 import type { OutRecord } from './records.js';
@@ -92,13 +92,14 @@ export class DeliveringProducer {
       const waiter: Waiter = { remaining: 0, failed: false, resolve, reject };
       let part: Part | undefined;
       for (const record of records) {
-        const bytes = record.key.length + record.value.length;
+        const message = { key: record.key, value: record.value };
+        const bytes = messageBytes(message);
         if (!part || part.bytes + bytes > this.options.maxBatchBytes) {
           part = { topic, messages: [], bytes: 0, waiter };
           waiter.remaining++;
           this.queue.push(part);
         }
-        part.messages.push({ key: record.key, value: record.value });
+        part.messages.push(message);
         part.bytes += bytes;
       }
       void this.pump();
@@ -142,19 +143,20 @@ export class DeliveringProducer {
 
   /**
    * Parts of one topic from the front of the queue (at least one part), up to maxBatchBytes per partition and
-   * MAX_SEND_BYTES in all, or maxBatchBytes in all while the topic's partitions are unknown (before its first send). Parts of a call that
-   * already failed are dropped: the call was answered with the error and its sender sends it again.
+   * MAX_SEND_BYTES in all, or maxBatchBytes in all while the topic's partitions are unknown (before its first
+   * send). Parts of a call that already failed are dropped: the call was answered with the error and its sender
+   * sends it again.
    */
   private takeRound(): Part[] {
     const topic = this.queue[0]!.topic;
     const partitionMetadata = this.partitionsOf.get(topic);
     const { maxBatchBytes } = this.options;
     const perPartition = new Map<number, number>();
+    const limit = partitionMetadata ? Math.max(MAX_SEND_BYTES, maxBatchBytes) : maxBatchBytes;
     let bytes = 0;
     let count = 0;
     for (const part of this.queue) {
       if (part.topic !== topic) break;
-      const limit = partitionMetadata ? Math.max(MAX_SEND_BYTES, maxBatchBytes) : maxBatchBytes;
       if (count > 0 && bytes + part.bytes > limit) break;
       if (partitionMetadata) {
         const added = new Map(perPartition);
@@ -191,6 +193,7 @@ export class DeliveringProducer {
   }
 }
 
+/** Bytes of a record's key and value as counted against maxBatchBytes. */
 function messageBytes(message: Message): number {
   return String(message.key).length + String(message.value).length;
 }
