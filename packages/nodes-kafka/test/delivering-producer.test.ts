@@ -133,6 +133,41 @@ describe('DeliveringProducer', () => {
     expect(sizes).toEqual([2, 10]);
   });
 
+  it('once the partitions are known, sends up to maxBatchBytes per partition together, never more to one partition', async () => {
+    const { kafka, written } = fakeKafka(() => []);
+    const perSend: { partition: number; message: Message }[][] = [];
+    const original = kafka.producer;
+    (kafka as { producer: unknown }).producer = (config: ProducerConfig) => {
+      const inner = original(config);
+      return {
+        ...inner,
+        send: async (args: { messages: Message[] }) => {
+          const before = written.length;
+          const result = await inner.send(args as never);
+          perSend.push(written.slice(before));
+          return result;
+        },
+      };
+    };
+    const producer = new DeliveringProducer(kafka, {
+      deliveryCheck: true,
+      maxBatchBytes: 40, // eight records of 5 bytes
+      maxResends: 2,
+    });
+    await producer.deliver('t', [{ key: 'k0', value: '[]' }]);
+    const messages = Array.from({ length: 30 }, (_, i) => [{ key: `k${i % 10}`, value: '[]' }]);
+    await Promise.all(messages.map((records) => producer.deliver('t', records)));
+    const bytes = (sent: { message: Message }[]) =>
+      sent.reduce((sum, { message }) => sum + String(message.key).length + String(message.value).length, 0);
+    expect(written).toHaveLength(31);
+    // The first send knew no partitions: 40 bytes in all; later ones carry more, at most 40 per partition.
+    expect(bytes(perSend[0]!)).toBeLessThanOrEqual(40);
+    expect(Math.max(...perSend.map(bytes))).toBeGreaterThan(40);
+    for (const sent of perSend)
+      for (let p = 0; p < PARTITIONS; p++)
+        expect(bytes(sent.filter(({ partition }) => partition === p))).toBeLessThanOrEqual(40);
+  });
+
   it('splits a message larger than maxBatchBytes over several sends and resolves once all are acknowledged', async () => {
     const { kafka, written } = fakeKafka(() => []);
     const producer = new DeliveringProducer(kafka, {

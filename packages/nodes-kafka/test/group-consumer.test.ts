@@ -15,6 +15,15 @@ function fakeKafka(options: { failCommits?: number } = {}) {
     resumed: 0,
     commits: [] as { partition: number; offset: string }[],
     resolved: [] as string[],
+    /** consumer.run() calls, and kafkajs's own restarts after a crash */
+    runs: 0,
+    restarts: 0,
+    // kafkajs has a group (pause and resume work) only while a run is up; a crash tears it down.
+    running: false,
+  };
+  const group = () => {
+    if (!state.running)
+      throw new Error('Consumer group was not initialized, consumer#run must be called first');
   };
   const kafka = {
     consumer(config: ConsumerConfig) {
@@ -26,9 +35,17 @@ function fakeKafka(options: { failCommits?: number } = {}) {
         subscribe: async () => {},
         run: async ({ eachBatch }: { eachBatch: (payload: EachBatchPayload) => Promise<void> }) => {
           state.eachBatch = eachBatch;
+          state.runs++;
+          state.running = true;
         },
-        pause: () => state.paused++,
-        resume: () => state.resumed++,
+        pause: () => {
+          group();
+          state.paused++;
+        },
+        resume: () => {
+          group();
+          state.resumed++;
+        },
         commitOffsets: async (offsets: { partition: number; offset: string }[]) => {
           if (failures > 0) {
             failures--;
@@ -59,7 +76,22 @@ function fakeKafka(options: { failCommits?: number } = {}) {
     } as unknown as EachBatchPayload);
   const join = (partitions: number[]) =>
     listeners.get('join')!({ payload: { memberAssignment: { t: partitions } } });
-  return { kafka, state, batch, join };
+  /**
+   * A crash as kafkajs 2.2.4 handles it: the run is torn down (`between` runs then), the CRASH listeners are called
+   * synchronously (a listener that throws stops what follows), then kafkajs restarts the run, if it will.
+   */
+  const crash = (restart: boolean, between: () => void = () => {}) => {
+    state.running = false;
+    between();
+    listeners.get('crash')!({
+      payload: { error: new Error('The group coordinator is not available'), restart },
+    });
+    if (restart) {
+      state.restarts++;
+      state.running = true;
+    }
+  };
+  return { kafka, state, batch, join, crash };
 }
 
 async function started(fake: ReturnType<typeof fakeKafka>, over: Partial<GroupConsumerOptions> = {}) {
@@ -177,5 +209,62 @@ describe('GroupConsumer', () => {
     await until('the problem', () => problems.length === 1);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(fake.state.commits).toEqual([]);
+  });
+
+  it('commits what the new assignment settled while a failed commit of the old one was in flight', async () => {
+    const fake = fakeKafka({ failCommits: 1 });
+    const { consumer, delivered, problems } = await started(fake);
+    await fake.batch(0, 0, 1);
+    consumer.settle(delivered[0]!.token, true); // its commit fails after the rebalance below
+    fake.join([0]);
+    void fake.batch(0, 0, 1);
+    consumer.settle(delivered[1]!.token, true); // queued behind the failing commit: no further answer comes
+    await until('the commit of the new assignment', () => fake.state.commits.length === 1);
+    expect(fake.state.commits).toEqual([{ partition: 0, offset: '1' }]);
+    expect(problems).toHaveLength(1);
+  });
+
+  it('after a crash while paused, lets kafkajs restart (no resume of the torn-down run) and delivers again', async () => {
+    const fake = fakeKafka();
+    const { consumer, delivered, problems } = await started(fake, { maxInFlight: 1 });
+    await fake.batch(0, 0, 2);
+    expect(consumer.stats().paused).toBe(true);
+    fake.crash(true);
+    expect(fake.state.restarts).toBe(1);
+    expect(problems).toEqual(['The group coordinator is not available']);
+    expect(consumer.stats()).toMatchObject({ paused: false, inFlight: 0 });
+    // The restarted run joins and fetches from the committed offset: the batch comes again and commits.
+    fake.join([0]);
+    await fake.batch(0, 0, 2);
+    consumer.settle(delivered[1]!.token, true);
+    await until('the commit', () => fake.state.commits.length === 1);
+    expect(fake.state.commits).toEqual([{ partition: 0, offset: '2' }]);
+  });
+
+  it('an answer arriving while kafkajs tears a crashed run down does not throw', async () => {
+    const fake = fakeKafka();
+    const { consumer, delivered } = await started(fake, { maxInFlight: 1 });
+    await fake.batch(0, 0, 2);
+    let answered: boolean | undefined;
+    fake.crash(true, () => {
+      answered = consumer.settle(delivered[0]!.token, true);
+    });
+    expect(answered).toBe(true);
+    expect(fake.state.restarts).toBe(1);
+    expect(consumer.stats().paused).toBe(false);
+  });
+
+  it('runs again by itself after a crash kafkajs does not restart from (else the member stays out for good)', async () => {
+    const fake = fakeKafka();
+    const { consumer, problems } = await started(fake);
+    expect(fake.state.runs).toBe(1);
+    fake.crash(false);
+    expect(fake.state.restarts).toBe(0);
+    await until('the consumer to run again', () => fake.state.runs === 2);
+    expect(problems).toEqual(['The group coordinator is not available']);
+    await consumer.stop();
+    fake.crash(false);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(fake.state.runs).toBe(2);
   });
 });

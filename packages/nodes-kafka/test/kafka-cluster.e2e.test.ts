@@ -161,7 +161,9 @@ describe('kafka nodes on a real 3-broker cluster', () => {
       topic: 'chaos-off',
       table: 'kafka_chaos_off',
       deliveryCheck: false,
-      leaderKills: 2,
+      // The loss is a matter of timing (a send in flight as its leader dies): with two kills, 2 of 9 runs here lost
+      // nothing.
+      leaderKills: 3,
       workerKills: 0,
     });
     console.log(`[kafka chaos] check off: ${JSON.stringify(result)}`);

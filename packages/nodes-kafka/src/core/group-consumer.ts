@@ -2,7 +2,9 @@
 // partition's offset only over deliveries the downstream settled. Unsettled deliveries are redelivered (after a
 // failure or an ack timeout); at most maxInFlight are open at once, past which fetching pauses (back-pressure).
 // A rebalance forgets what is open: the partition's next owner starts again at the committed offset, so what
-// was open is delivered again (at least once; the sink deduplicates), never skipped.
+// was open is delivered again (at least once; the sink deduplicates), never skipped. A crash of kafkajs's run
+// (a broker killed mid-request) forgets what is open too, and the member runs again: kafkajs restarts it after a
+// retriable error, this class after any other, since kafkajs then leaves the member out of the group for good.
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { OffsetTracker } from './offset-tracker.js';
 import { fromRecord } from './records.js';
@@ -67,6 +69,7 @@ export class GroupConsumer {
   private readonly toCommit = new Map<number, number>();
   private committing = false;
   private commitRetry?: NodeJS.Timeout;
+  private restartTimer?: NodeJS.Timeout;
   private readonly counts = { delivered: 0, committed: 0, redelivered: 0 };
 
   constructor(
@@ -89,8 +92,12 @@ export class GroupConsumer {
       options.onChange();
     });
     this.consumer.on(CRASH, (event) => {
+      // kafkajs emits this after tearing the run down, and restarts it only if this listener returns: the run's
+      // pause went with it (the next run starts unpaused), so nothing is resumed here (that would throw).
+      this.paused = false;
       this.forgetOpen();
       options.onProblem(event.payload.error.message);
+      if (!event.payload.restart) this.restartLater(1);
     });
   }
 
@@ -142,6 +149,7 @@ export class GroupConsumer {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.commitRetry);
+    clearTimeout(this.restartTimer);
     await this.commit();
     this.forgetOpen();
     await this.consumer.disconnect();
@@ -195,8 +203,25 @@ export class GroupConsumer {
   private resumeIfRoom(): void {
     if (this.paused && this.open.size < this.options.maxInFlight && !this.stopped) {
       this.paused = false;
-      this.consumer.resume([{ topic: this.options.topic }]);
+      try {
+        this.consumer.resume([{ topic: this.options.topic }]);
+      } catch {
+        // kafkajs is tearing a crashed run down (it has no group to resume): its next run starts unpaused.
+      }
     }
+  }
+
+  /** Runs the member again after a crash kafkajs does not restart from, retrying with backoff. */
+  private restartLater(attempt: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      if (this.stopped) return;
+      this.start().catch((error: Error) => {
+        this.options.onProblem(error.message);
+        this.restartLater(attempt + 1);
+      });
+    }, this.backoff(attempt));
   }
 
   private forgetOpen(): void {
@@ -228,9 +253,12 @@ export class GroupConsumer {
           this.counts.committed += offsets.length;
         } catch (error) {
           this.options.onProblem((error as Error).message);
-          // Tried again later (the group coordinator moves when its broker dies), unless a rebalance came
-          // between: then the partition's next owner starts at the last committed offset and delivers again.
-          if (generation !== this.generation || this.stopped) break;
+          if (this.stopped) break;
+          // A rebalance came between: the partitions' next owners start at the last committed offsets and deliver
+          // those records again; what this member settled since (its new assignment) is committed now, not left
+          // waiting for a next answer that may never come.
+          if (generation !== this.generation) continue;
+          // Else tried again later (the group coordinator moves when its broker dies).
           for (const { partition, offset } of offsets)
             if (!this.toCommit.has(partition)) this.toCommit.set(partition, offset);
           clearTimeout(this.commitRetry);
