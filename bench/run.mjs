@@ -4,7 +4,7 @@
 // Prints one JSON line: every figure's median, and bench_total_s.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { QUESTDB_VERSION } from '@plantwire/testkit';
@@ -31,6 +31,8 @@ for (const name of names) {
   for (let i = 1; i <= repeats; i++) {
     log(`${name} ${i}/${repeats}`);
     const t0 = Date.now();
+    // What else ran: the 1-minute load average as the benchmark started (2 cores: above 2 means others waited).
+    const load = Math.round(loadavg()[0] * 10) / 10;
     const child = spawnSync(process.execPath, [join(root, 'bench', `${name}.mjs`)], {
       cwd: root,
       encoding: 'utf8',
@@ -43,7 +45,7 @@ for (const name of names) {
       runs[name].push({ error: `exit ${child.status}` });
       continue;
     }
-    runs[name].push({ ...JSON.parse(line), seconds: Math.round((Date.now() - t0) / 1000) });
+    runs[name].push({ ...JSON.parse(line), seconds: Math.round((Date.now() - t0) / 1000), load });
   }
 }
 
@@ -53,7 +55,7 @@ for (const [bench, results] of Object.entries(runs)) {
   const ok = results.filter((result) => !result.error);
   const keys = new Set(ok.flatMap((result) => Object.keys(result)));
   for (const key of keys) {
-    if (key === 'seconds') continue;
+    if (key === 'seconds' || key === 'load') continue;
     const values = ok.map((result) => result[key]).filter((value) => typeof value === 'number');
     if (values.length === 0) continue;
     values.sort((a, b) => a - b);
