@@ -206,7 +206,7 @@ describe('remaining useful life on the simulator', () => {
   });
 
   // At 10 s the same half-way has 15 samples with about 9% noise each: even knowing the true onset, the ramp
-  // errs more than 20% in 4 of the 8 bearing runs.
+  // errs more than 20% in 6 of the 8 bearing runs.
   it('at 10 s: tool_wear within 20% in every run, bearing_fault in 5 of 8', () => {
     const wear = errors('tool_wear', 10_000);
     // Measured: 8 of 8 (at most 19%; seeds 9-16: 6 of 8).
