@@ -117,52 +117,50 @@ describe('seasonal model', () => {
   );
 });
 
-type Machine = PlantSimulator['machines'][number];
-
 /**
- * Runs a plant whose machines stay RUNNING, injects `kind` on one machine two hours in and feeds that machine's
- * vibration to a Forecaster with the limit at `limitAt` of the fault's full effect above the healthy level.
- * Returns, at the first point past half-way to the limit, the true and the estimated remaining life (s).
+ * Runs a plant whose machines stay RUNNING, sampled every `intervalMs`, injects `kind` on one machine two hours in
+ * until the first point past half-way to the limit, then feeds that machine's vibration to a Forecaster with the
+ * limit above the healthy level. Returns, at that point, the true and the estimated remaining life (s).
  */
-function remainingLifeAtHalfWay(kind: 'tool_wear' | 'bearing_fault', seed: number) {
-  const run = (feed: (point: Record<string, unknown>, injected: boolean, machine: Machine) => void) => {
-    const config = parseConfig({
-      lines: 1,
-      machinesPerLine: 4,
-      intervalMs: 10_000,
-      seed,
-      dwellS: { RUNNING: 1e7 },
-    });
-    const start = Date.UTC(2026, 0, 5, 8);
-    const plant = new PlantSimulator(config, start);
-    const machine = plant.machines[seed % 4]!;
-    let injected = false;
-    const points: Record<string, unknown>[] = [];
-    for (let ts = start + 10_000; ts < start + 3 * HOUR_MS; ts += 10_000) {
-      if (!injected && ts >= start + 2 * HOUR_MS) {
-        injected = true;
-        const command = { cmd: kind, value: true, line: machine.line, machine: machine.name, duration: 1800 };
-        plant.command(parseCommand(command), ts);
-      }
-      points.length = 0;
-      plant.tick(ts, points as never[]);
-      plant.drainEvents();
-      for (const point of points)
-        if (point.machine === machine.name && point.metric === 'vibration') feed(point, injected, machine);
-    }
-    return machine;
-  };
-  let sum = 0;
-  let n = 0;
-  const machine = run((point, injected) => {
-    if (!injected) {
-      sum += point.value as number;
-      n++;
-    }
-  });
+function remainingLifeAtHalfWay(kind: 'tool_wear' | 'bearing_fault', seed: number, intervalMs: number) {
+  const config = parseConfig({ lines: 1, machinesPerLine: 4, intervalMs, seed, dwellS: { RUNNING: 1e7 } });
+  const start = Date.UTC(2026, 0, 5, 8);
+  const plant = new PlantSimulator(config, start);
+  const machine = plant.machines[seed % 4]!;
   // tool_wear breaks the tool at +2.5 mm/s; for the bearing, the limit is half its full effect (reached 300 s in).
   const share = kind === 'tool_wear' ? 1 : 0.5;
-  const limit = sum / n + share * (kind === 'tool_wear' ? 2.5 : machine.bearing.vibrationMmS);
+  // The machine's vibration, and for the point past half-way the truth from the simulator's own state: wear level
+  // and bearing damage, both linear in time.
+  const points: Record<string, unknown>[] = [];
+  let truth = NaN;
+  let sum = 0;
+  let healthy = 0;
+  const tick: Record<string, unknown>[] = [];
+  let injected = false;
+  for (let ts = start + intervalMs; Number.isNaN(truth); ts += intervalMs) {
+    if (!injected && ts >= start + 2 * HOUR_MS) {
+      injected = true;
+      const command = { cmd: kind, value: true, line: machine.line, machine: machine.name, duration: 1800 };
+      plant.command(parseCommand(command), ts);
+    }
+    tick.length = 0;
+    plant.tick(ts, tick as never[]);
+    plant.drainEvents();
+    const point = tick.find((p) => p.machine === machine.name && p.metric === 'vibration');
+    if (!point) continue;
+    points.push(point);
+    if (!injected) {
+      sum += point.value as number;
+      healthy++;
+    }
+    const done = kind === 'tool_wear' ? machine.wear.level : machine.bearing.level / share;
+    if (done >= 0.5)
+      truth =
+        kind === 'tool_wear'
+          ? (1 - machine.wear.level) * machine.wear.lifeS
+          : (share - machine.bearing.level) * machine.bearing.rampS;
+  }
+  const limit = sum / healthy + share * (kind === 'tool_wear' ? 2.5 : machine.bearing.vibrationMmS);
   const forecaster = new Forecaster({
     key: 'machine/metric',
     horizonS: 3600,
@@ -173,42 +171,52 @@ function remainingLifeAtHalfWay(kind: 'tool_wear' | 'bearing_fault', seed: numbe
     warmup: 30,
     maxSeries: 10,
   });
-  let found: { truth: number; estimate: number } | undefined;
-  run((point, injected, m) => {
-    const estimate = forecaster.forecast(point).point.rulS as number;
-    if (!injected || found) return;
-    // The simulator's own state is the ground truth: wear level and bearing damage, both linear in time.
-    const done = kind === 'tool_wear' ? m.wear.level : m.bearing.level / share;
-    const truth =
-      kind === 'tool_wear' ? (1 - m.wear.level) * m.wear.lifeS : (share - m.bearing.level) * m.bearing.rampS;
-    if (done >= 0.5) found = { truth, estimate };
-  });
-  return found!;
+  let estimate = NaN;
+  for (const point of points) estimate = forecaster.forecast(point).point.rulS as number;
+  return { truth, estimate };
 }
 
 describe('remaining useful life on the simulator', () => {
   const seeds = [1, 2, 3, 4, 5, 6, 7, 8];
-  const errors = (kind: 'tool_wear' | 'bearing_fault') =>
-    seeds.map((seed) => {
-      const { truth, estimate } = remainingLifeAtHalfWay(kind, seed);
-      return Math.abs(estimate - truth) / truth;
-    });
+  /** Relative errors, sorted, and how many are within 20%. */
+  const errors = (kind: 'tool_wear' | 'bearing_fault', intervalMs: number) => {
+    const e = seeds
+      .map((seed) => {
+        const { truth, estimate } = remainingLifeAtHalfWay(kind, seed, intervalMs);
+        return Math.abs(estimate - truth) / truth;
+      })
+      .sort((a, b) => a - b);
+    return { e, within: e.filter((x) => x <= 0.2).length, text: e.map((x) => x.toFixed(3)).join(', ') };
+  };
 
-  it('tool_wear: within 20% of the truth at half-way in every run', () => {
-    const e = errors('tool_wear').sort((a, b) => a - b);
-    // Measured: 8 of 8 within 20% (errors 4%, 6%, 7%, 9%, 14%, 14%, 18%, 19%; seeds 9-16: 6 of 8).
-    expect(e.filter((x) => x <= 0.2).length, e.join(', ')).toBeGreaterThanOrEqual(8);
+  // The demo's simulator samples every 2 s (scripts/flows/edge-agent.mjs). Half-way, the bearing's ramp has
+  // lasted 150 s: 75 samples, but correlated ones (the sensor's lag), about 15 independent values' worth.
+  it('tool_wear at 2 s: within 20% of the truth at half-way in every run', () => {
+    const { within, text } = errors('tool_wear', 2_000);
+    // Measured: 8 of 8 (errors 1%, 2%, 3%, 4%, 4%, 5%, 6%, 10%; seeds 9-16: 7 of 8, the miss 28%).
+    expect(within, text).toBe(8);
   });
 
-  it('bearing_fault: within 20% of the truth at half-way in most runs (goal: every run, missed)', () => {
-    const e = errors('bearing_fault').sort((a, b) => a - b);
-    // Measured: 5 of 8 within 20% (errors 3%, 4%, 4%, 6%, 11%, 21%, 24%, 70%; seeds 9-16: 6 of 8). The damage
-    // reaches the limit 300 s in, so half-way leaves about 15 samples (vibration noise about 9%) for the ramp,
-    // and its onset is fitted among them. Reported as missing the 20% goal in the README.
-    expect(e.filter((x) => x <= 0.2).length, e.join(', ')).toBeGreaterThanOrEqual(5);
+  it('bearing_fault at 2 s: within 20% of the truth at half-way in 7 runs of 8 (goal: every run, missed)', () => {
+    const { e, within, text } = errors('bearing_fault', 2_000);
+    // Measured: 7 of 8 (errors 2%, 7%, 8%, 14%, 14%, 17%, 18%, 27%; seeds 9-16: 8 of 8, at most 14%). The miss
+    // is the onset's uncertainty: knowing the true onset, the same least-squares ramp errs 9% there.
+    expect(within, text).toBeGreaterThanOrEqual(7);
+    expect(e.at(-1), text).toBeLessThan(0.35);
+  });
+
+  // At 10 s the same half-way has 15 samples with about 9% noise each: even knowing the true onset, the ramp
+  // errs more than 20% in 6 of the 8 bearing runs.
+  it('at 10 s: tool_wear within 20% in every run, bearing_fault in 5 of 8', () => {
+    const wear = errors('tool_wear', 10_000);
+    // Measured: 8 of 8 (at most 19%; seeds 9-16: 6 of 8).
+    expect(wear.within, wear.text).toBe(8);
+    const bearing = errors('bearing_fault', 10_000);
+    // Measured: 5 of 8 (errors 1%, 7%, 8%, 11%, 20% (just under), 31%, 31%, 66%; seeds 9-16: 5 of 8).
+    expect(bearing.within, bearing.text).toBeGreaterThanOrEqual(5);
     expect(
-      e.every((x) => x < 1),
-      e.join(', '),
+      bearing.e.every((x) => x < 1),
+      bearing.text,
     ).toBe(true);
   });
 });
@@ -297,8 +305,8 @@ describe('forecaster', () => {
     const forecaster = new Forecaster({ ...options, maxSeries: 3 });
     for (const metric of GAUGE_METRICS) forecaster.forecast(point(0, 1, metric));
     expect(forecaster.size).toBe(3);
-    // The seasonal model (8 + 2 x 288 numbers) and the watch of a limit (15 + 4 x 32 numbers).
-    expect(forecaster.bytesPerSeries).toBe(8 * (8 + 2 * 288) + 64 + 8 * (15 + 4 * 32) + 64 + 64);
-    expect(new DegradationWatch({ ...DEGRADATION_DEFAULTS, limit: 1 }).create().length).toBe(15 + 4 * 32);
+    // The seasonal model (8 + 2 x 288 numbers) and the watch of a limit (17 + 6 x 32 numbers).
+    expect(forecaster.bytesPerSeries).toBe(8 * (8 + 2 * 288) + 64 + 8 * (17 + 6 * 32) + 64 + 64);
+    expect(new DegradationWatch({ ...DEGRADATION_DEFAULTS, limit: 1 }).create().length).toBe(17 + 6 * 32);
   });
 });

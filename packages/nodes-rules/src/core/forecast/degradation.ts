@@ -1,61 +1,70 @@
 // Remaining useful life: how long until a degrading metric reaches its limit. A one-sided CUSUM watches the
 // metric (seasonal offset removed) against its healthy baseline and declares a drift toward the limit.
 // Degradation leaves the healthy level at an onset and ramps from there, so the model is a hinge: the baseline
-// until the onset, then a straight ramp from the baseline. The onset is searched among the last values before
-// the CUSUM's last zero (a slow ramp hides in the noise for a while, so the CUSUM starts late) and the values
-// after it until the drift was declared; the ramp's slope is fitted by least squares for each, the ramps are
-// averaged by how likely each onset is, and the average is extrapolated to the limit. A straight line through the values since the
-// CUSUM's zero (the earlier fit) erred late on the simulator's fast bearing ramp: flat values before the onset
-// flatten it and a free intercept doubles the slope's noise. Time is operating time: a gap in the data counts as
-// one usual step, so a machine that stops reporting while it stands still (points of running machines only)
-// does not wear meanwhile. State: one Float64Array of 15 + 4 x ONSETS numbers (1.2 KB).
+// until the onset, then a straight ramp from the baseline. The onset is searched among the values before the
+// drift was declared (a slow ramp hides in the noise for a while, so the CUSUM starts late); the ramp's slope is
+// fitted by least squares over every value after each candidate onset, the ramps are averaged by how likely
+// each onset is, and the average is extrapolated to the limit. A straight line through the values since the
+// CUSUM's zero (an earlier fit) erred late on the simulator's fast bearing ramp: flat values before the onset
+// flatten it and a free intercept doubles the slope's noise.
+//
+// Nothing is counted in samples, so the estimate holds at any sampling interval. Sensor noise is correlated in
+// time (a sensor's own lag, a filter), more so the faster it is sampled: the baseline learns the lag-1
+// autocorrelation rho of the healthy values, and f = (1 + rho) / (1 - rho) samples carry about the information of
+// one independent value (their mean has the variance of one value). The CUSUM adds (z - slack) / f per value and
+// the onsets' likelihoods count f values as one, so a faster sampled series neither raises more false
+// drifts nor trusts its noise more; candidate onsets are the starts of bins of f samples' time (an independent
+// value's worth), each holding its values' sums, so the search covers the same time at any rate.
+//
+// Time is operating time: a gap in the data counts as one usual step, so a machine that stops reporting while it
+// stands still (points of running machines only) does not wear meanwhile. State: one Float64Array of
+// 17 + 6 x BINS numbers (1.7 KB).
 
 export interface DegradationOptions {
   /** The value at which the metric fails (a wear limit, a trip level). */
   limit: number;
-  /** Time constant of the healthy baseline, seconds (learned only while no drift is under way). */
+  /** Time constant of the healthy baseline, seconds (learned only while no drift is declared). */
   baselineS: number;
-  /** CUSUM slack and decision level, in baseline standard deviations. */
+  /** CUSUM slack and decision level, in baseline standard deviations of an independent value. */
   slack: number;
   decision: number;
 }
 
 export const DEGRADATION_DEFAULTS = { baselineS: 3_600, slack: 0.5, decision: 8 };
 
-/** Candidate onsets on either side of the CUSUM's last zero. */
-const ONSETS = 32;
+/** Bins of candidate onsets before the drift was declared. */
+const BINS = 32;
 
 // state layout
 const SAMPLES = 0;
 const MEAN = 1;
 const VARIANCE = 2;
-const CUSUM = 3;
-/** Sums since the CUSUM's last zero: time origin (operating s), count, sums of t, y, t^2, t*y (t in seconds). */
-const ORIGIN = 4;
-const N = 5;
-const ST = 6;
-const SY = 7;
-const STT = 8;
-const STY = 9;
-const LAST_TS = 10;
+/** Running lag-1 autocovariance of the healthy values around the baseline. */
+const COVARIANCE = 3;
+const LAST_VALUE = 4;
+const CUSUM = 5;
+const LAST_TS = 6;
 /** Operating time (s): gaps longer than GAP_STEPS usual steps count as one step (a stopped machine does not wear). */
-const CLOCK = 11;
-const STEP = 12;
-/** When (t) the CUSUM first reached its decision level since its last zero: the onset lies before. */
-const DECLARED = 13;
-/** Values written to the ring of values before the CUSUM's zero. */
-const BEFORE_COUNT = 14;
-/** The last ONSETS values while the CUSUM sat at zero, (clock, value) pairs in a ring. */
-const BEFORE = 15;
-/** The first ONSETS values since the CUSUM's zero, (t, value) pairs. */
-const AFTER = BEFORE + 2 * ONSETS;
-const SIZE = AFTER + 2 * ONSETS;
+const CLOCK = 7;
+const STEP = 8;
+/** 1 once the CUSUM has reached its decision level since its last zero: values then go to the sums after it. */
+const DECLARED = 9;
+/** Bins written since the ring was last emptied. */
+const BIN_COUNT = 10;
+/** The values since the drift was declared: their first time, then count and sums as in a bin. */
+const AFTER = 11;
+/** A ring of bins: first value's time t0, count, sums of (t - t0), y, (t - t0)^2, (t - t0) * y. */
+const RING = 17;
+const BIN = 6;
+const SIZE = RING + BIN * BINS;
 const GAP_STEPS = 3;
 
 /** The smallest baseline spread, relative to the level, so that a flat healthy signal does not divide by 0. */
 const MIN_SPREAD = 1e-6;
-/** Points a fit needs before it predicts. */
-const MIN_POINTS = 5;
+/** The largest autocorrelation believed (f = 39): beyond it a series is a trend, not noise. */
+const MAX_RHO = 0.95;
+/** Independent values' time the baseline learns before the CUSUM counts. */
+const WARMUP_VALUES = 10;
 
 export interface Remaining {
   /** Seconds until the limit is reached (0: at or past it), Infinity when no drift toward it is under way. */
@@ -67,8 +76,8 @@ export interface Remaining {
 
 export const NO_DRIFT: Remaining = { seconds: Infinity, value: NaN, slope: NaN };
 
-/** Each onset's fit (fall, slope, value now): at most 2 x ONSETS, reused (single-threaded). */
-const fitScratch = new Float64Array(3 * 2 * ONSETS);
+/** Each onset's fit (fall, slope, value now): at most BINS, reused (single-threaded). */
+const fitScratch = new Float64Array(3 * BINS);
 
 export class DegradationWatch {
   readonly bytesPerSeries = 8 * SIZE + 64;
@@ -96,14 +105,21 @@ export class DegradationWatch {
     }
     const clock = state[CLOCK]!;
     const mean = state[MEAN]!;
+    const previous = state[LAST_VALUE]!;
+    state[LAST_VALUE] = value;
     if (samples === 1) {
       state[MEAN] = value;
       return NO_DRIFT;
     }
     const up = this.options.limit >= mean;
-    const sd = Math.max(Math.sqrt(state[VARIANCE]!), Math.abs(mean) * MIN_SPREAD, 1e-12);
-    const z = ((up ? value - mean : mean - value) / sd) * (samples > 10 ? 1 : 0);
-    const cusum = Math.max(0, state[CUSUM]! + z - this.options.slack);
+    const variance = state[VARIANCE]!;
+    const sd = Math.max(Math.sqrt(variance), Math.abs(mean) * MIN_SPREAD, 1e-12);
+    const f = this.valuesPerIndependent(state);
+    // An independent value's time: the width of a bin and the unit of the warm-ups.
+    const independentS = f * Math.max(state[STEP]!, Number.MIN_VALUE);
+    const warm = clock >= WARMUP_VALUES * independentS;
+    const z = warm ? (up ? value - mean : mean - value) / sd : 0;
+    const cusum = Math.max(0, state[CUSUM]! + (z - this.options.slack) / f);
     state[CUSUM] = cusum;
     if (cusum < this.options.decision) {
       // No drift declared: the baseline learns (a biased start must not freeze it).
@@ -113,107 +129,100 @@ export class DegradationWatch {
       );
       const diff = value - mean;
       state[MEAN] = mean + rate * diff;
-      state[VARIANCE] = (1 - rate) * (state[VARIANCE]! + rate * diff * diff);
+      state[VARIANCE] = (1 - rate) * (variance + rate * diff * diff);
+      if (samples > 2) state[COVARIANCE] = (1 - rate) * state[COVARIANCE]! + rate * diff * (previous - mean);
     }
-    if (cusum === 0) {
-      // The fit starts afresh at the next value; this one may be on a ramp that is still hidden in the noise.
-      state[N] = 0;
-      const at = BEFORE + 2 * (state[BEFORE_COUNT]! % ONSETS);
-      state[at] = clock;
-      state[at + 1] = value;
-      state[BEFORE_COUNT] = state[BEFORE_COUNT]! + 1;
+    if (cusum === 0 && state[DECLARED] === 1) {
+      // A declared drift ended: its values leave the onset search, which starts afresh.
+      state[DECLARED] = 0;
+      state[BIN_COUNT] = 0;
+    }
+    if (state[DECLARED] === 0 && cusum >= this.options.decision) {
+      state[DECLARED] = 1;
+      state[AFTER + 1] = 0;
+    }
+    if (state[DECLARED] === 0) {
+      const count = state[BIN_COUNT]!;
+      let at = RING + BIN * ((count - 1) % BINS);
+      if (count === 0 || clock - state[at]! >= independentS) {
+        at = RING + BIN * (count % BINS);
+        state[BIN_COUNT] = count + 1;
+        state.fill(0, at, at + BIN);
+        state[at] = clock;
+      }
+      addValue(state, at, clock, value);
       return NO_DRIFT;
     }
-    if (state[N] === 0) {
-      state[ORIGIN] = clock;
-      state[ST] = state[SY] = state[STT] = state[STY] = 0;
+    if (state[AFTER + 1] === 0) {
+      state.fill(0, AFTER, AFTER + BIN);
+      state[AFTER] = clock;
     }
-    const t = clock - state[ORIGIN]!;
-    state[N] = state[N]! + 1;
-    state[ST] = state[ST]! + t;
-    state[SY] = state[SY]! + value;
-    state[STT] = state[STT]! + t * t;
-    state[STY] = state[STY]! + t * value;
-    const n = state[N]!;
-    if (n <= ONSETS) {
-      state[AFTER + 2 * (n - 1)] = t;
-      state[AFTER + 2 * n - 1] = value;
-    }
-    if (n === 1) state[DECLARED] = Infinity;
+    addValue(state, AFTER, clock, value);
     if (cusum < this.options.decision) return NO_DRIFT;
-    if (t < state[DECLARED]!) state[DECLARED] = t;
-    if (n < MIN_POINTS) return NO_DRIFT;
-    return this.remaining(state, t);
+    return this.remaining(state, clock, f);
+  }
+
+  /** Values per independent one, (1 + rho) / (1 - rho) from the healthy values' lag-1 autocorrelation. */
+  private valuesPerIndependent(state: Float64Array): number {
+    const variance = state[VARIANCE]!;
+    const rho = variance > 0 ? Math.min(MAX_RHO, Math.max(0, state[COVARIANCE]! / variance)) : 0;
+    return (1 + rho) / (1 - rho);
   }
 
   /**
    * The hinge fit: for an onset t0, the ramp's slope is B / A with A = sum (t - t0)^2 and B = sum (t - t0)(y -
    * baseline) over the values after t0, and the squared error around the baseline falls by B^2 / A. The onsets
    * with a slope toward the limit are averaged, each weighted by its likelihood (picking the best one alone
-   * chased the noise: bearing faults within 20% in 10 of 16 runs, 11 with the average). The raw sums (n, t, y, t^2, t*y) over the values
-   * after t0 grow by one value per onset going back from the CUSUM's zero, and shrink by one going forward.
+   * chased the noise). The sums, with t relative to now (small numbers, no cancellation on a long-running clock),
+   * grow by one bin per onset going back.
    */
-  private remaining(state: Float64Array, now: number): Remaining {
+  private remaining(state: Float64Array, now: number, f: number): Remaining {
     const baseline = state[MEAN]!;
     const up = this.options.limit >= baseline;
+    let n = 0;
+    let st = 0;
+    let sy = 0;
+    let stt = 0;
+    let sty = 0;
+    const add = (at: number) => {
+      const shift = state[at]! - now;
+      const count = state[at + 1]!;
+      const s1 = state[at + 2]!;
+      const y = state[at + 3]!;
+      n += count;
+      st += s1 + count * shift;
+      sy += y;
+      stt += state[at + 4]! + 2 * shift * s1 + count * shift * shift;
+      sty += state[at + 5]! + shift * y;
+    };
+    add(AFTER);
+    const count = state[BIN_COUNT]!;
     let fits = 0;
     let best = -Infinity;
-    const consider = (t0: number, n: number, st: number, sy: number, stt: number, sty: number) => {
+    // Each onset weighs as likely as its fit under the noise of independent values, the variance of a value times
+    // f (the sums add f correlated values per independent one), with the slope integrated out: exp(fall / 2
+    // variance) / sqrt(A), or its log times 2 variance, kept as the fit's score.
+    const variance = Math.max(state[VARIANCE]! * f, Number.MIN_VALUE);
+    for (let k = 1; k <= Math.min(count, BINS); k++) {
+      const at = RING + BIN * ((count - k) % BINS);
+      add(at);
+      const t0 = state[at]! - now;
       const a = stt - 2 * t0 * st + t0 * t0 * n;
       const b = sty - t0 * sy - baseline * st + baseline * t0 * n;
-      if (!(a > 0) || b === 0 || b > 0 !== up) return;
-      const fall = (b * b) / a;
-      fitScratch[3 * fits] = fall;
+      if (!(a > 0) || b === 0 || b > 0 !== up) continue;
+      const score = (b * b) / a - variance * Math.log(a);
+      fitScratch[3 * fits] = score;
       fitScratch[3 * fits + 1] = b / a;
-      fitScratch[3 * fits + 2] = baseline + (b / a) * (now - t0);
+      fitScratch[3 * fits + 2] = baseline + (b / a) * -t0;
       fits++;
-      if (fall > best) best = fall;
-    };
-    let n = state[N]!;
-    let st = state[ST]!;
-    let sy = state[SY]!;
-    let stt = state[STT]!;
-    let sty = state[STY]!;
-    const total = [n, st, sy, stt, sty] as const;
-    // Onsets after the CUSUM's zero, before the drift was declared.
-    const declared = state[DECLARED]!;
-    const after = Math.min(n, ONSETS);
-    for (let k = 0; k < after && n > 2; k++) {
-      const t0 = state[AFTER + 2 * k]!;
-      if (t0 >= declared) break;
-      consider(t0, n, st, sy, stt, sty);
-      // The value at t0 adds nothing to its own ramp: it leaves the sums for the next onset.
-      const y = state[AFTER + 2 * k + 1]!;
-      n--;
-      st -= t0;
-      sy -= y;
-      stt -= t0 * t0;
-      sty -= t0 * y;
-    }
-    // Onsets before it, newest first: each value joins the sums (t < 0 before the CUSUM's zero).
-    [n, st, sy, stt, sty] = total;
-    const origin = state[ORIGIN]!;
-    const count = state[BEFORE_COUNT]!;
-    for (let k = 1; k <= Math.min(count, ONSETS); k++) {
-      const at = BEFORE + 2 * ((count - k) % ONSETS);
-      const t = state[at]! - origin;
-      const y = state[at + 1]!;
-      n++;
-      st += t;
-      sy += y;
-      stt += t * t;
-      sty += t * y;
-      consider(t, n, st, sy, stt, sty);
+      if (score > best) best = score;
     }
     if (fits === 0) return NO_DRIFT;
-    // Each onset weighs as likely as its fit under the baseline's noise: exp(-(squared error) / 2 variance).
     let weights = 0;
     let slope = 0;
     let value = 0;
-    const variance = Math.max(state[VARIANCE]!, Number.MIN_VALUE);
     for (let i = 0; i < fits; i++) {
-      const fall = fitScratch[3 * i]!;
-      const w = Math.exp((fall - best) / (2 * variance));
+      const w = Math.exp((fitScratch[3 * i]! - best) / (2 * variance));
       weights += w;
       slope += w * fitScratch[3 * i + 1]!;
       value += w * fitScratch[3 * i + 2]!;
@@ -224,4 +233,14 @@ export class DegradationWatch {
     if (gap === 0 || gap > 0 !== up) return { seconds: 0, value, slope };
     return { seconds: gap / slope, value, slope };
   }
+}
+
+/** Adds (t, y) to the bin at `at` (its t0 set). */
+function addValue(state: Float64Array, at: number, t: number, y: number): void {
+  const d = t - state[at]!;
+  state[at + 1] = state[at + 1]! + 1;
+  state[at + 2] = state[at + 2]! + d;
+  state[at + 3] = state[at + 3]! + y;
+  state[at + 4] = state[at + 4]! + d * d;
+  state[at + 5] = state[at + 5]! + d * y;
 }
