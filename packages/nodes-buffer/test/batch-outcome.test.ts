@@ -34,6 +34,13 @@ describe('batchOutcome: what an answer means for a forwarded batch', () => {
     expect(batchOutcome({ statusCode: 429 }, NOW)).toMatchObject({ retryAfterMs: undefined });
   });
 
+  it('retries a 404: a Node-RED still starting its flows answers it, and the data is not at fault', () => {
+    expect(batchOutcome({ statusCode: 404, payload: 'Cannot POST /ingest' }, NOW)).toEqual({
+      kind: 'nack',
+      reason: 'HTTP 404: no such endpoint (yet)',
+    });
+  });
+
   it('quarantines other 4xx with the start of the answer', () => {
     expect(batchOutcome({ statusCode: 400, payload: 'bad point at line 1' }, NOW)).toEqual({
       kind: 'quarantine',

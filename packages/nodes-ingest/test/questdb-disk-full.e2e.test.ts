@@ -3,13 +3,10 @@
 // say why in its status, and write every point exactly once when space comes back. Needs root (mount).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   canMountLoop,
-  collect,
-  coreNode,
   mountLoopDisk,
   nodeRedTestHelper,
   startQuestDb,
@@ -18,11 +15,8 @@ import {
   type LoopDisk,
   type QuestDb,
 } from '@plantwire/testkit';
+import { loadPatientWriter } from './fixtures/patient-writer.js';
 
-const require = createRequire(import.meta.url);
-const configNode = require('../dist/nodes/questdb-config/questdb-config.js');
-const writeNode = require('../dist/nodes/questdb-write/questdb-write.js');
-const catchNode = coreNode('common/25-catch');
 const helper = nodeRedTestHelper();
 
 describe.skipIf(!canMountLoop())('questdb-write when QuestDB disk is full (root: a 1 GB loop mount)', () => {
@@ -43,28 +37,7 @@ describe.skipIf(!canMountLoop())('questdb-write when QuestDB disk is full (root:
   });
 
   it('keeps every message and retries, saying why, then writes each point once when space is back', async () => {
-    await helper.load(
-      [configNode, writeNode, catchNode],
-      [
-        {
-          id: 'db',
-          type: 'questdb-config',
-          url: questdb.httpUrl,
-          flushIntervalMs: '20',
-          requestTimeoutS: '2',
-          maxAttempts: '1000',
-        },
-        { id: 'write', type: 'questdb-write', server: 'db', table: 'disk_full', wires: [['written'], []] },
-        { id: 'written', type: 'helper' },
-        { id: 'catcher', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-        { id: 'caught', type: 'helper' },
-      ],
-    );
-    const written = collect(helper, 'written');
-    const caught = collect(helper, 'caught');
-    const statuses: { fill?: string; text?: string }[] = [];
-    const write = helper.getNode('write')!;
-    write.on('call:status' as never, ((call: { args: [never] }) => statuses.push(call.args[0])) as never);
+    const { write, written, caught, statuses } = await loadPatientWriter(helper, questdb, 'disk_full');
     const start = Date.UTC(2026, 0, 5);
     const batch = (first: number, count: number) =>
       Array.from({ length: count }, (_, i) => telemetryPoint(start + first + i));

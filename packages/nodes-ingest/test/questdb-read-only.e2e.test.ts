@@ -8,12 +8,9 @@
 // lose what it had not synced: no writer can keep what QuestDB acknowledged (docs/reliability.md).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   canMountLoop,
-  collect,
-  coreNode,
   mountLoopDisk,
   nodeRedTestHelper,
   sleep,
@@ -23,11 +20,8 @@ import {
   type LoopDisk,
   type QuestDb,
 } from '@plantwire/testkit';
+import { loadPatientWriter } from './fixtures/patient-writer.js';
 
-const require = createRequire(import.meta.url);
-const configNode = require('../dist/nodes/questdb-config/questdb-config.js');
-const writeNode = require('../dist/nodes/questdb-write/questdb-write.js');
-const catchNode = coreNode('common/25-catch');
 const helper = nodeRedTestHelper();
 
 describe.skipIf(!canMountLoop())(
@@ -58,28 +52,7 @@ describe.skipIf(!canMountLoop())(
     });
 
     it('keeps every message and retries, saying why, then writes each point once after the repair', async () => {
-      await helper.load(
-        [configNode, writeNode, catchNode],
-        [
-          {
-            id: 'db',
-            type: 'questdb-config',
-            url: questdb.httpUrl,
-            flushIntervalMs: '20',
-            requestTimeoutS: '2',
-            maxAttempts: '1000',
-          },
-          { id: 'write', type: 'questdb-write', server: 'db', table: 'read_only', wires: [['written'], []] },
-          { id: 'written', type: 'helper' },
-          { id: 'catcher', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-          { id: 'caught', type: 'helper' },
-        ],
-      );
-      const written = collect(helper, 'written');
-      const caught = collect(helper, 'caught');
-      const statuses: { fill?: string; text?: string }[] = [];
-      const write = helper.getNode('write')!;
-      write.on('call:status' as never, ((call: { args: [never] }) => statuses.push(call.args[0])) as never);
+      const { write, written, caught, statuses } = await loadPatientWriter(helper, questdb, 'read_only');
       const first = Date.UTC(2026, 0, 5);
       const perMessage = 1_000;
       let sent = 0;

@@ -14,7 +14,7 @@ export type BatchOutcome =
   | { kind: 'ack' }
   /** Retry later: after retryAfterMs when the server said when (429 Retry-After), else on the backoff. */
   | { kind: 'nack'; reason: string; retryAfterMs?: number }
-  /** The server refused the data itself (other 4xx): set aside, the queue goes on. */
+  /** The server refused the data itself (4xx but 404, 408, 429): set aside, the queue goes on. */
   | { kind: 'quarantine'; status: number; reason: string };
 
 /** How much of a refusing server's answer a quarantined batch keeps. */
@@ -39,6 +39,9 @@ export function batchOutcome(answer: BatchAnswer, now: number): BatchOutcome {
         retryAfterMs: parseRetryAfter(answer.headers?.['retry-after'], now),
       };
     }
+    // 404 is the endpoint, not the data: a Node-RED that is starting answers it until its flows run (found by
+    // the chaos run: a restarted cloud's first seconds), and a wrong URL is fixed by its owner, not by a quarantine.
+    if (status === 404) return { kind: 'nack', reason: 'HTTP 404: no such endpoint (yet)' };
     if (status >= 400 && status < 500 && status !== 408) {
       const body = typeof answer.payload === 'string' ? answer.payload : JSON.stringify(answer.payload ?? '');
       return {
