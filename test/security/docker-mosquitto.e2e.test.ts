@@ -15,12 +15,13 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { connectAsync, type MqttClient } from 'mqtt';
+import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
   freePort,
   mosquittoBinary,
+  mqttClients,
   sleep,
   startProcess,
   waitFor,
@@ -102,7 +103,10 @@ describe('the committed mosquitto.conf, ACL and make-secrets.sh in Debian mosqui
   let broker: ManagedProcess;
   let url: string;
   let passwords: Record<string, string>;
-  const clients: MqttClient[] = [];
+  const { as, inbox, endAll } = mqttClients(
+    () => url,
+    (username) => passwords[username],
+  );
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'plantwire-docker-mosquitto-'));
@@ -152,21 +156,10 @@ describe('the committed mosquitto.conf, ACL and make-secrets.sh in Debian mosqui
     await waitForPort(port, '127.0.0.1', 10_000);
   });
   afterAll(async () => {
-    for (const client of clients) client.end(true);
+    endAll();
     await broker?.stop('SIGTERM', 5_000);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
-
-  const as = async (username: string, password = passwords[username]) => {
-    const client = await connectAsync(url, { username, password, reconnectPeriod: 0, connectTimeout: 5000 });
-    clients.push(client);
-    return client;
-  };
-  const inbox = (client: MqttClient) => {
-    const got: string[] = [];
-    client.on('message', (topic) => got.push(topic));
-    return got;
-  };
 
   it('refuses anonymous clients and wrong passwords', async () => {
     await expect(connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5000 })).rejects.toThrow(

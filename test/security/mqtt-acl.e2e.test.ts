@@ -1,11 +1,12 @@
 // The plant broker's rules, on both brokers a user may run: the demo's aedes (in process) and Debian's mosquitto
 // with the ACL and password files the same rules write. No anonymous or wrong-password client; a device
 // publishes only under its own v1/{tenant}/{plant}/ and reads only its plant's cmd topic.
-import { connectAsync, type MqttClient } from 'mqtt';
+import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   filterWithin,
   mosquittoAcl,
+  mqttClients,
   sleep,
   startAedesBroker,
   startMosquitto,
@@ -51,27 +52,15 @@ describe.each([
   ['mosquitto (ACL and password files)', () => startMosquitto({ accounts: ACCOUNTS })],
 ])('%s: who may publish and read what', (_name, start) => {
   let broker: Broker;
-  const clients: MqttClient[] = [];
-  const as = async (username: string, password?: string) => {
-    const client = await connectAsync(broker.url, {
-      username,
-      password: password ?? ACCOUNTS.find((a) => a.username === username)!.password,
-      reconnectPeriod: 0,
-      connectTimeout: 5000,
-    });
-    clients.push(client);
-    return client;
-  };
-  const inbox = (client: MqttClient) => {
-    const got: string[] = [];
-    client.on('message', (topic) => got.push(topic));
-    return got;
-  };
+  const { as, inbox, endAll } = mqttClients(
+    () => broker.url,
+    (username) => ACCOUNTS.find((a) => a.username === username)?.password,
+  );
   beforeAll(async () => {
     broker = await start();
   });
   afterAll(async () => {
-    for (const client of clients) client.end(true);
+    endAll();
     await broker?.stop();
   });
 

@@ -54,6 +54,7 @@ export {
 } from './runtimes.js';
 export { launchBrowser, CHROMIUM } from './browser.js';
 export { canMountLoop, mountLoopDisk, type LoopDisk } from './loop-disk.js';
+export { mqttClients, type MqttClients } from './mqtt-clients.js';
 export { startWanLink, type WanLink, type WanLinkOptions, type WanLinkState } from './wan-link.js';
 export {
   permissionsOf,
