@@ -39,6 +39,18 @@ describe('OffsetTracker', () => {
     expect(tracker.settle(0, 0)).toBeUndefined();
   });
 
+  it('settles the same offsets handed downstream twice once each, then commits past both', () => {
+    const tracker = new OffsetTracker();
+    tracker.add(0, 0, 5);
+    tracker.add(0, 5, 9);
+    tracker.add(0, 5, 9);
+    expect(tracker.settle(0, 5)).toBeUndefined();
+    expect(tracker.settle(0, 5)).toBeUndefined();
+    expect(tracker.open()).toBe(1);
+    expect(tracker.settle(0, 0)).toBe(9);
+    expect(tracker.open()).toBe(0);
+  });
+
   it('never commits past an unsettled range, whatever order the answers come in', () => {
     for (let run = 0; run < 50; run++) {
       const tracker = new OffsetTracker();

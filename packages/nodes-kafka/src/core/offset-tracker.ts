@@ -20,12 +20,14 @@ export class OffsetTracker {
   }
 
   /**
-   * Marks the range starting at `from` settled; returns the offset to commit when the settled prefix grew, else
-   * undefined (an earlier range is still open, or the range is unknown: forgotten by a rebalance).
+   * Marks the oldest open range starting at `from` settled; returns the offset to commit when the settled prefix
+   * grew, else undefined (an earlier range is still open, or the range is unknown: forgotten by a rebalance). The
+   * oldest open one: should the same offsets be handed downstream twice (a fetch repeated without a rebalance),
+   * each answer settles one of them, and a settled copy cannot hide the open one from its answer.
    */
   settle(partition: number, from: number): number | undefined {
     const ranges = this.partitions.get(partition);
-    const range = ranges?.find((r) => r.from === from);
+    const range = ranges?.find((r) => r.from === from && !r.settled);
     if (!ranges || !range) return undefined;
     range.settled = true;
     let commit: number | undefined;
