@@ -262,11 +262,7 @@ describe('anomaly-detect inside Node-RED', () => {
     const caught = collect(helper, 'caught');
     const scored = collect(helper, 'scored');
     const detect = helper.getNode('detect')!;
-    const logged = (helper as any)
-      .log()
-      .args.map((args: any[]) => args[0])
-      .filter((entry: any) => entry.id === 'detect' && entry.level === 20);
-    expect(logged.map((entry: any) => entry.msg).join('\n')).toMatch(reason);
+    expect(helper.logged(20, 'detect').join('\n')).toMatch(reason);
     detect.receive({ payload: readings(1) });
     await until('the refusal', () => caught.length === 1);
     expect(caught[0].error.message).toMatch(/not configured/);
