@@ -2,6 +2,9 @@
 // becomes CommonJS at dist/nodes/<node>/<node>.js, with the node's .html, locales/ and icons/ copied beside it,
 // where Node-RED and the Flow Library scorecard look for them. Fails when package.json's "node-red".nodes does
 // not list exactly the nodes found, so a node can never ship unregistered.
+// Node-RED loads each node's .html on its own, so what a package's forms show alike (the options of a <select>)
+// is written once, as a fragment src/nodes/<fragment>.html, and a line `<!-- include: <fragment>.html -->` in a
+// node's .html stands for it: the built .html holds the fragment in its place, indented as the line was.
 // The internal @plantwire/node-shell is bundled into each node (published packages do not depend on it), and
 // its texts are merged into each node's catalogue, where RED._ finds them beside the node's own.
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -71,7 +74,7 @@ if (Object.keys(entry).length > 0) {
   for (const name of nodes) {
     const from = join(nodesDir, name);
     const to = join(root, 'dist', 'nodes', name);
-    cpSync(join(from, `${name}.html`), join(to, `${name}.html`));
+    writeFileSync(join(to, `${name}.html`), withFragments(join(from, `${name}.html`)));
     for (const dir of ['locales', 'icons']) {
       if (existsSync(join(from, dir))) cpSync(join(from, dir), join(to, dir), { recursive: true });
     }
@@ -89,4 +92,24 @@ if (Object.keys(entry).length > 0) {
     }
   }
 }
+
+/** A node's .html with each include line replaced by its fragment; a missing fragment fails the build. */
+function withFragments(file) {
+  return readFileSync(file, 'utf8').replace(
+    /^([ \t]*)<!-- include: ([\w-]+\.html) -->$/gm,
+    (_, indent, fragment) => {
+      const path = join(nodesDir, fragment);
+      if (!existsSync(path)) {
+        console.error(`${pkg.name}: ${file} includes ${fragment}, which is not in src/nodes/`);
+        process.exit(1);
+      }
+      return readFileSync(path, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((line) => indent + line)
+        .join('\n');
+    },
+  );
+}
+
 console.log(`${pkg.name}: built ${nodes.length ? nodes.join(', ') : 'no nodes yet'}`);

@@ -28,13 +28,6 @@ const emailNode = require('node-red-node-email/61-email.js');
 const httpRequest = coreNode('network/21-httprequest');
 const catchNode = coreNode('common/25-catch');
 const helper = nodeRedTestHelper();
-/** What the nodes logged at `level` (Node-RED's levels: 20 error, 30 warn). */
-const logged = (level: number): string[] =>
-  (helper as any)
-    .log()
-    .args.map((args: any[]) => args[0])
-    .filter((entry: any) => entry.level === level)
-    .map((entry: any) => String(entry.msg));
 
 interface Mail {
   envelopeTo: string[];
@@ -333,13 +326,13 @@ describe('alarm-notify inside Node-RED, with a real SMTP server and an SMS webho
     notify.receive({ payload: [] });
     await until('the error', () => caught.length === 1);
     expect(caught[0].error.message).toMatch(/alarm-notify/);
-    expect(logged(20).join('\n')).toMatch(
+    expect(helper.logged(20).join('\n')).toMatch(
       /alarm-notify: routes\[0\]\.email: "not an address" is not an email address/,
     );
   });
 
   it('refuses SMS routes without a webhook URL', async () => {
     await load({ smsUrl: '' });
-    expect(logged(20).join('\n')).toMatch(/routes name SMS numbers: give the SMS webhook URL/);
+    expect(helper.logged(20).join('\n')).toMatch(/routes name SMS numbers: give the SMS webhook URL/);
   });
 });

@@ -227,12 +227,7 @@ describe('plant-report inside Node-RED', () => {
       const caught = collect(helper, 'caught');
       helper.getNode('report')!.receive({});
       await until('the error', () => caught.length === 1);
-      const errors = (helper as any)
-        .log()
-        .args.map((a: any[]) => a[0])
-        .filter((e: any) => e.level === 20)
-        .map((e: any) => String(e.msg));
-      expect(errors.join('\n')).toMatch(reason);
+      expect(helper.logged(20).join('\n')).toMatch(reason);
       await helper.unload();
     }
   });

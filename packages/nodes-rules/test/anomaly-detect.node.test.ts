@@ -61,6 +61,8 @@ describe('anomaly-detect inside Node-RED', () => {
     const scored = collect(helper, 'scored');
     const anomalies = collect(helper, 'anomalies');
     const detect = helper.getNode('detect')!;
+    const statuses: any[] = [];
+    detect.on('call:status', ((call: any) => statuses.push(call.args[0])) as never);
     detect.receive({ topic: 'plant-1', payload: readings(50, ['cnc-01', 'cnc-02']) });
     await until('the scored array', () => scored.length === 1);
     expect(scored[0].payload).toHaveLength(100);
@@ -82,6 +84,9 @@ describe('anomaly-detect inside Node-RED', () => {
       { ...spike, score: expect.any(Number), anomaly: true, warmingUp: false },
     ]);
     expect(anomalies[0].payload[0].score).toBeGreaterThanOrEqual(0.9);
+    // Once an anomaly is found the status turns yellow: the counts, not an error.
+    await until('a yellow status', () => statuses.at(-1)?.fill === 'yellow');
+    expect(statuses.at(-1).text).toBe('2 series, 1 anomalies');
     expect(scored[1].payload.map((p: any) => p.anomaly)).toEqual([false, true]);
     // The same point, one machine on: its own series has never seen 95 either, but cnc-03 is still warming up.
     detect.receive({ payload: { ...spike, machine: 'cnc-03' } });
@@ -257,11 +262,7 @@ describe('anomaly-detect inside Node-RED', () => {
     const caught = collect(helper, 'caught');
     const scored = collect(helper, 'scored');
     const detect = helper.getNode('detect')!;
-    const logged = (helper as any)
-      .log()
-      .args.map((args: any[]) => args[0])
-      .filter((entry: any) => entry.id === 'detect' && entry.level === 20);
-    expect(logged.map((entry: any) => entry.msg).join('\n')).toMatch(reason);
+    expect(helper.logged(20, 'detect').join('\n')).toMatch(reason);
     detect.receive({ payload: readings(1) });
     await until('the refusal', () => caught.length === 1);
     expect(caught[0].error.message).toMatch(/not configured/);

@@ -119,11 +119,7 @@ describe('forecast inside Node-RED', () => {
   ])('reports bad configuration %j on deploy and refuses input', async (config, reason) => {
     await helper.load([forecastNode, thresholdAlarm, catchNode], flow(config));
     const caught = collect(helper, 'caught');
-    const logged = (helper as any)
-      .log()
-      .args.map((args: any[]) => args[0])
-      .filter((entry: any) => entry.id === 'fc' && entry.level === 20);
-    expect(logged.map((entry: any) => entry.msg).join('\n')).toMatch(reason);
+    expect(helper.logged(20, 'fc').join('\n')).toMatch(reason);
     helper.getNode('fc')!.receive({ payload: vibration(1, 0) });
     await until('the refusal', () => caught.length === 1);
     expect(caught[0].error.message).toMatch(/not configured/);

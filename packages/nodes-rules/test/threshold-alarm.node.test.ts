@@ -21,13 +21,6 @@ const catchNode = coreNode('common/25-catch');
 const injectNode = coreNode('common/20-inject');
 const machineSim = require('@plantwire/node-red-simulator/dist/nodes/machine-sim/machine-sim.js');
 const helper = nodeRedTestHelper();
-/** What the node logged at `level` (Node-RED's levels: 20 error, 30 warn). */
-const logged = (level: number): string[] =>
-  (helper as any)
-    .log()
-    .args.map((args: any[]) => args[0])
-    .filter((entry: any) => entry.level === level)
-    .map((entry: any) => String(entry.msg));
 let userDir: string;
 
 const RULES = [
@@ -359,7 +352,7 @@ describe('threshold-alarm inside Node-RED', () => {
       text: 'state not saved, 2 active, 2 unack',
     });
     expect(
-      logged(20).some((m) => m.startsWith(`threshold-alarm: could not save alarm state to ${file}`)),
+      helper.logged(20).some((m) => m.startsWith(`threshold-alarm: could not save alarm state to ${file}`)),
     ).toBe(true);
     node.receive({ payload: temperature(96) }); // no change, no save: still red
     await sleep(50);
@@ -384,11 +377,13 @@ describe('threshold-alarm inside Node-RED', () => {
       const { node, events, list } = await load({ stateName: 'kept' });
       await until('the empty list', () => list.length === 1);
       expect(
-        logged(20).some(
-          (m) =>
-            m.includes('kept.json was unreadable (') &&
-            m.endsWith('could not move it aside (EACCES: permission denied); starting empty'),
-        ),
+        helper
+          .logged(20)
+          .some(
+            (m) =>
+              m.includes('kept.json was unreadable (') &&
+              m.endsWith('could not move it aside (EACCES: permission denied); starting empty'),
+          ),
       ).toBe(true);
       node.receive({ payload: temperature(95) });
       await until('events', () => events.length === 1);
@@ -411,9 +406,9 @@ describe('threshold-alarm inside Node-RED', () => {
     const events = collect(helper, 'events');
     const caught = collect(helper, 'caught');
     expect(
-      logged(20).filter((m) =>
-        m.includes('state file "shared" is already used by another threshold-alarm node'),
-      ),
+      helper
+        .logged(20)
+        .filter((m) => m.includes('state file "shared" is already used by another threshold-alarm node')),
     ).toHaveLength(1);
     helper.getNode('alarm-2')!.receive({ payload: temperature(95) });
     await until('the refusal', () => caught.length === 1);
@@ -487,8 +482,8 @@ describe('threshold-alarm inside Node-RED', () => {
     node.receive({
       payload: ['cnc-01', 'cnc-02', 'cnc-03'].map((machine) => temperature(50, { machine })),
     });
-    await until('the warning', () => logged(30).some((m) => m.includes('series cap of 2 reached')));
-    expect(logged(30)).toContain(
+    await until('the warning', () => helper.logged(30).some((m) => m.includes('series cap of 2 reached')));
+    expect(helper.logged(30)).toContain(
       'threshold-alarm: series cap of 2 reached: 1 quiet series forgotten (they start afresh with their next point)',
     );
     node.receive({ payload: temperature(95, { machine: 'cnc-01' }) });

@@ -13,6 +13,15 @@ export interface NodeRedTestHelper {
   getNode(id: string): NodeRedTestNode | null;
   clearFlows(): Promise<void>;
   settings(userSettings: Record<string, unknown>): void;
+  /** What the nodes logged at `level` (Node-RED's levels: 20 error, 30 warn); only node `id`'s when given. */
+  logged(level: number, id?: string): string[];
+}
+
+/** One entry of Node-RED's log: its level, the node that logged it, if any, and its text. */
+interface LogEntry {
+  level: number;
+  id?: string;
+  msg: unknown;
 }
 
 /** The parts of a runtime node that tests touch. */
@@ -34,10 +43,20 @@ let helper: NodeRedTestHelper | undefined;
  */
 export function nodeRedTestHelper(): NodeRedTestHelper {
   if (!helper) {
-    const loaded = require('node-red-node-test-helper') as NodeRedTestHelper & { init(path: string): void };
+    const loaded = require('node-red-node-test-helper') as NodeRedTestHelper & {
+      init(path: string): void;
+      /** Everything the runtime logged, each call's first argument a log entry (a sinon spy). */
+      log(): { args: [LogEntry, ...unknown[]][] };
+    };
     loaded.init(require.resolve('node-red'));
     const load = loaded.load.bind(loaded);
     loaded.load = async (nodes, flow, credentials) => load(await withCatalogues(nodes), flow, credentials);
+    loaded.logged = (level, id) =>
+      loaded
+        .log()
+        .args.map((args) => args[0])
+        .filter((entry) => entry.level === level && (id === undefined || entry.id === id))
+        .map((entry) => String(entry.msg));
     helper = loaded;
   }
   return helper;

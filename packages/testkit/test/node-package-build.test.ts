@@ -52,6 +52,18 @@ describe('scripts/build-node-package.mjs (every node package builds with it)', (
     expect(code).not.toMatch(/^import /m);
   });
 
+  it('puts a shared fragment of src/nodes/ into the .html where a line includes it, indented as the line', () => {
+    const html = readFileSync(join(pkg, 'dist', 'nodes', 'sample-gauge', 'sample-gauge.html'), 'utf8');
+    expect(html).toContain(
+      '    <select id="node-input-unit">\n' +
+        '      <option value="bar">bar</option>\n' +
+        '      <option value="psi">psi</option>\n' +
+        '    </select>\n',
+    );
+    expect(html).not.toContain('include:');
+    expect(existsSync(join(pkg, 'dist', 'nodes', 'unit-options.html'))).toBe(false);
+  });
+
   it('loads in a real Node-RED from the userDir, with its editor, help and icon, and runs', async () => {
     const userDir = join(work, 'userDir');
     mkdirSync(join(userDir, 'node_modules', '@plantwire'), { recursive: true });
@@ -98,5 +110,14 @@ describe('scripts/build-node-package.mjs (every node package builds with it)', (
     expect(result.stderr).toContain(
       '"node-red".nodes must be exactly {"sample-gauge":"dist/nodes/sample-gauge/sample-gauge.js"}',
     );
+  });
+
+  it('refuses to build when a .html includes a fragment that is not there', () => {
+    const broken = join(work, 'no-fragment');
+    cpSync(fixture, broken, { recursive: true });
+    rmSync(join(broken, 'src', 'nodes', 'unit-options.html'));
+    const result = build(broken);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('includes unit-options.html, which is not in src/nodes/');
   });
 });

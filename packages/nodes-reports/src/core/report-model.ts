@@ -65,6 +65,59 @@ export interface EventRow {
 
 const SCRAP = COUNTERS.slice(1);
 const DOWN_STATES = STATES.filter((s) => s !== 'RUNNING');
+/** The downtime figures' keys, one a state that is not RUNNING: idle_min, setup_min, ... */
+const DOWN_KEYS = DOWN_STATES.map((s) => `${s.toLowerCase()}_min`);
+/** The OEE figures, per machine, as the mean of a line's machines and in the summary. */
+const OEE_KEYS = ['availability', 'performance', 'quality', 'oee'];
+
+/** Every figure a section or the summary shows, by key: its column title and type. */
+const COLUMNS: Record<string, [title: string, type: ColumnType]> = {
+  line: ['Line', 'text'],
+  machine: ['Machine', 'text'],
+  machines: ['Machines', 'count'],
+  availability: ['Availability %', 'percent'],
+  performance: ['Performance %', 'percent'],
+  quality: ['Quality %', 'percent'],
+  oee: ['OEE %', 'percent'],
+  good: ['Good parts', 'count'],
+  scrap: ['Scrap parts', 'count'],
+  run_min: ['Run time min', 'minutes'],
+  ...Object.fromEntries(
+    DOWN_STATES.map((s, i) => [DOWN_KEYS[i], [`${cap(s)} min`, 'minutes'] as [string, ColumnType]]),
+  ),
+  total_min: ['Total min', 'minutes'],
+  downtime_min: ['Downtime min', 'minutes'],
+  cause: ['Cause', 'text'],
+  count: ['Count', 'count'],
+  minutes: ['Minutes', 'minutes'],
+  reason: ['Reason', 'text'],
+  share: ['Share %', 'percent'],
+  kwh: ['Energy kWh', 'kwh'],
+  energy_kwh: ['Energy kWh', 'kwh'],
+  kwh_per_part: ['kWh per good part', 'number'],
+  alarm: ['Alarm', 'text'],
+  alarms: ['Alarms', 'count'],
+  priority: ['Priority', 'text'],
+  activations: ['Activations', 'count'],
+  minutes_active: ['Minutes in alarm', 'minutes'],
+  chattering: ['Chattering', 'text'],
+  anomalies: ['Anomalies', 'count'],
+  metric: ['Metric', 'text'],
+  first: ['First', 'time'],
+  last: ['Last', 'time'],
+};
+
+/** The summary's figures, with their titles and types, for every format. */
+export const SUMMARY_COLUMNS: Column[] = columns([
+  'machines',
+  ...OEE_KEYS,
+  'good',
+  'scrap',
+  'downtime_min',
+  'energy_kwh',
+  ['alarms', 'Alarm activations'],
+  'anomalies',
+]);
 
 export function buildReport(
   machineRows: Record<string, unknown>[],
@@ -75,131 +128,27 @@ export function buildReport(
   now: number,
 ): PlantReport {
   const machines = machineRows.map((row) => machineFigures(row, options.idealRates));
-  const oeeMachines: Section = {
-    id: 'oee_machines',
-    title: 'OEE by machine',
-    columns: [
-      col('line', 'Line', 'text'),
-      col('machine', 'Machine', 'text'),
-      col('availability', 'Availability %', 'percent'),
-      col('performance', 'Performance %', 'percent'),
-      col('quality', 'Quality %', 'percent'),
-      col('oee', 'OEE %', 'percent'),
-      col('good', 'Good parts', 'count'),
-      col('scrap', 'Scrap parts', 'count'),
-      col('run_min', 'Run time min', 'minutes'),
-    ],
-    rows: machines.map((m) =>
-      pick(m, [
-        'line',
-        'machine',
-        'availability',
-        'performance',
-        'quality',
-        'oee',
-        'good',
-        'scrap',
-        'run_min',
-      ]),
-    ),
-    chart: { kind: 'bar', label: 'machine', values: ['oee'], title: 'OEE % by machine' },
-  };
+  /** A section of one row a machine, showing these of its figures. */
+  const perMachine = (id: string, title: string, keys: string[], chart: Chart) =>
+    section(
+      id,
+      title,
+      keys,
+      machines.map((m) => pick(m, keys)),
+      chart,
+    );
   const lines = [...new Set(machines.map((m) => m.line as string))];
-  const oeeLines: Section = {
-    id: 'oee_lines',
-    title: 'OEE by line (mean of its machines)',
-    columns: [
-      col('line', 'Line', 'text'),
-      col('machines', 'Machines', 'count'),
-      col('availability', 'Availability %', 'percent'),
-      col('performance', 'Performance %', 'percent'),
-      col('quality', 'Quality %', 'percent'),
-      col('oee', 'OEE %', 'percent'),
-    ],
-    rows: lines.map((line) => {
-      const of = machines.filter((m) => m.line === line);
-      return {
-        line,
-        machines: of.length,
-        availability: mean(of, 'availability'),
-        performance: mean(of, 'performance'),
-        quality: mean(of, 'quality'),
-        oee: mean(of, 'oee'),
-      };
-    }),
-    chart: { kind: 'bar', label: 'line', values: ['oee'], title: 'OEE % by line' },
-  };
-  const downtimeState: Section = {
-    id: 'downtime_state',
-    title: 'Downtime by state (minutes)',
-    columns: [
-      col('line', 'Line', 'text'),
-      col('machine', 'Machine', 'text'),
-      ...DOWN_STATES.map((s) => col(`${s.toLowerCase()}_min`, `${cap(s)} min`, 'minutes')),
-      col('total_min', 'Total min', 'minutes'),
-    ],
-    rows: machines.map((m) =>
-      pick(m, ['line', 'machine', ...DOWN_STATES.map((s) => `${s.toLowerCase()}_min`), 'total_min']),
-    ),
-    chart: {
-      kind: 'stacked',
-      label: 'machine',
-      values: DOWN_STATES.map((s) => `${s.toLowerCase()}_min`),
-      title: 'Downtime minutes by state',
-    },
-  };
-  const downtimeCause = faultSection(events, period);
-  const scrapTotal = SCRAP.reduce(
-    (sum, c) => sum + machines.reduce((s, m) => s + ((m[c] as number) ?? 0), 0),
-    0,
-  );
-  const scrap: Section = {
-    id: 'scrap',
-    title: 'Scrap by reason',
-    columns: [
-      col('reason', 'Reason', 'text'),
-      col('count', 'Parts', 'count'),
-      col('share', 'Share %', 'percent'),
-    ],
-    rows: SCRAP.map((c) => {
-      const count = round(
-        machines.reduce((s, m) => s + ((m[c] as number) ?? 0), 0),
-        0,
-      );
-      return {
-        reason: c.replace('scrap_', ''),
-        count,
-        share: scrapTotal > 0 ? round((100 * count!) / scrapTotal) : null,
-      };
-    }),
-    chart: { kind: 'bar', label: 'reason', values: ['count'], title: 'Scrap parts by reason' },
-  };
-  const energy: Section = {
-    id: 'energy',
-    title: 'Energy',
-    columns: [
-      col('line', 'Line', 'text'),
-      col('machine', 'Machine', 'text'),
-      col('kwh', 'Energy kWh', 'kwh'),
-      col('kwh_per_part', 'kWh per good part', 'number'),
-    ],
-    rows: machines.map((m) => pick(m, ['line', 'machine', 'kwh', 'kwh_per_part'])),
-    chart: { kind: 'bar', label: 'machine', values: ['kwh'], title: 'Energy kWh by machine' },
-  };
-  const alarms = alarmSections(events, period, options);
-  const anomalies = anomalySection(events, options.topN);
-
-  const sum = (key: string) =>
+  const sum = (key: string, digits = 1) =>
     round(
       machines.reduce((s, m) => s + ((m[key] as number) ?? 0), 0),
-      1,
+      digits,
     );
+  const scrapTotal = SCRAP.reduce((total, c) => total + sum(c, 0)!, 0);
+  const alarms = alarmSections(events, period, options);
+  const anomalies = anomalySection(events, options.topN);
   const summary: Row = {
     machines: machines.length,
-    availability: mean(machines, 'availability'),
-    performance: mean(machines, 'performance'),
-    quality: mean(machines, 'quality'),
-    oee: mean(machines, 'oee'),
+    ...means(machines),
     good: sum('good'),
     scrap: sum('scrap'),
     downtime_min: sum('total_min'),
@@ -219,24 +168,60 @@ export function buildReport(
     },
     generatedAt: new Date(now).toISOString(),
     summary,
-    sections: [oeeLines, oeeMachines, downtimeState, downtimeCause, scrap, energy, ...alarms, anomalies],
+    sections: [
+      section(
+        'oee_lines',
+        'OEE by line (mean of its machines)',
+        ['line', 'machines', ...OEE_KEYS],
+        lines.map((line) => {
+          const of = machines.filter((m) => m.line === line);
+          return { line, machines: of.length, ...means(of) };
+        }),
+        { kind: 'bar', label: 'line', values: ['oee'], title: 'OEE % by line' },
+      ),
+      perMachine(
+        'oee_machines',
+        'OEE by machine',
+        ['line', 'machine', ...OEE_KEYS, 'good', 'scrap', 'run_min'],
+        { kind: 'bar', label: 'machine', values: ['oee'], title: 'OEE % by machine' },
+      ),
+      perMachine(
+        'downtime_state',
+        'Downtime by state (minutes)',
+        ['line', 'machine', ...DOWN_KEYS, 'total_min'],
+        {
+          kind: 'stacked',
+          label: 'machine',
+          values: [...DOWN_KEYS],
+          title: 'Downtime minutes by state',
+        },
+      ),
+      faultSection(events, period),
+      section(
+        'scrap',
+        'Scrap by reason',
+        ['reason', ['count', 'Parts'], 'share'],
+        SCRAP.map((c) => {
+          const count = sum(c, 0);
+          return {
+            reason: c.replace('scrap_', ''),
+            count,
+            share: scrapTotal > 0 ? round((100 * count!) / scrapTotal) : null,
+          };
+        }),
+        { kind: 'bar', label: 'reason', values: ['count'], title: 'Scrap parts by reason' },
+      ),
+      perMachine('energy', 'Energy', ['line', 'machine', 'kwh', 'kwh_per_part'], {
+        kind: 'bar',
+        label: 'machine',
+        values: ['kwh'],
+        title: 'Energy kWh by machine',
+      }),
+      ...alarms,
+      anomalies,
+    ],
   };
 }
-
-/** The summary's figures, with their titles and types, for every format. */
-export const SUMMARY_COLUMNS: Column[] = [
-  col('machines', 'Machines', 'count'),
-  col('availability', 'Availability %', 'percent'),
-  col('performance', 'Performance %', 'percent'),
-  col('quality', 'Quality %', 'percent'),
-  col('oee', 'OEE %', 'percent'),
-  col('good', 'Good parts', 'count'),
-  col('scrap', 'Scrap parts', 'count'),
-  col('downtime_min', 'Downtime min', 'minutes'),
-  col('energy_kwh', 'Energy kWh', 'kwh'),
-  col('alarms', 'Alarm activations', 'count'),
-  col('anomalies', 'Anomalies', 'count'),
-];
 
 function machineFigures(row: Record<string, unknown>, rates: Record<string, number>): Row {
   const machine = String(row.machine ?? '');
@@ -261,11 +246,11 @@ function machineFigures(row: Record<string, unknown>, rates: Record<string, numb
       figures.good > 0 && num(row.s_energy) !== null ? round(num(row.s_energy)! / figures.good, 3) : null,
   };
   let total = 0;
-  for (const state of DOWN_STATES) {
+  DOWN_STATES.forEach((state, i) => {
     const value = minutes(state.toLowerCase());
-    out[`${state.toLowerCase()}_min`] = round(value);
+    out[DOWN_KEYS[i]!] = round(value);
     total += value;
-  }
+  });
   out.total_min = round(total);
   for (const c of SCRAP) out[c] = round(num(row[`s_${c}`]) ?? 0, 0);
   return out;
@@ -301,18 +286,7 @@ function faultSection(events: EventRow[], period: Period): Section {
   const rows = [...totals.values()]
     .map((r) => ({ ...r, minutes: round(r.minutes as number) }))
     .sort((a, b) => (b.minutes as number) - (a.minutes as number));
-  return {
-    id: 'downtime_cause',
-    title: 'Faults by cause',
-    columns: [
-      col('cause', 'Cause', 'text'),
-      col('line', 'Line', 'text'),
-      col('machine', 'Machine', 'text'),
-      col('count', 'Count', 'count'),
-      col('minutes', 'Minutes', 'minutes'),
-    ],
-    rows,
-  };
+  return section('downtime_cause', 'Faults by cause', ['cause', 'line', 'machine', 'count', 'minutes'], rows);
 }
 
 const ACTIVE = new Set(['active-unack', 'active-ack']);
@@ -381,36 +355,24 @@ function alarmSections(events: EventRow[], period: Period, options: ReportOption
     alarms: rows.filter((r) => r.priority === priority && r.activations > 0).length,
   }));
   return [
-    {
-      id: 'alarms_priority',
-      title: 'Alarm activations by priority',
-      columns: [
-        col('priority', 'Priority', 'text'),
-        col('activations', 'Activations', 'count'),
-        col('alarms', 'Alarms', 'count'),
-      ],
-      rows: byPriority,
-      chart: {
+    section(
+      'alarms_priority',
+      'Alarm activations by priority',
+      ['priority', 'activations', 'alarms'],
+      byPriority,
+      {
         kind: 'bar',
         label: 'priority',
         values: ['activations'],
         title: 'Alarm activations by priority',
       },
-    },
-    {
-      id: 'alarms_top',
-      title: `Top alarms (chattering: ${options.chatterCount} activations within ${options.chatterWindowS} s)`,
-      columns: [
-        col('alarm', 'Alarm', 'text'),
-        col('line', 'Line', 'text'),
-        col('machine', 'Machine', 'text'),
-        col('priority', 'Priority', 'text'),
-        col('activations', 'Activations', 'count'),
-        col('minutes_active', 'Minutes in alarm', 'minutes'),
-        col('chattering', 'Chattering', 'text'),
-      ],
-      rows: rows.slice(0, options.topN),
-    },
+    ),
+    section(
+      'alarms_top',
+      `Top alarms (chattering: ${options.chatterCount} activations within ${options.chatterWindowS} s)`,
+      ['alarm', 'line', 'machine', 'priority', 'activations', 'minutes_active', 'chattering'],
+      rows.slice(0, options.topN),
+    ),
   ];
 }
 
@@ -431,23 +393,33 @@ function anomalySection(events: EventRow[], topN: number): Section {
     row.last = iso(e.ts);
     byKey.set(key, row);
   }
-  return {
-    id: 'anomalies',
-    title: 'Anomalies found',
-    columns: [
-      col('line', 'Line', 'text'),
-      col('machine', 'Machine', 'text'),
-      col('metric', 'Metric', 'text'),
-      col('count', 'Count', 'count'),
-      col('first', 'First', 'time'),
-      col('last', 'Last', 'time'),
-    ],
-    rows: [...byKey.values()].sort((a, b) => (b.count as number) - (a.count as number)).slice(0, topN),
-  };
+  return section(
+    'anomalies',
+    'Anomalies found',
+    ['line', 'machine', 'metric', 'count', 'first', 'last'],
+    [...byKey.values()].sort((a, b) => (b.count as number) - (a.count as number)).slice(0, topN),
+  );
 }
 
-function col(key: string, title: string, type: ColumnType): Column {
-  return { key, title, type };
+/** A column key, or a key and the title its column takes here instead of its title in COLUMNS. */
+type ColumnRef = string | [key: string, title: string];
+
+/** The columns of these figures, their titles and types from COLUMNS. */
+function columns(refs: ColumnRef[]): Column[] {
+  return refs.map((ref) => {
+    const [key, title] = typeof ref === 'string' ? [ref, undefined] : ref;
+    const [ownTitle, type] = COLUMNS[key]!;
+    return { key, title: title ?? ownTitle, type };
+  });
+}
+
+function section(id: string, title: string, refs: ColumnRef[], rows: Row[], chart?: Chart): Section {
+  return { id, title, columns: columns(refs), rows, ...(chart && { chart }) };
+}
+
+/** The mean of each OEE figure over these rows. */
+function means(rows: Row[]): Row {
+  return Object.fromEntries(OEE_KEYS.map((key) => [key, mean(rows, key)]));
 }
 
 function pick(row: Row, keys: string[]): Row {

@@ -1,23 +1,13 @@
 // The anomaly-detect node: a thin Node-RED shell over AnomalyDetector (src/core). Scores every telemetry point
 // per series; output 1 carries all scored points, output 2 only the anomalies.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { describeValue } from '@plantwire/telemetry';
-import {
-  nodeShell,
-  registerNode,
-  setting,
-  SettingError,
-  Throttle,
-  type Done,
-  type NodeShell,
-  type Send,
-} from '@plantwire/node-shell';
+import { nodeShell, registerNode, setting, SettingError, type NodeShell } from '@plantwire/node-shell';
 import { AnomalyDetector } from '../../core/anomaly-detector.js';
 import { DETECTOR_NAMES, createDetector, isDetectorName } from '../../core/detectors/index.js';
 import { DEFAULTS as RARITY_DEFAULTS } from '../../core/detectors/rarity.js';
 import { PointScorer } from '../../core/point-scorer.js';
 import { KEY_FIELDS, isKeyFields } from '../../core/series-key.js';
-import { eachPoint } from '../each-point.js';
+import { eachPoint, takePoints } from '../points-input.js';
 
 // detector, key and maxSeries keep the refusals users already see (errors.* in the locales); warm-up and
 // threshold default to the chosen detector's own, so they are parsed once the detector is known.
@@ -30,69 +20,46 @@ const SETTINGS = {
   smoothing: setting.text(),
 };
 
-const STATUS_EVERY_MS = 1000;
-/** Refusals quoted in one error message; the rest are counted. */
-
 export = function register(RED: NodeAPI) {
   function AnomalyDetectNode(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
-    const node = this;
-    const shell = nodeShell(RED, node, 'anomaly-detect');
-    let scorer: PointScorer | undefined;
-    let detectorName = '';
+    const shell = nodeShell(RED, this, 'anomaly-detect');
+    let core: { scorer: PointScorer; detectorName: string } | undefined;
     try {
-      ({ scorer, detectorName } = setUp(shell, def));
+      core = setUp(shell, def);
     } catch (error) {
       shell.refuseSetup(error);
     }
 
     let anomalies = 0;
-    let failing = '';
-    // At most one status update per second, the last change always shown.
-    const status = new Throttle(STATUS_EVERY_MS, () => {
-      const counts = shell.text('status.counts', {
-        series: scorer!.detector.size.toLocaleString('en-US'),
-        anomalies: anomalies.toLocaleString('en-US'),
-      });
-      if (failing) shell.status.error(shell.text('status.failing', { counts, error: failing }));
-      else if (anomalies > 0) shell.status.warn(counts);
-      else shell.status.ok(counts);
-    });
-    const refuse = (error: Error, done: Done) => {
-      failing = error.message;
-      status.request();
-      done(error);
-    };
-
-    node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
-      if (!scorer) return done(shell.notConfigured());
-      const payload = msg.payload;
-      if (payload === null || typeof payload !== 'object')
-        return refuse(shell.error('errors.notPoints', { got: describeValue(payload) }), done);
-      const scored: Record<string, unknown>[] = [];
-      const flagged: Record<string, unknown>[] = [];
-      const refusal = eachPoint(shell, payload, (item) => {
-        const out = scorer!.score(item);
-        scored.push(out);
-        if (out.anomaly) flagged.push(out);
-      });
-      anomalies += flagged.length;
-      const meta = { detector: detectorName, threshold: scorer.threshold };
-      if (scored.length > 0) {
-        const anomalyMsg = flagged.length > 0 ? { topic: msg.topic, payload: flagged, anomaly: meta } : null;
-        msg.payload = scored;
-        (msg as NodeMessage & { anomaly?: unknown }).anomaly = meta;
-        send([msg, anomalyMsg]);
-      }
-      if (refusal) return refuse(refusal, done);
-      failing = '';
-      status.request();
-      done();
-    });
-
-    shell.onClose(() => {
-      status.cancel();
-      scorer?.detector.clear();
+    takePoints(this, shell, core, {
+      status: ({ scorer }) => ({
+        counts: shell.text('status.counts', {
+          series: scorer.detector.size.toLocaleString('en-US'),
+          anomalies: anomalies.toLocaleString('en-US'),
+        }),
+        warning: anomalies > 0,
+      }),
+      input: ({ scorer, detectorName }, msg, payload, send) => {
+        const scored: Record<string, unknown>[] = [];
+        const flagged: Record<string, unknown>[] = [];
+        const refusal = eachPoint(shell, payload, (item) => {
+          const out = scorer.score(item);
+          scored.push(out);
+          if (out.anomaly) flagged.push(out);
+        });
+        anomalies += flagged.length;
+        const meta = { detector: detectorName, threshold: scorer.threshold };
+        if (scored.length > 0) {
+          const anomalyMsg =
+            flagged.length > 0 ? { topic: msg.topic, payload: flagged, anomaly: meta } : null;
+          msg.payload = scored;
+          (msg as NodeMessage & { anomaly?: unknown }).anomaly = meta;
+          send([msg, anomalyMsg]);
+        }
+        return refusal;
+      },
+      close: ({ scorer }) => scorer.detector.clear(),
     });
   }
 

@@ -1,22 +1,12 @@
 // The forecast node: a thin Node-RED shell over Forecaster (src/core/forecast). Per series a seasonal forecast
 // with prediction intervals over a horizon (output 1, every point annotated); for metrics with a limit, the
 // remaining useful life as `<metric>_rul` early-warning points (output 2) for threshold-alarm.
-import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { describeValue } from '@plantwire/telemetry';
-import {
-  nodeShell,
-  registerNode,
-  setting,
-  SettingError,
-  Throttle,
-  type Done,
-  type NodeShell,
-  type Send,
-} from '@plantwire/node-shell';
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { nodeShell, registerNode, setting, SettingError, type NodeShell } from '@plantwire/node-shell';
 import { FORECASTER_DEFAULTS, Forecaster } from '../../core/forecast/forecaster.js';
 import { SEASONAL_DEFAULTS } from '../../core/forecast/seasonal-model.js';
 import { KEY_FIELDS, type KeyFields } from '../../core/series-key.js';
-import { eachPoint } from '../each-point.js';
+import { eachPoint, takePoints } from '../points-input.js';
 
 const SETTINGS = {
   key: setting.choice('machine/metric', Object.keys(KEY_FIELDS) as KeyFields[]),
@@ -31,14 +21,10 @@ const SETTINGS = {
   maxSeries: setting.integer(FORECASTER_DEFAULTS.maxSeries, { min: 1 }),
 };
 
-const STATUS_EVERY_MS = 1000;
-/** Refusals quoted in one error message; the rest are counted. */
-
 export = function register(RED: NodeAPI) {
   function ForecastNode(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
-    const node = this;
-    const shell = nodeShell(RED, node, 'forecast');
+    const shell = nodeShell(RED, this, 'forecast');
     let forecaster: Forecaster | undefined;
     try {
       forecaster = setUp(shell, def);
@@ -47,47 +33,30 @@ export = function register(RED: NodeAPI) {
     }
 
     let warnings = 0;
-    let failing = '';
-    const refuse = (error: Error, done: Done) => {
-      failing = error.message;
-      status.request();
-      done(error);
-    };
-    const status = new Throttle(STATUS_EVERY_MS, () => {
-      const counts = shell.text('status.counts', {
-        series: forecaster!.size.toLocaleString('en-US'),
-        warnings: warnings.toLocaleString('en-US'),
-      });
-      if (failing) shell.status.error(shell.text('status.failing', { counts, error: failing }));
-      else shell.status.ok(counts);
-    });
-
-    node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
-      if (!forecaster) return done(shell.notConfigured());
-      const payload = msg.payload;
-      if (payload === null || typeof payload !== 'object')
-        return refuse(shell.error('errors.notPoints', { got: describeValue(payload) }), done);
-      const points: Record<string, unknown>[] = [];
-      const early: Record<string, unknown>[] = [];
-      const refusal = eachPoint(shell, payload, (item) => {
-        const result = forecaster!.forecast(item);
-        points.push(result.point);
-        if (result.warning) early.push(result.warning);
-      });
-      warnings += early.length;
-      if (points.length > 0) {
-        msg.payload = points;
-        send([msg, early.length > 0 ? { topic: msg.topic, payload: early } : null]);
-      }
-      if (refusal) return refuse(refusal, done);
-      failing = '';
-      status.request();
-      done();
-    });
-
-    shell.onClose(() => {
-      status.cancel();
-      forecaster?.clear();
+    takePoints(this, shell, forecaster, {
+      status: (core) => ({
+        counts: shell.text('status.counts', {
+          series: core.size.toLocaleString('en-US'),
+          warnings: warnings.toLocaleString('en-US'),
+        }),
+        warning: false,
+      }),
+      input: (core, msg, payload, send) => {
+        const points: Record<string, unknown>[] = [];
+        const early: Record<string, unknown>[] = [];
+        const refusal = eachPoint(shell, payload, (item) => {
+          const result = core.forecast(item);
+          points.push(result.point);
+          if (result.warning) early.push(result.warning);
+        });
+        warnings += early.length;
+        if (points.length > 0) {
+          msg.payload = points;
+          send([msg, early.length > 0 ? { topic: msg.topic, payload: early } : null]);
+        }
+        return refusal;
+      },
+      close: (core) => core.clear(),
     });
   }
 

@@ -1,0 +1,89 @@
+// What anomaly-detect and forecast do alike with a message of telemetry points (one point or an array): each
+// goes to the node's core on its own, and a point the core refuses is counted with its reason (the first few
+// quoted) while the others go on. A message that is not points, or that had points refused, ends with an error
+// for Catch nodes and a red status until the next good one; otherwise the status shows the node's counts.
+import type { Node, NodeMessage } from 'node-red';
+import { describeValue } from '@plantwire/telemetry';
+import { Throttle, type Done, type NodeShell, type Send } from '@plantwire/node-shell';
+import { AnomalyInputError } from '../core/anomaly-detector.js';
+
+const REASONS_SHOWN = 3;
+/** At most one status update a second, the last change always shown. */
+const STATUS_EVERY_MS = 1000;
+
+export interface PointsNode<Core> {
+  /** The node's counts for its status (`status.counts`); a warning is shown yellow, not green. */
+  status(core: Core): { counts: string; warning: boolean };
+  /**
+   * Takes the points of msg.payload (an object: one point or an array) with eachPoint and sends what came of
+   * them; returns eachPoint's error, if any.
+   */
+  input(core: Core, msg: NodeMessage, payload: object, send: Send): Error | undefined;
+  /** Lets go of the core on redeploy and removal. */
+  close(core: Core): void;
+}
+
+/**
+ * Handles a points node's input, status and close. `core` is what its settings built, undefined when they were
+ * refused (the node then answers each message with the not-configured error).
+ */
+export function takePoints<Core>(
+  node: Node,
+  shell: NodeShell,
+  core: Core | undefined,
+  handler: PointsNode<Core>,
+): void {
+  let failing = '';
+  const status = new Throttle(STATUS_EVERY_MS, () => {
+    const { counts, warning } = handler.status(core!);
+    if (failing) shell.status.error(shell.text('status.failing', { counts, error: failing }));
+    else if (warning) shell.status.warn(counts);
+    else shell.status.ok(counts);
+  });
+  const end = (done: Done, error?: Error) => {
+    failing = error?.message ?? '';
+    status.request();
+    done(error);
+  };
+
+  node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
+    if (core === undefined) return done(shell.notConfigured());
+    const payload = msg.payload;
+    if (payload === null || typeof payload !== 'object')
+      return end(done, shell.error('errors.notPoints', { got: describeValue(payload) }));
+    end(done, handler.input(core, msg, payload, send));
+  });
+
+  shell.onClose(() => {
+    status.cancel();
+    if (core !== undefined) handler.close(core);
+  });
+}
+
+/**
+ * Runs `step` on every point of `payload` (one point or an array). Returns the error to end the message with when
+ * any was refused (`errors.refusedThePoint` / `errors.refused` in the node's catalogue), else undefined.
+ */
+export function eachPoint(
+  shell: NodeShell,
+  payload: object,
+  step: (item: unknown) => void,
+): Error | undefined {
+  const items = Array.isArray(payload) ? (payload as unknown[]) : [payload];
+  const reasons: string[] = [];
+  let refused = 0;
+  for (let i = 0; i < items.length; i++) {
+    try {
+      step(items[i]);
+    } catch (error) {
+      if (!(error instanceof AnomalyInputError)) throw error;
+      refused++;
+      if (reasons.length < REASONS_SHOWN)
+        reasons.push(`${Array.isArray(payload) ? `payload[${i}]` : 'payload'}: ${error.message}`);
+    }
+  }
+  if (refused === 0) return undefined;
+  const listed = `${reasons.join('; ')}${refused > reasons.length ? '; ...' : ''}`;
+  const key = items.length === 1 ? 'errors.refusedThePoint' : 'errors.refused';
+  return shell.error(key, { refused, count: items.length, reasons: listed });
+}
