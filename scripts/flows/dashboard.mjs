@@ -375,7 +375,10 @@ function alarms() {
     group('dash-g-active', 'dash-page-alarms', 'Active alarms (at the edge, live)', 12, 1),
     group('dash-g-history', 'dash-page-alarms', 'Alarm history', 6, 2),
     group('dash-g-anomalies', 'dash-page-alarms', 'Anomalies', 6, 3),
-    subscribe('dash-alarm-list', 0, 18, 'alarm list', variable('ALARMS_TOPIC'), ['dash-active', 'dash-alarm-count']),
+    subscribe('dash-alarm-list', 0, 18, 'alarm list', variable('ALARMS_TOPIC'), [
+      'dash-active',
+      'dash-alarm-count',
+    ]),
     widget(
       'dash-active',
       'ui-template',
@@ -433,7 +436,10 @@ function edgeHealth() {
     group('dash-g-buffer', 'dash-page-edge', 'Store-and-forward at the edge', 12, 1),
     group('dash-g-depth', 'dash-page-edge', 'Buffer depth', 12, 2),
     subscribe('dash-edge-stats', 0, 24, 'edge buffers', variable('EDGE_TOPICS'), ['dash-edge-view']),
-    subscribe('dash-edge-link', 0, 25, 'WAN link', variable('LINK_TOPIC'), ['dash-edge-view', 'dash-network']),
+    subscribe('dash-edge-link', 0, 25, 'WAN link', variable('LINK_TOPIC'), [
+      'dash-edge-view',
+      'dash-network',
+    ]),
     fn(
       'dash-edge-view',
       1,

@@ -49,7 +49,8 @@ export const TOPIC_VARIABLES = {
 };
 
 /** The TOPIC_VARIABLES of these names, for a tab. */
-export const topicVariables = (...names) => Object.fromEntries(names.map((name) => [name, TOPIC_VARIABLES[name]]));
+export const topicVariables = (...names) =>
+  Object.fromEntries(names.map((name) => [name, TOPIC_VARIABLES[name]]));
 
 /** A node property that is the tab variable `name` (a topic of TOPIC_VARIABLES, say) when the flows start. */
 export const variable = (name) => `\${${name}}`;

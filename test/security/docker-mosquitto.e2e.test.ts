@@ -98,7 +98,8 @@ describe("docker/compose.yaml's broker config, files and wiring", () => {
 
   it('runs both Node-REDs for the plant the ACL is written for (their topics follow PLANTWIRE_TENANT and PLANTWIRE_PLANT)', () => {
     const acl = readFileSync(join(docker, 'mosquitto.acl'), 'utf8');
-    const block = (user: string) => acl.split(/\n(?=user )/).find((b) => b.startsWith(`user ${user}\n`)) ?? '';
+    const block = (user: string) =>
+      acl.split(/\n(?=user )/).find((b) => b.startsWith(`user ${user}\n`)) ?? '';
     const env = (service: string) => compose.services[service]!.environment!;
     const deploy = env('deploy-flows');
     const { PLANTWIRE_TENANT: tenant, PLANTWIRE_PLANT: plant } = env('edge');
