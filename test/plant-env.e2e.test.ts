@@ -171,7 +171,11 @@ describe('the flows take their tenant and plant from the environment', () => {
         expect(request.allowed, request.topic).toBe(true);
       }
       // The points machine-sim made, as the cloud receives them, are the plant's.
-      await waitFor('points at the cloud', async () => posted.some((p) => p.path === '/ingest') || undefined);
+      await waitFor(
+        'points at the cloud',
+        async () => posted.some((p) => p.path === '/ingest') || undefined,
+        15_000,
+      );
       const points = posted.filter((p) => p.path === '/ingest').flatMap((p) => p.items);
       expect(new Set(points.map((p) => `${String(p.tenant)}/${String(p.plant)}`))).toEqual(
         new Set([`${tenant}/${plant}`]),
