@@ -78,6 +78,8 @@ function secrets() {
     ...kept,
     mqtt: { edge: secret(), cloud: secret(), wan: secret(), ...kept.mqtt },
     admin: kept.admin ?? newAdminPasswords(),
+    // The plant its flows and broker accounts were made for (a folder from before this was the reference plant's).
+    plant: kept.plant ?? (existsSync(file) ? { tenant: TENANT, plant: PLANT } : { tenant, plant }),
     ...(openBroker && { openBroker }),
   };
   if (!kept.admin) {
@@ -138,6 +140,13 @@ async function nodeRed(name, env, { credentialSecret, ingestToken, admin }, mqtt
 
 try {
   const keys = secrets();
+  if (keys.plant.tenant !== tenant || keys.plant.plant !== plant) {
+    // Its flows hold the broker accounts of that plant: they would be refused by this plant's broker.
+    throw new Error(
+      `${data} runs tenant ${keys.plant.tenant}, plant ${keys.plant.plant}: set PLANTWIRE_TENANT and ` +
+        'PLANTWIRE_PLANT to those, or PLANTWIRE_DATA to another folder for this plant',
+    );
+  }
   say('starting QuestDB');
   const questdb = await startQuestDb({
     root: join(data, 'questdb'),

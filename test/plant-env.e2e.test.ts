@@ -24,6 +24,8 @@ import {
 } from '@plantwire/testkit';
 
 const root = join(import.meta.dirname, '..');
+type EditorNode = { id: string; type: string; valid?: boolean };
+type EditorApi = { nodes: Record<'eachNode' | 'eachConfig', (f: (n: EditorNode) => void) => void> };
 const load = async <T>(file: string) => (await import(pathToFileURL(join(root, 'scripts', file)).href)) as T;
 const { FLOW_FILES, flowsWithToken } = await load<{
   FLOW_FILES: Record<'edge' | 'cloud', string[]>;
@@ -222,6 +224,30 @@ describe('the flows take their tenant and plant from the environment', () => {
         .flatMap((p) => (p.path === '/ingest/events' ? p.items : []))
         .find((e) => e.type === 'fault' && e.fault === 'dropout')!;
       expect(fault).toMatchObject({ tenant, plant, line: 'line-02', machine: 'press-02' });
+    });
+
+    it('the flows open in the editor with every node valid (their ${...} properties too)', async () => {
+      for (const red of [cloud, edge]) {
+        await page.goto(red.url);
+        await page.waitForSelector('#red-ui-workspace-chart svg', { timeout: 60_000 });
+        const invalid = await page.waitForFunction(
+          () => {
+            const RED = (globalThis as unknown as { RED?: EditorApi }).RED;
+            let count = 0;
+            const found: string[] = [];
+            const check = (n: EditorNode) => {
+              count++;
+              if (n.valid === false) found.push(`${n.type} ${n.id}`);
+            };
+            RED?.nodes.eachNode(check);
+            RED?.nodes.eachConfig(check);
+            return count > 20 ? found : undefined;
+          },
+          undefined,
+          { timeout: 30_000 },
+        );
+        expect(await invalid.jsonValue(), red.url).toEqual([]);
+      }
     });
 
     it("the dashboard shows the plant's title and its live alarm list, not another plant's", async () => {

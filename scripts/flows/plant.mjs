@@ -29,7 +29,7 @@ export const topicsOf = (tenant, plant) => ({
   link: `v1/${tenant}/${plant}/link`,
 });
 
-/** The reference plant's topics, for the scripts that talk to it (`npm start` and `npm run chaos` by default). */
+/** The reference plant's topics, for the scripts that talk to it (`npm run chaos`). */
 export const TOPICS = topicsOf(TENANT, PLANT);
 
 /**
