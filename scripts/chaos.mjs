@@ -134,8 +134,14 @@ async function crash(part, name) {
 say(`data in ${data}`);
 let questdb = await startQuest();
 let broker = await startMosquitto({ port: ports.mqtt });
-const mqtt = { PLANTWIRE_MQTT_HOST: host, PLANTWIRE_MQTT_PORT: String(broker.port) };
-const cloudEnv = { ...mqtt, PLANTWIRE_QUESTDB_URL: questdb.httpUrl, PLANTWIRE_TENANT: TENANT };
+// The reference plant on both sides, whatever PLANTWIRE_TENANT and PLANTWIRE_PLANT this shell has.
+const mqtt = {
+  PLANTWIRE_MQTT_HOST: host,
+  PLANTWIRE_MQTT_PORT: String(broker.port),
+  PLANTWIRE_TENANT: TENANT,
+  PLANTWIRE_PLANT: PLANT,
+};
+const cloudEnv = { ...mqtt, PLANTWIRE_QUESTDB_URL: questdb.httpUrl };
 let cloud = await nodeRed('cloud', cloudEnv, true);
 const link = await startWanLink({ host, target: { host, port: ports.cloud } });
 const edgeEnv = { ...mqtt, PLANTWIRE_CLOUD_URL: link.url };

@@ -1,7 +1,8 @@
 // `npm start`: the whole factory on this machine until Ctrl-C. QuestDB, the plant's MQTT broker, a cloud
 // Node-RED (ingest, API, Dashboard 2.0), the WAN link and an edge Node-RED (the simulated plant, alarms,
 // anomaly detection, store-and-forward). Data and secrets stay in .plantwire/ (PLANTWIRE_DATA) between runs;
-// delete it to start afresh.
+// delete it to start afresh. PLANTWIRE_TENANT and PLANTWIRE_PLANT name the plant (acme, plant-01 by default): the
+// flows, the broker's accounts and the WAN link all follow them.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -16,7 +17,7 @@ import {
   startWanLink,
 } from '@plantwire/testkit';
 import { FLOW_FILES, flowsWithToken } from './deploy-flows.mjs';
-import { mqttAccounts, PLANT, TENANT, TOPICS } from './flows/plant.mjs';
+import { mqttAccounts, PLANT, TENANT, topicsOf } from './flows/plant.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const data = resolve(process.env.PLANTWIRE_DATA ?? join(root, '.plantwire'));
@@ -36,6 +37,22 @@ const ports = {
   mqtt: port('MQTT', 1883),
 };
 const say = (line) => console.log(`[plantwire] ${line}`);
+
+/** The plant every part runs for: one tenant and plant for both Node-REDs, the broker's accounts and the WAN link. */
+const tenant = process.env.PLANTWIRE_TENANT || TENANT;
+const plant = process.env.PLANTWIRE_PLANT || PLANT;
+for (const [variable, name] of [
+  ['PLANTWIRE_TENANT', tenant],
+  ['PLANTWIRE_PLANT', plant],
+]) {
+  // Names that are one MQTT topic level (machine-sim refuses others).
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
+    console.error(`[plantwire] ${variable}=${name}: letters, digits, '.', '_' and '-' only (64 at most)`);
+    process.exit(1);
+  }
+}
+const topics = topicsOf(tenant, plant);
+const plantEnv = { PLANTWIRE_TENANT: tenant, PLANTWIRE_PLANT: plant };
 
 function portIsFree(number) {
   return new Promise((done) => {
@@ -61,6 +78,8 @@ function secrets() {
     ...kept,
     mqtt: { edge: secret(), cloud: secret(), wan: secret(), ...kept.mqtt },
     admin: kept.admin ?? newAdminPasswords(),
+    // The plant its flows and broker accounts were made for (a folder from before this was the reference plant's).
+    plant: kept.plant ?? (existsSync(file) ? { tenant: TENANT, plant: PLANT } : { tenant, plant }),
     ...(openBroker && { openBroker }),
   };
   if (!kept.admin) {
@@ -108,7 +127,7 @@ async function nodeRed(name, env, { credentialSecret, ingestToken, admin }, mqtt
     env,
     settings: { credentialSecret, adminAuth: adminAuthSettings(admin) },
     login: { username: 'admin', password: admin.admin },
-    ...(firstRun ? { flows: flowsWithToken(FLOW_FILES[name], ingestToken, TENANT, mqtt) } : {}),
+    ...(firstRun ? { flows: flowsWithToken(FLOW_FILES[name], ingestToken, tenant, mqtt) } : {}),
   });
   running.push([`the ${name} Node-RED`, () => red.stop()]);
   // Its log, for when something needs a look: what it printed so far, then as it comes.
@@ -121,6 +140,13 @@ async function nodeRed(name, env, { credentialSecret, ingestToken, admin }, mqtt
 
 try {
   const keys = secrets();
+  if (keys.plant.tenant !== tenant || keys.plant.plant !== plant) {
+    // Its flows hold the broker accounts of that plant: they would be refused by this plant's broker.
+    throw new Error(
+      `${data} runs tenant ${keys.plant.tenant}, plant ${keys.plant.plant}: set PLANTWIRE_TENANT and ` +
+        'PLANTWIRE_PLANT to those, or PLANTWIRE_DATA to another folder for this plant',
+    );
+  }
   say('starting QuestDB');
   const questdb = await startQuestDb({
     root: join(data, 'questdb'),
@@ -130,7 +156,7 @@ try {
   });
   running.push(['QuestDB', () => questdb.stop()]);
 
-  const accounts = mqttAccounts(keys.mqtt);
+  const accounts = mqttAccounts(keys.mqtt, { tenant, plant });
   const account = (username) => accounts.find((a) => a.username === username);
   if (keys.openBroker) {
     say(
@@ -145,12 +171,12 @@ try {
   running.push(['the plant broker', () => broker.stop()]);
   const mqtt = { PLANTWIRE_MQTT_HOST: '127.0.0.1', PLANTWIRE_MQTT_PORT: String(ports.mqtt.port) };
 
-  say('starting the cloud Node-RED (ingest, API, dashboard)');
+  say(`starting the cloud Node-RED (ingest, API, dashboard) for tenant ${tenant}, plant ${plant}`);
   const cloud = await nodeRed(
     'cloud',
-    { ...mqtt, PLANTWIRE_QUESTDB_URL: questdb.httpUrl, PLANTWIRE_TENANT: TENANT },
+    { ...mqtt, ...plantEnv, PLANTWIRE_QUESTDB_URL: questdb.httpUrl },
     keys,
-    { user: `cloud-${TENANT}`, password: account(`cloud-${TENANT}`).password },
+    { user: `cloud-${tenant}`, password: account(`cloud-${tenant}`).password },
   );
 
   const link = await startWanLink({
@@ -158,15 +184,15 @@ try {
     port: ports.wan.port,
     target: { host: '127.0.0.1', port: cloud.port },
     mqttUrl: `mqtt://wan-link:${keys.mqtt.wan}@127.0.0.1:${broker.port}`,
-    commandTopic: TOPICS.command,
-    stateTopic: TOPICS.link,
+    commandTopic: topics.command,
+    stateTopic: topics.link,
   });
   running.push(['the WAN link', () => link.stop()]);
 
   say('starting the edge Node-RED (the plant, alarms, store-and-forward)');
-  const edge = await nodeRed('edge', { ...mqtt, PLANTWIRE_CLOUD_URL: link.url }, keys, {
-    user: `edge-${PLANT}`,
-    password: account(`edge-${PLANT}`).password,
+  const edge = await nodeRed('edge', { ...mqtt, ...plantEnv, PLANTWIRE_CLOUD_URL: link.url }, keys, {
+    user: `edge-${plant}`,
+    password: account(`edge-${plant}`).password,
   });
 
   const shown = host === '0.0.0.0' ? 'localhost' : host;

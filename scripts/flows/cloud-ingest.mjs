@@ -3,7 +3,9 @@
 import {
   ALARM_COMMANDS,
   FAULTS,
-  TOPICS,
+  PLANT,
+  TENANT,
+  TOPIC_VARIABLES,
   broker,
   commentsOf,
   nodesOf,
@@ -14,6 +16,8 @@ import {
   set,
   subscription,
   tab,
+  topicVariables,
+  variable,
 } from './plant.mjs';
 
 const z = 'cloud';
@@ -116,10 +120,13 @@ export function cloudIngest() {
         `while QuestDB is unavailable (the edge's store-forward retries).\n\n` +
         `The API: GET /api/health, /api/stats, /api/kpis?minutes=N, /api/series?line=&machine=&metric=&bucket=&minutes=, ` +
         `POST /api/fault/{cmd} (JSON body: line, machine, value, ...) and POST /api/alarm/{cmd} (alarm, minutes, by), ` +
-        `which publish the command to the edge on ${TOPICS.command}.\n\n` +
+        `which publish the command to the edge on v1/{tenant}/{plant}/cmd.\n\n` +
         `Tokens (one "token tenant" per line) are credentials of the two telemetry-validate nodes. Addresses: ` +
-        `PLANTWIRE_QUESTDB_URL, PLANTWIRE_MQTT_HOST, PLANTWIRE_MQTT_PORT; PLANTWIRE_TENANT scopes the API.`,
-      { QUESTDB_URL: 'http://127.0.0.1:9000', MQTT_HOST: '127.0.0.1', MQTT_PORT: '1883', TENANT: 'acme' },
+        `PLANTWIRE_QUESTDB_URL, PLANTWIRE_MQTT_HOST, PLANTWIRE_MQTT_PORT. PLANTWIRE_TENANT (default ${TENANT}) ` +
+        `scopes the API; with PLANTWIRE_PLANT (default ${PLANT}) it names the plant whose topics ` +
+        `v1/{tenant}/{plant}/... the cloud reads and commands.`,
+      { QUESTDB_URL: 'http://127.0.0.1:9000', MQTT_HOST: '127.0.0.1', MQTT_PORT: '1883', TENANT, PLANT },
+      topicVariables('COMMAND_TOPIC', 'EDGE_TOPICS', 'LINK_TOPIC'),
     ),
     questdb('cloud-db', z),
     broker('cloud-broker', z, 'plant broker'),
@@ -246,7 +253,7 @@ export function cloudIngest() {
       'mqtt in',
       0,
       10,
-      subscription('cloud-broker', 'edge buffers', `${TOPICS.edgeStats}/+`, '0'),
+      subscription('cloud-broker', 'edge buffers', variable('EDGE_TOPICS'), '0'),
       [['cloud-edge-keep']],
     ),
     node(
@@ -267,7 +274,7 @@ export function cloudIngest() {
       },
       [],
     ),
-    node('cloud-link', 'mqtt in', 0, 11, subscription('cloud-broker', 'WAN link', TOPICS.link), [
+    node('cloud-link', 'mqtt in', 0, 11, subscription('cloud-broker', 'WAN link', variable('LINK_TOPIC')), [
       ['cloud-link-keep'],
     ]),
     node(
@@ -358,7 +365,7 @@ export function cloudIngest() {
       'mqtt out',
       3,
       15,
-      publish('cloud-broker', TOPICS.command, TOPICS.command, { qos: '1' }),
+      publish('cloud-broker', TOPIC_VARIABLES.COMMAND_TOPIC, variable('COMMAND_TOPIC'), { qos: '1' }),
     ),
     node(
       'api-accepted',

@@ -5,7 +5,9 @@ import {
   FAULTS,
   GAUGES,
   MACHINES,
-  TOPICS,
+  PLANT,
+  TENANT,
+  TOPIC_VARIABLES,
   broker,
   commentsOf,
   nodesOf,
@@ -15,6 +17,8 @@ import {
   set,
   subscription,
   tab,
+  topicVariables,
+  variable,
 } from './plant.mjs';
 import {
   base,
@@ -112,12 +116,19 @@ const utcTimes = (id, col, row, field, wires) =>
 const subscribe = (id, col, row, name, topic, wires) =>
   node(id, 'mqtt in', col, row, subscription('dash-broker', name, topic), [wires]);
 const commands = (id, col, row) =>
-  node(id, 'mqtt out', col, row, publish('dash-broker', TOPICS.command, TOPICS.command, { qos: '1' }));
+  node(
+    id,
+    'mqtt out',
+    col,
+    row,
+    publish('dash-broker', TOPIC_VARIABLES.COMMAND_TOPIC, variable('COMMAND_TOPIC'), { qos: '1' }),
+  );
 
 function overview() {
   return [
     page('dash-page-overview', 'Overview', '/overview', 'factory', 1),
-    group('dash-g-plant', 'dash-page-overview', 'Plant acme / plant-01', 12, 1),
+    // On the tab, so that its title can be the tab variable PLANT_LABEL (a global config node sees no tab's).
+    { ...group('dash-g-plant', 'dash-page-overview', variable('PLANT_LABEL'), 12, 1), z },
     group('dash-g-machines', 'dash-page-overview', 'Machines (OEE over the shift and the last hour)', 12, 2),
     group('dash-g-scrap', 'dash-page-overview', 'Scrap by reason (last hour, parts)', 12, 3),
     group('dash-g-oee', 'dash-page-overview', 'How the figures are computed', 12, 4),
@@ -323,7 +334,7 @@ function machine() {
       CHARTS.length,
       CHARTS.map((c) => [c.id]),
     ),
-    subscribe('dash-live', 3, 13, 'live points', TOPICS.points, ['dash-live-split']),
+    subscribe('dash-live', 3, 13, 'live points', variable('POINTS_TOPIC'), ['dash-live-split']),
     fn(
       'dash-live-split',
       4,
@@ -364,7 +375,10 @@ function alarms() {
     group('dash-g-active', 'dash-page-alarms', 'Active alarms (at the edge, live)', 12, 1),
     group('dash-g-history', 'dash-page-alarms', 'Alarm history', 6, 2),
     group('dash-g-anomalies', 'dash-page-alarms', 'Anomalies', 6, 3),
-    subscribe('dash-alarm-list', 0, 18, 'alarm list', TOPICS.alarms, ['dash-active', 'dash-alarm-count']),
+    subscribe('dash-alarm-list', 0, 18, 'alarm list', variable('ALARMS_TOPIC'), [
+      'dash-active',
+      'dash-alarm-count',
+    ]),
     widget(
       'dash-active',
       'ui-template',
@@ -421,8 +435,11 @@ function edgeHealth() {
     page('dash-page-edge', 'Edge health', '/edge', 'server-network', 4),
     group('dash-g-buffer', 'dash-page-edge', 'Store-and-forward at the edge', 12, 1),
     group('dash-g-depth', 'dash-page-edge', 'Buffer depth', 12, 2),
-    subscribe('dash-edge-stats', 0, 24, 'edge buffers', `${TOPICS.edgeStats}/+`, ['dash-edge-view']),
-    subscribe('dash-edge-link', 0, 25, 'WAN link', TOPICS.link, ['dash-edge-view', 'dash-network']),
+    subscribe('dash-edge-stats', 0, 24, 'edge buffers', variable('EDGE_TOPICS'), ['dash-edge-view']),
+    subscribe('dash-edge-link', 0, 25, 'WAN link', variable('LINK_TOPIC'), [
+      'dash-edge-view',
+      'dash-network',
+    ]),
     fn(
       'dash-edge-view',
       1,
@@ -506,8 +523,14 @@ export function dashboard() {
       'Dashboard 2.0 at /dashboard: Overview (OEE, energy, scrap, health per machine), Machine (every metric, ' +
         'history from QuestDB then live), Alarms (active alarms with ack and shelve, history, anomalies), Edge health ' +
         '(the edge buffer), Faults (inject faults and a network outage) and Architecture. Queries are scoped to ' +
-        'PLANTWIRE_TENANT (default acme). Addresses: PLANTWIRE_QUESTDB_URL, PLANTWIRE_MQTT_HOST, PLANTWIRE_MQTT_PORT.',
-      { QUESTDB_URL: 'http://127.0.0.1:9000', MQTT_HOST: '127.0.0.1', MQTT_PORT: '1883', TENANT: 'acme' },
+        `PLANTWIRE_TENANT (default ${TENANT}); the live data and commands are the plant PLANTWIRE_PLANT's (default ` +
+        `${PLANT}) of that tenant, on v1/{tenant}/{plant}/... of the plant broker. Addresses: PLANTWIRE_QUESTDB_URL, ` +
+        'PLANTWIRE_MQTT_HOST, PLANTWIRE_MQTT_PORT.',
+      { QUESTDB_URL: 'http://127.0.0.1:9000', MQTT_HOST: '127.0.0.1', MQTT_PORT: '1883', TENANT, PLANT },
+      {
+        ...topicVariables('POINTS_TOPIC', 'COMMAND_TOPIC', 'ALARMS_TOPIC', 'EDGE_TOPICS', 'LINK_TOPIC'),
+        PLANT_LABEL: 'Plant ${TENANT} / ${PLANT}',
+      },
     ),
     ...base(),
     node('dash-style', 'ui-template', 6, 0, {

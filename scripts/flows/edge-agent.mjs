@@ -6,7 +6,7 @@ import {
   GAUGES,
   PLANT,
   TENANT,
-  TOPICS,
+  TOPIC_VARIABLES,
   broker,
   commentsOf,
   nodesOf,
@@ -16,6 +16,8 @@ import {
   set,
   subscription,
   tab,
+  topicVariables,
+  variable,
 } from './plant.mjs';
 
 const z = 'edge';
@@ -140,17 +142,19 @@ export function edgeAgent() {
     tab(
       z,
       'Edge agent',
-      `The shop floor of ${TENANT}/${PLANT}: machine-sim runs 3 lines x 3 machines, every point goes to the plant broker ` +
+      `The shop floor of plant PLANTWIRE_PLANT of tenant PLANTWIRE_TENANT (defaults ${PLANT}, ${TENANT}): ` +
+        `machine-sim runs 3 lines x 3 machines, every point goes to the plant broker ` +
         `(v1/{tenant}/{plant}/{line}/{machine}/{metric}) and, durably, to the cloud: store-forward keeps points and ` +
         `events on disk until the cloud's /ingest answers 2xx, and backfills in order after an outage while live ` +
         `data goes first.\n\nthreshold-alarm and anomaly-detect run here; their events and the simulator's state ` +
-        `and fault events go to the cloud's /ingest/events the same durable way. Commands arrive on ${TOPICS.command}: ` +
+        `and fault events go to the cloud's /ingest/events the same durable way. Commands arrive on v1/{tenant}/{plant}/cmd: ` +
         `faults such as {"cmd":"bearing_fault","value":true,"machine":"cnc-01","line":"line-01"} go to machine-sim, ` +
         `alarm commands such as {"cmd":"ack","alarm":"<id>"} to threshold-alarm.\n\n` +
         `Addresses come from the environment: PLANTWIRE_MQTT_HOST, PLANTWIRE_MQTT_PORT and PLANTWIRE_CLOUD_URL ` +
         `(defaults 127.0.0.1, 1883, http://127.0.0.1:1881). The ingest token is the bearer token of both POST nodes ` +
         `(credentials: never in an exported flow).`,
-      { MQTT_HOST: '127.0.0.1', MQTT_PORT: '1883', CLOUD_URL: 'http://127.0.0.1:1881' },
+      { MQTT_HOST: '127.0.0.1', MQTT_PORT: '1883', CLOUD_URL: 'http://127.0.0.1:1881', TENANT, PLANT },
+      topicVariables('COMMAND_TOPIC', 'ALARMS_TOPIC', 'EDGE_TOPIC'),
     ),
     broker('edge-broker', z, 'plant broker'),
     comment('edge-about-plant', 0.8, 1, 'The plant and the commands that reach it'),
@@ -174,9 +178,9 @@ export function edgeAgent() {
       2,
       2,
       {
-        name: 'plant-01',
-        tenant: TENANT,
-        plant: PLANT,
+        name: 'the plant',
+        tenant: variable('TENANT'),
+        plant: variable('PLANT'),
         lines: '3',
         machinesPerLine: '3',
         machineTypes: 'cnc,press,pump',
@@ -321,7 +325,7 @@ export function edgeAgent() {
       'mqtt out',
       4,
       6,
-      publish('edge-broker', 'alarm list (retained)', TOPICS.alarms, { qos: '1', retain: true }),
+      publish('edge-broker', 'alarm list (retained)', variable('ALARMS_TOPIC'), { qos: '1', retain: true }),
     ),
     node(
       'edge-gauges',
@@ -360,7 +364,7 @@ export function edgeAgent() {
         rules: [
           set(
             'payload',
-            `[$map($append([], payload), function($e) { $merge([{"plant": "${PLANT}"}, $e]) })]`,
+            '[$map($append([], payload), function($e) { $merge([{"plant": $env("PLANT")}, $e]) })]',
           ),
         ],
       },
@@ -374,9 +378,14 @@ export function edgeAgent() {
     }),
 
     // Commands from the plant broker: alarm commands to threshold-alarm, the rest (faults) to machine-sim.
-    node('edge-commands', 'mqtt in', 0, 2, subscription('edge-broker', TOPICS.command, TOPICS.command), [
-      ['edge-route'],
-    ]),
+    node(
+      'edge-commands',
+      'mqtt in',
+      0,
+      2,
+      subscription('edge-broker', TOPIC_VARIABLES.COMMAND_TOPIC, variable('COMMAND_TOPIC')),
+      [['edge-route']],
+    ),
     node('edge-route', 'switch', 1, 2, oneOf('alarm or fault', 'payload.cmd', ALARM_COMMANDS), [
       ['edge-alarm-command'],
       ['edge-sim'],
@@ -405,7 +414,7 @@ export function edgeAgent() {
       'change',
       4,
       13,
-      { name: 'topic', rules: [set('topic', `"${TOPICS.edgeStats}/" & payload.store`)] },
+      { name: 'topic', rules: [set('topic', '$env("EDGE_TOPIC") & "/" & payload.store')] },
       [['edge-stats-publish']],
     ),
     node(

@@ -2,7 +2,11 @@
 import { ALARM_COMMANDS as OPERATOR_COMMANDS } from '@plantwire/node-red-rules';
 import { GAUGE_METRICS, MACHINE_FAULTS } from '@plantwire/node-red-simulator';
 
-/** The reference plant: tenant acme, plant plant-01, three lines of a CNC mill, a press and a pump. */
+/**
+ * The reference plant: tenant acme, plant plant-01, three lines of a CNC mill, a press and a pump. TENANT and PLANT
+ * are the defaults of the flows' tab variables of the same names: PLANTWIRE_TENANT and PLANTWIRE_PLANT choose
+ * another tenant and plant when the flows start.
+ */
 export const TENANT = 'acme';
 export const PLANT = 'plant-01';
 export const LINES = ['line-01', 'line-02', 'line-03'];
@@ -16,26 +20,53 @@ export const GAUGES = GAUGE_METRICS;
 export const FAULTS = Object.keys(MACHINE_FAULTS);
 export const ALARM_COMMANDS = [...OPERATOR_COMMANDS, 'list'];
 
-/** MQTT topics of the plant (docs/architecture.md). */
-export const TOPICS = {
-  points: `v1/${TENANT}/${PLANT}/+/+/+`,
-  command: `v1/${TENANT}/${PLANT}/cmd`,
-  alarms: `v1/${TENANT}/${PLANT}/alarms`,
-  edgeStats: `v1/${TENANT}/${PLANT}/edge`,
-  link: `v1/${TENANT}/${PLANT}/link`,
+/** MQTT topics of one plant (docs/architecture.md). */
+export const topicsOf = (tenant, plant) => ({
+  points: `v1/${tenant}/${plant}/+/+/+`,
+  command: `v1/${tenant}/${plant}/cmd`,
+  alarms: `v1/${tenant}/${plant}/alarms`,
+  edgeStats: `v1/${tenant}/${plant}/edge`,
+  link: `v1/${tenant}/${plant}/link`,
+});
+
+/** The reference plant's topics, for the scripts that talk to it (`npm run chaos`). */
+export const TOPICS = topicsOf(TENANT, PLANT);
+
+/**
+ * The topics in the flows: tab variables made of the tab's TENANT and PLANT, which a node reads as a whole
+ * `${NAME}` property (Node-RED substitutes an environment variable only for a property that is nothing else: a
+ * `${TENANT}` inside a longer topic would stay as it is, so each topic is a variable of its own).
+ */
+const FLOW_TOPICS = topicsOf('${TENANT}', '${PLANT}');
+export const TOPIC_VARIABLES = {
+  POINTS_TOPIC: FLOW_TOPICS.points,
+  COMMAND_TOPIC: FLOW_TOPICS.command,
+  ALARMS_TOPIC: FLOW_TOPICS.alarms,
+  /** The edge publishes each store's figures on EDGE_TOPIC/{store}; the cloud subscribes to EDGE_TOPICS. */
+  EDGE_TOPIC: FLOW_TOPICS.edgeStats,
+  EDGE_TOPICS: `${FLOW_TOPICS.edgeStats}/+`,
+  LINK_TOPIC: FLOW_TOPICS.link,
 };
+
+/** The TOPIC_VARIABLES of these names, for a tab. */
+export const topicVariables = (...names) =>
+  Object.fromEntries(names.map((name) => [name, TOPIC_VARIABLES[name]]));
+
+/** A node property that is the tab variable `name` (a topic of TOPIC_VARIABLES, say) when the flows start. */
+export const variable = (name) => `\${${name}}`;
 
 /**
  * The plant broker's accounts (rules in @plantwire/testkit's mqtt-acl.ts): the edge and the WAN link are devices of
  * the plant, the cloud its tenant's service. One per password given: `npm start` runs all three, docker/compose.yaml
- * has no WAN link (its ACL file, docker/mosquitto.acl, is written from these by `npm run flows`).
+ * has no WAN link (its ACL file, docker/mosquitto.acl, is written from these by `npm run flows`). They are the
+ * reference plant's unless `tenant` and `plant` say otherwise.
  */
-export function mqttAccounts({ edge, wan, cloud }) {
-  const device = { role: 'device', tenant: TENANT, plant: PLANT };
+export function mqttAccounts({ edge, wan, cloud }, { tenant = TENANT, plant = PLANT } = {}) {
+  const device = { role: 'device', tenant, plant };
   return [
-    edge !== undefined && { username: `edge-${PLANT}`, password: edge, ...device },
+    edge !== undefined && { username: `edge-${plant}`, password: edge, ...device },
     wan !== undefined && { username: 'wan-link', password: wan, ...device },
-    cloud !== undefined && { username: `cloud-${TENANT}`, password: cloud, role: 'service', tenant: TENANT },
+    cloud !== undefined && { username: `cloud-${tenant}`, password: cloud, role: 'service', tenant },
   ].filter(Boolean);
 }
 
@@ -44,20 +75,25 @@ export const DOCKER_MQTT_ACCOUNTS = mqttAccounts({ edge: '', cloud: '' });
 
 /**
  * A tab whose environment variables default sensibly when the process does not set them: a tab variable
- * NAME takes $PLANTWIRE_NAME, else the default (docker/compose.yaml and `npm start` set them).
+ * NAME takes $PLANTWIRE_NAME, else the default (docker/compose.yaml and `npm start` set them). `made` are variables
+ * made of those, `${NAME}` in their text standing for the variable NAME (topicVariables(...) of the tab's topics).
  */
-export function tab(id, label, info, variables) {
+export function tab(id, label, info, variables, made = {}) {
   return {
     id,
     type: 'tab',
     label,
     disabled: false,
     info,
-    env: Object.entries(variables).map(([name, fallback]) => ({
-      name,
-      type: 'jsonata',
-      value: `$env("PLANTWIRE_${name}") ? $env("PLANTWIRE_${name}") : ${JSON.stringify(fallback)}`,
-    })),
+    env: [
+      ...Object.entries(variables).map(([name, fallback]) => ({
+        name,
+        type: 'jsonata',
+        value: `$env("PLANTWIRE_${name}") ? $env("PLANTWIRE_${name}") : ${JSON.stringify(fallback)}`,
+      })),
+      // An env variable is evaluated after the tab's other variables, so it can be made of them.
+      ...Object.entries(made).map(([name, value]) => ({ name, type: 'env', value })),
+    ],
   };
 }
 

@@ -96,6 +96,22 @@ describe("docker/compose.yaml's broker config, files and wiring", () => {
     ]);
     expect(readFileSync(join(docker, 'compose.yaml'), 'utf8')).not.toMatch(/PASSWORD|INGEST_TOKEN:/);
   });
+
+  it('runs both Node-REDs for the plant the ACL is written for (their topics follow PLANTWIRE_TENANT and PLANTWIRE_PLANT)', () => {
+    const acl = readFileSync(join(docker, 'mosquitto.acl'), 'utf8');
+    const block = (user: string) =>
+      acl.split(/\n(?=user )/).find((b) => b.startsWith(`user ${user}\n`)) ?? '';
+    const env = (service: string) => compose.services[service]!.environment!;
+    const deploy = env('deploy-flows');
+    const { PLANTWIRE_TENANT: tenant, PLANTWIRE_PLANT: plant } = env('edge');
+    expect(tenant).toMatch(/^[a-z0-9-]+$/);
+    expect(plant).toMatch(/^[a-z0-9-]+$/);
+    expect(env('cloud')).toMatchObject({ PLANTWIRE_TENANT: tenant, PLANTWIRE_PLANT: plant });
+    expect(deploy.PLANTWIRE_TENANT).toBe(tenant);
+    expect(block(deploy.PLANTWIRE_EDGE_MQTT_USER!)).toContain(`topic write v1/${tenant}/${plant}/#`);
+    expect(block(deploy.PLANTWIRE_EDGE_MQTT_USER!)).toContain(`topic read v1/${tenant}/${plant}/cmd`);
+    expect(block(deploy.PLANTWIRE_CLOUD_MQTT_USER!)).toContain(`topic read v1/${tenant}/#`);
+  });
 });
 
 describe('the committed mosquitto.conf, ACL and make-secrets.sh in Debian mosquitto', () => {

@@ -15,39 +15,62 @@ export interface Broker {
 }
 
 /**
+/** A publish or subscribe a client asked the broker for, and whether its account allowed it. */
+export interface MqttRequest {
+  action: 'publish' | 'subscribe';
+  /** The topic, or the subscription's filter. */
+  topic: string;
+  /** The client's account; undefined on a broker without accounts. */
+  username: string | undefined;
+  allowed: boolean;
+}
+
+/**
  * An aedes MQTT broker inside this process: for tests and the one-command demo. With `accounts`, a client needs
  * a username and password, and publishes and subscribes only where its account allows (mqtt-acl.ts): a refused
- * publish disconnects the client, a refused subscription is answered with a failure code.
+ * publish disconnects the client, a refused subscription is answered with a failure code. `onRequest` hears every
+ * publish and subscribe of a client (a test's view of who asked for which topic).
  */
 export async function startAedesBroker(
-  options: { host?: string; port?: number; accounts?: MqttAccount[] } = {},
+  options: {
+    host?: string;
+    port?: number;
+    accounts?: MqttAccount[];
+    onRequest?: (request: MqttRequest) => void;
+  } = {},
 ): Promise<Broker> {
   // aedes 1.x is ESM-only and builds its broker asynchronously.
   const { Aedes } = await import('aedes');
-  const accounts = options.accounts;
+  const { accounts, onRequest } = options;
   const who = new WeakMap<object, MqttAccount>();
-  const aedes = await Aedes.createBroker(
-    accounts
-      ? {
-          authenticate: (client, username, password, done) => {
-            const account = authenticate(accounts, username, password);
-            if (account) who.set(client, account);
-            const refusal = Object.assign(new Error('bad username or password'), { returnCode: 4 });
-            done(account ? null : refusal, Boolean(account));
-          },
-          authorizePublish: (client, packet, done) => {
-            const account = client && who.get(client);
-            done(
-              account && mayPublish(account, packet.topic) ? null : new Error(`not allowed: ${packet.topic}`),
-            );
-          },
-          authorizeSubscribe: (client, subscription, done) => {
-            const account = client && who.get(client);
-            done(null, account && maySubscribe(account, subscription.topic) ? subscription : null);
-          },
-        }
-      : {},
-  );
+  const heard = (action: MqttRequest['action'], topic: string, client: object | null, allowed: boolean) => {
+    onRequest?.({ action, topic, username: client ? who.get(client)?.username : undefined, allowed });
+    return allowed;
+  };
+  const aedes = await Aedes.createBroker({
+    ...(accounts && {
+      authenticate: (client, username, password, done) => {
+        const account = authenticate(accounts, username, password);
+        if (account) who.set(client, account);
+        const refusal = Object.assign(new Error('bad username or password'), { returnCode: 4 });
+        done(account ? null : refusal, Boolean(account));
+      },
+    }),
+    ...((accounts || onRequest) && {
+      authorizePublish: (client, packet, done) => {
+        const account = client && who.get(client);
+        const allowed = !accounts || Boolean(account && mayPublish(account, packet.topic));
+        done(
+          heard('publish', packet.topic, client, allowed) ? null : new Error(`not allowed: ${packet.topic}`),
+        );
+      },
+      authorizeSubscribe: (client, subscription, done) => {
+        const account = client && who.get(client);
+        const allowed = !accounts || Boolean(account && maySubscribe(account, subscription.topic));
+        done(null, heard('subscribe', subscription.topic, client, allowed) ? subscription : null);
+      },
+    }),
+  });
   const host = options.host ?? '127.0.0.1';
   const server: Server = createServer(aedes.handle);
   const port = await new Promise<number>((resolve, reject) => {

@@ -31,6 +31,7 @@ export {
   mosquittoBinary,
   type Broker,
   type MosquittoBroker,
+  type MqttRequest,
 } from './broker.js';
 export { nodeRedTestHelper, coreNode, type NodeRedTestHelper, type NodeRedTestNode } from './test-helper.js';
 export {
