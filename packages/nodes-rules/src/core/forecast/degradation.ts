@@ -11,10 +11,14 @@
 // Nothing is counted in samples, so the estimate holds at any sampling interval. Sensor noise is correlated in
 // time (a sensor's own lag, a filter), more so the faster it is sampled: the baseline learns the lag-1
 // autocorrelation rho of the healthy values, and f = (1 + rho) / (1 - rho) samples carry about the information of
-// one independent value (their mean has the variance of one value). The CUSUM adds (z - slack) / f per value and
-// the onsets' likelihoods count f values as one, so a faster sampled series neither raises more false
-// drifts nor trusts its noise more; candidate onsets are the starts of bins of f samples' time (an independent
-// value's worth), each holding its values' sums, so the search covers the same time at any rate.
+// one independent value (their mean has the variance of one value). The CUSUM adds (z - slack) / f per value, so
+// a faster sampled series raises no more false drifts. The fit takes the correlation for a first-order lag that
+// the metric and its noise pass through, y_t = rho y_(t-1) + (1 - rho) x_t, and fits the unlagged values x_t =
+// (y_t - rho y_(t-1)) / (1 - rho): their noise is independent, with f times a value's variance (generalised least
+// squares of AR(1) noise, the values prewhitened). Fitting the lagged values instead erred late by the lag and
+// weighed the onsets as if the noise were independent. The estimate is thus the time until the metric itself,
+// not its lagged reading, reaches the limit. Candidate onsets are the starts of bins of f samples' time (an
+// independent value's worth), each holding its values' sums, so the search covers the same time at any rate.
 //
 // Time is operating time: a gap in the data counts as one usual step, so a machine that stops reporting while it
 // stands still (points of running machines only) does not wear meanwhile. State: one Float64Array of
@@ -53,7 +57,7 @@ const DECLARED = 9;
 const BIN_COUNT = 10;
 /** The values since the drift was declared: their first time, then count and sums as in a bin. */
 const AFTER = 11;
-/** A ring of bins: first value's time t0, count, sums of (t - t0), y, (t - t0)^2, (t - t0) * y. */
+/** A ring of bins: first value's time t0, count, sums of (t - t0), y, (t - t0)^2, (t - t0) * y (y unlagged). */
 const RING = 17;
 const BIN = 6;
 const SIZE = RING + BIN * BINS;
@@ -114,7 +118,8 @@ export class DegradationWatch {
     const up = this.options.limit >= mean;
     const variance = state[VARIANCE]!;
     const sd = Math.max(Math.sqrt(variance), Math.abs(mean) * MIN_SPREAD, 1e-12);
-    const f = this.valuesPerIndependent(state);
+    const rho = this.autocorrelation(state);
+    const f = (1 + rho) / (1 - rho);
     // An independent value's time: the width of a bin and the unit of the warm-ups.
     const independentS = f * Math.max(state[STEP]!, Number.MIN_VALUE);
     const warm = clock >= WARMUP_VALUES * independentS;
@@ -141,6 +146,7 @@ export class DegradationWatch {
       state[DECLARED] = 1;
       state[AFTER + 1] = 0;
     }
+    const unlagged = (value - rho * previous) / (1 - rho);
     if (state[DECLARED] === 0) {
       const count = state[BIN_COUNT]!;
       let at = RING + BIN * ((count - 1) % BINS);
@@ -150,28 +156,27 @@ export class DegradationWatch {
         state.fill(0, at, at + BIN);
         state[at] = clock;
       }
-      addValue(state, at, clock, value);
+      addValue(state, at, clock, unlagged);
       return NO_DRIFT;
     }
     if (state[AFTER + 1] === 0) {
       state.fill(0, AFTER, AFTER + BIN);
       state[AFTER] = clock;
     }
-    addValue(state, AFTER, clock, value);
+    addValue(state, AFTER, clock, unlagged);
     if (cusum < this.options.decision) return NO_DRIFT;
     return this.remaining(state, clock, f);
   }
 
-  /** Values per independent one, (1 + rho) / (1 - rho) from the healthy values' lag-1 autocorrelation. */
-  private valuesPerIndependent(state: Float64Array): number {
+  /** The healthy values' lag-1 autocorrelation rho. */
+  private autocorrelation(state: Float64Array): number {
     const variance = state[VARIANCE]!;
-    const rho = variance > 0 ? Math.min(MAX_RHO, Math.max(0, state[COVARIANCE]! / variance)) : 0;
-    return (1 + rho) / (1 - rho);
+    return variance > 0 ? Math.min(MAX_RHO, Math.max(0, state[COVARIANCE]! / variance)) : 0;
   }
 
   /**
    * The hinge fit: for an onset t0, the ramp's slope is B / A with A = sum (t - t0)^2 and B = sum (t - t0)(y -
-   * baseline) over the values after t0, and the squared error around the baseline falls by B^2 / A. The onsets
+   * baseline) over the unlagged values y after t0, and the squared error around the baseline falls by B^2 / A. The onsets
    * with a slope toward the limit are averaged, each weighted by its likelihood (picking the best one alone
    * chased the noise). The sums, with t relative to now (small numbers, no cancellation on a long-running clock),
    * grow by one bin per onset going back.
@@ -199,9 +204,9 @@ export class DegradationWatch {
     const count = state[BIN_COUNT]!;
     let fits = 0;
     let best = -Infinity;
-    // Each onset weighs as likely as its fit under the noise of independent values, the variance of a value times
-    // f (the sums add f correlated values per independent one), with the slope integrated out: exp(fall / 2
-    // variance) / sqrt(A), or its log times 2 variance, kept as the fit's score.
+    // Each onset weighs as likely as its fit under the unlagged values' independent noise, the variance of a value
+    // times f, with the slope integrated out: exp(fall / 2 variance) / sqrt(A), or its log times 2 variance, kept
+    // as the fit's score.
     const variance = Math.max(state[VARIANCE]! * f, Number.MIN_VALUE);
     for (let k = 1; k <= Math.min(count, BINS); k++) {
       const at = RING + BIN * ((count - k) % BINS);
