@@ -206,18 +206,16 @@ describe('remaining useful life on the simulator', () => {
   });
 
   // At 10 s the same half-way has 15 samples with about 9% noise each: even knowing the true onset, the ramp
-  // errs more than 20% in 6 of the 8 bearing runs.
-  it('at 10 s: tool_wear within 20% in every run, bearing_fault in 5 of 8', () => {
+  // errs more than 20% in 6 of the 8 bearing runs; and where a step explains those few values about as well as a
+  // ramp, no warning is given yet (counted as a miss).
+  it('at 10 s: tool_wear within 20% in 7 runs of 8, bearing_fault in 4 of 8; an estimate given is never 100% off', () => {
     const wear = errors('tool_wear', 10_000);
-    // Measured: 8 of 8 (at most 19%; seeds 9-16: 6 of 8).
-    expect(wear.within, wear.text).toBe(8);
+    // Measured: 7 of 8 (at most 19%, one run not yet warned; seeds 9-16: 6 of 8).
+    expect(wear.within, wear.text).toBeGreaterThanOrEqual(7);
     const bearing = errors('bearing_fault', 10_000);
-    // Measured: 5 of 8 (errors 6%, 11%, 14%, 15%, 20% (just under), 29%, 32%, 64%; seeds 9-16: 5 of 8).
-    expect(bearing.within, bearing.text).toBeGreaterThanOrEqual(5);
-    expect(
-      bearing.e.every((x) => x < 1),
-      bearing.text,
-    ).toBe(true);
+    // Measured: 4 of 8 (errors 6%, 11%, 15%, 20% (just under), 29%, 64%, two runs not yet warned; seeds 9-16: 4).
+    expect(bearing.within, bearing.text).toBeGreaterThanOrEqual(4);
+    for (const { e, text } of [wear, bearing]) expect(e.filter((x) => x >= 1 && x < 50).length, text).toBe(0);
   });
 });
 
@@ -243,6 +241,80 @@ describe('degradation watch', () => {
     // Measured: 305 s on average (fitting the lagged readings: 343 s).
     expect(mean, estimates.join(', ')).toBeGreaterThan(280);
     expect(mean, estimates.join(', ')).toBeLessThan(320);
+  });
+});
+
+/** Episodes of a remaining life under an hour on a healthy plant's running vibration (no fault injected). */
+function falseWarnings(seed: number, intervalMs: number, hours: number): number {
+  const plant = new PlantSimulator(
+    parseConfig({ lines: 2, machinesPerLine: 4, intervalMs, seed }),
+    Date.UTC(2026, 0, 5),
+  );
+  const runningSince = new Map<string, number>();
+  const forecasters = new Map<string, Forecaster>();
+  const healthy = new Map<string, number[]>();
+  const warned = new Set<string>();
+  let episodes = 0;
+  const tick: Record<string, unknown>[] = [];
+  const start = Date.UTC(2026, 0, 5);
+  for (let ts = start + intervalMs; ts <= start + hours * HOUR_MS; ts += intervalMs) {
+    tick.length = 0;
+    plant.tick(ts, tick as never[]);
+    for (const e of plant.drainEvents() as { type: string; machine: string; state?: string }[])
+      if (e.type === 'state') runningSince.set(e.machine, e.state === 'RUNNING' ? ts : Infinity);
+    for (const point of tick) {
+      const machine = point.machine as string;
+      // Running points only, from 5 minutes after a start, as the examples feed them.
+      if (point.metric !== 'vibration' || ts - (runningSince.get(machine) ?? start) < 300_000) continue;
+      // The limit: 2.5 mm/s above the machine's first 200 running values (where its tool would break).
+      const sums = healthy.get(machine) ?? [0, 0];
+      healthy.set(machine, sums);
+      if (sums[1]! < 200) {
+        sums[0]! += point.value as number;
+        if (++sums[1]! === 200) {
+          const limits = { vibration: sums[0]! / 200 + 2.5 };
+          const options = {
+            key: 'machine/metric',
+            horizonS: 3600,
+            steps: 1,
+            coverage: 0.95,
+            limits,
+            warnS: 86_400,
+          };
+          forecasters.set(machine, new Forecaster({ ...options, warmup: 30, maxSeries: 10 }));
+        }
+      }
+      const rul = forecasters.get(machine)?.forecast(point).point.rulS as number | undefined;
+      if (rul === undefined) continue;
+      if (rul < 3600 && !warned.has(machine)) {
+        episodes++;
+        warned.add(machine);
+      } else if (rul > 7200) warned.delete(machine);
+    }
+  }
+  return episodes;
+}
+
+describe('healthy machines', () => {
+  it('a step to a new level that holds (a load change, another product after a stop) is not wear', () => {
+    for (const seed of [1, 2, 3, 4]) {
+      const g = gaussian(seed);
+      const watch = new DegradationWatch({ ...DEGRADATION_DEFAULTS, limit: 4 });
+      const state = watch.create();
+      let least = Infinity;
+      // 2 mm/s for 3 hours at 2 s, then 3 mm/s for 2 hours: a third of the way to the limit at once.
+      for (let i = 0; i < 9000; i++) {
+        const seconds = watch.update(state, i * 2000, (i < 5400 ? 2 : 3) + 0.1 * g()).seconds;
+        if (seconds < least) least = seconds;
+      }
+      expect(least).toBe(Infinity);
+    }
+  });
+
+  it('a simulated plant without faults raises almost no early warnings', () => {
+    // 8 machines over 12 hours of shifts, stops and load changes at 2 s. Measured: seeds 1 and 2, 0 and 3 episodes;
+    // before steps were told from ramps, 86 and 193.
+    expect(falseWarnings(1, 2_000, 12) + falseWarnings(2, 2_000, 12)).toBeLessThanOrEqual(3);
   });
 });
 

@@ -6,7 +6,10 @@
 // fitted by least squares over every value after each candidate onset, the ramps are averaged by how likely
 // each onset is, and the average is extrapolated to the limit. A straight line through the values since the
 // CUSUM's zero (an earlier fit) erred late on the simulator's fast bearing ramp: flat values before the onset
-// flatten it and a free intercept doubles the slope's noise.
+// flatten it and a free intercept doubles the slope's noise. Not every drift is wear: a machine's load changes or it
+// restarts on another product, and its metric steps to a new level that then holds. A ramp fitted to a step falls
+// steeply (minutes left), so a step, the baseline then one new level from an onset, is fitted beside the ramp, and
+// only a ramp that makes the values 20 times as likely as the best step tells a remaining life.
 //
 // Nothing is counted in samples, so the estimate holds at any sampling interval. Sensor noise is correlated in
 // time (a sensor's own lag, a filter), more so the faster it is sampled: the baseline learns the lag-1
@@ -79,6 +82,9 @@ export interface Remaining {
 }
 
 export const NO_DRIFT: Remaining = { seconds: Infinity, value: NaN, slope: NaN };
+
+/** How much likelier than the best step the best ramp must make the values (strong evidence: 20 to 1). */
+const RAMP_EVIDENCE = 20;
 
 /** Each onset's fit (fall, slope, value now): at most BINS, reused (single-threaded). */
 const fitScratch = new Float64Array(3 * BINS);
@@ -201,9 +207,12 @@ export class DegradationWatch {
       sty += state[at + 5]! + shift * y;
     };
     add(AFTER);
+    // The step's onsets: where the drift was declared (a step rarely starts on a bin's start), and every bin's.
+    let stepFall = (sy - baseline * n) ** 2 / n;
     const count = state[BIN_COUNT]!;
     let fits = 0;
     let best = -Infinity;
+    let rampFall = 0;
     // Each onset weighs as likely as its fit under the unlagged values' independent noise, the variance of a value
     // times f, with the slope integrated out: exp(fall / 2 variance) / sqrt(A), or its log times 2 variance, kept
     // as the fit's score.
@@ -214,7 +223,9 @@ export class DegradationWatch {
       const t0 = state[at]! - now;
       const a = stt - 2 * t0 * st + t0 * t0 * n;
       const b = sty - t0 * sy - baseline * st + baseline * t0 * n;
+      if ((sy - baseline * n) ** 2 / n > stepFall) stepFall = (sy - baseline * n) ** 2 / n;
       if (!(a > 0) || b === 0 || b > 0 !== up) continue;
+      if ((b * b) / a > rampFall) rampFall = (b * b) / a;
       const score = (b * b) / a - variance * Math.log(a);
       fitScratch[3 * fits] = score;
       fitScratch[3 * fits + 1] = b / a;
@@ -222,7 +233,11 @@ export class DegradationWatch {
       fits++;
       if (score > best) best = score;
     }
-    if (fits === 0) return NO_DRIFT;
+    // A step (the baseline, then one new level from an onset: a load change, another product after a stop) has one
+    // free number as the ramp has. Only a ramp that explains the values at least RAMP_EVIDENCE times as likely as
+    // the best step is wear; a step, or values that cannot yet tell the two apart, warn of nothing (a ramp fitted to
+    // a step falls steeply and would warn of minutes left).
+    if (fits === 0 || rampFall - stepFall < 2 * variance * Math.log(RAMP_EVIDENCE)) return NO_DRIFT;
     let weights = 0;
     let slope = 0;
     let value = 0;
