@@ -273,15 +273,19 @@ function falseWarnings(seed: number, intervalMs: number, hours: number): number 
         sums[0]! += point.value as number;
         if (++sums[1]! === 200) {
           const limits = { vibration: sums[0]! / 200 + 2.5 };
-          const options = {
-            key: 'machine/metric',
-            horizonS: 3600,
-            steps: 1,
-            coverage: 0.95,
-            limits,
-            warnS: 86_400,
-          };
-          forecasters.set(machine, new Forecaster({ ...options, warmup: 30, maxSeries: 10 }));
+          forecasters.set(
+            machine,
+            new Forecaster({
+              key: 'machine/metric',
+              horizonS: 3600,
+              steps: 1,
+              coverage: 0.95,
+              limits,
+              warnS: 86_400,
+              warmup: 30,
+              maxSeries: 10,
+            }),
+          );
         }
       }
       const rul = forecasters.get(machine)?.forecast(point).point.rulS as number | undefined;
