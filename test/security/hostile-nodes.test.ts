@@ -199,7 +199,8 @@ const TARGETS: Target[] = [
   {
     name: 'machine-sim',
     id: 'edge-sim',
-    over: { autostart: false },
+    // The demo names its plant by tab variables (${TENANT}, ${PLANT}), which the test helper has no tab for.
+    over: { autostart: false, tenant: 'acme', plant: 'plant-01' },
     healthy: () => ({ msg: { payload: { cmd: 'start' } }, output: 0 }),
   },
 ];
