@@ -10,13 +10,17 @@ const PARTITIONS = 3;
 /** A kafkajs stand-in: partitions by the key's last character; `drop(round)` lists partitions a send "loses". */
 function fakeKafka(drop: (round: number) => number[], fail?: (round: number) => Error | undefined) {
   const written: { partition: number; message: Message }[] = [];
+  const producers = { created: 0, disconnected: 0 };
   let round = 0;
   const kafka = {
     producer(config: ProducerConfig) {
       const partitioner = config.createPartitioner!();
+      producers.created++;
       return {
         connect: async () => {},
-        disconnect: async () => {},
+        disconnect: async () => {
+          producers.disconnected++;
+        },
         async send({ topic, messages }: { topic: string; messages: Message[] }) {
           const current = round++;
           const error = fail?.(current);
@@ -42,7 +46,7 @@ function fakeKafka(drop: (round: number) => number[], fail?: (round: number) => 
       };
     },
   } as unknown as Kafka;
-  return { kafka, written };
+  return { kafka, written, producers };
 }
 
 const points = (count: number) =>
@@ -103,6 +107,60 @@ describe('DeliveringProducer', () => {
     const second = producer.deliver('t', toRecords(points(5), 'machine', 'n', 5));
     await expect(first).rejects.toThrow('broker down');
     await expect(second).resolves.toBeUndefined();
+    expect(idsOf(written)).toHaveLength(5);
+  });
+
+  it('after the broker refuses a send as out of order, sends the next through a new producer (how kafkajs recovers)', async () => {
+    // kafkajs throws the broker's refusal as a protocol error with its type.
+    const desync = Object.assign(new Error('The broker received an out of order sequence number'), {
+      type: 'OUT_OF_ORDER_SEQUENCE_NUMBER',
+    });
+    const { kafka, written, producers } = fakeKafka(
+      () => [],
+      (round) => [new Error('broker down'), desync][round],
+    );
+    const producer = new DeliveringProducer(kafka, {
+      deliveryCheck: true,
+      maxBatchBytes: 100_000,
+      maxResends: 2,
+    });
+    await producer.connect();
+    const records = toRecords(points(5), 'machine', 'n', 5);
+    // Another failure keeps the producer; the refusal replaces it before the next send, and the old one is closed.
+    await expect(producer.deliver('t', records)).rejects.toThrow('broker down');
+    expect(producers).toEqual({ created: 1, disconnected: 0 });
+    await expect(producer.deliver('t', records)).rejects.toThrow(/out of order/);
+    expect(producers).toEqual({ created: 1, disconnected: 0 });
+    await producer.deliver('t', records);
+    expect(producers).toEqual({ created: 2, disconnected: 1 });
+    expect(idsOf(written)).toHaveLength(5);
+  });
+
+  it('when the new producer cannot connect, fails that delivery and tries a new one again with the next', async () => {
+    const desync = Object.assign(new Error('out of order'), { type: 'OUT_OF_ORDER_SEQUENCE_NUMBER' });
+    const { kafka, written, producers } = fakeKafka(
+      () => [],
+      (round) => (round === 0 ? desync : undefined),
+    );
+    let refuse = 1;
+    const make = kafka.producer.bind(kafka);
+    kafka.producer = (config) => {
+      const made = make(config);
+      return {
+        ...made,
+        connect: async () => (refuse-- > 0 ? Promise.reject(new Error('no broker')) : undefined),
+      };
+    };
+    const producer = new DeliveringProducer(kafka, {
+      deliveryCheck: true,
+      maxBatchBytes: 100_000,
+      maxResends: 2,
+    });
+    const records = toRecords(points(5), 'machine', 'n', 5);
+    await expect(producer.deliver('t', records)).rejects.toThrow('out of order');
+    await expect(producer.deliver('t', records)).rejects.toThrow('no broker');
+    await producer.deliver('t', records);
+    expect(producers).toEqual({ created: 3, disconnected: 2 });
     expect(idsOf(written)).toHaveLength(5);
   });
 

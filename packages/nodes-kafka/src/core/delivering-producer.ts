@@ -53,7 +53,9 @@ const MAX_SEND_BYTES = 3 * 1024 * 1024;
 type Partitioner = ReturnType<typeof Partitioners.DefaultPartitioner>;
 
 export class DeliveringProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
+  /** The broker refused a send's sequence numbers: the next send goes through a new producer. */
+  private desynchronised = false;
   // The partition kafkajs chose for each message object: the key's, so a resend goes where the first try went.
   private readonly chosen = new WeakMap<object, number>();
   private readonly partitioner: Partitioner = Partitioners.DefaultPartitioner();
@@ -64,11 +66,15 @@ export class DeliveringProducer {
   private readonly counts = { delivered: 0, resent: 0 };
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly options: DeliveringProducerOptions,
   ) {
+    this.producer = this.newProducer();
+  }
+
+  private newProducer(): Producer {
     const { chosen, partitioner, partitionsOf } = this;
-    this.producer = kafka.producer({
+    return this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
@@ -123,12 +129,14 @@ export class DeliveringProducer {
         const round = this.takeRound();
         if (round.length === 0) continue;
         try {
+          if (this.desynchronised) await this.renew();
           await this.sendAll(
             round[0]!.topic,
             round.flatMap((part) => part.messages),
           );
           for (const { waiter } of round) if (--waiter.remaining === 0 && !waiter.failed) waiter.resolve();
         } catch (error) {
+          if (isSequenceDesync(error)) this.desynchronised = true;
           for (const { waiter } of round) {
             if (waiter.failed) continue;
             waiter.failed = true;
@@ -174,6 +182,19 @@ export class DeliveringProducer {
     return this.queue.splice(0, count).filter((part) => !part.waiter.failed);
   }
 
+  /**
+   * Replaces the producer with a new one (a new producer id, sequences from 0). After a leader change, kafkajs can
+   * keep sequence numbers the broker no longer expects, and every later send to that partition is refused as out
+   * of order: the Java client bumps its epoch then, librdkafka gives up; a new producer is how kafkajs recovers.
+   */
+  private async renew(): Promise<void> {
+    const old = this.producer;
+    this.producer = this.newProducer();
+    await old.disconnect().catch(() => undefined);
+    await this.producer.connect();
+    this.desynchronised = false;
+  }
+
   private async sendAll(topic: string, messages: Message[]): Promise<void> {
     let pending = messages;
     for (let round = 0; ; round++) {
@@ -191,6 +212,15 @@ export class DeliveringProducer {
       pending = missing;
     }
   }
+}
+
+/** Whether the broker refused a send's sequence numbers (kafkajs's error, or the one it wraps). */
+function isSequenceDesync(error: unknown): boolean {
+  for (let e = error as { type?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (e.type === 'OUT_OF_ORDER_SEQUENCE_NUMBER') return true;
+    e = e.cause as typeof e;
+  }
+  return false;
 }
 
 /** Bytes of a record's key and value as counted against maxBatchBytes. */
