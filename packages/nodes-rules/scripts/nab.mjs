@@ -6,7 +6,7 @@
 // detector's parameters and threshold chosen by leave-one-category-out cross-validation over RARITY_GRID, the
 // standard score of each real category scored with what was chosen on the others, pooled, and the best
 // full-corpus (in-sample) score next to it.
-// npm run nab -- --simulator [--days N] [--detector ...] [--threshold S] [--smoothing N]: detection delay and false alarms per machine-day
+// npm run nab -- --simulator [--days N] [--seed N] [--detector ...] [--threshold S] [--smoothing N]: detection delay and false alarms per machine-day
 // against the machine simulator's injected bearing_fault and tool_wear (see simulator-faults.mjs).
 import { parseArgs } from 'node:util';
 import { crossValidate, loadCorpus, NAB_PROFILES, RarityDetector, runNab } from '../dist/dev.js';
@@ -35,6 +35,7 @@ try {
       files: { type: 'boolean', default: false },
       simulator: { type: 'boolean', default: false },
       days: { type: 'string', default: '3' },
+      seed: { type: 'string', default: '42' },
       threshold: { type: 'string' },
       smoothing: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -58,8 +59,19 @@ if (unknown.length > 0) {
 if (args.simulator) {
   const { scoreSimulatorFaults } = await import('./simulator-faults.mjs');
   const days = Number(args.days);
+  // Faults start 02:37 in, one every 4 hours, the kinds alternating: half a day holds one of each.
+  const bad = [
+    !(days >= 0.5) && `--days must be a number of at least 0.5 (got ${args.days})`,
+    !/^\d+$/.test(args.seed) && `--seed must be a whole number (got ${args.seed})`,
+  ].filter(Boolean);
+  if (bad.length > 0) {
+    console.error(`${bad.join('\n')}\n${usage}`);
+    process.exit(2);
+  }
   const results = [];
-  console.log(`machine simulator: 2 lines x 4 machines, ${days} days at 10 s, a fault every 4 hours`);
+  console.log(
+    `machine simulator: 2 lines x 4 machines, ${days} days at 10 s, seed ${args.seed}, a fault every 4 hours`,
+  );
   console.log(
     '  detector     threshold  scored                  bearing_fault (found, before its end, median/max delay)  tool_wear (before it broke)              false alarms/machine-day',
   );
@@ -67,7 +79,14 @@ if (args.simulator) {
     for (const runningOnly of [false, true]) {
       const threshold = args.threshold === undefined ? undefined : Number(args.threshold);
       const smoothing = args.smoothing === undefined ? undefined : Number(args.smoothing);
-      const r = scoreSimulatorFaults({ detector, days, runningOnly, threshold, smoothing });
+      const r = scoreSimulatorFaults({
+        detector,
+        days,
+        seed: Number(args.seed),
+        runningOnly,
+        threshold,
+        smoothing,
+      });
       results.push(r);
       const fault = (kind) => {
         const f = r.faults[kind];

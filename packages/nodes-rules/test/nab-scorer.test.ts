@@ -171,4 +171,28 @@ describe('NAB harness', () => {
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toMatch(/no detector magic/);
   });
+
+  it('scores the simulator faults on the seed asked for, and refuses days or seeds it cannot run', () => {
+    const cli = fileURLToPath(new URL('../scripts/nab.mjs', import.meta.url));
+    const simulator = (...options: string[]) =>
+      spawnSync(process.execPath, [cli, '--simulator', '--detector', 'rarity', ...options], {
+        encoding: 'utf8',
+      });
+    const run = simulator('--days', '0.5', '--seed', '7');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/seed 7/);
+    const [all] = JSON.parse(run.stdout.trim().split('\n').at(-1)!).simulator;
+    expect(all.faults.bearing_fault.injected).toBe(1);
+    expect(all.faults.tool_wear.injected).toBe(1);
+    for (const [options, message] of [
+      [['--days', 'x'], /--days must be a number of at least 0.5 \(got x\)/],
+      [['--days', '0.4'], /--days must be a number of at least 0.5/],
+      [['--seed', 'abc'], /--seed must be a whole number \(got abc\)/],
+      [['--seed=-1'], /--seed must be a whole number/],
+    ] as const) {
+      const wrong = simulator(...options);
+      expect(wrong.status).toBe(2);
+      expect(wrong.stderr).toMatch(message);
+    }
+  });
 });

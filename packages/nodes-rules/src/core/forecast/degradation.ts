@@ -223,10 +223,11 @@ export class DegradationWatch {
       const t0 = state[at]! - now;
       const a = stt - 2 * t0 * st + t0 * t0 * n;
       const b = sty - t0 * sy - baseline * st + baseline * t0 * n;
-      if ((sy - baseline * n) ** 2 / n > stepFall) stepFall = (sy - baseline * n) ** 2 / n;
+      stepFall = Math.max(stepFall, (sy - baseline * n) ** 2 / n);
       if (!(a > 0) || b === 0 || b > 0 !== up) continue;
-      if ((b * b) / a > rampFall) rampFall = (b * b) / a;
-      const score = (b * b) / a - variance * Math.log(a);
+      const fall = (b * b) / a;
+      rampFall = Math.max(rampFall, fall);
+      const score = fall - variance * Math.log(a);
       fitScratch[3 * fits] = score;
       fitScratch[3 * fits + 1] = b / a;
       fitScratch[3 * fits + 2] = baseline + (b / a) * -t0;
