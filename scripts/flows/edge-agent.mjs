@@ -342,9 +342,10 @@ export function edgeAgent() {
       7.5,
       {
         name: 'anomalies',
-        // rarity at 0.65 on raw values (short mean off): every simulated bearing fault and tool wear found, under 2
-        // false alarms per machine-day (packages/nodes-rules README; the NAB-chosen 0.49 raises about 12 on plant
-        // gauges, and the short mean's levels flag the plant's ordinary load changes: about 3 at 0.65).
+        // rarity at 0.65 on raw values (short mean off): on unseen simulator runs 89 of 90 bearing faults and 77 of
+        // 80 tool wears found in time with under 2 false alarms per machine-day (packages/nodes-rules README; the
+        // NAB-chosen 0.49 raises about 12 on plant gauges, and the short mean's levels flag the plant's ordinary load
+        // changes: about 3 at 0.65).
         detector: 'rarity',
         threshold: '0.65',
         smoothing: '0',

@@ -41,12 +41,14 @@ export function scoreSimulatorFaults({
   const machines = plant.machines.map((m) => ({ line: m.line, machine: m.name }));
   const wanted = new Set(metrics);
 
-  // Faults from 02:37 on (after every detector's warm-up), every 4 hours, alternating kinds.
+  // Faults from 02:37 on (after every detector's warm-up), every 4 hours, on each machine in turn, alternating
+  // kinds; each round over the machines swaps the kinds, so both kinds meet every machine type.
   const schedule = [];
   // Off the hour: the plant load steps at shift changes (06:00, 14:00, 22:00) would otherwise coincide with them.
   for (let at = start + 2 * HOUR + 37 * MINUTE, n = 0; at < end - 2 * HOUR; at += 4 * HOUR, n++) {
     const target = machines[n % machines.length];
-    const kind = n % 2 === 0 ? 'bearing_fault' : 'tool_wear';
+    const round = Math.floor(n / machines.length);
+    const kind = (n + round) % 2 === 0 ? 'bearing_fault' : 'tool_wear';
     schedule.push({
       at,
       command: { cmd: kind, value: true, ...target, duration: kind === 'bearing_fault' ? 3600 : 1800 },
