@@ -10,7 +10,7 @@
 // against the machine simulator's injected bearing_fault and tool_wear (see simulator-faults.mjs).
 import { parseArgs } from 'node:util';
 import { crossValidate, loadCorpus, NAB_PROFILES, RarityDetector, runNab } from '../dist/dev.js';
-import { DETECTOR_NAMES } from '../dist/index.js';
+import { createDetector, DETECTOR_NAMES } from '../dist/index.js';
 
 /** The coarse grid searched: bins x back-off x smoothing (16 candidates; half-life 1,000, rest 100). */
 const RARITY_GRID = [12, 16].flatMap((bins) =>
@@ -62,8 +62,21 @@ if (args.simulator) {
   // Faults start 02:37 in, one every 4 hours, the kinds alternating: half a day holds one of each.
   const bad = [
     !(days >= 0.5) && `--days must be a number of at least 0.5 (got ${args.days})`,
-    !/^\d+$/.test(args.seed) && `--seed must be a whole number (got ${args.seed})`,
+    !(/^\d+$/.test(args.seed) && Number(args.seed) < 2 ** 32) &&
+      `--seed must be a whole number from 0 to 4294967295 (got ${args.seed})`,
+    args.threshold !== undefined &&
+      !(Number(args.threshold) >= 0 && Number(args.threshold) <= 1) &&
+      `--threshold must be a score from 0 to 1 (got ${args.threshold})`,
   ].filter(Boolean);
+  // Each detector judges its own options (a short mean of 1 sample is refused by name).
+  const smoothingOption = args.smoothing === undefined ? undefined : Number(args.smoothing);
+  for (const detector of detectors) {
+    try {
+      createDetector(detector, { smoothing: smoothingOption });
+    } catch (error) {
+      bad.push(`--smoothing ${args.smoothing}: ${error.message}`);
+    }
+  }
   if (bad.length > 0) {
     console.error(`${bad.join('\n')}\n${usage}`);
     process.exit(2);
@@ -78,14 +91,13 @@ if (args.simulator) {
   for (const detector of detectors) {
     for (const runningOnly of [false, true]) {
       const threshold = args.threshold === undefined ? undefined : Number(args.threshold);
-      const smoothing = args.smoothing === undefined ? undefined : Number(args.smoothing);
       const r = scoreSimulatorFaults({
         detector,
         days,
         seed: Number(args.seed),
         runningOnly,
         threshold,
-        smoothing,
+        smoothing: smoothingOption,
       });
       results.push(r);
       const fault = (kind) => {

@@ -172,7 +172,7 @@ describe('NAB harness', () => {
     expect(wrong.stderr).toMatch(/no detector magic/);
   });
 
-  it('scores the simulator faults on the seed asked for, and refuses days or seeds it cannot run', () => {
+  it('scores the simulator faults on the seed asked for, and refuses options it cannot run', () => {
     const cli = fileURLToPath(new URL('../scripts/nab.mjs', import.meta.url));
     const simulator = (...options: string[]) =>
       spawnSync(process.execPath, [cli, '--simulator', '--detector', 'rarity', ...options], {
@@ -187,8 +187,12 @@ describe('NAB harness', () => {
     for (const [options, message] of [
       [['--days', 'x'], /--days must be a number of at least 0.5 \(got x\)/],
       [['--days', '0.4'], /--days must be a number of at least 0.5/],
-      [['--seed', 'abc'], /--seed must be a whole number \(got abc\)/],
+      [['--seed', 'abc'], /--seed must be a whole number from 0 to 4294967295 \(got abc\)/],
       [['--seed=-1'], /--seed must be a whole number/],
+      [['--seed', '4294967296'], /--seed must be a whole number from 0 to 4294967295/],
+      [['--threshold', 'high'], /--threshold must be a score from 0 to 1 \(got high\)/],
+      [['--threshold', '1.5'], /--threshold must be a score from 0 to 1/],
+      [['--smoothing', '1'], /--smoothing 1: rarity: smoothing must be 0 or 2 or more/],
     ] as const) {
       const wrong = simulator(...options);
       expect(wrong.status).toBe(2);
