@@ -1,5 +1,6 @@
 export {
   freePort,
+  ephemeralLow,
   sleep,
   waitFor,
   waitForPort,

@@ -1,19 +1,50 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 
-/** A port the OS says is free right now on loopback. */
-export function freePort(host = '127.0.0.1'): Promise<number> {
+/** The lowest port freePort hands out: above the common service ports. */
+const FIRST_PORT = 10_000;
+
+/** Where the OS's ephemeral range starts: outgoing connections and port-0 listeners get ports from there up. */
+export function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > 0) return low;
+  } catch {
+    // Not Linux: the IANA range, which the other systems use.
+  }
+  return 49_152;
+}
+
+/** Binds `port` (0: any) on `host` and closes it again; the port bound, or undefined when it is taken. */
+function tryPort(port: number, host: string): Promise<number | undefined> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, host, () => {
+    server.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'EADDRINUSE' ? resolve(undefined) : reject(error),
+    );
+    server.listen(port, host, () => {
       const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : undefined));
     });
   });
+}
+
+/**
+ * A port free right now on loopback, below the ephemeral range. Tests bind it seconds later (a QuestDB that boots,
+ * a demo that builds first); a port from the ephemeral range can meanwhile go to any outgoing connection of the
+ * tests running beside them (CI saw the demo's cloud Node-RED fail with EADDRINUSE that way).
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const span = ephemeralLow() - FIRST_PORT;
+  for (let attempt = 0; span > 0 && attempt < 100; attempt++) {
+    const port = await tryPort(FIRST_PORT + Math.floor(Math.random() * span), host);
+    if (port !== undefined) return port;
+  }
+  const port = await tryPort(0, host);
+  if (port === undefined) throw new Error(`no free port on ${host}`);
+  return port;
 }
 
 export function sleep(ms: number): Promise<void> {
