@@ -2,10 +2,9 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { GiveUp, startProcess, waitFor, type ManagedProcess } from './process.js';
+import { freePort, GiveUp, startProcess, waitFor, type ManagedProcess } from './process.js';
 import { cacheDir, javaMajorVersion } from './questdb.js';
 
 /** Apache Kafka from Maven Central (KRaft, runs on Java 17); pinned so every run tests the same broker. */
@@ -60,35 +59,12 @@ export function ensureKafkaLibs(log: (line: string) => void = () => {}): string 
   return libs;
 }
 
-/**
- * Two sets of `count` free ports below Linux's ephemeral range (32768+): the nodes connect to each other while
- * they start, and an outgoing connection's ephemeral port could take a listener port reserved but not yet bound.
- */
+/** Two sets of `count` distinct free ports (below the ephemeral range: see freePort). */
 async function listenerPorts(host: string, count: number): Promise<[number[], number[]]> {
   const taken = new Set<number>();
-  const pick = async () => {
-    for (;;) {
-      const port = 20_000 + Math.floor(Math.random() * 12_000);
-      if (!taken.has(port) && (await canListen(host, port))) {
-        taken.add(port);
-        return port;
-      }
-    }
-  };
-  const list = async () => {
-    const ports: number[] = [];
-    for (let i = 0; i < count; i++) ports.push(await pick());
-    return ports;
-  };
-  return [await list(), await list()];
-}
-
-function canListen(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, host, () => server.close(() => resolve(true)));
-  });
+  while (taken.size < 2 * count) taken.add(await freePort(host));
+  const ports = [...taken];
+  return [ports.slice(0, count), ports.slice(count)];
 }
 
 /** A Kafka Uuid as its tools print them: 16 random bytes, base64url without padding, never starting with '-'. */
