@@ -8,6 +8,8 @@
 // full-corpus (in-sample) score next to it.
 // npm run nab -- --simulator [--days N] [--seed N] [--detector ...] [--threshold S] [--smoothing N]: detection delay and false alarms per machine-day
 // against the machine simulator's injected bearing_fault and tool_wear (see simulator-faults.mjs).
+// npm run nab -- --rul [--seeds FIRST-LAST] [--healthy-seeds FIRST-LAST] [--days N]: the forecast's remaining life
+// against the simulator's truth, and its false early warnings on healthy plants (see remaining-life.mjs).
 import { parseArgs } from 'node:util';
 import { crossValidate, loadCorpus, NAB_PROFILES, RarityDetector, runNab } from '../dist/dev.js';
 import { createDetector, DETECTOR_NAMES } from '../dist/index.js';
@@ -21,7 +23,8 @@ const RARITY_GRID = [12, 16].flatMap((bins) =>
 
 const usage =
   'usage: npm run nab -- [--data DIR] [--windows FILE] [--out DIR] [--detector NAME[,NAME...]] [--files] [--quick]\n' +
-  '       npm run nab -- --simulator [--days N] [--detector NAME[,NAME...]] [--threshold SCORE] [--smoothing N]\n' +
+  '       npm run nab -- --simulator [--days N] [--seed N] [--detector NAME[,NAME...]] [--threshold SCORE] [--smoothing N]\n' +
+  '       npm run nab -- --rul [--seeds FIRST-LAST] [--healthy-seeds FIRST-LAST] [--days N]\n' +
   `detectors: ${DETECTOR_NAMES.join(', ')} (default: all)`;
 let args;
 try {
@@ -34,6 +37,9 @@ try {
       detector: { type: 'string' },
       files: { type: 'boolean', default: false },
       simulator: { type: 'boolean', default: false },
+      rul: { type: 'boolean', default: false },
+      seeds: { type: 'string', default: '1001-1200' },
+      'healthy-seeds': { type: 'string', default: '3-8' },
       days: { type: 'string', default: '3' },
       seed: { type: 'string', default: '42' },
       threshold: { type: 'string' },
@@ -54,6 +60,72 @@ const unknown = detectors.filter((name) => !DETECTOR_NAMES.includes(name));
 if (unknown.length > 0) {
   console.error(`no detector ${unknown.join(', ')}\n${usage}`);
   process.exit(2);
+}
+
+/** "FIRST-LAST" (or one seed) as the list of seeds, or undefined when it is not a range of whole numbers. */
+function seedRange(text) {
+  const match = /^(\d+)(?:-(\d+))?$/.exec(text);
+  const [first, last] = match ? [Number(match[1]), Number(match[2] ?? match[1])] : [NaN, NaN];
+  if (!(first <= last && last < 2 ** 32)) return undefined;
+  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+}
+
+if (args.rul) {
+  const { falseWarnings, relativeErrors } = await import('./remaining-life.mjs');
+  const days = Number(args.days);
+  const seeds = seedRange(args.seeds);
+  const healthySeeds = seedRange(args['healthy-seeds']);
+  const bad = [
+    !(days >= 0.5) && `--days must be a number of at least 0.5 (got ${args.days})`,
+    !seeds &&
+      `--seeds must be a seed or a range FIRST-LAST of seeds from 0 to 4294967295 (got ${args.seeds})`,
+    !healthySeeds &&
+      `--healthy-seeds must be a seed or a range FIRST-LAST of seeds from 0 to 4294967295 (got ${args['healthy-seeds']})`,
+  ].filter(Boolean);
+  if (bad.length > 0) {
+    console.error(`${bad.join('\n')}\n${usage}`);
+    process.exit(2);
+  }
+  const intervals = [2_000, 10_000];
+  console.log(
+    `remaining life on the simulator half-way to the limit, seeds ${args.seeds}: runs within 20% of the truth (a run not yet warned counts as a miss)`,
+  );
+  console.log('  fault          sampling  within 20%  median error  90th percentile  not yet warned');
+  const rul = { seeds: args.seeds };
+  for (const kind of ['tool_wear', 'bearing_fault']) {
+    rul[kind] = {};
+    for (const intervalMs of intervals) {
+      const { errors, within } = relativeErrors(kind, seeds, intervalMs);
+      const quantile = (q) => errors[Math.floor(q * (errors.length - 1))];
+      const figures = {
+        runs: errors.length,
+        within_20pct: within,
+        median_error: Number(quantile(0.5).toFixed(3)),
+        p90_error: Number(quantile(0.9).toFixed(3)),
+        not_warned: errors.filter((e) => e === Infinity).length,
+      };
+      rul[kind][`${intervalMs / 1000}s`] = figures;
+      const percent = (e) => (e === Infinity ? 'not warned' : `${(100 * e).toFixed(1)}%`);
+      console.log(
+        `  ${kind.padEnd(14)} ${`${intervalMs / 1000} s`.padEnd(9)} ${`${within}/${errors.length}`.padEnd(11)} ${percent(figures.median_error).padEnd(13)} ${percent(figures.p90_error).padEnd(16)} ${figures.not_warned}`,
+      );
+    }
+  }
+  // The first 6 hours are left out: a forecaster learns its baseline and noise then.
+  const fromHour = 6;
+  const machineDays = (healthySeeds.length * 8 * (days * 24 - fromHour)) / 24;
+  const episodes = Object.fromEntries(
+    intervals.map((intervalMs) => [
+      `${intervalMs / 1000}s`,
+      healthySeeds.reduce((sum, seed) => sum + falseWarnings(seed, intervalMs, days * 24, fromHour), 0),
+    ]),
+  );
+  console.log(
+    `healthy plants, seeds ${args['healthy-seeds']} (2 lines x 4 machines, ${days} days, counted after the first ${fromHour} hours: ${machineDays} machine-days): remaining life fell under an hour ${episodes['2s']} times at 2 s, ${episodes['10s']} at 10 s`,
+  );
+  rul.healthy = { seeds: args['healthy-seeds'], machine_days: machineDays, false_warnings: episodes };
+  console.log(`\n${JSON.stringify({ rul })}`);
+  process.exit(0);
 }
 
 if (args.simulator) {

@@ -3,13 +3,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { validatePoints } from '@plantwire/telemetry';
-import { GAUGE_METRICS, PlantSimulator, parseCommand, parseConfig } from '@plantwire/node-red-simulator';
+import { GAUGE_METRICS } from '@plantwire/node-red-simulator';
 import { AnomalyInputError } from '../src/core/anomaly-detector.js';
 import { DegradationWatch, DEGRADATION_DEFAULTS } from '../src/core/forecast/degradation.js';
 import { Forecaster, normalQuantile } from '../src/core/forecast/forecaster.js';
 import { SEASONAL_DEFAULTS, SeasonalModel } from '../src/core/forecast/seasonal-model.js';
 import { readNabCsv } from '../src/core/nab/harness.js';
 import { nabTimeMs } from '../src/core/nab/scorer.js';
+// The built package (as `npm run nab -- --rul` runs it) against the simulator's truth.
+// @ts-expect-error: a plain .mjs script without types
+import { falseWarnings, relativeErrors } from '../scripts/remaining-life.mjs';
 
 const NAB = fileURLToPath(new URL('../../../../shared/nab/data/', import.meta.url));
 const HOUR_MS = 3_600_000;
@@ -117,76 +120,16 @@ describe('seasonal model', () => {
   );
 });
 
-/**
- * Runs a plant whose machines stay RUNNING, sampled every `intervalMs`, injects `kind` on one machine two hours in
- * until the first point past half-way to the limit, then feeds that machine's vibration to a Forecaster with the
- * limit above the healthy level. Returns, at that point, the true and the estimated remaining life (s).
- */
-function remainingLifeAtHalfWay(kind: 'tool_wear' | 'bearing_fault', seed: number, intervalMs: number) {
-  const config = parseConfig({ lines: 1, machinesPerLine: 4, intervalMs, seed, dwellS: { RUNNING: 1e7 } });
-  const start = Date.UTC(2026, 0, 5, 8);
-  const plant = new PlantSimulator(config, start);
-  const machine = plant.machines[seed % 4]!;
-  // tool_wear breaks the tool at +2.5 mm/s; for the bearing, the limit is half its full effect (reached 300 s in).
-  const share = kind === 'tool_wear' ? 1 : 0.5;
-  // The machine's vibration, and for the point past half-way the truth from the simulator's own state: wear level
-  // and bearing damage, both linear in time.
-  const points: Record<string, unknown>[] = [];
-  let truth = NaN;
-  let sum = 0;
-  let healthy = 0;
-  const tick: Record<string, unknown>[] = [];
-  let injected = false;
-  for (let ts = start + intervalMs; Number.isNaN(truth); ts += intervalMs) {
-    if (!injected && ts >= start + 2 * HOUR_MS) {
-      injected = true;
-      const command = { cmd: kind, value: true, line: machine.line, machine: machine.name, duration: 1800 };
-      plant.command(parseCommand(command), ts);
-    }
-    tick.length = 0;
-    plant.tick(ts, tick as never[]);
-    plant.drainEvents();
-    const point = tick.find((p) => p.machine === machine.name && p.metric === 'vibration');
-    if (!point) continue;
-    points.push(point);
-    if (!injected) {
-      sum += point.value as number;
-      healthy++;
-    }
-    const done = kind === 'tool_wear' ? machine.wear.level : machine.bearing.level / share;
-    if (done >= 0.5)
-      truth =
-        kind === 'tool_wear'
-          ? (1 - machine.wear.level) * machine.wear.lifeS
-          : (share - machine.bearing.level) * machine.bearing.rampS;
-  }
-  const limit = sum / healthy + share * (kind === 'tool_wear' ? 2.5 : machine.bearing.vibrationMmS);
-  const forecaster = new Forecaster({
-    key: 'machine/metric',
-    horizonS: 3600,
-    steps: 1,
-    coverage: 0.95,
-    limits: { vibration: limit },
-    warnS: 24 * 3600,
-    warmup: 30,
-    maxSeries: 10,
-  });
-  let estimate = NaN;
-  for (const point of points) estimate = forecaster.forecast(point).point.rulS as number;
-  return { truth, estimate };
-}
-
 describe('remaining useful life on the simulator', () => {
   const seeds = [1, 2, 3, 4, 5, 6, 7, 8];
-  /** Relative errors, sorted, and how many are within 20%. */
+  /** Relative errors, sorted (Infinity: not yet warned), and how many are within 20%. */
   const errors = (kind: 'tool_wear' | 'bearing_fault', intervalMs: number) => {
-    const e = seeds
-      .map((seed) => {
-        const { truth, estimate } = remainingLifeAtHalfWay(kind, seed, intervalMs);
-        return Math.abs(estimate - truth) / truth;
-      })
-      .sort((a, b) => a - b);
-    return { e, within: e.filter((x) => x <= 0.2).length, text: e.map((x) => x.toFixed(3)).join(', ') };
+    const { errors: e, within }: { errors: number[]; within: number } = relativeErrors(
+      kind,
+      seeds,
+      intervalMs,
+    );
+    return { e, within, text: e.map((x) => x.toFixed(3)).join(', ') };
   };
 
   // The demo's simulator samples every 2 s (scripts/flows/edge-agent.mjs). Half-way, the bearing's ramp has
@@ -215,7 +158,8 @@ describe('remaining useful life on the simulator', () => {
     const bearing = errors('bearing_fault', 10_000);
     // Measured: 4 of 8 (errors 6%, 11%, 15%, 20% (just under), 29%, 64%, two runs not yet warned; seeds 9-16: 4).
     expect(bearing.within, bearing.text).toBeGreaterThanOrEqual(4);
-    for (const { e, text } of [wear, bearing]) expect(e.filter((x) => x >= 1 && x < 50).length, text).toBe(0);
+    for (const { e, text } of [wear, bearing])
+      expect(e.filter((x) => x >= 1 && x < Infinity).length, text).toBe(0);
   });
 });
 
@@ -243,61 +187,6 @@ describe('degradation watch', () => {
     expect(mean, estimates.join(', ')).toBeLessThan(320);
   });
 });
-
-/** Episodes of a remaining life under an hour on a healthy plant's running vibration (no fault injected). */
-function falseWarnings(seed: number, intervalMs: number, hours: number): number {
-  const plant = new PlantSimulator(
-    parseConfig({ lines: 2, machinesPerLine: 4, intervalMs, seed }),
-    Date.UTC(2026, 0, 5),
-  );
-  const runningSince = new Map<string, number>();
-  const forecasters = new Map<string, Forecaster>();
-  const healthy = new Map<string, number[]>();
-  const warned = new Set<string>();
-  let episodes = 0;
-  const tick: Record<string, unknown>[] = [];
-  const start = Date.UTC(2026, 0, 5);
-  for (let ts = start + intervalMs; ts <= start + hours * HOUR_MS; ts += intervalMs) {
-    tick.length = 0;
-    plant.tick(ts, tick as never[]);
-    for (const e of plant.drainEvents() as { type: string; machine: string; state?: string }[])
-      if (e.type === 'state') runningSince.set(e.machine, e.state === 'RUNNING' ? ts : Infinity);
-    for (const point of tick) {
-      const machine = point.machine as string;
-      // Running points only, from 5 minutes after a start, as the examples feed them.
-      if (point.metric !== 'vibration' || ts - (runningSince.get(machine) ?? start) < 300_000) continue;
-      // The limit: 2.5 mm/s above the machine's first 200 running values (where its tool would break).
-      const sums = healthy.get(machine) ?? [0, 0];
-      healthy.set(machine, sums);
-      if (sums[1]! < 200) {
-        sums[0]! += point.value as number;
-        if (++sums[1]! === 200) {
-          const limits = { vibration: sums[0]! / 200 + 2.5 };
-          forecasters.set(
-            machine,
-            new Forecaster({
-              key: 'machine/metric',
-              horizonS: 3600,
-              steps: 1,
-              coverage: 0.95,
-              limits,
-              warnS: 86_400,
-              warmup: 30,
-              maxSeries: 10,
-            }),
-          );
-        }
-      }
-      const rul = forecasters.get(machine)?.forecast(point).point.rulS as number | undefined;
-      if (rul === undefined) continue;
-      if (rul < 3600 && !warned.has(machine)) {
-        episodes++;
-        warned.add(machine);
-      } else if (rul > 7200) warned.delete(machine);
-    }
-  }
-  return episodes;
-}
 
 describe('healthy machines', () => {
   it('a step to a new level that holds (a load change, another product after a stop) is not wear', () => {

@@ -199,4 +199,37 @@ describe('NAB harness', () => {
       expect(wrong.stderr).toMatch(message);
     }
   });
+  it('scores remaining life on the seeds asked for, and refuses options it cannot run', () => {
+    const cli = fileURLToPath(new URL('../scripts/nab.mjs', import.meta.url));
+    const rul = (...options: string[]) =>
+      spawnSync(process.execPath, [cli, '--rul', ...options], { encoding: 'utf8' });
+    const run = rul('--seeds', '3-4', '--healthy-seeds', '5', '--days', '0.5');
+    expect(run.status, run.stderr).toBe(0);
+    const figures = JSON.parse(run.stdout.trim().split('\n').at(-1)!).rul;
+    expect(figures.seeds).toBe('3-4');
+    for (const kind of ['tool_wear', 'bearing_fault'])
+      for (const sampling of ['2s', '10s']) {
+        const row = figures[kind][sampling];
+        expect(row.runs).toBe(2);
+        expect(row.within_20pct).toBeGreaterThanOrEqual(0);
+        expect(row.within_20pct + row.not_warned).toBeLessThanOrEqual(2);
+      }
+    // Half a day of 8 machines, the first 6 hours left out: 2 machine-days.
+    expect(figures.healthy).toMatchObject({ seeds: '5', machine_days: 2 });
+    expect(Object.keys(figures.healthy.false_warnings)).toEqual(['2s', '10s']);
+    for (const [options, message] of [
+      [
+        ['--seeds', '9-3'],
+        /--seeds must be a seed or a range FIRST-LAST of seeds from 0 to 4294967295 \(got 9-3\)/,
+      ],
+      [['--seeds', 'many'], /--seeds must be a seed or a range/],
+      [['--healthy-seeds', '1-4294967296'], /--healthy-seeds must be a seed or a range/],
+      [['--days', '0'], /--days must be a number of at least 0.5 \(got 0\)/],
+    ] as const) {
+      const wrong = rul(...options);
+      expect(wrong.status).toBe(2);
+      expect(wrong.stderr).toMatch(message);
+      expect(wrong.stderr).toMatch(/usage: npm run nab/);
+    }
+  });
 });
