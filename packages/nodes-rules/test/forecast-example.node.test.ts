@@ -45,9 +45,14 @@ describe('example "03 - Forecast and remaining life"', () => {
       flow,
     );
     const forecasts = collect(helper, 'probe');
-    await until('forecast points', () => forecasts.length > 0, 15_000);
+    const vibration = () =>
+      forecasts.flatMap((msg) => msg.payload).filter((point: any) => point.metric === 'vibration');
+    await until('vibration forecasts', () => vibration().length > 0, 15_000);
     const point = forecasts[0].payload[0];
     expect(point.forecast).toEqual([]);
     expect(['temperature', 'vibration', 'power', 'speed', 'pressure']).toContain(point.metric);
+    // Every machine type has a vibration limit (a pattern each): its points carry a remaining life, the 2-hour
+    // warning horizon while nothing drifts.
+    for (const { machine, rulS } of vibration()) expect({ machine, rulS }).toEqual({ machine, rulS: 7200 });
   });
 });

@@ -113,7 +113,8 @@ describe('forecast inside Node-RED', () => {
 
   it.each([
     [{ limits: '{"vibration": "high"}' }, /limits: vibration must be a finite number/],
-    [{ limits: '[1]' }, /failure limits must be a JSON object/],
+    [{ limits: '[1]' }, /failure limits must be a JSON object of series patterns/],
+    [{ limits: '{"line-01/cnc-01/vibration": 9}' }, /limits: "line-01\/cnc-01\/vibration" has 3 segments/],
     [{ coverage: '100' }, /coverage/],
     [{ horizonMin: '0' }, /horizonMin/],
   ])('reports bad configuration %j on deploy and refuses input', async (config, reason) => {

@@ -260,6 +260,34 @@ describe('forecaster', () => {
     expect(validatePoints(warnings).invalid).toEqual([]);
   });
 
+  it("takes each series' limit from the most specific pattern that matches it", () => {
+    // Listed general first and specific last, and the other way round: the order does not matter.
+    const patterns = [
+      { vibration: 100, 'cnc-*/vibration': 10, 'cnc-02/vibration': 50 },
+      { 'cnc-02/vibration': 50, 'cnc-*/vibration': 10, vibration: 100 },
+    ];
+    for (const limits of patterns) {
+      const forecaster = new Forecaster({ ...options, limits, warnS: 1e6 });
+      const rul: Record<string, number> = {};
+      for (const machine of ['cnc-01', 'cnc-02', 'press-01']) {
+        const g = gaussian(3);
+        for (let i = 0; i < 600; i++) {
+          // The same drift on each machine: from 2, 0.002 per second from i = 400; about 6 at i = 599.
+          const value = 2 + 0.1 * g() + (i >= 400 ? 0.02 * (i - 400) : 0);
+          rul[machine] = forecaster.forecast({ ...point(i, value), machine }).point.rulS as number;
+        }
+      }
+      // To 10 about 2,000 s, to 50 about 22,000 s, to 100 about 47,000 s.
+      expect(rul['cnc-01']).toBeGreaterThan(1500);
+      expect(rul['cnc-01']).toBeLessThan(2600);
+      expect(rul['cnc-02']).toBeGreaterThan(16_000);
+      expect(rul['cnc-02']).toBeLessThan(28_000);
+      expect(rul['press-01']).toBeGreaterThan(35_000);
+      // A series no limit matches gets no remaining life.
+      expect(forecaster.forecast(point(600, 1, 'temperature')).point.rulS).toBeUndefined();
+    }
+  });
+
   it('sends one last warning at the cap when the drift ends, so an alarm on it clears', () => {
     const forecaster = new Forecaster(options);
     const sent: number[] = [];
@@ -283,7 +311,12 @@ describe('forecaster', () => {
     expect(() => forecaster.forecast({ ...point(0, 1), machine: 'a/b' })).toThrow(/machine must be/);
     expect(forecaster.size).toBe(0);
     expect(() => new Forecaster({ ...options, limits: { vibration: NaN } })).toThrow(/limits: vibration/);
-    expect(() => new Forecaster({ ...options, limits: { 'a b': 1 } })).toThrow(/not a metric name/);
+    expect(() => new Forecaster({ ...options, limits: { 'a b': 1 } })).toThrow(
+      /limits: "a b" must be segments of letters/,
+    );
+    expect(() => new Forecaster({ ...options, limits: { 'line-01/cnc-01/vibration': 1 } })).toThrow(
+      /limits: "line-01\/cnc-01\/vibration" has 3 segments but the key has 2: choose a longer key/,
+    );
     expect(() => new Forecaster({ ...options, coverage: 1 })).toThrow(/coverage/);
     expect(() => new Forecaster({ ...options, horizonS: 0 })).toThrow(/horizon/);
     expect(() => new DegradationWatch({ ...DEGRADATION_DEFAULTS, limit: Infinity })).toThrow(/limit/);

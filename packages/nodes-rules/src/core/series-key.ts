@@ -1,5 +1,6 @@
-// Series keys: which point fields name a series. threshold-alarm and anomaly-detect offer the same choices;
-// their editors' key <select> lists them too (Node-RED loads each editor on its own; a test keeps them equal).
+// Series keys: which point fields name a series, and patterns that pick series by their key. threshold-alarm,
+// anomaly-detect and forecast offer the same key choices; their editors' key <select> lists them too (Node-RED
+// loads each editor on its own; a test keeps them equal).
 import { IDENTIFIER_RULE, describeValue, isIdentifier } from '@plantwire/telemetry';
 
 /** Which point fields make a series key; the metric is always last, the machine key is the key without it. */
@@ -35,4 +36,39 @@ export function keyFieldProblem(
   return field === undefined
     ? undefined
     : `${field} must be ${IDENTIFIER_RULE} (got ${describeValue(point[field])})`;
+}
+
+/**
+ * Tests a key split on '/': true when the pattern's segments match the key's last segments. `last` tests the
+ * last segment alone: false means no key ending in that segment can match.
+ */
+export type Matcher = ((segments: readonly string[]) => boolean) & { last: (segment: string) => boolean };
+
+// A pattern of '/'-separated segments, each a literal or a glob with '*', matched against the last segments of a
+// key: `temperature` matches any machine's temperature; `line-01/*/temperature` needs a key with the line.
+// threshold-alarm's rules and forecast's limits name series this way. `fail` makes the error for a bad pattern.
+export function compilePattern(
+  pattern: string,
+  keyLength: number,
+  fail: (problem: string) => Error,
+): Matcher {
+  const parts = pattern.split('/');
+  if (parts.length > keyLength) {
+    throw fail(`"${pattern}" has ${parts.length} segments but the key has ${keyLength}: choose a longer key`);
+  }
+  if (parts.some((part) => part === '' || !/^[A-Za-z0-9._*-]+$/.test(part))) {
+    throw fail(`"${pattern}" must be segments of letters, digits, '.', '_', '-' and '*' separated by '/'`);
+  }
+  const tests = parts.map((part) => {
+    if (part === '*') return () => true;
+    if (!part.includes('*')) return (segment: string) => segment === part;
+    const glob = new RegExp(`^${part.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`);
+    return (segment: string) => glob.test(segment);
+  });
+  const matcher = (segments: readonly string[]) => {
+    const offset = segments.length - tests.length;
+    for (let i = 0; i < tests.length; i++) if (!tests[i]!(segments[offset + i]!)) return false;
+    return true;
+  };
+  return Object.assign(matcher, { last: tests[tests.length - 1]! });
 }

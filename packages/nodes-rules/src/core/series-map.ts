@@ -22,7 +22,8 @@ export class SeriesMap<State> {
 
   constructor(
     readonly maxSeries: number,
-    private readonly create: () => State,
+    /** Makes the state of a new series `key`. */
+    private readonly create: (key: string) => State,
   ) {
     if (!(Number.isInteger(maxSeries) && maxSeries >= 1))
       throw new RangeError(`maxSeries must be a whole number of 1 or more (got ${maxSeries})`);
@@ -54,7 +55,7 @@ export class SeriesMap<State> {
     }
     const entry: SeriesEntry<State> = {
       key,
-      state: this.create(),
+      state: this.create(key),
       samples: 0,
       newer: undefined,
       older: this.newest,

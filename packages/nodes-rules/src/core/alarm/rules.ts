@@ -1,6 +1,6 @@
 // Alarm rule configuration: what users write (JSON in the node's editor) and its checked, compiled form.
 // Everything is validated once at deploy, so the evaluation path never meets a malformed rule.
-import { KEY_FIELDS, type KeyFields } from '../series-key.js';
+import { compilePattern, KEY_FIELDS, type KeyFields, type Matcher } from '../series-key.js';
 import { isIdentifier } from '@plantwire/telemetry';
 
 export const PRIORITIES = ['diagnostic', 'low', 'medium', 'high', 'critical'] as const;
@@ -111,12 +111,6 @@ export interface CompiledRules {
   composites: { match: Matcher; spec: CompositeSpec }[];
 }
 
-/**
- * Tests a key split on '/': true when the pattern's segments match the key's last segments. `last` tests the
- * last segment alone: false means no key ending in that segment can match.
- */
-export type Matcher = ((segments: readonly string[]) => boolean) & { last: (segment: string) => boolean };
-
 const DEFAULT_PRIORITY: Record<Level, Priority> = { warning: 'medium', critical: 'high' };
 
 /** Checks and compiles a rule list; throws an AlarmConfigError naming the rule and the field at fault. */
@@ -159,7 +153,7 @@ function compileLimit(rule: LimitRuleInput, keyLength: number, fail: Fail) {
     throw fail(`mode must be one of ${MODES.join(', ')} (got ${String(rule.mode)})`);
   if (typeof rule.match !== 'string')
     throw fail('match (a series pattern such as "*/temperature") is missing');
-  const match = compilePattern(rule.match, keyLength, fail);
+  const match = compilePattern(rule.match, keyLength, (problem) => fail(`match ${problem}`));
   const levels = LEVELS.filter((level) => rule[level] !== undefined);
   if (levels.length === 0) throw fail('give a warning and/or a critical setpoint');
   const deadband = resolveDeadband(rule.deadband, rule.range, fail);
@@ -233,7 +227,7 @@ function compileComposite(rule: CompositeRuleInput, keyLength: number, fail: Fai
   const level = rule.level ?? 'critical';
   if (!LEVELS.includes(level)) throw fail(`level must be warning or critical (got ${String(level)})`);
   return {
-    match: compilePattern(rule.match ?? '*', keyLength, fail),
+    match: compilePattern(rule.match ?? '*', keyLength, (problem) => fail(`match ${problem}`)),
     spec: {
       rule: rule.name,
       level,
@@ -287,32 +281,4 @@ function priorityOf(priority: unknown, fail: Fail): Priority {
 function messageOf(message: unknown, fail: Fail): string | undefined {
   if (message !== undefined && typeof message !== 'string') throw fail('message must be a string');
   return message;
-}
-
-// A pattern of '/'-separated segments, each a literal or a glob with '*', matched against the last segments of
-// a key: `temperature` matches any machine's temperature; `line-01/*/temperature` needs a key with the line.
-export function compilePattern(pattern: string, keyLength: number, fail: Fail): Matcher {
-  const parts = pattern.split('/');
-  if (parts.length > keyLength) {
-    throw fail(
-      `match "${pattern}" has ${parts.length} segments but the key has ${keyLength}: choose a longer key`,
-    );
-  }
-  if (parts.some((part) => part === '' || !/^[A-Za-z0-9._*-]+$/.test(part))) {
-    throw fail(
-      `match "${pattern}" must be segments of letters, digits, '.', '_', '-' and '*' separated by '/'`,
-    );
-  }
-  const tests = parts.map((part) => {
-    if (part === '*') return () => true;
-    if (!part.includes('*')) return (segment: string) => segment === part;
-    const glob = new RegExp(`^${part.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`);
-    return (segment: string) => glob.test(segment);
-  });
-  const matcher = (segments: readonly string[]) => {
-    const offset = segments.length - tests.length;
-    for (let i = 0; i < tests.length; i++) if (!tests[i]!(segments[offset + i]!)) return false;
-    return true;
-  };
-  return Object.assign(matcher, { last: tests[tests.length - 1]! });
 }

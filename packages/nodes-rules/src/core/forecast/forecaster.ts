@@ -1,10 +1,17 @@
 // Telemetry points to forecasts: per series a seasonal model (SeasonalModel) with prediction intervals over a
-// horizon, and, for metrics with a limit, the remaining useful life (DegradationWatch) as early-warning points
+// horizon, and, for series with a limit, the remaining useful life (DegradationWatch) as early-warning points
 // `<metric>_rul` (seconds) that a threshold-alarm rule can raise an alarm on.
-import { describeValue, isIdentifier, nameBasedId } from '@plantwire/telemetry';
+import { describeValue, nameBasedId } from '@plantwire/telemetry';
 import { AnomalyInputError } from '../anomaly-detector.js';
 import { SeriesMap } from '../series-map.js';
-import { KEY_FIELDS, keyFieldProblem, seriesKey, type KeyFields } from '../series-key.js';
+import {
+  compilePattern,
+  KEY_FIELDS,
+  keyFieldProblem,
+  seriesKey,
+  type KeyFields,
+  type Matcher,
+} from '../series-key.js';
 import { DEGRADATION_DEFAULTS, DegradationWatch } from './degradation.js';
 import { SEASONAL_DEFAULTS, SeasonalModel, type SeasonalOptions } from './seasonal-model.js';
 
@@ -17,7 +24,12 @@ export interface ForecasterOptions {
   steps: number;
   /** Coverage of the prediction interval, in (0, 1). */
   coverage: number;
-  /** Failure limits by metric name: a metric listed here gets a remaining-useful-life estimate. */
+  /**
+   * Failure limits by series pattern, as threshold-alarm's `match`: a metric name such as `vibration`, or machine
+   * and metric such as `press-01/vibration`, '*' a wildcard within a segment. A series one matches gets a
+   * remaining-useful-life estimate. Of several that match, the most specific (more segments, then more characters
+   * that are not '*') wins; of equally specific ones, the first.
+   */
   limits: Record<string, number>;
   /** Early warnings are sent while the remaining life is below this, seconds (and once when it rises above). */
   warnS: number;
@@ -51,6 +63,8 @@ export interface ForecastResult {
 
 interface SeriesState {
   model: Float64Array;
+  /** The series' limit's watch and its state, when a limit matches the series. */
+  limit: DegradationWatch | undefined;
   watch: Float64Array | undefined;
   /** Whether the last warning sent said the limit is near. */
   warned: boolean;
@@ -89,7 +103,8 @@ export class Forecaster {
   readonly model: SeasonalModel;
   private readonly fields: readonly string[];
   private readonly series: SeriesMap<SeriesState>;
-  private readonly watches = new Map<string, DegradationWatch>();
+  /** One watch per limit, the most specific pattern first. */
+  private readonly limits: { match: Matcher; watch: DegradationWatch }[] = [];
   private readonly z: number;
 
   constructor(readonly options: ForecasterOptions) {
@@ -103,19 +118,29 @@ export class Forecaster {
     if (!(Number.isInteger(warmup) && warmup >= 1))
       throw new RangeError(`warmup must be a whole number of 1 or more (got ${warmup})`);
     this.model = new SeasonalModel({ ...SEASONAL_DEFAULTS, ...options.seasonal });
-    for (const [metric, limit] of Object.entries(options.limits)) {
-      if (!isIdentifier(metric)) throw new RangeError(`limits: "${metric}" is not a metric name`);
+    this.fields = KEY_FIELDS[options.key];
+    const specificity = (pattern: string) => [pattern.split('/').length, pattern.replace(/\*/g, '').length];
+    const patterns = Object.keys(options.limits).sort((a, b) => {
+      const [x, y] = [specificity(a), specificity(b)];
+      return y[0]! - x[0]! || y[1]! - x[1]!;
+    });
+    for (const pattern of patterns) {
+      const limit = options.limits[pattern];
+      const match = compilePattern(
+        pattern,
+        this.fields.length,
+        (problem) => new RangeError(`limits: ${problem}`),
+      );
       if (typeof limit !== 'number' || !Number.isFinite(limit))
-        throw new RangeError(`limits: ${metric} must be a finite number (got ${describeValue(limit)})`);
-      this.watches.set(metric, new DegradationWatch({ limit, ...DEGRADATION_DEFAULTS }));
+        throw new RangeError(`limits: ${pattern} must be a finite number (got ${describeValue(limit)})`);
+      this.limits.push({ match, watch: new DegradationWatch({ limit, ...DEGRADATION_DEFAULTS }) });
     }
     this.z = normalQuantile(0.5 + coverage / 2);
-    this.fields = KEY_FIELDS[options.key];
-    this.series = new SeriesMap(options.maxSeries, () => ({
-      model: this.model.create(),
-      watch: undefined,
-      warned: false,
-    }));
+    this.series = new SeriesMap(options.maxSeries, (key) => {
+      const segments = key.split('/');
+      const limit = this.limits.find(({ match }) => match(segments))?.watch;
+      return { model: this.model.create(), limit, watch: limit?.create(), warned: false };
+    });
   }
 
   /** Series held now. */
@@ -125,7 +150,7 @@ export class Forecaster {
 
   /** Bytes of model state per series at most (a limit's watch included, and 64 for the series' record). */
   get bytesPerSeries(): number {
-    const watch = this.watches.values().next().value;
+    const watch = this.limits[0]?.watch;
     return this.model.bytesPerSeries + (watch?.bytesPerSeries ?? 0) + 64;
   }
 
@@ -164,14 +189,15 @@ export class Forecaster {
         });
       }
     }
-    const metric = point.metric as string;
-    const watch = this.watches.get(metric);
     let warning: Record<string, unknown> | undefined;
     let rulS: number | undefined;
-    if (watch) {
-      state.watch ??= watch.create();
+    if (state.limit && state.watch) {
       // The seasonal offset is not wear: the watch sees the value with it removed.
-      const remaining = watch.update(state.watch, ts, value - this.model.seasonalOffset(state.model, ts));
+      const remaining = state.limit.update(
+        state.watch,
+        ts,
+        value - this.model.seasonalOffset(state.model, ts),
+      );
       rulS = Math.min(remaining.seconds, this.options.warnS);
       const near = rulS < this.options.warnS;
       if (near || state.warned) warning = warningPoint(point, key, ts, rulS);
