@@ -38,7 +38,7 @@ const widget = widgetsOf(node);
 const comment = commentsOf(z);
 const source = (file) => readFileSync(new URL(`templates/${file}`, import.meta.url), 'utf8');
 
-/** One chart per gauge, then energy, production counters and the state code. */
+/** One chart per gauge, then energy, production counters, the state code and the forecast's remaining life. */
 export const CHARTS = [
   ...GAUGES.map((metric) => ({ id: `dash-chart-${metric}`, label: metric, metrics: [metric] })),
   { id: 'dash-chart-energy', label: 'energy (kWh)', metrics: ['energy'] },
@@ -48,6 +48,11 @@ export const CHARTS = [
     metrics: ['units_good', 'scrap_quality', 'scrap_machine_error', 'scrap_material', 'scrap_operator'],
   },
   { id: 'dash-chart-state', label: 'state (1 run, 2 idle, 3 setup, 4 error, 5 maint.)', metrics: ['state'] },
+  {
+    id: 'dash-chart-rul',
+    label: 'remaining life (s until the vibration limit, while a drift is under way)',
+    metrics: ['vibration_rul'],
+  },
 ];
 
 /** Machine page windows and the bucket each is drawn with (a few hundred points per series at most). */

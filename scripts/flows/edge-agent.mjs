@@ -428,7 +428,8 @@ export function edgeAgent() {
         warmup: '30',
         maxSeries: '10000',
       },
-      [[], ['edge-alarms']],
+      // Its early warnings are points too: to the alarms, and to the cloud and the broker as every point.
+      [[], ['edge-alarms', 'edge-points-buffer', 'edge-split']],
     ),
     node(
       'edge-tag',
