@@ -10,6 +10,7 @@ import {
   TOPIC_VARIABLES,
   broker,
   commentsOf,
+  functionsOf,
   nodesOf,
   publish,
   querying,
@@ -63,15 +64,7 @@ const WINDOWS = [
   ['1440', '24 hours', '10m'],
 ];
 
-const fn = (id, col, row, name, lines, outputs, wires) =>
-  node(
-    id,
-    'function',
-    col,
-    row,
-    { name, func: lines.join('\n'), outputs, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [] },
-    wires,
-  );
+const fn = functionsOf(z);
 const every = (id, col, row, seconds, wires) =>
   node(
     id,

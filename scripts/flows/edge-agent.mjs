@@ -9,6 +9,7 @@ import {
   TOPIC_VARIABLES,
   broker,
   commentsOf,
+  functionsOf,
   nodesOf,
   oneOf,
   publish,
@@ -23,6 +24,7 @@ import {
 const z = 'edge';
 const node = nodesOf(z);
 const comment = commentsOf(z);
+const fn = functionsOf(z);
 /** A link out to one link in: a buffer's figures travel to the figures section without a wire across the tab. */
 const linkOut = (id, col, row, name, target) =>
   node(id, 'link out', col, row, { name, mode: 'link', links: [target] });
@@ -94,7 +96,7 @@ const RUNNING_VIBRATION = [
   "  return p.metric === 'vibration' && state?.code === RUNNING && p.ts - state.since >= 300000;",
   '});',
   'return msg.payload.length > 0 ? msg : null;',
-].join('\n');
+];
 
 /** The two durable paths to the cloud share their settings; only the store, the order and the endpoint differ. */
 export function toCloud(prefix, col, row, { store, order, endpoint, label }) {
@@ -251,27 +253,19 @@ export function edgeAgent() {
       { name: 'points refused', scope: ['edge-points-buffer'], uncaught: false },
       [['edge-refusal']],
     ),
-    node(
+    fn(
       'edge-refusal',
-      'function',
       5,
       16,
-      {
-        name: '503 to POST /edge/points',
-        func: [
-          '// Only a POST /edge/points has someone waiting for the answer; nothing of its message was stored.',
-          'if (!msg.res) return null;',
-          'msg.statusCode = 503;',
-          'msg.payload = { accepted: 0, error: msg.error.message };',
-          'return msg;',
-        ].join('\n'),
-        outputs: 1,
-        timeout: 0,
-        noerr: 0,
-        initialize: '',
-        finalize: '',
-        libs: [],
-      },
+      '503 to POST /edge/points',
+      [
+        '// Only a POST /edge/points has someone waiting for the answer; nothing of its message was stored.',
+        'if (!msg.res) return null;',
+        'msg.statusCode = 503;',
+        'msg.payload = { accepted: 0, error: msg.error.message };',
+        'return msg;',
+      ],
+      1,
       [['edge-status-out']],
     ),
     ...toCloud('edge-points', 3, 2, {
@@ -392,23 +386,7 @@ export function edgeAgent() {
       },
       [[], ['edge-tag']],
     ),
-    node(
-      'edge-running',
-      'function',
-      3,
-      8.25,
-      {
-        name: 'vibration of running machines',
-        func: RUNNING_VIBRATION,
-        outputs: 1,
-        timeout: 0,
-        noerr: 0,
-        initialize: '',
-        finalize: '',
-        libs: [],
-      },
-      [['edge-forecast']],
-    ),
+    fn('edge-running', 3, 8.25, 'vibration of running machines', RUNNING_VIBRATION, 1, [['edge-forecast']]),
     node(
       'edge-forecast',
       'forecast',
@@ -517,32 +495,24 @@ export function edgeAgent() {
       { name: 'GET /edge/status', url: '/edge/status', method: 'get', upload: false, swaggerDoc: '' },
       [['edge-status']],
     ),
-    node(
+    fn(
       'edge-status',
-      'function',
       5,
       14.5,
-      {
-        name: 'edge status',
-        func: [
-          '// Points the telemetry buffer committed (its Complete fires only after the commit; acks carry msg.sf)',
-          '// and the latest figures of each store, for GET /edge/status; a POST /edge/points is answered here.',
-          "const status = context.get('status') || { accepted: 0, stores: {} };",
-          "if (msg.topic === 'stats') status.stores[msg.payload.store] = msg.payload;",
-          "const committed = msg.sf || (msg.req && msg.req.method !== 'POST') ? 0 : [].concat(msg.payload).length;",
-          "if (msg.topic !== 'stats') status.accepted += committed;",
-          "context.set('status', status);",
-          'if (!msg.req) return null;',
-          "msg.payload = msg.req.method === 'POST' ? { accepted: committed } : status;",
-          'return msg;',
-        ].join('\n'),
-        outputs: 1,
-        timeout: 0,
-        noerr: 0,
-        initialize: '',
-        finalize: '',
-        libs: [],
-      },
+      'edge status',
+      [
+        '// Points the telemetry buffer committed (its Complete fires only after the commit; acks carry msg.sf)',
+        '// and the latest figures of each store, for GET /edge/status; a POST /edge/points is answered here.',
+        "const status = context.get('status') || { accepted: 0, stores: {} };",
+        "if (msg.topic === 'stats') status.stores[msg.payload.store] = msg.payload;",
+        "const committed = msg.sf || (msg.req && msg.req.method !== 'POST') ? 0 : [].concat(msg.payload).length;",
+        "if (msg.topic !== 'stats') status.accepted += committed;",
+        "context.set('status', status);",
+        'if (!msg.req) return null;',
+        "msg.payload = msg.req.method === 'POST' ? { accepted: committed } : status;",
+        'return msg;',
+      ],
+      1,
       [['edge-status-out']],
     ),
     node('edge-status-out', 'http response', 6, 15, { statusCode: '', headers: {} }),

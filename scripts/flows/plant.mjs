@@ -117,6 +117,20 @@ export function commentsOf(z) {
   return (id, col, row, name) => node(id, 'comment', col, row, { name, info: '' });
 }
 
+/** Function nodes of tab `z`: their code as lines, Node-RED's defaults for the rest. */
+export function functionsOf(z) {
+  const node = nodesOf(z);
+  return (id, col, row, name, lines, outputs, wires) =>
+    node(
+      id,
+      'function',
+      col,
+      row,
+      { name, func: lines.join('\n'), outputs, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [] },
+      wires,
+    );
+}
+
 /** The plant's broker, scoped to one tab so it reads that tab's MQTT_HOST and MQTT_PORT. */
 export function broker(id, z, name) {
   return {
