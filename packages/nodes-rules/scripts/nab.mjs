@@ -62,6 +62,11 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
+// Both simulator runs take --days: faults start 02:37 in, one every 4 hours, the kinds alternating, so half a day
+// holds one of each; a healthy plant's first 6 hours are its forecasters' warm-up.
+const days = Number(args.days);
+const daysProblem = !(days >= 0.5) && `--days must be a number of at least 0.5 (got ${args.days})`;
+
 /** "FIRST-LAST" (or one seed) as the list of seeds, or undefined when it is not a range of whole numbers. */
 function seedRange(text) {
   const match = /^(\d+)(?:-(\d+))?$/.exec(text);
@@ -72,11 +77,10 @@ function seedRange(text) {
 
 if (args.rul) {
   const { falseWarnings, relativeErrors } = await import('./remaining-life.mjs');
-  const days = Number(args.days);
   const seeds = seedRange(args.seeds);
   const healthySeeds = seedRange(args['healthy-seeds']);
   const bad = [
-    !(days >= 0.5) && `--days must be a number of at least 0.5 (got ${args.days})`,
+    daysProblem,
     !seeds &&
       `--seeds must be a seed or a range FIRST-LAST of seeds from 0 to 4294967295 (got ${args.seeds})`,
     !healthySeeds &&
@@ -130,11 +134,9 @@ if (args.rul) {
 
 if (args.simulator) {
   const { scoreSimulatorFaults } = await import('./simulator-faults.mjs');
-  const days = Number(args.days);
-  // Faults start 02:37 in, one every 4 hours, the kinds alternating: half a day holds one of each.
   const bad = [
-    !(days >= 0.5) && `--days must be a number of at least 0.5 (got ${args.days})`,
-    !(/^\d+$/.test(args.seed) && Number(args.seed) < 2 ** 32) &&
+    daysProblem,
+    !(/^\d+$/.test(args.seed) && seedRange(args.seed)) &&
       `--seed must be a whole number from 0 to 4294967295 (got ${args.seed})`,
     args.threshold !== undefined &&
       !(Number(args.threshold) >= 0 && Number(args.threshold) <= 1) &&
