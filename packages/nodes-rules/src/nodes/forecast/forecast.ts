@@ -1,5 +1,5 @@
 // The forecast node: a thin Node-RED shell over Forecaster (src/core/forecast). Per series a seasonal forecast
-// with prediction intervals over a horizon (output 1, every point annotated); for metrics with a limit, the
+// with prediction intervals over a horizon (output 1, every point annotated); for series with a limit, the
 // remaining useful life as `<metric>_rul` early-warning points (output 2) for threshold-alarm.
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { nodeShell, registerNode, setting, SettingError, type NodeShell } from '@plantwire/node-shell';
