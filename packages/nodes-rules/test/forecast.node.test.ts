@@ -94,6 +94,29 @@ describe('forecast inside Node-RED', () => {
     );
   });
 
+  it('after a redeploy in the middle of a drift, its first remaining life clears the alarm held from before', async () => {
+    await helper.load([forecastNode, thresholdAlarm, catchNode], flow());
+    let events = collect(helper, 'events');
+    const points = vibration(700, 300);
+    helper.getNode('fc')!.receive({ payload: points.slice(0, 650) });
+    await until('the critical alarm', () =>
+      events.some((m) => [m.payload].flat().some((e: any) => e.level === 'critical')),
+    );
+    await helper.unload(); // threshold-alarm keeps its alarms in its file; the forecast's state is in memory
+
+    await helper.load([forecastNode, thresholdAlarm, catchNode], flow());
+    events = collect(helper, 'events');
+    const warnings = collect(helper, 'warnings');
+    helper.getNode('fc')!.receive({ payload: points.slice(650, 651) });
+    // A fresh forecaster knows of no drift yet: it says so once (the cap), and both alarms return to normal.
+    await until('the alarms to return to normal', () =>
+      ['warning', 'critical'].every((level) =>
+        events.some((m) => [m.payload].flat().some((e: any) => e.level === level && e.state === 'rtn-unack')),
+      ),
+    );
+    expect(warnings.flatMap((m) => m.payload).map((w: any) => w.value)).toEqual([3600]);
+  });
+
   it('refuses bad points with done(err) naming them; the rest is forecast and sent', async () => {
     await helper.load([forecastNode, thresholdAlarm, catchNode], flow());
     const forecasts = collect(helper, 'forecasts');

@@ -66,7 +66,11 @@ interface SeriesState {
   /** The series' limit's watch and its state, when a limit matches the series. */
   limit: DegradationWatch | undefined;
   watch: Float64Array | undefined;
-  /** Whether the last warning sent said the limit is near. */
+  /**
+   * Whether the last warning sent said the limit is near. A new series starts as if it had (it sends its first
+   * remaining life even at the cap): after a restart or a redeploy, an alarm raised on it before is then cleared,
+   * or kept, by a fresh value instead of waiting for the next drift.
+   */
   warned: boolean;
 }
 
@@ -139,7 +143,7 @@ export class Forecaster {
     this.series = new SeriesMap(options.maxSeries, (key) => {
       const segments = key.split('/');
       const limit = this.limits.find(({ match }) => match(segments))?.watch;
-      return { model: this.model.create(), limit, watch: limit?.create(), warned: false };
+      return { model: this.model.create(), limit, watch: limit?.create(), warned: true };
     });
   }
 
