@@ -8,8 +8,10 @@
 // full-corpus (in-sample) score next to it.
 // npm run nab -- --simulator [--days N] [--seed N] [--detector ...] [--threshold S] [--smoothing N]: detection delay and false alarms per machine-day
 // against the machine simulator's injected bearing_fault and tool_wear (see simulator-faults.mjs).
-// npm run nab -- --rul [--seeds FIRST-LAST] [--healthy-seeds FIRST-LAST] [--days N]: the forecast's remaining life
-// against the simulator's truth, and its false early warnings on healthy plants (see remaining-life.mjs).
+// npm run nab -- --rul [--seeds FIRST-LAST] [--healthy-seeds FIRST-LAST] [--days N] [--demo-seeds FIRST-LAST]: the
+// forecast's remaining life against the simulator's truth, its false early warnings on healthy plants, and the
+// demo edge's remaining-life alarms on tool wear with its limits (see remaining-life.mjs).
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { crossValidate, loadCorpus, NAB_PROFILES, RarityDetector, runNab } from '../dist/dev.js';
 import { createDetector, DETECTOR_NAMES } from '../dist/index.js';
@@ -24,7 +26,7 @@ const RARITY_GRID = [12, 16].flatMap((bins) =>
 const usage =
   'usage: npm run nab -- [--data DIR] [--windows FILE] [--out DIR] [--detector NAME[,NAME...]] [--files] [--quick]\n' +
   '       npm run nab -- --simulator [--days N] [--seed N] [--detector NAME[,NAME...]] [--threshold SCORE] [--smoothing N]\n' +
-  '       npm run nab -- --rul [--seeds FIRST-LAST] [--healthy-seeds FIRST-LAST] [--days N]\n' +
+  '       npm run nab -- --rul [--seeds FIRST-LAST] [--healthy-seeds FIRST-LAST] [--days N] [--demo-seeds FIRST-LAST]\n' +
   `detectors: ${DETECTOR_NAMES.join(', ')} (default: all)`;
 let args;
 try {
@@ -40,6 +42,7 @@ try {
       rul: { type: 'boolean', default: false },
       seeds: { type: 'string', default: '1001-1200' },
       'healthy-seeds': { type: 'string', default: '3-8' },
+      'demo-seeds': { type: 'string', default: '11-40' },
       days: { type: 'string', default: '3' },
       seed: { type: 'string', default: '42' },
       threshold: { type: 'string' },
@@ -76,15 +79,18 @@ function seedRange(text) {
 }
 
 if (args.rul) {
-  const { falseWarnings, relativeErrors } = await import('./remaining-life.mjs');
+  const { demoToolWear, falseWarnings, relativeErrors } = await import('./remaining-life.mjs');
   const seeds = seedRange(args.seeds);
   const healthySeeds = seedRange(args['healthy-seeds']);
+  const demoSeeds = seedRange(args['demo-seeds']);
   const bad = [
     daysProblem,
     !seeds &&
       `--seeds must be a seed or a range FIRST-LAST of seeds from 0 to 4294967295 (got ${args.seeds})`,
     !healthySeeds &&
       `--healthy-seeds must be a seed or a range FIRST-LAST of seeds from 0 to 4294967295 (got ${args['healthy-seeds']})`,
+    !demoSeeds &&
+      `--demo-seeds must be a seed or a range FIRST-LAST of seeds from 0 to 4294967295 (got ${args['demo-seeds']})`,
   ].filter(Boolean);
   if (bad.length > 0) {
     console.error(`${bad.join('\n')}\n${usage}`);
@@ -128,6 +134,33 @@ if (args.rul) {
     `healthy plants, seeds ${args['healthy-seeds']} (2 lines x 4 machines, ${days} days, counted after the first ${fromHour} hours: ${machineDays} machine-days): remaining life fell under an hour ${episodes['2s']} times at 2 s, ${episodes['10s']} at 10 s`,
   );
   rul.healthy = { seeds: args['healthy-seeds'], machine_days: machineDays, false_warnings: episodes };
+  // The demo edge's limits, as flows/edge-agent.json ships them.
+  const edge = JSON.parse(readFileSync(new URL('../../../flows/edge-agent.json', import.meta.url), 'utf8'));
+  const limits = JSON.parse(edge.find((node) => node.id === 'edge-forecast').limits);
+  const runs = ['cnc', 'press', 'pump'].flatMap((type) =>
+    demoSeeds.map((seed) => demoToolWear(type, seed, limits)),
+  );
+  const range = (key) => {
+    const values = runs.map((run) => run[key]);
+    return [Math.min(...values), Math.max(...values)].map((v) => Number(v.toFixed(1)));
+  };
+  const demo = {
+    seeds: args['demo-seeds'],
+    limits,
+    runs: runs.length,
+    warning_min: range('warningMin'),
+    critical_min: range('criticalMin'),
+    critical_before_break_min: range('criticalBeforeBreakMin'),
+    critical_at_once: runs.filter((run) => run.criticalMin === run.warningMin).length,
+    healthy_warning_points: runs.reduce((sum, run) => sum + run.healthyWarningPoints, 0),
+  };
+  console.log(
+    `the demo edge's limits ${JSON.stringify(limits)}, tool wear (30 minutes of running) on each machine type, seeds ${args['demo-seeds']}: ` +
+      `remaining life under an hour ${demo.warning_min.join('-')} min after the wear started, under 15 minutes ${demo.critical_min.join('-')} min after ` +
+      `(${demo.critical_before_break_min.join('-')} min before the tool broke; at once in ${demo.critical_at_once} of ${demo.runs}); ` +
+      `healthy machines' points under an hour: ${demo.healthy_warning_points}`,
+  );
+  rul.demo = demo;
   console.log(`\n${JSON.stringify({ rul })}`);
   process.exit(0);
 }

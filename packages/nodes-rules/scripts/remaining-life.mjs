@@ -9,6 +9,8 @@ const HOUR_MS = 3_600_000;
 /** Early warnings count from a remaining life under an hour until it is back over two. */
 const WARN_S = 3_600;
 const CLEAR_S = 7_200;
+/** The demo's remaining-life alarm turns critical under 15 minutes. */
+const CRITICAL_S = 900;
 /** The forecaster's early-warning horizon: a remaining life this long or longer is no warning. */
 const WARN_WITHIN_S = 24 * 3600;
 
@@ -130,4 +132,68 @@ export function relativeErrors(kind, seeds, intervalMs) {
     })
     .sort((a, b) => a - b);
   return { errors, within: errors.filter((e) => e <= 0.2).length };
+}
+
+/**
+ * The demo edge's case: a plant like the demo's (3 lines x 3 machines: cnc, press, pump, every 2 s, kept running),
+ * three healthy hours, then tool wear on line-02's machine of `type` until the tool breaks; every machine's
+ * vibration goes through one Forecaster with `limits` (the demo's, by series pattern; key line/machine/metric).
+ * Returns the minutes from the wear's start to the first remaining life under an hour and under 15 minutes, the
+ * minutes from the latter to the break, and the points of healthy machines whose remaining life was under an hour.
+ */
+export function demoToolWear(type, seed, limits) {
+  const config = parseConfig({
+    lines: 3,
+    machinesPerLine: 3,
+    machineTypes: 'cnc,press,pump',
+    intervalMs: 2000,
+    seed,
+    dwellS: { RUNNING: 1e7 },
+  });
+  const start = Date.UTC(2026, 0, 5, 6);
+  const plant = new PlantSimulator(config, start);
+  const target = plant.machines.find((m) => m.line === 'line-02' && m.name.startsWith(type));
+  const forecaster = new Forecaster({
+    key: 'line/machine/metric',
+    horizonS: 3600,
+    steps: 1,
+    coverage: 0.95,
+    limits,
+    warnS: CLEAR_S,
+    warmup: 30,
+    maxSeries: 100,
+  });
+  const wearAt = start + 3 * HOUR_MS;
+  let brokeAt = NaN;
+  let warnedAt = NaN;
+  let criticalAt = NaN;
+  let healthyWarningPoints = 0;
+  const tick = [];
+  for (let ts = start + 2000; Number.isNaN(brokeAt); ts += 2000) {
+    if (ts === wearAt)
+      plant.command(
+        parseCommand({ cmd: 'tool_wear', value: true, line: target.line, machine: target.name }),
+        ts,
+      );
+    tick.length = 0;
+    plant.tick(ts, tick);
+    for (const event of plant.drainEvents())
+      if (event.fault === 'tool_wear' && event.phase === 'end') brokeAt = ts;
+    for (const point of tick) {
+      if (point.metric !== 'vibration') continue;
+      const rul = forecaster.forecast(point).point.rulS;
+      if (!(rul < WARN_S)) continue;
+      if (point.machine !== target.name || point.line !== target.line || ts < wearAt) healthyWarningPoints++;
+      else {
+        if (Number.isNaN(warnedAt)) warnedAt = ts;
+        if (Number.isNaN(criticalAt) && rul < CRITICAL_S) criticalAt = ts;
+      }
+    }
+  }
+  return {
+    warningMin: (warnedAt - wearAt) / 60_000,
+    criticalMin: (criticalAt - wearAt) / 60_000,
+    criticalBeforeBreakMin: (brokeAt - criticalAt) / 60_000,
+    healthyWarningPoints,
+  };
 }

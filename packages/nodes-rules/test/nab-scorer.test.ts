@@ -203,7 +203,7 @@ describe('NAB harness', () => {
     const cli = fileURLToPath(new URL('../scripts/nab.mjs', import.meta.url));
     const rul = (...options: string[]) =>
       spawnSync(process.execPath, [cli, '--rul', ...options], { encoding: 'utf8' });
-    const run = rul('--seeds', '3-4', '--healthy-seeds', '5', '--days', '0.5');
+    const run = rul('--seeds', '3-4', '--healthy-seeds', '5', '--days', '0.5', '--demo-seeds', '11');
     expect(run.status, run.stderr).toBe(0);
     const figures = JSON.parse(run.stdout.trim().split('\n').at(-1)!).rul;
     expect(figures.seeds).toBe('3-4');
@@ -217,6 +217,14 @@ describe('NAB harness', () => {
     // Half a day of 8 machines, the first 6 hours left out: 2 machine-days.
     expect(figures.healthy).toMatchObject({ seeds: '5', machine_days: 2 });
     expect(Object.keys(figures.healthy.false_warnings)).toEqual(['2s', '10s']);
+    // The demo edge's limits, read from flows/edge-agent.json: one tool wear per machine type.
+    expect(figures.demo).toMatchObject({ seeds: '11', runs: 3, healthy_warning_points: 0 });
+    expect(Object.keys(figures.demo.limits)).toEqual([
+      'cnc-*/vibration',
+      'press-*/vibration',
+      'pump-*/vibration',
+    ]);
+    expect(figures.demo.critical_before_break_min[0]).toBeGreaterThan(0);
     for (const [options, message] of [
       [
         ['--seeds', '9-3'],
@@ -225,6 +233,7 @@ describe('NAB harness', () => {
       [['--seeds', 'many'], /--seeds must be a seed or a range/],
       [['--healthy-seeds', '1-4294967296'], /--healthy-seeds must be a seed or a range/],
       [['--days', '0'], /--days must be a number of at least 0.5 \(got 0\)/],
+      [['--demo-seeds', '40-11'], /--demo-seeds must be a seed or a range/],
     ] as const) {
       const wrong = rul(...options);
       expect(wrong.status).toBe(2);
