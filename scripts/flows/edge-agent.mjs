@@ -76,7 +76,7 @@ export const ALARM_RULES = [
  * Vibration at which a machine fails, per type: a little below where a worn tool breaks, 2.5 mm/s above its
  * healthy running level (CNC 2.2, press 4, pump 2 mm/s).
  */
-export const FAILURE_LIMITS = { 'cnc-*/vibration': 4.5, 'press-*/vibration': 6, 'pump-*/vibration': 4.3 };
+const FAILURE_LIMITS = { 'cnc-*/vibration': 4.5, 'press-*/vibration': 6, 'pump-*/vibration': 4.3 };
 
 /** Remaining life counts running time: the vibration of machines running for 5 minutes or more. */
 const RUNNING_VIBRATION = [

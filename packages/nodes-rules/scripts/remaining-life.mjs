@@ -1,7 +1,8 @@
 // Scores the forecast's remaining useful life against the machine simulator's ground truth: a machine kept RUNNING
 // gets a tool_wear or bearing_fault, its vibration goes through the same Forecaster the forecast node uses, and
-// half-way to the limit the estimate is compared with the simulator's own wear or damage state. And on a healthy plant (shifts, stops, load changes, no fault), how often remaining life falls under an
-// hour. Used by `npm run nab -- --rul` and test/forecast.test.ts.
+// half-way to the limit the estimate is compared with the simulator's own wear or damage state. Also: how often
+// remaining life falls under an hour on a healthy plant (shifts, stops, load changes, no fault), and when the demo
+// edge's remaining-life alarm would rise on tool wear. Used by `npm run nab -- --rul` and test/forecast.test.ts.
 import { PlantSimulator, parseCommand, parseConfig } from '@plantwire/node-red-simulator';
 import { Forecaster } from '../dist/index.js';
 
@@ -30,10 +31,10 @@ function vibrationForecaster(limit) {
 
 /**
  * Runs a plant whose machines stay RUNNING, sampled every `intervalMs`, injects `kind` on one machine two hours in
- * until the first point past half-way to the limit, then feeds that machine's vibration
- * to a Forecaster with the limit above its healthy level. tool_wear's limit is where the tool breaks (+2.5 mm/s,
- * 1,800 s of running); bearing_fault's is half the fault's full vibration (reached 300 s in). Returns, at that
- * point, the true and the estimated remaining life (s; the estimate Infinity when no warning is given yet).
+ * until the first point past half-way to the limit, then feeds that machine's vibration to a Forecaster with the
+ * limit above its healthy level. tool_wear's limit is where the tool breaks (+2.5 mm/s, 1,800 s of running);
+ * bearing_fault's is half the fault's full vibration (reached 300 s in). Returns, at that point, the true and the
+ * estimated remaining life (s; the estimate Infinity when no warning is given yet).
  * @param {'tool_wear' | 'bearing_fault'} kind
  * @param {number} seed
  * @param {number} intervalMs
