@@ -8,8 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PlantSimulator, parseCommand, parseConfig } from '@plantwire/node-red-simulator';
+import { parseCommand, type PlantSimulator } from '@plantwire/node-red-simulator';
 import { collect, coreNode, nodeRedTestHelper, until, type FlowNode } from '@plantwire/testkit';
+// The same plant the figures of `npm run nab -- --rul` use.
+// @ts-expect-error: a plain .mjs script without types
+import { demoPlant } from '../packages/nodes-rules/scripts/remaining-life.mjs';
 
 const require = createRequire(import.meta.url);
 const rules = '@plantwire/node-red-rules/dist/nodes';
@@ -55,16 +58,7 @@ describe('the edge: remaining life of running machines', () => {
     const events = collect(helper, 'events');
     const running = helper.getNode('edge-running')!;
     // The demo's plant (3 lines x 3 machines, every 2 s), its machines kept running.
-    const config = parseConfig({
-      lines: 3,
-      machinesPerLine: 3,
-      machineTypes: 'cnc,press,pump',
-      intervalMs: 2000,
-      seed: 11,
-      dwellS: { RUNNING: 1e7 },
-    });
-    const start = Date.UTC(2026, 0, 5, 6);
-    const plant = new PlantSimulator(config, start);
+    const { plant, start } = demoPlant(11) as { plant: PlantSimulator; start: number };
     const target = plant.machines.find((m) => m.line === 'line-02' && m.name.startsWith('cnc'))!;
     const key = `${target.line}/${target.name}/vibration_rul`;
     const wearAt = start + 3 * HOUR_MS;

@@ -135,14 +135,8 @@ export function relativeErrors(kind, seeds, intervalMs) {
   return { errors, within: errors.filter((e) => e <= 0.2).length };
 }
 
-/**
- * The demo edge's case: a plant like the demo's (3 lines x 3 machines: cnc, press, pump, every 2 s, kept running),
- * three healthy hours, then tool wear on line-02's machine of `type` until the tool breaks; every machine's
- * vibration goes through one Forecaster with `limits` (the demo's, by series pattern; key line/machine/metric).
- * Returns the minutes from the wear's start to the first remaining life under an hour and under 15 minutes, the
- * minutes from the latter to the break, and the points of healthy machines whose remaining life was under an hour.
- */
-export function demoToolWear(type, seed, limits) {
+/** A plant like the demo's (3 lines x 3 machines: cnc, press, pump, every 2 s), kept running, from a Monday 06:00. */
+export function demoPlant(seed) {
   const config = parseConfig({
     lines: 3,
     machinesPerLine: 3,
@@ -152,7 +146,17 @@ export function demoToolWear(type, seed, limits) {
     dwellS: { RUNNING: 1e7 },
   });
   const start = Date.UTC(2026, 0, 5, 6);
-  const plant = new PlantSimulator(config, start);
+  return { plant: new PlantSimulator(config, start), start };
+}
+
+/**
+ * The demo edge's case: the demo's plant (demoPlant), three healthy hours, then tool wear on line-02's machine of `type` until the tool breaks; every machine's
+ * vibration goes through one Forecaster with `limits` (the demo's, by series pattern; key line/machine/metric).
+ * Returns the minutes from the wear's start to the first remaining life under an hour and under 15 minutes, the
+ * minutes from the latter to the break, and the points of healthy machines whose remaining life was under an hour.
+ */
+export function demoToolWear(type, seed, limits) {
+  const { plant, start } = demoPlant(seed);
   const target = plant.machines.find((m) => m.line === 'line-02' && m.name.startsWith(type));
   const forecaster = new Forecaster({
     key: 'line/machine/metric',
