@@ -59,11 +59,10 @@ export function ensureKafkaLibs(log: (line: string) => void = () => {}): string 
   return libs;
 }
 
-/** Two sets of `count` distinct free ports (below the ephemeral range: see freePort). */
+/** Two sets of `count` free ports (below the ephemeral range, never one twice: see freePort). */
 async function listenerPorts(host: string, count: number): Promise<[number[], number[]]> {
-  const taken = new Set<number>();
-  while (taken.size < 2 * count) taken.add(await freePort(host));
-  const ports = [...taken];
+  const ports: number[] = [];
+  while (ports.length < 2 * count) ports.push(await freePort(host));
   return [ports.slice(0, count), ports.slice(count)];
 }
 

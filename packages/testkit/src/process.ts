@@ -32,19 +32,33 @@ function tryPort(port: number, host: string): Promise<number | undefined> {
 }
 
 /**
+ * Every port freePort has handed out in this process. A port is free until its user binds it, so two calls
+ * before then could otherwise pick the same one (CI saw a QuestDB get one port for both HTTP and ILP).
+ */
+const handedOut = new Set<number>();
+
+function handOut(port: number): number {
+  handedOut.add(port);
+  return port;
+}
+
+/**
  * A port free right now on loopback, below the ephemeral range. Tests bind it seconds later (a QuestDB that boots,
  * a demo that builds first); a port from the ephemeral range can meanwhile go to any outgoing connection of the
- * tests running beside them (CI saw the demo's cloud Node-RED fail with EADDRINUSE that way).
+ * tests running beside them (CI saw the demo's cloud Node-RED fail with EADDRINUSE that way). Never the same port
+ * twice in one process.
  */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   const span = ephemeralLow() - FIRST_PORT;
   for (let attempt = 0; span > 0 && attempt < 100; attempt++) {
-    const port = await tryPort(FIRST_PORT + Math.floor(Math.random() * span), host);
-    if (port !== undefined) return port;
+    const pick = FIRST_PORT + Math.floor(Math.random() * span);
+    if (handedOut.has(pick)) continue;
+    const port = await tryPort(pick, host);
+    if (port !== undefined) return handOut(port);
   }
   const port = await tryPort(0, host);
   if (port === undefined) throw new Error(`no free port on ${host}`);
-  return port;
+  return handOut(port);
 }
 
 export function sleep(ms: number): Promise<void> {

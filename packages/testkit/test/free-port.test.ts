@@ -9,6 +9,17 @@ const listen = (port: number) =>
     server.listen(port, '127.0.0.1', () => resolve(server));
   });
 
+/** A free port in freePort's range that freePort has not handed out (it would pass over those anyway). */
+async function portNotHandedOut(): Promise<number> {
+  for (let port = 20_000; ; port++) {
+    const server = await listen(port).catch(() => undefined);
+    if (server) {
+      await new Promise((resolve) => server.close(resolve));
+      return port;
+    }
+  }
+}
+
 describe('freePort', () => {
   afterEach(() => vi.restoreAllMocks());
 
@@ -20,8 +31,19 @@ describe('freePort', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
+  it('never hands out the same port twice, even before its user binds it', async () => {
+    const span = ephemeralLow() - 10_000;
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    const first = await freePort();
+    expect(first).toBe(10_000 + Math.floor(0.5 * span));
+    // Every pick now lands on the first port, so the second call has to look elsewhere.
+    const second = await freePort();
+    expect(random).toHaveBeenCalledTimes(101);
+    expect(second).not.toBe(first);
+  });
+
   it('passes over a port that is taken', async () => {
-    const taken = await listen(await freePort());
+    const taken = await listen(await portNotHandedOut());
     const takenPort = (taken.address() as { port: number }).port;
     const span = ephemeralLow() - 10_000;
     // The first pick lands on the taken port, the next anywhere else.
