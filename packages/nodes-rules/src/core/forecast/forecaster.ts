@@ -63,9 +63,8 @@ export interface ForecastResult {
 
 interface SeriesState {
   model: Float64Array;
-  /** The series' limit's watch and its state, when a limit matches the series. */
-  limit: DegradationWatch | undefined;
-  watch: Float64Array | undefined;
+  /** The watch of the limit that matches the series, and the series' state in it; none without a limit. */
+  life: { watch: DegradationWatch; state: Float64Array } | undefined;
   /**
    * Whether the last warning sent said the limit is near. A new series starts as if it had (it sends its first
    * remaining life even at the cap): after a restart or a redeploy, an alarm raised on it before is then cleared,
@@ -142,8 +141,9 @@ export class Forecaster {
     this.z = normalQuantile(0.5 + coverage / 2);
     this.series = new SeriesMap(options.maxSeries, (key) => {
       const segments = key.split('/');
-      const limit = this.limits.find(({ match }) => match(segments))?.watch;
-      return { model: this.model.create(), limit, watch: limit?.create(), warned: true };
+      const watch = this.limits.find(({ match }) => match(segments))?.watch;
+      const life = watch && { watch, state: watch.create() };
+      return { model: this.model.create(), life, warned: true };
     });
   }
 
@@ -195,10 +195,10 @@ export class Forecaster {
     }
     let warning: Record<string, unknown> | undefined;
     let rulS: number | undefined;
-    if (state.limit && state.watch) {
+    if (state.life) {
       // The seasonal offset is not wear: the watch sees the value with it removed.
-      const remaining = state.limit.update(
-        state.watch,
+      const remaining = state.life.watch.update(
+        state.life.state,
         ts,
         value - this.model.seasonalOffset(state.model, ts),
       );
