@@ -195,6 +195,11 @@ describe('npm start: the assembled factory in a real browser', () => {
 
   it('keeps a Machine page history across a reload', async () => {
     await open('machine');
+    // The dropdowns show what the charts are drawn for, from the start.
+    await expect
+      .poll(() => widget('dash-pick-machine').innerText(), { timeout: 20_000 })
+      .toContain('line-01 / cnc-01');
+    await expect.poll(() => widget('dash-pick-window').innerText(), { timeout: 20_000 }).toContain('1 hour');
     await waitFor(
       'history',
       async () => ((await chartPoints('dash-chart-power')) > 5 ? true : undefined),

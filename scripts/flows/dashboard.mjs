@@ -39,9 +39,22 @@ const widget = widgetsOf(node);
 const comment = commentsOf(z);
 const source = (file) => readFileSync(new URL(`templates/${file}`, import.meta.url), 'utf8');
 
+/** Each gauge's chart title: its units, as the demo's machine types (CNC, press, pump) send them. */
+const GAUGE_TITLES = {
+  temperature: 'temperature (degC)',
+  vibration: 'vibration (mm/s)',
+  power: 'power (kW)',
+  speed: 'speed (rpm; a press: strokes/min)',
+  pressure: 'pressure (bar; presses and pumps only)',
+};
+
 /** One chart per gauge, then energy, production counters, the state code and the forecast's remaining life. */
 export const CHARTS = [
-  ...GAUGES.map((metric) => ({ id: `dash-chart-${metric}`, label: metric, metrics: [metric] })),
+  ...GAUGES.map((metric) => ({
+    id: `dash-chart-${metric}`,
+    label: GAUGE_TITLES[metric] ?? metric,
+    metrics: [metric],
+  })),
   { id: 'dash-chart-energy', label: 'energy (kWh)', metrics: ['energy'] },
   {
     id: 'dash-chart-production',
@@ -228,6 +241,27 @@ function overview() {
   ];
 }
 
+/** An inject that sends `payload` once, just after a deploy: the defaults the Machine page's dropdowns show. */
+const showAtStart = (id, row, name, payload, wires) =>
+  node(
+    id,
+    'inject',
+    0,
+    row,
+    {
+      name,
+      props: [{ p: 'payload' }],
+      repeat: '',
+      crontab: '',
+      once: true,
+      onceDelay: 0.5,
+      topic: '',
+      payload,
+      payloadType: 'str',
+    },
+    [wires],
+  );
+
 function machine() {
   const options = MACHINES.map(({ line, machine: name }) => [`${line}/${name}`, `${line} / ${name}`]);
   const chartFor = Object.fromEntries(CHARTS.flatMap((c, i) => c.metrics.map((metric) => [metric, i])));
@@ -278,24 +312,12 @@ function machine() {
       [['dash-history']],
     ),
     node('dash-page-views', 'ui-event', 1, 10, { ui: 'dash-ui', name: 'page views' }, [['dash-history']]),
-    node(
-      'dash-machine-defaults',
-      'inject',
-      0,
-      8,
-      {
-        name: 'defaults',
-        props: [{ p: 'payload' }],
-        repeat: '',
-        crontab: '',
-        once: true,
-        onceDelay: 0.5,
-        topic: '',
-        payload: options[0][0],
-        payloadType: 'str',
-      },
-      [['dash-pick-machine', 'dash-keep-machine']],
-    ),
+    showAtStart('dash-machine-defaults', 8, 'first machine', options[0][0], [
+      'dash-pick-machine',
+      'dash-keep-machine',
+    ]),
+    // The history query falls back to 1 hour by itself; the dropdown should say so.
+    showAtStart('dash-window-default', 9, '1 hour', '60', ['dash-pick-window']),
     fn(
       'dash-history',
       3,
