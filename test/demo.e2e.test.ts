@@ -157,6 +157,8 @@ describe('npm start: the assembled factory in a real browser', () => {
     await expect
       .poll(() => widget('dash-plant-oee').innerText(), { timeout: 20_000 })
       .toMatch(/\d+\.\d %|not yet known/);
+    // Every time on the dashboard is UTC, and says so.
+    expect(await widget('dash-plant-updated').innerText()).toMatch(/\d\d:\d\d:\d\d UTC/);
     const kpis = await widget('dash-kpi-table').innerText();
     await expect.poll(() => widget('dash-kpi-table').innerText(), { timeout: 20_000 }).not.toBe(kpis);
 
@@ -242,12 +244,19 @@ describe('npm start: the assembled factory in a real browser', () => {
     const row = page.locator(`[data-alarm^="${target}/vibration:vibration-high"]`).first();
     await row.waitFor({ timeout: 60_000 });
     expect(await row.getAttribute('data-state')).toBe('active-unack');
+    expect(await row.innerText()).toMatch(/\d\d:\d\d:\d\d/);
     await shot('alarms');
     const id = (await row.getAttribute('data-alarm'))!;
     await press(`[data-alarm="${id}"] [data-action="ack"]`, 'ack');
     await expect
       .poll(() => page.locator(`[data-alarm="${id}"]`).getAttribute('data-state'), { timeout: 20_000 })
       .toBe('active-ack');
+    // The history from QuestDB lists it, its value to one decimal as the active list shows it.
+    const history = widget('dash-alarm-history');
+    await expect
+      .poll(() => history.innerText(), { timeout: 30_000 })
+      .toContain(`${target}/vibration:vibration-high`);
+    expect(await history.innerText()).not.toMatch(/\d\.\d{2,}/);
     // The state as the edge's threshold-alarm runtime published it.
     await waitFor(
       'the runtime to say acknowledged',

@@ -106,19 +106,26 @@ const tenantParams = (id, col, row, extra, wires) =>
   );
 const query = (id, col, row, props, wires) =>
   node(id, 'questdb-query', col, row, querying('dash-db', props), [wires]);
-/** Rows with one ISO time column shown as HH:MM:SS (UTC: the same on every screen of the plant). */
-const utcTimes = (id, col, row, field, wires) =>
+/**
+ * Rows with one ISO time column shown as HH:MM:SS (UTC: the same on every screen of the plant) and, when named,
+ * one number column to one decimal, as the active alarms show theirs.
+ */
+const utcTimes = (id, col, row, field, wires, numberField) =>
   node(
     id,
     'change',
     col,
     row,
     {
-      name: 'times',
+      name: numberField ? 'times, values' : 'times',
       rules: [
         set(
           'payload',
-          `[payload.$merge([$, {"${field}": $fromMillis($toMillis(${field}), "[H01]:[m01]:[s01]")}])]`,
+          `[payload.$merge([$, {"${field}": $fromMillis($toMillis(${field}), "[H01]:[m01]:[s01]")}${
+            numberField
+              ? `, {"${numberField}": $type(${numberField}) = "number" ? $round(${numberField}, 1) : ${numberField}}`
+              : ''
+          }])]`,
         ),
       ],
     },
@@ -206,7 +213,7 @@ function overview() {
         '  { payload: mean },',
         '  { payload: `${running} of ${rows.length}` },',
         '  { payload: `${energy.toFixed(1)} kWh` },',
-        '  { payload: new Date().toLocaleTimeString() },',
+        '  { payload: `${new Date().toISOString().slice(11, 19)} UTC` },',
         '];',
       ],
       4,
@@ -388,7 +395,7 @@ function alarms() {
       { name: `recent ${kind} events`, mode: 'events', table: 'plantwire_events', minutes: '1440' },
       [`${id}-times`],
     ),
-    utcTimes(`${id}-times`, 3, row, 'ts', wires),
+    utcTimes(`${id}-times`, 3, row, 'ts', wires, 'value'),
   ];
   return [
     page('dash-page-alarms', 'Alarms', '/alarms', 'bell-alert', 3),
