@@ -161,4 +161,21 @@ describe('questdb-query while QuestDB is unreachable', () => {
       }),
     ]);
   }, 60_000);
+
+  it('sql: a statement that returns no rows (CREATE, INSERT) answers an empty list', async () => {
+    await helper.load([configNode, queryNode, catchNode], flow(questdb!.httpUrl, { mode: 'sql' }));
+    const rows = collect(helper, 'rows');
+    const caught = collect(helper, 'caught');
+    const query = (sql: string) => helper.getNode('query')!.receive({ query: sql });
+    query(
+      'CREATE TABLE plantwire_notes (note STRING, ts TIMESTAMP) TIMESTAMP(ts) PARTITION BY DAY BYPASS WAL',
+    );
+    await until('the CREATE answer', () => rows.length === 1, 10_000);
+    query("INSERT INTO plantwire_notes VALUES ('checked', now())");
+    await until('the INSERT answer', () => rows.length === 2, 10_000);
+    query('SELECT note FROM plantwire_notes');
+    await until('the SELECT answer', () => rows.length === 3, 10_000);
+    expect(rows.map((m) => m.payload)).toEqual([[], [], [{ note: 'checked' }]]);
+    expect(caught).toEqual([]);
+  }, 30_000);
 });

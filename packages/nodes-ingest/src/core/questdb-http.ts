@@ -103,7 +103,9 @@ export function exec(connection: QuestDbConnection, sql: string): Promise<QueryR
           } catch {
             body = { error: response.statusMessage } as QueryResult & { error?: string };
           }
-          if (status >= 200 && status < 300 && !body.error) return resolve(body);
+          // A statement that returns no rows (CREATE, INSERT, ...) answers {"ddl": "OK"} or {"dml": "OK"}.
+          if (status >= 200 && status < 300 && !body.error)
+            return resolve(Array.isArray(body.dataset) ? body : { columns: [], dataset: [], count: 0 });
           reject(
             new QuestDbError(
               `QuestDB: ${body.error ?? response.statusMessage}`,
