@@ -17,6 +17,11 @@ export interface NodeShell {
   warn(key: string, params?: TextParams): void;
   /** Deploy failed: logs the reason (node.error) and shows it in a red status. The node then refuses input. */
   refuseSetup(reason: unknown): void;
+  /**
+   * `run` for a timer: what it throws is logged and shown in a red status, as refuseSetup does. Thrown from a
+   * timer, an error escapes every handler, and Node-RED stops on an uncaught exception.
+   */
+  guard(run: () => void): () => void;
   /** The error for a message reaching a node that refused its setup. */
   notConfigured(): Error;
   /** Runs `close` on redeploy and removal (removed = true), waiting for it when it returns a promise. */
@@ -27,16 +32,24 @@ export function nodeShell(RED: NodeAPI, node: Node, type: string): NodeShell {
   const text = nodeTexts(RED, type);
   const shell = shellTexts(RED);
   const status = new StatusLight(node);
+  const report = (reason: unknown) => {
+    const message = reason instanceof Error ? reason.message : String(reason);
+    node.error(`${type}: ${message}`);
+    status.error(message);
+  };
   return {
     text,
     status,
     settings: (def, spec) => parseSettings(def as unknown as Record<string, unknown>, spec, shell),
     error: (key, params) => new Error(`${type}: ${text(key, params)}`),
     warn: (key, params) => node.warn(`${type}: ${text(key, params)}`),
-    refuseSetup(reason) {
-      const message = reason instanceof Error ? reason.message : String(reason);
-      node.error(`${type}: ${message}`);
-      status.error(message);
+    refuseSetup: report,
+    guard: (run) => () => {
+      try {
+        run();
+      } catch (error) {
+        report(error);
+      }
     },
     notConfigured: () => new Error(`${type}: ${shell('notConfigured')}`),
     onClose(close) {

@@ -44,6 +44,21 @@ describe('nodeShell', () => {
     expect(node.statuses).toEqual([{ fill: 'red', shape: 'ring', text: 'rows must be a whole number' }]);
   });
 
+  it('guards a timer: what it throws is logged and shown, and the timer goes on', () => {
+    const { node, shell } = fake();
+    let runs = 0;
+    const tick = shell.guard(() => {
+      runs++;
+      if (runs === 1) throw new Error('database or disk is full');
+    });
+    expect(tick).not.toThrow();
+    expect(node.errors).toEqual(['my-node: database or disk is full']);
+    expect(node.statuses).toEqual([{ fill: 'red', shape: 'ring', text: 'database or disk is full' }]);
+    tick();
+    expect(runs).toBe(2);
+    expect(node.errors).toHaveLength(1);
+  });
+
   it('closes with (removed, done), waiting for a promise and reporting a failure', async () => {
     const { node, shell } = fake();
     const seen: boolean[] = [];

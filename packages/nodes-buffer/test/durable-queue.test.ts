@@ -193,6 +193,13 @@ describe('DurableQueue', () => {
     expect(q.stats()).toMatchObject({ rows: 1, drops: { age: 2 } });
   });
 
+  it('asks for expiry often enough that an item outlives the max age by at most 1%', () => {
+    expect(queue().expiryIntervalMs).toBe(0);
+    expect(queue({ maxAgeMs: 3_600_000 }).expiryIntervalMs).toBe(36_000);
+    expect(queue({ maxAgeMs: 60_000 }).expiryIntervalMs).toBe(1_000);
+    expect(queue({ maxAgeMs: 7 * 86_400_000 }).expiryIntervalMs).toBe(60_000);
+  });
+
   it('refuses anything that is not a JSON object, storing nothing of that call', () => {
     const q = queue();
     const circular: Record<string, unknown> = {};

@@ -182,6 +182,21 @@ describe('store-forward inside Node-RED', () => {
     );
   });
 
+  it('drops what outlives the max age, with stats off too', async () => {
+    // 0.0002 h: 0.72 s, checked every second.
+    await helper.load([storeForward, catchNode], flow({ maxAgeHours: '0.0002', statsIntervalS: '0' }));
+    const batches = collect(helper, 'batches');
+    const stats = collect(helper, 'stats');
+    const sf = helper.getNode('sf')!;
+    sf.receive({ control: 'pause' });
+    sf.receive({ payload: points(0, 5) });
+    await until('the expiry', () => stats.length > 0 && lastStats(stats).drops.age === 5, 5000);
+    expect(lastStats(stats).rows).toBe(0);
+    sf.receive({ control: 'resume' });
+    await sleep(300);
+    expect(batches).toEqual([]);
+  });
+
   it('refuses what it cannot store with done(err), keeping the rest of the same turn', async () => {
     await helper.load(
       [storeForward, catchNode],

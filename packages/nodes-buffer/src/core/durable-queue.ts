@@ -341,6 +341,12 @@ export class DurableQueue<T = unknown> {
     return gone.rows;
   }
 
+  /** How often to call dropExpired so that no item outlives the max age by more than 1% (0: no max age). */
+  get expiryIntervalMs(): number {
+    const { maxAgeMs } = this.options;
+    return maxAgeMs > 0 ? Math.min(60_000, Math.max(1_000, maxAgeMs / 100)) : 0;
+  }
+
   /** Drops items older than maxAgeMs (reason "age"); batches in flight keep their place. Returns how many. */
   dropExpired(): number {
     if (this.options.maxAgeMs <= 0) return 0;

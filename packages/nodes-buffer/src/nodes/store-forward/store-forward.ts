@@ -57,6 +57,7 @@ export = function register(RED: NodeAPI) {
     let paused = false;
     let pump: NodeJS.Timeout | undefined;
     let statsTimer: NodeJS.Timeout | undefined;
+    let expiryTimer: NodeJS.Timeout | undefined;
     let ackRate = { at: Date.now(), acked: 0, perS: 0 };
     let settings: Settings<typeof SETTINGS> | undefined;
     try {
@@ -204,6 +205,7 @@ export = function register(RED: NodeAPI) {
     shell.onClose(() => {
       clearInterval(pump);
       clearInterval(statsTimer);
+      clearInterval(expiryTimer);
       // Accepted messages waiting for this turn's commit are committed now, not dropped.
       if (queue) commits.commit();
       report.cancel();
@@ -212,13 +214,22 @@ export = function register(RED: NodeAPI) {
     });
 
     if (queue && settings) {
-      pump = setInterval(forward, Math.max(20, Math.min(settings.maxWaitMs, 250)));
+      // The timers touch SQLite, which can fail (a full disk): guarded, the node says so and Node-RED runs on.
+      pump = setInterval(shell.guard(forward), Math.max(20, Math.min(settings.maxWaitMs, 250)));
       const statsEvery = settings.statsIntervalS * 1000;
-      if (statsEvery > 0) {
-        statsTimer = setInterval(() => {
-          queue!.dropExpired();
-          report.now();
-        }, statsEvery);
+      if (statsEvery > 0)
+        statsTimer = setInterval(
+          shell.guard(() => report.now()),
+          statsEvery,
+        );
+      // The max age holds whether or not stats are sent.
+      if (queue.expiryIntervalMs > 0) {
+        expiryTimer = setInterval(
+          shell.guard(() => {
+            if (queue!.dropExpired() > 0) report.request();
+          }),
+          queue.expiryIntervalMs,
+        );
       }
       report.now();
     }
