@@ -108,19 +108,4 @@ describe('StateFile', () => {
     expect(file.saveError).toBe('');
     expect(results).toEqual([expect.stringMatching(/EISDIR/), undefined]);
   });
-
-  it('deletes the file and any save still due', () => {
-    vi.useFakeTimers();
-    const path = join(dir, 'a.json');
-    const file = new StateFile(
-      path,
-      () => ({}),
-      () => {},
-    );
-    file.save();
-    file.saveSoon();
-    file.delete();
-    vi.advanceTimersByTime(5000);
-    expect(existsSync(path)).toBe(false);
-  });
 });

@@ -436,21 +436,21 @@ describe('threshold-alarm inside Node-RED', () => {
     await until('events', () => events.length === 1);
   });
 
-  it('deletes the state file of a removed node, and keeps a named one', async () => {
-    const { node } = await load();
-    node.receive({ payload: temperature(95) });
-    await sleep(50);
-    const file = join(userDir, 'plantwire-alarms', 'alarm.json');
-    const withoutIt = flow().filter((n) => n.id !== 'alarm' && n.id !== 'catcher');
-    await (helper as any).setFlows(withoutIt, 'nodes'); // a deploy without the node: close(removed = true)
-    expect(existsSync(file)).toBe(false);
-    await helper.unload();
+  it('keeps its file when it is disabled and takes up its alarms, acks included, when enabled again', async () => {
+    const { node, events } = await load();
+    node.receive({ payload: temperature(85) });
+    await until('the warning', () => events.length === 1);
+    node.receive({ control: { command: 'ack', alarm: WARNING } });
+    await until('the ack', () => events.length === 2);
+    // Node-RED closes a disabled node as removed (close(removed = true)), as it does a deleted one.
+    const disabled = flow().map((n) => (n.id === 'alarm' ? { ...n, d: true } : n));
+    await (helper as any).setFlows(disabled, 'nodes');
+    expect(existsSync(join(userDir, 'plantwire-alarms', 'alarm.json'))).toBe(true);
 
-    const named = await load({ stateName: 'press-line' });
-    named.node.receive({ payload: temperature(95) });
-    await sleep(50);
-    await (helper as any).setFlows(withoutIt, 'nodes');
-    expect(existsSync(join(userDir, 'plantwire-alarms', 'press-line.json'))).toBe(true);
+    await (helper as any).setFlows(flow(), 'nodes');
+    const list = collect(helper, 'list');
+    await until('the list', () => list.length === 1);
+    expect(list[0].payload.map((e: any) => [e.id, e.state])).toEqual([[WARNING, 'active-ack']]);
   });
 
   it('sends every node its start-up list after the flows started, many nodes without a listener warning', async () => {

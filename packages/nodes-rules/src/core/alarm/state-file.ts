@@ -1,16 +1,7 @@
 // The alarm state file: JSON, replaced atomically (write a temporary file, fsync, rename) so a crash mid-write
 // leaves the previous state, never half of a file. Saved at most once per throttle period after a change: a
 // flood of alarm changes costs one write, not one per message.
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** What loading found wrong, if anything: a file that could not be taken is moved aside (or says why not). */
@@ -78,13 +69,6 @@ export class StateFile {
       this.saveError = '';
       this.onSaveResult(undefined);
     }
-  }
-
-  /** Deletes the file, and any save still due. */
-  delete(): void {
-    clearTimeout(this.saveTimer);
-    this.saveTimer = undefined;
-    rmSync(this.path, { force: true });
   }
 
   private write(state: unknown): void {

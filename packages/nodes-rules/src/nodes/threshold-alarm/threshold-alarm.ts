@@ -70,7 +70,6 @@ export = function register(RED: NodeAPI) {
     const node = this;
     const shell = nodeShell(RED, node, 'threshold-alarm');
     let engine: AlarmEngine | undefined;
-    let named = false;
     let statePath = '';
     let holdsStatePath = false;
     let stateFile: StateFile | undefined;
@@ -84,7 +83,6 @@ export = function register(RED: NodeAPI) {
 
     try {
       const settings = shell.settings(def, SETTINGS);
-      named = settings.stateName !== '';
       const stateName = settings.stateName || node.id;
       let rules: unknown;
       try {
@@ -252,16 +250,14 @@ export = function register(RED: NodeAPI) {
       showStatus();
     }
 
-    shell.onClose((removed) => {
+    shell.onClose(() => {
       waitingForStart.delete(sendInitialList);
       clearTimeout(timer);
       list.cancel();
       if (holdsStatePath) statePathsInUse.delete(statePath);
-      if (stateFile) {
-        // A node keyed by its own id cannot come back once deleted: its file goes with it. Named state stays.
-        if (removed && !named) stateFile.delete();
-        else stateFile.save();
-      }
+      // Saved even when removed: Node-RED also removes a node that is disabled (or on a disabled tab), and one
+      // deleted in the editor comes back under the same id with an undo. Its acks and shelves must come back too.
+      stateFile?.save();
     });
   }
 
