@@ -118,7 +118,7 @@ export function cloudIngest() {
         `idempotently (plantwire_telemetry and plantwire_events, deduplicated on ts and id). The answer is ` +
         `{accepted, rejected: [{index, reason}]} with 200, 400 / 401 / 403 / 413 when nothing was accepted, or 503 ` +
         `while QuestDB is unavailable (the edge's store-forward retries).\n\n` +
-        `The API: GET /api/health, /api/stats, /api/kpis?minutes=N, /api/series?line=&machine=&metric=&bucket=&minutes=, ` +
+        `The API: GET /api/health, /api/stats, /api/kpis (the last hour and the current shift), /api/series?line=&machine=&metric=&bucket=&minutes=, ` +
         `POST /api/fault/{cmd} (JSON body: line, machine, value, ...) and POST /api/alarm/{cmd} (alarm, minutes, by), ` +
         `which publish the command to the edge on v1/{tenant}/{plant}/cmd.\n\n` +
         `Tokens (one "token tenant" per line) are credentials of the two telemetry-validate nodes. Addresses: ` +
@@ -286,7 +286,8 @@ export function cloudIngest() {
       [],
     ),
 
-    // GET /api/kpis?minutes=N and /api/series?line=&machine=&metric=&bucket=&minutes=: presets over QuestDB.
+    // GET /api/kpis (the last hour and the current shift) and /api/series?line=&machine=&metric=&bucket=&minutes=:
+    // presets over QuestDB.
     httpIn('api-kpis-in', 0, 12, 'get', '/api/kpis', ['api-kpis-params']),
     node(
       'api-kpis-params',
