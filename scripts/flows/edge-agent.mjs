@@ -40,15 +40,16 @@ export const ALARM_RULES = [
     deadband: 2,
     onDelayS: 10,
   },
-  {
-    name: 'temp-high',
-    match: '*/temperature',
+  // One rule per type: a pattern for every temperature would raise its lower limits on CNCs too.
+  ...['press', 'pump'].map((type) => ({
+    name: `temp-high-${type}`,
+    match: `${type}-*/temperature`,
     mode: 'above',
     warning: 60,
     critical: 66,
     deadband: 2,
     onDelayS: 10,
-  },
+  })),
   {
     name: 'vibration-high',
     match: 'vibration',
