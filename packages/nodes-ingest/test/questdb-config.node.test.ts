@@ -44,6 +44,26 @@ describe('questdb-config inside Node-RED', () => {
     );
   });
 
+  it('refuses an address without http(s) and a CA file it cannot read, at deploy', async () => {
+    await helper.load([configNode, writeNode, catchNode], flow({ url: '127.0.0.1:9000' }));
+    expect(
+      spy('db', 'error').calledWithMatch(
+        /^questdb-config: url must be an http:\/\/ or https:\/\/ address, such as http:\/\/127.0.0.1:9000 \(got "127.0.0.1:9000"\)/,
+      ),
+    ).toBe(true);
+    await helper.unload();
+    await helper.load(
+      [configNode, writeNode, catchNode],
+      flow({ url: 'https://127.0.0.1:9000', caFile: '/nowhere/ca.pem' }),
+    );
+    expect(
+      spy('db', 'error').calledWithMatch(
+        /^questdb-config: caFile cannot be read: .*ENOENT.*\/nowhere\/ca.pem/,
+      ),
+    ).toBe(true);
+    expect(spy('write', 'error').calledWithMatch(/refused its settings: caFile cannot be read/)).toBe(true);
+  });
+
   it('keeps the credentials out of the exported flow', async () => {
     // Node-RED keeps them in its credentials store, apart from the flow.
     const credentials = { username: 'admin', password: 'quest-secret', token: 'token-secret' };

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 /** How to reach QuestDB over HTTP, and the one place that turns its failures into three kinds a flow can act on. */
@@ -13,6 +13,30 @@ export interface QuestDbConnection {
   /** PEM file of the CA that signed QuestDB's certificate, when it is not a public one. */
   caFile?: string;
   requestTimeoutMs?: number;
+}
+
+/**
+ * The connection setting that cannot work, checked at deploy rather than failing every request as "unavailable":
+ * an address that is not http(s) (a missing scheme, say), or a CA file that cannot be read (with why).
+ */
+export function connectionProblem(
+  connection: Pick<QuestDbConnection, 'url' | 'caFile'>,
+): { setting: 'url' } | { setting: 'caFile'; reason: string } | undefined {
+  let protocol = '';
+  try {
+    protocol = new URL(connection.url).protocol;
+  } catch {
+    // not a URL at all: refused below
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') return { setting: 'url' };
+  if (connection.caFile) {
+    try {
+      accessSync(connection.caFile, constants.R_OK);
+    } catch (error) {
+      return { setting: 'caFile', reason: (error as Error).message };
+    }
+  }
+  return undefined;
 }
 
 /** bad-data: the rows themselves (HTTP 400); auth: 401/403, a configuration error; unavailable: retry later. */

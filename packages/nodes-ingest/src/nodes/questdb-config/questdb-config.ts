@@ -2,7 +2,8 @@
 // writers the flows share, one sender per table. A config node has no status: when it refuses its settings it
 // logs why and keeps the reason in `refused`, which its write and query nodes show.
 import type { NodeAPI, NodeDef } from 'node-red';
-import { nodeShell, registerNode, setting } from '@plantwire/node-shell';
+import { nodeShell, registerNode, setting, SettingError } from '@plantwire/node-shell';
+import { connectionProblem } from '../../core/questdb-http.js';
 import { QuestDbWriter, type RowFormat } from '../../core/telemetry-writer.js';
 import type { Health, QuestDbConfigNode } from '../config-node.js';
 
@@ -31,6 +32,11 @@ export = function register(RED: NodeAPI) {
     let settings;
     try {
       settings = shell.settings(def, SETTINGS);
+      const problem = connectionProblem(settings);
+      if (problem?.setting === 'url')
+        throw new SettingError('url', shell.text('errors.url', { url: settings.url }));
+      if (problem?.setting === 'caFile')
+        throw new SettingError('caFile', shell.text('errors.caFile', problem));
     } catch (error) {
       node.refused = (error as Error).message;
       node.error(`questdb-config: ${node.refused}`);
