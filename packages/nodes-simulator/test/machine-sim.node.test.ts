@@ -112,6 +112,24 @@ describe('machine-sim inside Node-RED', () => {
     expect(events.every((m) => m.backfill)).toBe(true);
   });
 
+  it('fails a backfill cut short by a redeploy, saying how far it got', async () => {
+    await helper.load([machineSim, catchNode], flow({ interval: '1' }));
+    const points = collect(helper, 'points');
+    const sim = helper.getNode('sim')!;
+    const to = Date.UTC(2026, 0, 5, 12);
+    sim.receive({ payload: { cmd: 'backfill', from: to - 7 * 86_400_000, to } });
+    await waitFor('a first batch', async () => (points.length > 0 ? true : undefined), 10_000);
+    // The error comes while the node closes: kept by the node itself, as the helper's spies go with the flow.
+    const errors: string[] = [];
+    (sim as any).error = (error: Error) => errors.push(error.message);
+    await helper.unload();
+    expect(errors).toEqual([
+      expect.stringMatching(
+        /backfill of 2025-12-29T12:00:00.000Z..2026-01-05T12:00:00.000Z cut short by a redeploy or stop after \d+ points/,
+      ),
+    ]);
+  });
+
   it('refuses bad commands with a clear error for Catch and a red status, and keeps running', async () => {
     await helper.load([machineSim, catchNode], flow({ autostart: true }));
     const caught = collect(helper, 'caught');

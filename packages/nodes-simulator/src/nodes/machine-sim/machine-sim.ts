@@ -37,6 +37,8 @@ export = function register(RED: NodeAPI) {
     let plant: PlantSimulator | undefined;
     let timer: NodeJS.Timeout | undefined;
     let backfill: BackfillRun | undefined;
+    /** Ends the running backfill's command with an error saying how far it got (a close cuts it short). */
+    let cutBackfill: (() => void) | undefined;
     let setupError: string | undefined;
     let output: 'array' | 'point' = 'array';
     let autostart = true;
@@ -130,8 +132,18 @@ export = function register(RED: NodeAPI) {
       if (backfill) return done(new SimulatorError(shell.text('errors.backfillRunning')));
       const span = backfillSpan(command, Date.now());
       const { from, to } = span;
+      let sent = 0;
+      cutBackfill = () =>
+        done(
+          shell.error('errors.backfillCut', {
+            from: new Date(from).toISOString(),
+            to: new Date(to).toISOString(),
+            points: sent,
+          }),
+        );
       backfill = new BackfillRun(config!, span, {
         batch: ({ points, events, progress, total }: BackfillBatch) => {
+          sent = total;
           sendPoints(send, points, { backfill: { from, to, progress } });
           if (events.length > 0) {
             send([
@@ -195,7 +207,11 @@ export = function register(RED: NodeAPI) {
     shell.onClose(() => {
       clearInterval(timer);
       timer = undefined;
-      backfill?.cancel();
+      if (backfill) {
+        backfill.cancel();
+        // Its command fails, so no Complete node counts a partial backfill as done.
+        cutBackfill!();
+      }
     });
 
     if (plant) {
