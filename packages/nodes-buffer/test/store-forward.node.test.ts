@@ -247,4 +247,17 @@ describe('store-forward inside Node-RED', () => {
     await until('the refusal', () => caught.length === 1);
     expect(caught[0].error.message).toMatch(/not configured/);
   });
+
+  it('refuses on deploy limits that would refuse every message or resend every batch', async () => {
+    for (const [setting, value, rule] of [
+      ['maxRows', '0', /maxRows must be a whole number of 1 or more/],
+      ['maxMB', '0', /maxMB must be a number of 1 or more/],
+      ['ackTimeoutS', '0', /ackTimeoutS must be a number of 0.1 or more/],
+    ] as const) {
+      await helper.load([storeForward, catchNode], flow({ [setting]: value }));
+      const sf = helper.getNode('sf')!;
+      expect((sf as any).error.calledWithMatch(rule)).toBe(true);
+      await helper.unload();
+    }
+  });
 });
