@@ -205,6 +205,8 @@ describe('store-forward inside Node-RED', () => {
     const caught = collect(helper, 'caught');
     const stats = collect(helper, 'stats');
     const sf = helper.getNode('sf')!;
+    const statuses: any[] = [];
+    sf.on('call:status' as never, ((call: any) => statuses.push(call.args[0])) as never);
     sf.receive({ control: 'pause' });
     sf.receive({ payload: points(0, 2) });
     sf.receive({ payload: [1, 2] });
@@ -214,6 +216,15 @@ describe('store-forward inside Node-RED', () => {
     sf.receive({ payload: points(4, 3) });
     await until('the full queue refusal', () => caught.length === 2);
     expect(caught[1].error.message).toMatch(/queue full \(4 items.*3 new items refused/);
+    // The reason stays red in the status, not painted over by the next figures, until a message is stored.
+    await sleep(600);
+    expect(statuses.at(-1)).toMatchObject({
+      fill: 'red',
+      text: expect.stringMatching(/^queue full/),
+    });
+    sf.receive({ control: 'purge' });
+    sf.receive({ payload: points(10, 1) });
+    await until('the status back to normal', () => statuses.at(-1)?.fill !== 'red');
     sf.receive({ control: 'stats' });
     await until('stats with the 4 accepted rows', () => stats.some((m) => m.payload.rows === 4));
     sf.receive({ sf: { store: 'elsewhere', batch: '1-1' }, statusCode: 200 });

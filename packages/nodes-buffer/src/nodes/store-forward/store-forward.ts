@@ -60,6 +60,8 @@ export = function register(RED: NodeAPI) {
     let statsTimer: NodeJS.Timeout | undefined;
     let expiryTimer: NodeJS.Timeout | undefined;
     let ackRate = { at: Date.now(), acked: 0, perS: 0 };
+    /** Why the last message was refused: red in the status until a message is stored again. */
+    let refusal = '';
     let settings: Settings<typeof SETTINGS> | undefined;
     try {
       settings = shell.settings(def, SETTINGS);
@@ -115,7 +117,8 @@ export = function register(RED: NodeAPI) {
       if (current.quarantined > 0)
         parts.push(shell.text('status.quarantined', { count: current.quarantined }));
       const text = parts.join(', ');
-      if (current.waitingRetry > 0 || current.quarantined > 0) shell.status.warn(text);
+      if (refusal) shell.status.error(refusal);
+      else if (current.waitingRetry > 0 || current.quarantined > 0) shell.status.warn(text);
       else if (paused) shell.status.idle(text);
       else shell.status.ok(text);
     });
@@ -153,7 +156,7 @@ export = function register(RED: NodeAPI) {
     const commits = new GroupCommit(
       (items) => queue!.enqueue(items),
       (error) => {
-        if (error) shell.status.error(error.message);
+        refusal = error?.message ?? '';
         if (queue!.unsentRows() >= settings!.batchRows) forward();
         report.request();
       },
