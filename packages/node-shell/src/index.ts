@@ -28,6 +28,7 @@ export {
   type Settings,
   type SettingsSpec,
 } from './settings.js';
+export { StateFile, type StateFileLoad } from './state-file.js';
 export { STATUS_TEXT_MAX, StatusLight, statusOf, type StatusKind } from './status.js';
 export { nodeTexts, shellTexts, type TextParams, type Texts } from './texts.js';
 export { Throttle } from './throttle.js';

@@ -2,6 +2,7 @@
 // deploy when bad), its errors and its close.
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { parseSettings, settingDefaults, type Settings, type SettingsSpec } from './settings.js';
+import { StateFile } from './state-file.js';
 import { StatusLight } from './status.js';
 import { nodeTexts, shellTexts, type TextParams, type Texts } from './texts.js';
 
@@ -26,6 +27,17 @@ export interface NodeShell {
   notConfigured(): Error;
   /** Runs `close` on redeploy and removal (removed = true), waiting for it when it returns a promise. */
   onClose(close: (removed: boolean) => void | Promise<void>): void;
+  /**
+   * The node's state kept in the file at `path` (see StateFile): what is there is handed to `restore` now; a file
+   * that cannot be read or restored is moved aside with a warning and the node starts empty. A failed save is
+   * logged, and `onSaveResult` told (again with no error once a save succeeds), for the status.
+   */
+  keepState(
+    path: string,
+    snapshot: () => unknown,
+    restore: (state: unknown) => void,
+    onSaveResult?: (error: Error | undefined) => void,
+  ): StateFile;
 }
 
 export function nodeShell(RED: NodeAPI, node: Node, type: string): NodeShell {
@@ -52,6 +64,21 @@ export function nodeShell(RED: NodeAPI, node: Node, type: string): NodeShell {
       }
     },
     notConfigured: () => new Error(`${type}: ${shell('notConfigured')}`),
+    keepState(path, snapshot, restore, onSaveResult) {
+      const file = new StateFile(path, snapshot, (error) => {
+        if (error) node.error(`${type}: ${shell('state.saveFailed', { path, reason: error.message })}`);
+        onSaveResult?.(error);
+      });
+      const { unreadable, movedTo, moveError } = file.load(restore);
+      // Start empty all the same; the next save replaces the file, or fails and says so.
+      if (unreadable !== undefined && moveError !== undefined)
+        node.error(`${type}: ${shell('state.unreadableKept', { path, reason: unreadable, moveError })}`);
+      else if (unreadable !== undefined)
+        node.warn(
+          `${type}: ${shell('state.unreadableMoved', { path, reason: unreadable, movedTo: movedTo! })}`,
+        );
+      return file;
+    },
     onClose(close) {
       node.on('close', (removed: boolean, done: () => void) => {
         Promise.resolve()

@@ -352,7 +352,7 @@ describe('threshold-alarm inside Node-RED', () => {
       text: 'state not saved, 2 active, 2 unack',
     });
     expect(
-      helper.logged(20).some((m) => m.startsWith(`threshold-alarm: could not save alarm state to ${file}`)),
+      helper.logged(20).some((m) => m.startsWith(`threshold-alarm: could not save state to ${file}`)),
     ).toBe(true);
     node.receive({ payload: temperature(96) }); // no change, no save: still red
     await sleep(50);

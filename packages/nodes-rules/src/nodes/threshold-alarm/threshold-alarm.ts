@@ -12,11 +12,11 @@ import {
   Throttle,
   type Done,
   type Send,
+  type StateFile,
 } from '@plantwire/node-shell';
 import { AlarmEngine } from '../../core/alarm/alarm-engine.js';
 import type { AlarmSnapshot } from '../../core/alarm/alarm-snapshot.js';
 import { KEY_FIELDS, type KeyFields } from '../../core/series-key.js';
-import { StateFile } from '../../core/alarm/state-file.js';
 
 const SETTINGS = {
   key: setting.choice('machine/metric', Object.keys(KEY_FIELDS) as KeyFields[]),
@@ -77,9 +77,6 @@ export = function register(RED: NodeAPI) {
     let timerDue = Infinity;
     // A red status for refused points or a bad command stays until the next good message.
     let refusalShown = false;
-    /** Logs an error from the node's locales, prefixed with the node type as its errors are. */
-    const logError = (key: string, params: Record<string, string | number>) =>
-      node.error(shell.error(key, params).message);
 
     try {
       const settings = shell.settings(def, SETTINGS);
@@ -111,31 +108,20 @@ export = function register(RED: NodeAPI) {
         throw new SettingError('stateName', shell.text('errors.stateInUse', { name: stateName }));
       statePathsInUse.add(statePath);
       holdsStatePath = true;
-      stateFile = new StateFile(
+      const restoring = engine;
+      stateFile = shell.keepState(
         statePath,
-        () => engine!.snapshot(),
-        (error) => {
-          // Tried again on the next change (and on close); the status stays red until a save succeeds.
-          if (error) logError('errors.saveFailed', { path: statePath, reason: error.message });
-          showStatus();
+        () => restoring.snapshot(),
+        (snapshot) => {
+          const { restored, dropped } = restoring.restore(snapshot as AlarmSnapshot);
+          if (dropped > 0) shell.warn('warnings.dropped', { dropped, restored });
         },
+        // A failed save is tried again on the next change (and on close); the status stays red until one succeeds.
+        () => showStatus(),
       );
-      restore(engine, stateFile);
     } catch (error) {
       engine = undefined;
       shell.refuseSetup(error);
-    }
-
-    function restore(loaded: AlarmEngine, file: StateFile) {
-      const { unreadable, movedTo, moveError } = file.load((snapshot) => {
-        const { restored, dropped } = loaded.restore(snapshot as AlarmSnapshot);
-        if (dropped > 0) shell.warn('warnings.dropped', { dropped, restored });
-      });
-      if (unreadable === undefined) return;
-      // Start empty all the same; the next save replaces the file, or fails and says so in the status.
-      if (moveError !== undefined)
-        logError('errors.unreadableKept', { path: statePath, reason: unreadable, moveError });
-      else shell.warn('warnings.unreadableMoved', { path: statePath, reason: unreadable, movedTo: movedTo! });
     }
 
     const showStatus = () => {

@@ -10,7 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { StateFile } from '../src/core/alarm/state-file.js';
+import { StateFile } from '../src/state-file.js';
 
 let dir = '';
 beforeEach(() => {

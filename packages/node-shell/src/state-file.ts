@@ -1,6 +1,6 @@
-// The alarm state file: JSON, replaced atomically (write a temporary file, fsync, rename) so a crash mid-write
-// leaves the previous state, never half of a file. Saved at most once per throttle period after a change: a
-// flood of alarm changes costs one write, not one per message.
+// A node's state file (threshold-alarm's alarms, alarm-notify's pending notifications): JSON, replaced atomically
+// (write a temporary file, fsync, rename) so a crash mid-write leaves the previous state, never half of a file.
+// Saved at most once per throttle period after a change: a flood of changes costs one write, not one per message.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
