@@ -2,6 +2,7 @@
 // deploy when bad), its errors and its close.
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { parseSettings, settingDefaults, type Settings, type SettingsSpec } from './settings.js';
+import { startQueue } from './flows-started.js';
 import { StateFile } from './state-file.js';
 import { StatusLight } from './status.js';
 import { nodeTexts, shellTexts, type TextParams, type Texts } from './texts.js';
@@ -27,6 +28,8 @@ export interface NodeShell {
   notConfigured(): Error;
   /** Runs `close` on redeploy and removal (removed = true), waiting for it when it returns a promise. */
   onClose(close: (removed: boolean) => void | Promise<void>): void;
+  /** Runs `start` once every flow has started (what it sends then reaches its wires), unless the node closes first. */
+  afterFlowsStart(start: () => void): void;
   /**
    * The node's state kept in the file at `path` (see StateFile): what is there is handed to `restore` now; a file
    * that cannot be read or restored is moved aside with a warning and the node starts empty. A failed save is
@@ -64,6 +67,11 @@ export function nodeShell(RED: NodeAPI, node: Node, type: string): NodeShell {
       }
     },
     notConfigured: () => new Error(`${type}: ${shell('notConfigured')}`),
+    afterFlowsStart(start) {
+      const queue = startQueue(RED.events);
+      queue.add(start);
+      node.on('close', () => queue.delete(start));
+    },
     keepState(path, snapshot, restore, onSaveResult) {
       const file = new StateFile(path, snapshot, (error) => {
         if (error) node.error(`${type}: ${shell('state.saveFailed', { path, reason: error.message })}`);

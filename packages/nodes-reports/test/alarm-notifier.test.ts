@@ -113,6 +113,44 @@ describe('AlarmNotifier', () => {
     expect(notifier.due(20 * MIN)).toEqual([]);
   });
 
+  it('a snapshot through JSON restores the pending digest, the escalations and the cooldowns', () => {
+    const before = new AlarmNotifier(options, 0);
+    before.accept([alarm('a1', 'active-unack'), alarm('w1', 'active-unack', 'medium')], 0);
+    before.accept([alarm('a2', 'active-unack')], 1 * MIN);
+    before.accept([alarm('a2', 'active-ack')], 2 * MIN);
+    const saved = JSON.parse(JSON.stringify(before.snapshot(3 * MIN)));
+
+    // A restart 3 minutes later: same due times, same cooldowns.
+    const after = new AlarmNotifier(options, 3 * MIN);
+    after.restore(saved);
+    expect(after.counts.pending).toBe(1);
+    expect(after.awaitingAck).toBe(1);
+    expect(after.nextDue()).toBe(5 * MIN);
+    expect(after.accept([alarm('a2', 'active-unack')], 4 * MIN)).toEqual([]); // a2 still cools down
+    expect(after.due(5 * MIN).map((n) => [n.kind, n.events.map((e) => e.name)])).toEqual([
+      ['escalation', ['a1']],
+    ]);
+    const digests = after.due(15 * MIN);
+    expect(digests.map((n) => [n.kind, n.events.map((e) => e.name)])).toEqual([['digest', ['w1']]]);
+  });
+
+  it('restores under its own settings: escalations off stay off, a shorter digest period applies at once', () => {
+    const before = new AlarmNotifier(options, 0);
+    before.accept([alarm('a1', 'active-unack'), alarm('w1', 'active-unack', 'medium')], 0);
+    const after = new AlarmNotifier({ ...options, escalateMinutes: 0, digestMinutes: 2 }, MIN);
+    after.restore(before.snapshot(MIN));
+    expect(after.awaitingAck).toBe(0);
+    expect(after.nextDue()).toBe(3 * MIN);
+  });
+
+  it('refuses what is not its snapshot, changing nothing', () => {
+    const notifier = new AlarmNotifier(options, 0);
+    for (const bad of [null, {}, { version: 2 }, { version: 1, nextDigest: 0, digest: {}, alarms: [] }])
+      expect(() => notifier.restore(bad)).toThrow('not an alarm-notify state (version 1)');
+    expect(notifier.counts.pending).toBe(0);
+    expect(notifier.nextDue()).toBe(Infinity);
+  });
+
   it('anomalies take the anomaly priority', () => {
     const notifier = new AlarmNotifier({ ...options, anomalyPriority: 'critical' }, 0);
     const { events } = notifyEvents(

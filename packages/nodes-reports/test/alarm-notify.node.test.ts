@@ -2,7 +2,7 @@
 // node (node-red-node-email) sending to a real SMTP server in its own process, and the http request node
 // calling a local SMS webhook shaped like Twilio's.
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -234,6 +234,32 @@ describe('alarm-notify inside Node-RED, with a real SMTP server and an SMS webho
     );
     const digest = mailsFor('cnc-11').find((m) => m.subject.startsWith('[Plantwire] Digest'))!;
     expect(digest.envelopeTo).toEqual(['maintenance@example.com']);
+  });
+
+  it('a redeploy keeps what is pending: the escalation and the digest still go out', async () => {
+    let run = await load({ digestMin: '60' });
+    run.alarm.receive({ payload: [temperature('cnc-15', 95)] });
+    await until(
+      'the critical mail',
+      () => mailsFor('cnc-15').some((m) => m.subject.startsWith('[CRITICAL]')),
+      10_000,
+    );
+    await helper.unload(); // the warning waits for the digest, the critical for its escalation (3 s)
+    expect(existsSync(join(userDir, 'plantwire-notify', 'notify.json'))).toBe(true);
+
+    run = await load({ digestMin: '60' });
+    await until(
+      'the escalation after the redeploy',
+      () => mailsFor('cnc-15').some((m) => m.subject.startsWith('[ESCALATION]')),
+      15_000,
+    );
+    run.notify.receive({ control: 'digest' });
+    await until(
+      'the digest kept across the redeploy',
+      () => mailsFor('cnc-15').some((m) => m.subject.startsWith('[Plantwire] Digest')),
+      10_000,
+    );
+    expect(mailsFor('cnc-15').filter((m) => m.subject.startsWith('[CRITICAL]'))).toHaveLength(1);
   });
 
   it('an acknowledged critical alarm does not escalate', async () => {

@@ -47,6 +47,17 @@ const QUIET = new Set(['shelved', 'suppressed', 'out-of-service']);
 /** States that are an acknowledgement (or a return to normal after one): the escalation is off. */
 const ACKNOWLEDGED = new Set(['active-ack', 'normal']);
 
+/**
+ * What a restart must not lose: the pending digest and when it is due, the escalations still to come, and the
+ * cooldowns still running (an alarm announced just before the restart is not announced again).
+ */
+export interface NotifierSnapshot {
+  version: 1;
+  nextDigest: number;
+  digest: PlantEvent[];
+  alarms: { key: string; lastSent: number; escalateAt?: number; event?: PlantEvent }[];
+}
+
 interface Tracked {
   lastSent: number;
   /** When this alarm escalates unless acknowledged; NaN: it does not. */
@@ -141,6 +152,45 @@ export class AlarmNotifier {
     let count = 0;
     for (const tracked of this.alarms.values()) if (tracked.escalateAt === tracked.escalateAt) count++;
     return count;
+  }
+
+  snapshot(now: number): NotifierSnapshot {
+    const cooldownMs = this.options.cooldownMinutes * 60_000;
+    const alarms: NotifierSnapshot['alarms'] = [];
+    for (const [key, tracked] of this.alarms) {
+      const escalates = tracked.escalateAt === tracked.escalateAt;
+      if (!escalates && !(now - tracked.lastSent < cooldownMs)) continue;
+      alarms.push({
+        key,
+        lastSent: tracked.lastSent,
+        ...(escalates && { escalateAt: tracked.escalateAt, event: tracked.event }),
+      });
+    }
+    return { version: 1, nextDigest: this.nextDigest, digest: this.digest, alarms };
+  }
+
+  /** Takes up a snapshot's state (under this notifier's settings); throws, changing nothing, on anything else. */
+  restore(state: unknown): void {
+    const snapshot = state as Partial<NotifierSnapshot> | null;
+    if (
+      snapshot?.version !== 1 ||
+      typeof snapshot.nextDigest !== 'number' ||
+      !Array.isArray(snapshot.digest) ||
+      !Array.isArray(snapshot.alarms)
+    )
+      throw new Error('not an alarm-notify state (version 1)');
+    this.digest = [...snapshot.digest];
+    this.counts.pending = this.digest.length;
+    // A digest period shortened meanwhile applies at once.
+    this.nextDigest = Math.min(snapshot.nextDigest, this.nextDigest);
+    const escalates = this.options.escalateMinutes > 0;
+    for (const { key, lastSent, escalateAt, event } of snapshot.alarms) {
+      this.alarms.set(key, {
+        lastSent,
+        escalateAt: escalates && escalateAt !== undefined && event ? escalateAt : NaN,
+        event,
+      });
+    }
   }
 
   priorityOf(event: PlantEvent): Priority {

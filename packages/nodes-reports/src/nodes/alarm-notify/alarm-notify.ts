@@ -1,7 +1,9 @@
 // The alarm-notify node: a thin shell over AlarmNotifier (src/core/alarm-notifier.ts). threshold-alarm events
 // and anomaly-detect's flagged points in; messages for the stock email node on output 1 and for an http request
 // node calling an SMS webhook on output 2. One timer, armed for whatever is due next (a digest, an escalation).
+// What is pending lives in a state file, so a redeploy or restart loses no digest and no escalation.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { join } from 'node:path';
 import {
   nodeShell,
   registerNode,
@@ -10,6 +12,7 @@ import {
   type Done,
   type Send,
   type Settings,
+  type StateFile,
 } from '@plantwire/node-shell';
 import { AlarmNotifier, type Notification } from '../../core/alarm-notifier.js';
 import { emailMessage, smsMessages } from '../../core/notification-messages.js';
@@ -51,6 +54,7 @@ export = function register(RED: NodeAPI) {
     let notifier: AlarmNotifier | undefined;
     let settings: Settings<typeof SETTINGS> | undefined;
     let timer: NodeJS.Timeout | undefined;
+    let stateFile: StateFile | undefined;
     try {
       settings = shell.settings(def, SETTINGS);
       let routes;
@@ -72,7 +76,15 @@ export = function register(RED: NodeAPI) {
         },
         Date.now(),
       );
+      const restoring = notifier;
+      stateFile = shell.keepState(
+        join(RED.settings.userDir ?? '.', 'plantwire-notify', `${node.id}.json`),
+        () => restoring.snapshot(Date.now()),
+        (snapshot) => restoring.restore(snapshot),
+      );
       showStatus();
+      // What came due while Node-RED was down goes out once the flows (the email node too) have started.
+      shell.afterFlowsStart(schedule);
     } catch (error) {
       notifier = undefined;
       shell.refuseSetup(error);
@@ -113,6 +125,7 @@ export = function register(RED: NodeAPI) {
       timer = setTimeout(
         () => {
           deliver(notifier!.due(Date.now()), (msgs) => node.send(msgs));
+          stateFile!.saveSoon();
           showStatus();
           schedule();
         },
@@ -128,12 +141,14 @@ export = function register(RED: NodeAPI) {
           return done(shell.error('errors.badControl', { control: JSON.stringify(msg.control) }));
         }
         deliver(notifier.due(Date.now(), true), send);
+        stateFile!.saveSoon();
         showStatus();
         schedule();
         return done();
       }
       const { events, rejected } = notifyEvents(msg.payload, settings!);
       deliver(notifier.accept(events, Date.now()), send);
+      stateFile!.saveSoon();
       schedule();
       if (rejected.length > 0) {
         const first = rejected[0]!;
@@ -153,8 +168,9 @@ export = function register(RED: NodeAPI) {
 
     shell.onClose(() => {
       clearTimeout(timer);
-      // Nothing accepted is lost: a pending digest goes out now rather than with the node.
-      if (notifier) deliver(notifier.due(Date.now(), true), (msgs) => node.send(msgs));
+      // Kept for the next start (a redeploy, a restart, the node or its tab enabled again), where it goes out when
+      // due: a message sent while the flows stop may find the email node already stopped.
+      stateFile?.save();
     });
   }
 

@@ -2,7 +2,6 @@
 // out on output 1, the current alarm list on output 2; msg.control carries operator commands. State lives in
 // its own file under the userDir, so restarts and redeploys keep every alarm without announcing it again.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import type { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import {
   nodeShell,
@@ -45,26 +44,7 @@ const MAX_TIMER_MS = 2_147_483_647;
 // Two nodes writing one state file would overwrite each other's alarms: a path is refused while a node holds it.
 const statePathsInUse = new Set<string>();
 
-// Nodes send their restored list once every flow has started (their wires lead somewhere by then). One
-// listener per runtime for all of them: a listener per node would trip Node's warning at more than ten.
-const startQueues = new WeakMap<EventEmitter, Set<() => void>>();
-function startQueue(events: EventEmitter): Set<() => void> {
-  let queue = startQueues.get(events);
-  if (!queue) {
-    const waiting = new Set<() => void>();
-    events.on('flows:started', () => {
-      for (const start of waiting) start();
-      waiting.clear();
-    });
-    startQueues.set(events, waiting);
-    queue = waiting;
-  }
-  return queue;
-}
-
 export = function register(RED: NodeAPI) {
-  const waitingForStart = startQueue(RED.events);
-
   function ThresholdAlarmNode(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -232,12 +212,12 @@ export = function register(RED: NodeAPI) {
       flush((msg) => node.send(msg));
     };
     if (engine) {
-      waitingForStart.add(sendInitialList);
+      // The restored list once every flow has started: its wires lead somewhere by then.
+      shell.afterFlowsStart(sendInitialList);
       showStatus();
     }
 
     shell.onClose(() => {
-      waitingForStart.delete(sendInitialList);
       clearTimeout(timer);
       list.cancel();
       if (holdsStatePath) statePathsInUse.delete(statePath);
