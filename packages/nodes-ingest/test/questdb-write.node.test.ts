@@ -116,6 +116,38 @@ describe('questdb-write inside Node-RED, against a real QuestDB', () => {
     ]);
   });
 
+  it('generic mode: a BigInt is stored as an exact long; a value it cannot write fails its row alone', async () => {
+    await helper.load(
+      [configNode, writeNode, catchNode],
+      [
+        { ...flow('counters')[0] },
+        { ...flow('counters')[1], mode: 'generic', timestampField: 'at', symbols: 'machine' },
+        ...flow('counters').slice(2),
+      ],
+    );
+    const written = collect(helper, 'written');
+    const rejected = collect(helper, 'rejected');
+    const at = Date.UTC(2026, 0, 5);
+    helper.getNode('write')!.receive({
+      payload: [
+        { at, machine: 'press-02', total: 9007199254740993n },
+        { at, machine: 'press-02', total: 1, callback: () => 1 },
+      ],
+    });
+    await wait('the answer', () => written.length === 1 && rejected.length === 1);
+    expect(written[0].questdb).toEqual({ written: 1, rejected: 1 });
+    expect(rejected[0].payload[0].reason).toMatch(
+      /field "callback" must be a number, string, boolean or JSON/,
+    );
+    await questdb.waitForWal('counters').catch(() => undefined);
+    expect(await questdb.rows('SELECT CAST(total AS STRING) total FROM counters')).toEqual([
+      { total: '9007199254740993' },
+    ]);
+    expect(await questdb.rows("SELECT type FROM table_columns('counters') WHERE column = 'total'")).toEqual([
+      { type: 'LONG' },
+    ]);
+  });
+
   it('events mode: normalises raw events into plantwire_events, refusing what does not fit', async () => {
     await helper.load(
       [configNode, writeNode, catchNode],

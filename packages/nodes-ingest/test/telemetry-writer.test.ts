@@ -195,6 +195,29 @@ describe('ILP encoding', () => {
     );
   });
 
+  it('writes a BigInt as a long, and refuses per row what cannot be written, before any request', () => {
+    const format = genericFormat({ name: 'jobs', timestampField: '', symbols: [] });
+    expect(encode(format, [{ count: 9007199254740993n }])).toBe('jobs count=9007199254740993i\n');
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    const { rows, rejected } = format.prepare([
+      { ok: 1 },
+      { big: 2n ** 64n },
+      { f: () => 1 },
+      { s: Symbol('x') },
+      { meta: { n: 1n } },
+      { meta: cycle },
+    ]);
+    expect(rows).toEqual([{ ok: 1 }]);
+    expect(rejected.map((r) => r.reason)).toEqual([
+      'field "big" must fit in a 64-bit integer',
+      'field "f" must be a number, string, boolean or JSON value (got function)',
+      'field "s" must be a number, string, boolean or JSON value (got symbol)',
+      'field "meta" cannot be written as JSON (a cycle, or a BigInt inside)',
+      'field "meta" cannot be written as JSON (a cycle, or a BigInt inside)',
+    ]);
+  });
+
   it('writes an event with its message quoted and no value column when it has none', () => {
     const line = encode(eventsFormat(), [
       {

@@ -419,6 +419,8 @@ export function genericFormat(table: GenericTable): RowFormat<Record<string, unk
         line += `${separator}${name}=`;
         separator = ',';
         if (typeof value === 'number') line += String(value);
+        // A 64-bit integer (an int64 from a binary parser) stays exact as an ILP long.
+        else if (typeof value === 'bigint') line += `${value}i`;
         else if (typeof value === 'boolean') line += value ? 't' : 'f';
         else line += `"${escapeQuoted(typeof value === 'string' ? value : JSON.stringify(value))}"`;
       }
@@ -430,12 +432,28 @@ export function genericFormat(table: GenericTable): RowFormat<Record<string, unk
   };
 }
 
+function isJson(value: object): boolean {
+  try {
+    JSON.stringify(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function checkObject(item: unknown, timestampField: string): string | undefined {
   if (typeof item !== 'object' || item === null || Array.isArray(item)) return 'a row must be an object';
   for (const [name, value] of Object.entries(item)) {
     if (!COLUMN.test(name)) return `field "${name}" is not a valid column name (letters, digits and _)`;
     if (typeof value === 'number' && !Number.isFinite(value))
       return `field "${name}" must be a finite number`;
+    // Refused here, per row: thrown while encoding, it would fail the whole shared batch as an outage.
+    if (typeof value === 'bigint' && BigInt.asIntN(64, value) !== value)
+      return `field "${name}" must fit in a 64-bit integer`;
+    if (typeof value === 'symbol' || typeof value === 'function')
+      return `field "${name}" must be a number, string, boolean or JSON value (got ${typeof value})`;
+    if (typeof value === 'object' && value !== null && !isJson(value))
+      return `field "${name}" cannot be written as JSON (a cycle, or a BigInt inside)`;
   }
   if (timestampField) {
     const ts = (item as Record<string, unknown>)[timestampField];
