@@ -6,6 +6,7 @@ import {
   MAX_BODY_DEPTH,
   nestedDeeperThan,
   parseTokens,
+  RateLimiter,
   type GateOptions,
 } from '../src/index.js';
 
@@ -64,6 +65,30 @@ describe('admit: the ingest gate', () => {
     expect(admit({ body: '[]', bytes: 200_000, authorization: bearer('tok-acme') }, options)).toMatchObject({
       status: 413,
     });
+  });
+
+  it('counts a metrics map as one point per metric, for the size limit and the rate', () => {
+    const metrics = (n: number) => ({
+      ts: at,
+      metrics: Object.fromEntries(Array.from({ length: n }, (_, i) => [`m${i}`, i])),
+    });
+    const topic = 'factories/acme/devices/press-3/telemetry';
+    expect(admit({ body: metrics(101), topic, authorization: bearer('tok-acme') }, options)).toMatchObject({
+      status: 413,
+      message: '101 points in one request; at most 100',
+    });
+    const limiter = new RateLimiter();
+    const rated = {
+      ...options,
+      tokens: parseTokens('tok-slow acme rate=10'),
+      limiter,
+      plant: 'p1',
+      line: 'l1',
+    };
+    // 20 metrics at 10 points/s: the first map passes into debt, the next one waits (counted as one, it would not).
+    const slow = { body: metrics(20), topic, authorization: bearer('tok-slow'), now: 1_000_000 };
+    expect(admit(slow, rated).status).toBe(200);
+    expect(admit({ ...slow, now: 1_000_100 }, rated)).toMatchObject({ status: 429 });
   });
 
   it('parses JSON text bodies and refuses broken JSON with 400', () => {

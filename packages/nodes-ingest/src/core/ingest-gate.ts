@@ -195,7 +195,7 @@ function open(
       };
     }
   }
-  const count = Array.isArray(body) ? body.length : 1;
+  const count = itemCount(body, items);
   if (count <= options.maxPoints && nestedDeeperThan(body, MAX_BODY_DEPTH)) {
     return {
       status: 400,
@@ -233,6 +233,14 @@ function open(
 function status(accepted: number, rejected: GateRejection[]): 200 | 400 | 403 {
   if (accepted > 0 || rejected.length === 0) return 200;
   return rejected.every((r) => r.status === 403) ? 403 : 400;
+}
+
+/** How many points or events a body holds: a metrics map is one point per metric, for the limits and the rate. */
+function itemCount(body: unknown, items: string): number {
+  if (Array.isArray(body)) return body.length;
+  const metrics =
+    items === 'points' && isMetricsPayload(body) ? (body as { metrics: unknown }).metrics : undefined;
+  return typeof metrics === 'object' && metrics !== null ? Math.max(1, Object.keys(metrics).length) : 1;
 }
 
 function isMetricsPayload(body: unknown): boolean {
