@@ -148,6 +148,46 @@ describe('questdb-write inside Node-RED, against a real QuestDB', () => {
     ]);
   });
 
+  it('writes with its own settings: beside another node on the table, and after a redeploy of itself', async () => {
+    const generic = (id: string, timestampField: string, wires: string[][]) => ({
+      id,
+      type: 'questdb-write',
+      server: 'db',
+      table: 'readings',
+      mode: 'generic',
+      timestampField,
+      symbols: 'machine',
+      wires,
+    });
+    const nodes = (fieldOfWrite: string) => [
+      flow('readings')[0],
+      generic('write', fieldOfWrite, [['written'], []]),
+      generic('other', 'at', [['written'], []]),
+      ...flow('readings').slice(2),
+    ];
+    await helper.load([configNode, writeNode, catchNode], nodes('taken'));
+    const written = collect(helper, 'written');
+    const taken = Date.UTC(2026, 0, 5, 8);
+    const at = Date.UTC(2026, 0, 5, 9);
+    helper.getNode('other')!.receive({ payload: { at, machine: 'cnc-01' } });
+    helper.getNode('write')!.receive({ payload: { taken, machine: 'cnc-02' } });
+    await wait('both answers', () => written.length === 2);
+    // A redeploy of the write node alone ("modified nodes"), timestamped by another field now.
+    await (helper as any).setFlows(nodes('stamped'), 'nodes');
+    const stamped = Date.UTC(2026, 0, 5, 10);
+    helper.getNode('write')!.receive({ payload: { stamped, machine: 'cnc-03' } });
+    await wait('the third answer', () => written.length === 3);
+    await questdb.waitForWal('readings').catch(() => undefined);
+    const rows = await questdb.rows<{ machine: string; timestamp: string }>(
+      'SELECT machine, timestamp FROM readings ORDER BY machine',
+    );
+    expect(rows).toEqual([
+      { machine: 'cnc-01', timestamp: new Date(at).toISOString().replace('Z', '000Z') },
+      { machine: 'cnc-02', timestamp: new Date(taken).toISOString().replace('Z', '000Z') },
+      { machine: 'cnc-03', timestamp: new Date(stamped).toISOString().replace('Z', '000Z') },
+    ]);
+  });
+
   it('events mode: normalises raw events into plantwire_events, refusing what does not fit', async () => {
     await helper.load(
       [configNode, writeNode, catchNode],

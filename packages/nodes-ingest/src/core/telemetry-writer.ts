@@ -40,6 +40,8 @@ export interface WriteResult {
 /** How one kind of row is checked, encoded and its table prepared: telemetry points, events or plain objects. */
 export interface RowFormat<T> {
   table: string;
+  /** The table and every setting that changes what is written: writers are shared by formats with one key. */
+  key: string;
   /** Splits the input into rows to write and refusals with reasons. */
   prepare(input: unknown): { rows: T[]; rejected: Rejected[] };
   /** Appends the row as one ILP line (src/core/ilp.ts). */
@@ -292,6 +294,7 @@ export function telemetryFormat(table: TelemetryTable = DEFAULT_TABLE): RowForma
   const prefixes = new Map<string, Buffer>();
   return {
     table: table.name,
+    key: `telemetry ${JSON.stringify(table)}`,
     ddl,
     prepare(input) {
       const { valid, invalid } = validatePoints(input);
@@ -346,6 +349,7 @@ export function eventsTableDdl(table: string): string {
 export function eventsFormat(table = EVENTS_TABLE): RowFormat<PlantEvent> {
   return {
     table,
+    key: `events ${table}`,
     ddl: eventsTableDdl(table),
     prepare(input) {
       const { events, rejected } = toEvents(input);
@@ -396,6 +400,7 @@ export function genericFormat(table: GenericTable): RowFormat<Record<string, unk
   const symbols = new Set(table.symbols);
   return {
     table: table.name,
+    key: `generic ${JSON.stringify(table)}`,
     prepare(input) {
       const items = Array.isArray(input) ? input : [input];
       const rows: Record<string, unknown>[] = [];

@@ -10,8 +10,13 @@ export interface QuestDbConfigNode extends Node<{ username?: string; password?: 
   /** Why the config node refused its settings (it then has no connection); undefined when it took them. */
   refused?: string;
   connection: QuestDbConnection;
-  /** The shared writer for a table (one sender per table), made on first use. */
+  /**
+   * The writer for a format, shared by the nodes that write alike (one sender per table and settings), made on
+   * first use. Each node takes it once and releases it on close; the last one out closes it (after a flush), so a
+   * node redeployed with new settings gets a writer with them.
+   */
   writer<T>(format: RowFormat<T>): QuestDbWriter<T>;
+  release(format: RowFormat<unknown>): Promise<void>;
   health: Health;
   onHealth(listener: (health: Health) => void): () => void;
 }

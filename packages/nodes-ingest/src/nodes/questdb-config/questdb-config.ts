@@ -22,7 +22,7 @@ export = function register(RED: NodeAPI) {
     RED.nodes.createNode(this, def);
     const node = this;
     const shell = nodeShell(RED, node, 'questdb-config');
-    const writers = new Map<string, QuestDbWriter<unknown>>();
+    const writers = new Map<string, { writer: QuestDbWriter<unknown>; users: number }>();
     const listeners = new Set<(health: Health) => void>();
     node.health = { state: 'connected' };
     node.onHealth = (listener) => {
@@ -56,9 +56,9 @@ export = function register(RED: NodeAPI) {
       requestTimeoutMs: settings.requestTimeoutS * 1000,
     };
     node.writer = <T>(format: RowFormat<T>) => {
-      let writer = writers.get(format.table) as QuestDbWriter<T> | undefined;
-      if (!writer) {
-        writer = new QuestDbWriter(node.connection, format, {
+      let shared = writers.get(format.key);
+      if (!shared) {
+        const writer = new QuestDbWriter(node.connection, format, {
           flushRows,
           flushIntervalMs,
           maxAttempts,
@@ -71,13 +71,21 @@ export = function register(RED: NodeAPI) {
             for (const listener of listeners) listener(node.health);
           },
         });
-        writers.set(format.table, writer as QuestDbWriter<unknown>);
+        shared = { writer: writer as QuestDbWriter<unknown>, users: 0 };
+        writers.set(format.key, shared);
       }
-      return writer;
+      shared.users++;
+      return shared.writer as QuestDbWriter<T>;
+    };
+    node.release = async (format) => {
+      const shared = writers.get(format.key);
+      if (!shared || --shared.users > 0) return;
+      writers.delete(format.key);
+      await shared.writer.close();
     };
     // Whatever the flows handed over is flushed before the senders close.
     shell.onClose(() =>
-      Promise.allSettled([...writers.values()].map((writer) => writer.close())).then(() => undefined),
+      Promise.allSettled([...writers.values()].map(({ writer }) => writer.close())).then(() => undefined),
     );
   }
 

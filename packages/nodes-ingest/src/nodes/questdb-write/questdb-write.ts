@@ -10,7 +10,7 @@ import {
   telemetryFormat,
   type RowFormat,
 } from '../../core/telemetry-writer.js';
-import { questDbServer } from '../config-node.js';
+import { questDbServer, type QuestDbConfigNode } from '../config-node.js';
 
 const SETTINGS = {
   mode: setting.choice('telemetry', ['telemetry', 'generic', 'events']),
@@ -65,33 +65,31 @@ export = function register(RED: NodeAPI) {
     // A status per message costs more than writing its rows at 100k rows/s: counts refresh at most every 500 ms.
     const showWritten = new Throttle(500, show);
     const stopListening = server instanceof Error || !format ? undefined : server.onHealth(show);
+    const writer = server instanceof Error || !format ? undefined : server.writer(format);
 
     node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
       if (server instanceof Error) return done(server);
-      if (!format) return done(shell.notConfigured());
-      const write = server
-        .writer(format)
-        .write(msg.payload)
-        .then(
-          (result) => {
-            written += result.written;
-            showWritten.request();
-            // The message goes on once its rows are settled, written or refused, so a store-forward batch is
-            // acked (refused points do not get better by retrying) and an ingest request gets its answer.
-            const out = msg as NodeMessage & { questdb?: unknown };
-            out.questdb = { written: result.written, rejected: result.rejected.length };
-            const rejected =
-              result.rejected.length > 0
-                ? ({ topic: 'rejected', payload: result.rejected } as NodeMessage)
-                : null;
-            send([out, rejected]);
-            done();
-          },
-          (error: Error) => {
-            show();
-            done(error);
-          },
-        );
+      if (!writer) return done(shell.notConfigured());
+      const write = writer.write(msg.payload).then(
+        (result) => {
+          written += result.written;
+          showWritten.request();
+          // The message goes on once its rows are settled, written or refused, so a store-forward batch is
+          // acked (refused points do not get better by retrying) and an ingest request gets its answer.
+          const out = msg as NodeMessage & { questdb?: unknown };
+          out.questdb = { written: result.written, rejected: result.rejected.length };
+          const rejected =
+            result.rejected.length > 0
+              ? ({ topic: 'rejected', payload: result.rejected } as NodeMessage)
+              : null;
+          send([out, rejected]);
+          done();
+        },
+        (error: Error) => {
+          show();
+          done(error);
+        },
+      );
       inFlight.add(write);
       void write.finally(() => inFlight.delete(write));
     });
@@ -99,9 +97,11 @@ export = function register(RED: NodeAPI) {
     shell.onClose(async () => {
       stopListening?.();
       showWritten.cancel();
-      // The config node flushes its writers on close; wait for this node's writes to settle (at most 10 s).
+      // Wait for this node's writes to settle (at most 10 s). The last node out closes the writer, flushing what
+      // is left in the background, so a redeploy during an outage is not held up by its retries.
       const timeout = new Promise((resolve) => setTimeout(resolve, 10_000).unref());
       await Promise.race([Promise.allSettled([...inFlight]), timeout]);
+      if (writer) void (server as QuestDbConfigNode).release(format!);
     });
   }
 
