@@ -253,7 +253,8 @@ describe('anomaly-detect inside Node-RED', () => {
 
   it.each([
     [{ detector: 'rarity', smoothing: '1' }, /smoothing must be 0 or 2 or more/],
-    [{ threshold: '2' }, /threshold must be a number from 0 to 1 \(got "2"\)/],
+    [{ threshold: '2' }, /threshold must be a number from 0.01 to 1 \(got "2"\)/],
+    [{ threshold: '0' }, /threshold must be a number from 0.01 to 1 \(got "0"\)/],
     [{ detector: 'magic' }, /unknown detector "magic" \(detectors: ewma, median-mad, ensemble, rarity\)/],
     [{ maxSeries: '0' }, /series cap must be a number from 1/],
     [{ key: 'plant' }, /unknown series key "plant" \(keys: machine\/metric, line\/machine\/metric, /],

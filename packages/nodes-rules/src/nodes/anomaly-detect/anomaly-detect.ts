@@ -87,7 +87,8 @@ function setUp(shell: NodeShell, def: NodeDef): { scorer: PointScorer; detectorN
   const standard = createDetector(detector);
   const tuning = shell.settings(def, {
     warmup: setting.integer(standard.warmup),
-    threshold: setting.number(standard.defaultThreshold, { max: 1 }),
+    // 0 would flag every point after the warm-up.
+    threshold: setting.number(standard.defaultThreshold, { min: 0.01, max: 1 }),
     smoothing: setting.integer(RARITY_DEFAULTS.smoothing),
   });
   // The detector owns the warm-up: the ensemble never goes below the 300 samples its likelihood needs.
