@@ -8,7 +8,11 @@ import { toRecords } from '../src/core/records.js';
 const PARTITIONS = 3;
 
 /** A kafkajs stand-in: partitions by the key's last character; `drop(round)` lists partitions a send "loses". */
-function fakeKafka(drop: (round: number) => number[], fail?: (round: number) => Error | undefined) {
+function fakeKafka(
+  drop: (round: number) => number[],
+  fail?: (round: number) => Error | undefined,
+  connecting?: Promise<void>,
+) {
   const written: { partition: number; message: Message }[] = [];
   const producers = { created: 0, disconnected: 0 };
   let round = 0;
@@ -17,7 +21,7 @@ function fakeKafka(drop: (round: number) => number[], fail?: (round: number) => 
       const partitioner = config.createPartitioner!();
       producers.created++;
       return {
-        connect: async () => {},
+        connect: () => connecting ?? Promise.resolve(),
         disconnect: async () => {
           producers.disconnected++;
         },
@@ -55,6 +59,21 @@ const idsOf = (written: { message: Message }[]) =>
   written.flatMap(({ message }) => (JSON.parse(String(message.value)) as { id: string }[]).map((p) => p.id));
 
 describe('DeliveringProducer', () => {
+  it('a disconnect while kafkajs still connects wins: disconnected again once connected', async () => {
+    let connected!: () => void;
+    const fake = fakeKafka(() => [], undefined, new Promise((resolve) => (connected = resolve)));
+    const producer = new DeliveringProducer(fake.kafka, {
+      deliveryCheck: true,
+      maxBatchBytes: 100_000,
+      maxResends: 3,
+    });
+    const connecting = producer.connect();
+    await producer.disconnect();
+    connected();
+    await connecting;
+    expect(fake.producers.disconnected).toBe(2);
+  });
+
   it('resends the records of a partition a resolved send left out, and counts them', async () => {
     const { kafka, written } = fakeKafka((round) => (round === 0 ? [1] : []));
     const producer = new DeliveringProducer(kafka, {

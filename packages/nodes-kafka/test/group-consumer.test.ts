@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { until } from '@plantwire/testkit';
 import { GroupConsumer, type Delivery, type GroupConsumerOptions } from '../src/core/group-consumer.js';
 
-function fakeKafka(options: { failCommits?: number } = {}) {
+function fakeKafka(options: { failCommits?: number; connecting?: Promise<void> } = {}) {
   let failures = options.failCommits ?? 0;
   const listeners = new Map<string, (event: unknown) => void>();
   const state = {
@@ -18,6 +18,7 @@ function fakeKafka(options: { failCommits?: number } = {}) {
     /** consumer.run() calls, and kafkajs's own restarts after a crash */
     runs: 0,
     restarts: 0,
+    disconnects: 0,
     // kafkajs has a group (pause and resume work) only while a run is up; a crash tears it down.
     running: false,
   };
@@ -31,7 +32,7 @@ function fakeKafka(options: { failCommits?: number } = {}) {
       return {
         events: { GROUP_JOIN: 'join', CRASH: 'crash' },
         on: (event: string, listener: (event: unknown) => void) => listeners.set(event, listener),
-        connect: async () => {},
+        connect: () => options.connecting ?? Promise.resolve(),
         subscribe: async () => {},
         run: async ({ eachBatch }: { eachBatch: (payload: EachBatchPayload) => Promise<void> }) => {
           state.eachBatch = eachBatch;
@@ -53,7 +54,10 @@ function fakeKafka(options: { failCommits?: number } = {}) {
           }
           state.commits.push(...offsets.map(({ partition, offset }) => ({ partition, offset })));
         },
-        disconnect: async () => {},
+        disconnect: async () => {
+          state.disconnects++;
+          state.running = false;
+        },
       };
     },
   } as unknown as Kafka;
@@ -116,6 +120,38 @@ async function started(fake: ReturnType<typeof fakeKafka>, over: Partial<GroupCo
 }
 
 describe('GroupConsumer', () => {
+  it('a stop while kafkajs still connects wins: no run, disconnected again once connected', async () => {
+    let connected!: () => void;
+    const fake = fakeKafka({ connecting: new Promise((resolve) => (connected = resolve)) });
+    const delivered: Delivery[] = [];
+    const consumer = new GroupConsumer(fake.kafka, {
+      groupId: 'g',
+      topic: 't',
+      fromBeginning: true,
+      maxInFlight: 8,
+      ackTimeoutMs: 60_000,
+      retryDelayMs: 10,
+      sessionTimeoutMs: 10_000,
+      deliver: (delivery) => delivered.push(delivery),
+      onChange: () => {},
+      onProblem: () => {},
+    });
+    const starting = consumer.start();
+    await consumer.stop();
+    connected();
+    await starting;
+    expect(fake.state.runs).toBe(0);
+    expect(fake.state.disconnects).toBe(2);
+  });
+
+  it('delivers nothing once stopped, even a batch kafkajs still hands over', async () => {
+    const fake = fakeKafka();
+    const { consumer, delivered } = await started(fake);
+    await consumer.stop();
+    await fake.batch(0, 0, 3);
+    expect(delivered).toEqual([]);
+  });
+
   it('delivers a batch as one delivery, moves the fetch position, and commits only once it is settled', async () => {
     const fake = fakeKafka();
     const { consumer, delivered } = await started(fake);

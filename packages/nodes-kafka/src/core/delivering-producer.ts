@@ -63,6 +63,7 @@ export class DeliveringProducer {
   private readonly partitionsOf = new Map<string, PartitionMetadata[]>();
   private queue: Part[] = [];
   private sending = false;
+  private disconnected = false;
   private readonly counts = { delivered: 0, resent: 0 };
 
   constructor(
@@ -87,8 +88,10 @@ export class DeliveringProducer {
     });
   }
 
-  connect(): Promise<void> {
-    return this.producer.connect();
+  async connect(): Promise<void> {
+    await this.producer.connect();
+    // A disconnect while kafkajs connected does not stop it (it retries and finishes): let the producer go again.
+    if (this.disconnected) await this.producer.disconnect();
   }
 
   /** Resolves once every record is acknowledged by the partition's in-sync replicas (acks=all). */
@@ -118,6 +121,7 @@ export class DeliveringProducer {
   }
 
   async disconnect(): Promise<void> {
+    this.disconnected = true;
     await this.producer.disconnect();
   }
 

@@ -102,16 +102,21 @@ export class GroupConsumer {
   }
 
   async start(): Promise<void> {
+    // A stop while kafkajs connects or joins does not stop it (it retries and finishes anyway): a member left
+    // running would hold partitions in the group that nobody answers. So after each step, a stop wins.
     await this.consumer.connect();
+    if (this.stopped) return this.consumer.disconnect();
     await this.consumer.subscribe({
       topics: [this.options.topic],
       fromBeginning: this.options.fromBeginning,
     });
+    if (this.stopped) return this.consumer.disconnect();
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.onBatch(payload),
     });
+    if (this.stopped) return this.consumer.disconnect();
   }
 
   /** The downstream's answer for a delivery: ok commits (when it completes a prefix), not ok redelivers. */
@@ -156,7 +161,7 @@ export class GroupConsumer {
   }
 
   private async onBatch({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    if (this.stopped || !isRunning() || isStale() || batch.messages.length === 0) return;
     const partition = batch.partition;
     const firstOffset = Number(batch.messages[0]!.offset);
     const lastOffset = Number(batch.lastOffset());
