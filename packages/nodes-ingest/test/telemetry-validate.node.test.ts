@@ -3,7 +3,15 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { collect, coreNode, nodeRedTestHelper, telemetryPoint, until, waitFor } from '@plantwire/testkit';
+import {
+  collect,
+  coreNode,
+  nodeRedTestHelper,
+  sleep,
+  telemetryPoint,
+  until,
+  waitFor,
+} from '@plantwire/testkit';
 
 const require = createRequire(import.meta.url);
 const validateNode = require('../dist/nodes/telemetry-validate/telemetry-validate.js');
@@ -189,6 +197,9 @@ describe('telemetry-validate tokens: scope, revocation without a redeploy, rate'
     const accepted = collect(helper, 'accepted');
     gate.receive(request('tok-good', [telemetryPoint(at)]));
     await until('the good line still works', () => accepted.length === 1);
+    // An accepted request does not paint over the broken line.
+    await sleep(700);
+    expect(status.lastCall.args[0]).toMatchObject({ fill: 'red' });
 
     rmSync(file);
     const refused = collect(helper, 'refused');

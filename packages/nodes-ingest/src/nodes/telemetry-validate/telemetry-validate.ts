@@ -3,7 +3,7 @@
 // tokens file it watches (src/core/token-file.ts); behind an MQTT in node it takes points or the metrics shape
 // from the topic. The events mode is the http mode for plant events (src/core/events.ts).
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { nodeShell, registerNode, setting, type Done, type Send } from '@plantwire/node-shell';
+import { nodeShell, registerNode, setting, Throttle, type Done, type Send } from '@plantwire/node-shell';
 import { admit, admitEvents, type GateOptions } from '../../core/ingest-gate.js';
 import { mergeTokens, parseTokens, RateLimiter, type TokenTable } from '../../core/ingest-tokens.js';
 import { readTokenFile, watchTokenFile, type TokenFileState } from '../../core/token-file.js';
@@ -30,6 +30,8 @@ export = function register(RED: NodeAPI) {
     const shell = nodeShell(RED, node, 'telemetry-validate');
     let gate: typeof admit | typeof admitEvents = admit;
     let options: GateOptions | undefined;
+    /** The tokens file's first broken line, shown in red until the file is fixed. */
+    let tokenProblem = '';
     try {
       const settings = shell.settings(def, SETTINGS);
       const { mode } = settings;
@@ -47,6 +49,7 @@ export = function register(RED: NodeAPI) {
         gateOptions.tokens = tokens;
         gateOptions.limiter = limiter;
         limiter.keepOnly(tokens);
+        tokenProblem = file?.errors[0] ?? '';
         if (file && file.errors.length > 0) {
           for (const error of file.errors) node.warn(`telemetry-validate: ${error}`);
           shell.status.error(file.errors[0]!);
@@ -74,6 +77,13 @@ export = function register(RED: NodeAPI) {
     }
     let accepted = 0;
     let refused = 0;
+    // Counts at most twice a second (a status per request costs more than checking it); a broken tokens-file
+    // line stays red until the file is fixed.
+    const showCounts = new Throttle(500, () => {
+      if (tokenProblem) shell.status.error(tokenProblem);
+      else shell.status.ok(shell.text('status.counts', { accepted, refused }));
+    });
+    shell.onClose(() => showCounts.cancel());
 
     node.on('input', (msg: IngestMessage, send: Send, done: Done) => {
       if (!options) return done(shell.notConfigured());
@@ -112,7 +122,7 @@ export = function register(RED: NodeAPI) {
         const report = msg.res === undefined && result.rejected.length > 0 ? answer() : null;
         if (report) delete (report as IngestMessage).res;
         send([out, report]);
-        shell.status.ok(shell.text('status.counts', { accepted, refused }));
+        showCounts.request();
         return done();
       }
       // Node-RED copies a failed message for Catch nodes, recursively: a payload nested thousands deep would
