@@ -123,12 +123,12 @@ export = function register(RED: NodeAPI) {
       const due = notifier!.nextDue();
       if (due === Infinity) return;
       timer = setTimeout(
-        () => {
+        shell.guard(() => {
           deliver(notifier!.due(Date.now()), (msgs) => node.send(msgs));
           stateFile!.saveSoon();
           showStatus();
           schedule();
-        },
+        }),
         Math.min(Math.max(0, due - Date.now()), MAX_TIMER_MS),
       );
     }

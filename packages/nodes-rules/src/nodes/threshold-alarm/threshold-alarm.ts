@@ -148,11 +148,11 @@ export = function register(RED: NodeAPI) {
       timerDue = due;
       if (due === Infinity) return;
       timer = setTimeout(
-        () => {
+        shell.guard(() => {
           timerDue = Infinity;
           engine!.tick();
           flush((msg) => node.send(msg));
-        },
+        }),
         Math.min(Math.max(0, due - engine!.now()), MAX_TIMER_MS),
       );
     };

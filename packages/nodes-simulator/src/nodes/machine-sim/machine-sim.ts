@@ -118,7 +118,7 @@ export = function register(RED: NodeAPI) {
       // Time moves on from now: a stopped plant does not replay the pause.
       if (Date.now() > plant!.time) plant!.tick(Date.now());
       plant!.drainEvents();
-      timer = setInterval(tick, config!.intervalMs);
+      timer = setInterval(shell.guard(tick), config!.intervalMs);
       showStatus();
     };
 
