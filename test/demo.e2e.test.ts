@@ -325,7 +325,11 @@ describe('npm start: the assembled factory in a real browser', () => {
     const stats = await json('/api/stats');
     expect(stats.body.tables).toEqual(expect.arrayContaining(['plantwire_events', 'plantwire_telemetry']));
     expect(stats.body.ingest).toMatchObject({ points: expect.any(Number) as number });
-    expect((await json('/api/kpis?minutes=30')).body).toHaveLength(MACHINE_COUNT);
+    expect((await json('/api/kpis')).body).toHaveLength(MACHINE_COUNT);
+    expect((await json('/api/kpis?plant=plant-01&line=line-02')).body).toHaveLength(MACHINE_COUNT / 3);
+    expect((await json('/api/kpis?plant=elsewhere')).body).toEqual([]);
+    // A bad parameter is answered, not left hanging.
+    expect((await json('/api/series?metric=temperature&minutes=abc')).status).toBe(400);
     const series = await json(
       '/api/series?line=line-01&machine=cnc-01&metric=temperature&bucket=1m&minutes=30',
     );

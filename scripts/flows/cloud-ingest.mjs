@@ -118,7 +118,7 @@ export function cloudIngest() {
         `idempotently (plantwire_telemetry and plantwire_events, deduplicated on ts and id). The answer is ` +
         `{accepted, rejected: [{index, reason}]} with 200, 400 / 401 / 403 / 413 when nothing was accepted, or 503 ` +
         `while QuestDB is unavailable (the edge's store-forward retries).\n\n` +
-        `The API: GET /api/health, /api/stats, /api/kpis (the last hour and the current shift), /api/series?line=&machine=&metric=&bucket=&minutes=, ` +
+        `The API: GET /api/health, /api/stats, /api/kpis?plant=&line= (the last hour and the current shift), /api/series?plant=&line=&machine=&metric=&bucket=&minutes=, ` +
         `POST /api/fault/{cmd} (JSON body: line, machine, value, ...) and POST /api/alarm/{cmd} (alarm, minutes, by), ` +
         `which publish the command to the edge on v1/{tenant}/{plant}/cmd.\n\n` +
         `Tokens (one "token tenant" per line) are credentials of the two telemetry-validate nodes. Addresses: ` +
@@ -286,7 +286,7 @@ export function cloudIngest() {
       [],
     ),
 
-    // GET /api/kpis (the last hour and the current shift) and /api/series?line=&machine=&metric=&bucket=&minutes=:
+    // GET /api/kpis?plant=&line= (the last hour and the current shift) and /api/series?plant=&line=&machine=&metric=&bucket=&minutes=:
     // presets over QuestDB.
     httpIn('api-kpis-in', 0, 12, 'get', '/api/kpis', ['api-kpis-params']),
     node(
@@ -299,7 +299,8 @@ export function cloudIngest() {
         rules: [
           set(
             'params',
-            '$merge([{"tenant": $env("TENANT")}, req.query.minutes ? {"minutes": $number(req.query.minutes)} : {}])',
+            // The last hour and the current shift: the kpis preset takes no window.
+            '$merge([{"tenant": $env("TENANT")}, $sift(req.query, function($v, $k) { $k in ["plant", "line"] })])',
           ),
         ],
       },
@@ -318,7 +319,7 @@ export function cloudIngest() {
         rules: [
           set(
             'params',
-            '$merge([{"tenant": $env("TENANT")}, $sift(req.query, function($v, $k) { $k in ["line", "machine", "metric", "bucket"] }), ' +
+            '$merge([{"tenant": $env("TENANT")}, $sift(req.query, function($v, $k) { $k in ["plant", "line", "machine", "metric", "bucket"] }), ' +
               'req.query.minutes ? {"minutes": $number(req.query.minutes)} : {}])',
           ),
         ],
@@ -327,7 +328,14 @@ export function cloudIngest() {
     ),
     query('api-series-query', 2, 13, { name: 'series', mode: 'series' }, ['api-series-out']),
     answer('api-series-out', 3, 13),
-    catchFrom('api-query-failed', 2, 14, ['api-kpis-query', 'api-series-query'], ['api-query-bad']),
+    // The params nodes too: `minutes=abc` fails in $number there, and the request must still get its answer.
+    catchFrom(
+      'api-query-failed',
+      2,
+      14,
+      ['api-kpis-params', 'api-kpis-query', 'api-series-params', 'api-series-query'],
+      ['api-query-bad'],
+    ),
     failWith('api-query-bad', 3, 14, 400, '{"error": error.message}', ['api-kpis-out']),
 
     // POST /api/fault/{cmd} and /api/alarm/{cmd}: a command to the edge on the plant broker.

@@ -95,13 +95,17 @@ const every = (id, col, row, seconds, wires) =>
     },
     [wires],
   );
-const tenantParams = (id, col, row, extra, wires) =>
+/** The query parameters of this plant (the tenant can hold several, in one QuestDB), with `extra`. */
+const plantParams = (id, col, row, extra, wires) =>
   node(
     id,
     'change',
     col,
     row,
-    { name: 'tenant', rules: [set('params', `$merge([{"tenant": $env("TENANT")}, ${extra}])`)] },
+    {
+      name: 'tenant, plant',
+      rules: [set('params', `$merge([{"tenant": $env("TENANT"), "plant": $env("PLANT")}, ${extra}])`)],
+    },
     [wires],
   );
 const query = (id, col, row, props, wires) =>
@@ -151,7 +155,7 @@ function overview() {
     group('dash-g-scrap', 'dash-page-overview', 'Scrap by reason (last hour, parts)', 12, 3),
     group('dash-g-oee', 'dash-page-overview', 'How the figures are computed', 12, 4),
     every('dash-kpi-tick', 0, 1, 5, ['dash-kpi-params']),
-    tenantParams('dash-kpi-params', 1, 1, '{"minutes": 60}', ['dash-kpi-query']),
+    plantParams('dash-kpi-params', 1, 1, '{"minutes": 60}', ['dash-kpi-query']),
     query('dash-kpi-query', 2, 1, { name: 'OEE per machine', mode: 'kpis' }, [
       'dash-kpi-times',
       'dash-plant-summary',
@@ -336,7 +340,7 @@ function machine() {
         `const windows = ${JSON.stringify(Object.fromEntries(WINDOWS.map(([minutes, , bucket]) => [minutes, bucket])))};`,
         `const [line, machine] = (flow.get('machine') || ${JSON.stringify(options[0][0])}).split('/');`,
         "const minutes = String(flow.get('window') || '60');",
-        "msg.params = { tenant: env.get('TENANT'), line, machine, minutes: Number(minutes), bucket: windows[minutes] || '30s' };",
+        "msg.params = { tenant: env.get('TENANT'), plant: env.get('PLANT'), line, machine, minutes: Number(minutes), bucket: windows[minutes] || '30s' };",
         'return msg;',
       ],
       1,
@@ -387,7 +391,7 @@ function machine() {
 
 function alarms() {
   const recent = (id, row, kind, wires) => [
-    tenantParams(`${id}-params`, 1, row, `{"kind": "${kind}"}`, [`${id}-query`]),
+    plantParams(`${id}-params`, 1, row, `{"kind": "${kind}"}`, [`${id}-query`]),
     query(
       `${id}-query`,
       2,
