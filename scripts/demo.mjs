@@ -22,6 +22,8 @@ import { mqttAccounts, PLANT, TENANT, topicsOf } from './flows/plant.mjs';
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const data = resolve(process.env.PLANTWIRE_DATA ?? join(root, '.plantwire'));
 const host = process.env.PLANTWIRE_HOST ?? '127.0.0.1';
+// Where the demo's own parts reach each other: the address they listen on (loopback when that is every address).
+const local = host === '0.0.0.0' ? '127.0.0.1' : host;
 const port = (name, fallback) => ({
   name,
   variable: `PLANTWIRE_${name}_PORT`,
@@ -131,7 +133,7 @@ async function nodeRed(name, env, { credentialSecret, ingestToken, admin }, mqtt
   });
   running.push([`the ${name} Node-RED`, () => red.stop()]);
   // Its log, for when something needs a look: what it printed so far, then as it comes.
-  const log = createWriteStream(join(userDir, 'node-red.log'));
+  const log = createWriteStream(join(userDir, 'node-red.log'), { flags: 'a' });
   log.write(red.log());
   red.process.child.stdout?.pipe(log);
   red.process.child.stderr?.pipe(log);
@@ -169,7 +171,7 @@ try {
     ...(!keys.openBroker && { accounts }),
   });
   running.push(['the plant broker', () => broker.stop()]);
-  const mqtt = { PLANTWIRE_MQTT_HOST: '127.0.0.1', PLANTWIRE_MQTT_PORT: String(ports.mqtt.port) };
+  const mqtt = { PLANTWIRE_MQTT_HOST: local, PLANTWIRE_MQTT_PORT: String(ports.mqtt.port) };
 
   say(`starting the cloud Node-RED (ingest, API, dashboard) for tenant ${tenant}, plant ${plant}`);
   const cloud = await nodeRed(
@@ -182,8 +184,8 @@ try {
   const link = await startWanLink({
     host: '127.0.0.1',
     port: ports.wan.port,
-    target: { host: '127.0.0.1', port: cloud.port },
-    mqttUrl: `mqtt://wan-link:${keys.mqtt.wan}@127.0.0.1:${broker.port}`,
+    target: { host: local, port: cloud.port },
+    mqttUrl: `mqtt://wan-link:${keys.mqtt.wan}@${local.includes(':') ? `[${local}]` : local}:${broker.port}`,
     commandTopic: topics.command,
     stateTopic: topics.link,
   });
