@@ -5,12 +5,12 @@
 // flows, the broker's accounts and the WAN link all follow them.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   adminAuthSettings,
   newAdminPasswords,
+  portIsFree,
   startAedesBroker,
   startNodeRed,
   startQuestDb,
@@ -56,14 +56,6 @@ for (const [variable, name] of [
 const topics = topicsOf(tenant, plant);
 const plantEnv = { PLANTWIRE_TENANT: tenant, PLANTWIRE_PLANT: plant };
 
-function portIsFree(number) {
-  return new Promise((done) => {
-    const server = createServer();
-    server.once('error', () => done(false));
-    server.listen(number, host, () => server.close(() => done(true)));
-  });
-}
-
 /**
  * The demo's credential secret, ingest token and plant broker passwords: made once, kept in
  * .plantwire/secrets.json (never in git). A secrets file of an older demo gets the parts it lacks.
@@ -102,7 +94,7 @@ function secrets() {
 }
 
 for (const { name, variable, port: number } of Object.values(ports)) {
-  if (!(await portIsFree(number))) {
+  if (!(await portIsFree(number, host))) {
     console.error(
       `[plantwire] port ${number} (${name.toLowerCase()}) is in use: stop what holds it, or set ${variable} to another port.`,
     );

@@ -5,7 +5,7 @@
 //   node examples/scale-out/start.mjs [--workers N]        (default 2)
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startKafkaCluster, startNodeRed, startQuestDb } from '@plantwire/testkit';
+import { portIsFree, startKafkaCluster, startNodeRed, startQuestDb } from '@plantwire/testkit';
 
 const TOPIC = 'plantwire-points';
 const PARTITIONS = 12;
@@ -18,40 +18,64 @@ if (!Number.isInteger(workerCount) || workerCount < 1) {
   process.exit(2);
 }
 
+// Fixed ports, as the Docker path has them: checked first, so a demo still running is named, not half-collided with.
+const PORTS = [9092, 9093, 9094, 9192, 9193, 9194, 9000, 8812, 9009];
+for (let port = 1880; port <= 1880 + workerCount; port++) PORTS.push(port);
+for (const port of PORTS) {
+  if (!(await portIsFree(port))) {
+    console.error(
+      `[scale-out] port ${port} is in use (is \`npm start\` still running?): stop what holds it first`,
+    );
+    process.exit(1);
+  }
+}
+
 const running = [];
-async function stopAll() {
+async function stopAll(code = 0) {
   say('stopping');
   // Workers and the edge first (they commit and flush on close), then the servers.
   await Promise.allSettled(running.filter((p) => p.kind === 'node-red').map((p) => p.stop()));
   await Promise.allSettled(running.filter((p) => p.kind !== 'node-red').map((p) => p.stop()));
-  process.exit(0);
+  process.exit(code);
 }
-process.once('SIGINT', stopAll);
-process.once('SIGTERM', stopAll);
+process.once('SIGINT', () => stopAll());
+process.once('SIGTERM', () => stopAll());
 
-say('starting Kafka (3 brokers on 127.0.0.1:9092-9094) and QuestDB (http://127.0.0.1:9000)');
-const [cluster, questdb] = await Promise.all([
-  startKafkaCluster({ ports: { brokers: [9092, 9093, 9094], controllers: [9192, 9193, 9194] } }),
-  startQuestDb({ httpPort: 9000, pgPort: 8812, ilpPort: 9009 }),
-]);
-running.push({ kind: 'kafka', stop: () => cluster.stop() }, { kind: 'questdb', stop: () => questdb.stop() });
-await cluster.createTopic(TOPIC, PARTITIONS);
-say(`topic ${TOPIC}: ${PARTITIONS} partitions, replication factor 3, min.insync.replicas 2`);
+try {
+  say('starting Kafka (3 brokers on 127.0.0.1:9092-9094) and QuestDB (http://127.0.0.1:9000)');
+  // Each part is stopped on the way out even when the other failed to start.
+  const [kafkaStart, questdbStart] = await Promise.allSettled([
+    startKafkaCluster({ ports: { brokers: [9092, 9093, 9094], controllers: [9192, 9193, 9194] } }),
+    startQuestDb({ httpPort: 9000, pgPort: 8812, ilpPort: 9009 }),
+  ]);
+  if (kafkaStart.status === 'fulfilled') running.push({ kind: 'kafka', stop: () => kafkaStart.value.stop() });
+  if (questdbStart.status === 'fulfilled')
+    running.push({ kind: 'questdb', stop: () => questdbStart.value.stop() });
+  if (kafkaStart.status === 'rejected') throw kafkaStart.reason;
+  if (questdbStart.status === 'rejected') throw questdbStart.reason;
+  const cluster = kafkaStart.value;
+  const questdb = questdbStart.value;
+  await cluster.createTopic(TOPIC, PARTITIONS);
+  say(`topic ${TOPIC}: ${PARTITIONS} partitions, replication factor 3, min.insync.replicas 2`);
 
-const env = {
-  PLANTWIRE_KAFKA_BROKERS: cluster.brokers.join(','),
-  PLANTWIRE_QUESTDB_URL: questdb.httpUrl,
-  PLANTWIRE_PLANT: 'plant-1',
-};
-const start = async (label, flows, port) => {
-  const red = await startNodeRed({ flows, env, port });
-  running.push({ kind: 'node-red', stop: () => red.stop() });
-  say(`${label}: ${red.url}`);
-  return red;
-};
-await start('edge', flow('./edge.json'), 1880);
-for (let i = 1; i <= workerCount; i++) await start(`worker ${i}`, flow('./worker.json'), 1880 + i);
-say(
-  `running: points flow edge -> Kafka -> ${workerCount} worker(s) -> QuestDB table telemetry. Ctrl-C stops.`,
-);
-say(`count them: ${questdb.httpUrl}/exec?query=SELECT%20count()%20FROM%20telemetry`);
+  const env = {
+    PLANTWIRE_KAFKA_BROKERS: cluster.brokers.join(','),
+    PLANTWIRE_QUESTDB_URL: questdb.httpUrl,
+    PLANTWIRE_PLANT: 'plant-1',
+  };
+  const start = async (label, flows, port) => {
+    const red = await startNodeRed({ flows, env, port });
+    running.push({ kind: 'node-red', stop: () => red.stop() });
+    say(`${label}: ${red.url}`);
+    return red;
+  };
+  await start('edge', flow('./edge.json'), 1880);
+  for (let i = 1; i <= workerCount; i++) await start(`worker ${i}`, flow('./worker.json'), 1880 + i);
+  say(
+    `running: points flow edge -> Kafka -> ${workerCount} worker(s) -> QuestDB table telemetry. Ctrl-C stops.`,
+  );
+  say(`count them: ${questdb.httpUrl}/exec?query=SELECT%20count()%20FROM%20telemetry`);
+} catch (error) {
+  console.error(`[scale-out] ${error.message}`);
+  await stopAll(1);
+}

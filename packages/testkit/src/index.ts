@@ -1,5 +1,6 @@
 export {
   freePort,
+  portIsFree,
   ephemeralLow,
   sleep,
   waitFor,

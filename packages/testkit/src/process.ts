@@ -31,6 +31,11 @@ function tryPort(port: number, host: string): Promise<number | undefined> {
   });
 }
 
+/** Whether `port` can be listened on at `host` now (a fixed port a script is about to use). */
+export async function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return (await tryPort(port, host)) !== undefined;
+}
+
 /**
  * Every port freePort has handed out in this process. A port is free until its user binds it, so two calls
  * before then could otherwise pick the same one (CI saw a QuestDB get one port for both HTTP and ILP).
