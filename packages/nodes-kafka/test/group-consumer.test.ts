@@ -98,7 +98,8 @@ function fakeKafka(options: { failCommits?: number; connecting?: Promise<void> }
   return { kafka, state, batch, join, crash };
 }
 
-async function started(fake: ReturnType<typeof fakeKafka>, over: Partial<GroupConsumerOptions> = {}) {
+/** A consumer on the stand-in, not started yet, with what it delivers and the problems it reports. */
+function consumerOf(fake: ReturnType<typeof fakeKafka>, over: Partial<GroupConsumerOptions> = {}) {
   const delivered: Delivery[] = [];
   const problems: string[] = [];
   const consumer = new GroupConsumer(fake.kafka, {
@@ -114,28 +115,21 @@ async function started(fake: ReturnType<typeof fakeKafka>, over: Partial<GroupCo
     onProblem: (message) => problems.push(message),
     ...over,
   });
-  await consumer.start();
-  fake.join([0, 1]);
   return { consumer, delivered, problems };
+}
+
+async function started(fake: ReturnType<typeof fakeKafka>, over: Partial<GroupConsumerOptions> = {}) {
+  const made = consumerOf(fake, over);
+  await made.consumer.start();
+  fake.join([0, 1]);
+  return made;
 }
 
 describe('GroupConsumer', () => {
   it('a stop while kafkajs still connects wins: no run, disconnected again once connected', async () => {
     let connected!: () => void;
     const fake = fakeKafka({ connecting: new Promise((resolve) => (connected = resolve)) });
-    const delivered: Delivery[] = [];
-    const consumer = new GroupConsumer(fake.kafka, {
-      groupId: 'g',
-      topic: 't',
-      fromBeginning: true,
-      maxInFlight: 8,
-      ackTimeoutMs: 60_000,
-      retryDelayMs: 10,
-      sessionTimeoutMs: 10_000,
-      deliver: (delivery) => delivered.push(delivery),
-      onChange: () => {},
-      onProblem: () => {},
-    });
+    const { consumer } = consumerOf(fake);
     const starting = consumer.start();
     await consumer.stop();
     connected();
