@@ -1,5 +1,5 @@
 // The questdb-config node: one QuestDB server, its credentials (in Node-RED's credentials store only), and the
-// writers the flows share, one sender per table. A config node has no status: when it refuses its settings it
+// writers the flows share, one sender per table and settings. A config node has no status: when it refuses its settings it
 // logs why and keeps the reason in `refused`, which its write and query nodes show.
 import type { NodeAPI, NodeDef } from 'node-red';
 import { nodeShell, registerNode, setting, SettingError } from '@plantwire/node-shell';
@@ -84,9 +84,11 @@ export = function register(RED: NodeAPI) {
       await shared.writer.close();
     };
     // Whatever the flows handed over is flushed before the senders close.
-    shell.onClose(() =>
-      Promise.allSettled([...writers.values()].map(({ writer }) => writer.close())).then(() => undefined),
-    );
+    shell.onClose(async () => {
+      const closing = [...writers.values()].map(({ writer }) => writer.close());
+      writers.clear();
+      await Promise.allSettled(closing);
+    });
   }
 
   registerNode(RED, 'questdb-config', QuestDbConfig as never, SETTINGS, {
