@@ -421,9 +421,20 @@ function alarms() {
       [['dash-alarm-commands']],
     ),
     commands('dash-alarm-commands', 2, 18),
-    node('dash-alarm-count', 'change', 1, 19, { name: 'count', rules: [set('payload', '$count(payload)')] }, [
-      ['dash-plant-alarms'],
-    ]),
+    // Alarms in view: a shelved, suppressed or out-of-service one stays listed on the Alarms page, not counted here.
+    node(
+      'dash-alarm-count',
+      'change',
+      1,
+      19,
+      {
+        name: 'count in view',
+        rules: [
+          set('payload', '$count(payload[$not(state in ["shelved", "suppressed", "out-of-service"])])'),
+        ],
+      },
+      [['dash-plant-alarms']],
+    ),
     every('dash-events-tick', 0, 20.5, 5, ['dash-alarm-history-params', 'dash-anomaly-history-params']),
     ...recent('dash-alarm-history', 20, 'alarm', ['dash-alarm-history']),
     ...recent('dash-anomaly-history', 21, 'anomaly', ['dash-anomaly-history']),
