@@ -174,6 +174,18 @@ describe('AlarmNotifier', () => {
 });
 
 describe('messages', () => {
+  it('a digest of a flood of 200,000 events is written (its summary does not overflow the stack)', () => {
+    const events = Array.from({ length: 200_000 }, (_, i) => ({
+      ...alarm(`w${i}`, 'active-unack', 'medium'),
+      ts: i + 1,
+    }));
+    const digest = emailMessage(
+      { kind: 'digest', priority: 'medium', events, email: ['all@x.io'], sms: [] },
+      5,
+    );
+    expect(digest.topic).toBe('[Plantwire] Digest: 200000 events (200000 medium) since 00:00:00 UTC');
+  });
+
   it('email for the email node; one Twilio-shaped form POST per number', () => {
     const notifier = new AlarmNotifier(options, 0);
     const [n] = notifier.accept([alarm('a1', 'active-unack')], 0);

@@ -109,6 +109,30 @@ describe('buildReport', () => {
     }
   });
 
+  it('an alarm already active when the period begins: time in alarm from the start, no activation', () => {
+    const rows = (events: EventRow[]) =>
+      buildReport(
+        [machine('line-01', 'cnc-01')],
+        events,
+        { tenant: 'acme', plant: 'plant-1', line: '' },
+        period,
+        options,
+        TO,
+      )
+        .sections.find((s) => s.id === 'alarms_top')!
+        .rows.map((r) => [r.alarm, r.activations, r.minutes_active]);
+    expect(
+      rows([
+        event(1200, 'alarm', 'acked-earlier', 'active-ack'),
+        event(1800, 'alarm', 'acked-earlier', 'normal'),
+        event(600, 'alarm', 'clears-unacked', 'rtn-unack'),
+      ]),
+    ).toEqual([
+      ['acked-earlier', 0, 30],
+      ['clears-unacked', 0, 10],
+    ]);
+  });
+
   it('the figures of a hand-made plant', () => {
     const rows = Object.fromEntries(report.sections.map((s) => [s.id, s.rows]));
     expect(report.summary).toEqual({

@@ -121,7 +121,10 @@ function summary(events: readonly PlantEvent[]): string {
   }
   const order = (label: string) => -PRIORITIES.indexOf(label as never);
   const parts = [...byPriority].sort((a, b) => order(a[0]) - order(b[0])).map(([p, n]) => `${n} ${p}`);
-  const since = new Date(Math.min(...events.map((e) => e.ts))).toISOString().slice(11, 19);
+  // A loop, not Math.min(...): spreading a flood of events overflows the stack.
+  const since = new Date(events.reduce((min, e) => Math.min(min, e.ts), Infinity))
+    .toISOString()
+    .slice(11, 19);
   return `${events.length} ${events.length === 1 ? 'event' : 'events'} (${parts.join(', ')}) since ${since} UTC`;
 }
 

@@ -290,6 +290,11 @@ function faultSection(events: EventRow[], period: Period): Section {
 }
 
 const ACTIVE = new Set(['active-unack', 'active-ack']);
+/**
+ * States an alarm reaches only from an active one. (`normal` is not among them: an unshelved or returned-to-service
+ * alarm reaches it too.)
+ */
+const WAS_ACTIVE_BEFORE = new Set(['active-ack', 'rtn-unack']);
 
 /** Alarm activations by priority, and the top alarms with their time in alarm and whether they chatter. */
 function alarmSections(events: EventRow[], period: Period, options: ReportOptions): [Section, Section] {
@@ -317,6 +322,9 @@ function alarmSections(events: EventRow[], period: Period, options: ReportOption
         activeSince: NaN,
         activeMs: 0,
       };
+      // Its first event here acknowledges it or ends it: it was already active when the period began, which is
+      // neither an activation here nor time out of alarm.
+      if (WAS_ACTIVE_BEFORE.has(e.state)) s.activeSince = period.from;
       stats.set(e.name, s);
     }
     if (e.priority) s.priority = e.priority;
