@@ -300,7 +300,7 @@ describe('plant-report from a real QuestDB filled by the simulator', () => {
       for (const row of s.rows)
         expect(text).toContain(s.columns.map((c) => cellText(row[c.key] ?? null)).join(' '));
     }
-    expect(text).toContain(`OEE % ${json.summary.oee}`);
+    expect(text).toContain(`OEE % (mean of machines) ${json.summary.oee}`);
     expect(text).not.toMatch(/NaN|undefined/);
   });
 
@@ -324,7 +324,9 @@ describe('plant-report from a real QuestDB filled by the simulator', () => {
       });
     }
     const summary = book.getWorksheet('Summary')!;
-    const oeeRow = summary.getRows(1, summary.rowCount)!.find((r) => r.getCell(1).value === 'OEE %')!;
+    const oeeRow = summary
+      .getRows(1, summary.rowCount)!
+      .find((r) => r.getCell(1).value === 'OEE % (mean of machines)')!;
     expect(oeeRow.getCell(2).value).toBe(report.summary.oee);
   });
 

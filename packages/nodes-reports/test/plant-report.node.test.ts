@@ -128,7 +128,7 @@ describe('plant-report inside Node-RED', () => {
     ]);
     expect(report.sections.find((s: any) => s.id === 'energy').rows[0]).toMatchObject({ kwh: 14.8 });
     expect(msg.topic).toBe('Shift report: plant-1, 2026-01-05 06:00 to 2026-01-05 07:00 UTC');
-    expect(msg.description).toContain('OEE %: 74');
+    expect(msg.description).toContain('OEE % (mean of machines): 74');
     expect(msg.report).toEqual(report);
   });
 
@@ -160,7 +160,7 @@ describe('plant-report inside Node-RED', () => {
         .slice(5),
     );
     expect(mail.subject).toBe('Shift report: plant-1, 2026-01-05 06:00 to 2026-01-05 07:00 UTC');
-    expect(mail.text).toContain('OEE %: 74');
+    expect(mail.text).toContain('OEE % (mean of machines): 74');
     expect(mail.attachments).toEqual([
       expect.objectContaining({
         filename: 'plant-report_acme_plant-1_2026-01-05T0600Z.pdf',

@@ -68,8 +68,9 @@ describe('buildReport', () => {
     const columns = (cs: { key: string; title: string; type: string }[]) =>
       cs.map((c) => `${c.key}: ${c.title} (${c.type})`).join(', ');
     expect(columns(SUMMARY_COLUMNS)).toBe(
-      'machines: Machines (count), availability: Availability % (percent), performance: Performance % (percent), ' +
-        'quality: Quality % (percent), oee: OEE % (percent), good: Good parts (count), scrap: Scrap parts (count), ' +
+      'machines: Machines (count), availability: Availability % (mean of machines) (percent), ' +
+        'performance: Performance % (mean of machines) (percent), quality: Quality % (mean of machines) (percent), ' +
+        'oee: OEE % (mean of machines) (percent), good: Good parts (count), scrap: Scrap parts (count), ' +
         'downtime_min: Downtime min (minutes), energy_kwh: Energy kWh (kwh), alarms: Alarm activations (count), ' +
         'anomalies: Anomalies (count)',
     );

@@ -110,7 +110,8 @@ const COLUMNS: Record<string, [title: string, type: ColumnType]> = {
 /** The summary's figures, with their titles and types, for every format. */
 export const SUMMARY_COLUMNS: Column[] = columns([
   'machines',
-  ...OEE_KEYS,
+  // Named for what they are: a machine's OEE weighs as much as another's, whatever each made.
+  ...OEE_KEYS.map((key): ColumnRef => [key, `${COLUMNS[key]![0]} (mean of machines)`]),
   'good',
   'scrap',
   'downtime_min',
