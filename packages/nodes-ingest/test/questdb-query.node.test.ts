@@ -101,6 +101,18 @@ describe('questdb-query while QuestDB is unreachable', () => {
     expect(spy('query', 'warn').callCount).toBe(0);
   });
 
+  it('refuses a window past a year at deploy, not on every query', async () => {
+    await helper.load(
+      [configNode, queryNode, catchNode],
+      flow(`http://127.0.0.1:${port}`, { mode: 'series', minutes: '600000' }),
+    );
+    expect(
+      spy('query', 'error').calledWithMatch(
+        /minutes must be a whole number from 1 to 527040 \(got "600000"\)/,
+      ),
+    ).toBe(true);
+  });
+
   it('kpis: bad ideal rates are reported at deploy and fail each query', async () => {
     await helper.load(
       [configNode, queryNode, catchNode],

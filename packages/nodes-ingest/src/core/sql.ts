@@ -77,6 +77,9 @@ export interface PresetOptions {
   now?: number;
 }
 
+/** The longest window a preset looks back: a year (a leap year's minutes). */
+export const MAX_MINUTES = 527_040;
+
 /**
  * The dashboard's queries. Filters (tenant, plant, line, machine, metric) come as parameters, so a preset is as
  * safe as a hand-written query with placeholders; `minutes` and `bucket` among them override the options, so a
@@ -100,7 +103,7 @@ export function presetSql(
   // An empty parameter (a cleared dashboard field) leaves the node's setting, as an empty filter filters nothing.
   const given = unlessEmpty(filters.minutes) ?? options.minutes ?? 60;
   const minutes = typeof given === 'number' || typeof given === 'string' ? Number(given) : NaN;
-  if (!(Number.isInteger(minutes) && minutes > 0 && minutes <= 527_040))
+  if (!(Number.isInteger(minutes) && minutes > 0 && minutes <= MAX_MINUTES))
     throw new QuestDbError(
       `query: minutes must be a whole number from 1 to a year (got ${JSON.stringify(given)})`,
       'bad-data',

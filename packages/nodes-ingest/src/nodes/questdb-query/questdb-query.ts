@@ -5,16 +5,17 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { nodeShell, registerNode, setting, type Done, type Settings } from '@plantwire/node-shell';
 import { DEFAULT_IDEAL_RATES, kpiRows, parseIdealRates } from '../../core/kpis.js';
 import { exec, QuestDbError } from '../../core/questdb-http.js';
-import { bindSql, presetSql, toRows, toSeries } from '../../core/sql.js';
+import { bindSql, MAX_MINUTES, presetSql, toRows, toSeries } from '../../core/sql.js';
 import { questDbServer } from '../config-node.js';
 
-// The presets' rules (table, minutes up to a year, bucket, ideal rates) are the core's (src/core/sql.ts, kpis.ts).
+// The presets' rules (table, minutes up to a year, bucket, ideal rates) are the core's (src/core/sql.ts, kpis.ts);
+// the node's own minutes setting is refused at deploy past the core's year, not on every query.
 const SETTINGS = {
   mode: setting.choice('latest', ['latest', 'series', 'counts', 'kpis', 'events', 'sql']),
   sql: setting.text(''),
   table: setting.text('plantwire_telemetry'),
   bucket: setting.text('1m'),
-  minutes: setting.integer(60, { min: 1 }),
+  minutes: setting.integer(60, { min: 1, max: MAX_MINUTES }),
   output: setting.choice('rows', ['rows', 'series']),
   idealRates: setting.text(JSON.stringify(DEFAULT_IDEAL_RATES)),
 };
