@@ -40,6 +40,10 @@ function flow(table: string, url = questdb.httpUrl, config: Record<string, unkno
   ];
 }
 
+/** flow(table) with the write node's own settings. */
+const writing = (table: string, settings: Record<string, unknown>) =>
+  flow(table).map((node) => (node.id === 'write' ? { ...node, ...settings } : node));
+
 const wait = (what: string, check: () => boolean, ms = 15_000) => until(what, check, ms);
 
 describe('questdb-write inside Node-RED, against a real QuestDB', () => {
@@ -83,11 +87,7 @@ describe('questdb-write inside Node-RED, against a real QuestDB', () => {
   it('writes plain objects to a table of yours in generic mode, refusing what does not fit', async () => {
     await helper.load(
       [configNode, writeNode, catchNode],
-      [
-        { ...flow('shifts')[0] },
-        { ...flow('shifts')[1], mode: 'generic', timestampField: 'at', symbols: 'machine, shift' },
-        ...flow('shifts').slice(2),
-      ],
+      writing('shifts', { mode: 'generic', timestampField: 'at', symbols: 'machine, shift' }),
     );
     const written = collect(helper, 'written');
     const rejected = collect(helper, 'rejected');
@@ -119,11 +119,7 @@ describe('questdb-write inside Node-RED, against a real QuestDB', () => {
   it('generic mode: a BigInt is stored as an exact long; a value it cannot write fails its row alone', async () => {
     await helper.load(
       [configNode, writeNode, catchNode],
-      [
-        { ...flow('counters')[0] },
-        { ...flow('counters')[1], mode: 'generic', timestampField: 'at', symbols: 'machine' },
-        ...flow('counters').slice(2),
-      ],
+      writing('counters', { mode: 'generic', timestampField: 'at', symbols: 'machine' }),
     );
     const written = collect(helper, 'written');
     const rejected = collect(helper, 'rejected');
@@ -189,10 +185,7 @@ describe('questdb-write inside Node-RED, against a real QuestDB', () => {
   });
 
   it('events mode: normalises raw events into plantwire_events, refusing what does not fit', async () => {
-    await helper.load(
-      [configNode, writeNode, catchNode],
-      [{ ...flow('')[0] }, { ...flow('')[1], mode: 'events' }, ...flow('').slice(2)],
-    );
+    await helper.load([configNode, writeNode, catchNode], writing('', { mode: 'events' }));
     const written = collect(helper, 'written');
     const rejected = collect(helper, 'rejected');
     const at = Date.UTC(2026, 0, 6);
