@@ -72,6 +72,7 @@ export {
   shiftStart,
   STATES,
   COUNTERS,
+  counterIncreasesSql,
   DEFAULT_IDEAL_RATES,
   SHIFT_STARTS_UTC,
   type KpiRow,

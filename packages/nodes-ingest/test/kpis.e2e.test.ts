@@ -195,6 +195,18 @@ describe('kpis against a real QuestDB', () => {
         value: 40 * i,
       }),
     ]).flat();
+    // pump-01 restarts at 15:30 (as machine-sim does on a deploy): its counters start again from 0.
+    const pump = Array.from({ length: 60 }, (_, k) => {
+      const at = (metric: string, value: number) =>
+        telemetryPoint(minute(60 + k), { line: 'line-01', machine: 'pump-01', metric, value });
+      const restarted = k >= 30;
+      return [
+        at('state', 1),
+        at('units_good', restarted ? 10 * (k - 30) : 1000 + 10 * k),
+        at('energy', restarted ? 0.2 * (k - 30) : 500 + 0.2 * k),
+        at('scrap_quality', restarted ? (k >= 40 ? 1 : 0) : 7),
+      ];
+    }).flat();
     const other = telemetryPoint(minute(100), {
       tenant: 'globex',
       line: 'line-00',
@@ -207,7 +219,7 @@ describe('kpis against a real QuestDB', () => {
       metric: 'units_good',
       value: -500,
     });
-    await writer.write([...cncPoints(), ...press, other, old]);
+    await writer.write([...cncPoints(), ...press, ...pump, other, old]);
     await writer.close();
     await questdb.waitForWal('plantwire_telemetry');
   });
@@ -221,9 +233,18 @@ describe('kpis against a real QuestDB', () => {
       toRows(await exec({ url: questdb.httpUrl }, bindSql(preset.sql, preset.params))),
       DEFAULT_IDEAL_RATES,
     );
-    expect(rows.map((r) => r.machine)).toEqual(['cnc-01', 'press-01']);
+    expect(rows.map((r) => r.machine)).toEqual(['cnc-01', 'press-01', 'pump-01']);
     expect(rows[0]).toEqual(expectedCnc);
     // press-01: 29 minutes running, 40 parts a minute (its full rate): no scrap counters, so quality 100.
     expect(rows[1]).toMatchObject({ state: 'RUNNING', availability: 100, performance: 100, oee_hour: 100 });
+    // pump-01 counted up 290 parts, restarted, and counted 290 more and 1 scrap: 581 in 59 running minutes at 10
+    // a minute (max - min would take 1290 parts, 7 scrap and 505.8 kWh).
+    expect(rows[2]).toMatchObject({
+      performance: 98.5,
+      quality: 99.8,
+      scrap_quality: 1,
+      energy_kwh: 11.6,
+      oee_shift: rows[2]!.oee_hour,
+    });
   });
 });

@@ -1,5 +1,5 @@
-// plant-report's core against a real QuestDB filled by the simulator: two hours of a 3 x 3 plant at 2 s, its
-// ground-truth events, and alarm and anomaly events in threshold-alarm's and anomaly-detect's shapes. The four
+// plant-report's core against a real QuestDB filled by the simulator: two hours of a 3 x 3 plant at 2 s, restarted
+// half-way (its counters reset), its ground-truth events, and alarm and anomaly events in threshold-alarm's and anomaly-detect's shapes. The four
 // formats are read back: the PDF's text holds the JSON's figures, the XLSX the same numbers, the CSV round-trips;
 // OEE is checked against figures computed here from the simulator's own points.
 import { createRequire } from 'node:module';
@@ -36,11 +36,14 @@ const options = {
 };
 const scope = { tenant: 'acme', plant: 'plant-1', line: '' };
 
+/** A deploy restarts the simulator half-way through the period: its counters start again from 0. */
+const RESTART = FROM + 3_600_000;
+
 /** The plant from 10 minutes before the period to 10 after, with a tool breaking and an energy spike in it. */
 function simulate(): { points: Point[]; events: SimulatorEvent[] } {
   const config = parseConfig({ lines: 3, machinesPerLine: 3, seed: 42 });
   const start = FROM - 10 * 60_000;
-  const plant = new PlantSimulator(config, start);
+  let plant = new PlantSimulator(config, start);
   const points: Point[] = [];
   const events: SimulatorEvent[] = [];
   for (let ts = start + 2000; ts <= TO + 10 * 60_000; ts += 2000) {
@@ -51,6 +54,7 @@ function simulate(): { points: Point[]; events: SimulatorEvent[] } {
         ts,
       );
     }
+    if (ts === RESTART) plant = new PlantSimulator(config, ts - 2000);
     plant.tick(ts, points);
     events.push(...plant.drainEvents());
   }
@@ -152,9 +156,11 @@ function groundTruth(points: Point[]) {
   for (const [key, list] of machines) {
     const states = list.filter((p) => p.metric === 'state');
     const count = (code: number) => states.filter((p) => p.value === code).length;
+    // What the counter counted before the restart, and everything it counted since (from 0).
     const delta = (metric: string) => {
-      const values = list.filter((p) => p.metric === metric).map((p) => p.value);
-      return Math.max(...values) - Math.min(...values);
+      const values = (before: boolean) =>
+        list.filter((p) => p.metric === metric && p.ts < RESTART === before).map((p) => p.value);
+      return Math.max(...values(true)) - Math.min(...values(true)) + Math.max(...values(false));
     };
     const spanMin = (states.at(-1)!.ts - states[0]!.ts) / 60_000;
     const runMin = (count(1) / states.length) * spanMin;

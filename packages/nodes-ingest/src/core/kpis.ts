@@ -59,10 +59,27 @@ export function parseIdealRates(text: string | undefined): Record<string, number
 const WINDOWS = { h: ':hour', s: ':shift' } as const;
 
 /**
- * One pass over the telemetry since the earlier of (an hour ago, the shift's start), per line and machine: state
- * samples per state, the span they cover, counter and energy deltas (max - min) for the last hour and for the
- * shift, mean gauge quality for the hour, the latest state and the last point's time. `where` holds the filter
- * conditions (bound placeholders); the arithmetic is kpiRows'.
+ * Each counter sample's increase since the previous sample of its series, with that sample's time (`prev_ts`), over
+ * the rows `conditions` select. A counter that went down was reset (a restart, a new shift or order): it has
+ * counted up from 0 since. Summing increases, where max - min would count a reset's whole old count again.
+ */
+export function counterIncreasesSql(table: string, conditions: string[], metrics: readonly string[]): string {
+  const series = 'OVER (PARTITION BY tenant, plant, line, machine, metric ORDER BY ts)';
+  const listed = metrics.map((m) => `'${m}'`).join(', ');
+  return (
+    'SELECT line, machine, metric, prev_ts, ' +
+    'case when prev is null then 0 when value >= prev then value - prev else value end increase ' +
+    `FROM (SELECT line, machine, metric, value, lag(value) ${series} prev, lag(ts) ${series} prev_ts ` +
+    `FROM ${table} WHERE ${[...conditions, `metric IN (${listed})`].join(' AND ')})`
+  );
+}
+
+/**
+ * Two passes over the telemetry since the earlier of (an hour ago, the shift's start), per line and machine,
+ * joined: state samples per state, the span they cover, mean gauge quality for the hour, the latest state and the
+ * last point's time; and the counters' and energy's increases within the last hour and within the shift (both
+ * samples of an increase inside the window, as max - min of a counter that never resets). `where` holds the
+ * filter conditions (bound placeholders); the arithmetic is kpiRows'.
  */
 export function kpiSql(
   table: string,
@@ -72,34 +89,49 @@ export function kpiSql(
 ): { sql: string; params: Record<string, unknown> } {
   const hour = now - 3_600_000;
   const shift = shiftStart(now);
-  const columns: string[] = [];
+  // [expression, name]: the join names each column again.
+  const columns: [string, string][] = [];
+  const increases: [string, string][] = [];
   for (const [w, from] of Object.entries(WINDOWS)) {
     const inWindow = `ts >= ${from}`;
     STATES.forEach((state, i) =>
-      columns.push(
-        `sum(case when metric = 'state' and ${inWindow} and value = ${i + 1} then 1 else 0 end) ${w}_${state.toLowerCase()}`,
-      ),
+      columns.push([
+        `sum(case when metric = 'state' and ${inWindow} and value = ${i + 1} then 1 else 0 end)`,
+        `${w}_${state.toLowerCase()}`,
+      ]),
     );
-    columns.push(`sum(case when metric = 'state' and ${inWindow} then 1 else 0 end) ${w}_samples`);
-    columns.push(`min(case when metric = 'state' and ${inWindow} then ts end) ${w}_first`);
-    columns.push(`max(case when metric = 'state' and ${inWindow} then ts end) ${w}_last`);
-    for (const counter of [...COUNTERS, ...(w === 'h' ? ['energy'] : [])]) {
-      const values = `case when metric = '${counter}' and ${inWindow} then value end`;
-      columns.push(`max(${values}) - min(${values}) ${w}_${counter}`);
-    }
+    columns.push(
+      [`sum(case when metric = 'state' and ${inWindow} then 1 else 0 end)`, `${w}_samples`],
+      [`min(case when metric = 'state' and ${inWindow} then ts end)`, `${w}_first`],
+      [`max(case when metric = 'state' and ${inWindow} then ts end)`, `${w}_last`],
+    );
+    for (const counter of [...COUNTERS, ...(w === 'h' ? ['energy'] : [])])
+      increases.push([
+        `sum(case when metric = '${counter}' and prev_ts >= ${from} then increase end)`,
+        `${w}_${counter}`,
+      ]);
   }
   columns.push(
-    `avg(case when metric not in (${NOT_GAUGES.map((m) => `'${m}'`).join(', ')}) and ts >= :hour then cast(q as double) end) h_q`,
-    `last_not_null(case when metric = 'state' then value end) state_code`,
-    'max(ts) last_seen',
+    [
+      `avg(case when metric not in (${NOT_GAUGES.map((m) => `'${m}'`).join(', ')}) and ts >= :hour then cast(q as double) end)`,
+      'h_q',
+    ],
+    [`last_not_null(case when metric = 'state' then value end)`, 'state_code'],
+    ['max(ts)', 'last_seen'],
   );
+  const since = [...where, 'ts >= :from'];
   // Before the last hour only the shift's OEE is computed: state and part counters.
   const shiftMetrics = ['state', ...COUNTERS].map((m) => `'${m}'`).join(', ');
+  const select = (list: [string, string][]) => list.map(([expression, name]) => `${expression} ${name}`);
+  const machines =
+    `SELECT line, machine, ${select(columns).join(', ')} FROM ${table} ` +
+    `WHERE ${[...since, `(ts >= :hour OR metric IN (${shiftMetrics}))`].join(' AND ')}`;
+  const counters = `SELECT line, machine, ${select(increases).join(', ')} FROM (${counterIncreasesSql(table, since, [...COUNTERS, 'energy'])})`;
+  const joined = [...columns.map(([, name]) => `m.${name}`), ...increases.map(([, name]) => `c.${name}`)];
   return {
     sql:
-      `SELECT line, machine, ${columns.join(', ')} FROM ${table} ` +
-      `WHERE ${[...where, 'ts >= :from', `(ts >= :hour OR metric IN (${shiftMetrics}))`].join(' AND ')} ` +
-      'ORDER BY line, machine',
+      `SELECT m.line line, m.machine machine, ${joined.join(', ')} ` +
+      `FROM (${machines}) m LEFT JOIN (${counters}) c ON (line, machine) ORDER BY line, machine`,
     params: {
       ...params,
       from: new Date(Math.min(hour, shift)),

@@ -1,7 +1,7 @@
 // The two queries a report needs: one aggregate row per machine over the period (state samples, counter and
-// energy deltas: the columns the ingest package's OEE arithmetic reads, window prefix 's'), and the period's
+// energy increases: the columns the ingest package's OEE arithmetic reads, window prefix 's'), and the period's
 // alarm, anomaly and fault events.
-import { bindSql, COUNTERS, identifier, STATES } from '@plantwire/node-red-questdb';
+import { bindSql, counterIncreasesSql, COUNTERS, identifier, STATES } from '@plantwire/node-red-questdb';
 import type { Period } from './report-period.js';
 
 export interface Scope {
@@ -28,8 +28,9 @@ function where(scope: Scope, period: Period): { conditions: string[]; params: Re
 }
 
 /**
- * Two plain keyed aggregates per machine (QuestDB runs them in parallel, where one pass of CASE columns does
- * not): state samples by state code with their first and last time, and each counter's and energy's delta.
+ * Two keyed aggregates per machine (QuestDB runs them in parallel, where one pass of CASE columns does not):
+ * state samples by state code with their first and last time, and each counter's and energy's increase over the
+ * period, resets included.
  */
 export function machineSql(
   table: string,
@@ -37,17 +38,15 @@ export function machineSql(
   period: Period,
 ): { states: string; counters: string } {
   const { conditions, params } = where(scope, period);
-  const from = `FROM ${identifier(table, 'table')} WHERE ${conditions.join(' AND ')}`;
-  const counters = [...COUNTERS, 'energy'].map((m) => `'${m}'`).join(', ');
+  const name = identifier(table, 'table');
+  const increases = counterIncreasesSql(name, conditions, [...COUNTERS, 'energy']);
   return {
     states: bindSql(
-      `SELECT line, machine, value, count() samples, min(ts) first, max(ts) last ${from} AND metric = 'state'`,
+      `SELECT line, machine, value, count() samples, min(ts) first, max(ts) last FROM ${name} ` +
+        `WHERE ${conditions.join(' AND ')} AND metric = 'state'`,
       params,
     ),
-    counters: bindSql(
-      `SELECT line, machine, metric, max(value) - min(value) delta ${from} AND metric IN (${counters})`,
-      params,
-    ),
+    counters: bindSql(`SELECT line, machine, metric, sum(increase) delta FROM (${increases})`, params),
   };
 }
 
