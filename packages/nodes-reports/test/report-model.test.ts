@@ -134,6 +134,21 @@ describe('buildReport', () => {
     ]);
   });
 
+  it("a fault still open at the period's end keeps its name, line and machine, '|' and all", () => {
+    const faults = buildReport(
+      [machine('line-01', 'cnc-01')],
+      [event(3000, 'fault', 'spindle|axis', 'start'), event(3300, 'fault', 'spindle', 'start')],
+      { tenant: 'acme', plant: 'plant-1', line: '' },
+      period,
+      options,
+      TO,
+    ).sections.find((s) => s.id === 'downtime_cause')!.rows;
+    expect(faults).toEqual([
+      { cause: 'spindle|axis', line: 'line-01', machine: 'cnc-01', count: 1, minutes: 10 },
+      { cause: 'spindle', line: 'line-01', machine: 'cnc-01', count: 1, minutes: 5 },
+    ]);
+  });
+
   it('the figures of a hand-made plant', () => {
     const rows = Object.fromEntries(report.sections.map((s) => [s.id, s.rows]));
     expect(report.summary).toEqual({

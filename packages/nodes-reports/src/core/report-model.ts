@@ -259,10 +259,13 @@ function machineFigures(row: Record<string, unknown>, rates: Record<string, numb
 
 /** Faults (machine-sim's fault events, start and end): how often and how long, per cause and machine. */
 function faultSection(events: EventRow[], period: Period): Section {
-  const open = new Map<string, number>();
+  /** Faults still open: their start event and time, by cause, line and machine. */
+  const open = new Map<string, { start: EventRow; from: number }>();
   const totals = new Map<string, Row>();
+  // NUL cannot be in a name, where '|' can.
+  const keyOf = (e: EventRow) => `${e.name}\u0000${e.line}\u0000${e.machine}`;
   const add = (e: EventRow, from: number, to: number, counted: boolean) => {
-    const key = `${e.name}|${e.line}|${e.machine}`;
+    const key = keyOf(e);
     const row = totals.get(key) ?? { cause: e.name, line: e.line, machine: e.machine, count: 0, minutes: 0 };
     if (counted) row.count = (row.count as number) + 1;
     row.minutes = (row.minutes as number) + (to - from) / 60_000;
@@ -270,20 +273,17 @@ function faultSection(events: EventRow[], period: Period): Section {
   };
   for (const e of events) {
     if (e.kind !== 'fault') continue;
-    const key = `${e.name}|${e.line}|${e.machine}`;
+    const key = keyOf(e);
     if (e.state === 'start') {
-      if (!open.has(key)) open.set(key, e.ts);
+      if (!open.has(key)) open.set(key, { start: e, from: e.ts });
     } else if (e.state === 'end') {
       // A fault that began before the period counts from its start.
-      const from = open.get(key) ?? period.from;
+      const from = open.get(key)?.from ?? period.from;
       add(e, from, e.ts, open.has(key));
       open.delete(key);
     }
   }
-  for (const [key, from] of open) {
-    const [name, line, machine] = key.split('|') as [string, string, string];
-    add({ name, line, machine } as EventRow, from, period.to, true);
-  }
+  for (const { start, from } of open.values()) add(start, from, period.to, true);
   const rows = [...totals.values()]
     .map((r) => ({ ...r, minutes: round(r.minutes as number) }))
     .sort((a, b) => (b.minutes as number) - (a.minutes as number));
