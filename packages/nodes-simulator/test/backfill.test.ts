@@ -10,7 +10,17 @@ describe('backfillSpan', () => {
   it('takes from..to, or the hours before to (default now), and refuses an empty span', () => {
     expect(backfillSpan({ from: 1000, to: 5000 }, 9e12)).toEqual({ from: 1000, to: 5000 });
     expect(backfillSpan({ hours: 2 }, 10 * HOUR)).toEqual({ from: 8 * HOUR, to: 10 * HOUR });
-    expect(() => backfillSpan({ from: 5000, to: 5000 }, 0)).toThrow(SimulatorError);
+    expect(() => backfillSpan({ from: 5000, to: 5000 }, 9e12)).toThrow(SimulatorError);
+  });
+
+  it('refuses a span reaching into the future, and one longer than a leap year', () => {
+    expect(() => backfillSpan({ hours: 1, to: 10 * HOUR + 1 }, 10 * HOUR)).toThrow(
+      /to must not be in the future \(got 1970-01-01T10:00:00.001Z\)/,
+    );
+    expect(backfillSpan({ hours: 366 * 24 }, 400 * 24 * HOUR).from).toBe(34 * 24 * HOUR);
+    expect(() => backfillSpan({ from: 0, to: 367 * 24 * HOUR }, 9e12)).toThrow(
+      /the span must be at most 366 days \(got 367 days\)/,
+    );
   });
 });
 

@@ -170,6 +170,8 @@ describe('machine-sim inside Node-RED', () => {
       { cmd: 'dropout', value: -0.5 },
       { cmd: 'backfill', hours: 'many' },
       { cmd: 'backfill', hours: -1 },
+      { cmd: 'backfill', hours: 1, to: Date.now() + 86_400_000 },
+      { cmd: 'backfill', from: 0, to: Date.UTC(2026, 0, 1) },
       { cmd: 'sensor_stuck', metric: 'energy' },
       { cmd: 'energy_spike', duration: 'soon' },
       { cmd: 'energy_spike', line: '' },

@@ -14,11 +14,24 @@ export interface BackfillSpan {
   to: number;
 }
 
-/** The span a backfill command asks for: `from`..`to`, or the `hours` before `to` (default now). */
+/** The longest span one backfill generates: a mistyped `from` (a year 1970) would run for hours and flood the store. */
+export const MAX_BACKFILL_DAYS = 366;
+
+/**
+ * The span a backfill command asks for: `from`..`to`, or the `hours` before `to` (default now). A span in the
+ * future is refused: its points would sit in the history ahead of the live ones.
+ */
 export function backfillSpan(command: Pick<Command, 'hours' | 'from' | 'to'>, now: number): BackfillSpan {
   const to = command.to ?? now;
   const from = command.from ?? to - command.hours! * 3_600_000;
   if (!(from < to)) throw new SimulatorError('backfill: from must be before to');
+  if (to > now)
+    throw new SimulatorError(`backfill: to must not be in the future (got ${new Date(to).toISOString()})`);
+  const days = (to - from) / 86_400_000;
+  if (days > MAX_BACKFILL_DAYS)
+    throw new SimulatorError(
+      `backfill: the span must be at most ${MAX_BACKFILL_DAYS} days (got ${Math.round(days)} days)`,
+    );
   return { from, to };
 }
 
