@@ -1,6 +1,6 @@
 // What `npm install` gives a user: each published package ships its build, examples and documents, nothing else.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NODE_PACKAGES, ROOT } from './install.js';
@@ -10,7 +10,7 @@ const PUBLISHED = [
   ...NODE_PACKAGES,
 ];
 const SHIPPED =
-  /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/.+\.(js|mjs|d\.ts|d\.mts|html|json|svg|png)|examples\/[^/]+\.json|schema\/[^/]+\.json)$/;
+  /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/.+\.(js|mjs|d\.ts|d\.mts|html|json|svg|png)|examples\/[^/]+\.json|schema\/[^/]+\.json|fonts\/([^/]+\.ttf|LICENSE-[^/]+))$/;
 const ROOT_VERSION = JSON.parse(readFileSync(join(ROOT, 'lerna.json'), 'utf8')).version as string;
 
 describe.each(PUBLISHED.map((pkg) => [pkg.name, pkg] as const))('%s as published', (name, pkg) => {
@@ -28,6 +28,9 @@ describe.each(PUBLISHED.map((pkg) => [pkg.name, pkg] as const))('%s as published
     expect(files.filter((file) => !SHIPPED.test(file))).toEqual([]);
     expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']));
     if (manifest.main) expect(files).toContain(manifest.main.replace(/^\.\//, ''));
+    // The PDF's fonts, with their licence.
+    const fonts = join(pkg.dir, 'fonts');
+    for (const font of existsSync(fonts) ? readdirSync(fonts) : []) expect(files).toContain(`fonts/${font}`);
     for (const entry of Object.values((manifest['node-red']?.nodes ?? {}) as Record<string, string>)) {
       expect(files).toContain(entry);
       expect(files).toContain(entry.replace(/\.js$/, '.html'));

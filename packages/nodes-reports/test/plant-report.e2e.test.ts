@@ -2,8 +2,6 @@
 // half-way (its counters reset), its ground-truth events, and alarm and anomaly events in threshold-alarm's and anomaly-detect's shapes. The four
 // formats are read back: the PDF's text holds the JSON's figures, the XLSX the same numbers, the CSV round-trips;
 // OEE is checked against figures computed here from the simulator's own points.
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +20,7 @@ import { queryReport } from '../src/core/report-builder.js';
 import { cellText } from '../src/core/format-pdf.js';
 import type { PlantReport, Row } from '../src/core/report-model.js';
 import { renderReport } from '../src/core/report-render.js';
+import { pdfText } from './fixtures/pdf-text.js';
 import { resolvePeriod } from '../src/core/report-period.js';
 
 const FROM = Date.UTC(2026, 0, 5, 6);
@@ -32,7 +31,8 @@ const options = {
   chatterCount: 5,
   chatterWindowS: 60,
   topN: 20,
-  title: 'Shift report',
+  // Outside Latin-1, which the PDF's standard fonts stop at.
+  title: 'Raport zmiany – Łódź / Отчёт о смене',
 };
 const scope = { tenant: 'acme', plant: 'plant-1', line: '' };
 
@@ -187,27 +187,6 @@ function groundTruth(points: Point[]) {
   return truth;
 }
 
-const STANDARD_FONTS = join(
-  dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json')),
-  'standard_fonts/',
-);
-
-async function pdfText(pdf: Buffer): Promise<string> {
-  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
-  const doc = await pdfjs.getDocument({
-    data: new Uint8Array(pdf),
-    useSystemFonts: false,
-    standardFontDataUrl: STANDARD_FONTS,
-  }).promise;
-  const parts: string[] = [];
-  for (let i = 1; i <= doc.numPages; i++) {
-    const content = await (await doc.getPage(i)).getTextContent();
-    for (const item of content.items)
-      if ('str' in item && item.str.trim() !== '') parts.push(item.str.trim());
-  }
-  return parts.join(' ').replace(/\s+/g, ' ');
-}
-
 describe('plant-report from a real QuestDB filled by the simulator', () => {
   let questdb: QuestDb;
   let report: PlantReport;
@@ -301,6 +280,7 @@ describe('plant-report from a real QuestDB filled by the simulator', () => {
     const text = await pdfText(pdf.payload);
     const json = JSON.parse((await renderReport(report, 'json')).payload.toString()) as PlantReport;
     expect(json).toEqual(report);
+    expect(text).toContain(options.title);
     for (const s of json.sections) {
       expect(text).toContain(s.title);
       for (const row of s.rows)
