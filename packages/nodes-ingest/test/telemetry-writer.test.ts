@@ -1,3 +1,5 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { Point } from '@plantwire/telemetry';
 import {
@@ -144,7 +146,49 @@ describe('TelemetryWriter error paths', () => {
   it('classifies failures', () => {
     expect(classify(new Error('statusCode=503')).kind).toBe('unavailable');
     expect(classify(new Error('statusCode=429')).kind).toBe('unavailable');
-    expect(classify(new Error('statusCode=404')).kind).toBe('bad-data');
+    // Only 400 and 413 are about the rows: a proxy's 404 while QuestDB restarts must not refuse them.
+    expect(classify(new Error('statusCode=404')).kind).toBe('unavailable');
+    expect(classify(new Error('statusCode=405')).kind).toBe('unavailable');
+    expect(classify(new Error('statusCode=400')).kind).toBe('bad-data');
+    expect(classify(new Error('statusCode=413')).kind).toBe('bad-data');
+    expect(classify(new Error('statusCode=403')).kind).toBe('auth');
+  });
+
+  it('keeps the rows when the address answers 404 or refuses to create the table: they wait, none is refused', async () => {
+    // A server that is not (yet) QuestDB: a proxy answering 404, or a QuestDB refusing the table's CREATE.
+    const serve = (answer: (req: IncomingMessage) => [number, string]) =>
+      new Promise<Server>((resolve) => {
+        const server = createServer((req, res) => {
+          req.resume();
+          const [status, body] = answer(req);
+          res.writeHead(status, { 'content-type': 'application/json' }).end(body);
+        });
+        server.listen(0, '127.0.0.1', () => resolve(server));
+      });
+    const writerAt = (server: Server) =>
+      new TelemetryWriter(
+        { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` },
+        { flushIntervalMs: 1, retryBaseMs: 1, retryMaxMs: 2, maxAttempts: 2 },
+      );
+    const proxy = await serve(() => [404, '{"error":"Not Found"}']);
+    const refusing = await serve((req) =>
+      req.url!.startsWith('/exec')
+        ? [400, '{"error":"TTL value must be a multiple of the partition size"}']
+        : [204, ''],
+    );
+    try {
+      await expect(writerAt(proxy).write([point(1), point(2)])).rejects.toMatchObject({
+        kind: 'unavailable',
+      });
+      await expect(writerAt(refusing).write([point(1), point(2)])).rejects.toMatchObject({
+        kind: 'unavailable',
+        message:
+          'QuestDB refused to create table plantwire_telemetry: QuestDB: TTL value must be a multiple of the partition size',
+      });
+    } finally {
+      proxy.close();
+      refusing.close();
+    }
   });
 
   it('names a full or read-only disk first, from the OS error QuestDB reports', () => {

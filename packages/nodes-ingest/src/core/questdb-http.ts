@@ -39,7 +39,7 @@ export function connectionProblem(
   return undefined;
 }
 
-/** bad-data: the rows themselves (HTTP 400); auth: 401/403, a configuration error; unavailable: retry later. */
+/** bad-data: the rows themselves (HTTP 400, 413); auth: 401/403, a configuration error; unavailable: retry later. */
 export type FailureKind = 'bad-data' | 'auth' | 'unavailable';
 
 export class QuestDbError extends Error {
@@ -61,6 +61,16 @@ const WRITE_ERRORS: Record<number, string> = {
   30: 'read-only file system',
 };
 
+/**
+ * What an HTTP error status from QuestDB means. Only 400 (lines or SQL it cannot take) and 413 (a request too large:
+ * its halves go) are about the data. Anything else (404 from a proxy while QuestDB restarts, or an address that is
+ * not QuestDB's) says nothing about the rows, which must wait, not be refused.
+ */
+export function statusKind(status: number): FailureKind {
+  if (status === 401 || status === 403) return 'auth';
+  return status === 400 || status === 413 ? 'bad-data' : 'unavailable';
+}
+
 /** Classifies anything the client or fetch threw. */
 export function classify(error: unknown): QuestDbError {
   if (error instanceof QuestDbError) return error;
@@ -68,8 +78,7 @@ export function classify(error: unknown): QuestDbError {
   const status = Number(/statusCode=(\d{3})/.exec(message)?.[1] ?? NaN);
   if (status === 401 || status === 403)
     return new QuestDbError(`QuestDB refused the credentials (HTTP ${status})`, 'auth', status);
-  if (status >= 400 && status < 500 && status !== 408 && status !== 429)
-    return new QuestDbError(message, 'bad-data', status);
+  if (statusKind(status) === 'bad-data') return new QuestDbError(message, 'bad-data', status);
   // QuestDB answers 500 with the OS error when its disk is full or read-only: say that first, a status is short.
   const errno = Number(/errno[=:]\s*(\d+)/.exec(message)?.[1] ?? NaN);
   const cannotWrite = WRITE_ERRORS[errno];
@@ -131,11 +140,7 @@ export function exec(connection: QuestDbConnection, sql: string): Promise<QueryR
           if (status >= 200 && status < 300 && !body.error)
             return resolve(Array.isArray(body.dataset) ? body : { columns: [], dataset: [], count: 0 });
           reject(
-            new QuestDbError(
-              `QuestDB: ${body.error ?? response.statusMessage}`,
-              status >= 500 ? 'unavailable' : 'bad-data',
-              status,
-            ),
+            new QuestDbError(`QuestDB: ${body.error ?? response.statusMessage}`, statusKind(status), status),
           );
         });
       },

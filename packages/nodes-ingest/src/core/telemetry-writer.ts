@@ -256,7 +256,17 @@ export class QuestDbWriter<T> {
 
   private async createTable(ddl: string): Promise<void> {
     const table = this.format.table;
-    await exec(this.connection, ddl);
+    await exec(this.connection, ddl).catch((caught: unknown) => {
+      const error = classify(caught);
+      // A refused CREATE TABLE is the table's settings, not the rows: they wait for a fix instead of being refused.
+      throw error.kind === 'bad-data'
+        ? new QuestDbError(
+            `QuestDB refused to create table ${table}: ${error.message}`,
+            'unavailable',
+            error.status,
+          )
+        : error;
+    });
     const found = await exec(this.connection, `SELECT dedup FROM tables() WHERE table_name = '${table}'`);
     if (found.dataset[0]?.[0] !== true) {
       this.options.warn?.(
