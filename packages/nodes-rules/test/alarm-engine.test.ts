@@ -388,6 +388,23 @@ describe('AlarmEngine: deadband, delays, re-alarm', () => {
     expect(alarm.advance(120_000)).toEqual([]);
   });
 
+  it.each([
+    ['suppress', 'unsuppress', 'suppressed'],
+    ['disable', 'enable', 'out-of-service'],
+  ])('re-alarms an alarm still active after %s, a tick and %s', (mask, unmask, masked) => {
+    const alarm = setup([{ ...above, reAlarmMin: 1 } as RuleInput]);
+    alarm.send(95);
+    alarm.engine.command({ command: mask, alarm: ID });
+    alarm.engine.takeEvents();
+    expect(alarm.advance(30_000)).toEqual([]); // nothing falls due while masked
+    alarm.engine.command({ command: unmask, alarm: ID });
+    expect(alarm.engine.takeEvents()).toMatchObject([{ state: 'active-unack', previous: masked }]);
+    expect(alarm.engine.nextDueAt()).toBe(T0 + 90_000);
+    expect(alarm.advance(60_000)).toMatchObject([
+      { state: 'active-unack', previous: 'active-unack', ts: T0 + 90_000 },
+    ]);
+  });
+
   it('moves event time with the clock between points', () => {
     const alarm = setup([{ ...above, onDelayS: 10 } as RuleInput]);
     // A backfill an hour in the past: event time follows the points, not the wall clock.
@@ -681,6 +698,20 @@ describe('AlarmEngine: snapshot and restore (quiet start)', () => {
 
     const changed = setup([{ name: 'vib', match: 'vibration', mode: 'above', warning: 7 }]);
     expect(changed.engine.restore(snapshot)).toEqual({ restored: 1, dropped: 1 }); // temp-high was removed
+  });
+
+  it('re-alarms an alarm restored suppressed and still active once it is unsuppressed', () => {
+    const rules = [{ ...above, reAlarmMin: 5 } as RuleInput];
+    const first = setup(rules);
+    first.send(95);
+    first.engine.command({ command: 'suppress', alarm: ID });
+    const snapshot = JSON.parse(JSON.stringify(first.engine.snapshot()));
+    const second = setup(rules);
+    second.engine.restore(snapshot);
+    expect(second.advance(1000)).toEqual([]); // the first tick after the restart
+    second.engine.command({ command: 'unsuppress', alarm: ID });
+    expect(second.engine.takeEvents()).toMatchObject([{ state: 'active-unack', previous: 'suppressed' }]);
+    expect(second.advance(5 * 60_000)).toMatchObject([{ state: 'active-unack', previous: 'active-unack' }]);
   });
 
   it('starts a running delay again from fresh points, and the re-alarm clock from the restart', () => {

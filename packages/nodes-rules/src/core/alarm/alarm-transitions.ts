@@ -92,7 +92,11 @@ export class AlarmTransitions {
     clear();
     if (!alarm.masked) {
       alarm.acked = !alarm.active;
-      if (alarm.active) alarm.announcedAt = ts;
+      if (alarm.active) {
+        alarm.announcedAt = ts;
+        // tick() let go of it while masked: its re-alarm period starts again now.
+        if (alarm.spec.reAlarmMs > 0) this.timed.add(alarm);
+      }
     }
     this.announce(alarm, before, ts, alarm.active ? `${reason}; ${alarm.describe('active')}` : reason, by);
   }
