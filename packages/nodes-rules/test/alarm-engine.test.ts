@@ -344,6 +344,24 @@ describe('AlarmEngine: deadband, delays, re-alarm', () => {
     expect(alarm.send(74)).toMatchObject([{ rule: 'hot-and-shaking', state: 'rtn-unack' }]);
   });
 
+  it('outside a band, the deadband widens only the limit that was crossed', () => {
+    const alarm = setup([
+      { name: 'band', match: 'temperature', mode: 'outside', warning: [10, 90], deadband: 5 },
+    ]);
+    expect(alarm.send(95)).toMatchObject([{ state: 'active-unack', limit: 90 }]);
+    expect(alarm.send(86)).toEqual([]); // within 5 of the high limit
+    expect(alarm.send(12)).toMatchObject([{ state: 'rtn-unack' }]); // near the low limit, but inside the band
+    expect(alarm.send(5)).toMatchObject([{ state: 'active-unack', limit: 10 }]);
+    expect(alarm.send(14)).toEqual([]); // within 5 of the low limit
+    expect(alarm.send(88)).toMatchObject([{ state: 'rtn-unack' }]);
+    // Straight across the band: still active, now on the low limit and its deadband.
+    alarm.send(95);
+    expect(alarm.send(5)).toEqual([]);
+    expect(alarm.engine.list()[0]!.limit).toBe(10);
+    expect(alarm.send(14)).toEqual([]);
+    expect(alarm.send(86)).toMatchObject([{ state: 'rtn-unack' }]);
+  });
+
   it('a deadband in % of the engineering range', () => {
     const alarm = setup([{ ...above, deadband: '5%', range: [0, 200] } as RuleInput]);
     alarm.send(95);

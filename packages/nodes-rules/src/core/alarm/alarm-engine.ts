@@ -374,13 +374,15 @@ export class AlarmEngine {
     let x = value;
     if (spec.rateFactor !== 0)
       x = spec.direction === 'fall' ? -x : spec.direction === 'either' ? Math.abs(x) : x;
-    // The deadband widens the limit only while the alarm is active: it delays the return to normal.
-    const band = alarm.active ? spec.deadband : 0;
+    // The deadband widens only the limit the active alarm crossed: it delays the return to normal, and a value
+    // near the other limit of an `outside` band is still normal.
+    const highBand = alarm.active && alarm.limit === spec.high ? spec.deadband : 0;
+    const lowBand = alarm.active && alarm.limit === spec.low ? spec.deadband : 0;
     alarm.value = value;
-    if (x > spec.high - band) {
+    if (x > spec.high - highBand) {
       alarm.limit = spec.high;
       this.step(alarm, true, ts);
-    } else if (x < spec.low + band) {
+    } else if (x < spec.low + lowBand) {
       alarm.limit = spec.low;
       this.step(alarm, true, ts);
     } else this.step(alarm, false, ts);
