@@ -576,6 +576,10 @@ describe('AlarmEngine: commands and configuration', () => {
     expect(alarm.engine.takeListChanged()).toBe(false);
   });
 
+  const composed = [
+    { metric: 'a', above: 1 },
+    { metric: 'b', above: 1 },
+  ];
   const badRules: [string, unknown, RegExp][] = [
     ['not an array', {}, /JSON array/],
     ['bad name', [{ ...above, name: 'a b' }], /name must be/],
@@ -602,6 +606,79 @@ describe('AlarmEngine: commands and configuration', () => {
       /exactly one/,
     ],
     ['bad pattern', [{ ...above, match: 'cnc 01/temperature' }], /must be segments/],
+    [
+      'a misspelled field',
+      [{ ...above, deadBand: 2 }],
+      /^rule "temp-high": unknown field "deadBand"; a limit rule takes name, match, mode, warning, critical, priority, deadband, range, per, direction, onDelayS, offDelayS, reAlarmMin, message$/,
+    ],
+    ['onDelay for onDelayS', [{ ...above, onDelay: 10 }], /unknown field "onDelay"/],
+    ['reAlarmMinutes for reAlarmMin', [{ ...above, reAlarmMinutes: 60 }], /unknown field "reAlarmMinutes"/],
+    [
+      'a misspelled field of a composite rule',
+      [{ name: 'c', all: [composed[0], composed[1]], onDelay: 10 }],
+      /^rule "c": unknown field "onDelay"; a composite rule takes name, match, all, any, level, priority, onDelayS, offDelayS, reAlarmMin, message$/,
+    ],
+    [
+      'a misspelled field of a condition',
+      [{ name: 'c', all: [composed[0], { metric: 'b', above: 1, deadBand: 1 }] }],
+      /^rule "c": condition 2: unknown field "deadBand"; a condition takes metric, above, below, deadband$/,
+    ],
+    [
+      'a misspelled level in priority',
+      [{ ...above, priority: { critcal: 'critical' } }],
+      /^rule "temp-high": priority: unknown level "critcal"; give warning and\/or critical$/,
+    ],
+    [
+      'a priority that is not per level',
+      [{ ...above, priority: 'critical' }],
+      /priority must be an object such as \{"warning": "medium", "critical": "high"\}/,
+    ],
+    [
+      'a condition that is no object',
+      [{ name: 'c', any: [null, composed[1]] }],
+      /condition 1 is not an object/,
+    ],
+    [
+      'a condition without metric',
+      [{ name: 'c', any: [{ above: 1 }, composed[1]] }],
+      /condition 1: metric is missing/,
+    ],
+    [
+      'a condition metric that is no identifier',
+      [{ name: 'c', all: [composed[0], { metric: 'cnc-01/vibration', above: 1 }] }],
+      /^rule "c": condition 2: metric must be 1 to 64 characters: .* \(got "cnc-01\/vibration"\)$/,
+    ],
+    [
+      'warning above critical',
+      [{ ...above, warning: 95 }],
+      /^rule "temp-high": warning \(95\) must be below critical \(90\) for mode above$/,
+    ],
+    ['warning at critical', [{ ...above, warning: 90 }], /warning \(90\) must be below critical \(90\)/],
+    [
+      'warning below critical, mode below',
+      [{ name: 'x', match: 'a', mode: 'below', warning: 5, critical: 10 }],
+      /^rule "x": warning \(5\) must be above critical \(10\) for mode below$/,
+    ],
+    [
+      'warning rate above critical',
+      [{ name: 'x', match: 'a', mode: 'rate', warning: 10, critical: 5 }],
+      /warning \(10\) must be below critical \(5\) for mode rate/,
+    ],
+    [
+      'a warning band wider than the critical band',
+      [{ name: 'x', match: 'a', mode: 'outside', warning: [5, 50], critical: [10, 90] }],
+      /^rule "x": the critical band \[10, 90\] must contain the warning band \[5, 50\] for mode outside$/,
+    ],
+    [
+      'a deadband of half the band',
+      [{ name: 'x', match: 'a', mode: 'outside', warning: [10, 20], critical: [0, 90], deadband: 5 }],
+      /^rule "x": deadband \(5\) must be less than half the warning band \[10, 20\] for mode outside/,
+    ],
+    [
+      'a deadband in % of half the band',
+      [{ name: 'x', match: 'a', mode: 'outside', critical: [40, 60], deadband: '10%', range: [0, 200] }],
+      /deadband \(20\) must be less than half the critical band \[40, 60\]/,
+    ],
   ];
   it.each(badRules)('refuses rules: %s', (_, rules, message) => {
     expect(() => new AlarmEngine({ rules })).toThrow(AlarmConfigError);

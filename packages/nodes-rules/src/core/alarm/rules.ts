@@ -1,7 +1,7 @@
 // Alarm rule configuration: what users write (JSON in the node's editor) and its checked, compiled form.
 // Everything is validated once at deploy, so the evaluation path never meets a malformed rule.
 import { compilePattern, KEY_FIELDS, type KeyFields, type Matcher } from '../series-key.js';
-import { isIdentifier } from '@plantwire/telemetry';
+import { describeValue, IDENTIFIER_RULE, isIdentifier } from '@plantwire/telemetry';
 
 export const PRIORITIES = ['diagnostic', 'low', 'medium', 'high', 'critical'] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -113,6 +113,43 @@ export interface CompiledRules {
 
 const DEFAULT_PRIORITY: Record<Level, Priority> = { warning: 'medium', critical: 'high' };
 
+// Every field each kind of rule takes, so that a misspelled one (`deadBand`) is refused instead of silently
+// turning its feature off. Records over the input types: the compiler keeps them complete.
+const LIMIT_FIELDS: Record<keyof LimitRuleInput, true> = {
+  name: true,
+  match: true,
+  mode: true,
+  warning: true,
+  critical: true,
+  priority: true,
+  deadband: true,
+  range: true,
+  per: true,
+  direction: true,
+  onDelayS: true,
+  offDelayS: true,
+  reAlarmMin: true,
+  message: true,
+};
+const COMPOSITE_FIELDS: Record<keyof CompositeRuleInput, true> = {
+  name: true,
+  match: true,
+  all: true,
+  any: true,
+  level: true,
+  priority: true,
+  onDelayS: true,
+  offDelayS: true,
+  reAlarmMin: true,
+  message: true,
+};
+const CONDITION_FIELDS: Record<keyof ConditionInput, true> = {
+  metric: true,
+  above: true,
+  below: true,
+  deadband: true,
+};
+
 /** Checks and compiles a rule list; throws an AlarmConfigError naming the rule and the field at fault. */
 export function compileRules(input: unknown, keyFields: KeyFields = 'machine/metric'): CompiledRules {
   const fields = KEY_FIELDS[keyFields];
@@ -136,10 +173,12 @@ export function compileRules(input: unknown, keyFields: KeyFields = 'machine/met
     names.add(name);
     const fail = (what: string) => new AlarmConfigError(`rule "${name}": ${what}`);
     if ('all' in rule || 'any' in rule) {
+      checkFields(rule, COMPOSITE_FIELDS, 'a composite rule', fail);
       compiled.composites.push(
         compileComposite(rule as unknown as CompositeRuleInput, fields.length - 1, fail),
       );
     } else {
+      checkFields(rule, LIMIT_FIELDS, 'a limit rule', fail);
       compiled.limits.push(compileLimit(rule as unknown as LimitRuleInput, fields.length, fail));
     }
   });
@@ -147,6 +186,13 @@ export function compileRules(input: unknown, keyFields: KeyFields = 'machine/met
 }
 
 type Fail = (what: string) => AlarmConfigError;
+
+function checkFields(input: object, fields: Record<string, true>, what: string, fail: Fail): void {
+  const unknown = Object.keys(input).find((field) => !Object.hasOwn(fields, field));
+  if (unknown !== undefined) {
+    throw fail(`unknown field ${JSON.stringify(unknown)}; ${what} takes ${Object.keys(fields).join(', ')}`);
+  }
+}
 
 function compileLimit(rule: LimitRuleInput, keyLength: number, fail: Fail) {
   if (!MODES.includes(rule.mode))
@@ -162,6 +208,12 @@ function compileLimit(rule: LimitRuleInput, keyLength: number, fail: Fail) {
   const direction = rule.direction ?? 'either';
   if (!['rise', 'fall', 'either'].includes(direction)) throw fail(`direction must be rise, fall or either`);
   const timing = compileTiming(rule, fail);
+  const priority = rule.priority ?? {};
+  if (typeof priority !== 'object' || priority === null || Array.isArray(priority))
+    throw fail('priority must be an object such as {"warning": "medium", "critical": "high"}');
+  const unknownLevel = Object.keys(priority).find((name) => !LEVELS.includes(name as Level));
+  if (unknownLevel !== undefined)
+    throw fail(`priority: unknown level ${JSON.stringify(unknownLevel)}; give warning and/or critical`);
   const specs = levels.map((level): LimitSpec => {
     const setpoint = rule[level];
     let low = NaN;
@@ -176,6 +228,12 @@ function compileLimit(rule: LimitRuleInput, keyLength: number, fail: Fail) {
         throw fail(`${level} must be a band [low, high] with low < high for mode outside`);
       }
       [low, high] = setpoint;
+      // Half the band or more: the return to normal lies past the middle, nearer the other limit than its own.
+      if (deadband * 2 >= high - low) {
+        throw fail(
+          `deadband (${deadband}) must be less than half the ${level} band [${low}, ${high}] for mode outside`,
+        );
+      }
     } else {
       if (!Number.isFinite(setpoint)) throw fail(`${level} must be a number for mode ${rule.mode}`);
       if (rule.mode === 'below') low = setpoint as number;
@@ -185,7 +243,7 @@ function compileLimit(rule: LimitRuleInput, keyLength: number, fail: Fail) {
     return {
       rule: rule.name,
       level,
-      priority: priorityOf(rule.priority?.[level] ?? DEFAULT_PRIORITY[level], fail),
+      priority: priorityOf(priority[level] ?? DEFAULT_PRIORITY[level], fail),
       mode: rule.mode,
       low,
       high,
@@ -196,7 +254,24 @@ function compileLimit(rule: LimitRuleInput, keyLength: number, fail: Fail) {
       ...timing,
     };
   });
+  if (specs.length === 2) checkLevelOrder(rule.mode, specs[0]!, specs[1]!, fail);
   return { match, specs };
+}
+
+/** A warning comes before its critical: a warning setpoint beyond the critical one is a mistake. */
+function checkLevelOrder(mode: Mode, warning: LimitSpec, critical: LimitSpec, fail: Fail): void {
+  if (mode === 'outside') {
+    if (critical.low > warning.low || critical.high < warning.high) {
+      throw fail(
+        `the critical band [${critical.low}, ${critical.high}] must contain the warning band [${warning.low}, ${warning.high}] for mode outside`,
+      );
+    }
+  } else if (mode === 'below') {
+    if (!(warning.low > critical.low))
+      throw fail(`warning (${warning.low}) must be above critical (${critical.low}) for mode below`);
+  } else if (!(warning.high < critical.high)) {
+    throw fail(`warning (${warning.high}) must be below critical (${critical.high}) for mode ${mode}`);
+  }
 }
 
 function compileComposite(rule: CompositeRuleInput, keyLength: number, fail: Fail) {
@@ -207,8 +282,11 @@ function compileComposite(rule: CompositeRuleInput, keyLength: number, fail: Fai
     throw fail(`${rule.all ? 'all' : 'any'} needs at least two conditions`);
   const conditions = list.map((condition, i): CompiledCondition => {
     const where = `condition ${i + 1}`;
-    if (typeof condition?.metric !== 'string' || condition.metric.length === 0)
-      throw fail(`${where}: metric is missing`);
+    if (typeof condition !== 'object' || condition === null) throw fail(`${where} is not an object`);
+    checkFields(condition, CONDITION_FIELDS, 'a condition', (what) => fail(`${where}: ${what}`));
+    if (condition.metric === undefined) throw fail(`${where}: metric is missing`);
+    if (!isIdentifier(condition.metric))
+      throw fail(`${where}: metric must be ${IDENTIFIER_RULE} (got ${describeValue(condition.metric)})`);
     const hasAbove = condition.above !== undefined;
     const hasBelow = condition.below !== undefined;
     if (hasAbove === hasBelow) throw fail(`${where}: give exactly one of above or below`);
