@@ -310,9 +310,19 @@ describe('forecaster', () => {
     expect(() => forecaster.forecast({ ...point(0, 1), value: NaN })).toThrow(
       'value must be a finite number',
     );
-    expect(() => forecaster.forecast({ ...point(0, 1), ts: 'now' })).toThrow('ts must be a time in ms');
+    expect(() => forecaster.forecast({ ...point(0, 1), ts: 'now' })).toThrow(
+      'ts must be epoch milliseconds or an ISO-8601 date-time with a zone (got "now")',
+    );
+    // Seconds would make every remaining life 1,000 times too short: refused as threshold-alarm refuses them.
+    const seconds = { ...point(0, 1), ts: t0 / 1000 };
+    expect(() => forecaster.forecast(seconds)).toThrow(AnomalyInputError);
+    expect(() => forecaster.forecast(seconds)).toThrow(
+      `ts ${t0 / 1000} is before 2000-01-01 as milliseconds: send epoch milliseconds, not seconds`,
+    );
     expect(() => forecaster.forecast({ ...point(0, 1), machine: 'a/b' })).toThrow(/machine must be/);
     expect(forecaster.size).toBe(0);
+    // As everywhere else, an ISO-8601 ts with a zone is taken too.
+    expect(forecaster.forecast({ ...point(0, 1), ts: '2026-01-05T00:00:00Z' }).point.rulS).toBe(3600);
     expect(() => new Forecaster({ ...options, limits: { vibration: NaN } })).toThrow(/limits: vibration/);
     expect(() => new Forecaster({ ...options, limits: { 'a b': 1 } })).toThrow(
       /limits: "a b" must be segments of letters/,

@@ -1,7 +1,7 @@
 // Telemetry points to forecasts: per series a seasonal model (SeasonalModel) with prediction intervals over a
 // horizon, and, for series with a limit, the remaining useful life (DegradationWatch) as early-warning points
 // `<metric>_rul` (seconds) that a threshold-alarm rule can raise an alarm on.
-import { describeValue, nameBasedId } from '@plantwire/telemetry';
+import { describeValue, nameBasedId, normaliseTs } from '@plantwire/telemetry';
 import { AnomalyInputError } from '../anomaly-detector.js';
 import { SeriesMap } from '../series-map.js';
 import {
@@ -169,11 +169,10 @@ export class Forecaster {
     const point = item as Record<string, unknown>;
     const key = seriesKey(point, this.fields);
     if (key === undefined) throw new AnomalyInputError(keyFieldProblem(point, this.fields)!);
-    const { value, ts } = point;
+    const value = point.value;
     if (typeof value !== 'number' || value - value !== 0)
       throw new AnomalyInputError(`value must be a finite number (got ${describeValue(value)})`);
-    if (typeof ts !== 'number' || !Number.isFinite(ts))
-      throw new AnomalyInputError(`ts must be a time in ms (got ${describeValue(ts)})`);
+    const ts = pointTs(point.ts);
     const entry = this.series.use(key);
     const state = entry.state;
     const samples = ++entry.samples;
@@ -210,6 +209,15 @@ export class Forecaster {
     const out: Record<string, unknown> = { ...point, forecast };
     if (rulS !== undefined) out.rulS = Math.round(rulS);
     return { point: out, warning };
+  }
+}
+
+/** Event time in epoch ms, checked as everywhere else (seconds for ms would shorten every remaining life 1,000 times). */
+function pointTs(ts: unknown): number {
+  try {
+    return normaliseTs(ts);
+  } catch (error) {
+    throw new AnomalyInputError((error as Error).message);
   }
 }
 
