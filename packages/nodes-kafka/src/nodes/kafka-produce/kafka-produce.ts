@@ -73,7 +73,7 @@ export = function register(RED: NodeAPI) {
       });
     }
 
-    node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
+    node.on('input', (msg: NodeMessage & { kafka?: unknown }, send: Send, done: Done) => {
       if (cluster instanceof Error) return done(cluster);
       if (!producer || !settings) return done(shell.notConfigured());
       const items = Array.isArray(msg.payload) ? msg.payload : [msg.payload];
@@ -89,7 +89,11 @@ export = function register(RED: NodeAPI) {
         })
         .then(
           () => {
-            (msg as NodeMessage & { kafka?: unknown }).kafka = { topic, records: records.length };
+            // Added to, not replaced: a relay (kafka-consume -> kafka-produce -> back to kafka-consume) answers
+            // with kafka-consume's msg.kafka {consumer, token}, without which its batch is never committed.
+            const produced = { topic, records: records.length };
+            const before = msg.kafka;
+            msg.kafka = isObject(before) ? { ...before, ...produced } : produced;
             send(msg);
             done();
             report.request();
@@ -119,3 +123,7 @@ export = function register(RED: NodeAPI) {
 
   registerNode(RED, 'kafka-produce', KafkaProduce, SETTINGS);
 };
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

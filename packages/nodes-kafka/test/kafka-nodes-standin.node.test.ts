@@ -1,0 +1,121 @@
+// kafka-produce and kafka-consume inside Node-RED over stand-ins for kafkajs's producer and consumer, put on
+// kafkajs's Kafka class (kafka-config's client is one): a relay flow, what a message is answered with when a send
+// is refused or the brokers were never reached, and the status after a consumer crash. The real cluster is in
+// kafka-cluster.e2e.test.ts.
+import { createRequire } from 'node:module';
+import type { ConsumerConfig, EachBatchPayload, Message, ProducerConfig } from 'kafkajs';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { collect, coreNode, nodeRedTestHelper, until } from '@plantwire/testkit';
+
+const require = createRequire(import.meta.url);
+const kafkajs = require('kafkajs') as typeof import('kafkajs');
+const NODES = [
+  require('../dist/nodes/kafka-config/kafka-config.js'),
+  require('../dist/nodes/kafka-produce/kafka-produce.js'),
+  require('../dist/nodes/kafka-consume/kafka-consume.js'),
+  coreNode('common/25-catch'),
+];
+const helper = nodeRedTestHelper();
+
+/** What the stand-ins do, set by each test. */
+let producing: { connect: () => Promise<void>; send: () => Promise<void>; sent: Message[] };
+let consuming: {
+  listeners: Map<string, (event: unknown) => void>;
+  eachBatch?: (payload: EachBatchPayload) => Promise<void>;
+  runs: number;
+  commits: { partition: number; offset: string }[];
+};
+
+const original = { producer: kafkajs.Kafka.prototype.producer, consumer: kafkajs.Kafka.prototype.consumer };
+
+function standInProducer(config: ProducerConfig) {
+  const partitioner = config.createPartitioner!();
+  const partitionMetadata = [{ partitionId: 0, leader: 1, partitionErrorCode: 0, replicas: [1], isr: [1] }];
+  return {
+    connect: () => producing.connect(),
+    disconnect: async () => {},
+    async send({ topic, messages }: { topic: string; messages: Message[] }) {
+      await producing.send();
+      for (const message of messages) partitioner({ topic, partitionMetadata, message });
+      producing.sent.push(...messages);
+      return [{ topicName: topic, partition: 0, errorCode: 0 }];
+    },
+  };
+}
+
+function standInConsumer(_config: ConsumerConfig) {
+  return {
+    events: { GROUP_JOIN: 'join', CRASH: 'crash' },
+    on: (event: string, listener: (event: unknown) => void) => consuming.listeners.set(event, listener),
+    connect: async () => {},
+    subscribe: async () => {},
+    run: async ({ eachBatch }: { eachBatch: (payload: EachBatchPayload) => Promise<void> }) => {
+      consuming.eachBatch = eachBatch;
+      consuming.runs++;
+    },
+    pause: () => {},
+    resume: () => {},
+    commitOffsets: async (offsets: { partition: number; offset: string }[]) => {
+      consuming.commits.push(...offsets.map(({ partition, offset }) => ({ partition, offset })));
+    },
+    disconnect: async () => {},
+  };
+}
+
+/** A fetched batch of `count` records from offset 0 of partition 0 of topic `points`, one point each. */
+const batch = (count: number) =>
+  consuming.eachBatch!({
+    batch: {
+      topic: 'points',
+      partition: 0,
+      highWatermark: String(count),
+      messages: Array.from({ length: count }, (_, i) => ({
+        offset: String(i),
+        value: Buffer.from(JSON.stringify([{ machine: 'm1', n: i }])),
+      })),
+      lastOffset: () => String(count - 1),
+    },
+    resolveOffset: () => {},
+    isRunning: () => true,
+    isStale: () => false,
+  } as unknown as EachBatchPayload);
+const join = () => consuming.listeners.get('join')!({ payload: { memberAssignment: { points: [0] } } });
+
+const flow = (produce: Record<string, unknown> = {}, consume: Record<string, unknown> = {}) => [
+  { id: 'kafka', type: 'kafka-config', brokers: '127.0.0.1:9' },
+  { id: 'produce', type: 'kafka-produce', cluster: 'kafka', topic: 'points', wires: [['sent']], ...produce },
+  { id: 'consume', type: 'kafka-consume', cluster: 'kafka', topic: 'points', wires: [['got']], ...consume },
+  { id: 'sent', type: 'helper' },
+  { id: 'got', type: 'helper' },
+  { id: 'catcher', type: 'catch', scope: ['produce', 'consume'], uncaught: false, wires: [['caught']] },
+  { id: 'caught', type: 'helper' },
+];
+
+describe('kafka nodes inside Node-RED, over kafkajs stand-ins', () => {
+  beforeAll(async () => {
+    kafkajs.Kafka.prototype.producer = standInProducer as never;
+    kafkajs.Kafka.prototype.consumer = standInConsumer as never;
+    await helper.startServer();
+  });
+  beforeEach(() => {
+    producing = { connect: async () => {}, send: async () => {}, sent: [] };
+    consuming = { listeners: new Map(), runs: 0, commits: [] };
+  });
+  afterEach(() => helper.unload());
+  afterAll(async () => {
+    await helper.stopServer();
+    Object.assign(kafkajs.Kafka.prototype, original);
+  });
+
+  it("a relay kafka-consume -> kafka-produce -> kafka-consume commits: kafka-produce keeps kafka-consume's msg.kafka", async () => {
+    await helper.load(NODES, flow({ wires: [['consume', 'sent']] }, { wires: [['produce']] }));
+    const sent = collect(helper, 'sent');
+    await until('the consumer to run', () => consuming.runs === 1);
+    join();
+    await batch(3);
+    await until('the commit of the relayed batch', () => consuming.commits.length === 1);
+    expect(consuming.commits).toEqual([{ partition: 0, offset: '3' }]);
+    expect(producing.sent).toHaveLength(1);
+    expect(sent[0].kafka).toMatchObject({ consumer: 'consume', partition: 0, topic: 'points', records: 1 });
+  });
+});
