@@ -1,7 +1,19 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   backoffDelay,
@@ -14,6 +26,7 @@ import {
   type QueueOptions,
 } from '../src/index.js';
 
+const openQueue = fileURLToPath(new URL('./fixtures/open-queue.cjs', import.meta.url));
 let dir: string;
 let now: number;
 const open: DurableQueue[] = [];
@@ -242,16 +255,71 @@ describe('DurableQueue', () => {
     expect(items.every((item, i) => item.n === i)).toBe(true);
   });
 
-  it('moves a corrupt file aside with a timestamp, starts fresh and says so', () => {
+  it.each([
+    ['is no database at all', (path: string) => writeFileSync(path, Buffer.alloc(8192, 0x5a))],
+    [
+      'has a damaged page (quick_check)',
+      (path: string) => {
+        const before = queue({ batchRows: 10 });
+        before.enqueue(Array.from({ length: 2000 }, (_, n) => ({ n, pad: 'x'.repeat(100) })));
+        before.close();
+        const fd = openSync(path, 'r+');
+        writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, 9 * 4096);
+        closeSync(fd);
+      },
+    ],
+  ])('moves a file that %s aside with a timestamp, starts fresh and says so', (_, damage) => {
     const path = join(dir, 'q.db');
-    writeFileSync(path, Buffer.alloc(8192, 0x5a));
+    damage(path);
     const q = queue();
     expect(q.recovered?.movedTo).toMatch(/q\.db\.corrupt-\d{4}-\d{2}-\d{2}T/);
-    expect(q.recovered?.reason).toMatch(/not a database|malformed/);
+    expect(q.recovered?.reason).toMatch(/not a database|malformed|quick_check/);
     expect(existsSync(q.recovered!.movedTo)).toBe(true);
     q.enqueue(items(1, 1));
     expect(q.stats().rows).toBe(1);
     expect(readdirSync(dir).filter((f) => f.includes('corrupt'))).toHaveLength(1);
+  });
+
+  it('leaves a sound file it cannot open where it is, with its items, and says why: locked by another program', () => {
+    const path = join(dir, 'q.db');
+    const before = queue();
+    before.enqueue(items(1, 3));
+    before.close();
+    const other = new Database(path);
+    other.pragma('locking_mode = EXCLUSIVE');
+    other.exec('BEGIN EXCLUSIVE; COMMIT'); // holds the lock until it closes (the open waits 5 s for it)
+    expect(() => queue()).toThrow(
+      /cannot open the queue file .*q\.db \(database is locked\); it is left as it is, with its items/,
+    );
+    other.close();
+    expect(readdirSync(dir)).toEqual(['q.db']);
+    expect(queue().stats().rows).toBe(3);
+  });
+
+  it('leaves a file this user may not write where it is, with its items, and says why', () => {
+    const path = join(dir, 'q.db');
+    const before = queue();
+    before.enqueue(items(1, 3));
+    before.close();
+    // Rollback-journal mode, so that opening it writes (the switch to WAL); the folder stays writable, so moving
+    // the file aside would succeed.
+    const db = new Database(path);
+    db.pragma('journal_mode = DELETE');
+    db.close();
+    chmodSync(path, 0o444);
+    chmodSync(dir, 0o777);
+    // The queue loads from dist in a child: root writes any file, so as root the child runs as nobody.
+    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const opened = spawnSync(process.execPath, [openQueue, path], { encoding: 'utf8', ...asNobody });
+    expect(JSON.parse(opened.stdout)).toEqual({
+      name: 'QueueStorageError',
+      error: expect.stringMatching(
+        /cannot open the queue file .*q\.db \(attempt to write a readonly database\); it is left as it is/,
+      ),
+    });
+    expect(readdirSync(dir)).toEqual(['q.db']);
+    chmodSync(path, 0o644);
+    expect(queue().stats().rows).toBe(3);
   });
 
   it('shrinks the file after draining (incremental vacuum)', () => {

@@ -89,6 +89,7 @@ export class DurableQueue<T = unknown> {
   private readonly drops: Record<DropReason, number> = { full: 0, age: 0, purge: 0 };
   private lastError: string | null = null;
 
+  /** Throws QueueStorageError when the file cannot be opened (a corrupt one is moved aside instead). */
   constructor(options: QueueOptions) {
     this.path = options.path;
     this.options = {

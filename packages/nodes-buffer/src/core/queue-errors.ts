@@ -6,7 +6,10 @@ export class QueueRejectedError extends Error {
   }
 }
 
-/** SQLite could not write (disk full, I/O error): the transaction rolled back, nothing of that call was stored. */
+/**
+ * SQLite could not write (disk full, I/O error): the transaction rolled back, nothing of that call was stored. Or
+ * the file could not be opened for a reason other than corruption: it was left as it is.
+ */
 export class QueueStorageError extends Error {
   constructor(
     message: string,
