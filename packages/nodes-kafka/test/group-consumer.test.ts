@@ -161,6 +161,19 @@ describe('GroupConsumer', () => {
     expect(consumer.stats()).toMatchObject({ assigned: [0, 1], inFlight: 0, lag: 997, committed: 1 });
   });
 
+  it("refuses another instance's token (a redeploy's old consumer answering late): tokens differ per instance", async () => {
+    const [oldFake, newFake] = [fakeKafka(), fakeKafka()];
+    const before = await started(oldFake);
+    const after = await started(newFake);
+    await oldFake.batch(0, 0, 2);
+    await newFake.batch(0, 0, 5);
+    expect(before.delivered[0]!.token).not.toBe(after.delivered[0]!.token);
+    expect(after.consumer.settle(before.delivered[0]!.token, true)).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(newFake.state.commits).toEqual([]);
+    expect(after.consumer.stats().inFlight).toBe(1);
+  });
+
   it('holds back the commit of a settled batch behind an open one of the same partition', async () => {
     const fake = fakeKafka();
     const { consumer, delivered } = await started(fake);

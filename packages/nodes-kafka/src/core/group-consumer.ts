@@ -5,6 +5,7 @@
 // was open is delivered again (at least once; the sink deduplicates), never skipped. A crash of kafkajs's run
 // (a broker killed mid-request) forgets what is open too, and the member runs again: kafkajs restarts it after a
 // retriable error, this class after any other, since kafkajs then leaves the member out of the group for good.
+import { randomUUID } from 'node:crypto';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { OffsetTracker } from './offset-tracker.js';
 import { fromRecord } from './records.js';
@@ -51,7 +52,6 @@ export interface ConsumerStats {
 
 interface Open {
   delivery: Delivery;
-  generation: number;
   timer?: NodeJS.Timeout;
 }
 
@@ -59,6 +59,9 @@ export class GroupConsumer {
   private readonly consumer: Consumer;
   private readonly tracker = new OffsetTracker();
   private readonly open = new Map<string, Open>();
+  // Tokens start with this instance's own prefix: after a redeploy the node (same id) has a new consumer, and an
+  // answer to the old one must not settle the new one's batch of the same number (its records never written).
+  private readonly tokenPrefix = randomUUID();
   private generation = 0;
   private sequence = 0;
   private paused = false;
@@ -167,7 +170,7 @@ export class GroupConsumer {
     const lastOffset = Number(batch.lastOffset());
     this.highWatermarks.set(partition, Number(batch.highWatermark));
     const delivery: Delivery = {
-      token: `${this.generation}:${++this.sequence}`,
+      token: `${this.tokenPrefix}:${++this.sequence}`,
       topic: batch.topic,
       partition,
       firstOffset,
@@ -178,7 +181,7 @@ export class GroupConsumer {
     this.tracker.add(partition, firstOffset, lastOffset + 1);
     // Fetching goes on from here; committing waits for the downstream.
     resolveOffset(batch.lastOffset());
-    const entry: Open = { delivery, generation: this.generation };
+    const entry: Open = { delivery };
     this.open.set(delivery.token, entry);
     this.counts.delivered++;
     this.send(entry);
