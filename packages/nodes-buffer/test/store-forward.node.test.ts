@@ -251,6 +251,41 @@ describe('store-forward inside Node-RED', () => {
     expect(batches[0].sf.historical).toBe(true);
   });
 
+  it('refuses a second node on the same store, naming the node that has it, until that node is gone', async () => {
+    const twin = { ...flow()[0], id: 'twin', wires: [['twinBatches'], []] };
+    const both = [...flow(), twin, { id: 'twinBatches', type: 'helper' }];
+    await helper.load([storeForward, catchNode], both);
+    const inUse =
+      /^store-forward: store "test" is already used by node sf \(.*test\.db\): give this node another store/;
+    const refusals = () => helper.logged(20, 'twin').filter((text) => inUse.test(text));
+    expect(refusals()).toHaveLength(1);
+    const statuses = (helper.getNode('twin')!.status as any).getCalls();
+    expect(
+      statuses.some(
+        (call: any) =>
+          call.args[0].fill === 'red' && /^store "test" is already used by node sf/.test(call.args[0].text),
+      ),
+    ).toBe(true);
+    // The first node keeps its store to itself: what it sends is all there is.
+    const batches = collect(helper, 'batches');
+    helper.getNode('sf')!.receive({ payload: points(0, 3) });
+    await until('a batch', () => batches.length === 1);
+    helper.getNode('twin')!.receive({ payload: points(100, 1) });
+    await until('the refusal', () => helper.logged(20, 'twin').some((text) => /not configured/.test(text)));
+    // Redeploying the refused node alone must not free the store of the node that has it.
+    await (helper as any).setFlows(
+      [...flow(), { ...twin, name: 'renamed' }, { id: 'twinBatches', type: 'helper' }],
+      'nodes',
+    );
+    expect(refusals()).toHaveLength(2);
+    // Once the first node is gone, the store is free, with its items.
+    await (helper as any).setFlows([twin, { id: 'twinBatches', type: 'helper' }], 'full');
+    const twinBatches = collect(helper, 'twinBatches');
+    await until('the items the first node kept', () => twinBatches.length === 1);
+    expect(twinBatches[0].payload).toEqual(points(0, 3));
+    expect(refusals()).toHaveLength(2);
+  });
+
   it('reports a bad store name on deploy and refuses input', async () => {
     await helper.load([storeForward, catchNode], flow({ storeName: '../etc' }));
     const caught = collect(helper, 'caught');

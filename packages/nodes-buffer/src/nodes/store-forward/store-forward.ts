@@ -1,7 +1,7 @@
 // The store-forward node: a thin Node-RED shell over DurableQueue (src/core). Group commit on input, batches
 // out on output 1, results back on the input, stats on output 2.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   nodeShell,
   registerNode,
@@ -47,6 +47,11 @@ interface StoreForwardMessage extends NodeMessage, BatchAnswer {
 
 const CONTROLS = ['pause', 'resume', 'flush', 'purge', 'stats', 'quarantine-retry', 'quarantine-purge'];
 const STATS_THROTTLE_MS = 250;
+/**
+ * The queue files open in this process (resolved path -> the node's id): two nodes on one file would take and
+ * delete each other's items, and their counts would go wrong.
+ */
+const storesInUse = new Map<string, string>();
 
 export = function register(RED: NodeAPI) {
   function StoreForwardNode(this: Node, def: NodeDef) {
@@ -67,8 +72,11 @@ export = function register(RED: NodeAPI) {
       settings = shell.settings(def, SETTINGS);
       store = settings.storeName || node.id;
       const directory = settings.directory || join(RED.settings.userDir ?? '.', 'plantwire-buffer');
+      const path = resolve(directory, `${store}.db`);
+      const user = storesInUse.get(path);
+      if (user !== undefined) throw new Error(shell.text('errors.storeInUse', { store, path, node: user }));
       queue = new DurableQueue({
-        path: join(directory, `${store}.db`),
+        path,
         synchronous: settings.synchronous,
         maxRows: settings.maxRows,
         maxBytes: settings.maxMB * 1024 ** 2,
@@ -81,6 +89,7 @@ export = function register(RED: NodeAPI) {
         order: settings.order,
         backoff: { baseMs: settings.backoffBaseS * 1000, maxMs: settings.backoffMaxS * 1000 },
       });
+      storesInUse.set(path, node.id);
       if (queue.recovered) {
         shell.warn('warnings.recovered', {
           path: queue.path,
@@ -214,7 +223,10 @@ export = function register(RED: NodeAPI) {
       if (queue) commits.commit();
       report.cancel();
       // Batches in flight keep their rows on disk: they go out again after the redeploy.
-      queue?.close();
+      if (queue) {
+        queue.close();
+        storesInUse.delete(queue.path);
+      }
     });
 
     if (queue && settings) {
