@@ -13,7 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'tsup';
 
 const SHELL = '@plantwire/node-shell';
-const shellLocales = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'node-shell', 'locales');
+const shellDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'node-shell');
+const shellLocales = join(shellDir, 'locales');
+// The editor's number check every node's form uses, put before each node's definition.
+const numberCheck = `<script type="text/javascript">\n${readFileSync(join(shellDir, 'editor', 'plantwire-number.js'), 'utf8')}</script>\n`;
 
 const root = process.cwd();
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -74,7 +77,8 @@ if (Object.keys(entry).length > 0) {
   for (const name of nodes) {
     const from = join(nodesDir, name);
     const to = join(root, 'dist', 'nodes', name);
-    writeFileSync(join(to, `${name}.html`), withFragments(join(from, `${name}.html`)));
+    const html = withFragments(join(from, `${name}.html`));
+    writeFileSync(join(to, `${name}.html`), html.includes('plantwireNumber(') ? numberCheck + html : html);
     for (const dir of ['locales', 'icons']) {
       if (existsSync(join(from, dir))) cpSync(join(from, dir), join(to, dir), { recursive: true });
     }

@@ -3,6 +3,7 @@
 // or empty must pass the editor's checks when missing too. The editor's
 // definitions are run here as the editor runs them, with RED.validators as Node-RED 4.1's editor has them.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NODE_PACKAGES, ROOT } from './install.js';
@@ -23,6 +24,39 @@ const validators = {
   regex: (re: RegExp) => (v: unknown) => re.test(v as string),
 };
 
+const anything: unknown = new Proxy(() => anything, { get: () => anything, apply: () => anything });
+
+/** RED.settings as the runtime exports them to the editor: what each built node registers its type with. */
+const SETTINGS: Record<string, unknown> = {};
+for (const pkg of NODE_PACKAGES)
+  for (const type of pkg.types) {
+    const register = createRequire(import.meta.url)(join(pkg.dir, 'dist', 'nodes', type, `${type}.js`)) as (
+      RED: unknown,
+    ) => void;
+    const registerType = (_type: string, _constructor: unknown, options?: { settings?: object }) => {
+      for (const [name, setting] of Object.entries(options?.settings ?? {}))
+        SETTINGS[name] = (setting as { value: unknown }).value;
+    };
+    register(
+      new Proxy(
+        {
+          nodes: new Proxy(
+            { registerType },
+            { get: (t, k) => (k === 'registerType' ? registerType : anything) },
+          ),
+        },
+        { get: (t, k) => (k === 'nodes' ? t.nodes : anything) },
+      ),
+    );
+  }
+
+/** The number check the build puts before every node's definition (it defines window.plantwireNumber). */
+const window: { plantwireNumber?: unknown } = {};
+new Function(
+  'window',
+  readFileSync(join(ROOT, 'packages', 'node-shell', 'editor', 'plantwire-number.js'), 'utf8'),
+)(window);
+
 /** Each Plantwire node type's editor `defaults`, from its .html as the editor registers it. */
 const EDITOR = new Map(
   NODE_PACKAGES.flatMap((pkg) =>
@@ -30,17 +64,16 @@ const EDITOR = new Map(
       const html = readFileSync(join(pkg.dir, 'src', 'nodes', type, `${type}.html`), 'utf8');
       const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)![1]!;
       let defaults: Record<string, Property> = {};
-      const anything: unknown = new Proxy(() => anything, { get: () => anything, apply: () => anything });
       const RED = {
         nodes: {
           registerType: (name: string, def: { defaults: Record<string, Property> }) =>
             (defaults = def.defaults),
         },
         validators,
-        settings: anything,
+        settings: SETTINGS,
         _: (key: string) => key,
       };
-      new Function('RED', '$', script)(RED, anything);
+      new Function('RED', '$', 'plantwireNumber', script)(RED, anything, window.plantwireNumber);
       return [type, defaults] as const;
     }),
   ),
@@ -71,6 +104,23 @@ describe('the editor, on what a user imports', () => {
   it('reads every Plantwire node type', () => {
     expect(EDITOR.size).toBe(NODE_PACKAGES.flatMap((pkg) => pkg.types).length);
     for (const defaults of EDITOR.values()) expect(Object.keys(defaults).length).toBeGreaterThan(1);
+  });
+
+  it("refuses a number the runtime's spec refuses, with the deploy's message; empty and ${NAME} pass", () => {
+    const check = (type: string, key: string, value: unknown) =>
+      EDITOR.get(type)![key]!.validate!.call(
+        { _: (text: string, params: object) => `${text} ${JSON.stringify(params)}` },
+        value,
+      );
+    expect(check('store-forward', 'maxRows', '0')).toMatch(
+      /^node-shell\.setting\.integer {"setting":"maxRows","value":"\\"0\\"","min":1,/,
+    );
+    expect(check('store-forward', 'maxRows', '2.5')).toMatch(/^node-shell\.setting\.integer /);
+    expect(check('store-forward', 'ackTimeoutS', '0.05')).toMatch(/^node-shell\.setting\.number /);
+    expect(check('questdb-query', 'minutes', '600000')).toMatch(/^node-shell\.setting\.integerRange /);
+    expect(check('store-forward', 'maxRows', 'many')).toMatch(/^node-shell\.setting\.integer /);
+    for (const value of ['', undefined, '${MAX_ROWS}', '1', 1])
+      expect(check('store-forward', 'maxRows', value)).toBe(true);
   });
 
   it.each(FLOW_FILES.map((file) => [relative(ROOT, file), file]))(

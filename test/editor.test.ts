@@ -249,6 +249,27 @@ describe('the Node-RED 4.1 editor in a real browser, for every Plantwire node', 
       await nameInput.waitFor({ state: 'visible' });
       await nameInput.fill(nameFor(type));
       expect(await untranslated(), `${type}: labels the editor could not translate`).toEqual([]);
+      if (type === 'store-forward') {
+        // A number the runtime would refuse is marked here, with the deploy's message; empty is the default.
+        const maxRows = page.locator('#node-input-maxRows');
+        for (const [value, marked] of [
+          ['0', true],
+          ['', false],
+        ] as const) {
+          await maxRows.fill(value);
+          await maxRows.dispatchEvent('change');
+          await expect
+            .poll(async () => (await maxRows.getAttribute('class'))?.includes('input-error'))
+            .toBe(marked);
+        }
+        const message = await page.evaluate((nodeId) => {
+          const RED = (globalThis as any).RED;
+          return RED.nodes
+            .getType('store-forward')
+            .defaults.maxRows.validate.call(RED.nodes.node(nodeId), '0');
+        }, id);
+        expect(message).toBe('maxRows must be a whole number of 1 or more (got "0")');
+      }
 
       // Each config-node property (questdb-config for the QuestDB nodes): create the first through the select's
       // add button, choose it for the next ones and open it with the edit button.

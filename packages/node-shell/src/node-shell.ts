@@ -1,7 +1,7 @@
 // What a node's shell does the same way as every other: its texts, its status, its settings (refused at
 // deploy when bad), its errors and its close.
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { parseSettings, settingDefaults, type Settings, type SettingsSpec } from './settings.js';
+import { numberRules, parseSettings, settingDefaults, type Settings, type SettingsSpec } from './settings.js';
 import { startQueue } from './flows-started.js';
 import { StateFile } from './state-file.js';
 import { StatusLight } from './status.js';
@@ -104,7 +104,8 @@ export type CredentialFields = Record<string, { type: 'text' | 'password' }>;
 /**
  * Registers a node type whose settings follow `spec`. The defaults go to the editor as the runtime setting
  * RED.settings.<camelCaseType>Defaults (for store-forward: storeForwardDefaults), which the node's .html reads
- * for its `defaults`: written once, in the spec.
+ * for its `defaults`, and the number settings' ranges as RED.settings.<camelCaseType>Numbers, which its number
+ * fields are checked against (plantwireNumber, editor/plantwire-number.js): written once, in the spec.
  */
 export function registerNode(
   RED: NodeAPI,
@@ -113,8 +114,11 @@ export function registerNode(
   spec: SettingsSpec,
   credentials?: CredentialFields,
 ): void {
-  const name = `${type.replace(/[^A-Za-z0-9]+([A-Za-z0-9])/g, (_, c: string) => c.toUpperCase())}Defaults`;
-  const settings = { [name]: { value: settingDefaults(spec), exportable: true } };
+  const camel = type.replace(/[^A-Za-z0-9]+([A-Za-z0-9])/g, (_, c: string) => c.toUpperCase());
+  const settings = {
+    [`${camel}Defaults`]: { value: settingDefaults(spec), exportable: true },
+    [`${camel}Numbers`]: { value: numberRules(spec), exportable: true },
+  };
   (RED.nodes.registerType as (type: string, ctor: unknown, options: object) => void)(type, constructor, {
     settings,
     ...(credentials && { credentials }),

@@ -105,6 +105,24 @@ export function settingDefaults(spec: SettingsSpec): Record<string, string | boo
   );
 }
 
+/** Each number setting's range, as the editor checks it (plantwireNumber): min (0 unless given), max, whole. */
+export function numberRules(
+  spec: SettingsSpec,
+): Record<string, { min: number; max?: number; integer: boolean }> {
+  return Object.fromEntries(
+    Object.entries(spec).flatMap(([name, rule]) =>
+      rule.kind === 'number'
+        ? [
+            [
+              name,
+              { min: rule.min ?? 0, ...(rule.max !== undefined && { max: rule.max }), integer: rule.integer },
+            ],
+          ]
+        : [],
+    ),
+  );
+}
+
 function parseOne(name: string, value: unknown, rule: Setting, texts: Texts): unknown {
   const empty = value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
   const refuse = (key: string, params: Record<string, string | number> = {}) =>

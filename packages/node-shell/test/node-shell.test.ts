@@ -71,12 +71,28 @@ describe('nodeShell', () => {
     expect(node.errors).toEqual(['my-node: disk gone']);
   });
 
-  it("registers the type with its defaults as the editor's setting <camelCaseType>Defaults", () => {
+  it("registers the type with its defaults and number ranges as the editor's settings <camelCaseType>Defaults and Numbers", () => {
     const { RED, registered } = fake();
     const constructor = () => undefined;
-    registerNode(RED as never, 'my-node', constructor, { rows: setting.integer(5) });
+    registerNode(RED as never, 'my-node', constructor, {
+      rows: setting.integer(5, { min: 1 }),
+      share: setting.number(0.5, { max: 1 }),
+      name: setting.text(),
+    });
     expect(registered).toEqual([
-      ['my-node', constructor, { settings: { myNodeDefaults: { value: { rows: '5' }, exportable: true } } }],
+      [
+        'my-node',
+        constructor,
+        {
+          settings: {
+            myNodeDefaults: { value: { rows: '5', share: '0.5', name: '' }, exportable: true },
+            myNodeNumbers: {
+              value: { rows: { min: 1, integer: true }, share: { min: 0, max: 1, integer: false } },
+              exportable: true,
+            },
+          },
+        },
+      ],
     ]);
   });
 });

@@ -256,7 +256,7 @@ describe('anomaly-detect inside Node-RED', () => {
     [{ threshold: '2' }, /threshold must be a number from 0.01 to 1 \(got "2"\)/],
     [{ threshold: '0' }, /threshold must be a number from 0.01 to 1 \(got "0"\)/],
     [{ detector: 'magic' }, /unknown detector "magic" \(detectors: ewma, median-mad, ensemble, rarity\)/],
-    [{ maxSeries: '0' }, /series cap must be a number from 1/],
+    [{ maxSeries: '0' }, /maxSeries must be a whole number of 1 or more/],
     [{ key: 'plant' }, /unknown series key "plant" \(keys: machine\/metric, line\/machine\/metric, /],
   ])('reports bad configuration %j on deploy and refuses input', async (config, reason) => {
     await helper.load([anomalyDetect, catchNode], flow(config));

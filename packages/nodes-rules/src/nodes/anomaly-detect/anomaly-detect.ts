@@ -9,12 +9,12 @@ import { PointScorer } from '../../core/point-scorer.js';
 import { KEY_FIELDS, isKeyFields } from '../../core/series-key.js';
 import { eachPoint, takePoints } from '../points-input.js';
 
-// detector, key and maxSeries keep the refusals users already see (errors.* in the locales); warm-up and
+// detector and key keep the refusals users already see (errors.* in the locales); warm-up and
 // threshold default to the chosen detector's own, so they are parsed once the detector is known.
 const SETTINGS = {
   detector: setting.text('rarity'),
   key: setting.text('machine/metric'),
-  maxSeries: setting.text('10000'),
+  maxSeries: setting.integer(10_000, { min: 1 }),
   warmup: setting.text(),
   threshold: setting.text(),
   smoothing: setting.text(),
@@ -81,9 +81,6 @@ function setUp(shell: NodeShell, def: NodeDef): { scorer: PointScorer; detectorN
       'key',
       shell.text('errors.unknownKey', { key, keys: Object.keys(KEY_FIELDS).join(', ') }),
     );
-  const maxSeries = Math.round(Number(settings.maxSeries));
-  if (!(maxSeries >= 1))
-    throw new SettingError('maxSeries', shell.text('errors.seriesCap', { got: settings.maxSeries }));
   const standard = createDetector(detector);
   const tuning = shell.settings(def, {
     warmup: setting.integer(standard.warmup),
@@ -93,6 +90,10 @@ function setUp(shell: NodeShell, def: NodeDef): { scorer: PointScorer; detectorN
   });
   // The detector owns the warm-up: the ensemble never goes below the 300 samples its likelihood needs.
   const algorithm = createDetector(detector, { warmup: tuning.warmup, smoothing: tuning.smoothing });
-  const scorer = new PointScorer(new AnomalyDetector(algorithm, { maxSeries }), key, tuning.threshold);
+  const scorer = new PointScorer(
+    new AnomalyDetector(algorithm, { maxSeries: settings.maxSeries }),
+    key,
+    tuning.threshold,
+  );
   return { scorer, detectorName: detector };
 }
