@@ -2,13 +2,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { collect, coreNode, nodeRedTestHelper, sleep, until } from '@plantwire/testkit';
 
 // The runtime tests load the built node, as Node-RED does (npm test builds first).
 const require = createRequire(import.meta.url);
 const storeForward = require('../dist/nodes/store-forward/store-forward.js');
 const catchNode = coreNode('common/25-catch');
+// better-sqlite3's statements, shared with the node: a test makes one of their methods fail as a disk would.
+const Database = require('better-sqlite3');
+const Statement = new Database(':memory:').prepare('SELECT 1').constructor;
+const ioError = () => Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
 const helper = nodeRedTestHelper();
 let directory: string;
 
@@ -37,6 +41,13 @@ function flow(config: Record<string, unknown> = {}) {
 
 const points = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ n: from + i }));
 const lastStats = (stats: any[]) => stats.at(-1).payload;
+/** Whether the node showed a red status whose text matches. */
+const redStatus = (node: any, text: RegExp) =>
+  node.status
+    .getCalls()
+    .some(
+      (call: any) => call.thisValue === node && call.args[0]?.fill === 'red' && text.test(call.args[0].text),
+    );
 
 describe('store-forward inside Node-RED', () => {
   beforeAll(() => helper.startServer());
@@ -44,6 +55,7 @@ describe('store-forward inside Node-RED', () => {
     directory = mkdtempSync(join(tmpdir(), 'plantwire-sf-'));
   });
   afterEach(async () => {
+    vi.restoreAllMocks();
     await helper.unload();
     rmSync(directory, { recursive: true, force: true });
   });
@@ -284,6 +296,48 @@ describe('store-forward inside Node-RED', () => {
     await until('the items the first node kept', () => twinBatches.length === 1);
     expect(twinBatches[0].payload).toEqual(points(0, 3));
     expect(refusals()).toHaveLength(2);
+  });
+
+  it('logs an SQLite error met while forwarding after a commit, shows it red, runs on and keeps the items', async () => {
+    await helper.load([storeForward, catchNode], flow({ batchRows: '2' }));
+    const batches = collect(helper, 'batches');
+    const sf = helper.getNode('sf')!;
+    // A full batch is forwarded from the group commit's callback, which reads the rows (Statement.iterate).
+    const failing = vi.spyOn(Statement.prototype, 'iterate').mockImplementation(() => {
+      throw ioError();
+    });
+    sf.receive({ payload: points(0, 2) });
+    await until('the error logged', () =>
+      helper.logged(20, 'sf').some((text) => /disk I\/O error/.test(text)),
+    );
+    expect(redStatus(sf, /disk I\/O error/)).toBe(true);
+    failing.mockRestore();
+    await until('the batch, once SQLite reads again', () => batches.length === 1);
+    expect(batches[0].payload).toEqual(points(0, 2));
+  });
+
+  it('logs an SQLite error met by the throttled stats report, shows it red and runs on', async () => {
+    await helper.load([storeForward, catchNode], flow());
+    const stats = collect(helper, 'stats');
+    const sf = helper.getNode('sf')!;
+    sf.receive({ control: 'pause' });
+    await until('the paused stats', () => stats.some((m) => m.payload.paused));
+    // The stats read the oldest row and the file size (Statement.get); a report asked for within 250 ms of the
+    // last one runs from the throttle's timer.
+    const failing = vi.spyOn(Statement.prototype, 'get').mockImplementation(() => {
+      throw ioError();
+    });
+    sf.receive({ payload: points(0, 2) });
+    await sleep(1);
+    sf.receive({ payload: points(2, 2) });
+    await until('the error logged', () =>
+      helper.logged(20, 'sf').some((text) => /disk I\/O error/.test(text)),
+    );
+    expect(redStatus(sf, /disk I\/O error/)).toBe(true);
+    await sleep(300); // the throttle's last timer has run
+    failing.mockRestore();
+    sf.receive({ control: 'stats' });
+    await until('stats again, with every item', () => stats.some((m) => m.payload.rows === 4));
   });
 
   it('reports a bad store name on deploy and refuses input', async () => {

@@ -13,7 +13,8 @@ export class GroupCommit {
 
   /**
    * @param write stores items in one transaction, or throws and stores none of them
-   * @param committed runs after each group, with the last error of the group if any
+   * @param committed runs after each group, with the last error of the group if any; it runs from setImmediate,
+   *   where what it throws escapes every handler, so it must not throw
    */
   constructor(
     private readonly write: (items: readonly unknown[]) => void,

@@ -115,22 +115,26 @@ export = function register(RED: NodeAPI) {
     };
 
     // Status and stats cost a few SQL reads: throttled, so a fast drain is not slowed by its own bookkeeping.
-    const report = new Throttle(STATS_THROTTLE_MS, () => {
-      const current = stats();
-      node.send([null, { topic: 'stats', payload: current }]);
-      const parts = [shell.text('status.queued', { rows: current.rows.toLocaleString('en-US') })];
-      if (current.rows > 0) parts.push(shell.text('status.oldest', { age: age(current.oldestAgeMs) }));
-      if (paused) parts.push(shell.text('status.paused'));
-      if (current.waitingRetry > 0)
-        parts.push(shell.text('status.retrying', { error: current.lastError ?? '' }));
-      if (current.quarantined > 0)
-        parts.push(shell.text('status.quarantined', { count: current.quarantined }));
-      const text = parts.join(', ');
-      if (refusal) shell.status.error(refusal);
-      else if (current.waitingRetry > 0 || current.quarantined > 0) shell.status.warn(text);
-      else if (paused) shell.status.idle(text);
-      else shell.status.ok(text);
-    });
+    // Guarded: the reads can fail (an I/O error), and the throttle runs the report from a timer too.
+    const report = new Throttle(
+      STATS_THROTTLE_MS,
+      shell.guard(() => {
+        const current = stats();
+        node.send([null, { topic: 'stats', payload: current }]);
+        const parts = [shell.text('status.queued', { rows: current.rows.toLocaleString('en-US') })];
+        if (current.rows > 0) parts.push(shell.text('status.oldest', { age: age(current.oldestAgeMs) }));
+        if (paused) parts.push(shell.text('status.paused'));
+        if (current.waitingRetry > 0)
+          parts.push(shell.text('status.retrying', { error: current.lastError ?? '' }));
+        if (current.quarantined > 0)
+          parts.push(shell.text('status.quarantined', { count: current.quarantined }));
+        const text = parts.join(', ');
+        if (refusal) shell.status.error(refusal);
+        else if (current.waitingRetry > 0 || current.quarantined > 0) shell.status.warn(text);
+        else if (paused) shell.status.idle(text);
+        else shell.status.ok(text);
+      }),
+    );
 
     // JSON text skips a parse here and a stringify in the http request node: the batch goes out as stored.
     const payloadOf = (batch: Batch): unknown =>
@@ -162,12 +166,16 @@ export = function register(RED: NodeAPI) {
       for (let batch = queue.takeBatch(); batch; batch = queue.takeBatch()) emit(batch);
     };
 
+    // Runs from the group commit's setImmediate, where a thrown SQLite error would stop Node-RED: guarded.
+    const forwardCommitted = shell.guard(() => {
+      if (queue!.unsentRows() >= settings!.batchRows) forward();
+      report.request();
+    });
     const commits = new GroupCommit(
       (items) => queue!.enqueue(items),
       (error) => {
         refusal = error?.message ?? '';
-        if (queue!.unsentRows() >= settings!.batchRows) forward();
-        report.request();
+        forwardCommitted();
       },
     );
 
@@ -233,11 +241,7 @@ export = function register(RED: NodeAPI) {
       // The timers touch SQLite, which can fail (a full disk): guarded, the node says so and Node-RED runs on.
       pump = setInterval(shell.guard(forward), Math.max(20, Math.min(settings.maxWaitMs, 250)));
       const statsEvery = settings.statsIntervalS * 1000;
-      if (statsEvery > 0)
-        statsTimer = setInterval(
-          shell.guard(() => report.now()),
-          statsEvery,
-        );
+      if (statsEvery > 0) statsTimer = setInterval(() => report.now(), statsEvery);
       // The max age holds whether or not stats are sent.
       if (queue.expiryIntervalMs > 0) {
         expiryTimer = setInterval(
