@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import jsonata from 'jsonata';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -26,5 +27,24 @@ describe('the demo flows in flows/', () => {
     }[];
     expect(rules.length).toBeGreaterThan(3);
     for (const rule of rules) expect(readme).toContain(`\`${rule.name}\``);
+  });
+
+  it("turn an alarm command into threshold-alarm's control, every alarm only for list", async () => {
+    const edge = JSON.parse(readFileSync(`${root}/flows/edge-agent.json`, 'utf8')) as {
+      id: string;
+      rules?: { p: string; to: string }[];
+    }[];
+    const rule = edge
+      .find((node) => node.id === 'edge-alarm-command')!
+      .rules!.find((r) => r.p === 'control')!;
+    const control = (payload: object) => jsonata(rule.to).evaluate({ payload });
+    expect(await control({ cmd: 'ack', alarm: 'a1', by: 'op' })).toEqual({
+      command: 'ack',
+      alarm: 'a1',
+      by: 'op',
+    });
+    expect(await control({ cmd: 'list' })).toEqual({ command: 'list', alarm: '*' });
+    // threshold-alarm refuses a command without an alarm: a typo must not disable every alarm.
+    expect(await control({ cmd: 'disable', alarmId: 'a1' })).toEqual({ command: 'disable' });
   });
 });

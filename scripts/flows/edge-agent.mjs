@@ -454,9 +454,11 @@ export function edgeAgent() {
       {
         name: 'msg.control',
         rules: [
+          // Only list means every alarm when none is named: an ack or a disable without an id is refused by
+          // threshold-alarm, not applied to all.
           set(
             'control',
-            '{"command": payload.cmd, "alarm": payload.alarm ? payload.alarm : "*", "minutes": payload.minutes, "by": payload.by}',
+            '{"command": payload.cmd, "alarm": payload.cmd = "list" and $not($exists(payload.alarm)) ? "*" : payload.alarm, "minutes": payload.minutes, "by": payload.by}',
           ),
           remove('payload'),
         ],
