@@ -1,7 +1,13 @@
 // GroupConsumer against a stand-in for kafkajs's consumer, to drive batches, answers, rebalances and failed
 // commits one at a time (the real cluster is in kafka-cluster.e2e.test.ts).
-import type { ConsumerConfig, EachBatchPayload, Kafka } from 'kafkajs';
-import { describe, expect, it } from 'vitest';
+import {
+  KafkaJSNonRetriableError,
+  KafkaJSProtocolError,
+  type ConsumerConfig,
+  type EachBatchPayload,
+  type Kafka,
+} from 'kafkajs';
+import { describe, expect, it, vi } from 'vitest';
 import { until } from '@plantwire/testkit';
 import { GroupConsumer, type Delivery, type GroupConsumerOptions } from '../src/core/group-consumer.js';
 
@@ -21,6 +27,8 @@ function fakeKafka(options: { failCommits?: number; connecting?: Promise<void> }
     disconnects: 0,
     // kafkajs has a group (pause and resume work) only while a run is up; a crash tears it down.
     running: false,
+    /** The next connect fails with this. */
+    connectError: undefined as Error | undefined,
   };
   const group = () => {
     if (!state.running)
@@ -32,7 +40,11 @@ function fakeKafka(options: { failCommits?: number; connecting?: Promise<void> }
       return {
         events: { GROUP_JOIN: 'join', CRASH: 'crash' },
         on: (event: string, listener: (event: unknown) => void) => listeners.set(event, listener),
-        connect: () => options.connecting ?? Promise.resolve(),
+        connect: () => {
+          const error = state.connectError;
+          state.connectError = undefined;
+          return error ? Promise.reject(error) : (options.connecting ?? Promise.resolve());
+        },
         subscribe: async () => {},
         run: async ({ eachBatch }: { eachBatch: (payload: EachBatchPayload) => Promise<void> }) => {
           state.eachBatch = eachBatch;
@@ -84,12 +96,14 @@ function fakeKafka(options: { failCommits?: number; connecting?: Promise<void> }
    * A crash as kafkajs 2.2.4 handles it: the run is torn down (`between` runs then), the CRASH listeners are called
    * synchronously (a listener that throws stops what follows), then kafkajs restarts the run, if it will.
    */
-  const crash = (restart: boolean, between: () => void = () => {}) => {
+  const crash = (
+    restart: boolean,
+    between: () => void = () => {},
+    error: Error = new Error('The group coordinator is not available'),
+  ) => {
     state.running = false;
     between();
-    listeners.get('crash')!({
-      payload: { error: new Error('The group coordinator is not available'), restart },
-    });
+    listeners.get('crash')!({ payload: { error, restart } });
     if (restart) {
       state.restarts++;
       state.running = true;
@@ -309,5 +323,66 @@ describe('GroupConsumer', () => {
     fake.crash(false);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(fake.state.runs).toBe(2);
+  });
+
+  it('after a crash has no partitions and says why (the brokers not reached, or a refusal) until it joins again', async () => {
+    const fake = fakeKafka();
+    let changes = 0;
+    const { consumer } = await started(fake, { onChange: () => changes++ });
+    expect(consumer.stats()).toMatchObject({ joined: true, assigned: [0, 1] });
+    const before = changes;
+    fake.crash(true);
+    expect(changes).toBeGreaterThan(before);
+    expect(consumer.stats()).toMatchObject({
+      joined: false,
+      assigned: [],
+      crash: { error: 'The group coordinator is not available', refused: false },
+    });
+    fake.join([0]);
+    expect(consumer.stats()).toMatchObject({ joined: true, assigned: [0] });
+    expect(consumer.stats().crash).toBeUndefined();
+    const denied = new KafkaJSProtocolError({
+      message: 'Not authorized to access topics: [Topic authorization failed]',
+      type: 'TOPIC_AUTHORIZATION_FAILED',
+      code: 29,
+      retriable: false,
+    } as never);
+    fake.crash(false, undefined, Object.assign(new KafkaJSNonRetriableError(denied), { cause: denied }));
+    expect(consumer.stats().crash).toEqual({
+      error: 'Not authorized to access topics: [Topic authorization failed]',
+      refused: true,
+    });
+    await consumer.stop();
+  });
+
+  it('runs again later after each crash in a row (and after a failed restart), soon again once it joined', async () => {
+    vi.useFakeTimers();
+    try {
+      const fake = fakeKafka();
+      const { consumer, problems } = await started(fake, { retryDelayMs: 1000 });
+      const runsAfter = async (ms: number) => {
+        await vi.advanceTimersByTimeAsync(ms);
+        return fake.state.runs;
+      };
+      fake.crash(false);
+      expect(await runsAfter(999)).toBe(1);
+      expect(await runsAfter(1)).toBe(2);
+      fake.crash(false); // the second in a row, without joining between: 2 s
+      fake.state.connectError = new Error('Connection error: connect ECONNREFUSED');
+      expect(await runsAfter(2000)).toBe(2);
+      expect(consumer.stats().crash).toEqual({
+        error: 'Connection error: connect ECONNREFUSED',
+        refused: false,
+      });
+      expect(await runsAfter(3999)).toBe(2); // the failed restart: 4 s
+      expect(await runsAfter(1)).toBe(3);
+      fake.join([0]);
+      fake.crash(false); // the first since it joined: 1 s again
+      expect(await runsAfter(1000)).toBe(4);
+      expect(problems).toHaveLength(4);
+      await consumer.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -80,6 +80,8 @@ const batch = (count: number) =>
     isStale: () => false,
   } as unknown as EachBatchPayload);
 const join = () => consuming.listeners.get('join')!({ payload: { memberAssignment: { points: [0] } } });
+const crash = (error: Error, restart: boolean) =>
+  consuming.listeners.get('crash')!({ payload: { error, restart } });
 
 const flow = (produce: Record<string, unknown> = {}, consume: Record<string, unknown> = {}) => [
   { id: 'kafka', type: 'kafka-config', brokers: '127.0.0.1:9' },
@@ -90,6 +92,13 @@ const flow = (produce: Record<string, unknown> = {}, consume: Record<string, unk
   { id: 'catcher', type: 'catch', scope: ['produce', 'consume'], uncaught: false, wires: [['caught']] },
   { id: 'caught', type: 'helper' },
 ];
+
+const statuses = (id: string) => {
+  const seen: any[] = [];
+  helper.getNode(id)!.on('call:status' as never, ((call: any) => seen.push(call.args[0])) as never);
+  return seen;
+};
+const lastStatus = (seen: any[]) => seen.at(-1) ?? {};
 
 describe('kafka nodes inside Node-RED, over kafkajs stand-ins', () => {
   beforeAll(async () => {
@@ -117,5 +126,37 @@ describe('kafka nodes inside Node-RED, over kafkajs stand-ins', () => {
     expect(consuming.commits).toEqual([{ partition: 0, offset: '3' }]);
     expect(producing.sent).toHaveLength(1);
     expect(sent[0].kafka).toMatchObject({ consumer: 'consume', partition: 0, topic: 'points', records: 1 });
+  });
+
+  it('kafka-consume shows a crash until it joins again: a yellow ring for brokers not reached, red for a refusal', async () => {
+    await helper.load(NODES, flow({}, { retryDelayS: '0.01' }));
+    const seen = statuses('consume');
+    await until('the consumer to run', () => consuming.runs === 1);
+    join();
+    await until('the partitions', () => /^partitions 0,/.test(lastStatus(seen).text));
+    expect(lastStatus(seen)).toMatchObject({ fill: 'green' });
+    crash(new kafkajs.KafkaJSConnectionError('Connection error: connect ECONNREFUSED'), true);
+    await until('the crash', () => /^brokers unreachable/.test(lastStatus(seen).text));
+    expect(lastStatus(seen)).toMatchObject({
+      fill: 'yellow',
+      shape: 'ring',
+      text: 'brokers unreachable: Connection error: connect ECONNREFUSED',
+    });
+    join();
+    await until('the partitions again', () => /^partitions 0,/.test(lastStatus(seen).text));
+    const denied = new kafkajs.KafkaJSProtocolError({
+      message: 'Not authorized to access group: Group authorization failed',
+      type: 'GROUP_AUTHORIZATION_FAILED',
+      code: 30,
+      retriable: false,
+    } as never);
+    crash(Object.assign(new kafkajs.KafkaJSNonRetriableError(denied), { cause: denied }), false);
+    await until('the refusal', () => /^the cluster refused/.test(lastStatus(seen).text));
+    expect(lastStatus(seen)).toMatchObject({ fill: 'red', shape: 'ring' });
+    // Run again by the node itself (kafkajs does not after a refusal), still red until it joins.
+    await until('the run again', () => consuming.runs === 2);
+    expect(lastStatus(seen)).toMatchObject({ fill: 'red' });
+    join();
+    await until('the partitions after the refusal', () => /^partitions 0,/.test(lastStatus(seen).text));
   });
 });

@@ -4,9 +4,11 @@
 // A rebalance forgets what is open: the partition's next owner starts again at the committed offset, so what
 // was open is delivered again (at least once; the sink deduplicates), never skipped. A crash of kafkajs's run
 // (a broker killed mid-request) forgets what is open too, and the member runs again: kafkajs restarts it after a
-// retriable error, this class after any other, since kafkajs then leaves the member out of the group for good.
+// retriable error, this class after any other (later after each crash in a row), since kafkajs then leaves the
+// member out of the group for good. Until it joins again, it has no partitions and its stats say why.
 import { randomUUID } from 'node:crypto';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { isRefusal } from './kafka-errors.js';
 import { OffsetTracker } from './offset-tracker.js';
 import { fromRecord } from './records.js';
 
@@ -40,6 +42,13 @@ export interface GroupConsumerOptions {
 }
 
 export interface ConsumerStats {
+  /** In the group: joined, and not crashed since. */
+  joined: boolean;
+  /**
+   * Why the member is out of the group, from its last crash (or failed restart) until it joins again: refused
+   * when the cluster refused it (authorization, a setting), else the brokers were not reached.
+   */
+  crash?: { error: string; refused: boolean };
   assigned: number[];
   inFlight: number;
   paused: boolean;
@@ -66,6 +75,10 @@ export class GroupConsumer {
   private sequence = 0;
   private paused = false;
   private stopped = false;
+  private joined = false;
+  private crash?: { error: string; refused: boolean };
+  /** Crashes since the member last joined: its own restart waits longer after each. */
+  private crashes = 0;
   private assigned: number[] = [];
   private readonly highWatermarks = new Map<number, number>();
   private readonly committedOffsets = new Map<number, number>();
@@ -91,6 +104,9 @@ export class GroupConsumer {
     const { GROUP_JOIN, CRASH } = this.consumer.events;
     this.consumer.on(GROUP_JOIN, (event) => {
       this.forgetOpen();
+      this.joined = true;
+      this.crash = undefined;
+      this.crashes = 0;
       this.assigned = [...(event.payload.memberAssignment[options.topic] ?? [])].sort((a, b) => a - b);
       options.onChange();
     });
@@ -99,8 +115,11 @@ export class GroupConsumer {
       // pause went with it (the next run starts unpaused), so nothing is resumed here (that would throw).
       this.paused = false;
       this.forgetOpen();
-      options.onProblem(event.payload.error.message);
-      if (!event.payload.restart) this.restartLater(1);
+      this.assigned = [];
+      this.joined = false;
+      this.crashes++;
+      this.outOfGroup(event.payload.error);
+      if (!event.payload.restart) this.restartLater(this.crashes);
     });
   }
 
@@ -150,7 +169,15 @@ export class GroupConsumer {
       const committed = this.committedOffsets.get(partition);
       if (end !== undefined) lag += Math.max(0, end - (committed ?? 0));
     }
-    return { assigned: this.assigned, inFlight: this.open.size, paused: this.paused, lag, ...this.counts };
+    return {
+      joined: this.joined,
+      ...(this.crash && { crash: this.crash }),
+      assigned: this.assigned,
+      inFlight: this.open.size,
+      paused: this.paused,
+      lag,
+      ...this.counts,
+    };
   }
 
   /** Leaves the group; open deliveries stay uncommitted and go to the partitions' next owner. */
@@ -226,10 +253,17 @@ export class GroupConsumer {
     this.restartTimer = setTimeout(() => {
       if (this.stopped) return;
       this.start().catch((error: Error) => {
-        this.options.onProblem(error.message);
+        this.outOfGroup(error);
         this.restartLater(attempt + 1);
       });
     }, this.backoff(attempt));
+  }
+
+  /** Reports why the member is out of the group, until it joins again. */
+  private outOfGroup(error: Error): void {
+    this.crash = { error: error.message, refused: isRefusal(error) };
+    this.options.onProblem(error.message);
+    this.options.onChange();
   }
 
   private forgetOpen(): void {

@@ -37,6 +37,11 @@ export = function register(RED: NodeAPI) {
     const report = new Throttle(STATUS_THROTTLE_MS, () => {
       if (!consumer || !connected) return;
       const stats = consumer.stats();
+      if (stats.crash?.refused)
+        return shell.status.error(shell.text('status.refused', { error: stats.crash.error }));
+      if (stats.crash)
+        return shell.status.waiting(shell.text('status.unreachable', { error: stats.crash.error }));
+      if (!stats.joined) return shell.status.waiting(shell.text('status.connecting'));
       const text = shell.text('status.consuming', {
         partitions: stats.assigned.length > 0 ? stats.assigned.join(',') : '-',
         lag: stats.lag.toLocaleString('en-US'),
