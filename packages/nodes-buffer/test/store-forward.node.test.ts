@@ -160,6 +160,42 @@ describe('store-forward inside Node-RED', () => {
     expect(batches[2].payload).toEqual(points(0, 2));
   });
 
+  it('refuses quarantine controls naming no quarantined batch, and warns only of a batch that really moved', async () => {
+    await helper.load([storeForward, catchNode], flow({ batchRows: '2' }));
+    const batches = collect(helper, 'batches');
+    const stats = collect(helper, 'stats');
+    const caught = collect(helper, 'caught');
+    const sf = helper.getNode('sf')!;
+    sf.receive({ payload: points(0, 4) });
+    await until('a batch', () => batches.length === 1);
+    sf.receive({ ...batches[0], statusCode: 400 });
+    sf.receive({ ...batches[0], statusCode: 400 }); // answered twice: the second finds the batch gone
+    await until('the next batch', () => batches.length === 2);
+    expect(helper.logged(30, 'sf').filter((text) => /quarantine/.test(text))).toEqual([
+      'store-forward: batch 1-1 refused with HTTP 400: moved to quarantine',
+    ]);
+    sf.receive({ control: 'quarantine-purge', batch: null });
+    sf.receive({ control: 'quarantine-retry', batch: 5 });
+    sf.receive({ control: 'quarantine-purge', batch: '9-9' });
+    sf.receive({ control: 'quarantine-retry', batch: '9-9' });
+    await until('four refusals', () => caught.length === 4);
+    const notId = (given: string) =>
+      `Error: store-forward: msg.batch must be the id of a quarantined batch (text, as in msg.sf.batch), not ${given}; leave it out to act on every batch. Nothing was changed`;
+    expect(caught.map((m) => m.error.message)).toEqual([
+      notId('null'),
+      notId('5'),
+      'Error: store-forward: no quarantined batch "9-9"; nothing was changed',
+      'Error: store-forward: no quarantined batch "9-9"; nothing was changed',
+    ]);
+    const seen = stats.length;
+    sf.receive({ control: 'stats' });
+    await until('stats', () => stats.length > seen);
+    expect(lastStats(stats)).toMatchObject({ quarantined: 1, quarantinedRows: 2 });
+    sf.receive({ control: 'quarantine-purge', batch: '1-1' });
+    await until('the purge', () => lastStats(stats).quarantined === 0);
+    expect(caught).toHaveLength(4);
+  });
+
   it('retries a batch whose answer never comes', async () => {
     await helper.load([storeForward, catchNode], flow({ ackTimeoutS: '0.1' }));
     const batches = collect(helper, 'batches');

@@ -186,18 +186,31 @@ export = function register(RED: NodeAPI) {
       const outcome = batchOutcome(msg, Date.now());
       if (outcome.kind === 'ack') queue!.ack(batch);
       else if (outcome.kind === 'nack') queue!.nack(batch, outcome.reason, outcome.retryAfterMs);
-      else {
-        queue!.quarantine(batch, outcome.status, outcome.reason);
+      // A stale batch (answered already, or sent before a redeploy) moves nowhere, and is not said to.
+      else if (queue!.quarantine(batch, outcome.status, outcome.reason))
         shell.warn('warnings.quarantined', { batch, status: outcome.status });
-      }
       done();
       forward();
       report.request();
     };
 
+    /**
+     * quarantine-retry or quarantine-purge of the batch `given` names, or of every batch when it is absent. A
+     * batch that is not an id, or names no quarantined batch, is refused: taken for "every batch", or answered
+     * with success, it would act on the wrong items or hide a typo.
+     */
+    const quarantineControl = (command: string, given: unknown): Error | undefined => {
+      const batch = typeof given === 'string' ? given : undefined;
+      if (given !== undefined && batch === undefined)
+        return shell.error('errors.batchNotId', { given: describeValue(given) });
+      const rows =
+        command === 'quarantine-retry' ? queue!.retryQuarantine(batch) : queue!.purgeQuarantine(batch);
+      if (batch !== undefined && rows === 0) return shell.error('errors.noQuarantinedBatch', { batch });
+      return undefined;
+    };
+
     const control = (msg: StoreForwardMessage, done: Done) => {
       const command = typeof msg.control === 'string' ? msg.control : '';
-      const target = typeof msg.batch === 'string' ? msg.batch : undefined;
       if (!CONTROLS.includes(command)) {
         const given = describeValue(msg.control);
         return done(shell.error('errors.unknownControl', { command: given, controls: CONTROLS.join(', ') }));
@@ -205,8 +218,10 @@ export = function register(RED: NodeAPI) {
       if (command === 'pause') paused = true;
       else if (command === 'resume') paused = false;
       else if (command === 'purge') shell.warn('warnings.purged', { count: queue!.purge() });
-      else if (command === 'quarantine-retry') queue!.retryQuarantine(target);
-      else if (command === 'quarantine-purge') queue!.purgeQuarantine(target);
+      else if (command.startsWith('quarantine-')) {
+        const refused = quarantineControl(command, msg.batch);
+        if (refused) return done(refused);
+      }
       if (command !== 'pause') forward();
       report.now();
       done();
