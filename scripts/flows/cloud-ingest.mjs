@@ -77,7 +77,26 @@ function ingest(prefix, row, { url, mode, table }) {
         partitionBy: 'DAY',
         ttlDays: '0',
       },
-      [[`${prefix}-answer`], []],
+      [[`${prefix}-answer`], [`${prefix}-refused`]],
+    ),
+    // Points QuestDB refused after validation (a column of another type, say): logged, so none goes unseen.
+    node(
+      `${prefix}-refused`,
+      'debug',
+      4,
+      row + 1,
+      {
+        name: 'refused by QuestDB',
+        active: true,
+        tosidebar: true,
+        console: true,
+        tostatus: true,
+        complete: 'payload',
+        targetType: 'msg',
+        statusVal: '$count(payload) & " refused"',
+        statusType: 'jsonata',
+      },
+      [],
     ),
     node(
       `${prefix}-answer`,

@@ -82,6 +82,29 @@ describe('questdb-write inside Node-RED, against a real QuestDB', () => {
     await wait('the answer', () => written.length === 1 && rejected.length === 1);
     expect(rejected[0].payload).toHaveLength(1);
     expect(rejected[0].payload[0].reason).toMatch(/^tenant must be 1 to 64 characters/);
+    expect(written[0].statusCode).toBeUndefined();
+  });
+
+  it('answers 422 when every point is refused, and keeps the refused count in its status', async () => {
+    await helper.load([configNode, writeNode, catchNode], flow('node_all_refused'));
+    const statuses: { fill?: string; text?: string }[] = [];
+    helper
+      .getNode('write')!
+      .on(
+        'call:status' as never,
+        ((call: { args: [{ fill?: string; text?: string }] }) => statuses.push(call.args[0])) as never,
+      );
+    const written = collect(helper, 'written');
+    const rejected = collect(helper, 'rejected');
+    // A store-forward batch sent as JSON text: not points at all.
+    const sf = { store: 'edge', batch: '1-3', count: 2, attempt: 1, historical: false };
+    const batch = JSON.stringify([point(Date.UTC(2026, 0, 5)), point(Date.UTC(2026, 0, 5) + 1)]);
+    helper.getNode('write')!.receive({ payload: batch, sf });
+    await wait('the answer', () => written.length === 1 && rejected.length === 1);
+    expect(written[0]).toMatchObject({ statusCode: 422, questdb: { written: 0, rejected: 1 }, sf });
+    await wait('a yellow status with the refused count', () =>
+      statuses.some((s) => s.fill === 'yellow' && s.text === '0 rows written, 1 refused (output 2)'),
+    );
   });
 
   it('writes plain objects to a table of yours in generic mode, refusing what does not fit', async () => {

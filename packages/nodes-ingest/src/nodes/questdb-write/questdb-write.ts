@@ -53,11 +53,17 @@ export = function register(RED: NodeAPI) {
     }
     const inFlight = new Set<Promise<unknown>>();
     let written = 0;
+    let refused = 0;
     const show = () => {
       if (server instanceof Error) return;
       const health = server.health;
-      if (health.state === 'connected')
-        shell.status.ok(shell.text('status.written', { rows: written.toLocaleString('en-US') }));
+      const rows = written.toLocaleString('en-US');
+      // Refused rows stay in sight: output 2 is often left unwired.
+      if (health.state === 'connected' && refused > 0)
+        shell.status.warn(
+          shell.text('status.writtenRefused', { rows, refused: refused.toLocaleString('en-US') }),
+        );
+      else if (health.state === 'connected') shell.status.ok(shell.text('status.written', { rows }));
       else if (health.state === 'retrying')
         shell.status.waiting(shell.text('status.retrying', { detail: health.detail ?? '' }));
       else shell.status.error(shell.text('status.authError'));
@@ -73,11 +79,16 @@ export = function register(RED: NodeAPI) {
       const write = writer.write(msg.payload).then(
         (result) => {
           written += result.written;
+          refused += result.rejected.length;
           showWritten.request();
           // The message goes on once its rows are settled, written or refused, so a store-forward batch is
           // acked (refused points do not get better by retrying) and an ingest request gets its answer.
           const out = msg as NodeMessage & { questdb?: unknown };
           out.questdb = { written: result.written, rejected: result.rejected.length };
+          // Nothing written (a batch in the wrong shape, say): 422, so store-forward sets the batch aside for
+          // inspection instead of acking it away, and an ingest request is answered that nothing was stored.
+          if (result.written === 0 && result.rejected.length > 0)
+            (out as NodeMessage & { statusCode?: number }).statusCode = 422;
           const rejected =
             result.rejected.length > 0
               ? ({ topic: 'rejected', payload: result.rejected } as NodeMessage)
