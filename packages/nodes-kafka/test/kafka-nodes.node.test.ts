@@ -78,6 +78,44 @@ describe('kafka nodes inside Node-RED', () => {
     ).toBe(true);
   });
 
+  it('refuses at deploy timeouts past their maxima (timers overflow, brokers refuse) and topic names Kafka refuses', async () => {
+    await helper.load(NODES, flow({ connectionTimeoutS: '600' }));
+    expect(
+      spy('kafka', 'error').calledWithMatch(
+        /connectionTimeoutS must be a number from 0.1 to 300 \(got "600"\)/,
+      ),
+    ).toBe(true);
+    const refused = async (produce: Record<string, unknown>, consume: Record<string, unknown>) => {
+      await helper.unload();
+      await helper.load(NODES, flow({}, produce, consume));
+      return [spy('produce', 'error'), spy('consume', 'error')];
+    };
+    let [produced, consumed] = await refused({ topic: 'plant points' }, { ackTimeoutS: '100000' });
+    expect(
+      produced.calledWithMatch(
+        /^kafka-produce: topic must be a Kafka topic name: 1 to 249 letters, digits, '\.', '_' or '-', .*\(got "plant points"\)$/,
+      ),
+    ).toBe(true);
+    expect(consumed.calledWithMatch(/ackTimeoutS must be a number from 0.1 to 86400 \(got "100000"\)/)).toBe(
+      true,
+    );
+    [produced, consumed] = await refused({ topic: '..' }, { retryDelayS: '7200' });
+    expect(produced.calledWithMatch(/topic must be a Kafka topic name: .*\(got "\.\."\)/)).toBe(true);
+    expect(consumed.calledWithMatch(/retryDelayS must be a number from 0.01 to 3600 \(got "7200"\)/)).toBe(
+      true,
+    );
+    [, consumed] = await refused({}, { sessionTimeoutS: '3600' });
+    expect(consumed.calledWithMatch(/sessionTimeoutS must be a number from 6 to 1800 \(got "3600"\)/)).toBe(
+      true,
+    );
+    [, consumed] = await refused({}, { topic: 'line/1' });
+    expect(consumed.calledWithMatch(/topic must be a Kafka topic name: .*\(got "line\/1"\)/)).toBe(true);
+    const caught = collect(helper, 'caught');
+    helper.getNode('consume')!.receive({ payload: 1, kafka: { consumer: 'consume', token: 't' } });
+    await until('the error', () => caught.length === 1);
+    expect(caught[0].error.message).toMatch(/kafka-consume: not configured/);
+  });
+
   it('says so when no cluster is chosen, and answers each message with an error', async () => {
     await helper.load(NODES, flow({}, { cluster: '' }));
     expect(spy('produce', 'error').calledWithMatch(/choose a kafka-config node/)).toBe(true);

@@ -1,7 +1,8 @@
 // What kafka-produce and kafka-consume use of their kafka-config node.
 import type { Node, NodeAPI } from 'node-red';
 import type { Kafka } from 'kafkajs';
-import type { NodeShell } from '@plantwire/node-shell';
+import { SettingError, type NodeShell } from '@plantwire/node-shell';
+import { isTopicName } from '../core/topic-name.js';
 
 export interface KafkaConfigNode extends Node<{ username?: string; password?: string }> {
   /** Why the config node refused its settings (it then has no client); undefined when it took them. */
@@ -54,6 +55,15 @@ export async function connectWithRetry(
     }
   }
   return false;
+}
+
+/**
+ * A produce or consume node's topic setting, refused at deploy when Kafka would refuse it.
+ * Text: `errors.badTopic`.
+ */
+export function checkTopic(shell: NodeShell, topic: string): void {
+  if (!isTopicName(topic))
+    throw new SettingError('topic', shell.text('errors.badTopic', { value: JSON.stringify(topic) }));
 }
 
 /** Waits for `work` to settle, at most `ms` (a close must end before Node-RED's own close timeout of 15 s). */

@@ -14,7 +14,7 @@ const SETTINGS = {
   tlsVerify: setting.flag(true),
   caFile: setting.text(''),
   sasl: setting.choice('none', ['none', 'plain', 'scram-sha-256', 'scram-sha-512']),
-  connectionTimeoutS: setting.number(3, { min: 0.1 }),
+  connectionTimeoutS: setting.number(3, { min: 0.1, max: 300 }),
 };
 
 const REPEAT_WARNING_MS = 600_000;

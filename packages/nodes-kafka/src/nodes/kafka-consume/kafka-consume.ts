@@ -4,17 +4,18 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { nodeShell, registerNode, setting, Throttle, type Done, type Send } from '@plantwire/node-shell';
 import { GroupConsumer, type Delivery } from '../../core/group-consumer.js';
-import { connectWithRetry, kafkaCluster, settledWithin } from '../config-node.js';
+import { checkTopic, connectWithRetry, kafkaCluster, settledWithin } from '../config-node.js';
 
 const SETTINGS = {
   topic: setting.text('plantwire-points'),
   groupId: setting.text('plantwire-workers'),
   fromBeginning: setting.flag(true),
   maxInFlight: setting.integer(8, { min: 1 }),
-  ackTimeoutS: setting.number(60, { min: 0.1 }),
-  retryDelayS: setting.number(1, { min: 0.01 }),
-  // The broker's default floor is 6 s.
-  sessionTimeoutS: setting.number(30, { min: 6 }),
+  // Timers take at most 2^31 ms (24.8 days); a longer one fires at once.
+  ackTimeoutS: setting.number(60, { min: 0.1, max: 86_400 }),
+  retryDelayS: setting.number(1, { min: 0.01, max: 3_600 }),
+  // The brokers' defaults (group.min/max.session.timeout.ms) allow 6 s to 30 minutes.
+  sessionTimeoutS: setting.number(30, { min: 6, max: 1_800 }),
 };
 
 const STATUS_THROTTLE_MS = 250;
@@ -64,6 +65,7 @@ export = function register(RED: NodeAPI) {
     if (!(cluster instanceof Error)) {
       try {
         const settings = shell.settings(def, SETTINGS);
+        checkTopic(shell, settings.topic);
         consumer = new GroupConsumer(cluster.kafka, {
           ...settings,
           ackTimeoutMs: settings.ackTimeoutS * 1000,

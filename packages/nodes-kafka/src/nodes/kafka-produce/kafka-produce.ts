@@ -13,7 +13,7 @@ import {
 } from '@plantwire/node-shell';
 import { DeliveringProducer } from '../../core/delivering-producer.js';
 import { toRecords } from '../../core/records.js';
-import { connectWithRetry, kafkaCluster, settledWithin } from '../config-node.js';
+import { checkTopic, connectWithRetry, kafkaCluster, settledWithin } from '../config-node.js';
 
 const SETTINGS = {
   topic: setting.text('plantwire-points'),
@@ -41,6 +41,7 @@ export = function register(RED: NodeAPI) {
     if (!(cluster instanceof Error)) {
       try {
         settings = shell.settings(def, SETTINGS);
+        checkTopic(shell, settings.topic);
         producer = new DeliveringProducer(cluster.kafka, {
           ...settings,
           maxBatchBytes: settings.maxBatchKB * 1024,
