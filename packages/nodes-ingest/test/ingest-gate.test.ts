@@ -121,6 +121,37 @@ describe('admit: the ingest gate', () => {
   });
 });
 
+describe('admit over MQTT: the topic, which the broker grants, says whose points they are', () => {
+  const mqtt: GateOptions = { maxPoints: 100, maxBytes: 100_000, plant: 'plant-1', line: 'line-2' };
+
+  it("refuses a device's metrics naming another tenant or machine than its topic", () => {
+    const topic = 'factories/acme/devices/press-3/telemetry';
+    const result = admit(
+      { body: { ts: at, tenant: 'globex', machine: 'other', metrics: { t: 1 } }, topic },
+      mqtt,
+    );
+    expect(result).toMatchObject({
+      status: 403,
+      accepted: [],
+      rejected: [{ index: 0, reason: 'tenant "globex" is not its topic\'s "acme"', status: 403 }],
+    });
+  });
+
+  it('keeps the points of the series a v1 topic names, and refuses the others', () => {
+    const own = telemetryPoint(at);
+    const topic = `v1/${own.tenant}/${own.plant}/${own.line}/${own.machine}/${own.metric}`;
+    const other = { ...telemetryPoint(at + 1), machine: 'press-9' };
+    const result = admit({ body: [own, other], topic }, mqtt);
+    expect(result.status).toBe(200);
+    expect(result.accepted).toEqual([own]);
+    expect(result.rejected).toEqual([
+      { index: 1, reason: `machine "press-9" is not its topic's "${own.machine}"`, status: 403 },
+    ]);
+    // A topic of neither shape names no series: nothing to compare.
+    expect(admit({ body: [own, other], topic: 'plant/raw' }, mqtt).accepted).toHaveLength(2);
+  });
+});
+
 describe('admitEvents: the same gate for plant events', () => {
   const state = (over: Record<string, unknown> = {}) => ({
     ts: at,

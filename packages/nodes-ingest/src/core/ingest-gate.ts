@@ -1,4 +1,12 @@
-import { normaliseMetrics, validatePoints, type Point, type ValidationResult } from '@plantwire/telemetry';
+import {
+  normaliseMetrics,
+  parseDeviceTopic,
+  parseTopic,
+  validatePoints,
+  type Point,
+  type SeriesKey,
+  type ValidationResult,
+} from '@plantwire/telemetry';
 import { toEvents, type PlantEvent } from './events.js';
 import {
   outOfScope,
@@ -110,12 +118,33 @@ export function admit(request: Request, options: GateOptions): GateResult {
     return { status: 400, tenant, accepted: [], rejected: [{ index: 0, reason: (error as Error).message }] };
   }
   const rejected: GateRejection[] = checked.invalid.map(({ index, reason }) => ({ index, reason }));
-  if (!grant) return { status: status(checked.valid.length, rejected), accepted: checked.valid, rejected };
+  let valid = { items: checked.valid, positions: validPositions(body, checked) };
+  // MQTT: the broker's access rules grant topics, so the topic, not the payload, says whose points these are.
+  const series = request.topic === undefined ? undefined : topicSeries(request.topic);
+  if (series) valid = keepWhere(valid, rejected, (point) => outsideTopic(series, point));
   // Isolation: a token writes its own tenant, and its plants or lines when limited; the rest goes on.
-  const { accepted, refused } = withinScope(grant, checked.valid, validPositions(body, checked));
-  rejected.push(...refused);
+  if (grant) valid = keepWhere(valid, rejected, (point) => outOfScope(grant, point));
   rejected.sort((a, b) => a.index - b.index);
-  return { status: status(accepted.length, rejected), tenant, accepted, rejected };
+  return { status: status(valid.items.length, rejected), tenant, accepted: valid.items, rejected };
+}
+
+/** The series a topic names (v1/{tenant}/{plant}/{line}/{machine}/{metric}, or a device's), if it names one. */
+function topicSeries(topic: string): Partial<SeriesKey> | undefined {
+  for (const parse of [parseTopic, parseDeviceTopic]) {
+    try {
+      return parse(topic);
+    } catch {
+      // not this shape
+    }
+  }
+  return undefined;
+}
+
+/** Why a point may not come on a topic that names another series. */
+function outsideTopic(series: Partial<SeriesKey>, point: Point): string | undefined {
+  for (const [field, value] of Object.entries(series) as [keyof SeriesKey, string][])
+    if (point[field] !== value) return `${field} "${point[field]}" is not its topic's "${value}"`;
+  return undefined;
 }
 
 /**
@@ -130,27 +159,30 @@ export function admitEvents(request: Request, options: GateOptions): GateResult<
   const { events, rejected: invalid } = toEvents(body, { tenant, plant: options.plant });
   const rejected: GateRejection[] = [...invalid];
   if (!grant) return { status: status(events.length, rejected), accepted: events, rejected };
-  const positions = eventPositions(body, invalid);
-  const { accepted, refused } = withinScope(grant, events, positions);
-  rejected.push(...refused);
+  const { items } = keepWhere(
+    { items: events, positions: eventPositions(body, invalid) },
+    rejected,
+    (event) => outOfScope(grant, event),
+  );
   rejected.sort((a, b) => a.index - b.index);
-  return { status: status(accepted.length, rejected), tenant, accepted, rejected };
+  return { status: status(items.length, rejected), tenant, accepted: items, rejected };
 }
 
-/** Splits valid items into those the token may write and 403 refusals, each at its input position. */
-function withinScope<T extends { tenant: string; plant: string; line: string }>(
-  grant: TokenGrant,
-  items: T[],
-  positions: number[],
-): { accepted: T[]; refused: GateRejection[] } {
-  const accepted: T[] = [];
-  const refused: GateRejection[] = [];
-  items.forEach((item, i) => {
-    const reason = outOfScope(grant, item);
-    if (reason === undefined) accepted.push(item);
-    else refused.push({ index: positions[i]!, reason, status: 403 });
+/** The valid items with their input positions, less those `refusal` names a reason for: 403s added to `rejected`. */
+function keepWhere<T>(
+  valid: { items: T[]; positions: number[] },
+  rejected: GateRejection[],
+  refusal: (item: T) => string | undefined,
+): { items: T[]; positions: number[] } {
+  const kept: { items: T[]; positions: number[] } = { items: [], positions: [] };
+  valid.items.forEach((item, i) => {
+    const reason = refusal(item);
+    if (reason === undefined) {
+      kept.items.push(item);
+      kept.positions.push(valid.positions[i]!);
+    } else rejected.push({ index: valid.positions[i]!, reason, status: 403 });
   });
-  return { accepted, refused };
+  return kept;
 }
 
 /** Who is sending and how much, and the body parsed: or the refusal of the whole request. */
