@@ -322,6 +322,34 @@ describe('DurableQueue', () => {
     expect(queue().stats().rows).toBe(3);
   });
 
+  it('holds rows fewer than a batch until the first has waited the max wait; a full batch, a flush or a retry goes at once', () => {
+    const q = queue({ batchRows: 3, maxWaitMs: 1000, window: 2 });
+    q.enqueue(items(1, 2));
+    expect(q.takeBatch()).toBeUndefined();
+    now += 999;
+    expect(q.takeBatch()).toBeUndefined();
+    now += 1;
+    const waited = q.takeBatch()!;
+    expect(ns(waited)).toEqual([1, 2]);
+    q.ack(waited.id);
+    q.enqueue(items(10, 3));
+    const full = q.takeBatch()!;
+    expect(ns(full)).toEqual([10, 11, 12]);
+    q.ack(full.id);
+    q.enqueue(items(20, 1));
+    expect(q.takeBatch()).toBeUndefined();
+    q.flush();
+    const flushed = q.takeBatch()!;
+    expect(ns(flushed)).toEqual([20]);
+    q.nack(flushed.id, 'down');
+    now = q.nextDue();
+    q.enqueue(items(30, 1));
+    expect(q.takeBatch()).toMatchObject({ id: flushed.id, attempt: 2 });
+    expect(q.takeBatch()).toBeUndefined();
+    now += 1000;
+    expect(ns(q.takeBatch())).toEqual([30]);
+  });
+
   it('shrinks the file after draining (incremental vacuum)', () => {
     const q = queue({ batchRows: 5000, batchBytes: 1e9 });
     q.enqueue(Array.from({ length: 5000 }, (_, n) => ({ n, pad: 'y'.repeat(500) })));

@@ -196,6 +196,16 @@ describe('store-forward inside Node-RED', () => {
     expect(caught).toHaveLength(4);
   });
 
+  it('holds a batch that is not full for the max wait, above 250 ms too', async () => {
+    await helper.load([storeForward, catchNode], flow({ maxWaitMs: '600' }));
+    const batches = collect(helper, 'batches');
+    const sentAt = Date.now();
+    helper.getNode('sf')!.receive({ payload: points(0, 3) });
+    await until('the batch', () => batches.length === 1, 3000);
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(595);
+    expect(batches[0].payload).toEqual(points(0, 3));
+  });
+
   it('retries a batch whose answer never comes', async () => {
     await helper.load([storeForward, catchNode], flow({ ackTimeoutS: '0.1' }));
     const batches = collect(helper, 'batches');

@@ -31,6 +31,8 @@ export interface QueueOptions {
   maxFileBytes?: number;
   batchRows?: number;
   batchBytes?: number;
+  /** How long rows fewer than a batch wait for more before they go out (ms); 0 = at once. */
+  maxWaitMs?: number;
   /** Batches in flight at once. */
   window?: number;
   order?: OrderMode;
@@ -88,6 +90,11 @@ export class DurableQueue<T = unknown> {
   private retries = 0;
   private readonly drops: Record<DropReason, number> = { full: 0, age: 0, purge: 0 };
   private lastError: string | null = null;
+  /**
+   * When the rows not yet sent began waiting for a batch to fill (monotonic clock). Undefined: they go at once
+   * (a backlog found on open, or a flush).
+   */
+  private waitingSince: number | undefined;
 
   /** Throws QueueStorageError when the file cannot be opened (a corrupt one is moved aside instead). */
   constructor(options: QueueOptions) {
@@ -102,6 +109,7 @@ export class DurableQueue<T = unknown> {
       maxFileBytes: 0,
       batchRows: 1000,
       batchBytes: 1024 ** 2,
+      maxWaitMs: 0,
       window: 1,
       order: 'fifo',
       backoff: { baseMs: 1000, maxMs: 60_000 },
@@ -150,6 +158,7 @@ export class DurableQueue<T = unknown> {
         `queue full (${this.rows} items, ${this.bytes} bytes; limits ${maxRows} items, ${maxBytes} bytes): ${items.length} new items refused`,
       );
     }
+    const idle = this.unsentRows() === 0;
     const write = this.db.transaction(() => {
       const dropped = { rows: 0, bytes: 0 };
       // drop-oldest: whole chunks, oldest first, until the new items fit.
@@ -169,6 +178,7 @@ export class DurableQueue<T = unknown> {
       this.rows += items.length - written.rows;
       this.bytes += bytes - written.bytes;
       this.drops.full += written.rows;
+      if (idle) this.waitingSince = this.options.monotonic();
     } catch (error) {
       const code = (error as { code?: string }).code ?? '';
       const what = code === 'SQLITE_FULL' ? 'storage full' : `storage error ${code}`;
@@ -191,8 +201,9 @@ export class DurableQueue<T = unknown> {
   }
 
   /**
-   * The next batch to send, if the window has room: a batch whose retry is due first, then new rows. In
-   * live-first mode new rows go ahead of the backlog, which drains beside them.
+   * The next batch to send, if the window has room: a batch whose retry is due first, then new rows once a batch
+   * of them is waiting or the first has waited maxWaitMs. In live-first mode new rows go ahead of the backlog,
+   * which drains beside them.
    */
   takeBatch(): Batch | undefined {
     const due = this.flights.takeDue(this.options.monotonic());
@@ -208,7 +219,7 @@ export class DurableQueue<T = unknown> {
       due.attempt += 1;
       return due;
     }
-    if (this.flights.size >= this.options.window) return undefined;
+    if (this.flights.size >= this.options.window || !this.newRowsDue()) return undefined;
     const { batchRows, batchBytes } = this.options;
     const next = this.order.next((after, upTo) => this.chunks.readRun(after, upTo, batchRows, batchBytes));
     if (!next) return undefined;
@@ -225,6 +236,19 @@ export class DurableQueue<T = unknown> {
     };
     this.flights.add(batch);
     return batch;
+  }
+
+  /** Lets the rows waiting for a batch to fill go out at the next takeBatch, as if they had waited maxWaitMs. */
+  flush(): void {
+    this.waitingSince = undefined;
+  }
+
+  private newRowsDue(): boolean {
+    return (
+      this.waitingSince === undefined ||
+      this.unsentRows() >= this.options.batchRows ||
+      this.options.monotonic() - this.waitingSince >= this.options.maxWaitMs
+    );
   }
 
   /** Rows stored and not in a batch in flight: what the next batches would carry. Cheap: no SQL. */

@@ -85,6 +85,7 @@ export = function register(RED: NodeAPI) {
         minFreeBytes: settings.minFreeMB * 1024 ** 2,
         batchRows: settings.batchRows,
         batchBytes: settings.batchKB * 1024,
+        maxWaitMs: settings.maxWaitMs,
         window: settings.window,
         order: settings.order,
         backoff: { baseMs: settings.backoffBaseS * 1000, maxMs: settings.backoffMaxS * 1000 },
@@ -168,7 +169,7 @@ export = function register(RED: NodeAPI) {
 
     // Runs from the group commit's setImmediate, where a thrown SQLite error would stop Node-RED: guarded.
     const forwardCommitted = shell.guard(() => {
-      if (queue!.unsentRows() >= settings!.batchRows) forward();
+      forward();
       report.request();
     });
     const commits = new GroupCommit(
@@ -217,6 +218,7 @@ export = function register(RED: NodeAPI) {
       }
       if (command === 'pause') paused = true;
       else if (command === 'resume') paused = false;
+      else if (command === 'flush') queue!.flush();
       else if (command === 'purge') shell.warn('warnings.purged', { count: queue!.purge() });
       else if (command.startsWith('quarantine-')) {
         const refused = quarantineControl(command, msg.batch);
@@ -254,6 +256,8 @@ export = function register(RED: NodeAPI) {
 
     if (queue && settings) {
       // The timers touch SQLite, which can fail (a full disk): guarded, the node says so and Node-RED runs on.
+      // The pump also sends retries that came due and notices overdue answers: it ticks at least every 250 ms
+      // whatever the max wait, which the queue applies to new rows (takeBatch).
       pump = setInterval(shell.guard(forward), Math.max(20, Math.min(settings.maxWaitMs, 250)));
       const statsEvery = settings.statsIntervalS * 1000;
       if (statsEvery > 0) statsTimer = setInterval(() => report.now(), statsEvery);
