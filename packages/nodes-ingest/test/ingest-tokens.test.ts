@@ -26,6 +26,17 @@ describe('ingest tokens: tenant, scope, rate', () => {
     ).toBe(403);
   });
 
+  it('keeps the "=" of a base64 token: the old token=tenant form is only a line without spaces', () => {
+    const table = parseTokens('c2VjcmV0LXRva2Vu= acme\na=b globex plant-1');
+    expect([...table.values()]).toEqual([
+      { tenant: 'acme', scope: [], line: 1 },
+      { tenant: 'globex', scope: ['plant-1'], line: 2 },
+    ]);
+    const options = { ...gate(''), tokens: table };
+    expect(admit({ body: [point(0)], authorization: bearer('c2VjcmV0LXRva2Vu=') }, options).status).toBe(200);
+    expect(admit({ body: [point(0)], authorization: bearer('c2VjcmV0LXRva2Vu') }, options).status).toBe(401);
+  });
+
   it('reads scopes and rates, and keeps no token in clear', () => {
     const table = parseTokens('secret-1 acme plant-1/line-a,plant-2 rate=500');
     expect([...table.values()]).toEqual([

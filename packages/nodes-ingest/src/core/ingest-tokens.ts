@@ -26,7 +26,8 @@ export function tokenHash(token: string): string {
 
 /**
  * One token a line: `token tenant`, optionally a comma-separated scope of plants and plant/line pairs and a rate
- * in points per second. `token=tenant` and `token tenant` (the format before scopes) read as before. Blank lines
+ * in points per second. `token tenant` and, on a line without spaces, `token=tenant` (the formats before scopes)
+ * read as before. Blank lines
  * and # comments are skipped. A bad line throws, naming its line number but never its token.
  */
 export function parseTokens(text: string | undefined): TokenTable {
@@ -42,7 +43,8 @@ export function readTokens(text: string | undefined): { table: TokenTable; error
   (text ?? '').split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
-    const [token, ...rest] = line.replace(/^(\S+?)=/, '$1 ').split(/\s+/);
+    // The old `token=tenant` form only on a line without spaces: a base64 token ends in "=", as in "abc= acme".
+    const [token, ...rest] = (/\s/.test(line) ? line : line.replace(/^(\S+?)=/, '$1 ')).split(/\s+/);
     const why = grantOf(rest, i + 1);
     if (typeof why === 'string') {
       errors.push(`tokens, line ${i + 1}: ${why}; the format is "${TOKEN_LINE_FORMAT}"`);
