@@ -120,11 +120,18 @@ describe('questdb-write inside Node-RED, against a real QuestDB', () => {
         { at, machine: 'press-02', shift: 'early', good: 410, running: true, note: { by: 'anna' } },
         { at: 'yesterday', machine: 'press-02' },
         { at: new Date(at + 60_000).toISOString(), machine: 'cnc-01', shift: 'early', good: 12 },
+        // No zone (it would be the server's local time), and seconds (1970).
+        { at: '2026-01-05T12:00:00', machine: 'cnc-01' },
+        { at: at / 1000, machine: 'cnc-01' },
       ],
     });
     await wait('the answer', () => written.length === 1 && rejected.length === 1);
-    expect(written[0].questdb).toEqual({ written: 2, rejected: 1 });
-    expect(rejected[0].payload[0].reason).toMatch(/field "at" must be epoch ms or an ISO-8601 time/);
+    expect(written[0].questdb).toEqual({ written: 2, rejected: 3 });
+    expect(rejected[0].payload.map((r: { reason: string }) => r.reason)).toEqual([
+      'field "at": ts must be epoch milliseconds or an ISO-8601 date-time with a zone (got "yesterday")',
+      'field "at": ts must be epoch milliseconds or an ISO-8601 date-time with a zone (got "2026-01-05T12:00:00")',
+      'field "at": ts 1767571200 is before 2000-01-01 as milliseconds: send epoch milliseconds, not seconds',
+    ]);
     await questdb.waitForWal('shifts').catch(() => undefined);
     const rows = await questdb.rows<{
       machine: string;

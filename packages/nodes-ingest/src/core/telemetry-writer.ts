@@ -1,4 +1,4 @@
-import { validatePoints, type Point } from '@plantwire/telemetry';
+import { normaliseTs, validatePoints, type Point } from '@plantwire/telemetry';
 import { toEvents, type PlantEvent } from './events.js';
 import { escapeName, escapeQuoted, IlpBuffer } from './ilp.js';
 import { classify, exec, IlpPoster, QuestDbError, type QuestDbConnection } from './questdb-http.js';
@@ -441,7 +441,7 @@ export function genericFormat(table: GenericTable): RowFormat<Record<string, unk
       }
       // No timestamp: QuestDB stamps the arrival time.
       const ts = table.timestampField ? row[table.timestampField] : undefined;
-      if (ts !== undefined) line += ` ${typeof ts === 'number' ? Math.floor(ts) : Date.parse(String(ts))}`;
+      if (ts !== undefined) line += ` ${normaliseTs(ts)}`;
       out.utf8(`${line}\n`);
     },
   };
@@ -473,9 +473,12 @@ function checkObject(item: unknown, timestampField: string): string | undefined 
   if (timestampField) {
     const ts = (item as Record<string, unknown>)[timestampField];
     if (ts === undefined) return undefined;
-    const ms = typeof ts === 'number' ? ts : typeof ts === 'string' ? Date.parse(ts) : NaN;
-    if (!Number.isFinite(ms) || ms < 0)
-      return `field "${timestampField}" must be epoch ms or an ISO-8601 time`;
+    // As for points: a time without a zone would be the server's local time, and seconds would land in 1970.
+    try {
+      normaliseTs(ts);
+    } catch (error) {
+      return `field "${timestampField}": ${(error as Error).message}`;
+    }
   }
   return undefined;
 }
