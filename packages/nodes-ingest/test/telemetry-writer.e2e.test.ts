@@ -7,6 +7,7 @@ import {
   TelemetryWriter,
   DEFAULT_TABLE,
   QuestDbError,
+  type TelemetryTable,
 } from '../src/index.js';
 
 let questdb: QuestDb;
@@ -144,6 +145,33 @@ describe('TelemetryWriter against a real QuestDB', () => {
     const failure = await writer.write([point(Date.UTC(2026, 0, 5))]).catch((error: QuestDbError) => error);
     expect(failure).toBeInstanceOf(QuestDbError);
     expect((failure as QuestDbError).kind).toBe('unavailable');
+  });
+
+  it('refuses at once the TTLs QuestDB refuses (not whole partitions), and creates the others', async () => {
+    const table = (partitionBy: TelemetryTable['partitionBy'], ttlDays: number) => ({
+      name: `ttl_${partitionBy}_${ttlDays}`.toLowerCase(),
+      partitionBy,
+      ttlDays,
+    });
+    for (const fits of [table('HOUR', 1), table('DAY', 3), table('WEEK', 14), table('MONTH', 0)])
+      await questdb.exec(telemetryTableDdl(fits));
+    for (const [partitionBy, days] of [
+      ['WEEK', 10],
+      ['MONTH', 30],
+      ['YEAR', 365],
+    ] as const) {
+      expect(() => telemetryTableDdl(table(partitionBy, days))).toThrow(
+        `keeping ${days} days does not fit ${partitionBy} partitions`,
+      );
+      // What QuestDB says to the same table, which is what the check spares a user at the first write.
+      const ddl = telemetryTableDdl(table('DAY', days)).replace(
+        'PARTITION BY DAY',
+        `PARTITION BY ${partitionBy}`,
+      );
+      await expect(questdb.exec(ddl)).rejects.toThrow(
+        /TTL value must be an integer multiple of partition size/,
+      );
+    }
   });
 
   it('refuses a table name that is not an identifier', () => {

@@ -20,6 +20,16 @@ export function telemetryTableDdl(table: TelemetryTable): string {
   if (!TABLE_NAME.test(table.name))
     throw new QuestDbError(`table name "${table.name}" must be letters, digits and _`, 'bad-data');
   const ttl = table.ttlDays > 0 ? ` TTL ${Math.floor(table.ttlDays)} DAYS` : '';
+  // QuestDB drops whole partitions: it refuses a TTL that is not a whole number of them (found at the first write,
+  // after the deploy, otherwise).
+  const partitionDays = { HOUR: 1, DAY: 1, WEEK: 7 }[table.partitionBy as string];
+  if (ttl && !(partitionDays && Math.floor(table.ttlDays) % partitionDays === 0))
+    throw new QuestDbError(
+      `keeping ${Math.floor(table.ttlDays)} days does not fit ${table.partitionBy} partitions, which QuestDB drops ` +
+        'whole: keep any number of days with HOUR or DAY partitions, a multiple of 7 with WEEK, and none (0) with ' +
+        'MONTH or YEAR',
+      'bad-data',
+    );
   return (
     `CREATE TABLE IF NOT EXISTS ${table.name} (ts TIMESTAMP, id UUID, tenant SYMBOL, plant SYMBOL, line SYMBOL, ` +
     `machine SYMBOL, metric SYMBOL, unit SYMBOL, value DOUBLE, q INT) TIMESTAMP(ts) PARTITION BY ${table.partitionBy}` +
