@@ -6,6 +6,7 @@ export {
 } from './core/client-config.js';
 export {
   DeliveringProducer,
+  RecordsRefusedError,
   type DeliveringProducerOptions,
   type DeliveryStats,
 } from './core/delivering-producer.js';

@@ -2,7 +2,11 @@
 // kafkajs 2.2.4 does when a partition leader dies mid-send (the real failure is in kafka-cluster.e2e.test.ts).
 import type { Kafka, Message, ProducerConfig } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { DeliveringProducer } from '../src/core/delivering-producer.js';
+import {
+  DeliveringProducer,
+  RECORD_OVERHEAD_BYTES,
+  RecordsRefusedError,
+} from '../src/core/delivering-producer.js';
 import { toRecords } from '../src/core/records.js';
 
 const PARTITIONS = 3;
@@ -199,7 +203,7 @@ describe('DeliveringProducer', () => {
     };
     const producer = new DeliveringProducer(kafka, {
       deliveryCheck: true,
-      maxBatchBytes: 40, // ten records of 4 bytes
+      maxBatchBytes: 10 * (4 + RECORD_OVERHEAD_BYTES), // ten records of a 4-byte key and value
       maxResends: 2,
     });
     const records = Array.from({ length: 6 }, (_, i) => [
@@ -208,6 +212,84 @@ describe('DeliveringProducer', () => {
     ]);
     await Promise.all(records.map((r) => producer.deliver('t', r)));
     expect(sizes).toEqual([2, 10]);
+  });
+
+  it('counts a record in UTF-8 bytes with its framing: two-byte characters fill a send twice as fast', async () => {
+    const sizes: number[] = [];
+    const { kafka } = fakeKafka(() => []);
+    const original = kafka.producer;
+    (kafka as { producer: unknown }).producer = (config: ProducerConfig) => {
+      const inner = original(config);
+      return {
+        ...inner,
+        send: (args: { messages: Message[] }) => {
+          sizes.push(args.messages.length);
+          return inner.send(args as never);
+        },
+      };
+    };
+    const perRecord = 2 + 2 * 40 + RECORD_OVERHEAD_BYTES; // 'k0' and 40 times 'ü'
+    const producer = new DeliveringProducer(kafka, {
+      deliveryCheck: true,
+      maxBatchBytes: 3 * perRecord,
+      maxResends: 2,
+    });
+    const record = { key: 'k0', value: 'ü'.repeat(40) };
+    await producer.deliver(
+      't',
+      Array.from({ length: 7 }, () => record),
+    );
+    expect(sizes).toEqual([3, 3, 1]);
+  });
+
+  it('fails a message whose records the broker refuses for what they are with a RecordsRefusedError, and goes on', async () => {
+    const tooLarge = Object.assign(
+      new Error('The request included a message larger than the max message size'),
+      {
+        type: 'MESSAGE_TOO_LARGE',
+        retriable: false,
+      },
+    );
+    const { kafka, written } = fakeKafka(
+      () => [],
+      (round) => (round === 0 ? tooLarge : undefined),
+    );
+    const producer = new DeliveringProducer(kafka, {
+      deliveryCheck: true,
+      maxBatchBytes: 100_000,
+      maxResends: 2,
+    });
+    const refused = producer.deliver('t', toRecords(points(5), 'machine', 'n', 5));
+    await expect(refused).rejects.toBeInstanceOf(RecordsRefusedError);
+    await expect(refused).rejects.toMatchObject({ message: tooLarge.message, cause: tooLarge });
+    await producer.deliver('t', toRecords(points(5), 'machine', 'n', 5));
+    expect(idsOf(written)).toHaveLength(5);
+  });
+
+  it('does not take a refused send of several messages as a refusal of each (one of them, or all together)', async () => {
+    const tooLarge = Object.assign(
+      new Error('The request included a message larger than the max message size'),
+      {
+        type: 'MESSAGE_TOO_LARGE',
+        retriable: false,
+      },
+    );
+    const { kafka } = fakeKafka(
+      () => [],
+      (round) => (round === 1 ? tooLarge : undefined),
+    );
+    const producer = new DeliveringProducer(kafka, {
+      deliveryCheck: true,
+      maxBatchBytes: 100_000,
+      maxResends: 2,
+    });
+    // The first goes alone; the two queued behind it go together in the second send, which is refused.
+    const first = producer.deliver('t', toRecords(points(5), 'machine', 'n', 5));
+    const together = [1, 2].map(() => producer.deliver('t', toRecords(points(5), 'machine', 'n', 5)));
+    await expect(first).resolves.toBeUndefined();
+    for (const delivery of together) {
+      await expect(delivery).rejects.toBe(tooLarge);
+    }
   });
 
   it('once the partitions are known, sends up to maxBatchBytes per partition together, never more to one partition', async () => {
@@ -228,21 +310,26 @@ describe('DeliveringProducer', () => {
     };
     const producer = new DeliveringProducer(kafka, {
       deliveryCheck: true,
-      maxBatchBytes: 40, // eight records of 5 bytes
+      maxBatchBytes: 8 * (4 + RECORD_OVERHEAD_BYTES), // eight records of a 4-byte key and value
       maxResends: 2,
     });
     await producer.deliver('t', [{ key: 'k0', value: '[]' }]);
     const messages = Array.from({ length: 30 }, (_, i) => [{ key: `k${i % 10}`, value: '[]' }]);
     await Promise.all(messages.map((records) => producer.deliver('t', records)));
+    const limit = 8 * (4 + RECORD_OVERHEAD_BYTES);
     const bytes = (sent: { message: Message }[]) =>
-      sent.reduce((sum, { message }) => sum + String(message.key).length + String(message.value).length, 0);
+      sent.reduce(
+        (sum, { message }) =>
+          sum + String(message.key).length + String(message.value).length + RECORD_OVERHEAD_BYTES,
+        0,
+      );
     expect(written).toHaveLength(31);
-    // The first send knew no partitions: 40 bytes in all; later ones carry more, at most 40 per partition.
-    expect(bytes(perSend[0]!)).toBeLessThanOrEqual(40);
-    expect(Math.max(...perSend.map(bytes))).toBeGreaterThan(40);
+    // The first send knew no partitions: the limit in all; later ones carry more, at most the limit per partition.
+    expect(bytes(perSend[0]!)).toBeLessThanOrEqual(limit);
+    expect(Math.max(...perSend.map(bytes))).toBeGreaterThan(limit);
     for (const sent of perSend)
       for (let p = 0; p < PARTITIONS; p++)
-        expect(bytes(sent.filter(({ partition }) => partition === p))).toBeLessThanOrEqual(40);
+        expect(bytes(sent.filter(({ partition }) => partition === p))).toBeLessThanOrEqual(limit);
   });
 
   it('splits a message larger than maxBatchBytes over several sends and resolves once all are acknowledged', async () => {

@@ -159,4 +159,29 @@ describe('kafka nodes inside Node-RED, over kafkajs stand-ins', () => {
     join();
     await until('the partitions after the refusal', () => /^partitions 0,/.test(lastStatus(seen).text));
   });
+
+  it('kafka-produce answers records the brokers refuse with msg.statusCode 413 (store-forward sets them aside), other failures without', async () => {
+    await helper.load(NODES, flow());
+    const caught = collect(helper, 'caught');
+    const tooLarge = new kafkajs.KafkaJSProtocolError({
+      message: 'The request included a message larger than the max message size the server will accept',
+      type: 'MESSAGE_TOO_LARGE',
+      code: 10,
+      retriable: false,
+    } as never);
+    producing.send = () => Promise.reject(tooLarge);
+    helper.getNode('produce')!.receive({ payload: [{ machine: 'm1', n: 1 }], sf: { batch: 1 } });
+    await until('the refusal', () => caught.length === 1);
+    expect(caught[0]).toMatchObject({ statusCode: 413, sf: { batch: 1 } });
+    expect(caught[0].error.message).toMatch(
+      /kafka-produce: refused by the brokers \(msg.statusCode 413: sending it again fails again\): The request included/,
+    );
+    producing.send = () => Promise.reject(new kafkajs.KafkaJSError('Broker not available'));
+    helper.getNode('produce')!.receive({ payload: [{ machine: 'm1', n: 2 }], sf: { batch: 2 } });
+    await until('the failure', () => caught.length === 2);
+    expect(caught[1].statusCode).toBeUndefined();
+    expect(caught[1].error.message).toMatch(
+      /kafka-produce: not delivered \(send it again\): Broker not available/,
+    );
+  });
 });

@@ -1,18 +1,21 @@
 // An acks=all, idempotent kafkajs producer whose deliver() resolves only when every record is acknowledged.
 // Calls made while a send is in flight are sent together next, one send at a time, so a key's records keep
 // their order (resends of a send included) and many small messages become one large send. A send carries at
-// most maxBatchBytes per partition (a broker refuses a partition's batch over message.max.bytes, 1 MB by
-// default) and at most MAX_SEND_BYTES in all, so with many partitions one send (one acks=all round trip) carries
-// several times maxBatchBytes; before the topic's partitions are known, at most maxBatchBytes in all. A message
-// larger than maxBatchBytes is split over several sends and resolves once all of them are acknowledged.
+// most maxBatchBytes per partition, keys and values counted in UTF-8 with each record's framing (a broker refuses
+// a partition's batch over message.max.bytes, 1 MB by default), and at most MAX_SEND_BYTES in all, so with many
+// partitions one send (one acks=all round trip) carries several times maxBatchBytes; before the topic's
+// partitions are known, at most maxBatchBytes in all. A message larger than maxBatchBytes is split over several
+// sends and resolves once all of them are acknowledged. A record the brokers refuse for what it is (too large,
+// invalid) fails its message with a RecordsRefusedError, for it to be set aside rather than sent again.
 import { Partitioners, type Kafka, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
 import { unacknowledged } from './delivery-check.js';
+import { hasErrorType } from './kafka-errors.js';
 import type { OutRecord } from './records.js';
 
 export interface DeliveringProducerOptions {
   /** Compare each send's result with what was sent and resend the rest (on by default; off only to show the loss). */
   deliveryCheck: boolean;
-  /** At most this many bytes of keys and values per partition per send (a single larger record goes alone). */
+  /** At most this many bytes of records per partition per send (a single larger record goes alone). */
   maxBatchBytes: number;
   /** Rounds of resending what a send did not cover before giving up with an error. */
   maxResends: number;
@@ -25,6 +28,20 @@ export interface DeliveryStats {
   resent: number;
   /** records queued or in flight */
   pending: number;
+}
+
+/** The broker's refusals of the records themselves, which sending them again cannot mend. */
+const REFUSED_RECORDS = ['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD'];
+
+/**
+ * The brokers refused a message's records themselves (too large, invalid): sending them again fails again. The
+ * broker's error is its cause.
+ */
+export class RecordsRefusedError extends Error {
+  constructor(cause: Error) {
+    super(cause.message, { cause });
+    this.name = 'RecordsRefusedError';
+  }
 }
 
 interface Waiter {
@@ -140,11 +157,18 @@ export class DeliveringProducer {
           );
           for (const { waiter } of round) if (--waiter.remaining === 0 && !waiter.failed) waiter.resolve();
         } catch (error) {
-          if (isSequenceDesync(error)) this.desynchronised = true;
-          for (const { waiter } of round) {
+          if (hasErrorType(error, ['OUT_OF_ORDER_SEQUENCE_NUMBER'])) this.desynchronised = true;
+          const waiters = new Set(round.map((part) => part.waiter));
+          // Records refused for what they are fail their message for good only when the send held nothing else:
+          // a send of several messages may have been refused for one of them, or for their size together.
+          const failure =
+            waiters.size === 1 && hasErrorType(error, REFUSED_RECORDS)
+              ? new RecordsRefusedError(error as Error)
+              : (error as Error);
+          for (const waiter of waiters) {
             if (waiter.failed) continue;
             waiter.failed = true;
-            waiter.reject(error as Error);
+            waiter.reject(failure);
           }
         }
       }
@@ -218,16 +242,15 @@ export class DeliveringProducer {
   }
 }
 
-/** Whether the broker refused a send's sequence numbers (kafkajs's error, or the one it wraps). */
-function isSequenceDesync(error: unknown): boolean {
-  for (let e = error as { type?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
-    if (e.type === 'OUT_OF_ORDER_SEQUENCE_NUMBER') return true;
-    e = e.cause as typeof e;
-  }
-  return false;
-}
+/**
+ * What a record adds to its partition's batch besides its key and value, at most: the record format's length,
+ * attributes, timestamp and offset deltas, key and value lengths and header count, varints at their longest.
+ */
+export const RECORD_OVERHEAD_BYTES = 32;
 
-/** Bytes of a record's key and value as counted against maxBatchBytes. */
+/** Bytes of a record as counted against maxBatchBytes: its key and value in UTF-8, and its framing. */
 function messageBytes(message: Message): number {
-  return String(message.key).length + String(message.value).length;
+  return (
+    Buffer.byteLength(String(message.key)) + Buffer.byteLength(String(message.value)) + RECORD_OVERHEAD_BYTES
+  );
 }

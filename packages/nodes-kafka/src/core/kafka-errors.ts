@@ -19,6 +19,11 @@ function causes(error: unknown): KafkaJsErrorFields[] {
   return chain;
 }
 
+/** Whether the error, or one it wraps, is the broker's answer of one of these types (OUT_OF_ORDER_SEQUENCE_NUMBER). */
+export function hasErrorType(error: unknown, types: readonly string[]): boolean {
+  return causes(error).some((e) => typeof e.type === 'string' && types.includes(e.type));
+}
+
 /** kafkajs's own refusals of a setting or an argument, and of the credentials. */
 const REFUSING_ERRORS = new Set([
   'KafkaJSNonRetriableError',

@@ -11,7 +11,7 @@ import {
   type Send,
   type Settings,
 } from '@plantwire/node-shell';
-import { DeliveringProducer } from '../../core/delivering-producer.js';
+import { DeliveringProducer, RecordsRefusedError } from '../../core/delivering-producer.js';
 import { toRecords } from '../../core/records.js';
 import { checkTopic, connectWithRetry, kafkaCluster, settledWithin } from '../config-node.js';
 
@@ -74,39 +74,47 @@ export = function register(RED: NodeAPI) {
       });
     }
 
-    node.on('input', (msg: NodeMessage & { kafka?: unknown }, send: Send, done: Done) => {
-      if (cluster instanceof Error) return done(cluster);
-      if (!producer || !settings) return done(shell.notConfigured());
-      const items = Array.isArray(msg.payload) ? msg.payload : [msg.payload];
-      const { topic, keyField, maxPointsPerRecord } = settings;
-      const records = toRecords(items, keyField, node.id, maxPointsPerRecord);
-      const p = producer;
-      const delivery = ready
-        .then((ok) => {
-          // Closed before the brokers answered: the message stays unanswered, and store-forward upstream sends
-          // it again after the redeploy (an error here would only log noise for every message held back).
-          if (!ok) return new Promise<void>(() => {});
-          return p.deliver(topic, records);
-        })
-        .then(
-          () => {
-            // Added to, not replaced: a relay (kafka-consume -> kafka-produce -> back to kafka-consume) answers
-            // with kafka-consume's msg.kafka {consumer, token}, without which its batch is never committed.
-            const produced = { topic, records: records.length };
-            const before = msg.kafka;
-            msg.kafka = isObject(before) ? { ...before, ...produced } : produced;
-            send(msg);
-            done();
-            report.request();
-          },
-          (error: Error) => {
-            shell.status.error(error.message);
-            done(shell.error('errors.notDelivered', { error: error.message }));
-          },
-        );
-      inFlight.add(delivery);
-      void delivery.finally(() => inFlight.delete(delivery));
-    });
+    node.on(
+      'input',
+      (msg: NodeMessage & { kafka?: unknown; statusCode?: number }, send: Send, done: Done) => {
+        if (cluster instanceof Error) return done(cluster);
+        if (!producer || !settings) return done(shell.notConfigured());
+        const items = Array.isArray(msg.payload) ? msg.payload : [msg.payload];
+        const { topic, keyField, maxPointsPerRecord } = settings;
+        const records = toRecords(items, keyField, node.id, maxPointsPerRecord);
+        const p = producer;
+        const delivery = ready
+          .then((ok) => {
+            // Closed before the brokers answered: the message stays unanswered, and store-forward upstream sends
+            // it again after the redeploy (an error here would only log noise for every message held back).
+            if (!ok) return new Promise<void>(() => {});
+            return p.deliver(topic, records);
+          })
+          .then(
+            () => {
+              // Added to, not replaced: a relay (kafka-consume -> kafka-produce -> back to kafka-consume) answers
+              // with kafka-consume's msg.kafka {consumer, token}, without which its batch is never committed.
+              const produced = { topic, records: records.length };
+              const before = msg.kafka;
+              msg.kafka = isObject(before) ? { ...before, ...produced } : produced;
+              send(msg);
+              done();
+              report.request();
+            },
+            (error: Error) => {
+              shell.status.error(error.message);
+              if (!(error instanceof RecordsRefusedError))
+                return done(shell.error('errors.notDelivered', { error: error.message }));
+              // A Catch node passes on a copy of msg: with a 4xx status, store-forward sets the batch aside
+              // (quarantine) instead of sending it again for ever.
+              msg.statusCode = 413;
+              done(shell.error('errors.refused', { error: error.message }));
+            },
+          );
+        inFlight.add(delivery);
+        void delivery.finally(() => inFlight.delete(delivery));
+      },
+    );
 
     shell.onClose(async () => {
       closed = true;
