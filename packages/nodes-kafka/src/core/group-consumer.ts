@@ -1,6 +1,7 @@
 // One member of a Kafka consumer group that hands each fetched batch downstream as one delivery and commits a
 // partition's offset only over deliveries the downstream settled. Unsettled deliveries are redelivered (after a
-// failure or an ack timeout); at most maxInFlight are open at once, past which fetching pauses (back-pressure).
+// failure or an ack timeout); once maxInFlight are open, fetching pauses (back-pressure), though kafkajs still
+// hands over the batches it had fetched (at most one more per assigned partition).
 // A rebalance forgets what is open: the partition's next owner starts again at the committed offset, so what
 // was open is delivered again (at least once; the sink deduplicates), never skipped. A crash of kafkajs's run
 // (a broker killed mid-request) forgets what is open too, and the member runs again: kafkajs restarts it after a
