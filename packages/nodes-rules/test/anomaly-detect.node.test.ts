@@ -137,6 +137,9 @@ describe('anomaly-detect inside Node-RED', () => {
       'anomaly-detect: refused 5 of 20 points (the rest were scored): payload[3]: value must be a finite number (got NaN); ' +
         'payload[7]: value must be a finite number (got "61.5"); payload[9]: value must be a finite number (got null); ...',
     );
+    // The Catch node gets the input as it came: payload[3] is the refused point.
+    expect(caught[0].payload).toHaveLength(20);
+    expect(caught[0].payload[3].value).toBeNaN();
     expect(scored).toHaveLength(1);
     expect(scored[0].payload).toHaveLength(15);
     expect(allFinite(scored)).toBe(true);

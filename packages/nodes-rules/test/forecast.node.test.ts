@@ -129,6 +129,8 @@ describe('forecast inside Node-RED', () => {
       'Error: forecast: refused 1 of 5 points (the rest were forecast): payload[2]: value must be a finite number (got "high")',
     );
     expect(forecasts[0].payload).toHaveLength(4);
+    // The Catch node gets the input as it came: payload[2] is the refused point.
+    expect(caught[0].payload[2].value).toBe('high');
     helper.getNode('fc')!.receive({ payload: 42 });
     await until('the second refusal', () => caught.length === 2);
     expect(caught[1].error.message).toMatch(/must be a telemetry point or an array of points \(got 42\)/);

@@ -53,9 +53,8 @@ export = function register(RED: NodeAPI) {
         if (scored.length > 0) {
           const anomalyMsg =
             flagged.length > 0 ? { topic: msg.topic, payload: flagged, anomaly: meta } : null;
-          msg.payload = scored;
-          (msg as NodeMessage & { anomaly?: unknown }).anomaly = meta;
-          send([msg, anomalyMsg]);
+          // A new message: a Catch node of refused points gets the input as it came.
+          send([{ ...msg, payload: scored, anomaly: meta } as NodeMessage, anomalyMsg]);
         }
         return refusal;
       },

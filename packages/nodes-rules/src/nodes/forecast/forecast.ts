@@ -51,8 +51,8 @@ export = function register(RED: NodeAPI) {
         });
         warnings += early.length;
         if (points.length > 0) {
-          msg.payload = points;
-          send([msg, early.length > 0 ? { topic: msg.topic, payload: early } : null]);
+          // A new message: a Catch node of refused points gets the input as it came.
+          send([{ ...msg, payload: points }, early.length > 0 ? { topic: msg.topic, payload: early } : null]);
         }
         return refusal;
       },
