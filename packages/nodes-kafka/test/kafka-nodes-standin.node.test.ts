@@ -184,4 +184,31 @@ describe('kafka nodes inside Node-RED, over kafkajs stand-ins', () => {
       /kafka-produce: not delivered \(send it again\): Broker not available/,
     );
   });
+
+  it('kafka-produce holds messages only while it first tries the brokers, then answers them with an error until it reaches them', async () => {
+    let fail!: (error: Error) => void;
+    let attempts = 0;
+    producing.connect = () =>
+      ++attempts === 1 ? new Promise((_, reject) => (fail = reject)) : Promise.resolve();
+    await helper.load(NODES, flow());
+    const seen = statuses('produce');
+    const sent = collect(helper, 'sent');
+    const caught = collect(helper, 'caught');
+    await until('the first connect', () => attempts === 1);
+    helper.getNode('produce')!.receive({ payload: [{ machine: 'm1', n: 1 }] });
+    fail(new kafkajs.KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9'));
+    await until('the status', () => /^brokers unreachable/.test(lastStatus(seen).text));
+    helper.getNode('produce')!.receive({ payload: [{ machine: 'm1', n: 2 }] });
+    await until('the answer', () => caught.length === 1);
+    expect(caught[0].error.message).toMatch(
+      /kafka-produce: brokers unreachable, not sent \(send it again\): Connection error: connect ECONNREFUSED/,
+    );
+    expect(caught[0].payload).toEqual([{ machine: 'm1', n: 2 }]);
+    // Connected at the next try (3 s later): the message held from before the failure goes out, and the next too.
+    await until('the held message', () => sent.length === 1, 5000);
+    expect(sent[0].payload).toEqual([{ machine: 'm1', n: 1 }]);
+    helper.getNode('produce')!.receive({ payload: [{ machine: 'm1', n: 3 }] });
+    await until('the next message', () => sent.length === 2);
+    expect(caught).toHaveLength(1);
+  }, 10_000);
 });

@@ -37,6 +37,8 @@ export = function register(RED: NodeAPI) {
     let connected = false;
     let producer: DeliveringProducer | undefined;
     let ready: Promise<boolean> = Promise.resolve(false);
+    /** Why the brokers were not reached, from the first failed connect until the first that succeeds. */
+    let unreachable: Error | undefined;
     let settings: Settings<typeof SETTINGS> | undefined;
     if (!(cluster instanceof Error)) {
       try {
@@ -64,8 +66,14 @@ export = function register(RED: NodeAPI) {
       const p = producer;
       shell.status.waiting(shell.text('status.connecting'));
       ready = connectWithRetry(
-        () => p.connect(),
-        (error) => shell.status.waiting(shell.text('status.unreachable', { error: error.message })),
+        async () => {
+          await p.connect();
+          unreachable = undefined;
+        },
+        (error) => {
+          unreachable = error;
+          shell.status.waiting(shell.text('status.unreachable', { error: error.message }));
+        },
         () => closed,
       );
       void ready.then((ok) => {
@@ -79,6 +87,9 @@ export = function register(RED: NodeAPI) {
       (msg: NodeMessage & { kafka?: unknown; statusCode?: number }, send: Send, done: Done) => {
         if (cluster instanceof Error) return done(cluster);
         if (!producer || !settings) return done(shell.notConfigured());
+        // A message waits only while the brokers are first tried, then is answered at once: held, messages would
+        // pile up in memory while the edge is offline (store-forward sends them again anyway); answered, it backs off.
+        if (unreachable) return done(shell.error('errors.unreachable', { error: unreachable.message }));
         const items = Array.isArray(msg.payload) ? msg.payload : [msg.payload];
         const { topic, keyField, maxPointsPerRecord } = settings;
         const records = toRecords(items, keyField, node.id, maxPointsPerRecord);
