@@ -59,6 +59,8 @@ export interface ForecastResult {
   point: Record<string, unknown>;
   /** An early-warning point (`<metric>_rul`, seconds, schema v1) when one is due. */
   warning: Record<string, unknown> | undefined;
+  /** Whether that point says the limit is near (the others say it is not: a first point, or an all-clear). */
+  near: boolean;
 }
 
 interface SeriesState {
@@ -194,6 +196,7 @@ export class Forecaster {
     }
     let warning: Record<string, unknown> | undefined;
     let rulS: number | undefined;
+    let near = false;
     if (state.life) {
       // The seasonal offset is not wear: the watch sees the value with it removed.
       const remaining = state.life.watch.update(
@@ -202,13 +205,13 @@ export class Forecaster {
         value - this.model.seasonalOffset(state.model, ts),
       );
       rulS = Math.min(remaining.seconds, this.options.warnS);
-      const near = rulS < this.options.warnS;
+      near = rulS < this.options.warnS;
       if (near || state.warned) warning = warningPoint(point, key, ts, rulS);
       state.warned = near;
     }
     const out: Record<string, unknown> = { ...point, forecast };
     if (rulS !== undefined) out.rulS = Math.round(rulS);
-    return { point: out, warning };
+    return { point: out, warning, near };
   }
 }
 

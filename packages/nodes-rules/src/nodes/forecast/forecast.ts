@@ -48,8 +48,8 @@ export = function register(RED: NodeAPI) {
           const result = core.forecast(item);
           points.push(result.point);
           if (result.warning) early.push(result.warning);
+          if (result.near) warnings += 1;
         });
-        warnings += early.length;
         if (points.length > 0) {
           // A new message: a Catch node of refused points gets the input as it came.
           send([{ ...msg, payload: points }, early.length > 0 ? { topic: msg.topic, payload: early } : null]);
