@@ -119,6 +119,9 @@ describe('the editor, on what a user imports', () => {
     expect(check('store-forward', 'ackTimeoutS', '0.05')).toMatch(/^node-shell\.setting\.number /);
     expect(check('questdb-query', 'minutes', '600000')).toMatch(/^node-shell\.setting\.integerRange /);
     expect(check('store-forward', 'maxRows', 'many')).toMatch(/^node-shell\.setting\.integer /);
+    expect(check('kafka-config', 'brokers', 'kafka-1:9092, [::1]:9093')).toBe(true);
+    for (const brokers of ['kafka-1:0', 'kafka-1:99999', 'kafka-1', ''])
+      expect(check('kafka-config', 'brokers', brokers), brokers).toBe(false);
     for (const value of ['', undefined, '${MAX_ROWS}', '1', 1])
       expect(check('store-forward', 'maxRows', value)).toBe(true);
   });
