@@ -135,7 +135,8 @@ export const chart = (label, { ymin = '', width = 6, height = 4 } = {}) => ({
   chartType: 'line',
   category: 'series',
   categoryType: 'property',
-  xAxisLabel: '',
+  // The charts draw in the browser's time zone (the tables give UTC, and say so).
+  xAxisLabel: 'local time',
   xAxisProperty: 'x',
   xAxisPropertyType: 'property',
   xAxisType: 'time',
