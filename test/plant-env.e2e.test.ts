@@ -251,19 +251,17 @@ describe('the flows take their tenant and plant from the environment', () => {
     });
 
     it("the dashboard shows the plant's title and its live alarm list, not another plant's", async () => {
-      // As the plant's edge and another plant's would: the list of this plant (2 alarms) and of the other (5).
-      const publishList = async (username: string, topic: string, count: number) => {
+      // As the plant's edge and another plant's would: the list of this plant (2 active alarms and one cleared,
+      // awaiting its ack) and of the other (5 active).
+      const publishList = async (username: string, topic: string, states: string[]) => {
         const client = await connectAsync(broker.url, { username, password: passwordOf(username) });
-        const list = Array.from({ length: count }, (_, i) => ({
-          id: `line-01/cnc-01/temperature:rule-${i}`,
-          state: 'ACTIVE_UNACK',
-        }));
+        const list = states.map((state, i) => ({ id: `line-01/cnc-01/temperature:rule-${i}`, state }));
         await client.publishAsync(topic, JSON.stringify(list), { qos: 1, retain: true });
         await client.endAsync();
       };
       const otherEdge = `edge-${other.split('/')[2]!}`;
-      await publishList(otherEdge, `${other}/alarms`, 5);
-      await publishList(edgeUser, `${topicRoot}/alarms`, 2);
+      await publishList(otherEdge, `${other}/alarms`, Array<string>(5).fill('active-unack'));
+      await publishList(edgeUser, `${topicRoot}/alarms`, ['active-unack', 'active-ack', 'rtn-unack']);
 
       await page.goto(`${cloud.url}/dashboard/overview`);
       await page.waitForSelector('.nrdb-ui-group', { timeout: 30_000 });

@@ -428,10 +428,10 @@ function alarms() {
       1,
       19,
       {
-        name: 'count in view',
-        rules: [
-          set('payload', '$count(payload[$not(state in ["shelved", "suppressed", "out-of-service"])])'),
-        ],
+        name: 'count active',
+        // Active, acknowledged or not: a cleared alarm awaiting its ack (rtn-unack) and a shelved, suppressed or
+        // out-of-service one stay listed on the Alarms page.
+        rules: [set('payload', '$count(payload[state in ["active-unack", "active-ack"]])')],
       },
       [['dash-plant-alarms']],
     ),
