@@ -266,6 +266,12 @@ describe('npm start: the assembled factory in a real browser', () => {
       async () => (alarms.find((a) => a.id === id)?.state === 'active-ack' ? true : undefined),
       10_000,
     );
+    // A command the edge refuses (an alarm it does not know) is said on the dashboard, not only in the edge's log.
+    const gone = `${target}/vibration:gone`;
+    await mqtt.publishAsync('v1/acme/plant-01/cmd', JSON.stringify({ cmd: 'ack', alarm: gone, by: 'test' }));
+    await expect
+      .poll(() => page.locator('body').innerText(), { timeout: 20_000 })
+      .toContain(`The edge refused ack ${gone}: no alarm with id "${gone}"`);
 
     await open('faults');
     await press(`[data-fault="clear"][data-machine="${target}"]`, 'clear');

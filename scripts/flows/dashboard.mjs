@@ -421,7 +421,42 @@ function alarms() {
       [['dash-alarm-commands']],
     ),
     commands('dash-alarm-commands', 2, 18),
-    // Alarms in view: a shelved, suppressed or out-of-service one stays listed on the Alarms page, not counted here.
+    // A command the edge refused (an alarm gone since a rule changed, say): said on screen, not lost in a log.
+    subscribe('dash-alarm-refusals', 0, 21.75, 'refused commands', variable('ALARM_REFUSALS_TOPIC'), [
+      'dash-alarm-refusal-text',
+    ]),
+    node(
+      'dash-alarm-refusal-text',
+      'change',
+      1,
+      21.75,
+      {
+        name: 'say why',
+        rules: [
+          set(
+            'payload',
+            '"The edge refused " & payload.command & " " & payload.alarm & ": " & payload.error',
+          ),
+        ],
+      },
+      [['dash-alarm-refusal-notice']],
+    ),
+    node('dash-alarm-refusal-notice', 'ui-notification', 2, 21.75, {
+      name: 'refused command',
+      ui: 'dash-ui',
+      position: 'top right',
+      colorDefault: false,
+      color: '#b71c1c',
+      displayTime: '8',
+      showCountdown: true,
+      outputs: 0,
+      allowDismiss: true,
+      dismissText: 'Close',
+      allowConfirm: false,
+      confirmText: 'Confirm',
+      raw: false,
+      className: '',
+    }),
     node(
       'dash-alarm-count',
       'change',
@@ -570,7 +605,14 @@ export function dashboard() {
         'PLANTWIRE_MQTT_HOST, PLANTWIRE_MQTT_PORT.',
       { QUESTDB_URL: 'http://127.0.0.1:9000', MQTT_HOST: '127.0.0.1', MQTT_PORT: '1883', TENANT, PLANT },
       {
-        ...topicVariables('POINTS_TOPIC', 'COMMAND_TOPIC', 'ALARMS_TOPIC', 'EDGE_TOPICS', 'LINK_TOPIC'),
+        ...topicVariables(
+          'POINTS_TOPIC',
+          'COMMAND_TOPIC',
+          'ALARMS_TOPIC',
+          'ALARM_REFUSALS_TOPIC',
+          'EDGE_TOPICS',
+          'LINK_TOPIC',
+        ),
         PLANT_LABEL: 'Plant ${TENANT} / ${PLANT}',
       },
     ),

@@ -194,7 +194,7 @@ export function edgeAgent() {
         `(defaults 127.0.0.1, 1883, http://127.0.0.1:1881). The ingest token is the bearer token of both POST nodes ` +
         `(credentials: never in an exported flow).`,
       { MQTT_HOST: '127.0.0.1', MQTT_PORT: '1883', CLOUD_URL: 'http://127.0.0.1:1881', TENANT, PLANT },
-      topicVariables('COMMAND_TOPIC', 'ALARMS_TOPIC', 'EDGE_TOPIC'),
+      topicVariables('COMMAND_TOPIC', 'ALARMS_TOPIC', 'ALARM_REFUSALS_TOPIC', 'EDGE_TOPIC'),
     ),
     broker('edge-broker', z, 'plant broker'),
     comment('edge-about-plant', 0.8, 1, 'The plant and the commands that reach it'),
@@ -358,6 +358,55 @@ export function edgeAgent() {
       4,
       6,
       publish('edge-broker', 'alarm list (retained)', variable('ALARMS_TOPIC'), { qos: '1', retain: true }),
+    ),
+    // A refused command (an alarm id unknown since a rule changed, a shelve too long) goes back to whoever sent it:
+    // the dashboard shows it; refused points only go to the log.
+    node(
+      'edge-alarm-refused',
+      'catch',
+      3,
+      6.75,
+      { name: 'refused', scope: ['edge-alarms'], uncaught: false },
+      [['edge-alarm-refused-command']],
+    ),
+    node(
+      'edge-alarm-refused-command',
+      'switch',
+      4,
+      6.75,
+      {
+        name: 'a command?',
+        property: 'control',
+        propertyType: 'msg',
+        rules: [{ t: 'nnull' }],
+        checkall: 'true',
+        repair: false,
+        outputs: 1,
+      },
+      [['edge-alarm-refusal']],
+    ),
+    node(
+      'edge-alarm-refusal',
+      'change',
+      5,
+      6.75,
+      {
+        name: 'the refusal',
+        rules: [
+          set(
+            'payload',
+            '{"command": control.command, "alarm": control.alarm, "by": control.by, "error": $replace(error.message, /^(Error: )?threshold-alarm: /, "")}',
+          ),
+        ],
+      },
+      [['edge-alarm-refusal-publish']],
+    ),
+    node(
+      'edge-alarm-refusal-publish',
+      'mqtt out',
+      6,
+      6.75,
+      publish('edge-broker', 'refused commands', variable('ALARM_REFUSALS_TOPIC'), { qos: '1' }),
     ),
     node(
       'edge-gauges',

@@ -25,6 +25,8 @@ export const topicsOf = (tenant, plant) => ({
   points: `v1/${tenant}/${plant}/+/+/+`,
   command: `v1/${tenant}/${plant}/cmd`,
   alarms: `v1/${tenant}/${plant}/alarms`,
+  /** An alarm command the edge refused, and why (not retained). */
+  alarmRefusals: `v1/${tenant}/${plant}/alarms/refused`,
   edgeStats: `v1/${tenant}/${plant}/edge`,
   link: `v1/${tenant}/${plant}/link`,
 });
@@ -42,6 +44,7 @@ export const TOPIC_VARIABLES = {
   POINTS_TOPIC: FLOW_TOPICS.points,
   COMMAND_TOPIC: FLOW_TOPICS.command,
   ALARMS_TOPIC: FLOW_TOPICS.alarms,
+  ALARM_REFUSALS_TOPIC: FLOW_TOPICS.alarmRefusals,
   /** The edge publishes each store's figures on EDGE_TOPIC/{store}; the cloud subscribes to EDGE_TOPICS. */
   EDGE_TOPIC: FLOW_TOPICS.edgeStats,
   EDGE_TOPICS: `${FLOW_TOPICS.edgeStats}/+`,
