@@ -57,6 +57,22 @@ function fakeKafka(
   return { kafka, written, producers };
 }
 
+/** Calls `seen` after each send of the kafka's producers, with the messages sent. */
+function onEachSend(kafka: Kafka, seen: (messages: Message[]) => void): void {
+  const original = kafka.producer;
+  (kafka as { producer: unknown }).producer = (config: ProducerConfig) => {
+    const inner = original(config);
+    return {
+      ...inner,
+      send: async (args: { messages: Message[] }) => {
+        const result = await inner.send(args as never);
+        seen(args.messages);
+        return result;
+      },
+    };
+  };
+}
+
 const points = (count: number) =>
   Array.from({ length: count }, (_, i) => ({ ts: i, id: `id-${i}`, machine: `m${i % 7}` }));
 const idsOf = (written: { message: Message }[]) =>
@@ -190,17 +206,7 @@ describe('DeliveringProducer', () => {
   it('sends messages queued behind a send together, at most maxBatchBytes per send', async () => {
     const sizes: number[] = [];
     const { kafka } = fakeKafka(() => []);
-    const original = kafka.producer;
-    (kafka as { producer: unknown }).producer = (config: ProducerConfig) => {
-      const inner = original(config);
-      return {
-        ...inner,
-        send: (args: { messages: Message[] }) => {
-          sizes.push(args.messages.length);
-          return inner.send(args as never);
-        },
-      };
-    };
+    onEachSend(kafka, (messages) => sizes.push(messages.length));
     const producer = new DeliveringProducer(kafka, {
       deliveryCheck: true,
       maxBatchBytes: 10 * (4 + RECORD_OVERHEAD_BYTES), // ten records of a 4-byte key and value
@@ -217,17 +223,7 @@ describe('DeliveringProducer', () => {
   it('counts a record in UTF-8 bytes with its framing: two-byte characters fill a send twice as fast', async () => {
     const sizes: number[] = [];
     const { kafka } = fakeKafka(() => []);
-    const original = kafka.producer;
-    (kafka as { producer: unknown }).producer = (config: ProducerConfig) => {
-      const inner = original(config);
-      return {
-        ...inner,
-        send: (args: { messages: Message[] }) => {
-          sizes.push(args.messages.length);
-          return inner.send(args as never);
-        },
-      };
-    };
+    onEachSend(kafka, (messages) => sizes.push(messages.length));
     const perRecord = 2 + 2 * 40 + RECORD_OVERHEAD_BYTES; // 'k0' and 40 times 'ü'
     const producer = new DeliveringProducer(kafka, {
       deliveryCheck: true,
@@ -295,19 +291,7 @@ describe('DeliveringProducer', () => {
   it('once the partitions are known, sends up to maxBatchBytes per partition together, never more to one partition', async () => {
     const { kafka, written } = fakeKafka(() => []);
     const perSend: { partition: number; message: Message }[][] = [];
-    const original = kafka.producer;
-    (kafka as { producer: unknown }).producer = (config: ProducerConfig) => {
-      const inner = original(config);
-      return {
-        ...inner,
-        send: async (args: { messages: Message[] }) => {
-          const before = written.length;
-          const result = await inner.send(args as never);
-          perSend.push(written.slice(before));
-          return result;
-        },
-      };
-    };
+    onEachSend(kafka, (messages) => perSend.push(written.slice(written.length - messages.length)));
     const producer = new DeliveringProducer(kafka, {
       deliveryCheck: true,
       maxBatchBytes: 8 * (4 + RECORD_OVERHEAD_BYTES), // eight records of a 4-byte key and value

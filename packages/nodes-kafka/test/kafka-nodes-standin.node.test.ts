@@ -5,16 +5,11 @@
 import { createRequire } from 'node:module';
 import type { ConsumerConfig, EachBatchPayload, Message, ProducerConfig } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { collect, coreNode, nodeRedTestHelper, until } from '@plantwire/testkit';
+import { collect, nodeRedTestHelper, until } from '@plantwire/testkit';
+import { NODE_MODULES } from './fixtures/flows.js';
 
 const require = createRequire(import.meta.url);
 const kafkajs = require('kafkajs') as typeof import('kafkajs');
-const NODES = [
-  require('../dist/nodes/kafka-config/kafka-config.js'),
-  require('../dist/nodes/kafka-produce/kafka-produce.js'),
-  require('../dist/nodes/kafka-consume/kafka-consume.js'),
-  coreNode('common/25-catch'),
-];
 const helper = nodeRedTestHelper();
 
 /** What the stand-ins do, set by each test. */
@@ -117,7 +112,7 @@ describe('kafka nodes inside Node-RED, over kafkajs stand-ins', () => {
   });
 
   it("a relay kafka-consume -> kafka-produce -> kafka-consume commits: kafka-produce keeps kafka-consume's msg.kafka", async () => {
-    await helper.load(NODES, flow({ wires: [['consume', 'sent']] }, { wires: [['produce']] }));
+    await helper.load(NODE_MODULES, flow({ wires: [['consume', 'sent']] }, { wires: [['produce']] }));
     const sent = collect(helper, 'sent');
     await until('the consumer to run', () => consuming.runs === 1);
     join();
@@ -129,7 +124,7 @@ describe('kafka nodes inside Node-RED, over kafkajs stand-ins', () => {
   });
 
   it('kafka-consume shows a crash until it joins again: a yellow ring for brokers not reached, red for a refusal', async () => {
-    await helper.load(NODES, flow({}, { retryDelayS: '0.01' }));
+    await helper.load(NODE_MODULES, flow({}, { retryDelayS: '0.01' }));
     const seen = statuses('consume');
     await until('the consumer to run', () => consuming.runs === 1);
     join();
@@ -161,7 +156,7 @@ describe('kafka nodes inside Node-RED, over kafkajs stand-ins', () => {
   });
 
   it('kafka-produce answers records the brokers refuse with msg.statusCode 413 (store-forward sets them aside), other failures without', async () => {
-    await helper.load(NODES, flow());
+    await helper.load(NODE_MODULES, flow());
     const caught = collect(helper, 'caught');
     const tooLarge = new kafkajs.KafkaJSProtocolError({
       message: 'The request included a message larger than the max message size the server will accept',
@@ -190,7 +185,7 @@ describe('kafka nodes inside Node-RED, over kafkajs stand-ins', () => {
     let attempts = 0;
     producing.connect = () =>
       ++attempts === 1 ? new Promise((_, reject) => (fail = reject)) : Promise.resolve();
-    await helper.load(NODES, flow());
+    await helper.load(NODE_MODULES, flow());
     const seen = statuses('produce');
     const sent = collect(helper, 'sent');
     const caught = collect(helper, 'caught');

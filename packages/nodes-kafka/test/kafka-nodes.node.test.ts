@@ -1,17 +1,10 @@
 // kafka-config, kafka-produce and kafka-consume inside Node-RED, without a cluster: settings refused at deploy,
 // a missing cluster, bad answers, and unreachable brokers (a yellow ring, no error). The real cluster is in
 // kafka-cluster.e2e.test.ts.
-import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { collect, coreNode, freePort, nodeRedTestHelper, telemetryPoint, until } from '@plantwire/testkit';
+import { collect, freePort, nodeRedTestHelper, telemetryPoint, until } from '@plantwire/testkit';
+import { NODE_MODULES } from './fixtures/flows.js';
 
-const require = createRequire(import.meta.url);
-const NODES = [
-  require('../dist/nodes/kafka-config/kafka-config.js'),
-  require('../dist/nodes/kafka-produce/kafka-produce.js'),
-  require('../dist/nodes/kafka-consume/kafka-consume.js'),
-  coreNode('common/25-catch'),
-];
 const helper = nodeRedTestHelper();
 
 const flow = (config: Record<string, unknown>, produce: Record<string, unknown> = {}, consume = {}) => [
@@ -37,7 +30,7 @@ describe('kafka nodes inside Node-RED', () => {
   afterAll(() => helper.stopServer());
 
   it('kafka-config refuses a broker that is not host:port, and both nodes answer not configured, saying why', async () => {
-    await helper.load(NODES, flow({ brokers: 'kafka-1:9092, kafka-2' }));
+    await helper.load(NODE_MODULES, flow({ brokers: 'kafka-1:9092, kafka-2' }));
     expect(
       spy('kafka', 'error').calledWithMatch(/^kafka-config: brokers must be host:port .*\(got "kafka-2"\)/),
     ).toBe(true);
@@ -50,13 +43,13 @@ describe('kafka nodes inside Node-RED', () => {
   });
 
   it('kafka-config refuses SASL without credentials, and keeps credentials out of the flow', async () => {
-    await helper.load(NODES, flow({ sasl: 'scram-sha-512' }));
+    await helper.load(NODE_MODULES, flow({ sasl: 'scram-sha-512' }));
     expect(spy('kafka', 'error').calledWithMatch(/SASL scram-sha-512 needs a username and a password/)).toBe(
       true,
     );
     await helper.unload();
     const credentials = { username: 'edge', password: 'kafka-secret' };
-    await helper.load(NODES, flow({ sasl: 'scram-sha-512' }), { kafka: credentials });
+    await helper.load(NODE_MODULES, flow({ sasl: 'scram-sha-512' }), { kafka: credentials });
     expect(helper.getNode('kafka')!.refused).toBeUndefined();
     expect(helper.getNode('kafka')!.credentials).toEqual(credentials);
     const exported = (helper as any)._redNodes.getFlows().flows as Record<string, unknown>[];
@@ -64,12 +57,12 @@ describe('kafka nodes inside Node-RED', () => {
   });
 
   it('refuses bad node settings at deploy, naming them: negative resend rounds, a zero in-flight window, an unknown SASL', async () => {
-    await helper.load(NODES, flow({ sasl: 'kerberos' }));
+    await helper.load(NODE_MODULES, flow({ sasl: 'kerberos' }));
     expect(
       spy('kafka', 'error').calledWithMatch(/sasl must be one of none, plain, scram-sha-256, scram-sha-512/),
     ).toBe(true);
     await helper.unload();
-    await helper.load(NODES, flow({}, { maxResends: '-1' }, { maxInFlight: '0' }));
+    await helper.load(NODE_MODULES, flow({}, { maxResends: '-1' }, { maxInFlight: '0' }));
     expect(
       spy('produce', 'error').calledWithMatch(/maxResends must be a whole number of 0 or more \(got "-1"\)/),
     ).toBe(true);
@@ -79,7 +72,7 @@ describe('kafka nodes inside Node-RED', () => {
   });
 
   it('refuses at deploy timeouts past their maxima (timers overflow, brokers refuse) and topic names Kafka refuses', async () => {
-    await helper.load(NODES, flow({ connectionTimeoutS: '600' }));
+    await helper.load(NODE_MODULES, flow({ connectionTimeoutS: '600' }));
     expect(
       spy('kafka', 'error').calledWithMatch(
         /connectionTimeoutS must be a number from 0.1 to 300 \(got "600"\)/,
@@ -87,7 +80,7 @@ describe('kafka nodes inside Node-RED', () => {
     ).toBe(true);
     const refused = async (produce: Record<string, unknown>, consume: Record<string, unknown>) => {
       await helper.unload();
-      await helper.load(NODES, flow({}, produce, consume));
+      await helper.load(NODE_MODULES, flow({}, produce, consume));
       return [spy('produce', 'error'), spy('consume', 'error')];
     };
     let [produced, consumed] = await refused({ topic: 'plant points' }, { ackTimeoutS: '100000' });
@@ -117,7 +110,7 @@ describe('kafka nodes inside Node-RED', () => {
   });
 
   it('says so when no cluster is chosen, and answers each message with an error', async () => {
-    await helper.load(NODES, flow({}, { cluster: '' }));
+    await helper.load(NODE_MODULES, flow({}, { cluster: '' }));
     expect(spy('produce', 'error').calledWithMatch(/choose a kafka-config node/)).toBe(true);
     const caught = collect(helper, 'caught');
     helper.getNode('produce')!.receive({ payload: [] });
@@ -127,7 +120,7 @@ describe('kafka nodes inside Node-RED', () => {
 
   it('shows unreachable brokers as a yellow ring and logs no error; a message waits while they are first tried', async () => {
     const port = await freePort();
-    await helper.load(NODES, flow({ brokers: `127.0.0.1:${port}` }));
+    await helper.load(NODE_MODULES, flow({ brokers: `127.0.0.1:${port}` }));
     const produced = statuses('produce');
     const consumed = statuses('consume');
     const caught = collect(helper, 'caught');
@@ -151,7 +144,7 @@ describe('kafka nodes inside Node-RED', () => {
   }, 30_000);
 
   it("kafka-consume refuses a message that is not an answer, and another consumer's answer", async () => {
-    await helper.load(NODES, flow({}));
+    await helper.load(NODE_MODULES, flow({}));
     const caught = collect(helper, 'caught');
     helper.getNode('consume')!.receive({ payload: 1 });
     helper.getNode('consume')!.receive({ payload: 1, kafka: { consumer: 'other', token: '0:1' } });
