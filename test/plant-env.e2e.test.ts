@@ -137,17 +137,18 @@ describe('the flows take their tenant and plant from the environment', () => {
       const expected = [
         `${topicRoot}/+/+/+`,
         `${topicRoot}/alarms`,
+        `${topicRoot}/alarms/refused`,
         `${topicRoot}/edge/+`,
         `${topicRoot}/link`,
       ];
       // The dashboard's tab and the cloud's each have a broker connection: both ask for the edge figures and link.
       await waitFor(
         `the cloud's subscriptions`,
-        async () => (of(cloudUser, 'subscribe').length >= 6 ? true : undefined),
+        async () => (of(cloudUser, 'subscribe').length >= 7 ? true : undefined),
         30_000,
       );
       expect(topicsOf(cloudUser, 'subscribe').sort()).toEqual(expected.sort());
-      expect(of(cloudUser, 'subscribe')).toHaveLength(6);
+      expect(of(cloudUser, 'subscribe')).toHaveLength(7);
       expect(of(cloudUser, 'subscribe').every((r) => r.allowed)).toBe(true);
     });
 

@@ -203,18 +203,18 @@ describe('hostile input at the front doors of a real Node-RED, with a real Quest
       const mixed = samples(mixedBatch('fuzz-mqtt-valid', at), MQTT_MESSAGES - bodies.length, 201);
       const tracked = mixed.reduce((sum, { good }) => sum + good.length, 0);
       let stored = 0;
+      // A mixed batch goes on its valid points' own topic: a point another topic names is refused (403).
       const messages = [
-        ...bodies.map(({ body }) => body),
-        ...mixed.map(({ batch }) => Buffer.from(safeJson(batch))),
+        ...bodies.map(({ body }, i) => ({ topic: `v1/acme/plant-1/line-1/fuzz-${i % 7}/temperature`, body })),
+        ...mixed.map(({ batch }) => ({
+          topic: 'v1/acme/plant-1/line-1/fuzz-mqtt-valid/temperature',
+          body: Buffer.from(safeJson(batch)),
+        })),
       ];
       // At most a few hundred QoS 1 publishes outstanding (FACTS: mqtt.js collapses beyond about 1,000).
       for (let i = 0; i < messages.length; i += 200) {
         await Promise.all(
-          messages
-            .slice(i, i + 200)
-            .map((body, j) =>
-              client.publishAsync(`v1/acme/plant-1/line-1/fuzz-${(i + j) % 7}/temperature`, body, { qos: 1 }),
-            ),
+          messages.slice(i, i + 200).map(({ topic, body }) => client.publishAsync(topic, body, { qos: 1 })),
         );
       }
       await client.endAsync();

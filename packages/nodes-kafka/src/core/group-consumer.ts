@@ -251,13 +251,17 @@ export class GroupConsumer {
   private restartLater(attempt: number): void {
     if (this.stopped) return;
     clearTimeout(this.restartTimer);
-    this.restartTimer = setTimeout(() => {
-      if (this.stopped) return;
-      this.start().catch((error: Error) => {
-        this.outOfGroup(error);
-        this.restartLater(attempt + 1);
-      });
-    }, this.backoff(attempt));
+    // At most 5 s apart: a refusal does not spin, and the member is back within seconds of the brokers.
+    this.restartTimer = setTimeout(
+      () => {
+        if (this.stopped) return;
+        this.start().catch((error: Error) => {
+          this.outOfGroup(error);
+          this.restartLater(attempt + 1);
+        });
+      },
+      Math.min(this.backoff(attempt), 5_000),
+    );
   }
 
   /** Reports why the member is out of the group, until it joins again. */
