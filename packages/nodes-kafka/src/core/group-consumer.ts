@@ -119,8 +119,13 @@ export class GroupConsumer {
       this.assigned = [];
       this.joined = false;
       this.crashes++;
-      this.outOfGroup(event.payload.error);
       if (!event.payload.restart) this.restartLater(this.crashes);
+      // Last, and never throwing: kafkajs restarts the run only if this listener returns.
+      try {
+        this.outOfGroup(event.payload.error ?? new Error('the consumer crashed'));
+      } catch {
+        // the status is only shown later
+      }
     });
   }
 
