@@ -280,11 +280,16 @@ describe('DurableQueue', () => {
     expect(readdirSync(dir).filter((f) => f.includes('corrupt'))).toHaveLength(1);
   });
 
+  /** A queue file holding 3 items, closed: its path. */
+  const savedQueue = () => {
+    const saved = queue();
+    saved.enqueue(items(1, 3));
+    saved.close();
+    return join(dir, 'q.db');
+  };
+
   it('leaves a sound file it cannot open where it is, with its items, and says why: locked by another program', () => {
-    const path = join(dir, 'q.db');
-    const before = queue();
-    before.enqueue(items(1, 3));
-    before.close();
+    const path = savedQueue();
     const other = new Database(path);
     other.pragma('locking_mode = EXCLUSIVE');
     other.exec('BEGIN EXCLUSIVE; COMMIT'); // holds the lock until it closes (the open waits 5 s for it)
@@ -297,10 +302,7 @@ describe('DurableQueue', () => {
   });
 
   it('leaves a file this user may not write where it is, with its items, and says why', () => {
-    const path = join(dir, 'q.db');
-    const before = queue();
-    before.enqueue(items(1, 3));
-    before.close();
+    const path = savedQueue();
     // Rollback-journal mode, so that opening it writes (the switch to WAL); the folder stays writable, so moving
     // the file aside would succeed.
     const db = new Database(path);
