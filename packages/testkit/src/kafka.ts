@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { AssignerProtocol, Kafka, logLevel, type Admin } from 'kafkajs';
 import { freePort, GiveUp, startProcess, waitFor, type ManagedProcess } from './process.js';
 import { cacheDir, javaMajorVersion } from './questdb.js';
 
@@ -101,6 +101,8 @@ export interface KafkaCluster {
   committedOffsets(group: string, topic: string): Promise<Map<number, number>>;
   /** The log end offset per partition of `topic`. */
   endOffsets(topic: string): Promise<Map<number, number>>;
+  /** The group's state and each member's client id, host and assigned partitions of `topic`, for error messages. */
+  describeGroup(group: string, topic: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -335,6 +337,17 @@ export async function startKafkaCluster(options: KafkaClusterOptions = {}): Prom
     async endOffsets(topic) {
       const found = await withAdmin((a) => a.fetchTopicOffsets(topic));
       return new Map(found.map((p) => [p.partition, Number(p.high)]));
+    },
+    async describeGroup(group, topic) {
+      const { groups } = await withAdmin((a) => a.describeGroups([group]));
+      const found = groups[0];
+      if (!found) return `group ${group}: not found`;
+      const members = found.members.map((member) => {
+        const assignment = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
+        const partitions = assignment?.assignment[topic] ?? [];
+        return `${member.clientId}@${member.clientHost}: [${partitions.join(',')}]`;
+      });
+      return `group ${group}: ${found.state}, members ${members.length > 0 ? members.join('; ') : 'none'}`;
     },
     stop,
   };
