@@ -379,21 +379,38 @@ describe('DurableQueue', () => {
     ]);
   });
 
-  it('live-first: after an outage the pile-up becomes backlog and new rows overtake it', () => {
-    const q = queue({ batchRows: 2, order: 'live-first' });
-    q.enqueue(items(1, 2));
-    const failed = q.takeBatch()!;
-    q.nack(failed.id, 'down');
-    q.enqueue(items(3, 4));
-    now = q.nextDue();
-    q.ack(q.takeBatch()!.id); // the retry gets through: recovered
-    q.enqueue(items(50, 1));
+  /** Takes and acks every batch there is; their items in the order they went out. */
+  const drain = (q: DurableQueue<{ n: number }>): (number[] | undefined)[] => {
     const order: (number[] | undefined)[] = [];
     for (let batch = q.takeBatch(); batch; batch = q.takeBatch()) {
       order.push(ns(batch));
       q.ack(batch.id);
     }
-    expect(order).toEqual([[50], [3, 4], [5, 6]]);
+    return order;
+  };
+
+  it('live-first: after an outage the pile-up becomes backlog and new rows overtake it', () => {
+    const q = queue({ batchRows: 2, order: 'live-first' });
+    q.enqueue(items(1, 2));
+    q.nack(q.takeBatch()!.id, 'down');
+    q.enqueue(items(3, 4));
+    now = q.nextDue();
+    q.nack(q.takeBatch()!.id, 'still down'); // the sink was down with 3-6 stored: they piled up in the outage
+    now = q.nextDue();
+    q.ack(q.takeBatch()!.id); // the next retry gets through: recovered
+    q.enqueue(items(50, 1));
+    expect(drain(q)).toEqual([[50], [3, 4], [5, 6]]);
+  });
+
+  it('live-first: rows stored after the last failed send go out as new, not behind the backlog', () => {
+    const q = queue({ batchRows: 2, order: 'live-first' });
+    q.enqueue(items(1, 6));
+    q.nack(q.takeBatch()!.id, 'down'); // down with 1-6 stored
+    q.enqueue(items(50, 2)); // stored while the retry waits out its backoff: the sink may be back already
+    now = q.nextDue();
+    q.ack(q.takeBatch()!.id); // it was
+    q.enqueue(items(60, 1));
+    expect(drain(q)).toEqual([[50, 51], [3, 4], [60], [5, 6]]);
   });
 
   it('purge drops everything queued, counted, and stale acks are ignored', () => {

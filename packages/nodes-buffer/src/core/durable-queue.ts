@@ -206,7 +206,7 @@ export class DurableQueue<T = unknown> {
    * which drains beside them.
    */
   takeBatch(): Batch | undefined {
-    const due = this.flights.takeDue(this.options.monotonic());
+    const due = this.flights.takeDue(this.options.monotonic(), this.order.storedUpTo);
     if (due) {
       // Re-read what is left of it: drop-oldest or max age may have removed chunks while it waited.
       const left = this.chunks.chunksIn(due.firstSeq, due.lastSeq);
@@ -234,7 +234,7 @@ export class DurableQueue<T = unknown> {
       attempt: 1,
       historical,
     };
-    this.flights.add(batch);
+    this.flights.add(batch, this.order.storedUpTo);
     return batch;
   }
 
@@ -295,7 +295,7 @@ export class DurableQueue<T = unknown> {
         : backoffDelay(batch.attempt, this.options.backoff, this.options.random);
     this.flights.retryAt(batchId, this.options.monotonic() + wait);
     this.retries++;
-    this.order.failed();
+    this.order.failed(this.flights.storedAtSend(batchId));
     this.lastError = reason;
     return true;
   }

@@ -23,6 +23,8 @@ interface Flight {
   dueAt: number;
   /** When its answer is late. */
   deadline: number;
+  /** The last seq stored when it last went out: a failure shows the sink was down for the rows up to here. */
+  storedAtSend: number;
 }
 
 /** The batches out of the queue and not yet acked or quarantined: sent and awaiting an answer, or waiting to retry. */
@@ -41,9 +43,14 @@ export class Flights {
     return this.flights.get(batchId)?.batch;
   }
 
-  /** A new batch, about to be sent. */
-  add(batch: Batch): void {
-    this.flights.set(batch.id, { batch, dueAt: Infinity, deadline: Infinity });
+  /** A new batch, about to be sent, with rows up to `storedAtSend` stored. */
+  add(batch: Batch, storedAtSend: number): void {
+    this.flights.set(batch.id, { batch, dueAt: Infinity, deadline: Infinity, storedAtSend });
+  }
+
+  /** The last seq stored when the batch last went out. */
+  storedAtSend(batchId: string): number {
+    return this.flights.get(batchId)?.storedAtSend ?? 0;
   }
 
   delete(batchId: string): void {
@@ -54,8 +61,8 @@ export class Flights {
     this.flights.clear();
   }
 
-  /** The oldest batch whose retry is due at `now`; from then on it waits for its answer again. */
-  takeDue(now: number): Batch | undefined {
+  /** The oldest batch whose retry is due at `now` (going out with rows up to `storedAtSend` stored); from then on it waits for its answer again. */
+  takeDue(now: number, storedAtSend: number): Batch | undefined {
     let due: Flight | undefined;
     for (const flight of this.flights.values()) {
       if (flight.dueAt <= now && (!due || flight.batch.firstSeq < due.batch.firstSeq)) due = flight;
@@ -63,6 +70,7 @@ export class Flights {
     if (!due) return undefined;
     due.dueAt = Infinity;
     due.deadline = Infinity;
+    due.storedAtSend = storedAtSend;
     return due.batch;
   }
 

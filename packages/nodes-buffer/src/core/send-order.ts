@@ -6,16 +6,21 @@ export type OrderMode = 'fifo' | 'live-first';
 type ReadRun = (after: number, upTo: number) => ChunkRun | undefined;
 
 /**
- * Which stored rows go out next. fifo: oldest first. live-first: what was queued before this open or before
- * the sink last recovered is backlog, sent beside new rows, alternating, new rows first.
+ * Which stored rows go out next. fifo: oldest first. live-first: what was queued before this open, or while the
+ * sink was down, is backlog, sent beside new rows, alternating, new rows first. "While the sink was down" ends at
+ * the last row stored when a batch that then failed went out: rows stored after that may have come after the
+ * sink was back (the retry that finds it back waits out its backoff), so they stay new rather than wait behind
+ * the whole backlog.
  */
 export class SendOrder {
   /** Highest seq handed out from the live end of the queue. */
   private cursor = 0;
   /** Highest seq stored. */
   private lastSeq: number;
-  /** Rows up to here were queued before this open or before the sink last recovered: history. */
+  /** Rows up to here were queued before this open or while the sink was down: history. */
   private boundary: number;
+  /** Rows up to here were stored when a batch that failed went out. */
+  private downUpTo = 0;
   /** live-first: seq ranges (after, upTo] of backlog still to send, oldest first. */
   private backlog: { after: number; upTo: number }[] = [];
   private preferBacklog = false;
@@ -27,7 +32,7 @@ export class SendOrder {
   ) {
     this.lastSeq = lastSeq;
     this.boundary = lastSeq;
-    this.moveToBacklog();
+    this.moveToBacklog(lastSeq);
   }
 
   /** Rows up to `lastSeq` are stored. */
@@ -47,18 +52,19 @@ export class SendOrder {
     return { run, historical };
   }
 
-  /** A batch was not delivered: the sink is failing. */
-  failed(): void {
+  /** A batch that went out with rows up to `storedAtSend` stored was not delivered: the sink is failing. */
+  failed(storedAtSend: number): void {
     this.failing = true;
+    if (storedAtSend > this.downUpTo) this.downUpTo = storedAtSend;
   }
 
-  /** A batch was delivered: if the sink was failing, it is back, and what piled up meanwhile is history. */
+  /** A batch was delivered: if the sink was failing, it is back, and what piled up while it was down is history. */
   delivered(): void {
     if (!this.failing) return;
     this.failing = false;
     this.preferBacklog = false;
-    this.boundary = this.lastSeq;
-    this.moveToBacklog();
+    if (this.downUpTo > this.boundary) this.boundary = this.downUpTo;
+    this.moveToBacklog(this.downUpTo);
   }
 
   /** Everything stored was deleted. */
@@ -67,11 +73,16 @@ export class SendOrder {
     this.cursor = this.lastSeq;
   }
 
-  /** live-first: what is stored and not yet handed out becomes backlog. */
-  private moveToBacklog(): void {
-    if (this.order !== 'live-first') return;
-    if (this.lastSeq > this.cursor) this.backlog.push({ after: this.cursor, upTo: this.lastSeq });
-    this.cursor = this.lastSeq;
+  /** Rows up to here are stored. */
+  get storedUpTo(): number {
+    return this.lastSeq;
+  }
+
+  /** live-first: what is stored up to `upTo` and not yet handed out becomes backlog. */
+  private moveToBacklog(upTo: number): void {
+    if (this.order !== 'live-first' || upTo <= this.cursor) return;
+    this.backlog.push({ after: this.cursor, upTo });
+    this.cursor = upTo;
   }
 
   private readLive(read: ReadRun): ChunkRun | undefined {
