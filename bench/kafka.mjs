@@ -1,6 +1,6 @@
 // npm run bench:kafka: Kafka between edges and cloud workers, on a real 3-broker cluster (Apache Kafka 4.1.1,
 // KRaft, RF 3, min.insync.replicas 2) and a real QuestDB, all on this machine. Prints one JSON line:
-//   kafka_produce_points_per_s  the producer kafka-produce runs (acks=all, idempotent, delivery check on), arrays
+//   kafka_produce_points_per_s  the producer kafka-produce runs (acks=all, idempotent, delivery check on, gzip), arrays
 //                               of 1,000 points handed over one per tick as Node-RED delivers them, each encoded
 //                               (one record per machine per array) and resolved once all its records are
 //                               acknowledged: points acknowledged per second over 1M points (goal >= 100k)
@@ -43,6 +43,7 @@ async function produce(kafka, topic, points) {
     deliveryCheck: true,
     maxBatchBytes: 900 * 1024,
     maxResends: 10,
+    compression: 'gzip',
   });
   await producer.connect();
   const started = process.hrtime.bigint();

@@ -1,6 +1,12 @@
 // DeliveringProducer against a stand-in for kafkajs's producer that drops a partition from a send's result, as
 // kafkajs 2.2.4 does when a partition leader dies mid-send (the real failure is in kafka-cluster.e2e.test.ts).
-import type { Kafka, Message, ProducerConfig } from 'kafkajs';
+import {
+  CompressionTypes,
+  type Kafka,
+  type Message,
+  type ProducerConfig,
+  type ProducerRecord,
+} from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import {
   DeliveringProducer,
@@ -86,6 +92,7 @@ describe('DeliveringProducer', () => {
       deliveryCheck: true,
       maxBatchBytes: 100_000,
       maxResends: 3,
+      compression: 'none',
     });
     const connecting = producer.connect();
     await producer.disconnect();
@@ -100,6 +107,7 @@ describe('DeliveringProducer', () => {
       deliveryCheck: true,
       maxBatchBytes: 100_000,
       maxResends: 3,
+      compression: 'none',
     });
     await producer.connect();
     await producer.deliver('t', toRecords(points(70), 'machine', 'n', 5));
@@ -108,12 +116,39 @@ describe('DeliveringProducer', () => {
     expect(producer.stats().delivered).toBe(written.length);
   });
 
+  it('sends with the chosen codec: gzip, or none', async () => {
+    for (const [compression, codec] of [
+      ['gzip', CompressionTypes.GZIP],
+      ['none', CompressionTypes.None],
+    ] as const) {
+      const { kafka } = fakeKafka(() => []);
+      const codecs: unknown[] = [];
+      const original = kafka.producer;
+      (kafka as { producer: unknown }).producer = (config: ProducerConfig) => {
+        const inner = original(config);
+        return {
+          ...inner,
+          send: (args: ProducerRecord) => (codecs.push(args.compression), inner.send(args)),
+        };
+      };
+      const producer = new DeliveringProducer(kafka, {
+        deliveryCheck: true,
+        maxBatchBytes: 100_000,
+        maxResends: 3,
+        compression,
+      });
+      await producer.deliver('t', toRecords(points(20), 'machine', 'n', 5));
+      expect(new Set(codecs)).toEqual(new Set([codec]));
+    }
+  });
+
   it('with the check off, resolves although records were lost (what kafkajs alone does)', async () => {
     const { kafka, written } = fakeKafka((round) => (round === 0 ? [1] : []));
     const producer = new DeliveringProducer(kafka, {
       deliveryCheck: false,
       maxBatchBytes: 100_000,
       maxResends: 3,
+      compression: 'none',
     });
     await producer.deliver('t', toRecords(points(70), 'machine', 'n', 5));
     expect(idsOf(written).length).toBeLessThan(70);
@@ -126,6 +161,7 @@ describe('DeliveringProducer', () => {
       deliveryCheck: true,
       maxBatchBytes: 100_000,
       maxResends: 2,
+      compression: 'none',
     });
     await expect(producer.deliver('t', toRecords(points(70), 'machine', 'n', 5))).rejects.toThrow(
       /records of topic t were not acknowledged after 3 sends/,
@@ -141,6 +177,7 @@ describe('DeliveringProducer', () => {
       deliveryCheck: true,
       maxBatchBytes: 100_000,
       maxResends: 2,
+      compression: 'none',
     });
     const first = producer.deliver('t', toRecords(points(5), 'machine', 'n', 5));
     const second = producer.deliver('t', toRecords(points(5), 'machine', 'n', 5));
@@ -162,6 +199,7 @@ describe('DeliveringProducer', () => {
       deliveryCheck: true,
       maxBatchBytes: 100_000,
       maxResends: 2,
+      compression: 'none',
     });
     await producer.connect();
     const records = toRecords(points(5), 'machine', 'n', 5);
@@ -194,6 +232,7 @@ describe('DeliveringProducer', () => {
       deliveryCheck: true,
       maxBatchBytes: 100_000,
       maxResends: 2,
+      compression: 'none',
     });
     const records = toRecords(points(5), 'machine', 'n', 5);
     await expect(producer.deliver('t', records)).rejects.toThrow('out of order');
@@ -211,6 +250,7 @@ describe('DeliveringProducer', () => {
       deliveryCheck: true,
       maxBatchBytes: 10 * (4 + RECORD_OVERHEAD_BYTES), // ten records of a 4-byte key and value
       maxResends: 2,
+      compression: 'none',
     });
     const records = Array.from({ length: 6 }, (_, i) => [
       { key: `k${i}`, value: '[]' },
@@ -229,6 +269,7 @@ describe('DeliveringProducer', () => {
       deliveryCheck: true,
       maxBatchBytes: 3 * perRecord,
       maxResends: 2,
+      compression: 'none',
     });
     const record = { key: 'k0', value: 'ü'.repeat(40) };
     await producer.deliver(
@@ -254,6 +295,7 @@ describe('DeliveringProducer', () => {
       deliveryCheck: true,
       maxBatchBytes: 100_000,
       maxResends: 2,
+      compression: 'none',
     });
     const refused = producer.deliver('t', toRecords(points(5), 'machine', 'n', 5));
     await expect(refused).rejects.toBeInstanceOf(RecordsRefusedError);
@@ -278,6 +320,7 @@ describe('DeliveringProducer', () => {
       deliveryCheck: true,
       maxBatchBytes: 100_000,
       maxResends: 2,
+      compression: 'none',
     });
     // The first goes alone; the two queued behind it go together in the second send, which is refused.
     const first = producer.deliver('t', toRecords(points(5), 'machine', 'n', 5));
@@ -296,6 +339,7 @@ describe('DeliveringProducer', () => {
       deliveryCheck: true,
       maxBatchBytes: 8 * (4 + RECORD_OVERHEAD_BYTES), // eight records of a 4-byte key and value
       maxResends: 2,
+      compression: 'none',
     });
     await producer.deliver('t', [{ key: 'k0', value: '[]' }]);
     const messages = Array.from({ length: 30 }, (_, i) => [{ key: `k${i % 10}`, value: '[]' }]);
@@ -322,6 +366,7 @@ describe('DeliveringProducer', () => {
       deliveryCheck: true,
       maxBatchBytes: 200,
       maxResends: 2,
+      compression: 'none',
     });
     await producer.deliver('t', toRecords(points(70), 'machine', 'n', 1));
     expect(new Set(idsOf(written))).toEqual(new Set(points(70).map((p) => p.id)));
@@ -336,6 +381,7 @@ describe('DeliveringProducer', () => {
       deliveryCheck: true,
       maxBatchBytes: 200,
       maxResends: 2,
+      compression: 'none',
     });
     await expect(producer.deliver('t', toRecords(points(70), 'machine', 'n', 1))).rejects.toThrow(
       'broker down',

@@ -29,12 +29,28 @@ function fakeKafka(options: { failCommits?: number; connecting?: Promise<void> }
     running: false,
     /** The next connect fails with this. */
     connectError: undefined as Error | undefined,
+    /** The group's committed offsets, as the brokers answer them after a join. */
+    groupOffsets: [] as { partition: number; offset: string }[],
+    /** Offset fetches that fail before one succeeds. */
+    failOffsetFetches: 0,
+    seeks: [] as { partition: number; offset: string }[],
   };
   const group = () => {
     if (!state.running)
       throw new Error('Consumer group was not initialized, consumer#run must be called first');
   };
   const kafka = {
+    admin: () => ({
+      connect: async () => {},
+      disconnect: async () => {},
+      fetchOffsets: async () => {
+        if (state.failOffsetFetches > 0) {
+          state.failOffsetFetches--;
+          throw new Error('The coordinator is loading and hence can not process requests');
+        }
+        return [{ topic: 't', partitions: state.groupOffsets }];
+      },
+    }),
     consumer(config: ConsumerConfig) {
       state.config = config;
       return {
@@ -58,6 +74,10 @@ function fakeKafka(options: { failCommits?: number; connecting?: Promise<void> }
         resume: () => {
           group();
           state.resumed++;
+        },
+        seek: ({ partition, offset }: { partition: number; offset: string }) => {
+          group();
+          state.seeks.push({ partition, offset });
         },
         commitOffsets: async (offsets: { partition: number; offset: string }[]) => {
           if (failures > 0) {
@@ -90,8 +110,12 @@ function fakeKafka(options: { failCommits?: number; connecting?: Promise<void> }
       isRunning: () => true,
       isStale: () => false,
     } as unknown as EachBatchPayload);
-  const join = (partitions: number[]) =>
+  /** A join, and the member's positioning at the group's committed offsets that follows it. */
+  const join = async (partitions: number[]) => {
     listeners.get('join')!({ payload: { memberAssignment: { t: partitions } } });
+    // the offset fetch's few promise turns (no timer: some tests fake the clock)
+    for (let turn = 0; turn < 10; turn++) await Promise.resolve();
+  };
   /**
    * A crash as kafkajs 2.2.4 handles it: the run is torn down (`between` runs then), the CRASH listeners are called
    * synchronously (a listener that throws stops what follows), then kafkajs restarts the run, if it will.
@@ -135,7 +159,7 @@ function consumerOf(fake: ReturnType<typeof fakeKafka>, over: Partial<GroupConsu
 async function started(fake: ReturnType<typeof fakeKafka>, over: Partial<GroupConsumerOptions> = {}) {
   const made = consumerOf(fake, over);
   await made.consumer.start();
-  fake.join([0, 1]);
+  await fake.join([0, 1]);
   return made;
 }
 
@@ -203,16 +227,60 @@ describe('GroupConsumer', () => {
     expect(fake.state.commits[1]).toEqual({ partition: 0, offset: '4' });
   });
 
+  it("after a join, fetches nothing until each assigned partition is seeked to the group's committed offset", async () => {
+    // kafkajs resumes a partition it gets back from its own cache of what it committed, which can be ahead of the
+    // group's offset: the group's offset would then never reach the end.
+    const fake = fakeKafka();
+    fake.state.groupOffsets = [
+      { partition: 0, offset: '40' },
+      { partition: 1, offset: '-1' }, // never committed: kafkajs starts a new group's partition itself
+      { partition: 2, offset: '7' }, // another member's
+    ];
+    fake.state.failOffsetFetches = 1;
+    const { consumer, delivered, problems } = consumerOf(fake);
+    await consumer.start();
+    await fake.join([0, 1]);
+    expect(fake.state.paused).toBe(1);
+    await fake.batch(0, 90, 3); // from kafkajs's own position, before the seek
+    expect(delivered).toEqual([]);
+    expect(fake.state.resolved).toEqual([]);
+    await until('the seek', () => fake.state.seeks.length > 0);
+    expect(fake.state.seeks).toEqual([{ partition: 0, offset: '40' }]);
+    expect(problems).toEqual(['The coordinator is loading and hence can not process requests']);
+    expect(fake.state.resumed).toBe(1);
+    await fake.batch(0, 40, 3);
+    expect(delivered).toHaveLength(1);
+    expect(consumer.stats()).toMatchObject({ paused: false, lag: 960 });
+  });
+
+  it('a join during the positioning of an earlier one: only the latest seeks', async () => {
+    const fake = fakeKafka();
+    fake.state.groupOffsets = [
+      { partition: 0, offset: '5' },
+      { partition: 1, offset: '6' },
+    ];
+    fake.state.failOffsetFetches = 1;
+    const { consumer } = consumerOf(fake);
+    await consumer.start();
+    await fake.join([0]);
+    await fake.join([1]);
+    await until('the seek', () => fake.state.seeks.length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(fake.state.seeks).toEqual([{ partition: 1, offset: '6' }]);
+    await consumer.stop();
+  });
+
   it('pauses fetching at maxInFlight open deliveries and resumes when an answer comes back', async () => {
     const fake = fakeKafka();
     const { consumer, delivered } = await started(fake, { maxInFlight: 2 });
+    const { paused, resumed } = fake.state; // the join's positioning paused and resumed once
     await fake.batch(0, 0, 1);
-    expect(fake.state.paused).toBe(0);
+    expect(fake.state.paused).toBe(paused);
     await fake.batch(0, 1, 1);
-    expect(fake.state.paused).toBe(1);
+    expect(fake.state.paused).toBe(paused + 1);
     expect(consumer.stats().paused).toBe(true);
     consumer.settle(delivered[0]!.token, true);
-    expect(fake.state.resumed).toBe(1);
+    expect(fake.state.resumed).toBe(resumed + 1);
     expect(consumer.stats().paused).toBe(false);
   });
 
@@ -240,7 +308,7 @@ describe('GroupConsumer', () => {
     const { consumer, delivered } = await started(fake, { maxInFlight: 1 });
     await fake.batch(0, 0, 2);
     expect(consumer.stats().paused).toBe(true);
-    fake.join([1]);
+    await fake.join([1]);
     expect(consumer.stats()).toMatchObject({ assigned: [1], inFlight: 0, paused: false });
     expect(consumer.settle(delivered[0]!.token, true)).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -262,7 +330,7 @@ describe('GroupConsumer', () => {
     const { consumer, delivered, problems } = await started(fake);
     await fake.batch(0, 0, 1);
     consumer.settle(delivered[0]!.token, true);
-    fake.join([0]);
+    await fake.join([0]);
     await until('the problem', () => problems.length === 1);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(fake.state.commits).toEqual([]);
@@ -273,7 +341,7 @@ describe('GroupConsumer', () => {
     const { consumer, delivered, problems } = await started(fake);
     await fake.batch(0, 0, 1);
     consumer.settle(delivered[0]!.token, true); // its commit fails after the rebalance below
-    fake.join([0]);
+    await fake.join([0]);
     void fake.batch(0, 0, 1);
     consumer.settle(delivered[1]!.token, true); // queued behind the failing commit: no further answer comes
     await until('the commit of the new assignment', () => fake.state.commits.length === 1);
@@ -291,7 +359,7 @@ describe('GroupConsumer', () => {
     expect(problems).toEqual(['The group coordinator is not available']);
     expect(consumer.stats()).toMatchObject({ paused: false, inFlight: 0 });
     // The restarted run joins and fetches from the committed offset: the batch comes again and commits.
-    fake.join([0]);
+    await fake.join([0]);
     await fake.batch(0, 0, 2);
     consumer.settle(delivered[1]!.token, true);
     await until('the commit', () => fake.state.commits.length === 1);
@@ -338,7 +406,7 @@ describe('GroupConsumer', () => {
       assigned: [],
       crash: { error: 'The group coordinator is not available', refused: false },
     });
-    fake.join([0]);
+    await fake.join([0]);
     expect(consumer.stats()).toMatchObject({ joined: true, assigned: [0] });
     expect(consumer.stats().crash).toBeUndefined();
     const denied = new KafkaJSProtocolError({
@@ -376,7 +444,7 @@ describe('GroupConsumer', () => {
       });
       expect(await runsAfter(3999)).toBe(2); // the failed restart: 4 s
       expect(await runsAfter(1)).toBe(3);
-      fake.join([0]);
+      await fake.join([0]);
       fake.crash(false); // the first since it joined: 1 s again
       expect(await runsAfter(1000)).toBe(4);
       expect(problems).toHaveLength(4);

@@ -3,12 +3,16 @@
 // failure or an ack timeout); once maxInFlight are open, fetching pauses (back-pressure), though kafkajs still
 // hands over the batches it had fetched (at most one more per assigned partition).
 // A rebalance forgets what is open: the partition's next owner starts again at the committed offset, so what
-// was open is delivered again (at least once; the sink deduplicates), never skipped. A crash of kafkajs's run
+// was open is delivered again (at least once; the sink deduplicates), never skipped. kafkajs 2.2.4 alone does not
+// do that: each member caches the offsets it committed itself and, given a partition back, resumes from its cache,
+// even when the partition's owner in between committed less (a commit kafkajs retried into a later generation
+// lands after the next owner started). The group's committed offset then stays behind, its lag never clears. So
+// after each join the member stays paused until it has read the group's committed offsets and seeked there. A crash of kafkajs's run
 // (a broker killed mid-request) forgets what is open too, and the member runs again: kafkajs restarts it after a
 // retriable error, this class after any other (later after each crash in a row), since kafkajs then leaves the
 // member out of the group for good. Until it joins again, it has no partitions and its stats say why.
 import { randomUUID } from 'node:crypto';
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { isRefusal } from './kafka-errors.js';
 import { OffsetTracker } from './offset-tracker.js';
 import { fromRecord } from './records.js';
@@ -67,6 +71,8 @@ interface Open {
 
 export class GroupConsumer {
   private readonly consumer: Consumer;
+  /** Reads the group's committed offsets after each join. */
+  private readonly admin: Admin;
   private readonly tracker = new OffsetTracker();
   private readonly open = new Map<string, Open>();
   // Tokens start with this instance's own prefix: after a redeploy the node (same id) has a new consumer, and an
@@ -75,6 +81,10 @@ export class GroupConsumer {
   private generation = 0;
   private sequence = 0;
   private paused = false;
+  /** Paused after a join until the assigned partitions are seeked to the group's committed offsets. */
+  private positioning = false;
+  /** Joins so far: a positioning applies only to the join it was started for. */
+  private joins = 0;
   private stopped = false;
   private joined = false;
   private crash?: { error: string; refused: boolean };
@@ -93,6 +103,7 @@ export class GroupConsumer {
     kafka: Kafka,
     private readonly options: GroupConsumerOptions,
   ) {
+    this.admin = kafka.admin();
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
@@ -109,12 +120,14 @@ export class GroupConsumer {
       this.crash = undefined;
       this.crashes = 0;
       this.assigned = [...(event.payload.memberAssignment[options.topic] ?? [])].sort((a, b) => a - b);
+      void this.positionAtCommitted(++this.joins);
       options.onChange();
     });
     this.consumer.on(CRASH, (event) => {
       // kafkajs emits this after tearing the run down, and restarts it only if this listener returns: the run's
       // pause went with it (the next run starts unpaused), so nothing is resumed here (that would throw).
       this.paused = false;
+      this.positioning = false;
       this.forgetOpen();
       this.assigned = [];
       this.joined = false;
@@ -132,19 +145,20 @@ export class GroupConsumer {
   async start(): Promise<void> {
     // A stop while kafkajs connects or joins does not stop it (it retries and finishes anyway): a member left
     // running would hold partitions in the group that nobody answers. So after each step, a stop wins.
+    await this.admin.connect();
     await this.consumer.connect();
-    if (this.stopped) return this.consumer.disconnect();
+    if (this.stopped) return this.disconnect();
     await this.consumer.subscribe({
       topics: [this.options.topic],
       fromBeginning: this.options.fromBeginning,
     });
-    if (this.stopped) return this.consumer.disconnect();
+    if (this.stopped) return this.disconnect();
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.onBatch(payload),
     });
-    if (this.stopped) return this.consumer.disconnect();
+    if (this.stopped) return this.disconnect();
   }
 
   /** The downstream's answer for a delivery: ok commits (when it completes a prefix), not ok redelivers. */
@@ -193,11 +207,17 @@ export class GroupConsumer {
     clearTimeout(this.restartTimer);
     await this.commit();
     this.forgetOpen();
+    await this.disconnect();
+  }
+
+  private async disconnect(): Promise<void> {
     await this.consumer.disconnect();
+    await this.admin.disconnect();
   }
 
   private async onBatch({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    if (this.stopped || !isRunning() || isStale() || batch.messages.length === 0) return;
+    // While positioning, a batch fetched from kafkajs's own position is left unresolved: fetched again from the seek.
+    if (this.stopped || this.positioning || !isRunning() || isStale() || batch.messages.length === 0) return;
     const partition = batch.partition;
     const firstOffset = Number(batch.messages[0]!.offset);
     const lastOffset = Number(batch.lastOffset());
@@ -244,10 +264,47 @@ export class GroupConsumer {
   private resumeIfRoom(): void {
     if (this.paused && this.open.size < this.options.maxInFlight && !this.stopped) {
       this.paused = false;
+      if (!this.positioning) this.resume();
+    }
+  }
+
+  private resume(): void {
+    try {
+      this.consumer.resume([{ topic: this.options.topic }]);
+    } catch {
+      // kafkajs is tearing a crashed run down (it has no group to resume): its next run starts unpaused.
+    }
+  }
+
+  /**
+   * Pauses the topic, reads the group's committed offsets and seeks each assigned partition there (one without
+   * an offset starts where kafkajs starts a new group), then resumes unless back-pressure holds it. Tried until it
+   * succeeds, a retry delay apart, while this join is the latest: until then nothing is fetched, as in a rebalance.
+   */
+  private async positionAtCommitted(join: number): Promise<void> {
+    const { topic, groupId } = this.options;
+    this.positioning = true;
+    try {
+      this.consumer.pause([{ topic }]);
+    } catch {
+      // a crash is tearing the run down: its CRASH handler ends this positioning
+    }
+    while (!this.stopped && join === this.joins && this.positioning) {
       try {
-        this.consumer.resume([{ topic: this.options.topic }]);
-      } catch {
-        // kafkajs is tearing a crashed run down (it has no group to resume): its next run starts unpaused.
+        const [offsets] = await this.admin.fetchOffsets({ groupId, topics: [topic] });
+        if (this.stopped || join !== this.joins || !this.positioning) return;
+        for (const { partition, offset } of offsets?.partitions ?? []) {
+          if (!this.assigned.includes(partition) || Number(offset) < 0) continue;
+          this.consumer.seek({ topic, partition, offset });
+          this.committedOffsets.set(partition, Number(offset));
+        }
+        this.positioning = false;
+        if (!this.paused) this.resume();
+        this.options.onChange();
+        return;
+      } catch (error) {
+        this.options.onProblem((error as Error).message);
+        await new Promise((resolve) => setTimeout(resolve, this.options.retryDelayMs));
       }
     }
   }

@@ -23,6 +23,7 @@ const SETTINGS = {
   maxBatchKB: setting.integer(900, { min: 1 }),
   deliveryCheck: setting.flag(true),
   maxResends: setting.integer(10, { min: 0 }),
+  compression: setting.choice('gzip', ['gzip', 'none']),
 };
 
 const STATUS_THROTTLE_MS = 250;
