@@ -110,6 +110,9 @@ export class GroupConsumer {
       sessionTimeout: options.sessionTimeoutMs,
       rebalanceTimeout: 2 * options.sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
+      // kafkajs idles this long when every partition is paused (as while positioning after a join), and a fetch
+      // waits this long for data: half a second, as Java's fetch.max.wait.ms, rather than kafkajs's 5 s.
+      maxWaitTimeInMs: 500,
       // A crashed run (a broker gone mid-request) restarts rather than leaving the worker idle.
       retry: { restartOnFailure: async () => !this.stopped },
     });
