@@ -61,7 +61,10 @@ export class Flights {
     this.flights.clear();
   }
 
-  /** The oldest batch whose retry is due at `now` (going out with rows up to `storedAtSend` stored); from then on it waits for its answer again. */
+  /**
+   * The oldest batch whose retry is due at `now`, going out with rows up to `storedAtSend` stored; from then on it
+   * waits for its answer again.
+   */
   takeDue(now: number, storedAtSend: number): Batch | undefined {
     let due: Flight | undefined;
     for (const flight of this.flights.values()) {

@@ -7,10 +7,11 @@
 // do that: each member caches the offsets it committed itself and, given a partition back, resumes from its cache,
 // even when the partition's owner in between committed less (a commit kafkajs retried into a later generation
 // lands after the next owner started). The group's committed offset then stays behind, its lag never clears. So
-// after each join the member stays paused until it has read the group's committed offsets and seeked there. A crash of kafkajs's run
-// (a broker killed mid-request) forgets what is open too, and the member runs again: kafkajs restarts it after a
-// retriable error, this class after any other (later after each crash in a row), since kafkajs then leaves the
-// member out of the group for good. Until it joins again, it has no partitions and its stats say why.
+// after each join the member stays paused until it has read the group's committed offsets and seeked there.
+// A crash of kafkajs's run (a broker killed mid-request) forgets what is open too, and the member runs again:
+// kafkajs restarts it after a retriable error, this class after any other (later after each crash in a row), since
+// kafkajs then leaves the member out of the group for good. Until it joins again, it has no partitions and its
+// stats say why.
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { isRefusal } from './kafka-errors.js';
