@@ -21,7 +21,11 @@ let consuming: {
   commits: { partition: number; offset: string }[];
 };
 
-const original = { producer: kafkajs.Kafka.prototype.producer, consumer: kafkajs.Kafka.prototype.consumer };
+const original = {
+  producer: kafkajs.Kafka.prototype.producer,
+  consumer: kafkajs.Kafka.prototype.consumer,
+  admin: kafkajs.Kafka.prototype.admin,
+};
 
 function standInProducer(config: ProducerConfig) {
   const partitioner = config.createPartitioner!();
@@ -50,10 +54,21 @@ function standInConsumer(_config: ConsumerConfig) {
     },
     pause: () => {},
     resume: () => {},
+    seek: () => {},
     commitOffsets: async (offsets: { partition: number; offset: string }[]) => {
       consuming.commits.push(...offsets.map(({ partition, offset }) => ({ partition, offset })));
     },
     disconnect: async () => {},
+  };
+}
+
+/** The admin client kafka-consume reads the group's committed offsets with after a join: none committed yet. */
+function standInAdmin() {
+  return {
+    connect: async () => {},
+    disconnect: async () => {},
+    fetchOffsets: async ({ topics }: { topics: string[] }) =>
+      topics.map((topic) => ({ topic, partitions: [] })),
   };
 }
 
@@ -74,7 +89,11 @@ const batch = (count: number) =>
     isRunning: () => true,
     isStale: () => false,
   } as unknown as EachBatchPayload);
-const join = () => consuming.listeners.get('join')!({ payload: { memberAssignment: { points: [0] } } });
+/** A join, and kafka-consume's positioning at the group's committed offsets that follows it. */
+const join = async () => {
+  consuming.listeners.get('join')!({ payload: { memberAssignment: { points: [0] } } });
+  await new Promise((resolve) => setTimeout(resolve, 0));
+};
 const crash = (error: Error, restart: boolean) =>
   consuming.listeners.get('crash')!({ payload: { error, restart } });
 
@@ -99,6 +118,7 @@ describe('kafka nodes inside Node-RED, over kafkajs stand-ins', () => {
   beforeAll(async () => {
     kafkajs.Kafka.prototype.producer = standInProducer as never;
     kafkajs.Kafka.prototype.consumer = standInConsumer as never;
+    kafkajs.Kafka.prototype.admin = standInAdmin as never;
     await helper.startServer();
   });
   beforeEach(() => {
@@ -115,7 +135,7 @@ describe('kafka nodes inside Node-RED, over kafkajs stand-ins', () => {
     await helper.load(NODE_MODULES, flow({ wires: [['consume', 'sent']] }, { wires: [['produce']] }));
     const sent = collect(helper, 'sent');
     await until('the consumer to run', () => consuming.runs === 1);
-    join();
+    await join();
     await batch(3);
     await until('the commit of the relayed batch', () => consuming.commits.length === 1);
     expect(consuming.commits).toEqual([{ partition: 0, offset: '3' }]);
@@ -127,7 +147,7 @@ describe('kafka nodes inside Node-RED, over kafkajs stand-ins', () => {
     await helper.load(NODE_MODULES, flow({}, { retryDelayS: '0.01' }));
     const seen = statuses('consume');
     await until('the consumer to run', () => consuming.runs === 1);
-    join();
+    await join();
     await until('the partitions', () => /^partitions 0,/.test(lastStatus(seen).text));
     expect(lastStatus(seen)).toMatchObject({ fill: 'green' });
     crash(new kafkajs.KafkaJSConnectionError('Connection error: connect ECONNREFUSED'), true);
@@ -137,7 +157,7 @@ describe('kafka nodes inside Node-RED, over kafkajs stand-ins', () => {
       shape: 'ring',
       text: 'brokers unreachable: Connection error: connect ECONNREFUSED',
     });
-    join();
+    await join();
     await until('the partitions again', () => /^partitions 0,/.test(lastStatus(seen).text));
     const denied = new kafkajs.KafkaJSProtocolError({
       message: 'Not authorized to access group: Group authorization failed',
@@ -151,7 +171,7 @@ describe('kafka nodes inside Node-RED, over kafkajs stand-ins', () => {
     // Run again by the node itself (kafkajs does not after a refusal), still red until it joins.
     await until('the run again', () => consuming.runs === 2);
     expect(lastStatus(seen)).toMatchObject({ fill: 'red' });
-    join();
+    await join();
     await until('the partitions after the refusal', () => /^partitions 0,/.test(lastStatus(seen).text));
   });
 
