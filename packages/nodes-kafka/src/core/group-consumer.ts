@@ -293,10 +293,12 @@ export class GroupConsumer {
     } catch {
       // a crash is tearing the run down: its CRASH handler ends this positioning
     }
-    while (!this.stopped && join === this.joins && this.positioning) {
+    /** This positioning still counts: no stop, crash or later join since it began. */
+    const current = () => !this.stopped && join === this.joins && this.positioning;
+    while (current()) {
       try {
         const [offsets] = await this.admin.fetchOffsets({ groupId, topics: [topic] });
-        if (this.stopped || join !== this.joins || !this.positioning) return;
+        if (!current()) return;
         for (const { partition, offset } of offsets?.partitions ?? []) {
           if (!this.assigned.includes(partition) || Number(offset) < 0) continue;
           this.consumer.seek({ topic, partition, offset });
