@@ -14,11 +14,24 @@ describe('batchOutcome: what an answer means for a forwarded batch', () => {
     expect(batchOutcome({ statusCode: 503 }, NOW)).toEqual({ kind: 'nack', reason: 'HTTP 503' });
     expect(batchOutcome({ statusCode: 408 }, NOW)).toEqual({ kind: 'nack', reason: 'HTTP 408' });
     expect(batchOutcome({ statusCode: 302 }, NOW)).toEqual({ kind: 'nack', reason: 'HTTP 302' });
-    expect(
-      batchOutcome({ statusCode: 'ECONNREFUSED', error: { message: 'connect ECONNREFUSED' } }, NOW),
-    ).toEqual({ kind: 'nack', reason: 'ECONNREFUSED: connect ECONNREFUSED' });
+    expect(batchOutcome({ statusCode: 'ETIMEDOUT', error: { message: 'connect ETIMEDOUT' } }, NOW)).toEqual({
+      kind: 'nack',
+      reason: 'ETIMEDOUT: connect ETIMEDOUT',
+    });
+    expect(batchOutcome({ statusCode: 'ECONNRESET' }, NOW)).toEqual({ kind: 'nack', reason: 'ECONNRESET' });
     expect(batchOutcome({ error: { message: 'timeout' } }, NOW)).toEqual({ kind: 'nack', reason: 'timeout' });
     expect(batchOutcome({ error: 'plain' }, NOW)).toEqual({ kind: 'nack', reason: 'plain' });
+  });
+
+  it('tells a connection never made (refused, no route) from a failed request: the sink saw nothing', () => {
+    expect(
+      batchOutcome({ statusCode: 'ECONNREFUSED', error: { message: 'connect ECONNREFUSED' } }, NOW),
+    ).toEqual({ kind: 'unreachable', reason: 'ECONNREFUSED: connect ECONNREFUSED' });
+    for (const code of ['EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN'])
+      expect(batchOutcome({ statusCode: code }, NOW)).toEqual({ kind: 'unreachable', reason: code });
+    // What a Catch node gets from the http request node: the error, before the node sets the code.
+    const caught = { error: { message: 'RequestError: connect ECONNREFUSED 127.0.0.1:1880' } };
+    expect(batchOutcome(caught, NOW)).toEqual({ kind: 'unreachable', reason: caught.error.message });
   });
 
   it("honours 429's Retry-After, in seconds or as a date", () => {

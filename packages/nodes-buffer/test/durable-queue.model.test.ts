@@ -12,6 +12,7 @@ type Op =
   | { kind: 'take' }
   | { kind: 'ack'; pick: number }
   | { kind: 'nack'; pick: number }
+  | { kind: 'refused'; pick: number }
   | { kind: 'timeout'; pick: number }
   | { kind: 'wait'; ms: number }
   | { kind: 'reopen' };
@@ -21,6 +22,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.constant({ kind: 'take' as const }),
   fc.record({ kind: fc.constant('ack' as const), pick: fc.nat() }),
   fc.record({ kind: fc.constant('nack' as const), pick: fc.nat() }),
+  fc.record({ kind: fc.constant('refused' as const), pick: fc.nat() }),
   fc.record({ kind: fc.constant('timeout' as const), pick: fc.nat() }),
   fc.record({ kind: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 5000 }) }),
   fc.constant({ kind: 'reopen' as const }),
@@ -85,6 +87,9 @@ function check(order: OrderMode, ops: Op[], window: number): void {
           break;
         case 'nack':
           if (inFlight.length > 0) queue.nack(pick(step.pick).id, 'HTTP 503');
+          break;
+        case 'refused':
+          if (inFlight.length > 0) queue.couldNotConnect(pick(step.pick).id, 'ECONNREFUSED');
           break;
         case 'timeout':
           now += 2000;

@@ -124,6 +124,52 @@ describe('DurableQueue', () => {
     expect(q.stats()).toMatchObject({ retries: 4, lastError: 'HTTP 503' });
   });
 
+  it('probes a sink it cannot connect to with one batch every base delay, and sends the rest at its first ack', () => {
+    const q = queue({ batchRows: 2, window: 3, backoff: { baseMs: 1000, maxMs: 60_000 } });
+    q.enqueue(items(1, 6));
+    const sent = [q.takeBatch()!, q.takeBatch()!, q.takeBatch()!];
+    expect(sent.map(ns)).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    for (const batch of sent) q.couldNotConnect(batch.id, 'ECONNREFUSED');
+    // Many refusals later the delay has not grown, and only one batch is out at a time.
+    for (let attempt = 2; attempt <= 6; attempt++) {
+      now = q.nextDue();
+      const probe = q.takeBatch()!;
+      expect(probe).toMatchObject({ id: sent[0]!.id, attempt });
+      expect(q.takeBatch()).toBeUndefined();
+      q.couldNotConnect(probe.id, 'ECONNREFUSED');
+      expect(q.nextDue() - now).toBe(750);
+    }
+    expect(q.stats()).toMatchObject({ waitingRetry: 3, lastError: 'ECONNREFUSED' });
+    now = q.nextDue();
+    q.ack(q.takeBatch()!.id);
+    // The link is back: the two behind the probe go at once, not on their own timers.
+    expect([q.takeBatch(), q.takeBatch()].map(ns)).toEqual([
+      [3, 4],
+      [5, 6],
+    ]);
+  });
+
+  it('backs off as usual once the sink answers again, even with an error', () => {
+    const q = queue({ batchRows: 2, window: 2, backoff: { baseMs: 1000, maxMs: 60_000 } });
+    q.enqueue(items(1, 4));
+    const [first, second] = [q.takeBatch()!, q.takeBatch()!];
+    q.couldNotConnect(first.id, 'ECONNREFUSED');
+    q.couldNotConnect(second.id, 'ECONNREFUSED');
+    now = q.nextDue();
+    const probe = q.takeBatch()!;
+    expect(q.takeBatch()).toBeUndefined();
+    // An answer, even a 503, shows the sink reachable: the window fills again, and the 503 backs off as usual.
+    q.nack(probe.id, 'HTTP 503');
+    expect(q.nextDue() - now).toBe(0);
+    expect(q.takeBatch()).toMatchObject({ id: second.id, attempt: 2 });
+    q.nack(second.id, 'HTTP 503');
+    expect(q.nextDue() - now).toBe(1500);
+  });
+
   it('honours Retry-After', () => {
     const q = queue();
     q.enqueue(items(1, 1));
@@ -411,6 +457,38 @@ describe('DurableQueue', () => {
     q.ack(q.takeBatch()!.id); // it was
     q.enqueue(items(60, 1));
     expect(drain(q)).toEqual([[50, 51], [3, 4], [60], [5, 6]]);
+  });
+
+  it('live-first: a backlog batch due for a retry goes after the new rows, a live one before them', () => {
+    const first = queue({ batchRows: 2 });
+    first.enqueue(items(1, 2));
+    first.close();
+    const q = queue({ batchRows: 2, window: 3, order: 'live-first' });
+    const backlog = q.takeBatch()!;
+    q.enqueue(items(10, 2));
+    const live = q.takeBatch()!;
+    expect([backlog.historical, live.historical]).toEqual([true, false]);
+    q.nack(backlog.id, 'HTTP 503');
+    q.nack(live.id, 'HTTP 503');
+    q.enqueue(items(20, 1));
+    now = q.nextDue();
+    expect([q.takeBatch(), q.takeBatch(), q.takeBatch()].map(ns)).toEqual([[10, 11], [20], [1, 2]]);
+  });
+
+  it('live-first: once a refused sink is back, new rows go ahead of the batches that failed in the outage', () => {
+    const q = queue({ batchRows: 2, window: 3, order: 'live-first' });
+    q.enqueue(items(1, 6));
+    const sent = [q.takeBatch()!, q.takeBatch()!, q.takeBatch()!];
+    for (const batch of sent) q.couldNotConnect(batch.id, 'ECONNREFUSED');
+    q.enqueue(items(50, 1)); // stored after the last failed send: it may have come after the link was back
+    now = q.nextDue();
+    q.ack(q.takeBatch()!.id); // the probe gets through
+    const next = [q.takeBatch()!, q.takeBatch()!, q.takeBatch()!];
+    expect(next.map((batch) => [ns(batch), batch.historical])).toEqual([
+      [[50], false],
+      [[3, 4], true],
+      [[5, 6], true],
+    ]);
   });
 
   it('purge drops everything queued, counted, and stale acks are ignored', () => {

@@ -8,6 +8,7 @@ import {
   flowCounter,
   sleep,
   startNodeRed,
+  startWanLink,
   waitFor,
   type FlowNode,
   type NodeRed,
@@ -110,5 +111,107 @@ describe('store-forward in a real Node-RED process', () => {
       10_000,
     );
     expect(red.log()).not.toMatch(/\[error\]/);
+  });
+  it('probes a link that refuses connections with one batch every base delay, and resumes as soon as it is back', async () => {
+    const link = await startWanLink({ target: { host: '127.0.0.1', port: red.port } });
+    const z = 'tab-refused';
+    const at = (id: string, type: string, props: Record<string, unknown>, wires: string[][] = []) => ({
+      id,
+      z,
+      type,
+      wires,
+      ...props,
+    });
+    const flow: FlowNode[] = [
+      { id: z, type: 'tab', label: 'refused' },
+      at(
+        'r-source',
+        'inject',
+        { repeat: '0.02', once: true, payload: '{"metric":"m","value":1}', payloadType: 'json' },
+        [['r-buffer']],
+      ),
+      at(
+        'r-buffer',
+        'store-forward',
+        {
+          storeName: 'refused-link',
+          directory: '',
+          batchRows: '10',
+          maxWaitMs: '50',
+          window: '4',
+          order: 'live-first',
+          ackTimeoutS: '5',
+          backoffBaseS: '0.2',
+          backoffMaxS: '30',
+          statsIntervalS: '0.2',
+        },
+        [['r-post'], ['r-stats']],
+      ),
+      // As the shipped example wires it: errors only to the Catch node, which hands them back.
+      at(
+        'r-post',
+        'http request',
+        {
+          method: 'POST',
+          ret: 'txt',
+          paytoqs: 'ignore',
+          url: `${link.url}/refused-sink`,
+          senderr: true,
+          headers: [],
+        },
+        [['r-buffer']],
+      ),
+      at('r-catch', 'catch', { scope: ['r-post'], uncaught: false }, [['r-buffer']]),
+      at('r-stats', 'change', {
+        rules: [{ t: 'set', p: 'retries', pt: 'flow', to: 'payload.retries', tot: 'msg' }],
+      }),
+      at('r-sink', 'http in', { url: '/refused-sink', method: 'post', upload: false }, [['r-count', 'r-ok']]),
+      flowCounter(z, 'r-count', 'received'),
+      at('r-ok', 'http response', { statusCode: '200' }),
+      ...flowContextProbe(z, '/refused-probe', ['received', 'retries']),
+    ];
+    const probe = async () =>
+      (await (await fetch(`${red.url}/refused-probe`)).json()) as { received?: number; retries?: number };
+    try {
+      await red.deploy(flow);
+      await waitFor(
+        'points to arrive',
+        async () => (((await probe()).received ?? 0) > 20 ? true : undefined),
+        10_000,
+      );
+      await link.cut();
+      await sleep(500);
+      const before = await probe();
+      // Ten seconds of refused connections: with its backoff grown toward 30 s, a retry would come seconds late.
+      await sleep(10_000);
+      const during = await probe();
+      expect(during.received).toBe(before.received);
+      await link.restore();
+      const restored = Date.now();
+      await waitFor(
+        'delivery to resume',
+        async () => (((await probe()).received ?? 0) > (during.received ?? 0) ? true : undefined),
+        10_000,
+        20,
+      );
+      // Within the base delay (0.1-0.2 s) and the node's tick, with room for a busy machine.
+      expect(Date.now() - restored).toBeLessThan(2000);
+      // One batch probed at a time, at most every 0.1 s, not four.
+      const retries = (during.retries ?? 0) - (before.retries ?? 0);
+      expect(retries).toBeGreaterThan(10);
+      expect(retries).toBeLessThanOrEqual(100);
+      await waitFor(
+        'the backlog to drain',
+        async () => {
+          const now = await probe();
+          return (now.received ?? 0) > (during.received ?? 0) + 500 ? true : undefined;
+        },
+        10_000,
+      );
+      expect(red.log()).not.toMatch(/\[error\]/);
+    } finally {
+      await red.deploy([]);
+      await link.stop();
+    }
   });
 });

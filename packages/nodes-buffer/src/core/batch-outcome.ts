@@ -14,8 +14,13 @@ export type BatchOutcome =
   | { kind: 'ack' }
   /** Retry later: after retryAfterMs when the server said when (429 Retry-After), else on the backoff. */
   | { kind: 'nack'; reason: string; retryAfterMs?: number }
+  /** Retry soon: no connection could be made (refused, no route), so the sink never saw it and trying costs it nothing. */
+  | { kind: 'unreachable'; reason: string }
   /** The server refused the data itself (4xx but 404, 408, 429): set aside, the queue goes on. */
   | { kind: 'quarantine'; status: number; reason: string };
+
+/** A connection never made (refused, no route): nothing reached the sink. */
+const NO_CONNECTION = /\b(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ENETDOWN)\b/;
 
 /** How much of a refusing server's answer a quarantined batch keeps. */
 const QUARANTINE_BODY_CHARS = 200;
@@ -28,7 +33,8 @@ export function batchOutcome(answer: BatchAnswer, now: number): BatchOutcome {
     : undefined;
   if (answer.statusCode !== undefined && !hasStatus) {
     // The http request node puts a network error's code (ECONNREFUSED, ETIMEDOUT) in msg.statusCode.
-    return { kind: 'nack', reason: `${String(answer.statusCode)}${errorText ? `: ${errorText}` : ''}` };
+    const reason = `${String(answer.statusCode)}${errorText ? `: ${errorText}` : ''}`;
+    return { kind: NO_CONNECTION.test(String(answer.statusCode)) ? 'unreachable' : 'nack', reason };
   }
   if (hasStatus) {
     if (status >= 200 && status < 300) return { kind: 'ack' };
@@ -52,7 +58,9 @@ export function batchOutcome(answer: BatchAnswer, now: number): BatchOutcome {
     }
     return { kind: 'nack', reason: `HTTP ${status}` };
   }
-  if (errorText !== undefined) return { kind: 'nack', reason: errorText };
+  // A Catch node's copy of the http request node's message has no code yet, but the error text names it.
+  if (errorText !== undefined)
+    return { kind: NO_CONNECTION.test(errorText) ? 'unreachable' : 'nack', reason: errorText };
   // Passed on by a node that only passes on what it delivered (questdb-write).
   return { kind: 'ack' };
 }

@@ -90,6 +90,8 @@ export class DurableQueue<T = unknown> {
   private retries = 0;
   private readonly drops: Record<DropReason, number> = { full: 0, age: 0, purge: 0 };
   private lastError: string | null = null;
+  /** The last answer was a connection never made (refused, no route): one batch at a time probes the sink. */
+  private unreachable = false;
   /**
    * When the rows not yet sent began waiting for a batch to fill (monotonic clock). Undefined: they go at once
    * (a backlog found on open, or a flush).
@@ -201,24 +203,34 @@ export class DurableQueue<T = unknown> {
   }
 
   /**
-   * The next batch to send, if the window has room: a batch whose retry is due first, then new rows once a batch
-   * of them is waiting or the first has waited maxWaitMs. In live-first mode new rows go ahead of the backlog,
-   * which drains beside them.
+   * The next batch to send: a batch whose retry is due, then new rows if the window has room (once a batch of
+   * them is waiting or the first has waited maxWaitMs). In live-first mode new rows go ahead of the backlog, which
+   * drains beside them; a backlog batch's retry, too, goes after new rows (it needs no room in the window, so it
+   * follows at once), so live data leads right after an outage. While the sink cannot be reached, one at a time.
    */
   takeBatch(): Batch | undefined {
-    const due = this.flights.takeDue(this.options.monotonic(), this.order.storedUpTo);
-    if (due) {
-      // Re-read what is left of it: drop-oldest or max age may have removed chunks while it waited.
-      const left = this.chunks.chunksIn(due.firstSeq, due.lastSeq);
-      if (left.texts.length === 0) {
-        this.flights.delete(due.id);
-        return this.takeBatch();
-      }
-      due.json = joinChunks(left.texts);
-      due.count = left.count;
-      due.attempt += 1;
-      return due;
+    if (this.unreachable && this.flights.awaitingAnswer() > 0) return undefined;
+    if (this.options.order === 'fifo') return this.takeRetry() ?? this.takeNew();
+    return this.takeRetry(false) ?? this.takeNew() ?? this.takeRetry(true);
+  }
+
+  /** A batch whose retry is due: of the backlog or not, or either. */
+  private takeRetry(historical?: boolean): Batch | undefined {
+    const due = this.flights.takeDue(this.options.monotonic(), this.order.storedUpTo, historical);
+    if (!due) return undefined;
+    // Re-read what is left of it: drop-oldest or max age may have removed chunks while it waited.
+    const left = this.chunks.chunksIn(due.firstSeq, due.lastSeq);
+    if (left.texts.length === 0) {
+      this.flights.delete(due.id);
+      return this.takeRetry(historical);
     }
+    due.json = joinChunks(left.texts);
+    due.count = left.count;
+    due.attempt += 1;
+    return due;
+  }
+
+  private takeNew(): Batch | undefined {
     if (this.flights.size >= this.options.window || !this.newRowsDue()) return undefined;
     const { batchRows, batchBytes } = this.options;
     const next = this.order.next((after, upTo) => this.chunks.readRun(after, upTo, batchRows, batchBytes));
@@ -281,6 +293,11 @@ export class DurableQueue<T = unknown> {
     this.bytes -= gone.bytes;
     this.acked += gone.rows;
     this.order.delivered();
+    // The batches that failed with the sink down are history now too: new rows go ahead of their retries.
+    this.flights.markHistory(this.order.historyUpTo);
+    // The sink is back: the batches that waited behind the probe go now.
+    if (this.unreachable) this.flights.allDueAt(this.options.monotonic());
+    this.unreachable = false;
     if (this.rows === 0) this.vacuum();
     return true;
   }
@@ -293,11 +310,30 @@ export class DurableQueue<T = unknown> {
       retryAfterMs !== undefined
         ? Math.min(retryAfterMs, this.options.maxRetryAfterMs)
         : backoffDelay(batch.attempt, this.options.backoff, this.options.random);
-    this.flights.retryAt(batchId, this.options.monotonic() + wait);
+    this.unreachable = false;
+    this.failed(batchId, reason, this.options.monotonic() + wait);
+    return true;
+  }
+
+  /**
+   * Not delivered, and the sink never saw it: no connection could be made. Trying again costs the sink nothing,
+   * so the backoff does not grow: every batch waits the base delay again, one of them then probes, and its ack
+   * sends the others. A link that comes back is found within the base delay, not a grown backoff.
+   */
+  couldNotConnect(batchId: string, reason: string): boolean {
+    if (!this.flights.has(batchId)) return false;
+    this.unreachable = true;
+    const dueAt = this.options.monotonic() + backoffDelay(1, this.options.backoff, this.options.random);
+    this.failed(batchId, reason, dueAt);
+    this.flights.allDueAt(dueAt);
+    return true;
+  }
+
+  private failed(batchId: string, reason: string, dueAt: number): void {
+    this.flights.retryAt(batchId, dueAt);
     this.retries++;
     this.order.failed(this.flights.storedAtSend(batchId));
     this.lastError = reason;
-    return true;
   }
 
   /** Batches whose answer is overdue are nacked ("no answer within ..."); returns their ids. */
@@ -322,6 +358,7 @@ export class DurableQueue<T = unknown> {
       this.quarantined.copyFromQueue(batchId, status, reason, now, firstSeq, lastSeq);
       return this.chunks.deleteRange(firstSeq, lastSeq);
     })();
+    this.unreachable = false;
     this.flights.delete(batchId);
     this.rows -= moved.rows;
     this.bytes -= moved.bytes;

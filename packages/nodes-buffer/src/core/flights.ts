@@ -62,13 +62,15 @@ export class Flights {
   }
 
   /**
-   * The oldest batch whose retry is due at `now`, going out with rows up to `storedAtSend` stored; from then on it
-   * waits for its answer again.
+   * The oldest batch whose retry is due at `now` (of the backlog or not, when `historical` is given), going out
+   * with rows up to `storedAtSend` stored; from then on it waits for its answer again.
    */
-  takeDue(now: number, storedAtSend: number): Batch | undefined {
+  takeDue(now: number, storedAtSend: number, historical?: boolean): Batch | undefined {
     let due: Flight | undefined;
     for (const flight of this.flights.values()) {
-      if (flight.dueAt <= now && (!due || flight.batch.firstSeq < due.batch.firstSeq)) due = flight;
+      if (flight.dueAt > now) continue;
+      if (historical !== undefined && flight.batch.historical !== historical) continue;
+      if (!due || flight.batch.firstSeq < due.batch.firstSeq) due = flight;
     }
     if (!due) return undefined;
     due.dueAt = Infinity;
@@ -88,6 +90,17 @@ export class Flights {
     const flight = this.flights.get(batchId)!;
     flight.dueAt = dueAt;
     flight.deadline = Infinity;
+  }
+
+  /** Batches whose rows all lie up to `upTo` are history (backlog). */
+  markHistory(upTo: number): void {
+    for (const flight of this.flights.values())
+      if (flight.batch.lastSeq <= upTo) flight.batch.historical = true;
+  }
+
+  /** Every batch waiting to retry goes again at `dueAt`, sooner or later than it would have. */
+  allDueAt(dueAt: number): void {
+    for (const flight of this.flights.values()) if (flight.dueAt !== Infinity) flight.dueAt = dueAt;
   }
 
   /** Ids of the batches whose answer is late at `now`. */
@@ -113,5 +126,10 @@ export class Flights {
     let waiting = 0;
     for (const flight of this.flights.values()) if (flight.dueAt !== Infinity) waiting++;
     return waiting;
+  }
+
+  /** Batches sent and not yet answered. */
+  awaitingAnswer(): number {
+    return this.flights.size - this.waitingRetry();
   }
 }

@@ -73,6 +73,11 @@ export class SendOrder {
     this.cursor = this.lastSeq;
   }
 
+  /** Rows up to here are history: queued before this open or while the sink was down. */
+  get historyUpTo(): number {
+    return this.boundary;
+  }
+
   /** Rows up to here are stored. */
   get storedUpTo(): number {
     return this.lastSeq;

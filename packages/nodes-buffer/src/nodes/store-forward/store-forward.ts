@@ -187,6 +187,7 @@ export = function register(RED: NodeAPI) {
       const outcome = batchOutcome(msg, Date.now());
       if (outcome.kind === 'ack') queue!.ack(batch);
       else if (outcome.kind === 'nack') queue!.nack(batch, outcome.reason, outcome.retryAfterMs);
+      else if (outcome.kind === 'unreachable') queue!.couldNotConnect(batch, outcome.reason);
       // A stale batch (answered already, or sent before a redeploy) moves nowhere, and is not said to.
       else if (queue!.quarantine(batch, outcome.status, outcome.reason))
         shell.warn('warnings.quarantined', { batch, status: outcome.status });
