@@ -160,7 +160,9 @@ export function toCloud(prefix, col, row, { store, order, endpoint, label }) {
         proxy: '',
         insecureHTTPParser: false,
         authType: 'bearer',
-        senderr: false,
+        // A failed request's answer reaches the buffer once, through the Catch node below: with senderr off the
+        // node would also pass it on, and the buffer would count each failure twice.
+        senderr: true,
         headers: [{ keyType: 'Content-Type', keyValue: '', valueType: 'application/json', valueValue: '' }],
       },
       [[buffer]],
