@@ -153,6 +153,21 @@ describe('DurableQueue', () => {
     ]);
   });
 
+  it("a refused connection does not bring a 429's Retry-After forward", () => {
+    const q = queue({ batchRows: 2, window: 2, backoff: { baseMs: 1000, maxMs: 60_000 } });
+    q.enqueue(items(1, 4));
+    const [limited, refused] = [q.takeBatch()!, q.takeBatch()!];
+    q.nack(limited.id, 'HTTP 429', 30_000);
+    q.couldNotConnect(refused.id, 'ECONNREFUSED');
+    now += 750;
+    expect(q.takeBatch()).toMatchObject({ id: refused.id });
+    expect(q.takeBatch()).toBeUndefined();
+    q.couldNotConnect(refused.id, 'ECONNREFUSED');
+    now += 750;
+    expect(q.takeBatch()).toMatchObject({ id: refused.id });
+    expect(q.takeBatch()).toBeUndefined();
+  });
+
   it('backs off as usual once the sink answers again, even with an error', () => {
     const q = queue({ batchRows: 2, window: 2, backoff: { baseMs: 1000, maxMs: 60_000 } });
     q.enqueue(items(1, 4));

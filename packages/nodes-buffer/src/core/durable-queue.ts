@@ -296,7 +296,7 @@ export class DurableQueue<T = unknown> {
     // The batches that failed with the sink down are history now too: new rows go ahead of their retries.
     this.flights.markHistory(this.order.historyUpTo);
     // The sink is back: the batches that waited behind the probe go now.
-    if (this.unreachable) this.flights.allDueAt(this.options.monotonic());
+    if (this.unreachable) this.flights.releaseAll(this.options.monotonic());
     this.unreachable = false;
     if (this.rows === 0) this.vacuum();
     return true;
@@ -317,15 +317,16 @@ export class DurableQueue<T = unknown> {
 
   /**
    * Not delivered, and the sink never saw it: no connection could be made. Trying again costs the sink nothing,
-   * so the backoff does not grow: every batch waits the base delay again, one of them then probes, and its ack
-   * sends the others. A link that comes back is found within the base delay, not a grown backoff.
+   * so the backoff does not grow: every batch waits at least the base delay again (a Retry-After still holds),
+   * one of them then probes, and its ack sends the others. A link that comes back is found within the base
+   * delay, not a grown backoff.
    */
   couldNotConnect(batchId: string, reason: string): boolean {
     if (!this.flights.has(batchId)) return false;
     this.unreachable = true;
     const dueAt = this.options.monotonic() + backoffDelay(1, this.options.backoff, this.options.random);
     this.failed(batchId, reason, dueAt);
-    this.flights.allDueAt(dueAt);
+    this.flights.holdAll(dueAt);
     return true;
   }
 

@@ -98,9 +98,15 @@ export class Flights {
       if (flight.batch.lastSeq <= upTo) flight.batch.historical = true;
   }
 
-  /** Every batch waiting to retry goes again at `dueAt`, sooner or later than it would have. */
-  allDueAt(dueAt: number): void {
-    for (const flight of this.flights.values()) if (flight.dueAt !== Infinity) flight.dueAt = dueAt;
+  /** Every batch waiting to retry goes again no sooner than `dueAt`. */
+  holdAll(dueAt: number): void {
+    for (const flight of this.flights.values())
+      if (flight.dueAt !== Infinity) flight.dueAt = Math.max(flight.dueAt, dueAt);
+  }
+
+  /** Every batch waiting to retry may go at `now`. */
+  releaseAll(now: number): void {
+    for (const flight of this.flights.values()) if (flight.dueAt !== Infinity) flight.dueAt = now;
   }
 
   /** Ids of the batches whose answer is late at `now`. */
