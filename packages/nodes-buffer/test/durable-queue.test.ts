@@ -185,6 +185,18 @@ describe('DurableQueue', () => {
     expect(q.nextDue() - now).toBe(1500);
   });
 
+  it('counts a second failure answer to one send once: the batch already waits to retry', () => {
+    const q = queue({ backoff: { baseMs: 1000, maxMs: 60_000 } });
+    q.enqueue(items(1, 1));
+    const batch = q.takeBatch()!;
+    expect(q.couldNotConnect(batch.id, 'RequestError: connect ECONNREFUSED')).toBe(true);
+    const due = q.nextDue();
+    expect(q.couldNotConnect(batch.id, 'ECONNREFUSED')).toBe(false);
+    expect(q.nack(batch.id, 'HTTP 503')).toBe(false);
+    expect(q.nextDue()).toBe(due);
+    expect(q.stats()).toMatchObject({ retries: 1, lastError: 'RequestError: connect ECONNREFUSED' });
+  });
+
   it('honours Retry-After', () => {
     const q = queue();
     q.enqueue(items(1, 1));

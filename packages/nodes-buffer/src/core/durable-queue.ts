@@ -302,10 +302,14 @@ export class DurableQueue<T = unknown> {
     return true;
   }
 
-  /** Not delivered: retry after backoff, or after `retryAfterMs` when the sink said so (429). */
+  /**
+   * Not delivered: retry after backoff, or after `retryAfterMs` when the sink said so (429). False, and nothing
+   * moves, for a batch not awaiting an answer: a second answer to one send (the http request node passing its
+   * error on and a Catch node handing it back too) counts once.
+   */
   nack(batchId: string, reason: string, retryAfterMs?: number): boolean {
     const batch = this.flights.batch(batchId);
-    if (!batch) return false;
+    if (!batch || !this.flights.awaiting(batchId)) return false;
     const wait =
       retryAfterMs !== undefined
         ? Math.min(retryAfterMs, this.options.maxRetryAfterMs)
@@ -322,7 +326,7 @@ export class DurableQueue<T = unknown> {
    * delay, not a grown backoff.
    */
   couldNotConnect(batchId: string, reason: string): boolean {
-    if (!this.flights.has(batchId)) return false;
+    if (!this.flights.awaiting(batchId)) return false;
     this.unreachable = true;
     const dueAt = this.options.monotonic() + backoffDelay(1, this.options.backoff, this.options.random);
     this.failed(batchId, reason, dueAt);

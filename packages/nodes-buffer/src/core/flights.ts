@@ -39,6 +39,11 @@ export class Flights {
     return this.flights.has(batchId);
   }
 
+  /** Sent and not yet answered. */
+  awaiting(batchId: string): boolean {
+    return this.flights.get(batchId)?.dueAt === Infinity;
+  }
+
   batch(batchId: string): Batch | undefined {
     return this.flights.get(batchId)?.batch;
   }
