@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseCommand, type PlantSimulator } from '@plantwire/node-red-simulator';
 import { collect, coreNode, nodeRedTestHelper, until, type FlowNode } from '@plantwire/testkit';
 // The same plant the figures of `npm run nab -- --rul` use.
@@ -47,8 +47,10 @@ describe('the edge: remaining life of running machines', () => {
     helper.settings({ userDir });
     await helper.startServer();
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await helper.unload();
+  });
+  afterAll(async () => {
     await helper.stopServer();
     rmSync(userDir, { recursive: true, force: true });
   });
@@ -99,5 +101,47 @@ describe('the edge: remaining life of running machines', () => {
     expect(brokeAt - critical.ts).toBeGreaterThan(10 * 60_000);
     // Once the tool is replaced and the machine runs again, both return to normal.
     for (const e of rul().filter((e) => e.state === 'rtn-unack')) expect(e.ts).toBeGreaterThan(brokeAt);
+  }, 120_000);
+
+  it("a bearing fault a minute after the start: the critical alarm once the vibration is at its machine's limit", async () => {
+    // The demo's first try. Its baseline is not known yet, so no early warning can be told; before, the remaining
+    // life stayed unknown even at twice the limit.
+    await helper.load([forecastNode, thresholdAlarm, coreNode('function/10-function')], edgePath());
+    const events = collect(helper, 'events');
+    const running = helper.getNode('edge-running')!;
+    const { plant, start } = demoPlant(12) as { plant: PlantSimulator; start: number };
+    const target = plant.machines.find((m) => m.line === 'line-01' && m.name.startsWith('cnc'))!;
+    let reachedAt = NaN;
+    const tick: Record<string, unknown>[] = [];
+    for (let ts = start + 2000; ts <= start + 10 * 60_000; ts += 2000) {
+      if (ts === start + 60_000)
+        plant.command(
+          parseCommand({ cmd: 'bearing_fault', value: true, line: target.line, machine: target.name }),
+          ts,
+        );
+      tick.length = 0;
+      plant.tick(ts, tick as never[]);
+      plant.drainEvents();
+      const vibration = tick.find(
+        (p) => p.line === target.line && p.machine === target.name && p.metric === 'vibration',
+      )!;
+      // The demo's limit for a CNC (flows/edge-agent.json).
+      if (Number.isNaN(reachedAt) && (vibration.value as number) >= 4.5) reachedAt = ts;
+      running.receive({ payload: tick.filter((p) => p.metric === 'state' || p.metric === 'vibration') });
+    }
+    const raised = () =>
+      (events as { payload: AlarmEvent[] }[])
+        .flatMap((msg) => msg.payload)
+        .filter((e) => e.rule === 'remaining-life' && e.state === 'active-unack');
+    await until(
+      'the critical remaining-life alarm',
+      () => raised().some((e) => e.level === 'critical'),
+      30_000,
+    );
+    const critical = raised().find((e) => e.level === 'critical')!;
+    expect(critical.key).toBe(`${target.line}/${target.name}/vibration_rul`);
+    // Measured: 40 s after the first reading at the limit (the level averages 5 steps).
+    expect(critical.ts - reachedAt).toBeLessThan(60_000);
+    expect(new Set(raised().map((e) => e.key))).toEqual(new Set([critical.key]));
   }, 120_000);
 });

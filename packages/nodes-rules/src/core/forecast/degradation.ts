@@ -25,7 +25,7 @@
 //
 // Time is operating time: a gap in the data counts as one usual step, so a machine that stops reporting while it
 // stands still (points of running machines only) does not wear meanwhile. State: one Float64Array of
-// 17 + 6 x BINS numbers (1.7 KB).
+// 20 + 6 x BINS numbers (1.7 KB).
 
 export interface DegradationOptions {
   /** The value at which the metric fails (a wear limit, a trip level). */
@@ -60,8 +60,14 @@ const DECLARED = 9;
 const BIN_COUNT = 10;
 /** The values since the drift was declared: their first time, then count and sums as in a bin. */
 const AFTER = 11;
+/** The metric's level now: an exponential mean over LEVEL_STEPS usual steps, glitches clipped. */
+const LEVEL = 17;
+/** The side the limit lies on, from the first value: 1 above, -1 below. */
+const SIDE = 18;
+/** 1 while the level is past the limit: from reaching it until it is back by LEVEL_BACK spreads. */
+const PAST = 19;
 /** A ring of bins: first value's time t0, count, sums of (t - t0), y, (t - t0)^2, (t - t0) * y (y unlagged). */
-const RING = 17;
+const RING = 20;
 const BIN = 6;
 const SIZE = RING + BIN * BINS;
 const GAP_STEPS = 3;
@@ -72,6 +78,12 @@ const MIN_SPREAD = 1e-6;
 const MAX_RHO = 0.95;
 /** Independent values' time the baseline learns before the CUSUM counts. */
 const WARMUP_VALUES = 10;
+/** Usual steps the level averages over: a noisy value alone is not the metric past its limit. */
+const LEVEL_STEPS = 5;
+/** A value moves the level by at most this many spreads: one glitch is not the metric past its limit. */
+const LEVEL_CLIP = 5;
+/** Spreads the level must come back from the limit: a level hovering at it does not flap. */
+const LEVEL_BACK = 3;
 
 export interface Remaining {
   /** Seconds until the limit is reached (0: at or past it), Infinity when no drift toward it is under way. */
@@ -102,8 +114,17 @@ export class DegradationWatch {
     return new Float64Array(SIZE);
   }
 
-  /** Learns `value` (seasonal offset already removed) at `ts` (ms) and tells the remaining life. */
+  /**
+   * Learns `value` (seasonal offset already removed) at `ts` (ms) and tells the remaining life: none left once
+   * the metric's level is at or past the limit, whether a drift was told or not. A watch started while a machine
+   * is already degrading (a deploy, a restart) learns part of the ramp as healthy and may tell no drift at all.
+   */
   update(state: Float64Array, ts: number, value: number): Remaining {
+    const remaining = this.track(state, ts, value);
+    return state[PAST] === 1 ? { seconds: 0, value: state[LEVEL]!, slope: NaN } : remaining;
+  }
+
+  private track(state: Float64Array, ts: number, value: number): Remaining {
     const samples = state[SAMPLES]! + 1;
     state[SAMPLES] = samples;
     const dt = samples > 1 && ts > state[LAST_TS]! ? (ts - state[LAST_TS]!) / 1000 : 0;
@@ -119,20 +140,33 @@ export class DegradationWatch {
     state[LAST_VALUE] = value;
     if (samples === 1) {
       state[MEAN] = value;
+      state[LEVEL] = value;
+      // The limit's side is fixed: a baseline that learned its way past the limit must not turn wear around.
+      state[SIDE] = this.options.limit >= value ? 1 : -1;
       return NO_DRIFT;
     }
-    const up = this.options.limit >= mean;
     const variance = state[VARIANCE]!;
     const sd = Math.max(Math.sqrt(variance), Math.abs(mean) * MIN_SPREAD, 1e-12);
     const rho = this.autocorrelation(state);
     const f = (1 + rho) / (1 - rho);
     // An independent value's time: the width of a bin and the unit of the warm-ups.
     const independentS = f * Math.max(state[STEP]!, Number.MIN_VALUE);
+    // The level's unit: the baseline's spread, or for a (nearly) flat signal 1% of its way to the limit.
+    const spread = Math.max(sd, 0.01 * Math.abs(this.options.limit - mean));
+    const level = state[LEVEL]!;
+    const toward = Math.min(LEVEL_CLIP * spread, Math.max(-LEVEL_CLIP * spread, value - level));
+    state[LEVEL] = level + (1 - Math.exp(-dt / (LEVEL_STEPS * Math.max(state[STEP]!, dt)))) * toward;
+    // How far the level is on the limit's side of it (reached at 0 and more), in spreads.
+    const beyond = (state[SIDE]! * (state[LEVEL]! - this.options.limit)) / spread;
+    if (beyond >= 0) state[PAST] = 1;
+    else if (beyond < -LEVEL_BACK) state[PAST] = 0;
     const warm = clock >= WARMUP_VALUES * independentS;
+    const up = state[SIDE]! > 0;
     const z = warm ? (up ? value - mean : mean - value) / sd : 0;
     const cusum = Math.max(0, state[CUSUM]! + (z - this.options.slack) / f);
     state[CUSUM] = cusum;
-    if (cusum < this.options.decision) {
+    // Values past the limit are not healthy: the baseline does not learn them.
+    if (cusum < this.options.decision && state[PAST] === 0) {
       // No drift declared: the baseline learns (a biased start must not freeze it).
       const rate = Math.min(
         1,
@@ -189,7 +223,7 @@ export class DegradationWatch {
    */
   private remaining(state: Float64Array, now: number, f: number): Remaining {
     const baseline = state[MEAN]!;
-    const up = this.options.limit >= baseline;
+    const up = state[SIDE]! > 0;
     let n = 0;
     let st = 0;
     let sy = 0;
