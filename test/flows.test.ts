@@ -29,6 +29,36 @@ describe('the demo flows in flows/', () => {
     for (const rule of rules) expect(readme).toContain(`\`${rule.name}\``);
   });
 
+  it("hold the remaining life's last value until now on the Machine page, drawn as steps", () => {
+    const dashboard = JSON.parse(readFileSync(`${root}/flows/dashboard.json`, 'utf8')) as {
+      id: string;
+      func?: string;
+      interpolation?: string;
+    }[];
+    const split = new Function('msg', dashboard.find((node) => node.id === 'dash-history-split')!.func!) as (
+      msg: object,
+    ) => { payload: { series: string; x: number; y: number }[] }[];
+    const charts = dashboard.filter((node) => node.id.startsWith('dash-chart-'));
+    const rul = charts.findIndex((node) => node.id === 'dash-chart-rul');
+    const temperature = charts.findIndex((node) => node.id === 'dash-chart-temperature');
+    const before = Date.now();
+    const out = split({
+      payload: [
+        { ts: '2026-01-05T08:00:00Z', metric: 'vibration_rul', value: 7200 },
+        { ts: '2026-01-05T08:00:00Z', metric: 'temperature', value: 50 },
+        { ts: '2026-01-05T08:00:02Z', metric: 'temperature', value: 51 },
+      ],
+    });
+    // Sent only when it changes: one point would stretch the time axis over days, and a line between two sent
+    // values would draw a decline that never was.
+    expect(out[rul]!.payload.map((p) => p.y)).toEqual([7200, 7200]);
+    expect(out[rul]!.payload[1]!.x).toBeGreaterThanOrEqual(before);
+    expect(charts[rul]!.interpolation).toBe('step');
+    // A sampled series is drawn as it came.
+    expect(out[temperature]!.payload.map((p) => p.y)).toEqual([50, 51]);
+    expect(charts[temperature]!.interpolation).toBe('linear');
+  });
+
   it("turn an alarm command into threshold-alarm's control, every alarm only for list", async () => {
     const edge = JSON.parse(readFileSync(`${root}/flows/edge-agent.json`, 'utf8')) as {
       id: string;

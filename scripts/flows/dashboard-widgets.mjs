@@ -127,7 +127,7 @@ export const table = (name, columns) => ({
 });
 
 /** A time chart of `{series, x, y}` points; history arrives with msg.action = "replace", live points append. */
-export const chart = (label, { ymin = '', width = 6, height = 4 } = {}) => ({
+export const chart = (label, { ymin = '', width = 6, height = 4, interpolation = 'linear' } = {}) => ({
   name: label,
   label,
   width,
@@ -163,7 +163,7 @@ export const chart = (label, { ymin = '', width = 6, height = 4 } = {}) => ({
   textColorDefault: true,
   gridColor: ['#e5e5e5'],
   gridColorDefault: true,
-  interpolation: 'linear',
+  interpolation,
 });
 
 export const dropdown = (label, options) => ({

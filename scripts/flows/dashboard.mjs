@@ -66,6 +66,9 @@ export const CHARTS = [
     id: 'dash-chart-rul',
     label: 'remaining life (s until the vibration limit, while a drift is under way)',
     metrics: ['vibration_rul'],
+    // Sent only when it changes (each forecast's first point, then during a drift): drawn as steps, its last value
+    // held until now.
+    onChange: true,
   },
 ];
 
@@ -353,12 +356,23 @@ function machine() {
       9.5,
       'to charts',
       [
-        '// One message per chart: its metrics as {series, x, y}, replacing what the chart held.',
+        '// One message per chart: its metrics as {series, x, y}, replacing what the chart held. A series sent only',
+        '// when it changes holds its last value until now (one point alone would stretch the time axis over days).',
         `const chartFor = ${JSON.stringify(chartFor)};`,
+        `const held = ${JSON.stringify(CHARTS.filter((c) => c.onChange).flatMap((c) => c.metrics))};`,
         `const out = Array.from({ length: ${CHARTS.length} }, () => []);`,
+        'const last = {};',
         'for (const row of msg.payload) {',
         '  const i = chartFor[row.metric];',
-        '  if (i !== undefined) out[i].push({ series: row.metric, x: Date.parse(row.ts), y: row.value });',
+        '  if (i === undefined) continue;',
+        '  const point = { series: row.metric, x: Date.parse(row.ts), y: row.value };',
+        '  out[i].push(point);',
+        '  if (!last[row.metric] || point.x > last[row.metric].x) last[row.metric] = point;',
+        '}',
+        'const now = Date.now();',
+        'for (const metric of held) {',
+        '  const point = last[metric];',
+        '  if (point && point.x < now) out[chartFor[metric]].push({ ...point, x: now });',
         '}',
         "return out.map((points) => ({ payload: points, action: 'replace' }));",
       ],
@@ -385,7 +399,17 @@ function machine() {
       CHARTS.length,
       CHARTS.map((c) => [c.id]),
     ),
-    ...CHARTS.map((c, i) => widget(c.id, 'ui-chart', 'dash-g-charts', i + 1, 6, 8 + i, chart(c.label))),
+    ...CHARTS.map((c, i) =>
+      widget(
+        c.id,
+        'ui-chart',
+        'dash-g-charts',
+        i + 1,
+        6,
+        8 + i,
+        chart(c.label, { interpolation: c.onChange ? 'step' : 'linear' }),
+      ),
+    ),
   ];
 }
 
