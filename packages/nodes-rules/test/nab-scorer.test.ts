@@ -217,6 +217,7 @@ describe('NAB harness', () => {
     // Half a day of 8 machines, the first 6 hours left out: 2 machine-days.
     expect(figures.healthy).toMatchObject({ seeds: '5', machine_days: 2 });
     expect(Object.keys(figures.healthy.false_warnings)).toEqual(['2s', '10s']);
+    expect(Object.keys(figures.healthy.at_limit)).toEqual(['2s', '10s']);
     // The demo edge's limits, read from flows/edge-agent.json: one tool wear per machine type.
     expect(figures.demo).toMatchObject({ seeds: '11', runs: 3, healthy_warning_points: 0 });
     expect(Object.keys(figures.demo.limits)).toEqual([
