@@ -25,7 +25,7 @@
 //
 // Time is operating time: a gap in the data counts as one usual step, so a machine that stops reporting while it
 // stands still (points of running machines only) does not wear meanwhile. State: one Float64Array of
-// 20 + 6 x BINS numbers (1.7 KB).
+// 21 + 6 x BINS numbers (1.7 KB).
 
 export interface DegradationOptions {
   /** The value at which the metric fails (a wear limit, a trip level). */
@@ -60,14 +60,16 @@ const DECLARED = 9;
 const BIN_COUNT = 10;
 /** The values since the drift was declared: their first time, then count and sums as in a bin. */
 const AFTER = 11;
-/** The metric's level now: an exponential mean over LEVEL_STEPS usual steps, glitches clipped. */
+/** The metric's level now: an exponential mean over LEVEL_STEPS usual steps of the median of the last 3 values. */
 const LEVEL = 17;
 /** The side the limit lies on, from the first value: 1 above, -1 below. */
 const SIDE = 18;
 /** 1 while the level is past the limit: from reaching it until it is back by LEVEL_BACK spreads. */
 const PAST = 19;
+/** The value before the last one (the median's third). */
+const BEFORE_LAST = 20;
 /** A ring of bins: first value's time t0, count, sums of (t - t0), y, (t - t0)^2, (t - t0) * y (y unlagged). */
-const RING = 20;
+const RING = 21;
 const BIN = 6;
 const SIZE = RING + BIN * BINS;
 const GAP_STEPS = 3;
@@ -80,8 +82,8 @@ const MAX_RHO = 0.95;
 const WARMUP_VALUES = 10;
 /** Usual steps the level averages over: a noisy value alone is not the metric past its limit. */
 const LEVEL_STEPS = 5;
-/** A value moves the level by at most this many spreads: one glitch is not the metric past its limit. */
-const LEVEL_CLIP = 5;
+/** A median moves the level by at most this many spreads: two glitches in a row are not the metric past its limit. */
+const LEVEL_CLIP = 20;
 /** Spreads the level must come back from the limit: a level hovering at it does not flap. */
 const LEVEL_BACK = 3;
 
@@ -137,6 +139,8 @@ export class DegradationWatch {
     const clock = state[CLOCK]!;
     const mean = state[MEAN]!;
     const previous = state[LAST_VALUE]!;
+    const beforeLast = state[BEFORE_LAST]!;
+    state[BEFORE_LAST] = previous;
     state[LAST_VALUE] = value;
     if (samples === 1) {
       state[MEAN] = value;
@@ -153,8 +157,11 @@ export class DegradationWatch {
     const independentS = f * Math.max(state[STEP]!, Number.MIN_VALUE);
     // The level's unit: the baseline's spread, or for a (nearly) flat signal 1% of its way to the limit.
     const spread = Math.max(sd, 0.01 * Math.abs(this.options.limit - mean));
+    // One glitch is not the metric past its limit: the median of the last 3 values drops it, and a step shows one
+    // value late.
+    const median = samples < 3 ? value : medianOf3(value, previous, beforeLast);
     const level = state[LEVEL]!;
-    const toward = Math.min(LEVEL_CLIP * spread, Math.max(-LEVEL_CLIP * spread, value - level));
+    const toward = Math.min(LEVEL_CLIP * spread, Math.max(-LEVEL_CLIP * spread, median - level));
     state[LEVEL] = level + (1 - Math.exp(-dt / (LEVEL_STEPS * Math.max(state[STEP]!, dt)))) * toward;
     // How far the level is on the limit's side of it (reached at 0 and more), in spreads.
     const beyond = (state[SIDE]! * (state[LEVEL]! - this.options.limit)) / spread;
@@ -288,6 +295,10 @@ export class DegradationWatch {
     if (gap === 0 || gap > 0 !== up) return { seconds: 0, value, slope };
     return { seconds: gap / slope, value, slope };
   }
+}
+
+function medianOf3(a: number, b: number, c: number): number {
+  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
 }
 
 /** Adds (t, y) to the bin at `at` (its t0 set). */
