@@ -40,6 +40,15 @@ function edgePath(): FlowNode[] {
   return [...path, { id: 'events', type: 'helper', z: 'edge' }];
 }
 
+/** The shipped path loaded, its alarm events collected, and the demo's plant (3 lines x 3 machines, every 2 s, kept running) to feed it. */
+async function runDemoPlant(seed: number) {
+  await helper.load([forecastNode, thresholdAlarm, coreNode('function/10-function')], edgePath());
+  const events = collect(helper, 'events');
+  const running = helper.getNode('edge-running')!;
+  const { plant, start } = demoPlant(seed) as { plant: PlantSimulator; start: number };
+  return { events, running, plant, start };
+}
+
 describe('the edge: remaining life of running machines', () => {
   let userDir: string;
   beforeAll(async () => {
@@ -56,11 +65,7 @@ describe('the edge: remaining life of running machines', () => {
   });
 
   it('warns of a worn tool, then raises the critical alarm, before it breaks; a healthy plant stays quiet', async () => {
-    await helper.load([forecastNode, thresholdAlarm, coreNode('function/10-function')], edgePath());
-    const events = collect(helper, 'events');
-    const running = helper.getNode('edge-running')!;
-    // The demo's plant (3 lines x 3 machines, every 2 s), its machines kept running.
-    const { plant, start } = demoPlant(11) as { plant: PlantSimulator; start: number };
+    const { events, running, plant, start } = await runDemoPlant(11);
     const target = plant.machines.find((m) => m.line === 'line-02' && m.name.startsWith('cnc'))!;
     const key = `${target.line}/${target.name}/vibration_rul`;
     const wearAt = start + 3 * HOUR_MS;
@@ -106,10 +111,7 @@ describe('the edge: remaining life of running machines', () => {
   it("a bearing fault a minute after the start: the critical alarm once the vibration is at its machine's limit", async () => {
     // The demo's first try. Its baseline is not known yet, so no early warning can be told; before, the remaining
     // life stayed unknown even at twice the limit.
-    await helper.load([forecastNode, thresholdAlarm, coreNode('function/10-function')], edgePath());
-    const events = collect(helper, 'events');
-    const running = helper.getNode('edge-running')!;
-    const { plant, start } = demoPlant(12) as { plant: PlantSimulator; start: number };
+    const { events, running, plant, start } = await runDemoPlant(12);
     const target = plant.machines.find((m) => m.line === 'line-01' && m.name.startsWith('cnc'))!;
     let reachedAt = NaN;
     const tick: Record<string, unknown>[] = [];
