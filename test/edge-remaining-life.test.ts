@@ -2,10 +2,8 @@
 // machine alarms), in the Node-RED runtime, fed the simulator's points at their own timestamps (hours of plant
 // in seconds): a healthy plant raises no remaining-life alarm, and a worn tool raises the warning, then the
 // critical alarm, before it breaks.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseCommand, type PlantSimulator } from '@plantwire/node-red-simulator';
@@ -49,20 +47,11 @@ async function runDemoPlant(seed: number) {
   return { events, running, plant, start };
 }
 
+// Each test loads with a userDir of its own (the test helper's): no test restores what another one's forecast learned.
 describe('the edge: remaining life of running machines', () => {
-  let userDir: string;
-  beforeAll(async () => {
-    userDir = mkdtempSync(join(tmpdir(), 'plantwire-edge-rul-'));
-    helper.settings({ userDir });
-    await helper.startServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-  });
-  afterAll(async () => {
-    await helper.stopServer();
-    rmSync(userDir, { recursive: true, force: true });
-  });
+  beforeAll(() => helper.startServer());
+  afterEach(() => helper.unload());
+  afterAll(() => helper.stopServer());
 
   it('warns of a worn tool, then raises the critical alarm, before it breaks; a healthy plant stays quiet', async () => {
     const { events, running, plant, start } = await runDemoPlant(11);

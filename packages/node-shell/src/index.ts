@@ -19,7 +19,13 @@
 //
 // See README.md and docs/architecture.md, "How to write a Plantwire node".
 export type { Done, Outputs, Send } from './messages.js';
-export { nodeShell, registerNode, type CredentialFields, type NodeShell } from './node-shell.js';
+export {
+  nodeShell,
+  registerNode,
+  type CredentialFields,
+  type KeptState,
+  type NodeShell,
+} from './node-shell.js';
 export {
   parseSettings,
   setting,

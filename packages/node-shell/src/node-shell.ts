@@ -32,15 +32,27 @@ export interface NodeShell {
   afterFlowsStart(start: () => void): void;
   /**
    * The node's state kept in the file at `path` (see StateFile): what is there is handed to `restore` now; a file
-   * that cannot be read or restored is moved aside with a warning and the node starts empty. A failed save is
-   * logged, and `onSaveResult` told (again with no error once a save succeeds), for the status.
+   * that cannot be read or restored is moved aside with a warning and the node starts empty.
    */
-  keepState(
-    path: string,
-    snapshot: () => unknown,
-    restore: (state: unknown) => void,
-    onSaveResult?: (error: Error | undefined) => void,
-  ): StateFile;
+  keepState(path: string, kept: KeptState): StateFile;
+}
+
+/** What a node keeps in its state file, and how. */
+export interface KeptState {
+  /** The state to save, read at save time. */
+  snapshot: () => unknown;
+  restore: (state: unknown) => void;
+  /** Told of a failed save (which is logged), and again with no error once a save succeeds: for the status. */
+  onSaveResult?: (error: Error | undefined) => void;
+  /** saveSoon() saves at most this often (1 s unless told). */
+  saveEveryMs?: number;
+  /** For a big state: saveSoon() writes in the background, and close saves with saveAfterWrites(). */
+  writeInBackground?: boolean;
+  /**
+   * What the state holds only for (settings that shape it, the package's version): saved with it, and a file
+   * saved for anything else is not restored (a warning says so) and the node starts empty.
+   */
+  validFor?: unknown;
 }
 
 export function nodeShell(RED: NodeAPI, node: Node, type: string): NodeShell {
@@ -72,12 +84,23 @@ export function nodeShell(RED: NodeAPI, node: Node, type: string): NodeShell {
       queue.add(start);
       node.on('close', () => queue.delete(start));
     },
-    keepState(path, snapshot, restore, onSaveResult) {
-      const file = new StateFile(path, snapshot, (error) => {
-        if (error) node.error(`${type}: ${shell('state.saveFailed', { path, reason: error.message })}`);
-        onSaveResult?.(error);
+    keepState(path, { snapshot, restore, onSaveResult, saveEveryMs, writeInBackground, validFor }) {
+      const file = new StateFile(
+        path,
+        validFor === undefined ? snapshot : () => ({ validFor, state: snapshot() }),
+        (error) => {
+          if (error) node.error(`${type}: ${shell('state.saveFailed', { path, reason: error.message })}`);
+          onSaveResult?.(error);
+        },
+        saveEveryMs,
+        writeInBackground,
+      );
+      const { unreadable, movedTo, moveError } = file.load((saved) => {
+        if (validFor === undefined) return restore(saved);
+        const kept = saved as { validFor?: unknown; state?: unknown } | null;
+        if (JSON.stringify(kept?.validFor) === JSON.stringify(validFor)) return restore(kept!.state);
+        node.warn(`${type}: ${shell('state.otherSettings', { path })}`);
       });
-      const { unreadable, movedTo, moveError } = file.load(restore);
       // Start empty all the same; the next save replaces the file, or fails and says so.
       if (unreadable !== undefined && moveError !== undefined)
         node.error(`${type}: ${shell('state.unreadableKept', { path, reason: unreadable, moveError })}`);

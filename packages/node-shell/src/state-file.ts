@@ -1,7 +1,10 @@
 // A node's state file (threshold-alarm's alarms, alarm-notify's pending notifications): JSON, replaced atomically
 // (write a temporary file, fsync, rename) so a crash mid-write leaves the previous state, never half of a file.
 // Saved at most once per throttle period after a change: a flood of changes costs one write, not one per message.
+// A big state (what thousands of series learned: tens of MB) is written in the background, so the write does
+// not hold up the messages; a save on close waits for it.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** What loading found wrong, if anything: a file that could not be taken is moved aside (or says why not). */
@@ -18,6 +21,8 @@ export class StateFile {
   /** Why the last save failed; '' once a save succeeds. */
   saveError = '';
   private saveTimer: NodeJS.Timeout | undefined;
+  /** The background write in progress, if any. */
+  private writing: Promise<void> | undefined;
 
   constructor(
     readonly path: string,
@@ -26,6 +31,8 @@ export class StateFile {
     /** Told when a save fails, and when one succeeds after a failure (error undefined). */
     private readonly onSaveResult: (error: Error | undefined) => void,
     private readonly throttleMs = 1000,
+    /** saveSoon() writes in the background (see the file's head). */
+    private readonly background = false,
   ) {}
 
   /**
@@ -51,7 +58,10 @@ export class StateFile {
 
   /** Saves within the throttle period (one save for every change until then). */
   saveSoon(): void {
-    this.saveTimer ??= setTimeout(() => this.save(), this.throttleMs);
+    this.saveTimer ??= setTimeout(
+      () => (this.background ? void this.saveInBackground() : this.save()),
+      this.throttleMs,
+    );
   }
 
   /** Saves now; a failure is kept in saveError and tried again on the next save. */
@@ -59,29 +69,67 @@ export class StateFile {
     clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
     try {
-      this.write(this.state());
+      this.write(JSON.stringify(this.state()));
     } catch (error) {
-      this.saveError = (error as Error).message;
-      this.onSaveResult(error as Error);
-      return;
+      return this.saved(error as Error);
     }
-    if (this.saveError) {
+    this.saved(undefined);
+  }
+
+  /** Saves now, once a background write in progress has ended (the last save then wins). */
+  async saveAfterWrites(): Promise<void> {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    await this.writing;
+    this.save();
+  }
+
+  private async saveInBackground(): Promise<void> {
+    this.saveTimer = undefined;
+    if (this.writing) return this.saveSoon(); // one write at a time: this one comes a period later
+    const text = JSON.stringify(this.state());
+    this.writing = this.writeInBackground(text).then(
+      () => this.saved(undefined),
+      (error: Error) => this.saved(error),
+    );
+    await this.writing;
+    this.writing = undefined;
+  }
+
+  private saved(error: Error | undefined): void {
+    if (error) {
+      this.saveError = error.message;
+      this.onSaveResult(error);
+    } else if (this.saveError) {
       this.saveError = '';
       this.onSaveResult(undefined);
     }
   }
 
-  private write(state: unknown): void {
+  private write(text: string): void {
     mkdirSync(dirname(this.path), { recursive: true });
     const temporary = `${this.path}.tmp`;
     const fd = openSync(temporary, 'w');
     try {
-      writeSync(fd, JSON.stringify(state));
+      writeSync(fd, text);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
     renameSync(temporary, this.path);
+  }
+
+  private async writeInBackground(text: string): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true });
+    const temporary = `${this.path}.tmp`;
+    const file = await open(temporary, 'w');
+    try {
+      await file.writeFile(text);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temporary, this.path);
   }
 
   /** The parsed file, or undefined when there is none yet; throws on a file that is not JSON. */

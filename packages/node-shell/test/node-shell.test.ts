@@ -1,5 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { nodeShell, registerNode, setting } from '../src/index.js';
 
 /** A node and a RED whose RED._ shows the key and its parameters, so the tests see what is looked up. */
@@ -69,6 +72,49 @@ describe('nodeShell', () => {
     await new Promise<void>((resolve) => node.emit('close', true, resolve));
     expect(seen).toEqual([true]);
     expect(node.errors).toEqual(['my-node: disk gone']);
+  });
+
+  it('keeps a state only for what it was saved for, and saves at most as often as told', () => {
+    vi.useFakeTimers();
+    const dir = mkdtempSync(join(tmpdir(), 'plantwire-shell-'));
+    try {
+      const path = join(dir, 'learned.json');
+      const validFor = { version: '1.0.0', settings: { slots: 24 } };
+      let state = { seen: 3 };
+      const file = fake().shell.keepState(path, {
+        snapshot: () => state,
+        restore: () => {},
+        saveEveryMs: 60_000,
+        validFor,
+      });
+      file.saveSoon();
+      vi.advanceTimersByTime(59_999);
+      expect(() => readFileSync(path)).toThrow(/ENOENT/);
+      vi.advanceTimersByTime(1);
+      expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ validFor, state });
+
+      const restored: unknown[] = [];
+      const same = fake();
+      same.shell.keepState(path, {
+        snapshot: () => state,
+        restore: (saved) => restored.push(saved),
+        validFor,
+      });
+      expect(restored).toEqual([{ seen: 3 }]);
+
+      const other = fake();
+      state = { seen: 4 };
+      other.shell.keepState(path, {
+        snapshot: () => state,
+        restore: (saved) => restored.push(saved),
+        validFor: { ...validFor, settings: { slots: 48 } },
+      });
+      expect(restored).toHaveLength(1);
+      expect(other.node.warnings).toEqual([`my-node: node-shell.state.otherSettings {"path":"${path}"}`]);
+    } finally {
+      vi.useRealTimers();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("registers the type with its defaults and number ranges as the editor's settings <camelCaseType>Defaults and Numbers", () => {

@@ -108,4 +108,36 @@ describe('StateFile', () => {
     expect(file.saveError).toBe('');
     expect(results).toEqual([expect.stringMatching(/EISDIR/), undefined]);
   });
+
+  it('writes in the background when told: the messages go on meanwhile, and a save on close waits for it', async () => {
+    const path = join(dir, 'learned.json');
+    let version = 0;
+    const results: (string | undefined)[] = [];
+    const file = new StateFile(
+      path,
+      () => ({ version: ++version }),
+      (error) => results.push(error?.message),
+      10,
+      true,
+    );
+    file.saveSoon();
+    await vi.waitFor(() => expect(version).toBe(1));
+    // The state was read at once; its write goes on after this turn of the event loop.
+    const close = file.saveAfterWrites();
+    expect(version).toBe(1);
+    await close;
+    expect(version).toBe(2);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ version: 2 });
+
+    mkdirSync(join(path + '.tmp', 'in-the-way'), { recursive: true });
+    file.saveSoon();
+    await vi.waitFor(() => expect(file.saveError).toMatch(/EISDIR/));
+    expect(results).toEqual([expect.stringMatching(/EISDIR/)]);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ version: 2 });
+    rmSync(path + '.tmp', { recursive: true });
+    file.saveSoon();
+    await vi.waitFor(() => expect(file.saveError).toBe(''));
+    expect(results).toEqual([expect.stringMatching(/EISDIR/), undefined]);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ version: 4 });
+  });
 });

@@ -1,5 +1,8 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { collect, coreNode, nodeRedTestHelper, sleep, telemetryPoint, until } from '@plantwire/testkit';
 import { IDENTIFIER_RULE } from '@plantwire/telemetry';
 import { AnomalyDetector } from '../src/core/anomaly-detector.js';
@@ -271,5 +274,78 @@ describe('anomaly-detect inside Node-RED', () => {
     await until('the refusal', () => caught.length === 1);
     expect(caught[0].error.message).toMatch(/not configured/);
     expect(scored).toEqual([]);
+  });
+});
+
+describe('anomaly-detect across redeploys and restarts', () => {
+  let userDir = '';
+  beforeAll(() => helper.startServer());
+  beforeEach(() => {
+    userDir = mkdtempSync(join(tmpdir(), 'plantwire-learned-'));
+    helper.settings({ userDir });
+  });
+  afterEach(async () => {
+    await helper.unload();
+    helper.settings({ userDir: undefined });
+    rmSync(userDir, { recursive: true, force: true });
+  });
+  afterAll(() => helper.stopServer());
+
+  /** Noisy readings of three machines, the same on every call. */
+  const noisy = (count: number) =>
+    readings(count, ['cnc-01', 'cnc-02', 'press-01']).map((point, i) => ({
+      ...point,
+      value: (point.value as number) + Math.sin(i * 12.9898) * 3,
+    }));
+  const rarity = { detector: 'rarity', threshold: '0.5', warmup: '' };
+
+  /** The scores of `points` sent in one message to a freshly loaded flow. */
+  async function scoresOf(config: Record<string, unknown>, points: unknown[]) {
+    await helper.load([anomalyDetect, catchNode], flow(config));
+    const scored = collect(helper, 'scored');
+    helper.getNode('detect')!.receive({ payload: points });
+    await until('scored', () => scored.length === 1);
+    await helper.unload(); // saves what was learned
+    return scored[0].payload as any[];
+  }
+
+  it('keeps what every series learned: after a redeploy the scores go on as if there had been none', async () => {
+    const points = noisy(400);
+    const split = 3 * 250;
+    await scoresOf(rarity, points.slice(0, split));
+    expect(existsSync(join(userDir, 'plantwire-learned', 'detect.json'))).toBe(true);
+    // A new threshold only judges the scores: what was learned is kept.
+    const after = await scoresOf({ ...rarity, threshold: '0.6' }, points.slice(split));
+    expect(after[0].warmingUp).toBe(false);
+
+    helper.settings({ userDir: mkdtempSync(join(tmpdir(), 'plantwire-learned-')) });
+    const uninterrupted = await scoresOf({ ...rarity, threshold: '0.6' }, points);
+    expect(after.map((p) => p.score)).toEqual(uninterrupted.slice(split).map((p) => p.score));
+  });
+
+  it('starts afresh, and says so, after a redeploy with another detector', async () => {
+    await scoresOf(rarity, noisy(200));
+    const after = await scoresOf({ detector: 'ewma' }, noisy(1));
+    expect(after[0].warmingUp).toBe(true);
+    expect(helper.logged(30, 'detect').join('\n')).toMatch(
+      /anomaly-detect: .*detect\.json was saved with other settings or another version; starting empty/,
+    );
+  });
+
+  it('moves a saved file that does not fit aside, with a warning, and starts every series afresh', async () => {
+    await scoresOf(rarity, noisy(200));
+    const path = join(userDir, 'plantwire-learned', 'detect.json');
+    const saved = JSON.parse(readFileSync(path, 'utf8'));
+    saved.state[1].numbers = saved.state[1].numbers.slice(0, 32);
+    writeFileSync(path, JSON.stringify(saved));
+
+    const after = await scoresOf(rarity, noisy(1));
+    expect(after[0].warmingUp).toBe(true);
+    expect(helper.logged(30, 'detect').join('\n')).toMatch(
+      /detect\.json was unreadable \(the state holds \d+ numbers, the saved one 3\); moved to .*detect\.json\.corrupt-\d+/,
+    );
+    expect(readdirSync(join(userDir, 'plantwire-learned')).some((name) => name.includes('.corrupt-'))).toBe(
+      true,
+    );
   });
 });

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { collect, coreNode, nodeRedTestHelper, telemetryPoint, until } from '@plantwire/testkit';
+import { collect, coreNode, nodeRedTestHelper, sleep, telemetryPoint, until } from '@plantwire/testkit';
 
 // The runtime tests load the built nodes, as Node-RED does (npm test builds first).
 const require = createRequire(import.meta.url);
@@ -94,7 +94,34 @@ describe('forecast inside Node-RED', () => {
     );
   });
 
-  it('after a redeploy in the middle of a drift, its first remaining life clears the alarm held from before', async () => {
+  it('goes on from what it learned after a redeploy in the middle of a drift: the alarms raised stay', async () => {
+    await helper.load([forecastNode, thresholdAlarm, catchNode], flow());
+    let events = collect(helper, 'events');
+    let warnings = collect(helper, 'warnings');
+    const points = vibration(700, 300);
+    helper.getNode('fc')!.receive({ payload: points.slice(0, 650) });
+    await until('the critical alarm', () =>
+      events.some((m) => [m.payload].flat().some((e: any) => e.level === 'critical')),
+    );
+    const before = warnings.flatMap((m) => m.payload).at(-1).value;
+    await helper.unload(); // both nodes save to their files under the userDir on close
+
+    await helper.load([forecastNode, thresholdAlarm, catchNode], flow());
+    events = collect(helper, 'events');
+    warnings = collect(helper, 'warnings');
+    const forecasts = collect(helper, 'forecasts');
+    helper.getNode('fc')!.receive({ payload: points.slice(650, 651) });
+    await until('the next remaining life', () => warnings.length === 1);
+    // No warm-up again (a forecast at once), the drift still known, so the alarms are left as they were.
+    expect(forecasts[0].payload[0].forecast).toHaveLength(2);
+    const after = warnings[0].payload[0].value;
+    expect(after).toBeLessThanOrEqual(before);
+    expect(after).toBeLessThan(600);
+    await sleep(300);
+    expect(events.flatMap((m) => [m.payload].flat()).filter((e: any) => e.state === 'rtn-unack')).toEqual([]);
+  });
+
+  it('starts afresh after a redeploy with another season, and says so: its first remaining life clears the alarm', async () => {
     await helper.load([forecastNode, thresholdAlarm, catchNode], flow());
     let events = collect(helper, 'events');
     const points = vibration(700, 300);
@@ -102,11 +129,14 @@ describe('forecast inside Node-RED', () => {
     await until('the critical alarm', () =>
       events.some((m) => [m.payload].flat().some((e: any) => e.level === 'critical')),
     );
-    await helper.unload(); // threshold-alarm keeps its alarms in its file; the forecast's state is in memory
+    await helper.unload();
 
-    await helper.load([forecastNode, thresholdAlarm, catchNode], flow());
+    await helper.load([forecastNode, thresholdAlarm, catchNode], flow({ slots: '48' }));
     events = collect(helper, 'events');
     const warnings = collect(helper, 'warnings');
+    expect(helper.logged(30, 'fc').join('\n')).toMatch(
+      /forecast: .*plantwire-learned.fc\.json was saved with other settings or another version; starting empty/,
+    );
     helper.getNode('fc')!.receive({ payload: points.slice(650, 651) });
     // A fresh forecaster knows of no drift yet: it says so once (the cap), and both alarms return to normal.
     await until('the alarms to return to normal', () =>

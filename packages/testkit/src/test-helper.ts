@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -12,7 +13,8 @@ export interface NodeRedTestHelper {
   stopServer(): Promise<void>;
   getNode(id: string): NodeRedTestNode | null;
   clearFlows(): Promise<void>;
-  settings(userSettings: Record<string, unknown>): void;
+  /** Sets runtime settings (merged over the defaults); with none, answers the current ones. */
+  settings(userSettings?: Record<string, unknown>): Record<string, unknown>;
   /** What the nodes logged at `level` (Node-RED's levels: 20 error, 30 warn); only node `id`'s when given. */
   logged(level: number, id?: string): string[];
 }
@@ -50,7 +52,20 @@ export function nodeRedTestHelper(): NodeRedTestHelper {
     };
     loaded.init(require.resolve('node-red'));
     const load = loaded.load.bind(loaded);
-    loaded.load = async (nodes, flow, credentials) => load(await withCatalogues(nodes), flow, credentials);
+    // A test that sets no userDir gets a new one for each load: the nodes that keep files there (alarms, what
+    // a detector learned) start as in a new Node-RED, never from files of an earlier test. One that sets its own
+    // (to load again over the files of a load before) keeps it.
+    let ownUserDir: string | undefined;
+    process.on('exit', () => ownUserDir && rmSync(ownUserDir, { recursive: true, force: true }));
+    loaded.load = async (nodes, flow, credentials) => {
+      const userDir = loaded.settings().userDir;
+      if (userDir === undefined || userDir === ownUserDir) {
+        if (ownUserDir) rmSync(ownUserDir, { recursive: true, force: true });
+        ownUserDir = mkdtempSync(join(tmpdir(), 'plantwire-test-'));
+        loaded.settings({ ...loaded.settings(), userDir: ownUserDir });
+      }
+      return load(await withCatalogues(nodes), flow, credentials);
+    };
     loaded.logged = (level, id) =>
       loaded
         .log()

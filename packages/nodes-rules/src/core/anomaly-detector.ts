@@ -1,5 +1,6 @@
 import { describeValue } from '@plantwire/telemetry';
 import type { SeriesDetector } from './detectors/detector.js';
+import { packState, restoreSeries, saveSeries, unpackState, type LearnedSeries } from './learned-state.js';
 import { SeriesMap } from './series-map.js';
 
 /** A value no detector can score (NaN, Infinity, a string, nothing): refused before it reaches any state. */
@@ -70,6 +71,16 @@ export class AnomalyDetector<State = unknown> {
     const samples = ++entry.samples;
     this.warming = samples <= this.warmup;
     return this.warming ? 0 : score;
+  }
+
+  /** What every series has learned, to be restored after a restart (see learned-state.ts). */
+  snapshot(): LearnedSeries[] {
+    return saveSeries(this.series, packState);
+  }
+
+  /** Takes series from snapshot() of a detector with the same algorithm and settings. */
+  restore(saved: unknown): void {
+    restoreSeries(this.series, saved, (state, numbers) => unpackState(state as object, numbers));
   }
 
   clear(): void {

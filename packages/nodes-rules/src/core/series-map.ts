@@ -41,12 +41,32 @@ export class SeriesMap<State> {
     return entry;
   }
 
+  /** Every entry, the least recently used first: used again in this order, they keep their recency order. */
+  *entries(): IterableIterator<SeriesEntry<State>> {
+    for (let entry = this.oldest; entry !== undefined; entry = entry.newer) yield entry;
+  }
+
   clear(): void {
     this.series.clear();
     this.newest = this.oldest = undefined;
   }
 
-  private add(key: string): SeriesEntry<State> {
+  /** A fresh state for series `key`, not yet held (see restore). */
+  newState(key: string): State {
+    return this.create(key);
+  }
+
+  /** Holds `state` (from newState) as series `key`, the most recent, with its count of values: as saved before. */
+  restore(key: string, samples: number, state: State): void {
+    const known = this.series.get(key);
+    if (known !== undefined) {
+      this.unlink(known);
+      this.series.delete(key);
+    }
+    this.add(key, state).samples = samples;
+  }
+
+  private add(key: string, state = this.create(key)): SeriesEntry<State> {
     if (this.series.size >= this.maxSeries) {
       const victim = this.oldest!;
       this.unlink(victim);
@@ -55,7 +75,7 @@ export class SeriesMap<State> {
     }
     const entry: SeriesEntry<State> = {
       key,
-      state: this.create(key),
+      state,
       samples: 0,
       newer: undefined,
       older: this.newest,

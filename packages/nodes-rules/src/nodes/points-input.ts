@@ -2,14 +2,32 @@
 // goes to the node's core on its own, and a point the core refuses is counted with its reason (the first few
 // quoted) while the others go on. A message that is not points, or that had points refused, ends with an error
 // for Catch nodes and a red status until the next good one; otherwise the status shows the node's counts.
-import type { Node, NodeMessage } from 'node-red';
+// What the core learned is kept in a file under the userDir, so a restart or a redeploy does not start every
+// series afresh (a seasonal model learns over days, a detector's warm-up takes 150 samples or more).
+import type { Node, NodeAPI, NodeMessage } from 'node-red';
+import { join } from 'node:path';
 import { describeValue } from '@plantwire/telemetry';
 import { Throttle, type Done, type NodeShell, type Send } from '@plantwire/node-shell';
 import { AnomalyInputError } from '../core/anomaly-detector.js';
+import { version } from '../../package.json';
 
 const REASONS_SHOWN = 3;
 /** At most one status update a second, the last change always shown. */
 const STATUS_EVERY_MS = 1000;
+/**
+ * What was learned is saved at most once a minute while points come (written in the background), and on close:
+ * a crash loses at most a minute of learning, and a plant's thousands of series cost one write a minute.
+ */
+const LEARNED_SAVE_EVERY_MS = 60_000;
+
+/** A core whose series' learning outlives the process. */
+export interface Learner {
+  snapshot(): unknown;
+  /** Takes what snapshot() gave; throws, taking nothing, on anything else. */
+  restore(saved: unknown): void;
+  /** Lets go of every series. */
+  clear(): void;
+}
 
 export interface PointsNode<Core> {
   /** The node's counts for its status (`status.counts`); a warning is shown yellow, not green. */
@@ -19,8 +37,11 @@ export interface PointsNode<Core> {
    * them; returns eachPoint's error, if any.
    */
   input(core: Core, msg: NodeMessage, payload: object, send: Send): Error | undefined;
-  /** Lets go of the core on redeploy and removal. */
-  close(core: Core): void;
+  /**
+   * The core's learning, kept across restarts and redeploys and let go of on close, and the settings that shape
+   * it: what was saved with other ones is not restored.
+   */
+  learning(core: Core): { learner: Learner; settings: Record<string, unknown> };
 }
 
 /**
@@ -28,6 +49,7 @@ export interface PointsNode<Core> {
  * refused (the node then answers each message with the not-configured error).
  */
 export function takePoints<Core>(
+  RED: NodeAPI,
   node: Node,
   shell: NodeShell,
   core: Core | undefined,
@@ -46,17 +68,31 @@ export function takePoints<Core>(
     done(error);
   };
 
+  const { learner, settings } = core === undefined ? {} : handler.learning(core);
+  const learned =
+    learner &&
+    shell.keepState(join(RED.settings.userDir ?? '.', 'plantwire-learned', `${node.id}.json`), {
+      snapshot: () => learner.snapshot(),
+      restore: (saved) => learner.restore(saved),
+      // The next save is tried on the next points (and on close); the log says why it failed.
+      saveEveryMs: LEARNED_SAVE_EVERY_MS,
+      writeInBackground: true,
+      validFor: { version, settings },
+    });
+
   node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
     if (core === undefined) return done(shell.notConfigured());
     const payload = msg.payload;
     if (payload === null || typeof payload !== 'object')
       return end(done, shell.error('errors.notPoints', { got: describeValue(payload) }));
     end(done, handler.input(core, msg, payload, send));
+    learned!.saveSoon();
   });
 
-  shell.onClose(() => {
+  shell.onClose(async () => {
     status.cancel();
-    if (core !== undefined) handler.close(core);
+    await learned?.saveAfterWrites();
+    learner?.clear();
   });
 }
 

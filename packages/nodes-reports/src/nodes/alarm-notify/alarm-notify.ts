@@ -77,11 +77,10 @@ export = function register(RED: NodeAPI) {
         Date.now(),
       );
       const restoring = notifier;
-      stateFile = shell.keepState(
-        join(RED.settings.userDir ?? '.', 'plantwire-notify', `${node.id}.json`),
-        () => restoring.snapshot(Date.now()),
-        (snapshot) => restoring.restore(snapshot),
-      );
+      stateFile = shell.keepState(join(RED.settings.userDir ?? '.', 'plantwire-notify', `${node.id}.json`), {
+        snapshot: () => restoring.snapshot(Date.now()),
+        restore: (snapshot) => restoring.restore(snapshot),
+      });
       showStatus();
       // What came due while Node-RED was down goes out once the flows (the email node too) have started.
       shell.afterFlowsStart(schedule);

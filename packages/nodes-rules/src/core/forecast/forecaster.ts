@@ -3,6 +3,7 @@
 // `<metric>_rul` (seconds) that a threshold-alarm rule can raise an alarm on.
 import { describeValue, nameBasedId, normaliseTs } from '@plantwire/telemetry';
 import { AnomalyInputError } from '../anomaly-detector.js';
+import { packState, restoreSeries, saveSeries, unpackState, type LearnedSeries } from '../learned-state.js';
 import { SeriesMap } from '../series-map.js';
 import {
   compilePattern,
@@ -160,6 +161,20 @@ export class Forecaster {
     return this.model.bytesPerSeries + (watch?.bytesPerSeries ?? 0) + 64;
   }
 
+  /** What every series has learned, to be restored after a restart (see learned-state.ts). */
+  snapshot(): LearnedSeries[] {
+    return saveSeries(this.series, (state) => packState(learnedPart(state)));
+  }
+
+  /** Takes series from snapshot() of a forecaster with the same settings. */
+  restore(saved: unknown): void {
+    restoreSeries(this.series, saved, (state, numbers) => {
+      const learned = learnedPart(state);
+      unpackState(learned, numbers);
+      state.warned = learned.warned;
+    });
+  }
+
   clear(): void {
     this.series.clear();
   }
@@ -213,6 +228,11 @@ export class Forecaster {
     if (rulS !== undefined) out.rulS = Math.round(rulS);
     return { point: out, warning, near };
   }
+}
+
+/** The part of a series' state it learned (its limit's watch comes from the settings). */
+function learnedPart(state: SeriesState) {
+  return { model: state.model, life: state.life?.state, warned: state.warned };
 }
 
 /** Event time in epoch ms, checked as everywhere else (seconds for ms would shorten every remaining life 1,000 times). */

@@ -24,7 +24,7 @@ export = function register(RED: NodeAPI) {
   function AnomalyDetectNode(this: Node, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const shell = nodeShell(RED, this, 'anomaly-detect');
-    let core: { scorer: PointScorer; detectorName: string } | undefined;
+    let core: AnomalyCore | undefined;
     try {
       core = setUp(shell, def);
     } catch (error) {
@@ -32,7 +32,7 @@ export = function register(RED: NodeAPI) {
     }
 
     let anomalies = 0;
-    takePoints(this, shell, core, {
+    takePoints(RED, this, shell, core, {
       status: ({ scorer }) => ({
         counts: shell.text('status.counts', {
           series: scorer.detector.size.toLocaleString('en-US'),
@@ -58,15 +58,22 @@ export = function register(RED: NodeAPI) {
         }
         return refusal;
       },
-      close: ({ scorer }) => scorer.detector.clear(),
+      learning: ({ scorer, learnedWith }) => ({ learner: scorer.detector, settings: learnedWith }),
     });
   }
 
   registerNode(RED, 'anomaly-detect', AnomalyDetectNode, SETTINGS);
 };
 
+interface AnomalyCore {
+  scorer: PointScorer;
+  detectorName: string;
+  /** The settings that shape what the detector learns (the threshold and warm-up only judge its scores). */
+  learnedWith: Record<string, unknown>;
+}
+
 /** The scorer the settings describe; throws a SettingError naming a bad setting. */
-function setUp(shell: NodeShell, def: NodeDef): { scorer: PointScorer; detectorName: string } {
+function setUp(shell: NodeShell, def: NodeDef): AnomalyCore {
   const settings = shell.settings(def, SETTINGS);
   const { detector, key } = settings;
   if (!isDetectorName(detector))
@@ -94,5 +101,5 @@ function setUp(shell: NodeShell, def: NodeDef): { scorer: PointScorer; detectorN
     key,
     tuning.threshold,
   );
-  return { scorer, detectorName: detector };
+  return { scorer, detectorName: detector, learnedWith: { detector, key, smoothing: tuning.smoothing } };
 }

@@ -33,7 +33,7 @@ export = function register(RED: NodeAPI) {
     }
 
     let warnings = 0;
-    takePoints(this, shell, forecaster, {
+    takePoints(RED, this, shell, forecaster, {
       status: (core) => ({
         counts: shell.text('status.counts', {
           series: core.size.toLocaleString('en-US'),
@@ -56,7 +56,11 @@ export = function register(RED: NodeAPI) {
         }
         return refusal;
       },
-      close: (core) => core.clear(),
+      learning: (core) => ({
+        learner: core,
+        // The horizon, coverage and warning time only shape what is sent.
+        settings: { key: core.options.key, seasonal: core.model.options, limits: core.options.limits },
+      }),
     });
   }
 

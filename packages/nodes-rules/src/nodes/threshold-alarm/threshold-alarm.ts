@@ -89,16 +89,15 @@ export = function register(RED: NodeAPI) {
       statePathsInUse.add(statePath);
       holdsStatePath = true;
       const restoring = engine;
-      stateFile = shell.keepState(
-        statePath,
-        () => restoring.snapshot(),
-        (snapshot) => {
+      stateFile = shell.keepState(statePath, {
+        snapshot: () => restoring.snapshot(),
+        restore: (snapshot) => {
           const { restored, dropped } = restoring.restore(snapshot as AlarmSnapshot);
           if (dropped > 0) shell.warn('warnings.dropped', { dropped, restored });
         },
         // A failed save is tried again on the next change (and on close); the status stays red until one succeeds.
-        () => showStatus(),
-      );
+        onSaveResult: () => showStatus(),
+      });
     } catch (error) {
       engine = undefined;
       shell.refuseSetup(error);

@@ -1,4 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// The package's nodes in a real Node-RED process: registered with their editors and examples, and what they keep
+// (threshold-alarm's alarms, what anomaly-detect learned) across a restart of the process over the same userDir.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,9 +15,30 @@ import {
 } from '@plantwire/testkit';
 
 const MODULE = '@plantwire/node-red-rules';
-const example = fileURLToPath(new URL('../examples/01 - Threshold alarms.json', import.meta.url));
+const examples = fileURLToPath(new URL('../examples/', import.meta.url));
 
-describe('threshold-alarm in a real Node-RED process', () => {
+/** A function node that appends what reaches it to the flow-context list `name`. */
+function record(id: string, z: string, name: string): FlowNode {
+  return {
+    id,
+    z,
+    type: 'function',
+    func: `flow.set('${name}', (flow.get('${name}') || []).concat([msg.payload]));\nreturn null;`,
+    outputs: 0,
+    wires: [],
+  };
+}
+
+/** An http endpoint POST `url` whose body goes to node `to`, answered 204. */
+function httpFeed(z: string, url: string, to: string): FlowNode[] {
+  const id = `feed-${url.replace(/\W/g, '')}`;
+  return [
+    { id, z, type: 'http in', url, method: 'post', wires: [[to, `${id}-ok`]] },
+    { id: `${id}-ok`, z, type: 'http response', statusCode: '204', wires: [] },
+  ];
+}
+
+describe('the rules nodes in a real Node-RED process', () => {
   let red: NodeRed | undefined;
   let userDir: string;
   beforeAll(async () => {
@@ -46,30 +69,16 @@ describe('threshold-alarm in a real Node-RED process', () => {
   it('runs the example flow, and after a restart of the process comes back quietly with its alarms', async () => {
     const z = 'ta-tab';
     // The example as shipped, fed by an http endpoint as well, with what its outputs carry kept in flow context.
-    const record = (id: string, name: string): FlowNode => ({
-      id,
-      z,
-      type: 'function',
-      func: `flow.set('${name}', (flow.get('${name}') || []).concat([msg.payload]));\nreturn null;`,
-      outputs: 0,
-      wires: [],
-    });
-    const flow = (JSON.parse(readFileSync(example, 'utf8')) as FlowNode[]).map((node) => {
-      if (node.id === 'ta-events') return record('ta-events', 'events');
-      if (node.id === 'ta-list-out') return record('ta-list-out', 'lists');
+    const flow = (
+      JSON.parse(readFileSync(`${examples}01 - Threshold alarms.json`, 'utf8')) as FlowNode[]
+    ).map((node) => {
+      if (node.id === 'ta-events') return record('ta-events', z, 'events');
+      if (node.id === 'ta-list-out') return record('ta-list-out', z, 'lists');
       if (node.id === 'ta-sim') return { ...node, autostart: false }; // only the points this test sends
       return node;
     });
     flow.push(
-      {
-        id: 'ta-http',
-        z,
-        type: 'http in',
-        url: '/alarm-points',
-        method: 'post',
-        wires: [['ta-alarm', 'ta-ok']],
-      },
-      { id: 'ta-ok', z, type: 'http response', statusCode: '204', wires: [] },
+      ...httpFeed(z, '/alarm-points', 'ta-alarm'),
       ...flowContextProbe(z, '/alarm-state', ['events', 'lists']),
     );
     await red!.deploy(flow);
@@ -103,5 +112,56 @@ describe('threshold-alarm in a real Node-RED process', () => {
     await post([power(Date.now() - 1000, 40), power(Date.now(), 50)]);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await state()).events).toBeUndefined();
+  });
+
+  it('anomaly-detect comes back after a restart of the process with what every series learned: no second warm-up', async () => {
+    const z = 'anomaly-tab';
+    const flow = (
+      JSON.parse(readFileSync(`${examples}02 - Anomaly detection.json`, 'utf8')) as FlowNode[]
+    ).map((node) => {
+      if (node.id === 'anomaly-sim') return { ...node, autostart: false }; // only the points this test sends
+      if (node.id === 'detector') return { ...node, wires: [['scored'], []] };
+      return node;
+    });
+    flow.push(
+      record('scored', z, 'scored'),
+      ...httpFeed(z, '/points', 'detector'),
+      ...flowContextProbe(z, '/scored', ['scored']),
+    );
+    await red!.deploy(flow);
+    const scored = async () =>
+      ((await red!.api<{ scored?: { warmingUp: boolean }[][] }>('/scored')).scored ?? []).flat();
+    const post = (from: number, count: number) =>
+      fetch(`${red!.url}/points`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(
+          Array.from({ length: count }, (_, i) =>
+            telemetryPoint(Date.UTC(2026, 0, 5) + (from + i) * 1000, { value: 3 + ((from + i) % 5) * 0.1 }),
+          ),
+        ),
+      });
+    await post(0, 200);
+    await waitFor(
+      '200 scored points',
+      async () => ((await scored()).length === 200 ? true : undefined),
+      10_000,
+    );
+    expect((await scored()).at(-1)!.warmingUp).toBe(false);
+
+    await red!.stop(); // close() saves what the detector learned
+    expect(existsSync(join(userDir, 'plantwire-learned', 'detector.json'))).toBe(true);
+    red = await startNodeRed({ userDir }); // the same userDir: flows.json and plantwire-learned/
+    await post(200, 1);
+    const after = await waitFor(
+      'the next point scored',
+      async () => {
+        const points = await scored();
+        return points.length === 1 ? points[0] : undefined;
+      },
+      10_000,
+    );
+    // The rarity detector warms up over 150 values: after one, it scores.
+    expect(after.warmingUp).toBe(false);
   });
 });
