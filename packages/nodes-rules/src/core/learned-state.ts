@@ -1,4 +1,4 @@
-// What a series has learned, as text that outlives the process: every number of its state (typed arrays whole,
+// What a series has learned, as text that outlives the process: every number of its state (Float64Arrays whole,
 // plain number and boolean fields, nested objects in their own key order) as the base64 of one Float64Array.
 // Exact (a double's 8 bytes, NaN and the infinities included, which JSON numbers cannot carry) and about 4/3 the
 // state's own size. A state is only ever filled into a fresh state of the same shape: the caller's create().
@@ -34,12 +34,7 @@ export function unpackState(state: object, packed: string): void {
   const bytes = Buffer.from(packed, 'base64');
   if (bytes.length % 8 !== 0) throw new RangeError('the packed state is not whole numbers');
   const numbers = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
-  let count = 0;
-  visit(
-    state,
-    (array) => (count += array.length),
-    () => count++,
-  );
+  const count = countNumbers(state);
   if (count !== numbers.length)
     throw new RangeError(`the state holds ${count} numbers, the saved one ${numbers.length}`);
   let at = 0;
@@ -80,7 +75,7 @@ export function restoreSeries<State>(
 }
 
 /** Whether `item` has the shape of a LearnedSeries (its numbers are checked when unpacked). */
-export function isLearnedSeries(item: unknown): item is LearnedSeries {
+function isLearnedSeries(item: unknown): item is LearnedSeries {
   if (item === null || typeof item !== 'object') return false;
   const { key, samples, numbers } = item as Record<string, unknown>;
   return (
@@ -102,18 +97,15 @@ function countNumbers(state: unknown): number {
   return count;
 }
 
-type TypedNumbers =
-  Float64Array | Float32Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Uint8Array;
-
-/** Walks a state's numbers in a fixed order: `array` for each typed array, `scalar` for each number or boolean. */
+/** Walks a state's numbers in a fixed order: `array` for each Float64Array, `scalar` for each number or boolean. */
 function visit(
   state: unknown,
-  array: (values: TypedNumbers) => void,
+  array: (values: Float64Array) => void,
   scalar: (value: number | boolean, assign: (value: number | boolean) => void) => void,
 ): void {
-  if (ArrayBuffer.isView(state)) return array(state as TypedNumbers);
-  if (state === null || typeof state !== 'object')
-    throw new TypeError('a state is an object or a typed array');
+  if (state instanceof Float64Array) return array(state);
+  if (state === null || typeof state !== 'object' || ArrayBuffer.isView(state))
+    throw new TypeError('a state is made of Float64Arrays, numbers and booleans');
   const fields = state as Record<string, unknown>;
   for (const name of Object.keys(fields)) {
     const value = fields[name];
