@@ -332,6 +332,34 @@ describe('anomaly-detect across redeploys and restarts', () => {
     );
   });
 
+  it('forgets the series msg.reset names (as after a repair): they warm up again, the others go on', async () => {
+    await helper.load([anomalyDetect, catchNode], flow());
+    const scored = collect(helper, 'scored');
+    const caught = collect(helper, 'caught');
+    const detect = helper.getNode('detect')!;
+    detect.receive({ payload: readings(20, ['cnc-01', 'cnc-02']) });
+    detect.receive({ reset: 'cnc-01/*', payload: readings(1, ['cnc-01']) });
+    detect.receive({ payload: readings(1, ['cnc-01', 'cnc-02'], 20) });
+    await until('the points after the reset', () => scored.length === 2);
+    // The reset message itself goes no further, its payload untouched.
+    expect(scored[1].payload.map((p: any) => [p.machine, p.warmingUp])).toEqual([
+      ['cnc-01', true],
+      ['cnc-02', false],
+    ]);
+
+    detect.receive({ reset: 42 });
+    detect.receive({ reset: 'cnc-01/metric/x' });
+    await until('the refusals', () => caught.length === 2);
+    expect(caught.map((m: any) => m.error.message)).toEqual([
+      'Error: anomaly-detect: msg.reset must be true or a series pattern such as "cnc-01/*" (got 42); nothing was forgotten',
+      'Error: anomaly-detect: msg.reset "cnc-01/metric/x" has 3 segments but the key has 2: choose a longer key; nothing was forgotten',
+    ]);
+    detect.receive({ reset: true });
+    detect.receive({ payload: readings(1, ['cnc-02'], 21) });
+    await until('the point after forgetting all', () => scored.length === 3);
+    expect(scored[2].payload[0].warmingUp).toBe(true);
+  });
+
   it('moves a saved file that does not fit aside, with a warning, and starts every series afresh', async () => {
     await scoresOf(rarity, noisy(200));
     const path = join(userDir, 'plantwire-learned', 'detect.json');

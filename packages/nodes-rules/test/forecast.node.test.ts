@@ -147,6 +147,32 @@ describe('forecast inside Node-RED', () => {
     expect(warnings.flatMap((m) => m.payload).map((w: any) => w.value)).toEqual([3600]);
   });
 
+  it('forgets a machine on msg.reset (after a repair): its next remaining life is the cap, clearing the alarms', async () => {
+    await helper.load([forecastNode, thresholdAlarm, catchNode], flow());
+    const events = collect(helper, 'events');
+    const warnings = collect(helper, 'warnings');
+    const node = helper.getNode('fc')!;
+    const points = vibration(700, 300);
+    node.receive({ payload: points.slice(0, 650) });
+    await until('the critical alarm', () =>
+      events.some((m) => [m.payload].flat().some((e: any) => e.level === 'critical')),
+    );
+    const sent = warnings.length;
+    node.receive({ reset: 'cnc-01/vibration' });
+    node.receive({ payload: { ...points[650], value: 2 } }); // the new bearing's level
+    await until('the alarms to return to normal', () =>
+      ['warning', 'critical'].every((level) =>
+        events.some((m) => [m.payload].flat().some((e: any) => e.level === level && e.state === 'rtn-unack')),
+      ),
+    );
+    expect(
+      warnings
+        .slice(sent)
+        .flatMap((m) => m.payload)
+        .map((w: any) => w.value),
+    ).toEqual([3600]);
+  });
+
   it('refuses bad points with done(err) naming them; the rest is forecast and sent', async () => {
     await helper.load([forecastNode, thresholdAlarm, catchNode], flow());
     const forecasts = collect(helper, 'forecasts');

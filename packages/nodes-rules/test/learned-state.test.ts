@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { AnomalyDetector } from '../src/core/anomaly-detector.js';
+import { AnomalyDetector, AnomalyInputError } from '../src/core/anomaly-detector.js';
 import { createDetector, DETECTOR_NAMES } from '../src/core/detectors/index.js';
 import { Forecaster, FORECASTER_DEFAULTS } from '../src/core/forecast/forecaster.js';
 import { packState, unpackState } from '../src/core/learned-state.js';
+import { PointScorer } from '../src/core/point-scorer.js';
 
 /** A repeatable noisy series with a step, a PLC glitch (3.4e38) and a drift: every kind of state a series gets. */
 function series(length: number, seed = 1): number[] {
@@ -116,5 +117,73 @@ describe('learned state', () => {
     const results = points.slice(600).map((point) => after.forecast(point));
     expect(results).toEqual(expected);
     expect(results.some((result) => result.near)).toBe(true);
+  });
+});
+
+describe('forgetting series (msg.reset)', () => {
+  const point = (machine: string, metric: string, i: number) => ({
+    ts: Date.UTC(2026, 0, 5) + i * 60_000,
+    machine,
+    metric,
+    value: 3 + (i % 4) * 0.1,
+  });
+  const machines = ['cnc-01', 'cnc-02'];
+  const metrics = ['vibration', 'power'];
+  const feed = (step: (item: unknown) => void) => {
+    for (let i = 0; i < 40; i++)
+      for (const machine of machines) for (const metric of metrics) step(point(machine, metric, i));
+  };
+
+  it('forgets the series a pattern names, or every series for true; they warm up again', () => {
+    const scorer = new PointScorer(
+      new AnomalyDetector(createDetector('ewma'), { warmup: 10 }),
+      'machine/metric',
+      0.9,
+    );
+    feed((item) => scorer.score(item));
+    expect(scorer.forget('cnc-01/*')).toBe(2);
+    expect(scorer.detector.snapshot().map((series) => series.key)).toEqual([
+      'cnc-02/vibration',
+      'cnc-02/power',
+    ]);
+    expect(scorer.score(point('cnc-01', 'power', 40)).warmingUp).toBe(true);
+    expect(scorer.score(point('cnc-02', 'power', 40)).warmingUp).toBe(false);
+    expect(scorer.forget('vibration')).toBe(1);
+    expect(scorer.forget(true)).toBe(2);
+    expect(scorer.detector.size).toBe(0);
+  });
+
+  it('forgets a forecast series: its baseline is learned again, and its first remaining life clears an alarm', () => {
+    const forecaster = new Forecaster({
+      ...FORECASTER_DEFAULTS,
+      key: 'machine/metric',
+      limits: { vibration: 10 },
+    });
+    feed((item) => forecaster.forecast(item));
+    expect(forecaster.forget('cnc-02/vibration')).toBe(1);
+    expect(forecaster.size).toBe(3);
+    const again = forecaster.forecast(point('cnc-02', 'vibration', 40));
+    expect(again.point.forecast).toEqual([]);
+    expect(again.warning).toMatchObject({ metric: 'vibration_rul', value: FORECASTER_DEFAULTS.warnS });
+  });
+
+  it.each([
+    [42, /^must be true or a series pattern such as "cnc-01\/\*" \(got 42\)$/],
+    [false, /must be true or a series pattern/],
+    ['a/b/c', /^"a\/b\/c" has 3 segments but the key has 2: choose a longer key/],
+    ['cnc 01', /^"cnc 01" must be segments of letters/],
+  ])('refuses the reset %j, forgetting nothing', (reset, reason) => {
+    const scorer = new PointScorer(new AnomalyDetector(createDetector('ewma')), 'machine/metric', 0.9);
+    const forecaster = new Forecaster({ ...FORECASTER_DEFAULTS, key: 'machine/metric', limits: {} });
+    feed((item) => {
+      scorer.score(item);
+      forecaster.forecast(item);
+    });
+    for (const core of [scorer, forecaster]) {
+      expect(() => core.forget(reset)).toThrow(AnomalyInputError);
+      expect(() => core.forget(reset)).toThrow(reason);
+    }
+    expect(scorer.detector.size).toBe(4);
+    expect(forecaster.size).toBe(4);
   });
 });

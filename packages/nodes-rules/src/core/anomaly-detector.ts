@@ -73,6 +73,11 @@ export class AnomalyDetector<State = unknown> {
     return this.warming ? 0 : score;
   }
 
+  /** Forgets the series whose key passes `test` (they start a fresh warm-up); returns how many. */
+  forget(test: (key: string) => boolean): number {
+    return this.series.forget(test);
+  }
+
   /** What every series has learned, to be restored after a restart (see learned-state.ts). */
   snapshot(): LearnedSeries[] {
     return saveSeries(this.series, packState);

@@ -1,7 +1,7 @@
 // Telemetry points to anomaly verdicts: the series a point belongs to, its score, and whether that is an anomaly.
 import { describeValue } from '@plantwire/telemetry';
 import { AnomalyInputError, type AnomalyDetector } from './anomaly-detector.js';
-import { KEY_FIELDS, keyFieldProblem, seriesKey, type KeyFields } from './series-key.js';
+import { KEY_FIELDS, keyFieldProblem, resetMatcher, seriesKey, type KeyFields } from './series-key.js';
 
 /** A point as it goes out: every field it came with, plus its score and verdict. */
 export interface ScoredPoint extends Record<string, unknown> {
@@ -33,5 +33,15 @@ export class PointScorer {
     const score = this.detector.score(key, point.value);
     const warmingUp = this.detector.warming;
     return { ...point, score, anomaly: !warmingUp && score >= this.threshold, warmingUp };
+  }
+
+  /**
+   * Forgets the series `reset` names (true: all, or a pattern such as `cnc-01/*`); they start a fresh warm-up.
+   * Returns how many; throws an AnomalyInputError, forgetting nothing, for anything else.
+   */
+  forget(reset: unknown): number {
+    return this.detector.forget(
+      resetMatcher(reset, this.fields.length, (problem) => new AnomalyInputError(problem)),
+    );
   }
 }

@@ -44,6 +44,22 @@ export function keyFieldProblem(
  */
 export type Matcher = ((segments: readonly string[]) => boolean) & { last: (segment: string) => boolean };
 
+/**
+ * The series a reset names (msg.reset): true for every series, a pattern (see compilePattern) for those it
+ * matches. `fail` makes the error for anything else.
+ */
+export function resetMatcher(
+  reset: unknown,
+  keyLength: number,
+  fail: (problem: string) => Error,
+): (key: string) => boolean {
+  if (reset === true) return () => true;
+  if (typeof reset !== 'string')
+    throw fail(`must be true or a series pattern such as "cnc-01/*" (got ${describeValue(reset)})`);
+  const match = compilePattern(reset, keyLength, fail);
+  return (key) => match(key.split('/'));
+}
+
 // A pattern of '/'-separated segments, each a literal or a glob with '*', matched against the last segments of a
 // key: `temperature` matches any machine's temperature; `line-01/*/temperature` needs a key with the line.
 // threshold-alarm's rules and forecast's limits name series this way. `fail` makes the error for a bad pattern.

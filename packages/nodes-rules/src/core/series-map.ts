@@ -51,6 +51,18 @@ export class SeriesMap<State> {
     this.newest = this.oldest = undefined;
   }
 
+  /** Forgets every series whose key passes `test`; returns how many. */
+  forget(test: (key: string) => boolean): number {
+    let forgotten = 0;
+    for (const entry of [...this.entries()]) {
+      if (!test(entry.key)) continue;
+      this.unlink(entry);
+      this.series.delete(entry.key);
+      forgotten++;
+    }
+    return forgotten;
+  }
+
   /** A fresh state for series `key`, not yet held (see restore). */
   newState(key: string): State {
     return this.create(key);

@@ -3,7 +3,8 @@
 // quoted) while the others go on. A message that is not points, or that had points refused, ends with an error
 // for Catch nodes and a red status until the next good one; otherwise the status shows the node's counts.
 // What the core learned is kept in a file under the userDir, so a restart or a redeploy does not start every
-// series afresh (a seasonal model learns over days, a detector's warm-up takes 150 samples or more).
+// series afresh (a seasonal model learns over days, a detector's warm-up takes 150 samples or more); a message
+// with msg.reset forgets the series it names (true: all), as after a repair.
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { join } from 'node:path';
 import { describeValue } from '@plantwire/telemetry';
@@ -27,6 +28,8 @@ export interface Learner {
   restore(saved: unknown): void;
   /** Lets go of every series. */
   clear(): void;
+  /** Forgets the series msg.reset names; throws an AnomalyInputError for a reset that names none. */
+  forget(reset: unknown): number;
 }
 
 export interface PointsNode<Core> {
@@ -80,14 +83,28 @@ export function takePoints<Core>(
       validFor: { version, settings },
     });
 
-  node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
+  node.on('input', (msg: NodeMessage & { reset?: unknown }, send: Send, done: Done) => {
     if (core === undefined) return done(shell.notConfigured());
+    // As Node-RED's own filter and smooth nodes: a message with msg.reset clears state, and goes no further.
+    if (msg.reset !== undefined) return end(done, forget(msg.reset));
     const payload = msg.payload;
     if (payload === null || typeof payload !== 'object')
       return end(done, shell.error('errors.notPoints', { got: describeValue(payload) }));
     end(done, handler.input(core, msg, payload, send));
     learned!.saveSoon();
   });
+
+  /** Forgets the series `reset` names; returns the error to end the message with when it names none. */
+  const forget = (reset: unknown): Error | undefined => {
+    try {
+      learner!.forget(reset);
+    } catch (error) {
+      if (!(error instanceof AnomalyInputError)) throw error;
+      return shell.error('errors.reset', { reason: error.message });
+    }
+    learned!.saveSoon();
+    return undefined;
+  };
 
   shell.onClose(async () => {
     status.cancel();

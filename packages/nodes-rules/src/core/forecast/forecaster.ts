@@ -9,6 +9,7 @@ import {
   compilePattern,
   KEY_FIELDS,
   keyFieldProblem,
+  resetMatcher,
   seriesKey,
   type KeyFields,
   type Matcher,
@@ -159,6 +160,15 @@ export class Forecaster {
   get bytesPerSeries(): number {
     const watch = this.limits[0]?.watch;
     return this.model.bytesPerSeries + (watch?.bytesPerSeries ?? 0) + 64;
+  }
+
+  /**
+   * Forgets the series `reset` names (true: all, or a pattern such as `cnc-01/vibration`): after a repair, their
+   * baseline is learned again. Returns how many; throws an AnomalyInputError, forgetting nothing, for anything else.
+   */
+  forget(reset: unknown): number {
+    const test = resetMatcher(reset, this.fields.length, (problem) => new AnomalyInputError(problem));
+    return this.series.forget(test);
   }
 
   /** What every series has learned, to be restored after a restart (see learned-state.ts). */

@@ -58,7 +58,15 @@ export = function register(RED: NodeAPI) {
         }
         return refusal;
       },
-      learning: ({ scorer, learnedWith }) => ({ learner: scorer.detector, settings: learnedWith }),
+      learning: ({ scorer, learnedWith }) => ({
+        learner: {
+          snapshot: () => scorer.detector.snapshot(),
+          restore: (saved) => scorer.detector.restore(saved),
+          clear: () => scorer.detector.clear(),
+          forget: (reset) => scorer.forget(reset),
+        },
+        settings: learnedWith,
+      }),
     });
   }
 
