@@ -54,5 +54,12 @@ describe('example "03 - Forecast and remaining life"', () => {
     // Every machine type has a vibration limit (a pattern each): its points carry a remaining life, the 2-hour
     // warning horizon while nothing drifts.
     for (const { machine, rulS } of vibration()) expect({ machine, rulS }).toEqual({ machine, rulS: 7200 });
+
+    // The repair inject names a series of this key: nothing is refused.
+    const refused = collect(helper, 'forecast-refused');
+    helper.getNode('forecast-reset')!.receive({});
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(refused).toEqual([]);
+    expect(helper.logged(20)).toEqual([]);
   });
 });
