@@ -30,13 +30,14 @@ const NODES = [
   pkg('nodes-buffer', 'store-forward'),
   pkg('nodes-rules', 'threshold-alarm'),
   pkg('nodes-rules', 'anomaly-detect'),
+  pkg('nodes-rules', 'forecast'),
   pkg('nodes-simulator', 'machine-sim'),
   coreNode('common/25-catch'),
   coreNode('common/24-complete'),
 ];
 const helper = nodeRedTestHelper();
 const at = Date.UTC(2026, 2, 1);
-/** Messages per target: 11 targets, 95,700 messages in all; with /ingest (1,500) and MQTT (3,000) 100,200. */
+/** Messages per target: 12 targets, 104,400 messages in all; with /ingest (1,500) and MQTT (3,000) 108,900. */
 const PER_TARGET = Number(process.env.PLANTWIRE_FUZZ_NODE_MESSAGES ?? 8_700);
 const CHUNK = 200;
 
@@ -82,6 +83,7 @@ const hostileMessage = (machine: string) =>
           headers: hostileValue,
         }),
         fc.record({ batch: hostileValue }),
+        fc.record({ reset: fc.oneof(hostileValue, fc.constant(true), fc.constant(`${'a*'.repeat(20)}b`)) }),
         fc.record({
           req: fc.oneof(
             hostileValue,
@@ -195,6 +197,11 @@ const TARGETS: Target[] = [
     name: 'anomaly-detect',
     id: 'edge-anomaly',
     healthy: () => ({ msg: { payload: [point(5)] }, output: 0 }),
+  },
+  {
+    name: 'forecast',
+    id: 'edge-forecast',
+    healthy: () => ({ msg: { payload: [point(7)] }, output: 0 }),
   },
   {
     name: 'machine-sim',

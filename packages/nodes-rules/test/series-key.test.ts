@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KEY_FIELDS, isKeyFields, keyFieldProblem, seriesKey } from '../src/core/series-key.js';
+import {
+  KEY_FIELDS,
+  compilePattern,
+  isKeyFields,
+  keyFieldProblem,
+  seriesKey,
+} from '../src/core/series-key.js';
 
 const point = { tenant: 'acme', plant: 'p1', line: 'line-01', machine: 'cnc-01', metric: 'temperature' };
 
@@ -48,5 +54,32 @@ describe('series keys', () => {
     expect(select.trim()).toBe('<!-- include: series-key-options.html -->');
     // The default comes from the node's settings spec (node-shell's registerNode), not from the HTML.
     expect(html).toMatch(/key: \{ value: RED\.settings\.\w+Defaults\.key \}/);
+  });
+});
+
+describe('series patterns', () => {
+  const matches = (pattern: string, key: string) =>
+    compilePattern(pattern, 3, (problem) => new RangeError(problem))(key.split('/'));
+
+  it.each([
+    ['vibration', 'line-01/cnc-01/vibration', true],
+    ['cnc-*/vibration', 'line-01/cnc-01/vibration', true],
+    ['cnc-*/vibration', 'line-01/press-01/vibration', false],
+    ['*-01/*', 'line-01/cnc-01/power', true],
+    ['c*c*-0*1', 'line-01/x/cnc-01', true],
+    ['c*c*-0*2', 'line-01/x/cnc-01', false],
+    ['*.*', 'line-01/x/v1.5', true],
+    ['*.*', 'line-01/x/v15', false],
+    ['a*', 'line-01/x/a', true],
+    ['**a**', 'line-01/x/bab', true],
+    ['line-01/*/temp*', 'line-01/cnc-01/temperature', true],
+    ['line-01/*/temp*', 'line-02/cnc-01/temperature', false],
+  ])('%s matches %s: %s', (pattern, key, expected) => {
+    expect(matches(pattern, key)).toBe(expected);
+  });
+
+  it('answers for a pattern of many stars (as a regular expression, 8 of them took over 20 s here)', () => {
+    expect(matches(`${'a*'.repeat(30)}b`, `x/y/${'a'.repeat(64)}`)).toBe(false);
+    expect(matches(`${'a*'.repeat(30)}`, `x/y/${'a'.repeat(64)}`)).toBe(true);
   });
 });

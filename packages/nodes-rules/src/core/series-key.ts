@@ -78,8 +78,7 @@ export function compilePattern(
   const tests = parts.map((part) => {
     if (part === '*') return () => true;
     if (!part.includes('*')) return (segment: string) => segment === part;
-    const glob = new RegExp(`^${part.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`);
-    return (segment: string) => glob.test(segment);
+    return (segment: string) => globMatches(part, segment);
   });
   const matcher = (segments: readonly string[]) => {
     const offset = segments.length - tests.length;
@@ -87,4 +86,30 @@ export function compilePattern(
     return true;
   };
   return Object.assign(matcher, { last: tests[tests.length - 1]! });
+}
+
+/**
+ * Whether `text` matches `glob` ('*' any run of characters, all else literal). Greedy with backtracking to the
+ * last '*' only: at most length(glob) x length(text) steps. A regular expression of many '*'s backtracks
+ * exponentially, and a pattern can come in a message (msg.reset).
+ */
+function globMatches(glob: string, text: string): boolean {
+  let g = 0;
+  let t = 0;
+  let star = -1;
+  let resume = 0;
+  while (t < text.length) {
+    if (g < glob.length && glob[g] !== '*' && glob[g] === text[t]) {
+      g++;
+      t++;
+    } else if (g < glob.length && glob[g] === '*') {
+      star = g++;
+      resume = t;
+    } else if (star >= 0) {
+      g = star + 1;
+      t = ++resume;
+    } else return false;
+  }
+  while (g < glob.length && glob[g] === '*') g++;
+  return g === glob.length;
 }
