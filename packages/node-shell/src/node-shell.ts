@@ -46,8 +46,6 @@ export interface KeptState {
   onSaveResult?: (error: Error | undefined) => void;
   /** saveSoon() saves at most this often (1 s unless told). */
   saveEveryMs?: number;
-  /** For a big state: saveSoon() writes in the background, and close saves with saveAfterWrites(). */
-  writeInBackground?: boolean;
   /**
    * What the state holds only for (settings that shape it, the package's version): saved with it, and a file
    * saved for anything else is not restored (a warning says so) and the node starts empty.
@@ -84,7 +82,7 @@ export function nodeShell(RED: NodeAPI, node: Node, type: string): NodeShell {
       queue.add(start);
       node.on('close', () => queue.delete(start));
     },
-    keepState(path, { snapshot, restore, onSaveResult, saveEveryMs, writeInBackground, validFor }) {
+    keepState(path, { snapshot, restore, onSaveResult, saveEveryMs, validFor }) {
       const file = new StateFile(
         path,
         validFor === undefined ? snapshot : () => ({ validFor, state: snapshot() }),
@@ -93,7 +91,6 @@ export function nodeShell(RED: NodeAPI, node: Node, type: string): NodeShell {
           onSaveResult?.(error);
         },
         saveEveryMs,
-        writeInBackground,
       );
       const { unreadable, movedTo, moveError } = file.load((saved) => {
         if (validFor === undefined) return restore(saved);

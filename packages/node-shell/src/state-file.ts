@@ -1,9 +1,9 @@
-// A node's state file (threshold-alarm's alarms, alarm-notify's pending notifications): JSON, replaced atomically
-// (write a temporary file, fsync, rename) so a crash mid-write leaves the previous state, never half of a file.
-// Saved at most once per throttle period after a change: a flood of changes costs one write, not one per message.
-// A big state (what thousands of series learned: tens of MB) is written in the background, so the write does
-// not hold up the messages; a save on close waits for it.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+// A node's state file (threshold-alarm's alarms, alarm-notify's pending notifications, what anomaly-detect and
+// forecast learned): JSON, replaced atomically (write a temporary file, fsync, rename) so a crash mid-write leaves
+// the previous state, never half of a file. Saved at most once per throttle period after a change: a flood of
+// changes costs one write, not one per message. The state is read at once and written in the background, so a
+// big one (thousands of series learned: tens of MB) does not hold up the messages; a save on close waits for it.
+import { readFileSync, renameSync } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -21,7 +21,7 @@ export class StateFile {
   /** Why the last save failed; '' once a save succeeds. */
   saveError = '';
   private saveTimer: NodeJS.Timeout | undefined;
-  /** The background write in progress, if any. */
+  /** The write in progress, if any: one at a time, so an older state never lands over a newer one. */
   private writing: Promise<void> | undefined;
 
   constructor(
@@ -31,8 +31,6 @@ export class StateFile {
     /** Told when a save fails, and when one succeeds after a failure (error undefined). */
     private readonly onSaveResult: (error: Error | undefined) => void,
     private readonly throttleMs = 1000,
-    /** saveSoon() writes in the background (see the file's head). */
-    private readonly background = false,
   ) {}
 
   /**
@@ -58,42 +56,36 @@ export class StateFile {
 
   /** Saves within the throttle period (one save for every change until then). */
   saveSoon(): void {
-    this.saveTimer ??= setTimeout(
-      () => (this.background ? void this.saveInBackground() : this.save()),
-      this.throttleMs,
-    );
+    this.saveTimer ??= setTimeout(() => {
+      this.saveTimer = undefined;
+      if (this.writing) return this.saveSoon(); // a write still going: this one comes a period later
+      void this.save();
+    }, this.throttleMs);
   }
 
-  /** Saves now; a failure is kept in saveError and tried again on the next save. */
-  save(): void {
+  /**
+   * Saves now, once a write in progress has ended (the last save wins): the state is read when this one's turn
+   * comes. Never rejects: a failure is kept in saveError, reported, and tried again on the next save.
+   */
+  async save(): Promise<void> {
     clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
+    while (this.writing) await this.writing;
+    let text: string;
     try {
-      this.write(JSON.stringify(this.state()));
+      text = JSON.stringify(this.state());
     } catch (error) {
       return this.saved(error as Error);
     }
-    this.saved(undefined);
-  }
-
-  /** Saves now, once a background write in progress has ended (the last save then wins). */
-  async saveAfterWrites(): Promise<void> {
-    clearTimeout(this.saveTimer);
-    this.saveTimer = undefined;
+    this.writing = this.write(text)
+      .then(
+        () => this.saved(undefined),
+        (error: Error) => this.saved(error),
+      )
+      .finally(() => {
+        this.writing = undefined;
+      });
     await this.writing;
-    this.save();
-  }
-
-  private async saveInBackground(): Promise<void> {
-    this.saveTimer = undefined;
-    if (this.writing) return this.saveSoon(); // one write at a time: this one comes a period later
-    const text = JSON.stringify(this.state());
-    this.writing = this.writeInBackground(text).then(
-      () => this.saved(undefined),
-      (error: Error) => this.saved(error),
-    );
-    await this.writing;
-    this.writing = undefined;
   }
 
   private saved(error: Error | undefined): void {
@@ -106,20 +98,7 @@ export class StateFile {
     }
   }
 
-  private write(text: string): void {
-    mkdirSync(dirname(this.path), { recursive: true });
-    const temporary = `${this.path}.tmp`;
-    const fd = openSync(temporary, 'w');
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, this.path);
-  }
-
-  private async writeInBackground(text: string): Promise<void> {
+  private async write(text: string): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
     const temporary = `${this.path}.tmp`;
     const file = await open(temporary, 'w');

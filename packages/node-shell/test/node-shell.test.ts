@@ -74,8 +74,8 @@ describe('nodeShell', () => {
     expect(node.errors).toEqual(['my-node: disk gone']);
   });
 
-  it('keeps a state only for what it was saved for, and saves at most as often as told', () => {
-    vi.useFakeTimers();
+  it('keeps a state only for what it was saved for, and saves at most as often as told', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const dir = mkdtempSync(join(tmpdir(), 'plantwire-shell-'));
     try {
       const path = join(dir, 'learned.json');
@@ -91,7 +91,7 @@ describe('nodeShell', () => {
       vi.advanceTimersByTime(59_999);
       expect(() => readFileSync(path)).toThrow(/ENOENT/);
       vi.advanceTimersByTime(1);
-      expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ validFor, state });
+      await vi.waitFor(() => expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ validFor, state }));
 
       const restored: unknown[] = [];
       const same = fake();

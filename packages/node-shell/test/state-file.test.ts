@@ -22,7 +22,7 @@ afterEach(() => {
 });
 
 describe('StateFile', () => {
-  it('saves and loads back, creating its folder; no file is no state', () => {
+  it('saves and loads back, creating its folder; no file is no state', async () => {
     const path = join(dir, 'alarms', 'a.json');
     let state: unknown = { version: 1, alarms: [1] };
     const file = new StateFile(
@@ -33,12 +33,12 @@ describe('StateFile', () => {
     const taken: unknown[] = [];
     expect(file.load((s) => taken.push(s))).toEqual({});
     expect(taken).toEqual([]);
-    file.save();
+    await file.save();
     expect(file.load((s) => taken.push(s))).toEqual({});
     expect(taken).toEqual([{ version: 1, alarms: [1] }]);
     expect(readdirSync(join(dir, 'alarms'))).toEqual(['a.json']); // the temporary file is renamed, not left
     state = { version: 1, alarms: [] };
-    file.save();
+    await file.save();
     expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual(state);
   });
 
@@ -80,8 +80,8 @@ describe('StateFile', () => {
     });
   });
 
-  it('saves once per throttle period however many changes come, and reports a failed save until one succeeds', () => {
-    vi.useFakeTimers();
+  it('saves once per throttle period however many changes come, and reports a failed save until one succeeds', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const path = join(dir, 'a.json');
     let saves = 0;
     const results: (string | undefined)[] = [];
@@ -96,20 +96,21 @@ describe('StateFile', () => {
     expect(saves).toBe(0);
     vi.advanceTimersByTime(1);
     expect(saves).toBe(1);
+    await vi.waitFor(() => expect(existsSync(path)).toBe(true));
     expect(results).toEqual([]); // a save that works after one that worked tells nothing
 
     mkdirSync(join(path + '.tmp', 'in-the-way'), { recursive: true });
     file.saveSoon();
     vi.advanceTimersByTime(1000);
-    expect(file.saveError).toMatch(/EISDIR/);
+    await vi.waitFor(() => expect(file.saveError).toMatch(/EISDIR/));
     expect(results).toHaveLength(1);
     rmSync(path + '.tmp', { recursive: true });
-    file.save();
+    await file.save();
     expect(file.saveError).toBe('');
     expect(results).toEqual([expect.stringMatching(/EISDIR/), undefined]);
   });
 
-  it('writes in the background when told: the messages go on meanwhile, and a save on close waits for it', async () => {
+  it('writes in the background: the messages go on meanwhile, and a save on close waits for it', async () => {
     const path = join(dir, 'learned.json');
     let version = 0;
     const results: (string | undefined)[] = [];
@@ -118,14 +119,15 @@ describe('StateFile', () => {
       () => ({ version: ++version }),
       (error) => results.push(error?.message),
       10,
-      true,
     );
-    file.saveSoon();
-    await vi.waitFor(() => expect(version).toBe(1));
+    const first = file.save();
     // The state was read at once; its write goes on after this turn of the event loop.
-    const close = file.saveAfterWrites();
     expect(version).toBe(1);
-    await close;
+    expect(existsSync(path)).toBe(false);
+    // A save on close waits for that write, then reads the newest state.
+    const close = file.save();
+    expect(version).toBe(1);
+    await Promise.all([first, close]);
     expect(version).toBe(2);
     expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ version: 2 });
 
@@ -139,5 +141,32 @@ describe('StateFile', () => {
     await vi.waitFor(() => expect(file.saveError).toBe(''));
     expect(results).toEqual([expect.stringMatching(/EISDIR/), undefined]);
     expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ version: 4 });
+  });
+
+  it('writes one save at a time, the newest state last, and a state that cannot be read is a failed save', async () => {
+    const path = join(dir, 'a.json');
+    let version = 0;
+    let broken = false;
+    const results: (string | undefined)[] = [];
+    const file = new StateFile(
+      path,
+      () => {
+        if (broken) throw new Error('circular');
+        return { version: ++version };
+      },
+      (error) => results.push(error?.message),
+    );
+    await Promise.all([file.save(), file.save(), file.save()]);
+    expect(version).toBe(3);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ version: 3 });
+    expect(readdirSync(dir)).toEqual(['a.json']);
+
+    broken = true;
+    await file.save();
+    expect(file.saveError).toBe('circular');
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ version: 3 }); // the last good state stays
+    broken = false;
+    await file.save();
+    expect(results).toEqual(['circular', undefined]);
   });
 });

@@ -28,7 +28,10 @@ export interface Learner {
   restore(saved: unknown): void;
   /** Lets go of every series. */
   clear(): void;
-  /** Forgets the series msg.reset names; throws an AnomalyInputError for a reset that names none. */
+  /**
+   * Forgets the series msg.reset names (true: all; a pattern: those it matches, perhaps none) and says how many;
+   * throws an AnomalyInputError, forgetting nothing, for a reset that is neither.
+   */
   forget(reset: unknown): number;
 }
 
@@ -79,7 +82,6 @@ export function takePoints<Core>(
       restore: (saved) => learner.restore(saved),
       // The next save is tried on the next points (and on close); the log says why it failed.
       saveEveryMs: LEARNED_SAVE_EVERY_MS,
-      writeInBackground: true,
       validFor: { version, settings },
     });
 
@@ -94,7 +96,7 @@ export function takePoints<Core>(
     learned!.saveSoon();
   });
 
-  /** Forgets the series `reset` names; returns the error to end the message with when it names none. */
+  /** Forgets the series `reset` names; returns the error to end the message with for a reset that is not one. */
   const forget = (reset: unknown): Error | undefined => {
     try {
       learner!.forget(reset);
@@ -108,7 +110,7 @@ export function takePoints<Core>(
 
   shell.onClose(async () => {
     status.cancel();
-    await learned?.saveAfterWrites();
+    await learned?.save();
     learner?.clear();
   });
 }

@@ -165,11 +165,11 @@ export = function register(RED: NodeAPI) {
       done();
     });
 
-    shell.onClose(() => {
+    shell.onClose(async () => {
       clearTimeout(timer);
       // Kept for the next start (a redeploy, a restart, the node or its tab enabled again), where it goes out when
       // due: a message sent while the flows stop may find the email node already stopped.
-      stateFile?.save();
+      await stateFile?.save();
     });
   }
 

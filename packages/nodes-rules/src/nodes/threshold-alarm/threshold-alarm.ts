@@ -216,13 +216,13 @@ export = function register(RED: NodeAPI) {
       showStatus();
     }
 
-    shell.onClose(() => {
+    shell.onClose(async () => {
       clearTimeout(timer);
       list.cancel();
-      if (holdsStatePath) statePathsInUse.delete(statePath);
       // Saved even when removed: Node-RED also removes a node that is disabled (or on a disabled tab), and one
       // deleted in the editor comes back under the same id with an undo. Its acks and shelves must come back too.
-      stateFile?.save();
+      await stateFile?.save();
+      if (holdsStatePath) statePathsInUse.delete(statePath);
     });
   }
 
