@@ -47,6 +47,22 @@ describe('batchOutcome: what an answer means for a forwarded batch', () => {
     expect(batchOutcome({ statusCode: 429 }, NOW)).toMatchObject({ retryAfterMs: undefined });
   });
 
+  it("honours a 503's Retry-After (the service says how long it is down), and no other 5xx's", () => {
+    expect(batchOutcome({ statusCode: 503, headers: { 'retry-after': '30' } }, NOW)).toEqual({
+      kind: 'nack',
+      reason: 'HTTP 503',
+      retryAfterMs: 30_000,
+    });
+    expect(batchOutcome({ statusCode: 503, headers: { 'retry-after': 'soon' } }, NOW)).toEqual({
+      kind: 'nack',
+      reason: 'HTTP 503',
+    });
+    expect(batchOutcome({ statusCode: 500, headers: { 'retry-after': '30' } }, NOW)).toEqual({
+      kind: 'nack',
+      reason: 'HTTP 500',
+    });
+  });
+
   it('retries a 404: a Node-RED still starting its flows answers it, and the data is not at fault', () => {
     expect(batchOutcome({ statusCode: 404, payload: 'Cannot POST /ingest' }, NOW)).toEqual({
       kind: 'nack',

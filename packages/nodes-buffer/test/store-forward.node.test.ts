@@ -127,14 +127,14 @@ describe('store-forward inside Node-RED', () => {
     expect(batches[2].payload).toEqual(points(0, 3));
   });
 
-  it('waits for Retry-After on 429', async () => {
+  it.each([429, 503])('waits for Retry-After on %i', async (statusCode) => {
     await helper.load([storeForward, catchNode], flow());
     const batches = collect(helper, 'batches');
     const sf = helper.getNode('sf')!;
     sf.receive({ payload: points(0, 1) });
     await until('a batch', () => batches.length === 1);
     const refusedAt = Date.now();
-    sf.receive({ ...batches[0], statusCode: 429, headers: { 'retry-after': '1' } });
+    sf.receive({ ...batches[0], statusCode, headers: { 'retry-after': '1' } });
     await until('the retry', () => batches.length === 2, 5000);
     expect(Date.now() - refusedAt).toBeGreaterThanOrEqual(950);
   });

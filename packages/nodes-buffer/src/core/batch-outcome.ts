@@ -12,7 +12,7 @@ export interface BatchAnswer {
 
 export type BatchOutcome =
   | { kind: 'ack' }
-  /** Retry later: after retryAfterMs when the server said when (429 Retry-After), else on the backoff. */
+  /** Retry later: after retryAfterMs when the server said when (429 or 503 Retry-After), else on the backoff. */
   | { kind: 'nack'; reason: string; retryAfterMs?: number }
   /** Retry soon: no connection could be made (refused, no route), so the sink never saw it and trying costs it nothing. */
   | { kind: 'unreachable'; reason: string }
@@ -56,7 +56,9 @@ export function batchOutcome(answer: BatchAnswer, now: number): BatchOutcome {
         reason: `HTTP ${status}: ${body.slice(0, QUARANTINE_BODY_CHARS)}`,
       };
     }
-    return { kind: 'nack', reason: `HTTP ${status}` };
+    // A 503's Retry-After is how long the service expects to be down (RFC 9110): trying sooner only adds load.
+    const retryAfterMs = status === 503 ? parseRetryAfter(answer.headers?.['retry-after'], now) : undefined;
+    return { kind: 'nack', reason: `HTTP ${status}`, ...(retryAfterMs !== undefined && { retryAfterMs }) };
   }
   // A Catch node's copy of the http request node's message has no code yet, but the error text names it.
   if (errorText !== undefined)
