@@ -1,11 +1,11 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AssignerProtocol, Kafka, logLevel, type Admin } from 'kafkajs';
 import { freePort, GiveUp, startProcess, waitFor, type ManagedProcess } from './process.js';
-import { cacheDir, javaMajorVersion } from './questdb.js';
+import { cacheDir, javaMajorVersion, runMaven } from './questdb.js';
 
 /** Apache Kafka from Maven Central (KRaft, runs on Java 17); pinned so every run tests the same broker. */
 export const KAFKA_VERSION = '4.1.1';
@@ -47,10 +47,9 @@ export function ensureKafkaLibs(log: (line: string) => void = () => {}): string 
   log(`fetching Apache Kafka ${KAFKA_VERSION} (org.apache.kafka:kafka_2.13) from Maven Central into ${libs}`);
   try {
     mkdirSync(libs, { recursive: true });
-    execFileSync(
-      'mvn',
-      ['-q', '-B', 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${libs}`],
-      { stdio: ['ignore', 'inherit', 'inherit'], cwd: project },
+    runMaven(
+      ['dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${libs}`],
+      project,
     );
   } finally {
     rmSync(project, { recursive: true, force: true });

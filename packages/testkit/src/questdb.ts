@@ -20,6 +20,14 @@ export function questDbJarPath(): string {
   return process.env.PLANTWIRE_QUESTDB_JAR ?? join(cacheDir(), 'questdb', `questdb-${QUESTDB_VERSION}.jar`);
 }
 
+/**
+ * Runs `mvn -q -B <args>` in `cwd`. What Maven prints goes to stderr: a benchmark's stdout is its one JSON line,
+ * and `-q` still prints colour codes.
+ */
+export function runMaven(args: string[], cwd: string): void {
+  execFileSync('mvn', ['-q', '-B', ...args], { stdio: ['ignore', 2, 2], cwd });
+}
+
 /** Fetches org.questdb:questdb from Maven Central with `mvn dependency:copy` unless the jar is already there. */
 export function ensureQuestDbJar(log: (line: string) => void = () => {}): string {
   const jar = questDbJarPath();
@@ -37,16 +45,9 @@ export function ensureQuestDbJar(log: (line: string) => void = () => {}): string
   const dir = join(cacheDir(), 'questdb');
   mkdirSync(dir, { recursive: true });
   log(`fetching org.questdb:questdb:${QUESTDB_VERSION} from Maven Central into ${dir}`);
-  execFileSync(
-    'mvn',
-    [
-      '-q',
-      '-B',
-      'dependency:copy',
-      `-Dartifact=org.questdb:questdb:${QUESTDB_VERSION}`,
-      `-DoutputDirectory=${dir}`,
-    ],
-    { stdio: ['ignore', 'inherit', 'inherit'], cwd: dir },
+  runMaven(
+    ['dependency:copy', `-Dartifact=org.questdb:questdb:${QUESTDB_VERSION}`, `-DoutputDirectory=${dir}`],
+    dir,
   );
   if (!existsSync(jar)) throw new Error(`mvn finished but ${jar} is not there`);
   return jar;
