@@ -17,6 +17,12 @@ describe('bindSql', () => {
     );
   });
 
+  it('brackets a negative number, so a minus before it cannot make a comment of the rest', () => {
+    expect(bindSql('SELECT 3 -:off n FROM t WHERE tenant = :tenant', { off: -5, tenant: 'a' })).toBe(
+      "SELECT 3 -(-5) n FROM t WHERE tenant = 'a'",
+    );
+  });
+
   it('leaves colons inside strings, quoted names and casts alone', () => {
     expect(bindSql(`SELECT '10:30 :x', "a:b", v::int FROM t WHERE m = :m`, { m: 'x' })).toBe(
       `SELECT '10:30 :x', "a:b", v::int FROM t WHERE m = 'x'`,
@@ -86,6 +92,17 @@ describe('queries against a real QuestDB', () => {
     expect(toRows(await exec(connection(), 'SELECT count() n FROM plantwire_telemetry'))).toEqual([
       { n: 60 },
     ]);
+  });
+
+  it('a negative number after a minus is subtracted in QuestDB, and the condition after it still holds', async () => {
+    const sql = bindSql(
+      'SELECT count() n FROM plantwire_telemetry WHERE value > 3 -:off AND machine = :machine',
+      {
+        off: -5,
+        machine: 'cnc-01',
+      },
+    );
+    expect(toRows(await exec(connection(), sql))).toEqual([{ n: 21 }]); // values 9..29 of one machine
   });
 
   it('runs the presets: latest per machine and metric, a bucketed series for ui-chart, counts', async () => {

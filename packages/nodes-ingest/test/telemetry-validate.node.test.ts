@@ -54,6 +54,7 @@ describe('telemetry-validate inside Node-RED', () => {
     });
     await until('both answers', () => accepted.length === 2 && refused.length === 1);
     expect(accepted[0].payload).toHaveLength(1);
+    expect(refused[0].payload).toMatchObject({ accepted: 1 }); // the report says what went on, too
     expect(refused[0].payload.rejected).toEqual([
       { index: 1, reason: 'q must be an integer quality from 0 to 100 (got 500)' },
     ]);

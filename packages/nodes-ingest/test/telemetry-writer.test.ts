@@ -5,6 +5,7 @@ import type { Point } from '@plantwire/telemetry';
 import {
   classify,
   eventsFormat,
+  exec,
   genericFormat,
   IlpBuffer,
   telemetryFormat,
@@ -188,6 +189,33 @@ describe('TelemetryWriter error paths', () => {
     } finally {
       proxy.close();
       refusing.close();
+    }
+  });
+
+  it('settles when the connection closes mid-answer: the query fails as unavailable, the write retries', async () => {
+    // Headers and part of a body, then the connection closes (QuestDB restarting, a proxy dropping it).
+    let cut = true;
+    const server = createServer((req, res) => {
+      req.resume();
+      if (!cut) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ddl":"OK"}');
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"ddl":');
+      setTimeout(() => req.socket.destroy(), 20);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      await expect(exec({ url, requestTimeoutMs: 10_000 }, 'SELECT 1')).rejects.toMatchObject({
+        kind: 'unavailable',
+        message: 'QuestDB unavailable: connection closed before the answer was complete',
+      });
+      // The writer's table check is cut once, then answered: the point is written, not stuck behind it.
+      const writer = new TelemetryWriter({ url }, { flushIntervalMs: 1, retryBaseMs: 1, retryMaxMs: 2 });
+      setTimeout(() => (cut = false), 50);
+      await expect(writer.write([point(1)])).resolves.toMatchObject({ written: 1 });
+      await writer.close();
+    } finally {
+      server.close();
     }
   });
 

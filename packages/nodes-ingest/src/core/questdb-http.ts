@@ -127,6 +127,14 @@ export function exec(connection: QuestDbConnection, sql: string): Promise<QueryR
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        // A connection closed mid-body (QuestDB restarting, a proxy dropping it) never ends the response, and the
+        // request's timeout no longer applies: without these the promise would wait for ever, and with it every
+        // write waiting for its table.
+        const cutOff = () => reject(classify(new Error('connection closed before the answer was complete')));
+        response.on('error', cutOff);
+        response.on('close', () => {
+          if (!response.complete) cutOff();
+        });
         response.on('end', () => {
           const status = response.statusCode ?? 0;
           if (status === 401 || status === 403) return reject(classify(new Error(`statusCode=${status}`)));

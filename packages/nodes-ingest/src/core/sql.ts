@@ -36,7 +36,8 @@ export function literal(value: unknown, name = 'value'): string {
   if (typeof value === 'number') {
     if (!Number.isFinite(value))
       throw new QuestDbError(`query: :${name} must be a finite number`, 'bad-data');
-    return String(value);
+    // In brackets, a negative number after a minus (`now() -:offset`) cannot become a `--` comment.
+    return value < 0 ? `(${value})` : String(value);
   }
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime()))

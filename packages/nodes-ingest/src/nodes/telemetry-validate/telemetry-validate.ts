@@ -112,7 +112,7 @@ export = function register(RED: NodeAPI) {
         ({
           ...msg,
           statusCode: result.status,
-          payload: { accepted: 0, rejected: result.rejected, error: result.message },
+          payload: { accepted: result.accepted.length, rejected: result.rejected, error: result.message },
           // The http response node sends msg.headers: the edge's store-forward waits as long as this says.
           ...(result.retryAfterS !== undefined && { headers: { 'Retry-After': String(result.retryAfterS) } }),
         }) as NodeMessage;
