@@ -182,6 +182,25 @@ describe('DurableQueue', () => {
     expect(q.nextDue() - now).toBe(0);
     expect(q.takeBatch()).toMatchObject({ id: second.id, attempt: 2 });
     q.nack(second.id, 'HTTP 503');
+    expect(q.nextDue() - now).toBe(750); // its first failed answer: the refused connection did not count
+  });
+
+  it('starts the backoff afresh for the first answer after many refused connections (a cloud restarting)', () => {
+    const q = queue({ backoff: { baseMs: 1000, maxMs: 60_000 } });
+    q.enqueue(items(1, 1));
+    q.couldNotConnect(q.takeBatch()!.id, 'ECONNREFUSED');
+    for (let probe = 2; probe <= 10; probe++) {
+      now = q.nextDue();
+      q.couldNotConnect(q.takeBatch()!.id, 'ECONNREFUSED');
+    }
+    // It listens again, but its flows are still starting: a 404 waits the base delay, not a grown backoff.
+    now = q.nextDue();
+    const batch = q.takeBatch()!;
+    expect(batch.attempt).toBe(11);
+    q.nack(batch.id, 'HTTP 404');
+    expect(q.nextDue() - now).toBe(750);
+    now = q.nextDue();
+    q.nack(q.takeBatch()!.id, 'HTTP 404');
     expect(q.nextDue() - now).toBe(1500);
   });
 

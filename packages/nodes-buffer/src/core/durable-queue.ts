@@ -244,6 +244,7 @@ export class DurableQueue<T = unknown> {
       lastSeq: run.lastSeq,
       bytes: run.bytes,
       attempt: 1,
+      failures: 0,
       historical,
     };
     this.flights.add(batch, this.order.storedUpTo);
@@ -310,10 +311,11 @@ export class DurableQueue<T = unknown> {
   nack(batchId: string, reason: string, retryAfterMs?: number): boolean {
     const batch = this.flights.batch(batchId);
     if (!batch || !this.flights.awaiting(batchId)) return false;
+    batch.failures += 1;
     const wait =
       retryAfterMs !== undefined
         ? Math.min(retryAfterMs, this.options.maxRetryAfterMs)
-        : backoffDelay(batch.attempt, this.options.backoff, this.options.random);
+        : backoffDelay(batch.failures, this.options.backoff, this.options.random);
     this.unreachable = false;
     this.failed(batchId, reason, this.options.monotonic() + wait);
     return true;

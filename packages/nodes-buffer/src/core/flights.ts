@@ -10,6 +10,8 @@ export interface Batch {
   bytes: number;
   /** 1 on the first send, 2 on the first retry, ... */
   attempt: number;
+  /** Answers that failed it (nacks): its backoff grows with these, not with connections never made. */
+  failures: number;
   /** Older than the last recovery (live-first mode): backlog. */
   historical: boolean;
 }
