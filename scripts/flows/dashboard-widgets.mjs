@@ -127,7 +127,10 @@ export const table = (name, columns) => ({
 });
 
 /** A time chart of `{series, x, y}` points; history arrives with msg.action = "replace", live points append. */
-export const chart = (label, { ymin = '', width = 6, height = 4, interpolation = 'linear' } = {}) => ({
+export const chart = (
+  label,
+  { ymin = '', width = 6, height = 4, legend = true, interpolation = 'linear' } = {},
+) => ({
   name: label,
   label,
   width,
@@ -154,7 +157,7 @@ export const chart = (label, { ymin = '', width = 6, height = 4, interpolation =
   stackSeries: false,
   pointShape: 'false',
   pointRadius: 0,
-  showLegend: true,
+  showLegend: legend,
   removeOlder: '24',
   removeOlderUnit: '3600',
   removeOlderPoints: '2000',

@@ -407,7 +407,12 @@ function machine() {
         i + 1,
         6,
         8 + i,
-        chart(c.label, { interpolation: c.onChange ? 'step' : 'linear' }),
+        // 6 rows: in 4, the axes' labels overlapped. A legend only where a chart has more than one series.
+        chart(c.label, {
+          height: 6,
+          legend: c.metrics.length > 1,
+          interpolation: c.onChange ? 'step' : 'linear',
+        }),
       ),
     ),
   ];
