@@ -580,7 +580,7 @@ function edgeHealth() {
       1,
       2,
       24.5,
-      chart('items waiting at the edge', { ymin: '0', width: 12 }),
+      chart('items waiting at the edge', { ymin: '0', width: 12, height: 6 }),
     ),
   ];
 }
