@@ -85,6 +85,27 @@ describe('AlarmNotifier', () => {
     expect(notifier.due(30 * MIN)).toEqual([]); // nothing pending, nothing sent
   });
 
+  it('a burst after a quiet spell is one digest, a digest period after its first event', () => {
+    const notifier = new AlarmNotifier({ ...options, escalateMinutes: 0 }, 0);
+    notifier.accept([alarm('w1', 'active-unack', 'low')], 40 * MIN);
+    expect(notifier.nextDue()).toBe(55 * MIN);
+    expect(notifier.due(40 * MIN)).toEqual([]);
+    notifier.accept([alarm('w2', 'active-unack', 'low'), alarm('w3', 'active-unack', 'low')], 42 * MIN);
+    expect(notifier.nextDue()).toBe(55 * MIN);
+    expect(notifier.due(55 * MIN).map((n) => n.events.map((e) => e.name))).toEqual([['w1', 'w2', 'w3']]);
+    // Sent and quiet again: the next one starts a new period.
+    notifier.accept([alarm('w4', 'active-unack', 'low')], 80 * MIN);
+    expect(notifier.nextDue()).toBe(95 * MIN);
+  });
+
+  it('a restored empty digest, its due time long past, still gathers the next burst for a period', () => {
+    const before = new AlarmNotifier(options, 0);
+    const after = new AlarmNotifier(options, 40 * MIN);
+    after.restore(JSON.parse(JSON.stringify(before.snapshot(MIN))));
+    after.accept([alarm('w1', 'active-unack', 'low')], 40 * MIN);
+    expect(after.nextDue()).toBe(55 * MIN);
+  });
+
   it('a cooldown per alarm; quiet states drop the digest entry and the escalation', () => {
     const notifier = new AlarmNotifier(options, 0);
     expect(notifier.accept([alarm('a1', 'active-unack')], 0)).toHaveLength(1);
@@ -113,6 +134,49 @@ describe('AlarmNotifier', () => {
     expect(notifier.due(20 * MIN)).toEqual([]);
   });
 
+  it('an activation within the cooldown, after an acknowledgement, is not announced but still escalates', () => {
+    const notifier = new AlarmNotifier({ ...options, digestMinutes: 60 }, 0);
+    expect(notifier.accept([alarm('a1', 'active-unack')], 0)).toHaveLength(1);
+    notifier.accept([alarm('a1', 'active-ack')], 1 * MIN);
+    notifier.accept([alarm('a1', 'normal')], 2 * MIN);
+    expect(notifier.accept([alarm('a1', 'active-unack')], 3 * MIN)).toEqual([]); // within the cooldown
+    expect(notifier.awaitingAck).toBe(1);
+    expect(notifier.nextDue()).toBe(8 * MIN);
+    expect(notifier.due(8 * MIN).map((n) => [n.kind, n.events.map((e) => e.name)])).toEqual([
+      ['escalation', ['a1']],
+    ]);
+    // An escalation armed stays as it is: a re-announcement within the cooldown neither delays nor repeats it.
+    notifier.accept([alarm('a2', 'active-unack')], 10 * MIN);
+    notifier.accept([alarm('a2', 'active-unack')], 12 * MIN);
+    expect(notifier.nextDue()).toBe(15 * MIN);
+    expect(notifier.due(15 * MIN)).toHaveLength(1);
+    expect(notifier.nextDue()).toBe(Infinity);
+  });
+
+  it('re-alarms (still active) neither put an escalation off nor escalate an activation twice, a restart included', () => {
+    // A re-alarm every 7 minutes, between the cooldown (5) and the escalation time (10).
+    const notifier = new AlarmNotifier(
+      { ...options, cooldownMinutes: 5, escalateMinutes: 10, digestMinutes: 60 },
+      0,
+    );
+    expect(notifier.accept([alarm('a1', 'active-unack')], 0)).toHaveLength(1);
+    expect(notifier.accept([alarm('a1', 'active-unack')], 7 * MIN)).toHaveLength(1); // announced again
+    expect(notifier.nextDue()).toBe(10 * MIN);
+    expect(notifier.due(10 * MIN).map((n) => n.kind)).toEqual(['escalation']);
+    notifier.accept([alarm('a1', 'active-unack')], 14 * MIN);
+    const after = new AlarmNotifier(
+      { ...options, cooldownMinutes: 5, escalateMinutes: 10, digestMinutes: 60 },
+      15 * MIN,
+    );
+    after.restore(JSON.parse(JSON.stringify(notifier.snapshot(15 * MIN))));
+    after.accept([alarm('a1', 'active-unack')], 21 * MIN);
+    expect(after.nextDue()).toBe(Infinity);
+    // Acknowledged, then active again: a new activation, which escalates.
+    after.accept([alarm('a1', 'active-ack')], 22 * MIN);
+    after.accept([alarm('a1', 'active-unack')], 30 * MIN);
+    expect(after.nextDue()).toBe(40 * MIN);
+  });
+
   it('a snapshot through JSON restores the pending digest, the escalations and the cooldowns', () => {
     const before = new AlarmNotifier(options, 0);
     before.accept([alarm('a1', 'active-unack'), alarm('w1', 'active-unack', 'medium')], 0);
@@ -130,8 +194,11 @@ describe('AlarmNotifier', () => {
     expect(after.due(5 * MIN).map((n) => [n.kind, n.events.map((e) => e.name)])).toEqual([
       ['escalation', ['a1']],
     ]);
-    const digests = after.due(15 * MIN);
-    expect(digests.map((n) => [n.kind, n.events.map((e) => e.name)])).toEqual([['digest', ['w1']]]);
+    const later = after.due(15 * MIN);
+    expect(later.map((n) => [n.kind, n.events.map((e) => e.name)])).toEqual([
+      ['escalation', ['a2']], // its activation at 4 min, unacknowledged
+      ['digest', ['w1']],
+    ]);
   });
 
   it('restores under its own settings: escalations off stay off, a shorter digest period applies at once', () => {

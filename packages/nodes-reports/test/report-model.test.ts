@@ -149,6 +149,20 @@ describe('buildReport', () => {
     ]);
   });
 
+  it('the summary counts every anomaly, also those of series beyond the top N the section lists', () => {
+    const flagged = Array.from({ length: 25 }, (_, i) => event(60 + i, 'anomaly', `metric-${i}`, 'flagged'));
+    const withMany = buildReport(
+      [machine('line-01', 'cnc-01')],
+      [...flagged, event(90, 'anomaly', 'metric-0', 'flagged')],
+      { tenant: 'acme', plant: 'plant-1', line: '' },
+      period,
+      options,
+      TO,
+    );
+    expect(withMany.sections.find((s) => s.id === 'anomalies')!.rows).toHaveLength(20);
+    expect(withMany.summary.anomalies).toBe(26);
+  });
+
   it('the figures of a hand-made plant', () => {
     const rows = Object.fromEntries(report.sections.map((s) => [s.id, s.rows]));
     expect(report.summary).toEqual({

@@ -1,6 +1,6 @@
-// Who is told what and when about alarms: immediate priorities at once, the rest in a digest every N minutes,
-// a cooldown per alarm, nothing for shelved/suppressed/out-of-service alarms, and an escalation when an
-// immediate alarm is still unacknowledged after M minutes. Pure: the caller gives the clock.
+// Who is told what and when about alarms: immediate priorities at once, the rest in a digest N minutes after the
+// first of them, a cooldown per alarm, nothing for shelved/suppressed/out-of-service alarms, and an escalation
+// when an immediate alarm is still unacknowledged after M minutes. Pure: the caller gives the clock.
 import type { PlantEvent } from '@plantwire/node-red-questdb';
 import {
   PRIORITIES,
@@ -15,8 +15,9 @@ export interface NotifierOptions {
   routes: Route[];
   /** This priority and above are sent at once (and escalate); the rest go into the digest. */
   immediatePriority: Priority;
+  /** A digest goes out this long after its first event. */
   digestMinutes: number;
-  /** A second announcement of the same alarm within this long is not sent (0: off). */
+  /** A second announcement of the same alarm within this long is not sent, though it still escalates (0: off). */
   cooldownMinutes: number;
   /** An immediate alarm still unacknowledged this long after it was sent is escalated (0: off). */
   escalateMinutes: number;
@@ -55,7 +56,7 @@ export interface NotifierSnapshot {
   version: 1;
   nextDigest: number;
   digest: PlantEvent[];
-  alarms: { key: string; lastSent: number; escalateAt?: number; event?: PlantEvent }[];
+  alarms: { key: string; lastSent: number; escalateAt?: number; event?: PlantEvent; escalated?: true }[];
 }
 
 interface Tracked {
@@ -63,11 +64,14 @@ interface Tracked {
   /** When this alarm escalates unless acknowledged; NaN: it does not. */
   escalateAt: number;
   event?: PlantEvent;
+  /** Its activation has escalated: a re-alarm of it does not escalate again. */
+  escalated: boolean;
 }
 
 export class AlarmNotifier {
   private readonly alarms = new Map<string, Tracked>();
   private digest: PlantEvent[] = [];
+  /** When the pending digest goes out; set by its first event. */
   private nextDigest: number;
   readonly counts: NotifierCounts = {
     sent: 0,
@@ -90,29 +94,32 @@ export class AlarmNotifier {
     const immediate: PlantEvent[] = [];
     for (const event of events) {
       const key = alarmKey(event);
-      const tracked = this.alarms.get(key) ?? { lastSent: -Infinity, escalateAt: NaN };
+      const tracked = this.alarms.get(key) ?? { lastSent: -Infinity, escalateAt: NaN, escalated: false };
       this.alarms.set(key, tracked);
       if (QUIET.has(event.state)) {
         this.counts.quiet++;
-        tracked.escalateAt = NaN;
+        this.endActivation(tracked);
         this.digest = this.digest.filter((pending) => alarmKey(pending) !== key);
         continue;
       }
-      if (ACKNOWLEDGED.has(event.state)) tracked.escalateAt = NaN;
+      if (ACKNOWLEDGED.has(event.state)) this.endActivation(tracked);
       if (!isAnnouncement(event)) continue;
+      const isImmediate = rank(this.priorityOf(event)) >= rank(this.options.immediatePriority);
+      const escalates = isImmediate && this.options.escalateMinutes > 0 && event.kind === 'alarm';
       if (now - tracked.lastSent < this.options.cooldownMinutes * 60_000) {
         this.counts.cooledDown++;
+        // The cooldown holds back only the announcement: an activation still escalates when nobody acknowledges it.
+        if (escalates && event.state === 'active-unack') this.armEscalation(tracked, event, now);
         continue;
       }
       tracked.lastSent = now;
-      const priority = this.priorityOf(event);
-      if (rank(priority) >= rank(this.options.immediatePriority)) {
+      if (isImmediate) {
         immediate.push(event);
-        if (this.options.escalateMinutes > 0 && event.kind === 'alarm') {
-          tracked.escalateAt = now + this.options.escalateMinutes * 60_000;
-          tracked.event = event;
-        }
+        if (escalates) this.armEscalation(tracked, event, now);
       } else {
+        // A digest period starts with its first event, so a burst after a quiet spell is one digest, not its
+        // first event at once (a due time long past) and the rest a period later.
+        if (this.digest.length === 0) this.nextDigest = now + this.options.digestMinutes * 60_000;
         this.digest.push(event);
         this.counts.digested++;
       }
@@ -127,12 +134,12 @@ export class AlarmNotifier {
     for (const tracked of this.alarms.values()) {
       if (!(tracked.escalateAt <= now) || !tracked.event) continue;
       tracked.escalateAt = NaN;
+      tracked.escalated = true;
       escalations.push(tracked.event);
       this.counts.escalated++;
     }
     const out = this.group(escalations, 'escalation');
-    if (flush || now >= this.nextDigest) {
-      while (this.nextDigest <= now) this.nextDigest += this.options.digestMinutes * 60_000;
+    if (this.digest.length > 0 && (flush || now >= this.nextDigest)) {
       out.push(...this.group(this.digest, 'digest'));
       this.digest = [];
       this.counts.pending = 0;
@@ -159,11 +166,12 @@ export class AlarmNotifier {
     const alarms: NotifierSnapshot['alarms'] = [];
     for (const [key, tracked] of this.alarms) {
       const escalates = tracked.escalateAt === tracked.escalateAt;
-      if (!escalates && !(now - tracked.lastSent < cooldownMs)) continue;
+      if (!escalates && !tracked.escalated && !(now - tracked.lastSent < cooldownMs)) continue;
       alarms.push({
         key,
         lastSent: tracked.lastSent,
         ...(escalates && { escalateAt: tracked.escalateAt, event: tracked.event }),
+        ...(tracked.escalated && { escalated: true as const }),
       });
     }
     return { version: 1, nextDigest: this.nextDigest, digest: this.digest, alarms };
@@ -184,11 +192,12 @@ export class AlarmNotifier {
     // A digest period shortened meanwhile applies at once.
     this.nextDigest = Math.min(snapshot.nextDigest, this.nextDigest);
     const escalates = this.options.escalateMinutes > 0;
-    for (const { key, lastSent, escalateAt, event } of snapshot.alarms) {
+    for (const { key, lastSent, escalateAt, event, escalated } of snapshot.alarms) {
       this.alarms.set(key, {
         lastSent,
         escalateAt: escalates && escalateAt !== undefined && event ? escalateAt : NaN,
         event,
+        escalated: escalated === true,
       });
     }
   }
@@ -197,6 +206,23 @@ export class AlarmNotifier {
     return event.kind === 'anomaly' || !PRIORITIES.includes(event.priority as Priority)
       ? this.options.anomalyPriority
       : (event.priority as Priority);
+  }
+
+  /**
+   * Arms the escalation of an activation, once: a re-alarm of it (threshold-alarm's "still active") neither moves
+   * an escalation armed (a re-alarm period shorter than the escalation time would put it off for ever) nor makes
+   * a second one.
+   */
+  private armEscalation(tracked: Tracked, event: PlantEvent, now: number): void {
+    if (tracked.escalated || !Number.isNaN(tracked.escalateAt)) return;
+    tracked.escalateAt = now + this.options.escalateMinutes * 60_000;
+    tracked.event = event;
+  }
+
+  /** Acknowledged, back to normal or masked: no escalation for this activation, and the next one may escalate. */
+  private endActivation(tracked: Tracked): void {
+    tracked.escalateAt = NaN;
+    tracked.escalated = false;
   }
 
   /**

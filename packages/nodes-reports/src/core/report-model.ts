@@ -155,7 +155,8 @@ export function buildReport(
     downtime_min: sum('total_min'),
     energy_kwh: sum('kwh'),
     alarms: alarms[0].rows.reduce((s, r) => s + (r.activations as number), 0),
-    anomalies: anomalies.rows.reduce((s, r) => s + (r.count as number), 0),
+    // Every anomaly, not only those of the top series the section lists.
+    anomalies: events.filter((e) => e.kind === 'anomaly').length,
   };
   return {
     title: options.title,
