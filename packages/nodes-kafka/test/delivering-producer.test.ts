@@ -242,6 +242,63 @@ describe('DeliveringProducer', () => {
     expect(idsOf(written)).toHaveLength(5);
   });
 
+  it.each(['the old producer goes', 'the new producer connects'])(
+    'a disconnect while %s after a refused sequence wins: no producer stays connected, the queued messages fail unsent',
+    async (during) => {
+      const desync = Object.assign(new Error('out of order'), { type: 'OUT_OF_ORDER_SEQUENCE_NUMBER' });
+      const { kafka } = fakeKafka(
+        () => [],
+        (round) => (round === 0 ? desync : undefined),
+      );
+      let release!: () => void;
+      const blocked = new Promise<void>((resolve) => (release = resolve));
+      const connected = new Set<number>();
+      let closed = false;
+      let sentAfterClose = 0;
+      let made = 0;
+      const make = kafka.producer.bind(kafka);
+      kafka.producer = (config) => {
+        const id = made++;
+        const inner = make(config);
+        return {
+          ...inner,
+          connect: async () => {
+            if (id === 1 && during === 'the new producer connects') await blocked;
+            connected.add(id);
+          },
+          disconnect: async () => {
+            if (id === 0 && during === 'the old producer goes') await blocked;
+            connected.delete(id);
+          },
+          send: async (record: ProducerRecord) => {
+            if (closed) sentAfterClose++;
+            return inner.send(record);
+          },
+        };
+      };
+      const producer = new DeliveringProducer(kafka, {
+        deliveryCheck: true,
+        maxBatchBytes: 100_000,
+        maxResends: 2,
+        compression: 'none',
+      });
+      await producer.connect();
+      const records = toRecords(points(5), 'machine', 'n', 5);
+      await expect(producer.deliver('t', records)).rejects.toThrow('out of order');
+      // The next send renews the producer and waits there; the one after it queues behind.
+      const renewing = producer.deliver('t', records);
+      const queued = producer.deliver('t', records);
+      closed = true;
+      await producer.disconnect();
+      release();
+      await expect(renewing).rejects.toThrow(/disconnected \(closed\) before these records were sent/);
+      await expect(queued).rejects.toThrow(/disconnected/);
+      expect(connected).toEqual(new Set());
+      expect(sentAfterClose).toBe(0);
+      expect(producer.stats().pending).toBe(0);
+    },
+  );
+
   it('sends messages queued behind a send together, at most maxBatchBytes per send', async () => {
     const sizes: number[] = [];
     const { kafka } = fakeKafka(() => []);

@@ -143,13 +143,25 @@ describe('kafka nodes inside Node-RED', () => {
     expect(caught[0].error.message).toMatch(/kafka-produce: brokers unreachable, not sent/);
   }, 30_000);
 
-  it("kafka-consume refuses a message that is not an answer, and another consumer's answer", async () => {
+  it("kafka-consume refuses a message that is not an answer, and another consumer's answer, in a red ring", async () => {
     await helper.load(NODE_MODULES, flow({}));
     const caught = collect(helper, 'caught');
+    const seen = statuses('consume');
     helper.getNode('consume')!.receive({ payload: 1 });
-    helper.getNode('consume')!.receive({ payload: 1, kafka: { consumer: 'other', token: '0:1' } });
-    await until('two errors', () => caught.length === 2);
+    await until('the first error', () => caught.length === 1);
     expect(caught[0].error.message).toMatch(/kafka-consume: expected an answer for a delivery/);
+    expect(seen).toContainEqual({
+      fill: 'red',
+      shape: 'ring',
+      text: 'refused a message that is not an answer',
+    });
+    helper.getNode('consume')!.receive({ payload: 1, kafka: { consumer: 'other', token: '0:1' } });
+    await until('the second error', () => caught.length === 2);
     expect(caught[1].error.message).toMatch(/belongs to another kafka-consume node \(other\)/);
+    expect(seen).toContainEqual({
+      fill: 'red',
+      shape: 'ring',
+      text: "refused another node's answer (other)",
+    });
   });
 });

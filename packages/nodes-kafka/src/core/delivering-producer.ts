@@ -157,6 +157,7 @@ export class DeliveringProducer {
     return { ...this.counts, pending };
   }
 
+  /** Lets the producer go; records not yet sent then fail their deliver() instead of being sent. */
   async disconnect(): Promise<void> {
     this.disconnected = true;
     await this.producer.disconnect();
@@ -170,6 +171,9 @@ export class DeliveringProducer {
         const round = this.takeRound();
         if (round.length === 0) continue;
         try {
+          // After disconnect() (the node's close) nothing more is sent: what is still queued fails, so its
+          // message is answered with the error and its sender sends it again.
+          if (this.disconnected) throw notSentError();
           if (this.desynchronised) await this.renew();
           await this.sendAll(
             round[0]!.topic,
@@ -239,7 +243,10 @@ export class DeliveringProducer {
     const old = this.producer;
     this.producer = this.newProducer();
     await old.disconnect().catch(() => undefined);
-    await this.producer.connect();
+    // A disconnect() meanwhile went to the new producer, not yet connected: connected now, it would outlive the
+    // close. connect() lets it go again when the disconnect() comes while it connects.
+    if (!this.disconnected) await this.connect();
+    if (this.disconnected) throw notSentError();
     this.desynchronised = false;
   }
 
@@ -265,6 +272,11 @@ export class DeliveringProducer {
       pending = missing;
     }
   }
+}
+
+/** The error of records not sent because disconnect() came first. */
+function notSentError(): Error {
+  return new Error('the producer was disconnected (closed) before these records were sent');
 }
 
 /**

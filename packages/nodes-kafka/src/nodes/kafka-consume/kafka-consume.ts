@@ -97,10 +97,15 @@ export = function register(RED: NodeAPI) {
       if (cluster instanceof Error) return done(cluster);
       if (!consumer) return done(shell.notConfigured());
       const answer = msg.kafka;
-      if (!answer || typeof answer !== 'object' || typeof answer.token !== 'string')
+      if (!answer || typeof answer !== 'object' || typeof answer.token !== 'string') {
+        shell.status.error(shell.text('status.notAnAnswer'));
         return done(shell.error('errors.notAnAnswer'));
-      if (answer.consumer !== node.id)
-        return done(shell.error('errors.foreignAnswer', { other: String(answer.consumer) }));
+      }
+      if (answer.consumer !== node.id) {
+        const other = String(answer.consumer);
+        shell.status.error(shell.text('status.foreignAnswer', { other }));
+        return done(shell.error('errors.foreignAnswer', { other }));
+      }
       // An answer for a delivery a rebalance forgot is fine: the records are delivered again, not lost.
       consumer.settle(answer.token, msg.error === undefined || msg.error === null);
       done();
