@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validatePoints, type Point } from '@plantwire/telemetry';
+import { isUuid, uuidV7Time, validatePoints, type Point } from '@plantwire/telemetry';
 import {
   parseCommand,
   parseConfig,
@@ -43,6 +43,22 @@ describe('PlantSimulator: the plant', () => {
     expect(b.events).toEqual(a.events);
     const c = run(plant({ lines: 2, seed: 43 }), 600);
     expect(c.points.map((p) => p.value)).not.toEqual(a.points.map((p) => p.value));
+  });
+
+  it('draws ids from the seed and the plant: the same seed for another plant or tenant gives other ids', () => {
+    const a = run(plant(), 60).points;
+    const others = [run(plant({ plant: 'plant-2' }), 60).points, run(plant({ tenant: 'other' }), 60).points];
+    const keys = new Set(a.map((p) => `${p.ts}/${p.id}`));
+    for (const other of others) {
+      // The same simulation, so the same times and values: QuestDB would keep one row per (ts, id) of them.
+      expect(other.map((p) => [p.ts, p.value])).toEqual(a.map((p) => [p.ts, p.value]));
+      expect(other.filter((p) => keys.has(`${p.ts}/${p.id}`))).toEqual([]);
+    }
+    for (const point of [...a, ...others.flat()]) {
+      expect(isUuid(point.id)).toBe(true);
+      expect(point.id[14]).toBe('7');
+      expect(uuidV7Time(point.id)).toBe(point.ts);
+    }
   });
 
   it('names lines and machines and reports 6+ metrics per machine with units', () => {

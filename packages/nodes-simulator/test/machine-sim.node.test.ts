@@ -130,6 +130,79 @@ describe('machine-sim inside Node-RED', () => {
     ]);
   });
 
+  it('refuses a backfill before 2000 or beyond what a Date holds, with an error and a red status, and keeps running', async () => {
+    await helper.load([machineSim, catchNode], flow({ autostart: true }));
+    const caught = collect(helper, 'caught');
+    const points = collect(helper, 'points');
+    const statuses: any[] = [];
+    const sim = helper.getNode('sim')!;
+    sim.on('call:status', ((call: any) => statuses.push(call.args[0])) as never);
+    // -9e15 is outside the Date range: finishing this backfill used to throw from the event loop and stop Node-RED.
+    sim.receive({ payload: { cmd: 'backfill', from: -9e15, to: -9e15 + 60_000 } });
+    // 1970: every point would have been refused by the point schema.
+    sim.receive({ payload: { cmd: 'backfill', from: 0, to: 3_600_000 } });
+    await waitFor('two refusals', async () => (caught.length === 2 ? true : undefined), 2000);
+    for (const msg of caught) {
+      expect(msg.error.message).toMatch(
+        /backfill: from must not be before 2000-01-01T00:00:00.000Z, the earliest time a point may carry/,
+      );
+    }
+    expect(statuses.some((s) => s.fill === 'red' && /must not be before 2000-01-01/.test(s.text))).toBe(true);
+    const before = points.length;
+    await waitFor('more ticks', async () => (points.length > before + 2 ? true : undefined), 5000);
+  });
+
+  it('refuses a second backfill while one runs, with an error and a red status', async () => {
+    await helper.load([machineSim, catchNode], flow({ interval: '1' }));
+    const caught = collect(helper, 'caught');
+    const statuses: any[] = [];
+    const sim = helper.getNode('sim')!;
+    sim.on('call:status', ((call: any) => statuses.push(call.args[0])) as never);
+    const to = Date.UTC(2026, 0, 5, 12);
+    sim.receive({ payload: { cmd: 'backfill', from: to - 7 * 86_400_000, to } });
+    sim.receive({ payload: { cmd: 'backfill', hours: 1, to } });
+    await waitFor('the refusal', async () => (caught.length === 1 ? true : undefined), 5000);
+    expect(caught[0].error.message).toBe(
+      'SimulatorError: backfill: one is already running; wait for it to finish',
+    );
+    expect(statuses.some((s) => s.fill === 'red' && /already running/.test(s.text))).toBe(true);
+  });
+
+  it('ends a backfill whose batch throws with an error and a red status, and takes the next one', async () => {
+    await helper.load(
+      [machineSim, catchNode, coreNode('common/24-complete')],
+      [
+        ...flow({ interval: '2' }),
+        { id: 'completer', type: 'complete', scope: ['sim'], uncaught: false, wires: [['finished']] },
+        { id: 'finished', type: 'helper' },
+      ],
+    );
+    const caught = collect(helper, 'caught');
+    const finished = collect(helper, 'finished');
+    const statuses: any[] = [];
+    const sim = helper.getNode('sim')! as any;
+    sim.on('call:status', (call: any) => statuses.push(call.args[0]));
+    // A send that throws half-way through, from a later event-loop turn than the command's.
+    const send = sim.send;
+    sim.send = function (msgs: any[]) {
+      if (msgs[0]?.backfill?.progress > 0.5) throw new Error('the wire broke');
+      return send.call(this, msgs);
+    };
+    const to = Date.UTC(2026, 0, 5, 12);
+    sim.receive({ payload: { cmd: 'backfill', from: to - 86_400_000, to } });
+    await waitFor('the failure', async () => (caught.length === 1 ? true : undefined), 20_000);
+    expect(caught[0].error.message).toMatch(
+      /^Error: machine-sim: backfill of 2026-01-04T12:00:00.000Z..2026-01-05T12:00:00.000Z failed after \d+ points: the wire broke$/,
+    );
+    expect(
+      statuses.some((s) => s.fill === 'red' && /failed after \d+ points: the wire broke/.test(s.text)),
+    ).toBe(true);
+    sim.send = send;
+    sim.receive({ payload: { cmd: 'backfill', hours: 1, to } });
+    await waitFor('the next backfill', async () => (finished.length === 1 ? true : undefined), 20_000);
+    expect(caught).toHaveLength(1);
+  });
+
   it('refuses bad commands with a clear error for Catch and a red status, and keeps running', async () => {
     await helper.load([machineSim, catchNode], flow({ autostart: true }));
     const caught = collect(helper, 'caught');

@@ -36,7 +36,10 @@ export class PlantSimulator {
     readonly config: SimulatorConfig,
     startTs: number,
   ) {
-    const ids = new Random(config.seed ^ 0x5eed1d5);
+    // Ids are drawn from the seed and the plant: QuestDB keeps one row per (ts, id), so a machine-sim copied to
+    // another plant with the same seed would otherwise overwrite that plant's rows of the same millisecond.
+    // Tenant and plant are identifiers (no '/'), so the key names one plant.
+    const ids = new Random(`ids/${config.seed}/${config.tenant}/${config.plant}`);
     const nextId = createUuidV7Generator(
       () => this.lastTs,
       (bytes) => ids.fill(bytes),

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** A small seeded PRNG (sfc32): the same seed gives the same stream, so the same seed gives the same plant. */
 export class Random {
   private a: number;
@@ -6,20 +8,32 @@ export class Random {
   private d: number;
   private spare = Number.NaN;
 
-  constructor(seed: number) {
-    // splitmix32 spreads a small integer seed over the 128-bit state.
-    let s = seed >>> 0;
-    const next = () => {
-      s = (s + 0x9e3779b9) | 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = next();
-    this.b = next();
-    this.c = next();
-    this.d = next();
+  /**
+   * `seed`: a small integer, or a text whose SHA-256 fills the whole 128-bit state, so texts that differ at all
+   * give unrelated streams.
+   */
+  constructor(seed: number | string) {
+    if (typeof seed === 'string') {
+      const hash = createHash('sha256').update(seed).digest();
+      this.a = hash.readUInt32LE(0);
+      this.b = hash.readUInt32LE(4);
+      this.c = hash.readUInt32LE(8);
+      this.d = hash.readUInt32LE(12);
+    } else {
+      // splitmix32 spreads a small integer seed over the 128-bit state.
+      let s = seed >>> 0;
+      const next = () => {
+        s = (s + 0x9e3779b9) | 0;
+        let z = s;
+        z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+        z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+        return (z ^ (z >>> 16)) >>> 0;
+      };
+      this.a = next();
+      this.b = next();
+      this.c = next();
+      this.d = next();
+    }
     for (let i = 0; i < 12; i++) this.uint32();
   }
 

@@ -129,22 +129,16 @@ export = function register(RED: NodeAPI) {
     };
 
     const runBackfill = (command: Command, send: Send, done: Done) => {
-      if (backfill) return done(new SimulatorError(shell.text('errors.backfillRunning')));
+      if (backfill) throw new SimulatorError(shell.text('errors.backfillRunning'));
       const span = backfillSpan(command, Date.now());
       const { from, to } = span;
+      const spanText = { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
       let sent = 0;
-      cutBackfill = () =>
-        done(
-          shell.error('errors.backfillCut', {
-            from: new Date(from).toISOString(),
-            to: new Date(to).toISOString(),
-            points: sent,
-          }),
-        );
+      cutBackfill = () => done(shell.error('errors.backfillCut', { ...spanText, points: sent }));
       backfill = new BackfillRun(config!, span, {
         batch: ({ points, events, progress, total }: BackfillBatch) => {
-          sent = total;
           sendPoints(send, points, { backfill: { from, to, progress } });
+          sent = total;
           if (events.length > 0) {
             send([
               null,
@@ -157,15 +151,15 @@ export = function register(RED: NodeAPI) {
         },
         finished: (total) => {
           backfill = undefined;
-          node.log(
-            shell.text('log.backfillDone', {
-              from: new Date(from).toISOString(),
-              to: new Date(to).toISOString(),
-              points: total,
-            }),
-          );
+          node.log(shell.text('log.backfillDone', { ...spanText, points: total }));
           showStatus();
           done();
+        },
+        failed: (error) => {
+          backfill = undefined;
+          const params = { ...spanText, points: sent, reason: (error as Error).message };
+          shell.status.error(shell.text('status.backfillFailed', params));
+          done(shell.error('errors.backfillFailed', params));
         },
       });
       showStatus();
