@@ -205,6 +205,25 @@ describe('kafka nodes inside Node-RED, over kafkajs stand-ins', () => {
     );
   });
 
+  it('kafka-produce refuses a payload JSON cannot carry, with a red status, and sends nothing', async () => {
+    await helper.load(NODE_MODULES, flow());
+    const caught = collect(helper, 'caught');
+    const seen = statuses('produce');
+    const loop: Record<string, unknown> = { machine: 'm1' };
+    loop.self = loop;
+    helper.getNode('produce')!.receive({ payload: [{ machine: 'm1', n: 1n }] });
+    helper.getNode('produce')!.receive({ payload: loop });
+    await until('both refusals', () => caught.length === 2);
+    expect(caught.map((m) => m.error.message)).toEqual([
+      expect.stringMatching(/kafka-produce: msg.payload cannot be sent as JSON, not sent: .*BigInt$/),
+      expect.stringMatching(
+        /kafka-produce: msg.payload cannot be sent as JSON, not sent: .*circular .*JSON$/,
+      ),
+    ]);
+    expect(lastStatus(seen)).toMatchObject({ fill: 'red' });
+    expect(producing.sent).toEqual([]);
+  });
+
   it('kafka-produce closes within 15 s when the brokers stop answering: 10 s for what was handed over, 2 s to say goodbye', async () => {
     let sending = false;
     producing.send = () => {

@@ -8,7 +8,8 @@ export interface OutRecord {
 
 /**
  * The records for one message's items, in the items' order per key. Items without the key field go under
- * `fallbackKey`; a key's items are split into records of at most `maxItemsPerRecord`.
+ * `fallbackKey`; a key's items are split into records of at most `maxItemsPerRecord`. Throws a NotJsonError for
+ * items JSON cannot carry (a BigInt, a loop of references).
  */
 export function toRecords(
   items: readonly unknown[],
@@ -27,11 +28,21 @@ export function toRecords(
   }
   const records: OutRecord[] = [];
   for (const [key, group] of byKey) {
-    for (let i = 0; i < group.length; i += maxItemsPerRecord)
-      records.push({ key, value: JSON.stringify(group.slice(i, i + maxItemsPerRecord)) });
+    for (let i = 0; i < group.length; i += maxItemsPerRecord) {
+      let value: string;
+      try {
+        value = JSON.stringify(group.slice(i, i + maxItemsPerRecord));
+      } catch (error) {
+        throw new NotJsonError((error as Error).message.split('\n')[0]!); // a loop's message draws it on more lines
+      }
+      records.push({ key, value });
+    }
   }
   return records;
 }
+
+/** Items that cannot be written as JSON: sending them again fails again. */
+export class NotJsonError extends Error {}
 
 /** The items of one record: the array it carries, or the one value of a record another producer wrote. */
 export function fromRecord(value: Buffer | null): unknown[] {

@@ -12,7 +12,7 @@ import {
   type Settings,
 } from '@plantwire/node-shell';
 import { DeliveringProducer, RecordsRefusedError } from '../../core/delivering-producer.js';
-import { toRecords } from '../../core/records.js';
+import { NotJsonError, toRecords } from '../../core/records.js';
 import { checkTopic, connectWithRetry, kafkaCluster, settledWithin } from '../config-node.js';
 
 const SETTINGS = {
@@ -93,7 +93,15 @@ export = function register(RED: NodeAPI) {
         if (unreachable) return done(shell.error('errors.unreachable', { error: unreachable.message }));
         const items = Array.isArray(msg.payload) ? msg.payload : [msg.payload];
         const { topic, keyField, maxPointsPerRecord } = settings;
-        const records = toRecords(items, keyField, node.id, maxPointsPerRecord);
+        let records: ReturnType<typeof toRecords>;
+        try {
+          records = toRecords(items, keyField, node.id, maxPointsPerRecord);
+        } catch (error) {
+          if (!(error instanceof NotJsonError)) throw error;
+          const refusal = shell.error('errors.notJson', { error: error.message });
+          shell.status.error(refusal.message);
+          return done(refusal);
+        }
         const p = producer;
         const delivery = ready
           .then((ok) => {
