@@ -381,6 +381,94 @@ describe('PlantSimulator: faults do what the help says and end cleanly', () => {
   });
 });
 
+describe('PlantSimulator: a pause (stop, then start) stands the plant still', () => {
+  const HOUR = 3_600_000;
+  // A week to the millisecond: the shift load is the same on both sides, so a paused plant must match its twin.
+  const WEEK = 7 * 24 * HOUR;
+
+  it('goes on as if the pause had not been: the same values and events, later by the pause', () => {
+    const paused = plant();
+    const twin = plant();
+    const spike = parseCommand({ cmd: 'energy_spike', machine: 'press-02', duration: 120 });
+    const outage = parseCommand({ cmd: 'network_outage', duration: 100 });
+    for (const sim of [paused, twin]) {
+      sim.command(spike);
+      sim.command(outage);
+      sim.drainEvents();
+    }
+    const before = [run(paused, 60), run(twin, 60)];
+    expect(before[0]).toEqual(before[1]);
+    paused.pauseUntil(paused.time + WEEK);
+    expect(paused.time).toBe(MONDAY_8AM + 60_000 + WEEK);
+    // The outage had 40 s left when the plant stopped: it ends 40 s after the restart.
+    const resumedAt = (sim: PlantSimulator) => {
+      while (!sim.takeControl()) sim.tick(sim.time + sim.config.intervalMs);
+      return sim.time;
+    };
+    expect([resumedAt(paused), resumedAt(twin)]).toEqual([MONDAY_8AM + WEEK + 100_000, MONDAY_8AM + 100_000]);
+    const after = run(paused, 1800);
+    const expected = run(twin, 1800);
+    const later = <T extends { ts: number }>(items: T[]) =>
+      items.map((item) => ({ ...item, ts: item.ts + WEEK }));
+    // Ids are drawn with the time, so only they differ.
+    const withoutId = (points: Point[]) => points.map(({ id: _id, ...point }) => point);
+    expect(withoutId(after.points)).toEqual(withoutId(later(expected.points)));
+    expect(after.events).toEqual(later(expected.events));
+    // The spike had 60 s left when the plant stopped: it ends 60 s after the restart, and says so.
+    expect(after.events.filter((e) => e.type === 'fault')).toEqual([
+      expect.objectContaining({ fault: 'network_outage', phase: 'end', ts: MONDAY_8AM + WEEK + 100_000 }),
+      expect.objectContaining({ fault: 'energy_spike', phase: 'end', ts: MONDAY_8AM + WEEK + 120_000 }),
+    ]);
+  });
+
+  it('produces nothing in the pause: counters after an hour stopped grow by one tick', () => {
+    const sim = plant({ dwellS: ALWAYS_RUNNING });
+    const ticks = run(sim, 60).points;
+    const energy = (points: Point[]) => series(points, 'press-02', 'energy').map((p) => p.value);
+    const good = (points: Point[]) => series(points, 'press-02', 'units_good').map((p) => p.value);
+    const [e0, e1] = energy(ticks).slice(-2);
+    sim.pauseUntil(sim.time + HOUR);
+    const first = sim.tick(sim.time + sim.config.intervalMs);
+    const tickEnergy = e1! - e0!;
+    expect(energy(first)[0]! - e1!).toBeGreaterThan(tickEnergy * 0.8);
+    expect(energy(first)[0]! - e1!).toBeLessThan(tickEnergy * 1.2);
+    // A press makes 40 parts a minute: about one per 2 s tick, where an hour would be 2400.
+    expect(good(first)[0]! - good(ticks).at(-1)!).toBeLessThanOrEqual(2);
+  });
+
+  it('keeps every state change: each state event follows the last one announced, none in a pause', () => {
+    const sim = plant({ dwellS: { RUNNING: 20, IDLE: 10, SETUP: 10, ERROR: 10, MAINTENANCE: 10 } });
+    const events: SimulatorEvent[] = [];
+    const pauses: [number, number][] = [];
+    for (let i = 0; i < 20; i++) {
+      events.push(...run(sim, 30).events);
+      const stoppedAt = sim.time;
+      sim.pauseUntil(stoppedAt + 45_000);
+      pauses.push([stoppedAt, sim.time]);
+    }
+    const states = events.filter((e) => e.type === 'state');
+    expect(states.length).toBeGreaterThan(40);
+    const announced = new Map(sim.machines.map((m) => [m.name, 'RUNNING']));
+    for (const event of states) {
+      expect(event.previous).toBe(announced.get(event.machine));
+      announced.set(event.machine, event.state);
+      expect(pauses.some(([from, to]) => event.ts > from && event.ts < to)).toBe(false);
+    }
+    expect(sim.machines.map((m) => announced.get(m.name))).toEqual(sim.machines.map((m) => m.state));
+  });
+
+  it('changes nothing for a time not after its own', () => {
+    const sim = plant();
+    run(sim, 10);
+    const time = sim.time;
+    const until = sim.machines.map((m) => m.stateUntil);
+    sim.pauseUntil(time);
+    sim.pauseUntil(time - 5000);
+    expect(sim.time).toBe(time);
+    expect(sim.machines.map((m) => m.stateUntil)).toEqual(until);
+  });
+});
+
 describe('bad commands and config: a clear error, and nothing changes', () => {
   it.each([
     [null, /a command must be an object/],

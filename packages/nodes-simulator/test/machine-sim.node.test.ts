@@ -294,4 +294,48 @@ describe('machine-sim inside Node-RED', () => {
     await sleep(300);
     expect(points.length).toBe(closed);
   });
+
+  it('pauses the plant when stopped: a fault ends after its time once started, and nothing builds up', async () => {
+    await helper.load([machineSim, catchNode], flow({ autostart: true }));
+    const points = collect(helper, 'points');
+    const events = collect(helper, 'events');
+    const sim = helper.getNode('sim')!;
+    await waitFor('a tick', async () => (points.length > 0 ? true : undefined), 5000);
+    sim.receive({ payload: { cmd: 'stop' } });
+    await sleep(300);
+    const stopped = points.length;
+    sim.receive({ payload: { cmd: 'energy_spike', duration: 0.2 } });
+    await sleep(300);
+    const startedAt = Date.now();
+    sim.receive({ payload: { cmd: 'start' } });
+    const faults = () => events.map((m) => m.payload).filter((e) => e.type === 'fault');
+    await waitFor('the spike to end', async () => (faults().length === 2 ? true : undefined), 5000);
+    expect(faults().map((e) => [e.fault, e.phase])).toEqual([
+      ['energy_spike', 'start'],
+      ['energy_spike', 'end'],
+    ]);
+    // The spike runs its 0.2 s once the plant runs again: neither the time before it came nor after counts.
+    expect(faults()[1].ts).toBeGreaterThanOrEqual(startedAt + 200);
+    expect(faults()[1].ts).toBeLessThan(startedAt + 500);
+    // Every state change is announced: each follows the state announced before it.
+    const announced = new Map<string, string>();
+    for (const event of events.map((m) => m.payload).filter((e) => e.type === 'state')) {
+      expect(event.previous).toBe(announced.get(`${event.line}/${event.machine}`) ?? 'RUNNING');
+      announced.set(`${event.line}/${event.machine}`, event.state);
+    }
+    // The first tick after the start adds one tick of energy (at most its power for the time since the start),
+    // not the pause's; press-02 of line-02 has no fault.
+    const reading = (msg: any, metric: string) =>
+      (msg.payload as Point[]).find(
+        (p) => p.line === 'line-02' && p.machine === 'press-02' && p.metric === metric,
+      )!;
+    const last = points[stopped - 1];
+    const first = points[stopped];
+    const power = Math.max(reading(last, 'power').value, reading(first, 'power').value);
+    const tickMs = reading(first, 'energy').ts - startedAt;
+    expect(tickMs).toBeLessThan(500);
+    expect(reading(first, 'energy').value - reading(last, 'energy').value).toBeLessThanOrEqual(
+      (power * tickMs) / 3_600_000,
+    );
+  });
 });

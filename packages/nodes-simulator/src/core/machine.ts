@@ -40,7 +40,7 @@ export class Machine {
     endsAt: Infinity,
   };
   spike = { active: false, factor: 1, endsAt: Infinity };
-  wear = { active: false, level: 0, lifeS: DEFAULT_TOOL_LIFE_S, endsAt: Infinity };
+  wear = { active: false, level: 0, lifeS: DEFAULT_TOOL_LIFE_S };
   sensors: SensorFault[] = [];
   dropout = { share: 0, endsAt: Infinity };
 
@@ -62,6 +62,18 @@ export class Machine {
     this.power = type.ratedPowerKw * 0.75;
     this.speed = type.speed.value * 0.9;
     this.pressure = type.pressureBar ?? 0;
+  }
+
+  /**
+   * Puts off everything this machine has timed by `ms` (the plant stood still): its state's dwell and its
+   * faults' ends. Tool wear needs nothing: it counts running time, not the clock.
+   */
+  postpone(ms: number): void {
+    this.stateUntil += ms;
+    this.bearing.endsAt += ms;
+    this.spike.endsAt += ms;
+    this.dropout.endsAt += ms;
+    for (const sensor of this.sensors) sensor.endsAt += ms;
   }
 
   get key(): string {

@@ -22,7 +22,8 @@ export interface CommandOutcome {
 /**
  * The plant: lines x machines, each a Markov chain of states (machine-states.ts) with physics (physics.ts),
  * production counters (production.ts) and faults (fault-effects.ts), sampled as points (samples.ts).
- * Pure: no clock, no timers, no Node-RED. `tick(ts)` moves every machine to time `ts` and returns its points.
+ * Pure: no clock, no timers, no Node-RED. `tick(ts)` moves every machine to time `ts` and returns its points;
+ * `pauseUntil(ts)` moves the clock on without running the plant (a stop).
  */
 export class PlantSimulator {
   readonly machines: Machine[] = [];
@@ -151,6 +152,20 @@ export class PlantSimulator {
       );
     }
     return found;
+  }
+
+  /**
+   * The plant stood still (stopped) from its time until `ts`: moves its clock to `ts` without running the time
+   * between, so nothing is produced and nothing happens in the pause. State dwells and fault and outage ends are
+   * put off by the pause: each runs the time it had left from `ts` on, and still reports its end. A `ts` not
+   * after the plant's time changes nothing.
+   */
+  pauseUntil(ts: number): void {
+    const pause = ts - this.lastTs;
+    if (!(pause > 0)) return;
+    this.lastTs = ts;
+    this.outage.endsAt += pause;
+    for (const machine of this.machines) machine.postpone(pause);
   }
 
   /** For network_outage with a duration: 'resume' once it is over (checked every tick). */

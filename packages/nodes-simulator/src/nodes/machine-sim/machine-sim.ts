@@ -1,5 +1,5 @@
-// The machine-sim node: a thin Node-RED shell over PlantSimulator (src/core). Ticks on a timer, turns
-// commands into faults, streams backfills in arrays.
+// The machine-sim node: a thin Node-RED shell over PlantSimulator (src/core). Ticks on a timer (stop pauses
+// the plant), turns commands into faults, streams backfills in arrays.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { buildTopic, type Point } from '@plantwire/telemetry';
 import { nodeShell, registerNode, setting, type Done, type Send } from '@plantwire/node-shell';
@@ -115,9 +115,8 @@ export = function register(RED: NodeAPI) {
 
     const start = () => {
       if (timer) return;
-      // Time moves on from now: a stopped plant does not replay the pause.
-      if (Date.now() > plant!.time) plant!.tick(Date.now());
-      plant!.drainEvents();
+      // A stopped (or not yet started) plant stood still: it goes on from now as it was when it stopped.
+      plant!.pauseUntil(Date.now());
       timer = setInterval(shell.guard(tick), config!.intervalMs);
       showStatus();
     };
@@ -186,7 +185,10 @@ export = function register(RED: NodeAPI) {
         else if (command.cmd === 'stop') stop();
         else if (command.cmd === 'backfill') return runBackfill(command, send, done);
         else {
-          const outcome = plant!.command(command, Math.max(Date.now(), plant!.time));
+          const now = Math.max(Date.now(), plant!.time);
+          // A stopped plant stands still up to the command, so a fault's duration runs once it is started.
+          if (!timer) plant!.pauseUntil(now);
+          const outcome = plant!.command(command, now);
           sendEvents(send);
           if (outcome.control) sendControl(send, outcome.control);
         }
