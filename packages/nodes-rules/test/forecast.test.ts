@@ -351,6 +351,51 @@ describe('forecaster', () => {
     expect(validatePoints(warnings).invalid).toEqual([]);
   });
 
+  /** Healthy 2 +- 0.05 every 10 s, with `change` applied to sample i; the points' results. */
+  const run = (
+    count: number,
+    change: (i: number, p: ReturnType<typeof point>) => ReturnType<typeof point>,
+  ) => {
+    const forecaster = new Forecaster(options);
+    const g = gaussian(5);
+    return Array.from({ length: count }, (_, i) => forecaster.forecast(change(i, point(i, 2 + 0.05 * g()))));
+  };
+  const width = (result: { point: Record<string, unknown> }) => {
+    const [first] = result.point.forecast as { lower: number; upper: number }[];
+    return first!.upper - first!.lower;
+  };
+
+  it.each([3.4e38, 1e160, 1.7e308])(
+    'one junk value (%s) leaves the intervals finite and back to healthy, and no remaining life of 0',
+    (junk) => {
+      const control = run(2000, (_, p) => p);
+      const results = run(2000, (i, p) => (i === 600 ? { ...p, value: junk } : p));
+      for (const result of results.slice(601)) {
+        for (const f of result.point.forecast as { lower: number; upper: number }[]) {
+          expect(Number.isFinite(f.lower) && Number.isFinite(f.upper)).toBe(true);
+        }
+        expect(result.point.rulS).toBeGreaterThan(0);
+      }
+      // About 1,400 samples later the intervals are as wide as without the junk (unclipped, 3.4e38 left them
+      // +-2.3e28 after 4,400).
+      expect(width(results.at(-1)!)).toBeLessThan(1.5 * width(control.at(-1)!));
+    },
+  );
+
+  it("a point stamped far ahead does not stop the series' time: a drift after it is still warned of", () => {
+    const drift = (i: number, p: ReturnType<typeof point>) =>
+      i >= 700 ? { ...p, value: p.value + 0.02 * (i - 700) } : p;
+    const results = run(1100, (i, p) => (i === 500 ? { ...p, ts: Date.UTC(2099, 0, 1) } : drift(i, p)));
+    const control = run(1100, drift);
+    const firstWarning = (rs: typeof results) =>
+      rs.findIndex((r) => (r.point.rulS as number) < options.warnS);
+    expect(firstWarning(results)).toBeGreaterThan(700);
+    expect(firstWarning(results)).toBeLessThan(firstWarning(control) + 20);
+    // And what it forecasts is what it would have without that point.
+    const next = (rs: typeof results) => (rs.at(-1)!.point.forecast as { value: number }[])[0]!.value;
+    expect(Math.abs(next(results) - next(control))).toBeLessThan(0.5);
+  });
+
   it("takes each series' limit from the most specific pattern that matches it", () => {
     // Listed general first and specific last, and the other way round: the order does not matter.
     const patterns = [

@@ -26,6 +26,8 @@
 // Time is operating time: a gap in the data counts as one usual step, so a machine that stops reporting while it
 // stands still (points of running machines only) does not wear meanwhile. State: one Float64Array of
 // 21 + 6 x BINS numbers (1.7 KB).
+import { clipDeviation } from '../detectors/detector.js';
+import { learnedScale } from './seasonal-model.js';
 
 export interface DegradationOptions {
   /** The value at which the metric fails (a wear limit, a trip level). */
@@ -130,7 +132,8 @@ export class DegradationWatch {
     const samples = state[SAMPLES]! + 1;
     state[SAMPLES] = samples;
     const dt = samples > 1 && ts > state[LAST_TS]! ? (ts - state[LAST_TS]!) / 1000 : 0;
-    if (samples === 1 || ts > state[LAST_TS]!) state[LAST_TS] = ts;
+    // Back in time is no time passing, and the clock follows (see SeasonalModel.update).
+    state[LAST_TS] = ts;
     if (dt > 0) {
       const step = state[STEP]! > 0 ? state[STEP]! : dt;
       state[CLOCK] = state[CLOCK]! + (dt > GAP_STEPS * step ? step : dt);
@@ -169,7 +172,10 @@ export class DegradationWatch {
     else if (beyond < -LEVEL_BACK) state[PAST] = 0;
     const warm = clock >= WARMUP_VALUES * independentS;
     const up = state[SIDE]! > 0;
-    const z = warm ? (up ? value - mean : mean - value) / sd : 0;
+    // Clipped as the baseline learns (below): one junk value adds a bounded step, which the slack then takes back.
+    const z = warm ? clipDeviation(up ? value - mean : mean - value, sd) / sd : 0;
+    // The scale past which a value is junk, not wear: its 20-fold is learned and fitted at most (clipDeviation).
+    const junkScale = Math.max(learnedScale(variance, mean), Math.abs(this.options.limit - mean));
     const cusum = Math.max(0, state[CUSUM]! + (z - this.options.slack) / f);
     state[CUSUM] = cusum;
     // Values past the limit are not healthy: the baseline does not learn them.
@@ -179,7 +185,7 @@ export class DegradationWatch {
         1,
         Math.max(1 / samples, 1 - Math.exp(-Math.max(dt, 1) / this.options.baselineS)),
       );
-      const diff = value - mean;
+      const diff = clipDeviation(value - mean, junkScale);
       state[MEAN] = mean + rate * diff;
       state[VARIANCE] = (1 - rate) * (variance + rate * diff * diff);
       if (samples > 2) state[COVARIANCE] = (1 - rate) * state[COVARIANCE]! + rate * diff * (previous - mean);
@@ -193,7 +199,7 @@ export class DegradationWatch {
       state[DECLARED] = 1;
       state[AFTER + 1] = 0;
     }
-    const unlagged = (value - rho * previous) / (1 - rho);
+    const unlagged = mean + clipDeviation((value - rho * previous) / (1 - rho) - mean, junkScale);
     if (state[DECLARED] === 0) {
       const count = state[BIN_COUNT]!;
       let at = RING + BIN * ((count - 1) % BINS);

@@ -1,6 +1,7 @@
 // Holt-Winters (additive level, trend and season) per series, in continuous time: the season is a ring of
 // time-of-season slots (so gaps and uneven sampling land in the right slot), smoothing is set in seconds, and
 // the trend is per second. State: one Float64Array of 8 + slots numbers.
+import { clipDeviation } from '../detectors/detector.js';
 
 export interface SeasonalOptions {
   /** Length of the season in seconds (86,400 for a daily pattern, 28,800 for 8-hour shifts). */
@@ -74,7 +75,10 @@ export class SeasonalModel {
     return s < 0 ? s + this.options.slots : s;
   }
 
-  /** Learns `value` at `ts` (ms); a timestamp not after the last one counts as no time passing. */
+  /**
+   * Learns `value` at `ts` (ms). A timestamp not after the last one counts as no time passing, and the clock
+   * follows it back: one point stamped far ahead (a wrong clock) must not stop the series' time until then.
+   */
   update(state: Float64Array, ts: number, value: number): void {
     const { slots, levelS, trendS, seasonMemory } = this.options;
     const samples = state[SAMPLES]!;
@@ -91,14 +95,14 @@ export class SeasonalModel {
     const learning = ts - state[FIRST_TS]! < seasonMs;
     if (!learning && state[LAST_TS]! - state[FIRST_TS]! < seasonMs) this.centre(state);
     const dt = ts > state[LAST_TS]! ? (ts - state[LAST_TS]!) / 1000 : 0;
-    if (dt > 0) state[LAST_TS] = ts;
+    state[LAST_TS] = ts;
     const step = samples === 1 ? dt : state[STEP_S]! + 0.05 * (dt - state[STEP_S]!);
     state[STEP_S] = step;
     const level = state[LEVEL]!;
     const trend = state[TREND]!;
     const season = visits > 0 ? state[slot]! + state[SHIFT]! : 0;
     const expected = level + trend * dt + season;
-    const error = value - expected;
+    const error = clipDeviation(value - expected, learnedScale(state[ERROR_SQUARE]!, expected));
     // Rates from time constants: a sample worth dt seconds; at least the mean step so repeats still learn.
     const seconds = dt > 0 ? dt : step > 0 ? step : 1;
     // Through the first season the level stays at the first value and each slot averages its values' distance
@@ -170,4 +174,13 @@ export class SeasonalModel {
     const growth = 1 + alpha * alpha * (n + 2 * beta * s1 + beta * beta * s2);
     return { value, sd: Math.sqrt(state[ERROR_SQUARE]! * growth) };
   }
+}
+
+/**
+ * The scale an error is learned clipped to 20 times of (clipDeviation, as the detectors learn): its usual size, or
+ * the value's own size. A junk value (a PLC's 3.4e38, a 1e160) then moves the model by a bounded step instead of
+ * filling its slots and intervals for days, or overflowing them to NaN; a real change, however sudden, is within it.
+ */
+export function learnedScale(meanSquare: number, expected: number): number {
+  return Math.max(Math.sqrt(meanSquare), Math.abs(expected), 1);
 }
