@@ -1,5 +1,6 @@
 // POST /edge/points of flows/edge-agent.json in a real Node-RED: the answer comes only once store-forward has
-// committed the points (200 {accepted}), and a refusal is answered 503 with the reason, nothing of it stored.
+// committed the points (200 {accepted}), and a refusal is answered with the reason, nothing of it stored: 400 for
+// items that are not points, 413 for more than the buffer holds, 503 for a full buffer.
 // The nodes are the shipped ones; only the buffer is made small (100 points, refuse new) so it fills at once.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -65,6 +66,19 @@ describe('the edge POST /edge/points', () => {
     expect(refused.status).toBe(503);
     expect(refused.body.accepted).toBe(0);
     expect(refused.body.error).toMatch(/full/i);
+    const status = (await (await fetch(`${edge.url}/edge/status`)).json()) as { accepted: number };
+    expect(status.accepted).toBe(61);
+  });
+
+  it('answers 400 for items that are not points and 413 for more than the buffer holds: sending again cannot work', async () => {
+    const notPoints = await post('[1]');
+    expect(notPoints).toEqual({
+      status: 400,
+      body: { accepted: 0, error: expect.stringMatching(/item 0 must be an object \(got number\)/) },
+    });
+    const tooMany = await post(points(200, 101));
+    expect(tooMany.status).toBe(413);
+    expect(tooMany.body.error).toMatch(/101 items \(\d+ bytes\) do not fit a queue of 100 items/);
     const status = (await (await fetch(`${edge.url}/edge/status`)).json()) as { accepted: number };
     expect(status.accepted).toBe(61);
   });

@@ -280,14 +280,19 @@ describe('store-forward inside Node-RED', () => {
       fill: 'red',
       text: expect.stringMatching(/^queue full/),
     });
+    sf.receive({ payload: points(20, 6) });
+    await until('the too large refusal', () => caught.length === 3);
+    expect(caught[2].error.message).toMatch(/6 items \(\d+ bytes\) do not fit a queue of 5 items/);
+    // For a Catch node answering a request: a bad item and more than the queue holds never fit; full may later.
+    expect(caught.map((m) => m.statusCode)).toEqual([400, 503, 413]);
     sf.receive({ control: 'purge' });
     sf.receive({ payload: points(10, 1) });
     await until('the status back to normal', () => statuses.at(-1)?.fill !== 'red');
     sf.receive({ control: 'stats' });
     await until('stats with the 4 accepted rows', () => stats.some((m) => m.payload.rows === 4));
     sf.receive({ sf: { store: 'elsewhere', batch: '1-1' }, statusCode: 200 });
-    await until('a foreign batch refused', () => caught.length === 3);
-    expect(caught[2].error.message).toMatch(/msg.sf belongs to store "elsewhere", not "test"/);
+    await until('a foreign batch refused', () => caught.length === 4);
+    expect(caught[3].error.message).toMatch(/msg.sf belongs to store "elsewhere", not "test"/);
   });
 
   it('keeps the backlog and the batch in flight across a redeploy', async () => {

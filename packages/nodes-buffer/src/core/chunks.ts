@@ -153,7 +153,10 @@ export function encodeChunks<T>(items: readonly T[], batchRows: number, batchByt
     const item = items[index];
     if (typeof item !== 'object' || item === null || Array.isArray(item)) {
       const got = item === null ? 'null' : Array.isArray(item) ? 'an array' : typeof item;
-      throw new QueueRejectedError(`item ${index} must be an object (got ${got}); nothing was stored`);
+      throw new QueueRejectedError(
+        `item ${index} must be an object (got ${got}); nothing was stored`,
+        'bad-items',
+      );
     }
   }
   const chunks: Chunk[] = [];
@@ -164,6 +167,7 @@ export function encodeChunks<T>(items: readonly T[], batchRows: number, batchByt
     } catch (error) {
       throw new QueueRejectedError(
         `items cannot be stored as JSON (${(error as Error).message}); nothing was stored`,
+        'bad-items',
       );
     }
     if (text.length > batchBytes && slice.length > 1) {

@@ -151,6 +151,7 @@ export class DurableQueue<T = unknown> {
     if (items.length > maxRows || bytes > maxBytes) {
       throw new QueueRejectedError(
         `${items.length} items (${bytes} bytes) do not fit a queue of ${maxRows} items / ${maxBytes} bytes`,
+        'too-large',
       );
     }
     const overRows = this.rows + items.length - maxRows;
@@ -158,6 +159,7 @@ export class DurableQueue<T = unknown> {
     if ((overRows > 0 || overBytes > 0) && fullPolicy === 'reject-new') {
       throw new QueueRejectedError(
         `queue full (${this.rows} items, ${this.bytes} bytes; limits ${maxRows} items, ${maxBytes} bytes): ${items.length} new items refused`,
+        'full',
       );
     }
     const idle = this.unsentRows() === 0;
@@ -198,7 +200,7 @@ export class DurableQueue<T = unknown> {
     if (free < minFreeBytes) {
       const message = `disk almost full: ${Math.floor(free / 1024 ** 2)} MB free, the floor is ${Math.floor(minFreeBytes / 1024 ** 2)} MB; new items refused`;
       this.lastError = message;
-      throw new QueueRejectedError(message);
+      throw new QueueRejectedError(message, 'full');
     }
   }
 

@@ -16,6 +16,7 @@ import { batchOutcome, type BatchAnswer } from '../../core/batch-outcome.js';
 import { DurableQueue, type Batch, type QueueStats } from '../../core/durable-queue.js';
 import { batchItems } from '../../core/flights.js';
 import { GroupCommit } from '../../core/group-commit.js';
+import { refusalStatus } from '../../core/queue-errors.js';
 
 const SETTINGS = {
   storeName: setting.identifier(),
@@ -238,7 +239,14 @@ export = function register(RED: NodeAPI) {
           return done(shell.error('errors.foreignBatch', { other: describeValue(msg.sf.store), store }));
         return result(msg, done);
       }
-      commits.add({ items: Array.isArray(msg.payload) ? msg.payload : [msg.payload], done });
+      commits.add({
+        items: Array.isArray(msg.payload) ? msg.payload : [msg.payload],
+        done: (error) => {
+          // For a Catch node answering the sender: whether sending the same again can work (see refusalStatus).
+          if (error) msg.statusCode = refusalStatus(error);
+          done(error);
+        },
+      });
     });
 
     shell.onClose(() => {
