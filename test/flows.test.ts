@@ -29,7 +29,7 @@ describe('the demo flows in flows/', () => {
     for (const rule of rules) expect(readme).toContain(`\`${rule.name}\``);
   });
 
-  it("hold the remaining life's last value until now on the Machine page, drawn as steps", () => {
+  it("hold the remaining life's last value until now on the Machine page, drawn as steps; codes as their last value", () => {
     const dashboard = JSON.parse(readFileSync(`${root}/flows/dashboard.json`, 'utf8')) as {
       id: string;
       func?: string;
@@ -41,14 +41,19 @@ describe('the demo flows in flows/', () => {
     const charts = dashboard.filter((node) => node.id.startsWith('dash-chart-'));
     const rul = charts.findIndex((node) => node.id === 'dash-chart-rul');
     const temperature = charts.findIndex((node) => node.id === 'dash-chart-temperature');
+    const state = charts.findIndex((node) => node.id === 'dash-chart-state');
     const before = Date.now();
+    // The series preset's rows: each bucket's mean (value) and last value (last).
     const out = split({
       payload: [
-        { ts: '2026-01-05T08:00:00Z', metric: 'vibration_rul', value: 7200 },
-        { ts: '2026-01-05T08:00:00Z', metric: 'temperature', value: 50 },
-        { ts: '2026-01-05T08:00:02Z', metric: 'temperature', value: 51 },
+        { ts: '2026-01-05T08:00:00Z', metric: 'vibration_rul', value: 7000, last: 7200 },
+        { ts: '2026-01-05T08:00:00Z', metric: 'temperature', value: 50, last: 50.5 },
+        { ts: '2026-01-05T08:00:02Z', metric: 'temperature', value: 51, last: 51.5 },
+        { ts: '2026-01-05T08:00:00Z', metric: 'state', value: 2.5, last: 4 },
       ],
     });
+    // A state code is each bucket's last state: a mean of codes (2.5) is no state.
+    expect(out[state]!.payload.map((p) => p.y)).toEqual([4]);
     // Sent only when it changes: one point would stretch the time axis over days, and a line between two sent
     // values would draw a decline that never was.
     expect(out[rul]!.payload.map((p) => p.y)).toEqual([7200, 7200]);

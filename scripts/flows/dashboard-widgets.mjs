@@ -191,7 +191,8 @@ export const template = (name, format, width = 12) => ({
   width,
   head: '',
   format,
-  storeOutMessages: true,
+  // Its state is what it is sent (the list), never what it sends (a command): a refused Ack would blank the table.
+  storeOutMessages: false,
   passthru: false,
   resendOnRefresh: true,
   templateScope: 'local',

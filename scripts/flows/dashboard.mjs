@@ -61,7 +61,13 @@ export const CHARTS = [
     label: 'parts (good, scrap by reason)',
     metrics: ['units_good', 'scrap_quality', 'scrap_machine_error', 'scrap_material', 'scrap_operator'],
   },
-  { id: 'dash-chart-state', label: 'state (1 run, 2 idle, 3 setup, 4 error, 5 maint.)', metrics: ['state'] },
+  {
+    id: 'dash-chart-state',
+    label: 'state (1 run, 2 idle, 3 setup, 4 error, 5 maint.)',
+    metrics: ['state'],
+    // A code: each bucket's last state, not their mean (2.5 is no state).
+    lastValue: true,
+  },
   {
     id: 'dash-chart-rul',
     label: 'remaining life (s until the vibration limit, while a drift is under way)',
@@ -69,6 +75,7 @@ export const CHARTS = [
     // Sent only when it changes (each forecast's first point, then during a drift): drawn as steps, its last value
     // held until now.
     onChange: true,
+    lastValue: true,
   },
 ];
 
@@ -360,12 +367,13 @@ function machine() {
         '// when it changes holds its last value until now (one point alone would stretch the time axis over days).',
         `const chartFor = ${JSON.stringify(chartFor)};`,
         `const held = ${JSON.stringify(CHARTS.filter((c) => c.onChange).flatMap((c) => c.metrics))};`,
+        `const lastValue = ${JSON.stringify(CHARTS.filter((c) => c.lastValue).flatMap((c) => c.metrics))};`,
         `const out = Array.from({ length: ${CHARTS.length} }, () => []);`,
         'const last = {};',
         'for (const row of msg.payload) {',
         '  const i = chartFor[row.metric];',
         '  if (i === undefined) continue;',
-        '  const point = { series: row.metric, x: Date.parse(row.ts), y: row.value };',
+        '  const point = { series: row.metric, x: Date.parse(row.ts), y: lastValue.includes(row.metric) ? row.last : row.value };',
         '  out[i].push(point);',
         '  if (!last[row.metric] || point.x > last[row.metric].x) last[row.metric] = point;',
         '}',

@@ -123,7 +123,8 @@ export function presetSql(
           'bad-data',
         );
       return {
-        sql: `SELECT ts, line, machine, metric, avg(value) value FROM ${table}${clause([...where, `ts > dateadd('m', -${minutes}, now())`])} SAMPLE BY ${bucket} ALIGN TO CALENDAR`,
+        // The last value beside the mean: a code (a machine's state) averaged over a bucket means nothing.
+        sql: `SELECT ts, line, machine, metric, avg(value) value, last(value) last FROM ${table}${clause([...where, `ts > dateadd('m', -${minutes}, now())`])} SAMPLE BY ${bucket} ALIGN TO CALENDAR`,
         params,
       };
     }
