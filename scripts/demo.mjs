@@ -118,7 +118,8 @@ async function nodeRed(name, env, { credentialSecret, ingestToken, admin }, mqtt
     userDir,
     host,
     port: ports[name].port,
-    env,
+    // Production: a request Node-RED's own body parser refuses (bad JSON) is answered without a stack trace.
+    env: { NODE_ENV: 'production', ...env },
     settings: { credentialSecret, adminAuth: adminAuthSettings(admin) },
     login: { username: 'admin', password: admin.admin },
     ...(firstRun ? { flows: flowsWithToken(FLOW_FILES[name], ingestToken, tenant, mqtt) } : {}),

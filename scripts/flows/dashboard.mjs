@@ -76,6 +76,8 @@ export const CHARTS = [
     // held until now.
     onChange: true,
     lastValue: true,
+    // From 0, where the life runs out: a flat line at the cap otherwise gets an axis of 7,200.2, 7,200.4, ...
+    ymin: '0',
   },
 ];
 
@@ -420,6 +422,7 @@ function machine() {
           height: 6,
           legend: c.metrics.length > 1,
           interpolation: c.onChange ? 'step' : 'linear',
+          ymin: c.ymin ?? '',
         }),
       ),
     ),
