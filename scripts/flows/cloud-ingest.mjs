@@ -137,7 +137,8 @@ export function cloudIngest() {
         `idempotently (plantwire_telemetry and plantwire_events, deduplicated on ts and id). The answer is ` +
         `{accepted, rejected: [{index, reason}]} with 200, 400 / 401 / 403 / 413 when nothing was accepted, or 503 ` +
         `while QuestDB is unavailable (the edge's store-forward retries).\n\n` +
-        `The API: GET /api/health, /api/stats, /api/kpis?plant=&line= (the last hour and the current shift), /api/series?plant=&line=&machine=&metric=&bucket=&minutes=, ` +
+        `The API: GET /api/health, /api/stats, /api/kpis?plant=&line= (the last hour and the current shift), /api/series?plant=&line=&machine=&metric=&bucket=&minutes= ` +
+        `(503 and [] while QuestDB is unavailable), ` +
         `POST /api/fault/{cmd} (JSON body: line, machine, value, ...) and POST /api/alarm/{cmd} (alarm, minutes, by), ` +
         `which publish the command to the edge on v1/{tenant}/{plant}/cmd.\n\n` +
         `Tokens (one "token tenant" per line) are credentials of the two telemetry-validate nodes. Addresses: ` +

@@ -66,6 +66,7 @@ describe('questdb-query while QuestDB is unreachable', () => {
     for (let i = 0; i < 10; i++) helper.getNode('query')!.receive({ params: { tenant: 'acme' } });
     await until('ten empty answers', () => rows.length === 10, 10_000);
     expect(rows.every((m) => Array.isArray(m.payload) && m.payload.length === 0)).toBe(true);
+    expect(rows.every((m) => m.statusCode === 503)).toBe(true); // for an http response: unavailable, not empty
     expect(caught).toEqual([]);
     expect(spy('query', 'warn').callCount).toBe(1);
     expect(spy('query', 'warn').firstCall.args[0]).toMatch(

@@ -90,6 +90,8 @@ export = function register(RED: NodeAPI) {
             // A dashboard preset ticks on: one warning per outage, and an empty answer each time.
             if (first) shell.warn('warnings.unavailable', { reason: error.message });
             msg.payload = [];
+            // An http response node answering a request with it says unavailable, not "no data".
+            msg.statusCode = 503;
             send(msg);
             return done();
           }
