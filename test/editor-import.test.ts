@@ -116,7 +116,15 @@ describe('the editor, on what a user imports', () => {
       /^node-shell\.setting\.integer {"setting":"maxRows","value":"\\"0\\"","min":1,/,
     );
     expect(check('store-forward', 'maxRows', '2.5')).toMatch(/^node-shell\.setting\.integer /);
-    expect(check('store-forward', 'ackTimeoutS', '0.05')).toMatch(/^node-shell\.setting\.number /);
+    expect(check('store-forward', 'ackTimeoutS', '0.05')).toMatch(/^node-shell\.setting\.numberRange /);
+    expect(check('store-forward', 'minFreeMB', 'Infinity')).toMatch(/^node-shell\.setting\.number /);
+    // Node-RED substitutes ${NAME} only as the whole value: with spaces it reaches the deploy as text.
+    expect(check('store-forward', 'maxRows', ' ${MAX_ROWS}')).toMatch(/^node-shell\.setting\.integer /);
+    expect(check('machine-sim', 'machinesPerLine', '0')).toMatch(/^node-shell\.setting\.integerRange /);
+    expect(check('machine-sim', 'interval', '7200')).toMatch(/^node-shell\.setting\.numberRange /);
+    expect(check('machine-sim', 'interval', '0.5')).toBe(true);
+    expect(check('telemetry-validate', 'plant', 'Plant 1')).toBe(false);
+    expect(check('telemetry-validate', 'plant', 'plant-1')).toBe(true);
     expect(check('questdb-query', 'minutes', '600000')).toMatch(/^node-shell\.setting\.integerRange /);
     expect(check('store-forward', 'maxRows', 'many')).toMatch(/^node-shell\.setting\.integer /);
     expect(check('kafka-config', 'brokers', 'kafka-1:9092, [::1]:9093')).toBe(true);

@@ -8,11 +8,18 @@ window.plantwireNumber =
     // Two parameters: the editor takes a returned text as the reason only from a validator declared with (value, opt).
     return function (value, _opt) {
       const text = value === undefined || value === null ? '' : String(value).trim();
-      if (text === '' || /^\$\{[^}]+\}$/.test(text)) return true;
+      // Node-RED substitutes ${NAME} only as the whole value, untrimmed and without spaces.
+      if (text === '' || /^\$\{\S+\}$/.test(String(value))) return true;
       const rule = (rules && rules[name]) || { min: 0, integer: false };
       const number = Number(text);
       const max = rule.max === undefined ? Infinity : rule.max;
-      if (number >= rule.min && number <= max && (!rule.integer || Number.isInteger(number))) return true;
+      if (
+        Number.isFinite(number) &&
+        number >= rule.min &&
+        number <= max &&
+        (!rule.integer || Number.isInteger(number))
+      )
+        return true;
       const key = (rule.integer ? 'integer' : 'number') + (max < Infinity ? 'Range' : '');
       const params = { setting: name, value: JSON.stringify(value), min: rule.min, max: max };
       return typeof this._ === 'function' ? this._('node-shell.setting.' + key, params) : false;

@@ -11,8 +11,12 @@ export function startQueue(events: EventEmitter): Set<() => void> {
   if (!queue) {
     const waiting = new Set<() => void>();
     events.on('flows:started', () => {
-      for (const start of waiting) start();
-      waiting.clear();
+      // Each taken off before it runs, so none runs twice. What one throws is its node's to report
+      // (shell.afterFlowsStart guards it): thrown here, it would stop the others and escape Node-RED's flow start.
+      for (const start of [...waiting]) {
+        waiting.delete(start);
+        start();
+      }
     });
     startQueues.set(events, waiting);
     queue = waiting;

@@ -62,6 +62,13 @@ export function nodeShell(RED: NodeAPI, node: Node, type: string): NodeShell {
     node.error(`${type}: ${message}`);
     status.error(message);
   };
+  const guard = (run: () => void) => () => {
+    try {
+      run();
+    } catch (error) {
+      report(error);
+    }
+  };
   return {
     text,
     status,
@@ -69,18 +76,14 @@ export function nodeShell(RED: NodeAPI, node: Node, type: string): NodeShell {
     error: (key, params) => new Error(`${type}: ${text(key, params)}`),
     warn: (key, params) => node.warn(`${type}: ${text(key, params)}`),
     refuseSetup: report,
-    guard: (run) => () => {
-      try {
-        run();
-      } catch (error) {
-        report(error);
-      }
-    },
+    guard,
     notConfigured: () => new Error(`${type}: ${shell('notConfigured')}`),
     afterFlowsStart(start) {
       const queue = startQueue(RED.events);
-      queue.add(start);
-      node.on('close', () => queue.delete(start));
+      // Guarded: thrown from Node-RED's 'flows:started', it would keep the other nodes' starts from running.
+      const run = guard(start);
+      queue.add(run);
+      node.on('close', () => queue.delete(run));
     },
     keepState(path, { snapshot, restore, onSaveResult, saveEveryMs, validFor }) {
       const file = new StateFile(

@@ -152,7 +152,11 @@ function parseOne(name: string, value: unknown, rule: Setting, texts: Texts): un
       const number = typeof value === 'number' ? value : Number(value);
       const min = rule.min ?? 0;
       const max = rule.max ?? Infinity;
-      if (!(number >= min && number <= max) || (rule.integer && !Number.isInteger(number))) {
+      // Finite: Infinity passes any "or more", and as a timer it overflows Node's to 1 ms.
+      if (
+        !(Number.isFinite(number) && number >= min && number <= max) ||
+        (rule.integer && !Number.isInteger(number))
+      ) {
         const key = `${rule.integer ? 'integer' : 'number'}${max < Infinity ? 'Range' : ''}`;
         throw refuse(key, { min, max });
       }

@@ -6,7 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { nodeShell, registerNode, setting } from '../src/index.js';
 
 /** A node and a RED whose RED._ shows the key and its parameters, so the tests see what is looked up. */
-function fake() {
+function fake(events = new EventEmitter()) {
   const node = Object.assign(new EventEmitter(), {
     errors: [] as string[],
     warnings: [] as string[],
@@ -25,6 +25,7 @@ function fake() {
   const RED = {
     _: (key: string, params?: object) => (params ? `${key} ${JSON.stringify(params)}` : key),
     nodes: { registerType: (...args: unknown[]) => registered.push(args) },
+    events,
   };
   return { node, RED, registered, shell: nodeShell(RED as never, node as never, 'my-node') };
 }
@@ -60,6 +61,22 @@ describe('nodeShell', () => {
     tick();
     expect(runs).toBe(2);
     expect(node.errors).toHaveLength(1);
+  });
+
+  it('runs every start after the flows start once, one that throws reported and not in the way of the others', () => {
+    const events = new EventEmitter();
+    const [first, second] = [fake(events), fake(events)];
+    const runs: string[] = [];
+    first.shell.afterFlowsStart(() => {
+      runs.push('first');
+      throw new Error('no list');
+    });
+    second.shell.afterFlowsStart(() => runs.push('second'));
+    expect(() => events.emit('flows:started')).not.toThrow();
+    expect(runs).toEqual(['first', 'second']);
+    expect(first.node.errors).toEqual(['my-node: no list']);
+    events.emit('flows:started'); // the next deploy: each ran once
+    expect(runs).toEqual(['first', 'second']);
   });
 
   it('closes with (removed, done), waiting for a promise and reporting a failure', async () => {

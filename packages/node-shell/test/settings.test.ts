@@ -50,6 +50,10 @@ describe('settings', () => {
     expect(refusal({ batchRows: '2.5' })).toBe('batchRows must be a whole number of 1 or more (got "2.5")');
     expect(refusal({ threshold: 'high' })).toBe('threshold must be a number from 0 to 1 (got "high")');
     expect(refusal({ threshold: '-1' })).toBe('threshold must be a number from 0 to 1 (got "-1")');
+    // Infinity passes "0 or more", but no setting can use it (as a timer Node runs it at once).
+    expect(() => parseSettings({ waitS: 'Infinity' }, { waitS: setting.number(5) }, shellEnglish)).toThrow(
+      'waitS must be a number of 0 or more (got "Infinity")',
+    );
     expect(refusal({ order: 'lifo' })).toBe('order must be one of fifo, live-first (got "lifo")');
     expect(refusal({ storeName: '../etc' })).toMatch(
       /^storeName must be 1 to 64 characters: .* \(got "..\/etc"\)$/,

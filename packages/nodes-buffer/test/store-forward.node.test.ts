@@ -399,11 +399,14 @@ describe('store-forward inside Node-RED', () => {
     expect(caught[0].error.message).toMatch(/not configured/);
   });
 
-  it('refuses on deploy limits that would refuse every message or resend every batch', async () => {
+  it('refuses on deploy limits that would refuse every message, resend every batch or overflow a timer', async () => {
     for (const [setting, value, rule] of [
       ['maxRows', '0', /maxRows must be a whole number of 1 or more/],
       ['maxMB', '0', /maxMB must be a number of 1 or more/],
-      ['ackTimeoutS', '0', /ackTimeoutS must be a number of 0.1 or more/],
+      ['ackTimeoutS', '0', /ackTimeoutS must be a number from 0.1 to 86400/],
+      // A timer longer than Node's 2^31 ms runs at once: stats every millisecond.
+      ['statsIntervalS', 'Infinity', /statsIntervalS must be a number from 0 to 86400 \(got "Infinity"\)/],
+      ['statsIntervalS', '2592000', /statsIntervalS must be a number from 0 to 86400/],
     ] as const) {
       await helper.load([storeForward, catchNode], flow({ [setting]: value }));
       const sf = helper.getNode('sf')!;

@@ -22,7 +22,9 @@ type MetricValue = number | boolean | { value: unknown; unit?: unknown; q?: unkn
 
 /**
  * Turns `{"metrics": {"temperature": 72.3, ...}, "ts": ...}` into schema v1 points. Each metric may be a number,
- * a boolean (1/0) or `{value, unit?, q?}`. Payload fields (ts or timestamp, plant, line, q) win over the context.
+ * a boolean (1/0) or `{value, unit?, q?}`. Payload fields (ts or timestamp, tenant, plant, line, machine, q) win
+ * over the topic and the context: a caller that trusts the topic refuses points that disagree with it (as the
+ * ingest gate does, 403).
  * Ids are name-based (tenant/plant/line/machine/metric/ts), so a re-delivered message yields the same ids and
  * deduplicates downstream. Invalid metrics come back with their position in the map and the metric named.
  */
@@ -61,7 +63,10 @@ export function normaliseMetrics(payload: unknown, context: MetricsContext = {})
     point.id = nameBasedId(
       `${series.tenant}/${series.plant}/${series.line}/${series.machine}/${metric}/${String(ts)}`,
     );
-    const unit = reading.unit ?? context.units?.[metric];
+    // Own keys only: a metric named constructor or toString must not take Object's function as its unit.
+    const unit =
+      reading.unit ??
+      (context.units && Object.hasOwn(context.units, metric) ? context.units[metric] : undefined);
     if (unit !== undefined) point.unit = unit;
     const q = reading.q ?? body.q;
     if (q !== undefined) point.q = q;

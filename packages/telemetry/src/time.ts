@@ -23,6 +23,14 @@ export function normaliseTs(ts: unknown): number {
       reason: `ts must be epoch milliseconds or an ISO-8601 date-time with a zone (got ${describeValue(ts)})`,
     });
   }
+  if (Number.isNaN(ms)) {
+    // The shape of a date-time, but no time of day there is (25:00, an offset of +05:60).
+    throw new TelemetryError({
+      field: 'ts',
+      rule: 'type',
+      reason: `ts is not a valid date-time (got ${describeValue(ts)})`,
+    });
+  }
   if (!(ms >= MIN_TS_MS && ms <= MAX_TS_MS)) {
     throw new TelemetryError({
       field: 'ts',

@@ -20,7 +20,10 @@ export function createUuidV7Generator(
 ): UuidV7Generator {
   const random = Buffer.alloc(ID_RANDOM_BYTES * 1024);
   let randomOffset = random.length;
+  /** The time in the last id: ahead of the clock while a burst outruns the counter. */
   let lastMs = -1;
+  /** The last time passed in. */
+  let clockMs = -1;
   let counter = 0;
   // The id is written as ASCII into one buffer and read out as one flat string: concatenating 20 pieces made
   // a rope of short-lived strings per id, and garbage collection became most of the cost of a fast producer.
@@ -33,10 +36,13 @@ export function createUuidV7Generator(
 
   return (ms = now()) => {
     // A clock that steps back a little keeps counting on the last time; a big step back is a deliberate backfill.
-    if (ms > lastMs || ms < lastMs - 1000) {
+    // Measured from the last time passed in, not the last id's: a long burst moves that ahead of the clock, and a
+    // second ahead it would look like a backfill and break the order.
+    if (ms > lastMs || ms < clockMs - 1000) {
       lastMs = ms;
       counter = -1;
     }
+    clockMs = ms;
     if (randomOffset === random.length) {
       fillRandom(random);
       randomOffset = 0;

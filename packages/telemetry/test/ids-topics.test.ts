@@ -31,6 +31,20 @@ describe('UUIDv7', () => {
     expect(uuidV7Time(ids.at(-1)!)).toBeLessThan(1_767_225_600_010);
   });
 
+  it('stays monotonic through a burst that runs the embedded time more than a second ahead of the clock', () => {
+    let calls = 0;
+    const start = 1_767_225_600_000;
+    // 40,000 ids every millisecond: the counter holds 2,048-4,096 of them, so the ids' time runs ahead.
+    const next = createUuidV7Generator(() => start + Math.floor(calls++ / 40_000));
+    let previous = next();
+    for (let i = 0; i < 5_000_000; i++) {
+      const id = next();
+      if (!(id > previous)) expect.unreachable(`id ${i}: ${id} after ${previous}`);
+      previous = id;
+    }
+    expect(uuidV7Time(previous) - (start + Math.floor(calls / 40_000))).toBeGreaterThan(1000);
+  });
+
   it('stays monotonic when the clock steps back a little', () => {
     let now = 1_767_225_600_500;
     const next = createUuidV7Generator(() => now);

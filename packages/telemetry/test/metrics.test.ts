@@ -65,6 +65,19 @@ describe('normaliseMetrics', () => {
     expect(valid[0]!.line).toBe('line-9');
   });
 
+  it("takes a metric's unit only from the units given: a metric named like an Object member has none", () => {
+    const { valid, invalid } = normaliseMetrics(
+      { ts: 1_767_225_600_000, metrics: { constructor: 1, toString: 2, temperature: 3 } },
+      context,
+    );
+    expect(invalid).toEqual([]);
+    expect(valid.map((p) => [p.metric, p.unit])).toEqual([
+      ['constructor', ''],
+      ['toString', ''],
+      ['temperature', 'degC'],
+    ]);
+  });
+
   it('refuses a message without ts unless arrival time was opted in', () => {
     const refused = normaliseMetrics({ metrics: { temperature: 1 } }, context);
     expect(refused.valid).toEqual([]);

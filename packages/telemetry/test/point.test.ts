@@ -130,6 +130,16 @@ describe('validatePoints: every field, every rule, with a readable reason', () =
     expect(issue.reason).toMatch(/ISO-8601/);
   });
 
+  it('says a time of day that does not exist is no valid date-time, not out of range', () => {
+    for (const ts of ['2026-01-01T25:00:00Z', '2026-01-01T10:00:00+05:60']) {
+      expect(refusal(good({ ts }))).toMatchObject({
+        field: 'ts',
+        rule: 'type',
+        reason: `ts is not a valid date-time (got "${ts}")`,
+      });
+    }
+  });
+
   it('names a field that schema v1 does not have', () => {
     const issue = refusal(good({ vaule: 3 } as never));
     expect(issue).toMatchObject({ field: 'vaule', rule: 'additionalProperties' });

@@ -29,15 +29,16 @@ const SETTINGS = {
   minFreeMB: setting.number(64),
   batchRows: setting.integer(1000, { min: 1 }),
   batchKB: setting.number(1024, { min: 1 }),
-  maxWaitMs: setting.number(200),
+  // Timers: Node runs a longer one at once (2^31 ms is 24.8 days); these maxima are far past any use.
+  maxWaitMs: setting.number(200, { max: 3_600_000 }),
   window: setting.integer(1, { min: 1 }),
   order: setting.choice('fifo', ['fifo', 'live-first']),
   batchPayload: setting.choice('array', ['array', 'json']),
   // 0 would time out every batch at once and send it again and again.
-  ackTimeoutS: setting.number(30, { min: 0.1 }),
-  backoffBaseS: setting.number(1, { min: 0.01 }),
-  backoffMaxS: setting.number(60, { min: 0.01 }),
-  statsIntervalS: setting.number(10),
+  ackTimeoutS: setting.number(30, { min: 0.1, max: 86_400 }),
+  backoffBaseS: setting.number(1, { min: 0.01, max: 86_400 }),
+  backoffMaxS: setting.number(60, { min: 0.01, max: 86_400 }),
+  statsIntervalS: setting.number(10, { max: 86_400 }),
 };
 
 interface StoreForwardMessage extends NodeMessage, BatchAnswer {

@@ -11,9 +11,10 @@ const SETTINGS = {
   url: setting.text('http://127.0.0.1:9000'),
   tlsVerify: setting.flag(true),
   caFile: setting.text(''),
-  requestTimeoutS: setting.number(10, { min: 0.1 }),
+  // Timers: Node runs a longer one at once (2^31 ms is 24.8 days); these maxima are far past any use.
+  requestTimeoutS: setting.number(10, { min: 0.1, max: 3_600 }),
   flushRows: setting.integer(10_000, { min: 1 }),
-  flushIntervalMs: setting.integer(100, { min: 1 }),
+  flushIntervalMs: setting.integer(100, { min: 1, max: 3_600_000 }),
   maxAttempts: setting.integer(10, { min: 1 }),
 };
 
