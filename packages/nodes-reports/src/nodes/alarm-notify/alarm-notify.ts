@@ -5,6 +5,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { join } from 'node:path';
 import {
+  delayUntil,
   nodeShell,
   registerNode,
   setting,
@@ -42,9 +43,6 @@ const SETTINGS = {
 interface NotifyMessage extends NodeMessage {
   control?: unknown;
 }
-
-// setTimeout holds at most 2^31-1 ms; a later due time is re-armed when the timer fires.
-const MAX_TIMER_MS = 2_147_483_647;
 
 export = function register(RED: NodeAPI) {
   function AlarmNotifyNode(this: Node, def: NodeDef) {
@@ -128,7 +126,8 @@ export = function register(RED: NodeAPI) {
           showStatus();
           schedule();
         }),
-        Math.min(Math.max(0, due - Date.now()), MAX_TIMER_MS),
+        // A due time past what a timer holds is re-armed when it fires.
+        delayUntil(due, Date.now()),
       );
     }
 

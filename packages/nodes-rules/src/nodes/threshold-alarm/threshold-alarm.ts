@@ -4,6 +4,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { join } from 'node:path';
 import {
+  delayUntil,
   nodeShell,
   registerNode,
   setting,
@@ -38,8 +39,6 @@ interface AlarmMessage extends NodeMessage {
 // The list is the whole set of current alarms: during a flood, rebuilding it for every message would cost more
 // than the alarms. At most one every LIST_THROTTLE_MS, the last change always sent (a trailing update).
 const LIST_THROTTLE_MS = 250;
-// setTimeout holds at most 2^31-1 ms; a later due time is simply re-armed when that timer fires.
-const MAX_TIMER_MS = 2_147_483_647;
 
 // Two nodes writing one state file would overwrite each other's alarms: a path is refused while a node holds it.
 const statePathsInUse = new Set<string>();
@@ -152,7 +151,8 @@ export = function register(RED: NodeAPI) {
           engine!.tick();
           flush((msg) => node.send(msg));
         }),
-        Math.min(Math.max(0, due - engine!.now()), MAX_TIMER_MS),
+        // A due time past what a timer holds is re-armed when it fires.
+        delayUntil(due, engine!.now()),
       );
     };
 
