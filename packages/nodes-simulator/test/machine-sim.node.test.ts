@@ -34,6 +34,17 @@ function flow(config: Record<string, unknown> = {}) {
   ];
 }
 
+/** The simulator sampling every 2 s, with a Complete node on it (output 'finished') for commands that end later. */
+const loadWithComplete = () =>
+  helper.load(
+    [machineSim, catchNode, coreNode('common/24-complete')],
+    [
+      ...flow({ interval: '2' }),
+      { id: 'completer', type: 'complete', scope: ['sim'], uncaught: false, wires: [['finished']] },
+      { id: 'finished', type: 'helper' },
+    ],
+  );
+
 describe('machine-sim inside Node-RED', () => {
   beforeAll(() => helper.startServer());
   afterEach(() => helper.unload());
@@ -89,14 +100,7 @@ describe('machine-sim inside Node-RED', () => {
   });
 
   it('backfills a past hour in arrays with event times, then calls done', async () => {
-    await helper.load(
-      [machineSim, catchNode, coreNode('common/24-complete')],
-      [
-        ...flow({ interval: '2' }),
-        { id: 'completer', type: 'complete', scope: ['sim'], uncaught: false, wires: [['finished']] },
-        { id: 'finished', type: 'helper' },
-      ],
-    );
+    await loadWithComplete();
     const points = collect(helper, 'points');
     const events = collect(helper, 'events');
     const finished = collect(helper, 'finished');
@@ -169,14 +173,7 @@ describe('machine-sim inside Node-RED', () => {
   });
 
   it('ends a backfill whose batch throws with an error and a red status, and takes the next one', async () => {
-    await helper.load(
-      [machineSim, catchNode, coreNode('common/24-complete')],
-      [
-        ...flow({ interval: '2' }),
-        { id: 'completer', type: 'complete', scope: ['sim'], uncaught: false, wires: [['finished']] },
-        { id: 'finished', type: 'helper' },
-      ],
-    );
+    await loadWithComplete();
     const caught = collect(helper, 'caught');
     const finished = collect(helper, 'finished');
     const statuses: any[] = [];
