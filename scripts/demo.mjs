@@ -103,6 +103,39 @@ for (const { name, variable, port: number } of Object.values(ports)) {
 }
 
 const running = [];
+/** A stop was asked for (Ctrl-C, SIGTERM); while the demo starts, it ends the start at the next part. */
+let stopping = false;
+let ready = false;
+
+/** Keeps a part to stop on the way out (in reverse), and tells when it stops by itself. */
+function started(what, part, stop = () => part.stop()) {
+  running.push([what, stop]);
+  if (stopping) throw new Error('stopped while starting');
+  // A part that exits while the demo runs (killed, out of memory) leaves it half there: say so, and stop.
+  part.process?.exited.then((status) => {
+    if (stopping) return;
+    console.error(`[plantwire] ${what} exited (${status}) while the demo ran; stopping the rest`);
+    void shutdown(1);
+  });
+}
+
+async function shutdown(code) {
+  stopping = true;
+  await stopAll();
+  say('stopped');
+  process.exit(code);
+}
+
+// Installed before anything starts: a SIGTERM during the start (a service manager, an IDE's stop) must not leave
+// QuestDB running without its parent.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    if (ready) void shutdown(0);
+  });
+}
+
 async function stopAll() {
   for (const [what, stop] of running.reverse()) {
     say(`stopping ${what}`);
@@ -124,7 +157,7 @@ async function nodeRed(name, env, { credentialSecret, ingestToken, admin }, mqtt
     login: { username: 'admin', password: admin.admin },
     ...(firstRun ? { flows: flowsWithToken(FLOW_FILES[name], ingestToken, tenant, mqtt) } : {}),
   });
-  running.push([`the ${name} Node-RED`, () => red.stop()]);
+  started(`the ${name} Node-RED`, red);
   // Its log, for when something needs a look: what it printed so far, then as it comes.
   const log = createWriteStream(join(userDir, 'node-red.log'), { flags: 'a' });
   log.write(red.log());
@@ -149,7 +182,7 @@ try {
     pgPort: ports.questdbPg.port,
     ilpPort: ports.questdbIlp.port,
   });
-  running.push(['QuestDB', () => questdb.stop()]);
+  started('QuestDB', questdb);
 
   const accounts = mqttAccounts(keys.mqtt, { tenant, plant });
   const account = (username) => accounts.find((a) => a.username === username);
@@ -163,7 +196,7 @@ try {
     port: ports.mqtt.port,
     ...(!keys.openBroker && { accounts }),
   });
-  running.push(['the plant broker', () => broker.stop()]);
+  started('the plant broker', broker);
   const mqtt = { PLANTWIRE_MQTT_HOST: local, PLANTWIRE_MQTT_PORT: String(ports.mqtt.port) };
 
   say(`starting the cloud Node-RED (ingest, API, dashboard) for tenant ${tenant}, plant ${plant}`);
@@ -182,7 +215,7 @@ try {
     commandTopic: topics.command,
     stateTopic: topics.link,
   });
-  running.push(['the WAN link', () => link.stop()]);
+  started('the WAN link', link);
 
   say('starting the edge Node-RED (the plant, alarms, store-and-forward)');
   const edge = await nodeRed('edge', { ...mqtt, ...plantEnv, PLANTWIRE_CLOUD_URL: link.url }, keys, {
@@ -204,19 +237,10 @@ try {
   Press Ctrl-C to stop.
 `);
   say('ready');
+  ready = true;
+  if (stopping) await shutdown(0);
 } catch (error) {
+  if (stopping) await shutdown(0);
   console.error(`[plantwire] the demo could not start: ${error.message}`);
-  await stopAll();
-  process.exit(1);
-}
-
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, async () => {
-    if (stopping) return;
-    stopping = true;
-    await stopAll();
-    say('stopped');
-    process.exit(0);
-  });
+  await shutdown(1);
 }

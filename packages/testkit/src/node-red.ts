@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,11 +76,14 @@ export async function startNodeRed(options: NodeRedOptions = {}): Promise<NodeRe
     uiHost: host,
     uiPort: port,
   };
-  writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
+  // It holds the credential secret (which decrypts flows_cred.json) and the admin password hashes: this user's only.
+  const settingsFile = join(userDir, 'settings.js');
+  writeFileSync(settingsFile, `module.exports = ${JSON.stringify(settings, null, 2)};\n`, { mode: 0o600 });
+  chmodSync(settingsFile, 0o600);
   const redJs = options.redJs ?? require.resolve('node-red/red.js');
   const child = startProcess(
     options.nodeBinary ?? process.execPath,
-    [...(options.nodeArgs ?? []), redJs, '--userDir', userDir, '--settings', join(userDir, 'settings.js')],
+    [...(options.nodeArgs ?? []), redJs, '--userDir', userDir, '--settings', settingsFile],
     { env: { ...process.env, ...options.env }, cwd: userDir },
   );
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
