@@ -4,7 +4,7 @@
 // delete it to start afresh. PLANTWIRE_TENANT and PLANTWIRE_PLANT name the plant (acme, plant-01 by default): the
 // flows, the broker's accounts and the WAN link all follow them.
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -93,6 +93,27 @@ function secrets() {
   return made;
 }
 
+// One demo per data folder: a second one on other ports would fail deep inside QuestDB's own lock, with its stack.
+const lockFile = join(data, 'demo.pid');
+const holder = existsSync(lockFile) ? Number(readFileSync(lockFile, 'utf8')) : NaN;
+if (Number.isInteger(holder) && holder !== process.pid && isRunning(holder)) {
+  console.error(
+    `[plantwire] a demo (pid ${holder}) already runs on ${data}: stop it, or set PLANTWIRE_DATA to another folder ` +
+      `(if pid ${holder} is no demo, delete ${lockFile}).`,
+  );
+  process.exit(1);
+}
+
+/** Whether a process of this pid exists (one of another user's counts too). */
+function isRunning(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
 for (const { name, variable, port: number } of Object.values(ports)) {
   if (!(await portIsFree(number, host))) {
     console.error(
@@ -101,6 +122,9 @@ for (const { name, variable, port: number } of Object.values(ports)) {
     process.exit(1);
   }
 }
+
+mkdirSync(data, { recursive: true });
+writeFileSync(lockFile, `${process.pid}\n`);
 
 const running = [];
 /** A stop was asked for (Ctrl-C, SIGTERM); while the demo starts, it ends the start at the next part. */
@@ -122,6 +146,7 @@ function started(what, part, stop = () => part.stop()) {
 async function shutdown(code) {
   stopping = true;
   await stopAll();
+  rmSync(lockFile, { force: true });
   say('stopped');
   process.exit(code);
 }
