@@ -84,6 +84,16 @@ const points = (count: number) =>
 const idsOf = (written: { message: Message }[]) =>
   written.flatMap(({ message }) => (JSON.parse(String(message.value)) as { id: string }[]).map((p) => p.id));
 
+/** The producer most tests drive: delivery check on, 100 KB batches, 2 resend rounds, no compression. */
+const checkedProducer = (kafka: ConstructorParameters<typeof DeliveringProducer>[0], options = {}) =>
+  new DeliveringProducer(kafka, {
+    deliveryCheck: true,
+    maxBatchBytes: 100_000,
+    maxResends: 2,
+    compression: 'none',
+    ...options,
+  });
+
 describe('DeliveringProducer', () => {
   it('a disconnect while kafkajs still connects wins: disconnected again once connected', async () => {
     let connected!: () => void;
@@ -103,12 +113,7 @@ describe('DeliveringProducer', () => {
 
   it('resends the records of a partition a resolved send left out, and counts them', async () => {
     const { kafka, written } = fakeKafka((round) => (round === 0 ? [1] : []));
-    const producer = new DeliveringProducer(kafka, {
-      deliveryCheck: true,
-      maxBatchBytes: 100_000,
-      maxResends: 3,
-      compression: 'none',
-    });
+    const producer = checkedProducer(kafka, { maxResends: 3 });
     await producer.connect();
     await producer.deliver('t', toRecords(points(70), 'machine', 'n', 5));
     expect(new Set(idsOf(written))).toEqual(new Set(points(70).map((p) => p.id)));
@@ -131,12 +136,7 @@ describe('DeliveringProducer', () => {
           send: (args: ProducerRecord) => (codecs.push(args.compression), inner.send(args)),
         };
       };
-      const producer = new DeliveringProducer(kafka, {
-        deliveryCheck: true,
-        maxBatchBytes: 100_000,
-        maxResends: 3,
-        compression,
-      });
+      const producer = checkedProducer(kafka, { maxResends: 3, compression });
       await producer.deliver('t', toRecords(points(20), 'machine', 'n', 5));
       expect(new Set(codecs)).toEqual(new Set([codec]));
     }
@@ -144,12 +144,7 @@ describe('DeliveringProducer', () => {
 
   it('with the check off, resolves although records were lost (what kafkajs alone does)', async () => {
     const { kafka, written } = fakeKafka((round) => (round === 0 ? [1] : []));
-    const producer = new DeliveringProducer(kafka, {
-      deliveryCheck: false,
-      maxBatchBytes: 100_000,
-      maxResends: 3,
-      compression: 'none',
-    });
+    const producer = checkedProducer(kafka, { deliveryCheck: false, maxResends: 3 });
     await producer.deliver('t', toRecords(points(70), 'machine', 'n', 5));
     expect(idsOf(written).length).toBeLessThan(70);
     expect(producer.stats().resent).toBe(0);
@@ -157,12 +152,7 @@ describe('DeliveringProducer', () => {
 
   it('fails the delivery when resending does not help within maxResends, saying how many records', async () => {
     const { kafka } = fakeKafka(() => [2]);
-    const producer = new DeliveringProducer(kafka, {
-      deliveryCheck: true,
-      maxBatchBytes: 100_000,
-      maxResends: 2,
-      compression: 'none',
-    });
+    const producer = checkedProducer(kafka);
     await expect(producer.deliver('t', toRecords(points(70), 'machine', 'n', 5))).rejects.toThrow(
       /records of topic t were not acknowledged after 3 sends/,
     );
@@ -173,12 +163,7 @@ describe('DeliveringProducer', () => {
       () => [],
       (round) => (round === 0 ? new Error('broker down') : undefined),
     );
-    const producer = new DeliveringProducer(kafka, {
-      deliveryCheck: true,
-      maxBatchBytes: 100_000,
-      maxResends: 2,
-      compression: 'none',
-    });
+    const producer = checkedProducer(kafka);
     const first = producer.deliver('t', toRecords(points(5), 'machine', 'n', 5));
     const second = producer.deliver('t', toRecords(points(5), 'machine', 'n', 5));
     await expect(first).rejects.toThrow('broker down');
@@ -195,12 +180,7 @@ describe('DeliveringProducer', () => {
       () => [],
       (round) => [new Error('broker down'), desync][round],
     );
-    const producer = new DeliveringProducer(kafka, {
-      deliveryCheck: true,
-      maxBatchBytes: 100_000,
-      maxResends: 2,
-      compression: 'none',
-    });
+    const producer = checkedProducer(kafka);
     await producer.connect();
     const records = toRecords(points(5), 'machine', 'n', 5);
     // Another failure keeps the producer; the refusal replaces it before the next send, and the old one is closed.
@@ -228,12 +208,7 @@ describe('DeliveringProducer', () => {
         connect: async () => (refuse-- > 0 ? Promise.reject(new Error('no broker')) : undefined),
       };
     };
-    const producer = new DeliveringProducer(kafka, {
-      deliveryCheck: true,
-      maxBatchBytes: 100_000,
-      maxResends: 2,
-      compression: 'none',
-    });
+    const producer = checkedProducer(kafka);
     const records = toRecords(points(5), 'machine', 'n', 5);
     await expect(producer.deliver('t', records)).rejects.toThrow('out of order');
     await expect(producer.deliver('t', records)).rejects.toThrow('no broker');
@@ -276,12 +251,7 @@ describe('DeliveringProducer', () => {
           },
         };
       };
-      const producer = new DeliveringProducer(kafka, {
-        deliveryCheck: true,
-        maxBatchBytes: 100_000,
-        maxResends: 2,
-        compression: 'none',
-      });
+      const producer = checkedProducer(kafka);
       await producer.connect();
       const records = toRecords(points(5), 'machine', 'n', 5);
       await expect(producer.deliver('t', records)).rejects.toThrow('out of order');
@@ -348,12 +318,7 @@ describe('DeliveringProducer', () => {
       () => [],
       (round) => (round === 0 ? tooLarge : undefined),
     );
-    const producer = new DeliveringProducer(kafka, {
-      deliveryCheck: true,
-      maxBatchBytes: 100_000,
-      maxResends: 2,
-      compression: 'none',
-    });
+    const producer = checkedProducer(kafka);
     const refused = producer.deliver('t', toRecords(points(5), 'machine', 'n', 5));
     await expect(refused).rejects.toBeInstanceOf(RecordsRefusedError);
     await expect(refused).rejects.toMatchObject({ message: tooLarge.message, cause: tooLarge });
@@ -373,12 +338,7 @@ describe('DeliveringProducer', () => {
       () => [],
       (round) => (round === 1 ? tooLarge : undefined),
     );
-    const producer = new DeliveringProducer(kafka, {
-      deliveryCheck: true,
-      maxBatchBytes: 100_000,
-      maxResends: 2,
-      compression: 'none',
-    });
+    const producer = checkedProducer(kafka);
     // The first goes alone; the two queued behind it go together in the second send, which is refused.
     const first = producer.deliver('t', toRecords(points(5), 'machine', 'n', 5));
     const together = [1, 2].map(() => producer.deliver('t', toRecords(points(5), 'machine', 'n', 5)));

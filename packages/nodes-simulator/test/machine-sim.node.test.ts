@@ -34,6 +34,15 @@ function flow(config: Record<string, unknown> = {}) {
   ];
 }
 
+/** The simulator running, with what it sends, what Catch sees and its statuses. */
+async function loadRunning() {
+  await helper.load([machineSim, catchNode], flow({ autostart: true }));
+  const statuses: any[] = [];
+  const sim = helper.getNode('sim')!;
+  sim.on('call:status', ((call: any) => statuses.push(call.args[0])) as never);
+  return { caught: collect(helper, 'caught'), points: collect(helper, 'points'), statuses, sim };
+}
+
 /** The simulator sampling every 2 s, with a Complete node on it (output 'finished') for commands that end later. */
 const loadWithComplete = () =>
   helper.load(
@@ -135,12 +144,7 @@ describe('machine-sim inside Node-RED', () => {
   });
 
   it('refuses a backfill before 2000 or beyond what a Date holds, with an error and a red status, and keeps running', async () => {
-    await helper.load([machineSim, catchNode], flow({ autostart: true }));
-    const caught = collect(helper, 'caught');
-    const points = collect(helper, 'points');
-    const statuses: any[] = [];
-    const sim = helper.getNode('sim')!;
-    sim.on('call:status', ((call: any) => statuses.push(call.args[0])) as never);
+    const { caught, points, statuses, sim } = await loadRunning();
     // -9e15 is outside the Date range: finishing this backfill used to throw from the event loop and stop Node-RED.
     sim.receive({ payload: { cmd: 'backfill', from: -9e15, to: -9e15 + 60_000 } });
     // 1970: every point would have been refused by the point schema.
@@ -201,12 +205,7 @@ describe('machine-sim inside Node-RED', () => {
   });
 
   it('refuses bad commands with a clear error for Catch and a red status, and keeps running', async () => {
-    await helper.load([machineSim, catchNode], flow({ autostart: true }));
-    const caught = collect(helper, 'caught');
-    const points = collect(helper, 'points');
-    const statuses: any[] = [];
-    const sim = helper.getNode('sim')!;
-    sim.on('call:status', ((call: any) => statuses.push(call.args[0])) as never);
+    const { caught, points, statuses, sim } = await loadRunning();
     sim.receive({ payload: { cmd: 'bearing_fault', machine: 'lathe-09' } });
     sim.receive({ payload: 'not json' });
     await waitFor('two errors', async () => (caught.length === 2 ? true : undefined), 2000);
