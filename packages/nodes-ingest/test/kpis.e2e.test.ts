@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startQuestDb, telemetryPoint, type QuestDb } from '@plantwire/testkit';
 import type { Point } from '@plantwire/telemetry';
 import { bindSql, exec, presetSql, TelemetryWriter, toRows } from '../src/index.js';
+import { MAX_MINUTES } from '../src/core/sql.js';
 import { DEFAULT_IDEAL_RATES, kpiRows, parseIdealRates, shiftStart } from '../src/core/kpis.js';
 
 const now = Date.UTC(2026, 0, 5, 16); // the late shift began at 14:00
@@ -174,10 +175,32 @@ describe('series and counts take minutes and bucket from msg.params', () => {
       /bucket must look like/,
     );
     expect(() => presetSql('series', { table: 't' }, { bucket: ['1m'] })).toThrow(/bucket must look like/);
+    expect(() => presetSql('series', { table: 't' }, { bucket: '0s' })).toThrow(/bucket must look like/);
     for (const minutes of [0, -5, 1.5, 'x', true, 10_000_000])
       expect(() => presetSql('counts', { table: 't' }, { minutes })).toThrow(
         /minutes must be a whole number/,
       );
+  });
+
+  it('series: refuses more buckets per series than a chart draws', () => {
+    // A year in hours is the longest window's finest sensible bucket.
+    expect(presetSql('series', { table: 't' }, { minutes: MAX_MINUTES, bucket: '1h' }).sql).toMatch(
+      /SAMPLE BY 1h/,
+    );
+    expect(presetSql('series', { table: 't' }, { minutes: MAX_MINUTES, bucket: '1M' }).sql).toMatch(
+      /SAMPLE BY 1M/,
+    );
+    expect(presetSql('series', { table: 't' }, { minutes: 10_000, bucket: '1m' }).sql).toMatch(/-10000, now/);
+    expect(() => presetSql('series', { table: 't' }, { minutes: 10_001, bucket: '1m' })).toThrow(
+      /10001 minutes in buckets of 1m is 10001 per series, at most 10000: choose a larger bucket/,
+    );
+    expect(() => presetSql('series', { table: 't' }, { minutes: MAX_MINUTES, bucket: '1s' })).toThrow(
+      /is 31622400 per series/,
+    );
+    // Counts and events have no buckets: a year is fine.
+    expect(presetSql('counts', { table: 't' }, { minutes: MAX_MINUTES, bucket: '1s' }).sql).toMatch(
+      /-527040/,
+    );
   });
 });
 

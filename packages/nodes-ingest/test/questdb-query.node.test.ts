@@ -114,6 +114,20 @@ describe('questdb-query while QuestDB is unreachable', () => {
     ).toBe(true);
   });
 
+  it('refuses its own bucket at deploy when the window holds too many of them', async () => {
+    await helper.load(
+      [configNode, queryNode, catchNode],
+      flow('http://127.0.0.1:9', { mode: 'series', minutes: '1440', bucket: '1s' }),
+    );
+    const caught = collect(helper, 'caught');
+    expect(spy('query', 'error').calledWithMatch(/1440 minutes in buckets of 1s is 86400 per series/)).toBe(
+      true,
+    );
+    helper.getNode('query')!.receive({});
+    await until('the error', () => caught.length === 1);
+    expect(caught[0].error.message).toMatch(/questdb-query: query: 1440 minutes in buckets of 1s/);
+  });
+
   it('kpis: bad ideal rates are reported at deploy and fail each query', async () => {
     await helper.load(
       [configNode, queryNode, catchNode],

@@ -81,6 +81,12 @@ export interface PresetOptions {
 /** The longest window a preset looks back: a year (a leap year's minutes). */
 export const MAX_MINUTES = 527_040;
 
+/** The most buckets a series preset draws per series: more than a chart shows (a year in hours is 8,784). */
+export const MAX_BUCKETS = 10_000;
+
+/** Seconds in a bucket unit; a month and a year as QuestDB's calendar sampling has them at their shortest. */
+const UNIT_SECONDS = { s: 1, m: 60, h: 3_600, d: 86_400, M: 28 * 86_400, y: 365 * 86_400 };
+
 /**
  * The dashboard's queries. Filters (tenant, plant, line, machine, metric) come as parameters, so a preset is as
  * safe as a hand-written query with placeholders; `minutes` and `bucket` among them override the options, so a
@@ -117,9 +123,19 @@ export function presetSql(
       };
     case 'series': {
       const bucket = unlessEmpty(filters.bucket) ?? options.bucket ?? '1m';
-      if (typeof bucket !== 'string' || !INTERVAL.test(bucket))
+      if (typeof bucket !== 'string' || !INTERVAL.test(bucket) || parseInt(bucket, 10) === 0)
         throw new QuestDbError(
           `query: bucket must look like 30s, 1m or 1h (got ${JSON.stringify(bucket)})`,
+          'bad-data',
+        );
+      // A year in seconds is half a billion rows per series: QuestDB would build them all and the answer would
+      // fill Node-RED's memory.
+      const buckets = Math.ceil(
+        (minutes * 60) / (parseInt(bucket, 10) * UNIT_SECONDS[bucket.slice(-1) as keyof typeof UNIT_SECONDS]),
+      );
+      if (buckets > MAX_BUCKETS)
+        throw new QuestDbError(
+          `query: ${minutes} minutes in buckets of ${bucket} is ${buckets} per series, at most ${MAX_BUCKETS}: choose a larger bucket`,
           'bad-data',
         );
       return {

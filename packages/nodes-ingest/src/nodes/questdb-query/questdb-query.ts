@@ -9,7 +9,7 @@ import { bindSql, MAX_MINUTES, presetSql, toRows, toSeries } from '../../core/sq
 import { questDbServer } from '../config-node.js';
 
 // The presets' rules (table, minutes up to a year, bucket, ideal rates) are the core's (src/core/sql.ts, kpis.ts);
-// the node's own minutes setting is refused at deploy past the core's year, not on every query.
+// the node's own table, minutes and bucket are refused at deploy, not on every query.
 const SETTINGS = {
   mode: setting.choice('latest', ['latest', 'series', 'counts', 'kpis', 'events', 'sql']),
   sql: setting.text(''),
@@ -38,6 +38,8 @@ export = function register(RED: NodeAPI) {
       try {
         settings = shell.settings(def, SETTINGS);
         if (settings.mode === 'kpis') rates = parseIdealRates(settings.idealRates);
+        // The preset's own table, window and bucket, checked once here rather than failing every query.
+        if (settings.mode !== 'sql') presetSql(settings.mode, settings, {});
       } catch (error) {
         refused = new Error(`questdb-query: ${(error as Error).message}`);
         shell.refuseSetup(error);
@@ -63,8 +65,7 @@ export = function register(RED: NodeAPI) {
           if (!text) throw shell.error('errors.noSql');
           sql = bindSql(text, params);
         } else {
-          const { table, bucket, minutes } = settings;
-          const query = presetSql(settings.mode, { table, bucket, minutes }, params);
+          const query = presetSql(settings.mode, settings, params);
           sql = bindSql(query.sql, query.params);
         }
       } catch (error) {
