@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const stamps = join(root, 'node_modules', '.plantwire');
-const say = (line) => console.log(`[plantwire] ${line}`);
+// Setup talks on stderr, its tools' output too: stdout is the command's own (a bench's one JSON line).
+const say = (line) => console.error(`[plantwire] ${line}`);
 
 function fail(message) {
   console.error(`\n[plantwire] ${message}\n`);
@@ -21,7 +22,7 @@ function fail(message) {
 }
 
 function run(command, args, options = {}) {
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
+  const result = spawnSync(command, args, { cwd: root, stdio: ['inherit', 2, 'inherit'], ...options });
   if (result.error) fail(`${command} could not run: ${result.error.message}`);
   return result.status ?? 1;
 }
@@ -94,9 +95,12 @@ function installDependencies() {
 function buildPackages() {
   const sources = walk(join(root, 'packages'), (p) => !p.includes('/test/') && !p.includes('/examples/'));
   const wanted = hashFiles([...sources, join(root, 'scripts', 'build-node-package.mjs')]);
-  const built = readdirSync(join(root, 'packages')).every((pkg) =>
-    existsSync(join(root, 'packages', pkg, 'dist')),
-  );
+  // node-shell has no build of its own: it is bundled into each node package.
+  const built = readdirSync(join(root, 'packages'))
+    .filter(
+      (pkg) => JSON.parse(readFileSync(join(root, 'packages', pkg, 'package.json'), 'utf8')).scripts?.build,
+    )
+    .every((pkg) => existsSync(join(root, 'packages', pkg, 'dist')));
   if (stamp('build') === wanted && built) return;
   say('building the packages');
   if (run('npm', ['run', 'build', '--silent']) !== 0) fail('the build failed (see above)');
@@ -163,14 +167,18 @@ function test(args) {
   fetchKafka();
   const report = join(stamps, 'vitest-report.json');
   rmSync(report, { force: true });
-  const status = run(process.execPath, [
-    join(root, 'node_modules', 'vitest', 'vitest.mjs'),
-    'run',
-    '--reporter=default',
-    '--reporter=json',
-    `--outputFile.json=${report}`,
-    ...args,
-  ]);
+  const status = run(
+    process.execPath,
+    [
+      join(root, 'node_modules', 'vitest', 'vitest.mjs'),
+      'run',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${report}`,
+      ...args,
+    ],
+    { stdio: 'inherit' },
+  );
   if (existsSync(report)) {
     const { numPassedTests, numFailedTests, numPendingTests, numTodoTests } = JSON.parse(
       readFileSync(report, 'utf8'),
