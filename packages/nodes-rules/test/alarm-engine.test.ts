@@ -442,6 +442,48 @@ describe('AlarmEngine: deadband, delays, re-alarm', () => {
     expect(alarm.advance(1000)).toMatchObject([{ id: ID, state: 'active-unack', ts: T0 + 60_000 }]);
   });
 
+  it('a device clock stepped back an hour: delays and re-alarms run their full time from the step', () => {
+    const hour = 3_600_000;
+    const alarm = setup([{ ...above, onDelayS: 60, offDelayS: 30, reAlarmMin: 10 } as RuleInput]);
+    alarm.send(50);
+    alarm.advance(1000);
+    // From here the machine stamps its points an hour earlier (NTP corrected it).
+    const behind = (value: number) => alarm.point(value, { ts: Date.now() - hour });
+    expect(alarm.send(behind(95))).toEqual([]);
+    expect(alarm.engine.nextDueAt()).toBe(alarm.engine.now() + 60_000);
+    expect(alarm.advance(59_000)).toEqual([]);
+    expect(alarm.advance(1000)).toMatchObject([
+      { id: ID, state: 'active-unack', ts: T0 + 1000 - hour + 60_000 },
+    ]);
+    // Its re-alarm ten minutes on, not at once.
+    expect(alarm.advance(9 * 60_000)).toEqual([]);
+    expect(alarm.advance(60_000)).toMatchObject([{ id: ID, ts: T0 + 1000 - hour + 11 * 60_000 }]);
+    // Back to normal after the full off-delay.
+    alarm.send(behind(50));
+    expect(alarm.advance(29_000)).toEqual([]);
+    expect(alarm.advance(1000)).toMatchObject([{ id: ID, state: 'rtn-unack' }]);
+  });
+
+  it('a chattering alarm after the clock stepped back stays shelved its full time', () => {
+    const alarm = setup([above], { chatter: { count: 2, windowS: 60, shelveMinutes: 15 } });
+    alarm.send(50);
+    const behind = (value: number) => alarm.point(value, { ts: Date.now() - 3_600_000 });
+    alarm.send(behind(95));
+    alarm.send(behind(50));
+    expect(alarm.send(behind(95))).toMatchObject([{ state: 'shelved' }]);
+    expect(alarm.advance(15 * 60_000 - 1000)).toEqual([]);
+    expect(alarm.advance(1000)).toMatchObject([{ state: 'active-unack', previous: 'shelved' }]);
+  });
+
+  it('a late point does not shorten a delay the newer points started', () => {
+    const alarm = setup([{ ...above, onDelayS: 60 } as RuleInput]);
+    alarm.send(95);
+    alarm.advance(30_000);
+    alarm.send(alarm.point(96, { ts: T0 - 5000 })); // a redelivered point from before the first
+    expect(alarm.advance(29_000)).toEqual([]);
+    expect(alarm.advance(1000)).toMatchObject([{ id: ID, state: 'active-unack', ts: T0 + 60_000 }]);
+  });
+
   it('a backlog of old points beside live data re-alarms on its own time, one event per missed stretch', () => {
     const alarm = setup([{ ...above, reAlarmMin: 60 } as RuleInput]);
     const threeDays = 3 * 24 * 3_600_000;

@@ -191,7 +191,8 @@ export class AlarmEngine {
       const alarmNow = this.alarmNow(alarm, clock, now);
       let due = false;
       if (!Number.isNaN(alarm.pendingDue)) {
-        if (alarmNow >= alarm.pendingDue) transitions.change(alarm, !alarm.active, alarm.pendingDue);
+        if (alarmNow - alarm.pendingLag >= alarm.pendingDue)
+          transitions.change(alarm, !alarm.active, alarm.pendingDue, alarm.pendingLag);
         else due = true;
       }
       if (alarm.shelvedUntil > 0) {
@@ -203,7 +204,7 @@ export class AlarmEngine {
       const reAlarmMs = alarm.spec.reAlarmMs;
       if (reAlarmMs > 0 && alarm.active && !alarm.masked) {
         // Periods missed while nothing ran (a long gap, a backlog catching up) make one re-alarm, not a burst.
-        const periods = Math.floor((alarmNow - alarm.announcedAt) / reAlarmMs);
+        const periods = Math.floor((alarmNow - alarm.announcedLag - alarm.announcedAt) / reAlarmMs);
         if (periods >= 1) transitions.reAlarm(alarm, alarm.announcedAt + periods * reAlarmMs);
         due = true;
       }
@@ -219,10 +220,10 @@ export class AlarmEngine {
     let next = Infinity;
     for (const alarm of this.transitions.timed) {
       let due = Infinity;
-      if (alarm.pendingDue < due) due = alarm.pendingDue;
+      if (alarm.pendingDue + alarm.pendingLag < due) due = alarm.pendingDue + alarm.pendingLag;
       if (alarm.shelvedUntil > 0 && alarm.shelvedUntil < due) due = alarm.shelvedUntil;
       if (alarm.spec.reAlarmMs > 0 && alarm.active && !alarm.masked) {
-        due = Math.min(due, alarm.announcedAt + alarm.spec.reAlarmMs);
+        due = Math.min(due, alarm.announcedAt + alarm.announcedLag + alarm.spec.reAlarmMs);
       }
       // From the alarm's own event time to now()'s: the same wait.
       if (due !== Infinity) next = Math.min(next, due - this.alarmNow(alarm, clock, now) + now);
@@ -413,7 +414,11 @@ export class AlarmEngine {
 
   /** A condition reading at `ts`: changes the alarm at once, or after its on/off delay has run without a break. */
   private step(alarm: Alarm, condition: boolean, ts: number): void {
-    if (!(ts < alarm.seenTs)) {
+    // A point behind the alarm's own time (a late point, a device clock stepped back) keeps that time, and what
+    // it starts runs on the clock from its arrival.
+    let lag = 0;
+    if (ts < alarm.seenTs) lag = this.alarmNow(alarm, this.evaluateClock, NaN) - ts;
+    else {
       alarm.seenTs = ts;
       alarm.seenClock = this.evaluateClock;
     }
@@ -422,10 +427,12 @@ export class AlarmEngine {
       return;
     }
     const delay = condition ? alarm.spec.onDelayMs : alarm.spec.offDelayMs;
-    if (delay === 0) return this.transitions.change(alarm, condition, ts);
+    if (delay === 0) return this.transitions.change(alarm, condition, ts, lag);
     if (Number.isNaN(alarm.pendingDue)) {
       alarm.pendingDue = ts + delay;
+      alarm.pendingLag = lag;
       this.transitions.timed.add(alarm);
-    } else if (ts >= alarm.pendingDue) this.transitions.change(alarm, condition, alarm.pendingDue);
+    } else if (ts >= alarm.pendingDue)
+      this.transitions.change(alarm, condition, alarm.pendingDue, alarm.pendingLag);
   }
 }

@@ -50,14 +50,15 @@ export class AlarmTransitions {
     this.listChanged = true;
   }
 
-  /** The condition became `active` (or not) at `ts`. */
-  change(alarm: Alarm, active: boolean, ts: number): void {
+  /** The condition became `active` (or not) at `ts`, `lag` behind the alarm's own event time (see Alarm.pendingLag). */
+  change(alarm: Alarm, active: boolean, ts: number, lag: number): void {
     const before = alarm.state;
     alarm.active = active;
     alarm.pendingDue = NaN;
     if (!active) return this.announce(alarm, before, ts, alarm.describe('returned to normal'));
     alarm.activeSince = ts;
     alarm.announcedAt = ts;
+    alarm.announcedLag = lag;
     alarm.acked = false;
     if (alarm.spec.reAlarmMs > 0) this.timed.add(alarm);
     if (alarm.masked) return this.announce(alarm, before, ts, '');
@@ -67,7 +68,7 @@ export class AlarmTransitions {
       while (activations.length > 0 && activations[0]! <= ts - this.chatter.windowMs) activations.shift();
       if (activations.length >= this.chatter.count) {
         alarm.activations = [];
-        alarm.shelvedUntil = ts + this.chatter.shelveMs;
+        alarm.shelvedUntil = ts + lag + this.chatter.shelveMs; // in the alarm's own event time
         this.timed.add(alarm);
         const reason = `chattering: ${activations.length} activations within ${this.chatter.windowMs / 1000} s; shelved for ${this.chatter.shelveMs / 60_000} min`;
         return this.announce(alarm, before, ts, reason);
@@ -94,6 +95,7 @@ export class AlarmTransitions {
       alarm.acked = !alarm.active;
       if (alarm.active) {
         alarm.announcedAt = ts;
+        alarm.announcedLag = 0;
         // tick() let go of it while masked: its re-alarm period starts again now.
         if (alarm.spec.reAlarmMs > 0) this.timed.add(alarm);
       }

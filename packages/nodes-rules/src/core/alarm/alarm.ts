@@ -43,6 +43,13 @@ export class Alarm {
   changedAt = 0;
   /** When the pending change (to !active) takes effect; NaN = none. */
   pendingDue = NaN;
+  /**
+   * How far behind this alarm's own event time the point that started the pending change (or the announcement)
+   * was: its delay (or re-alarm period) runs on the clock from that point. A device clock stepped back is then
+   * no time already passed; 0 for points in order.
+   */
+  pendingLag = 0;
+  announcedLag = 0;
   /** The newest ts of this alarm's points and the clock when it came: its own event time runs on from there. */
   seenTs = NaN;
   seenClock = 0;
