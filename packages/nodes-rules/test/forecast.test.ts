@@ -382,6 +382,21 @@ describe('forecaster', () => {
     },
   );
 
+  it.each([3.4e38, 1e160, -1e160])(
+    "a junk first value (%s) is dropped: the series' first season forecasts as if it never came",
+    (junk) => {
+      const control = run(400, (i, p) => (i === 0 ? { ...p, value: 2 } : p));
+      const results = run(400, (i, p) => (i === 0 ? { ...p, value: junk } : p));
+      const next = (result: (typeof results)[number]) =>
+        (result.point.forecast as { value: number; lower: number; upper: number }[])[0]!;
+      for (const i of [50, 200, 399]) {
+        expect(Math.abs(next(results[i]!).value - next(control[i]!).value)).toBeLessThan(0.1);
+        expect(Number.isFinite(next(results[i]!).upper)).toBe(true);
+      }
+      expect(results.at(-1)!.point.rulS).toBeGreaterThan(0);
+    },
+  );
+
   it("a point stamped far ahead does not stop the series' time: a drift after it is still warned of", () => {
     const drift = (i: number, p: ReturnType<typeof point>) =>
       i >= 700 ? { ...p, value: p.value + 0.02 * (i - 700) } : p;

@@ -43,6 +43,8 @@ const SHIFT = 7;
 const HEADER = 8;
 /** A slot's offset takes its first visits in full (average of them), then the slow rate. */
 const SLOT_VISITS = HEADER;
+/** How many times the second value's size a first value must be to be taken for junk. */
+const FIRST_JUNK_RATIO = 1e6;
 
 export interface Forecast {
   /** The predicted value. */
@@ -81,7 +83,13 @@ export class SeasonalModel {
    */
   update(state: Float64Array, ts: number, value: number): void {
     const { slots, levelS, trendS, seasonMemory } = this.options;
-    const samples = state[SAMPLES]!;
+    let samples = state[SAMPLES]!;
+    // A first value a million times the second's size is junk (a PLC's 3.4e38 before it is ready): the level
+    // holds the first value through the first season, so it would be the forecast until then. Start from this one.
+    if (samples === 1 && Math.abs(state[LEVEL]!) > FIRST_JUNK_RATIO * Math.max(Math.abs(value), 1)) {
+      state.fill(0);
+      samples = 0;
+    }
     state[SAMPLES] = samples + 1;
     const slot = HEADER + slots + this.slot(ts);
     const visits = state[SLOT_VISITS + this.slot(ts)]!;
