@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startQuestDb, telemetryPoint, type QuestDb } from '@plantwire/testkit';
 import type { Point } from '@plantwire/telemetry';
 import { bindSql, exec, presetSql, TelemetryWriter, toRows } from '../src/index.js';
-import { MAX_MINUTES } from '../src/core/sql.js';
+import { checkPresetRows, MAX_MINUTES } from '../src/core/sql.js';
 import { DEFAULT_IDEAL_RATES, kpiRows, parseIdealRates, shiftStart } from '../src/core/kpis.js';
 
 const now = Date.UTC(2026, 0, 5, 16); // the late shift began at 14:00
@@ -197,6 +197,11 @@ describe('series and counts take minutes and bucket from msg.params', () => {
     expect(() => presetSql('series', { table: 't' }, { minutes: MAX_MINUTES, bucket: '1s' })).toThrow(
       /is 31622400 per series/,
     );
+    // And all series together: one row past the cap is asked for, to tell.
+    expect(presetSql('series', { table: 't' }, {}).sql).toMatch(/ LIMIT 100001$/);
+    expect(() => checkPresetRows('series', new Array(100_001))).toThrow(/more than 100000 rows/);
+    expect(() => checkPresetRows('series', new Array(100_000))).not.toThrow();
+    expect(() => checkPresetRows('sql', new Array(200_000))).not.toThrow();
     // Counts and events have no buckets: a year is fine.
     expect(presetSql('counts', { table: 't' }, { minutes: MAX_MINUTES, bucket: '1s' }).sql).toMatch(
       /-527040/,

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { TelemetryWriter } from '../src/index.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -126,6 +128,32 @@ describe('questdb-query while QuestDB is unreachable', () => {
     helper.getNode('query')!.receive({});
     await until('the error', () => caught.length === 1);
     expect(caught[0].error.message).toMatch(/questdb-query: query: 1440 minutes in buckets of 1s/);
+  });
+
+  it('series: an answer past 100,000 rows fails for Catch instead of going out', async () => {
+    // A stand-in for QuestDB's /exec answering what an unfiltered year would: one row past the cap.
+    const row = ['2026-01-01T00:00:00.000000Z', 'line-01', 'cnc-01', 'temperature', 50, 50];
+    const body = JSON.stringify({
+      columns: ['ts', 'line', 'machine', 'metric', 'value', 'last'].map((name) => ({ name })),
+      dataset: Array.from({ length: 100_001 }, () => row),
+    });
+    const server = createServer((_, response) => response.end(body));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port: fake } = server.address() as AddressInfo;
+      await helper.load(
+        [configNode, queryNode, catchNode],
+        flow(`http://127.0.0.1:${fake}`, { mode: 'series' }),
+      );
+      const rows = collect(helper, 'rows');
+      const caught = collect(helper, 'caught');
+      helper.getNode('query')!.receive({});
+      await until('the error', () => caught.length === 1);
+      expect(caught[0].error.message).toMatch(/more than 100000 rows: filter by line, machine or metric/);
+      expect(rows).toEqual([]);
+    } finally {
+      server.close();
+    }
   });
 
   it('kpis: bad ideal rates are reported at deploy and fail each query', async () => {

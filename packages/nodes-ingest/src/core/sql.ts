@@ -84,6 +84,9 @@ export const MAX_MINUTES = 527_040;
 /** The most buckets a series preset draws per series: more than a chart shows (a year in hours is 8,784). */
 export const MAX_BUCKETS = 10_000;
 
+/** The most rows a series preset answers (of all its series): more than charts draw, and Node-RED holds them all. */
+export const MAX_SERIES_ROWS = 100_000;
+
 /** Seconds in a bucket unit; a month and a year as QuestDB's calendar sampling has them at their shortest. */
 const UNIT_SECONDS = { s: 1, m: 60, h: 3_600, d: 86_400, M: 28 * 86_400, y: 365 * 86_400 };
 
@@ -140,7 +143,7 @@ export function presetSql(
         );
       return {
         // The last value beside the mean: a code (a machine's state) averaged over a bucket means nothing.
-        sql: `SELECT ts, line, machine, metric, avg(value) value, last(value) last FROM ${table}${clause([...where, `ts > dateadd('m', -${minutes}, now())`])} SAMPLE BY ${bucket} ALIGN TO CALENDAR`,
+        sql: `SELECT ts, line, machine, metric, avg(value) value, last(value) last FROM ${table}${clause([...where, `ts > dateadd('m', -${minutes}, now())`])} SAMPLE BY ${bucket} ALIGN TO CALENDAR LIMIT ${MAX_SERIES_ROWS + 1}`,
         params,
       };
     }
@@ -161,6 +164,15 @@ export function presetSql(
 
 function unlessEmpty(value: unknown): unknown {
   return value === '' ? undefined : value;
+}
+
+/** Refuses a series answer past MAX_SERIES_ROWS (its query asks for one row more, to tell). */
+export function checkPresetRows(mode: string, rows: readonly unknown[]): void {
+  if (mode === 'series' && rows.length > MAX_SERIES_ROWS)
+    throw new QuestDbError(
+      `query: more than ${MAX_SERIES_ROWS} rows: filter by line, machine or metric, or choose a larger bucket or a shorter window`,
+      'bad-data',
+    );
 }
 
 function clause(conditions: string[]): string {

@@ -5,7 +5,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { nodeShell, registerNode, setting, type Done, type Settings } from '@plantwire/node-shell';
 import { DEFAULT_IDEAL_RATES, kpiRows, parseIdealRates } from '../../core/kpis.js';
 import { exec, QuestDbError } from '../../core/questdb-http.js';
-import { bindSql, MAX_MINUTES, presetSql, toRows, toSeries } from '../../core/sql.js';
+import { bindSql, checkPresetRows, MAX_MINUTES, presetSql, toRows, toSeries } from '../../core/sql.js';
 import { questDbServer } from '../config-node.js';
 
 // The presets' rules (table, minutes up to a year, bucket, ideal rates) are the core's (src/core/sql.ts, kpis.ts);
@@ -76,6 +76,12 @@ export = function register(RED: NodeAPI) {
         (result) => {
           back();
           const rows = toRows(result);
+          try {
+            checkPresetRows(settings.mode, rows);
+          } catch (error) {
+            shell.status.error((error as Error).message);
+            return done(error as Error);
+          }
           msg.payload = rates ? kpiRows(rows, rates) : settings.output === 'series' ? toSeries(rows) : rows;
           shell.status.ok(shell.text('status.rows', { rows: rows.length }));
           send(msg);
