@@ -2,7 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { kafkaClientConfig, parseBrokers, type ClientSettings } from '../src/core/client-config.js';
+import {
+  kafkaClientConfig,
+  parseBrokers,
+  sendsPasswordInClear,
+  type ClientSettings,
+} from '../src/core/client-config.js';
 
 const base: ClientSettings = {
   brokers: '127.0.0.1:9092',
@@ -53,5 +58,12 @@ describe('kafka client config', () => {
     expect(() => kafkaClientConfig({ ...base, sasl: 'plain', username: 'edge' })).toThrow(
       'SASL plain needs a username and a password',
     );
+  });
+
+  it('tells when SASL PLAIN would send the password in clear (no TLS)', () => {
+    expect(sendsPasswordInClear({ sasl: 'plain', tls: false })).toBe(true);
+    expect(sendsPasswordInClear({ sasl: 'plain', tls: true })).toBe(false);
+    expect(sendsPasswordInClear({ sasl: 'scram-sha-256', tls: false })).toBe(false);
+    expect(sendsPasswordInClear({ sasl: 'none', tls: false })).toBe(false);
   });
 });

@@ -56,6 +56,18 @@ describe('kafka nodes inside Node-RED', () => {
     expect(JSON.stringify(exported)).not.toMatch(/kafka-secret/);
   });
 
+  it('kafka-config warns at deploy that SASL PLAIN without TLS sends the password in clear, and not with TLS', async () => {
+    const credentials = { kafka: { username: 'edge', password: 'kafka-secret' } };
+    await helper.load(NODE_MODULES, flow({ sasl: 'plain' }), credentials);
+    expect(
+      spy('kafka', 'warn').calledWithMatch(/^kafka-config: SASL PLAIN without TLS sends the password/),
+    ).toBe(true);
+    expect(spy('kafka', 'warn').calledWithMatch(/kafka-secret/)).toBe(false);
+    await helper.unload();
+    await helper.load(NODE_MODULES, flow({ sasl: 'plain', tls: true }), credentials);
+    expect(spy('kafka', 'warn').calledWithMatch(/SASL PLAIN without TLS/)).toBe(false);
+  });
+
   it('refuses bad node settings at deploy, naming them: negative resend rounds, a zero in-flight window, an unknown SASL', async () => {
     await helper.load(NODE_MODULES, flow({ sasl: 'kerberos' }));
     expect(

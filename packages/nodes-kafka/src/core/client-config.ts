@@ -58,3 +58,8 @@ export function kafkaClientConfig(settings: ClientSettings): KafkaConfig {
   }
   return config;
 }
+
+/** SASL PLAIN sends the password as it is: without TLS anyone on the network path reads it. */
+export function sendsPasswordInClear(settings: Pick<ClientSettings, 'sasl' | 'tls'>): boolean {
+  return settings.sasl === 'plain' && !settings.tls;
+}

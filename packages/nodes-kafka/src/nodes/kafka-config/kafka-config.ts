@@ -4,7 +4,7 @@
 import type { NodeAPI, NodeDef } from 'node-red';
 import { Kafka, logLevel, type logCreator } from 'kafkajs';
 import { nodeShell, registerNode, setting } from '@plantwire/node-shell';
-import { kafkaClientConfig } from '../../core/client-config.js';
+import { kafkaClientConfig, sendsPasswordInClear } from '../../core/client-config.js';
 import type { KafkaConfigNode } from '../config-node.js';
 
 const SETTINGS = {
@@ -54,6 +54,7 @@ export = function register(RED: NodeAPI) {
         logLevel: logLevel.WARN,
         logCreator: toNodeRed,
       });
+      if (sendsPasswordInClear(settings)) shell.warn('warnings.passwordInClear');
     } catch (error) {
       node.refused = (error as Error).message;
       node.error(`kafka-config: ${node.refused}`);
