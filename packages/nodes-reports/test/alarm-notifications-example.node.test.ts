@@ -129,6 +129,9 @@ describe('example "02 - Alarm notifications"', () => {
     );
     const mail = mails().find((m) => m.subject.startsWith('[CRITICAL]'))!;
     expect(mail.envelopeTo.sort()).toEqual(['maintenance@example.com', 'shift-lead@example.com']);
+    // A sender: with no login the email node has no user to send as, and a mail without From is refused or
+    // filed as spam by most relays.
+    expect(mail.from).toBe('plantwire@example.com');
     await until('the SMS', () => smsRequests.some((r) => r.Body?.includes('cnc-01')), 10_000);
     expect(smsRequests.find((r) => r.Body!.includes('cnc-01'))).toMatchObject({
       To: '+15550100',
