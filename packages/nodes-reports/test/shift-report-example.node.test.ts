@@ -83,7 +83,19 @@ describe('example "01 - Scheduled shift report": the whole flow, with QuestDB an
     httpNode = RED.httpNode;
   };
 
+  // node-red-node-test-helper loads the catch node's module once for every catch node in the flow, and the
+  // second registration throws "catch already registered": this example has two (the report's, GET /report's).
+  const autoloaded = (helper as unknown as { _nodeModules: Record<string, (red: object) => unknown> })
+    ._nodeModules;
+  const originalCatch = autoloaded.catch!;
+
   beforeAll(async () => {
+    const registered = new WeakSet<object>();
+    autoloaded.catch = (red) => {
+      if (registered.has(red)) return undefined;
+      registered.add(red);
+      return originalCatch(red);
+    };
     smtpPort = await freePort();
     smtp = startProcess(process.execPath, [
       fileURLToPath(new URL('./fixtures/smtp-sink.mjs', import.meta.url)),
@@ -117,6 +129,7 @@ describe('example "01 - Scheduled shift report": the whole flow, with QuestDB an
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
   afterAll(async () => {
+    autoloaded.catch = originalCatch;
     await helper.stopServer();
     await questdb?.stop();
     await smtp?.stop();
@@ -140,7 +153,6 @@ describe('example "01 - Scheduled shift report": the whole flow, with QuestDB an
         ...[
           'common/20-inject',
           'common/21-debug',
-          'common/25-catch',
           'function/10-switch',
           'function/15-change',
           'network/21-httpin',
@@ -170,5 +182,14 @@ describe('example "01 - Scheduled shift report": the whole flow, with QuestDB an
     expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(response.headers.get('content-disposition')).toMatch(/^inline; filename="plant-report_.*\.csv"$/);
     expect(await response.text()).toContain('cnc-01');
+  });
+
+  it('GET /report answers 503 with the reason when QuestDB is unreachable, instead of leaving the browser waiting', async () => {
+    const url = await load(`http://127.0.0.1:${await freePort()}`);
+    const response = await fetch(`${url}/report`, { signal: AbortSignal.timeout(30_000) });
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({
+      error: expect.stringMatching(/plant-report: the report failed: QuestDB unavailable/),
+    });
   });
 });
