@@ -192,4 +192,22 @@ describe('example "01 - Scheduled shift report": the whole flow, with QuestDB an
       error: expect.stringMatching(/plant-report: the report failed: QuestDB unavailable/),
     });
   });
+
+  it('"last shift now" saves the PDF in reports/ of the file working directory and mails it', async () => {
+    await load();
+    helper.getNode('pr-now')!.receive({});
+    await until('the mail', () => smtp.output().includes('MAIL '), 30_000);
+    const mail = JSON.parse(
+      smtp
+        .output()
+        .split('\n')
+        .find((line) => line.startsWith('MAIL '))!
+        .slice(5),
+    );
+    expect(mail.envelopeTo).toEqual(['shift-lead@example.com']);
+    const pdf = mail.attachments[0].filename as string;
+    expect(pdf).toMatch(/^plant-report_acme_plant-1_.*\.pdf$/);
+    // Relative to Node-RED's fileWorkingDirectory (or the folder it was started from), not its user directory.
+    await until('the file', () => existsSync(join(workDir, 'reports', pdf)), 10_000);
+  });
 });
