@@ -205,6 +205,9 @@ describe('example "01 - Scheduled shift report": the whole flow, with QuestDB an
         .slice(5),
     );
     expect(mail.envelopeTo).toEqual(['shift-lead@example.com']);
+    // A sender: with no login the email node has no user to send as, and a mail without From is refused or
+    // filed as spam by most relays.
+    expect(mail.from).toBe('plantwire@example.com');
     const pdf = mail.attachments[0].filename as string;
     expect(pdf).toMatch(/^plant-report_acme_plant-1_.*\.pdf$/);
     // Relative to Node-RED's fileWorkingDirectory (or the folder it was started from), not its user directory.
