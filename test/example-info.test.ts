@@ -1,5 +1,6 @@
 // What an example's tab info (the editor's Information sidebar, after Import > Examples) must tell a user before
-// the flow can run: the Plantwire packages to install besides the one the example came with.
+// the flow can run: the Plantwire packages to install besides the one the example came with, and files of the
+// repository by names they have.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -53,6 +54,15 @@ describe('the info of every example', () => {
           .filter((pkg): pkg is string => pkg !== undefined && !brought.has(pkg)),
       );
       expect([...needed].filter((pkg) => !example.info.includes(pkg))).toEqual([]);
+    },
+  );
+
+  it.each(EXAMPLES.map((example) => [example.name, example]))(
+    '%s names only files and folders of the repository that exist',
+    (_name, example) => {
+      const paths =
+        example.info.match(/\b(?:docker|docs|examples|flows|packages|scripts)\/[\w./-]*\w/g) ?? [];
+      expect(paths.filter((path) => !existsSync(join(ROOT, path)))).toEqual([]);
     },
   );
 });
