@@ -153,6 +153,19 @@ describe('the editor, on what a user imports', () => {
   );
 
   it.each(FLOW_FILES.map((file) => [relative(ROOT, file), file]))(
+    '%s: telemetry goes to plantwire_telemetry, where the dashboards and reports read it',
+    (_name, file) => {
+      // Not `telemetry`: QuestDB keeps a hidden table of that name of its own (docs/architecture.md).
+      const nodes = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>[];
+      const elsewhere = nodes
+        .filter((node) => node.type === 'questdb-write' && (node.mode ?? 'telemetry') === 'telemetry')
+        .filter((node) => !['', undefined, 'plantwire_telemetry'].includes(node.table as string))
+        .map((node) => `${node.id as string}: ${String(node.table)}`);
+      expect(elsewhere).toEqual([]);
+    },
+  );
+
+  it.each(FLOW_FILES.map((file) => [relative(ROOT, file), file]))(
     'opens %s with every node valid',
     (_name, file) => {
       const nodes = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>[];

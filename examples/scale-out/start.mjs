@@ -72,9 +72,9 @@ try {
   await start('edge', flow('./edge.json'), 1880);
   for (let i = 1; i <= workerCount; i++) await start(`worker ${i}`, flow('./worker.json'), 1880 + i);
   say(
-    `running: points flow edge -> Kafka -> ${workerCount} worker(s) -> QuestDB table telemetry. Ctrl-C stops.`,
+    `running: points flow edge -> Kafka -> ${workerCount} worker(s) -> QuestDB table plantwire_telemetry. Ctrl-C stops.`,
   );
-  say(`count them: ${questdb.httpUrl}/exec?query=SELECT%20count()%20FROM%20telemetry`);
+  say(`count them: ${questdb.httpUrl}/exec?query=SELECT%20count()%20FROM%20plantwire_telemetry`);
 } catch (error) {
   console.error(`[scale-out] ${error.message}`);
   await stopAll(1);
