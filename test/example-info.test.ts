@@ -1,6 +1,6 @@
 // What an example's tab info (the editor's Information sidebar, after Import > Examples) must tell a user before
-// the flow can run: the Plantwire packages to install besides the one the example came with, and files of the
-// repository by names they have.
+// the flow can run: the Plantwire packages to install besides the one the example came with, the servers it
+// connects to (QuestDB, an MQTT broker) at their addresses, and files of the repository by names they have.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,6 +63,20 @@ describe('the info of every example', () => {
       const paths =
         example.info.match(/\b(?:docker|docs|examples|flows|packages|scripts)\/[\w./-]*\w/g) ?? [];
       expect(paths.filter((path) => !existsSync(join(ROOT, path)))).toEqual([]);
+    },
+  );
+
+  it.each(EXAMPLES.map((example) => [example.name, example]))(
+    '%s gives the address of every QuestDB and MQTT broker it connects to',
+    (_name, example) => {
+      const addresses = example.nodes.flatMap((node) =>
+        node.type === 'questdb-config'
+          ? [new URL(String(node.url)).host]
+          : node.type === 'mqtt-broker'
+            ? [`${String(node.broker)}:${String(node.port)}`]
+            : [],
+      );
+      expect(addresses.filter((address) => !example.info.includes(address))).toEqual([]);
     },
   );
 });
