@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The scale-out path on one machine: a 3-broker Kafka cluster (Apache Kafka 4.1.1, KRaft), QuestDB, one edge
 // Node-RED (edge.json) and N cloud worker Node-REDs (worker.json) sharing one consumer group. Ctrl-C stops
-// everything. Needs `npm run setup` first (the build, the QuestDB and Kafka jars).
+// everything. Needs `npm run setup` first (the build, the QuestDB jar); the first start fetches the Kafka jars
+// with Maven (see examples/README.md).
 //   node examples/scale-out/start.mjs [--workers N]        (default 2)
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
