@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The scale-out path on one machine: a 3-broker Kafka cluster (Apache Kafka 4.1.1, KRaft), QuestDB, one edge
 // Node-RED (edge.json) and N cloud worker Node-REDs (worker.json) sharing one consumer group. Ctrl-C stops
-// everything. Needs `npm run setup` first (the build, the QuestDB and Kafka jars).
+// everything. Needs `npm run setup` first (the build, the QuestDB jar); the first start fetches the Kafka jars
+// with Maven (see examples/README.md).
 //   node examples/scale-out/start.mjs [--workers N]        (default 2)
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -72,9 +73,9 @@ try {
   await start('edge', flow('./edge.json'), 1880);
   for (let i = 1; i <= workerCount; i++) await start(`worker ${i}`, flow('./worker.json'), 1880 + i);
   say(
-    `running: points flow edge -> Kafka -> ${workerCount} worker(s) -> QuestDB table telemetry. Ctrl-C stops.`,
+    `running: points flow edge -> Kafka -> ${workerCount} worker(s) -> QuestDB table plantwire_telemetry. Ctrl-C stops.`,
   );
-  say(`count them: ${questdb.httpUrl}/exec?query=SELECT%20count()%20FROM%20telemetry`);
+  say(`count them: ${questdb.httpUrl}/exec?query=SELECT%20count()%20FROM%20plantwire_telemetry`);
 } catch (error) {
   console.error(`[scale-out] ${error.message}`);
   await stopAll(1);
