@@ -3,6 +3,7 @@
 // the previous state, never half of a file. Saved at most once per throttle period after a change: a flood of
 // changes costs one write, not one per message. The state is read at once and written in the background, so a
 // big one (thousands of series learned: tens of MB) does not hold up the messages; a save on close waits for it.
+// The file is its user's only (0600), as are the folders it creates (0700).
 import { readFileSync, renameSync } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -99,10 +100,12 @@ export class StateFile {
   }
 
   private async write(text: string): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
+    // Alarm history and pending notifications: folders made here and the file are this user's only.
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     const temporary = `${this.path}.tmp`;
-    const file = await open(temporary, 'w');
+    const file = await open(temporary, 'w', 0o600);
     try {
+      await file.chmod(0o600); // a temporary file left by a crash keeps its old mode through open
       await file.writeFile(text);
       await file.sync();
     } finally {

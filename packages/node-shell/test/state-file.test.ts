@@ -5,6 +5,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,34 @@ afterEach(() => {
 });
 
 describe('StateFile', () => {
+  it('keeps the state to this user under umask 022: folders it creates 0700, the file 0600', async () => {
+    const umask = process.umask(0o022);
+    try {
+      const mode = (path: string) => statSync(join(dir, path)).mode & 0o777;
+      const path = join(dir, 'state', 'alarms', 'a.json');
+      // A temporary file left by a crash under an older version, readable by all.
+      mkdirSync(join(dir, 'state'), { mode: 0o755 });
+      writeFileSync(join(dir, 'state', 'old.json.tmp'), '{}', { mode: 0o644 });
+      await new StateFile(
+        path,
+        () => ({ alarms: [1] }),
+        () => {},
+      ).save();
+      expect(mode('state')).toBe(0o755); // a folder that was there keeps its mode
+      expect(mode('state/alarms')).toBe(0o700);
+      expect(mode('state/alarms/a.json')).toBe(0o600);
+      const old = new StateFile(
+        join(dir, 'state', 'old.json'),
+        () => ({ alarms: [2] }),
+        () => {},
+      );
+      await old.save();
+      expect(mode('state/old.json')).toBe(0o600);
+    } finally {
+      process.umask(umask);
+    }
+  });
+
   it('saves and loads back, creating its folder; no file is no state', async () => {
     const path = join(dir, 'alarms', 'a.json');
     let state: unknown = { version: 1, alarms: [1] };

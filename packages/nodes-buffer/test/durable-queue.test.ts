@@ -4,10 +4,12 @@ import {
   chmodSync,
   closeSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   openSync,
   readdirSync,
   rmSync,
+  statSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -64,6 +66,29 @@ describe('DurableQueue', () => {
     db.close();
     const q = queue({ path: join(dir, 'normal.db'), synchronous: 'NORMAL' });
     expect(q).toBeDefined();
+  });
+
+  it('keeps its folder and files to this user under umask 022: folders it creates 0700, the file, WAL and SHM 0600', () => {
+    const umask = process.umask(0o022);
+    try {
+      const q = queue({ path: join(dir, 'buffer', 'sub', 'q.db') });
+      q.enqueue(items(1, 3));
+      const mode = (path: string) => statSync(join(dir, path)).mode & 0o777;
+      expect(mode('buffer')).toBe(0o700);
+      expect(mode('buffer/sub')).toBe(0o700);
+      expect(existsSync(join(dir, 'buffer/sub/q.db-wal'))).toBe(true);
+      expect(existsSync(join(dir, 'buffer/sub/q.db-shm'))).toBe(true);
+      for (const file of ['q.db', 'q.db-wal', 'q.db-shm'])
+        expect(mode(`buffer/sub/${file}`), file).toBe(0o600);
+      // A folder the user chose keeps its mode; a file moved aside as corrupt is replaced by a 0600 one.
+      mkdirSync(join(dir, 'chosen'), { mode: 0o755 });
+      writeFileSync(join(dir, 'chosen', 'q.db'), 'not a database, '.repeat(100), { mode: 0o644 });
+      expect(queue({ path: join(dir, 'chosen', 'q.db') }).recovered).toBeDefined();
+      expect(mode('chosen')).toBe(0o755);
+      expect(mode('chosen/q.db')).toBe(0o600);
+    } finally {
+      process.umask(umask);
+    }
   });
 
   it('hands out FIFO batches by rows and bytes, one in flight by default', () => {

@@ -47,14 +47,37 @@ describe('ingest tokens: tenant, scope, rate', () => {
 
   it.each([
     ['lonely-token', 'tokens, line 1: a token needs a tenant'],
-    ['tok acme plant-1/line-a/x', 'tokens, line 1: "plant-1/line-a/x" is not a plant or plant/line'],
-    ['tok acme rate=0', 'tokens, line 1: rate must be points per second > 0'],
-    ['tok acme rate=fast', 'tokens, line 1: rate must be points per second > 0'],
-    ['tok a$me', 'tokens, line 1: the tenant "a$me" is not an identifier'],
+    [
+      'tok acme plant-1/line-a/x',
+      'tokens, line 1: the scope (field 3) is not a list of plants or plant/lines',
+    ],
+    ['tok acme rate=0', 'tokens, line 1: the rate (field 3) must be points per second > 0'],
+    ['tok acme plant-1 rate=fast', 'tokens, line 1: the rate (field 4) must be points per second > 0'],
+    ['tok a$me', 'tokens, line 1: the tenant (field 2) is not an identifier'],
     ['tok acme\ntok globex', 'tokens, line 2: the token is listed twice'],
   ])('refuses the line %j saying why, without the token', (text, message) => {
     expect(() => parseTokens(text)).toThrow(message);
     expect(() => parseTokens(text)).not.toThrow(/tok\b.*acme|lonely-token/);
+  });
+
+  it.each([
+    [
+      'a reversed line (tenant token)',
+      '# tokens\n\nacme pW9s+Zk3r/Q2xvdWRUb2tlbg==',
+      'line 3: the tenant (field 2)',
+    ],
+    ['two tokens on one line', 'tok-1 pW9s+Zk3r/Q2xvdWRUb2tlbg==', 'line 1: the tenant (field 2)'],
+    ['a token in the scope', 'tok-1 acme pW9s+Zk3r/Q2xvdWRUb2tlbg==', 'line 1: the scope (field 3)'],
+    ['a token after a scope', 'tok-1 acme plant-1,pW9s+Zk3r/Q2xvdWRUb2tlbg==', 'line 1: the scope (field 3)'],
+  ])('%s: the message names the line and field, never the token', (_, text, where) => {
+    const { errors } = readTokens(text);
+    expect(errors).toEqual([expect.stringContaining(where)]);
+    for (const message of errors) {
+      expect(message).not.toContain('pW9s');
+      expect(message).not.toContain('Q2xvdWRUb2tlbg');
+      expect(message).not.toContain('tok-1');
+    }
+    expect(() => parseTokens(text)).toThrow(where);
   });
 
   it('a tokens file with a broken line keeps its other tokens', () => {

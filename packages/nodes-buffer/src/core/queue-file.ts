@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { QueueStorageError } from './queue-errors.js';
 
@@ -13,14 +13,16 @@ export interface QueueFile {
 /**
  * Opens the queue's SQLite file, creating its folder when missing, and sets it up: WAL, the durability asked
  * for, a small WAL, the tables (`schema`), then the size cap (max_page_count) when there is one, so a small
- * cap cannot refuse the tables themselves.
+ * cap cannot refuse the tables themselves. The file holds buffered telemetry and events: folders it creates are
+ * the user's only (0700), and so is a new file (0600), whose WAL and shared-memory files SQLite gives the same
+ * mode. An existing folder or file keeps the mode it has.
  */
 export function openQueueFile(
   path: string,
   schema: string,
   { synchronous, maxFileBytes }: { synchronous: 'FULL' | 'NORMAL'; maxFileBytes: number },
 ): QueueFile {
-  mkdirSync(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const { db, recovered } = openChecked(path);
   try {
     db.pragma(`synchronous = ${synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
@@ -81,8 +83,12 @@ function unopenable(path: string, error: unknown): QueueStorageError {
   );
 }
 
-/** Opens the file in WAL mode; closes it again when that fails, so no handle is left behind. */
+/**
+ * Opens the file in WAL mode; closes it again when that fails, so no handle is left behind. A missing file is
+ * created first, empty and for this user only (SQLite would create it 0644 under the usual umask 022).
+ */
 function open(path: string): Database.Database {
+  createPrivate(path);
   const db = new Database(path);
   try {
     // auto_vacuum must be set before the first table exists; on an existing file this is a no-op.
@@ -93,4 +99,13 @@ function open(path: string): Database.Database {
     throw error;
   }
   return db;
+}
+
+/** Creates the file, empty and 0600, unless it exists (then it is left as it is, for SQLite to open or refuse). */
+function createPrivate(path: string): void {
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
 }

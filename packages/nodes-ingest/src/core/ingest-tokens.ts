@@ -28,7 +28,8 @@ export function tokenHash(token: string): string {
  * One token a line: `token tenant`, optionally a comma-separated scope of plants and plant/line pairs and a rate
  * in points per second. `token tenant` and, on a line without spaces, `token=tenant` (the formats before scopes)
  * read as before. Blank lines
- * and # comments are skipped. A bad line throws, naming its line number but never its token.
+ * and # comments are skipped. A bad line throws, naming its line number and the field, never a value of the line:
+ * a reversed line (`tenant token`) or two tokens on one line put a token where a tenant or scope should be.
  */
 export function parseTokens(text: string | undefined): TokenTable {
   const { table, errors } = readTokens(text);
@@ -57,23 +58,28 @@ export function readTokens(text: string | undefined): { table: TokenTable; error
   return { table, errors };
 }
 
-/** The grant of one line after its token, or why it is not one. */
+/**
+ * The grant of one line after its token, or why it is not one. Messages name fields by position only: any field
+ * of a line may be a token (a reversed line, two tokens on one line), so no value of the line is ever shown.
+ */
 function grantOf([tenant, ...options]: string[], line: number): TokenGrant | string {
   if (!tenant) return 'a token needs a tenant';
-  if (!isIdentifier(tenant)) return `the tenant ${describeValue(tenant)} is not an identifier`;
+  if (!isIdentifier(tenant)) return 'the tenant (field 2) is not an identifier';
   const grant: TokenGrant = { tenant, scope: [], line };
-  for (const option of options) {
+  for (const [i, option] of options.entries()) {
+    const field = `field ${i + 3}`;
     const rate = /^rate=(.*)$/.exec(option)?.[1];
     if (rate !== undefined) {
       const perSecond = Number(rate);
-      if (!(perSecond > 0) || !Number.isFinite(perSecond)) return 'rate must be points per second > 0';
+      if (!(perSecond > 0) || !Number.isFinite(perSecond))
+        return `the rate (${field}) must be points per second > 0`;
       grant.rate = perSecond;
       continue;
     }
     for (const part of option.split(',').filter(Boolean)) {
       const pieces = part.split('/');
       if (pieces.length > 2 || !pieces.every((piece) => isIdentifier(piece))) {
-        return `${describeValue(part)} is not a plant or plant/line`;
+        return `the scope (${field}) is not a list of plants or plant/lines`;
       }
       grant.scope.push(part);
     }

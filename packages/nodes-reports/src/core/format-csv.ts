@@ -31,9 +31,14 @@ function csvLine(cells: (string | number | null)[]): string {
   return cells.map(csvCell).join(',');
 }
 
-/** RFC 4180: quoted when it holds a comma, quote or line break; quotes doubled. Empty for no value. */
+/**
+ * RFC 4180: quoted when it holds a comma, quote or line break; quotes doubled. Empty for no value. A text cell
+ * that a spreadsheet would take for a formula (starting with = + - @, tab or carriage return: an event name is any
+ * string a client sent) gets a leading ' (OWASP's CSV injection advice), so it opens as the text it is. Numbers
+ * are written as numbers: -3.5 stays -3.5.
+ */
 function csvCell(value: string | number | null): string {
   if (value === null) return '';
-  const text = String(value);
+  const text = typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
