@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { isTopicName } from '../packages/nodes-kafka/src/core/topic-name.js';
 import { NODE_PACKAGES, ROOT } from './install.js';
 
 interface Property {
@@ -25,6 +26,8 @@ const validators = {
 };
 
 const anything: unknown = new Proxy(() => anything, { get: () => anything, apply: () => anything });
+/** jQuery with no edit dialog open (as on import): a check that reads another field's input takes the node's value. */
+const noDialog = () => ({ length: 0 });
 
 /** RED.settings as the runtime exports them to the editor: what each built node registers its type with. */
 const SETTINGS: Record<string, unknown> = {};
@@ -73,7 +76,7 @@ const EDITOR = new Map(
         settings: SETTINGS,
         _: (key: string) => key,
       };
-      new Function('RED', '$', 'plantwireNumber', script)(RED, anything, window.plantwireNumber);
+      new Function('RED', '$', 'plantwireNumber', script)(RED, noDialog, window.plantwireNumber);
       return [type, defaults] as const;
     }),
   ),
@@ -132,6 +135,28 @@ describe('the editor, on what a user imports', () => {
       expect(check('kafka-config', 'brokers', brokers), brokers).toBe(false);
     for (const value of ['', undefined, '${MAX_ROWS}', '1', 1])
       expect(check('store-forward', 'maxRows', value)).toBe(true);
+  });
+
+  /** The editor's check of `type`.`key` on `node`'s settings, its message as `<key> <params>`. */
+  const checkOn = (type: string, key: string, value: unknown, node: Record<string, unknown> = {}) =>
+    EDITOR.get(type)![key]!.validate!.call(
+      { ...node, _: (text: string, params?: object) => `${text} ${JSON.stringify(params ?? {})}` },
+      value,
+    );
+
+  it("refuses a Kafka topic the deploy refuses (isTopicName), with the deploy's message", () => {
+    const names = ['plantwire-points', 'line_1.points', 'A', '...', 'x'.repeat(249)];
+    const refused = ['plant points', 'a/b', 'zähler', 'x'.repeat(250), '.', '..', 'topic\n', '${}'];
+    for (const type of ['kafka-produce', 'kafka-consume']) {
+      for (const name of [...names, ...refused])
+        expect(checkOn(type, 'topic', name) === true, `${type} topic ${JSON.stringify(name)}`).toBe(
+          isTopicName(name),
+        );
+      expect(checkOn(type, 'topic', 'plant points')).toBe(
+        `${type}.errors.badTopic {"value":"\\"plant points\\""}`,
+      );
+      expect(checkOn(type, 'topic', '${KAFKA_TOPIC}')).toBe(true);
+    }
   });
 
   it.each(FLOW_FILES.map((file) => [relative(ROOT, file), file]))(
