@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { isIdentifier } from '@plantwire/telemetry';
 import { isTopicName } from '../packages/nodes-kafka/src/core/topic-name.js';
 import { NODE_PACKAGES, ROOT } from './install.js';
 
@@ -157,6 +158,31 @@ describe('the editor, on what a user imports', () => {
       );
       expect(checkOn(type, 'topic', '${KAFKA_TOPIC}')).toBe(true);
     }
+  });
+
+  it("refuses a plant-report tenant, plant or line the deploy refuses (isIdentifier), with the deploy's message", () => {
+    const values = [
+      'acme',
+      'plant-01',
+      'L1.a_b',
+      'x'.repeat(64),
+      'x'.repeat(65),
+      'Plant 1',
+      '-plant',
+      'a/b',
+      'zähler',
+    ];
+    for (const key of ['tenant', 'plant', 'line'])
+      for (const value of values)
+        expect(checkOn('plant-report', key, value) === true, `${key} ${JSON.stringify(value)}`).toBe(
+          isIdentifier(value),
+        );
+    expect(checkOn('plant-report', 'tenant', 'ACME Corp')).toBe('plant-report.errors.noTenant {}');
+    expect(checkOn('plant-report', 'plant', 'plant 1')).toBe('plant-report.errors.noPlant {}');
+    expect(checkOn('plant-report', 'line', 'line/1')).toBe('plant-report.errors.badLine {}');
+    // An empty line is every line; ${NAME} is an environment variable.
+    for (const value of ['', undefined]) expect(checkOn('plant-report', 'line', value)).toBe(true);
+    expect(checkOn('plant-report', 'plant', '${PLANT}')).toBe(true);
   });
 
   it.each(FLOW_FILES.map((file) => [relative(ROOT, file), file]))(
