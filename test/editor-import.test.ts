@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isIdentifier } from '@plantwire/telemetry';
+import { telemetryTableDdl } from '../packages/nodes-ingest/src/core/telemetry-writer.js';
 import { isTopicName } from '../packages/nodes-kafka/src/core/topic-name.js';
 import { NODE_PACKAGES, ROOT } from './install.js';
 
@@ -183,6 +184,38 @@ describe('the editor, on what a user imports', () => {
     // An empty line is every line; ${NAME} is an environment variable.
     for (const value of ['', undefined]) expect(checkOn('plant-report', 'line', value)).toBe(true);
     expect(checkOn('plant-report', 'plant', '${PLANT}')).toBe(true);
+  });
+
+  it("refuses a questdb-write TTL that does not fit its partitions, as the deploy does, with the deploy's rule", () => {
+    for (const partitionBy of ['HOUR', 'DAY', 'WEEK', 'MONTH', 'YEAR'] as const)
+      for (const ttlDays of [0, 1, 3, 7, 14, 30, 365]) {
+        const deploys = (() => {
+          try {
+            telemetryTableDdl({ name: 'plantwire_telemetry', partitionBy, ttlDays });
+            return true;
+          } catch {
+            return false;
+          }
+        })();
+        const node = { mode: 'telemetry', partitionBy };
+        expect(
+          checkOn('questdb-write', 'ttlDays', String(ttlDays), node) === true,
+          `${ttlDays} ${partitionBy}`,
+        ).toBe(deploys);
+      }
+    expect(checkOn('questdb-write', 'ttlDays', '30', { mode: 'telemetry', partitionBy: 'MONTH' })).toBe(
+      'questdb-write.errors.ttlDays {"days":30,"partitionBy":"MONTH"}',
+    );
+    // The number's own rule first; empty is 0 (keep all); the partitions are those of the default, DAY, when unset.
+    expect(checkOn('questdb-write', 'ttlDays', '-1', { partitionBy: 'DAY' })).toMatch(
+      /^node-shell\.setting\.integer /,
+    );
+    expect(checkOn('questdb-write', 'ttlDays', '', { mode: 'telemetry', partitionBy: 'MONTH' })).toBe(true);
+    expect(checkOn('questdb-write', 'ttlDays', '3', {})).toBe(true);
+    expect(checkOn('questdb-write', 'ttlDays', '3', { partitionBy: 'WEEK' })).toMatch(/errors\.ttlDays/);
+    // Only the telemetry table has a TTL: events and plain objects ignore it.
+    for (const mode of ['events', 'generic'])
+      expect(checkOn('questdb-write', 'ttlDays', '30', { mode, partitionBy: 'MONTH' })).toBe(true);
   });
 
   it.each(FLOW_FILES.map((file) => [relative(ROOT, file), file]))(
