@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { isIdentifier } from '@plantwire/telemetry';
 import { telemetryTableDdl } from '../packages/nodes-ingest/src/core/telemetry-writer.js';
 import { isTopicName } from '../packages/nodes-kafka/src/core/topic-name.js';
+import { Forecaster, FORECASTER_DEFAULTS } from '../packages/nodes-rules/src/core/forecast/forecaster.js';
 import { NODE_PACKAGES, ROOT } from './install.js';
 
 interface Property {
@@ -216,6 +217,44 @@ describe('the editor, on what a user imports', () => {
     // Only the telemetry table has a TTL: events and plain objects ignore it.
     for (const mode of ['events', 'generic'])
       expect(checkOn('questdb-write', 'ttlDays', '30', { mode, partitionBy: 'MONTH' })).toBe(true);
+  });
+
+  it("refuses forecast failure limits the deploy refuses (Forecaster), with the deploy's message", () => {
+    const limits = [
+      '{}',
+      '{"vibration": 7.1, "press-*/vibration": 9.5}',
+      '{"vibration": "high"}',
+      '{"vibration": null}',
+      '{"vibration": true}',
+      '{"line-01/cnc-01/vibration": 9}',
+      '{"cnc 01/vibration": 9}',
+      '{"cnc-01//vibration": 9}',
+      '{"": 9}',
+    ];
+    for (const key of ['machine/metric', 'line/machine/metric'] as const)
+      for (const text of limits) {
+        const deploys = (() => {
+          try {
+            new Forecaster({
+              ...FORECASTER_DEFAULTS,
+              key,
+              limits: JSON.parse(text) as Record<string, number>,
+            });
+            return true;
+          } catch {
+            return false;
+          }
+        })();
+        expect(checkOn('forecast', 'limits', text, { key }) === true, `${key} ${text}`).toBe(deploys);
+      }
+    expect(checkOn('forecast', 'limits', '{"vibration": "high"}', { key: 'machine/metric' })).toBe(
+      'forecast.errors.limits {"got":"{\\"vibration\\": \\"high\\"}"}',
+    );
+    // Empty is no limits; not an object is refused; the key is the default (machine/metric) when unset.
+    for (const text of ['', undefined, '  ']) expect(checkOn('forecast', 'limits', text, {})).toBe(true);
+    for (const text of ['[1]', 'null', '7', '{'])
+      expect(checkOn('forecast', 'limits', text, {})).toMatch(/^forecast\.errors\.limits /);
+    expect(checkOn('forecast', 'limits', '{"line-01/cnc-01/vibration": 9}', {})).toMatch(/errors\.limits/);
   });
 
   it.each(FLOW_FILES.map((file) => [relative(ROOT, file), file]))(
