@@ -415,4 +415,41 @@ describe('the Node-RED 4.1 editor in a real browser, for every Plantwire node', 
     expect(pageErrors).toEqual([]);
     expect(editorComplaints(consoleMessages)).toEqual([]);
   }, 120_000);
+
+  /** Opens the edit dialog of the node of `type` the test dragged. */
+  async function openEditor(type: string) {
+    const id = dragged.get(type);
+    expect(id, `${type} was dragged`).toBeDefined();
+    await page.locator(`#red-ui-workspace-chart g[id="${id}"] rect.red-ui-flow-node`).dblclick();
+    await trayOpen('#node-dialog-ok');
+    return id!;
+  }
+
+  async function closeEditor(button: '#node-dialog-ok' | '#node-dialog-cancel') {
+    await page.locator(button).click();
+    await page.locator(button).waitFor({ state: 'detached' });
+  }
+
+  const marked = async (selector: string) =>
+    (await page.locator(selector).getAttribute('class'))?.includes('input-error') ?? false;
+
+  it("questdb-query: choosing a preset takes its table (events: plantwire_events); a table of the user's stays", async () => {
+    diagnoseOnFailure('questdb-query-table');
+    await openEditor('questdb-query');
+    const mode = page.locator('#node-input-mode');
+    const table = page.locator('#node-input-table');
+    for (const [preset, expected] of [
+      ['events', 'plantwire_events'],
+      ['series', 'plantwire_telemetry'],
+      ['events', 'plantwire_events'],
+      ['latest', 'plantwire_telemetry'],
+    ] as const) {
+      await mode.selectOption(preset);
+      expect(await table.inputValue(), preset).toBe(expected);
+    }
+    await table.fill('my_points');
+    await mode.selectOption('events');
+    expect(await table.inputValue()).toBe('my_points');
+    await closeEditor('#node-dialog-cancel');
+  });
 });
