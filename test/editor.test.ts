@@ -452,4 +452,37 @@ describe('the Node-RED 4.1 editor in a real browser, for every Plantwire node', 
     expect(await table.inputValue()).toBe('my_points');
     await closeEditor('#node-dialog-cancel');
   });
+
+  it("questdb-write: each mode takes its table, generic asks for the user's; Keep is checked against the partitions", async () => {
+    diagnoseOnFailure('questdb-write-table');
+    await openEditor('questdb-write');
+    const mode = page.locator('#node-input-mode');
+    const table = page.locator('#node-input-table');
+    await mode.selectOption('generic');
+    expect(await table.inputValue()).toBe('');
+    await expect.poll(() => marked('#node-input-table')).toBe(true);
+    await mode.selectOption('events');
+    expect(await table.inputValue()).toBe('plantwire_events');
+    await mode.selectOption('telemetry');
+    expect(await table.inputValue()).toBe('plantwire_telemetry');
+    await table.fill('my_rows');
+    await mode.selectOption('generic');
+    expect(await table.inputValue()).toBe('my_rows');
+    await mode.selectOption('telemetry');
+
+    // QuestDB drops whole partitions: 30 days fit DAY partitions, not MONTH ones.
+    const ttl = page.locator('#node-input-ttlDays');
+    await ttl.fill('30');
+    await ttl.dispatchEvent('change');
+    for (const [partitionBy, refused] of [
+      ['MONTH', true],
+      ['DAY', false],
+      ['WEEK', true],
+      ['HOUR', false],
+    ] as const) {
+      await page.locator('#node-input-partitionBy').selectOption(partitionBy);
+      await expect.poll(() => marked('#node-input-ttlDays'), partitionBy).toBe(refused);
+    }
+    await closeEditor('#node-dialog-cancel');
+  });
 });
