@@ -485,4 +485,60 @@ describe('the Node-RED 4.1 editor in a real browser, for every Plantwire node', 
     }
     await closeEditor('#node-dialog-cancel');
   });
+
+  /** Deploys with the Deploy button; returns where the runtime's log stood, once the flows have started again. */
+  async function deployChanges(): Promise<number> {
+    const since = red!.log().length;
+    await page.locator('#red-ui-header-button-deploy').click();
+    await red!.waitForLog(/Started flows/, 60_000, since);
+    return since;
+  }
+
+  const statusOf = (id: string) =>
+    page.evaluate(
+      (nodeId) => (globalThis as any).RED.nodes.node(nodeId)?.status?.text as string | undefined,
+      id,
+    );
+
+  it('telemetry-validate: tokens one per line are that many tokens, kept when the dialog is saved again, and removable', async () => {
+    diagnoseOnFailure('telemetry-validate-tokens');
+    const type = 'telemetry-validate';
+    const tokens = page.locator('#node-input-tokens');
+    const noTokens = /no tokens configured/;
+    const id = await openEditor(type);
+    await page.locator('#node-input-mode').selectOption('http');
+    await tokens.fill('tok-a acme\ntok-b acme plant-1');
+    await closeEditor('#node-dialog-ok');
+    let since = await deployChanges();
+    expect(red!.log().slice(since)).not.toMatch(noTokens);
+    await expect.poll(() => statusOf(id)).toBe('2 tokens');
+
+    // A fresh editor is only told that tokens are set (a password credential never comes back): the field shows
+    // empty with a note, and saving the dialog keeps the tokens.
+    await page.reload({ timeout: 120_000 });
+    await page.waitForSelector('#red-ui-workspace-chart svg', { timeout: 120_000 });
+    await page.waitForSelector(`#red-ui-workspace-chart g[id="${id}"]`, { timeout: 120_000 });
+    await openEditor(type);
+    expect(await tokens.inputValue()).toBe('');
+    expect(await tokens.getAttribute('placeholder')).toMatch(/^tokens are set \(hidden\)/);
+    await page.locator('#node-input-name').fill(`${nameFor(type)} saved again`);
+    await closeEditor('#node-dialog-ok');
+    since = await deployChanges();
+    expect(red!.log().slice(since)).not.toMatch(noTokens);
+    await expect.poll(() => statusOf(id)).toBe('2 tokens');
+
+    // Removing them is a choice of its own.
+    await openEditor(type);
+    await page.locator('#node-input-tokens-remove').check();
+    await closeEditor('#node-dialog-ok');
+    since = await deployChanges();
+    expect(red!.log().slice(since)).toMatch(noTokens);
+    await expect.poll(() => statusOf(id)).toBe('no tokens: every request gets 401');
+    await openEditor(type);
+    expect(await tokens.getAttribute('placeholder')).not.toMatch(/tokens are set/);
+    expect(await page.locator('#node-input-tokens-remove').isVisible()).toBe(false);
+    await closeEditor('#node-dialog-cancel');
+    expect(pageErrors).toEqual([]);
+    expect(editorComplaints(consoleMessages)).toEqual([]);
+  }, 240_000);
 });
