@@ -481,7 +481,7 @@ describe('the Node-RED 4.1 editor in a real browser, for every Plantwire node', 
       ['HOUR', false],
     ] as const) {
       await page.locator('#node-input-partitionBy').selectOption(partitionBy);
-      await expect.poll(() => marked('#node-input-ttlDays'), partitionBy).toBe(refused);
+      await expect.poll(() => marked('#node-input-ttlDays'), { message: partitionBy }).toBe(refused);
     }
     await closeEditor('#node-dialog-cancel');
   });
