@@ -6,6 +6,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { isIdentifier } from '@plantwire/telemetry';
+import { telemetryTableDdl } from '../packages/nodes-ingest/src/core/telemetry-writer.js';
+import { isTopicName } from '../packages/nodes-kafka/src/core/topic-name.js';
+import { Forecaster, FORECASTER_DEFAULTS } from '../packages/nodes-rules/src/core/forecast/forecaster.js';
 import { NODE_PACKAGES, ROOT } from './install.js';
 
 interface Property {
@@ -25,6 +29,8 @@ const validators = {
 };
 
 const anything: unknown = new Proxy(() => anything, { get: () => anything, apply: () => anything });
+/** jQuery with no edit dialog open (as on import): a check that reads another field's input takes the node's value. */
+const noDialog = () => ({ length: 0 });
 
 /** RED.settings as the runtime exports them to the editor: what each built node registers its type with. */
 const SETTINGS: Record<string, unknown> = {};
@@ -73,7 +79,7 @@ const EDITOR = new Map(
         settings: SETTINGS,
         _: (key: string) => key,
       };
-      new Function('RED', '$', 'plantwireNumber', script)(RED, anything, window.plantwireNumber);
+      new Function('RED', '$', 'plantwireNumber', script)(RED, noDialog, window.plantwireNumber);
       return [type, defaults] as const;
     }),
   ),
@@ -132,6 +138,123 @@ describe('the editor, on what a user imports', () => {
       expect(check('kafka-config', 'brokers', brokers), brokers).toBe(false);
     for (const value of ['', undefined, '${MAX_ROWS}', '1', 1])
       expect(check('store-forward', 'maxRows', value)).toBe(true);
+  });
+
+  /** The editor's check of `type`.`key` on `node`'s settings, its message as `<key> <params>`. */
+  const checkOn = (type: string, key: string, value: unknown, node: Record<string, unknown> = {}) =>
+    EDITOR.get(type)![key]!.validate!.call(
+      { ...node, _: (text: string, params?: object) => `${text} ${JSON.stringify(params ?? {})}` },
+      value,
+    );
+
+  it("refuses a Kafka topic the deploy refuses (isTopicName), with the deploy's message", () => {
+    const names = ['plantwire-points', 'line_1.points', 'A', '...', 'x'.repeat(249)];
+    const refused = ['plant points', 'a/b', 'zähler', 'x'.repeat(250), '.', '..', 'topic\n', '${}'];
+    for (const type of ['kafka-produce', 'kafka-consume']) {
+      for (const name of [...names, ...refused])
+        expect(checkOn(type, 'topic', name) === true, `${type} topic ${JSON.stringify(name)}`).toBe(
+          isTopicName(name),
+        );
+      expect(checkOn(type, 'topic', 'plant points')).toBe(
+        `${type}.errors.badTopic {"value":"\\"plant points\\""}`,
+      );
+      expect(checkOn(type, 'topic', '${KAFKA_TOPIC}')).toBe(true);
+    }
+  });
+
+  it("refuses a plant-report tenant, plant or line the deploy refuses (isIdentifier), with the deploy's message", () => {
+    const values = [
+      'acme',
+      'plant-01',
+      'L1.a_b',
+      'x'.repeat(64),
+      'x'.repeat(65),
+      'Plant 1',
+      '-plant',
+      'a/b',
+      'zähler',
+    ];
+    for (const key of ['tenant', 'plant', 'line'])
+      for (const value of values)
+        expect(checkOn('plant-report', key, value) === true, `${key} ${JSON.stringify(value)}`).toBe(
+          isIdentifier(value),
+        );
+    expect(checkOn('plant-report', 'tenant', 'ACME Corp')).toBe('plant-report.errors.noTenant {}');
+    expect(checkOn('plant-report', 'plant', 'plant 1')).toBe('plant-report.errors.noPlant {}');
+    expect(checkOn('plant-report', 'line', 'line/1')).toBe('plant-report.errors.badLine {}');
+    // An empty line is every line; ${NAME} is an environment variable.
+    for (const value of ['', undefined]) expect(checkOn('plant-report', 'line', value)).toBe(true);
+    expect(checkOn('plant-report', 'plant', '${PLANT}')).toBe(true);
+  });
+
+  it("refuses a questdb-write TTL that does not fit its partitions, as the deploy does, with the deploy's rule", () => {
+    for (const partitionBy of ['HOUR', 'DAY', 'WEEK', 'MONTH', 'YEAR'] as const)
+      for (const ttlDays of [0, 1, 3, 7, 14, 30, 365]) {
+        const deploys = (() => {
+          try {
+            telemetryTableDdl({ name: 'plantwire_telemetry', partitionBy, ttlDays });
+            return true;
+          } catch {
+            return false;
+          }
+        })();
+        const node = { mode: 'telemetry', partitionBy };
+        expect(
+          checkOn('questdb-write', 'ttlDays', String(ttlDays), node) === true,
+          `${ttlDays} ${partitionBy}`,
+        ).toBe(deploys);
+      }
+    expect(checkOn('questdb-write', 'ttlDays', '30', { mode: 'telemetry', partitionBy: 'MONTH' })).toBe(
+      'questdb-write.errors.ttlDays {"days":30,"partitionBy":"MONTH"}',
+    );
+    // The number's own rule first; empty is 0 (keep all); the partitions are those of the default, DAY, when unset.
+    expect(checkOn('questdb-write', 'ttlDays', '-1', { partitionBy: 'DAY' })).toMatch(
+      /^node-shell\.setting\.integer /,
+    );
+    expect(checkOn('questdb-write', 'ttlDays', '', { mode: 'telemetry', partitionBy: 'MONTH' })).toBe(true);
+    expect(checkOn('questdb-write', 'ttlDays', '3', {})).toBe(true);
+    expect(checkOn('questdb-write', 'ttlDays', '3', { partitionBy: 'WEEK' })).toMatch(/errors\.ttlDays/);
+    // Only the telemetry table has a TTL: events and plain objects ignore it.
+    for (const mode of ['events', 'generic'])
+      expect(checkOn('questdb-write', 'ttlDays', '30', { mode, partitionBy: 'MONTH' })).toBe(true);
+  });
+
+  it("refuses forecast failure limits the deploy refuses (Forecaster), with the deploy's message", () => {
+    const limits = [
+      '{}',
+      '{"vibration": 7.1, "press-*/vibration": 9.5}',
+      '{"vibration": "high"}',
+      '{"vibration": null}',
+      '{"vibration": true}',
+      '{"line-01/cnc-01/vibration": 9}',
+      '{"cnc 01/vibration": 9}',
+      '{"cnc-01//vibration": 9}',
+      '{"": 9}',
+    ];
+    for (const key of ['machine/metric', 'line/machine/metric'] as const)
+      for (const text of limits) {
+        const deploys = (() => {
+          try {
+            new Forecaster({
+              ...FORECASTER_DEFAULTS,
+              key,
+              limits: JSON.parse(text) as Record<string, number>,
+            });
+            return true;
+          } catch {
+            return false;
+          }
+        })();
+        expect(checkOn('forecast', 'limits', text, { key }) === true, `${key} ${text}`).toBe(deploys);
+      }
+    expect(checkOn('forecast', 'limits', '{"vibration": "high"}', { key: 'machine/metric' })).toBe(
+      'forecast.errors.limits {"got":"{\\"vibration\\": \\"high\\"}"}',
+    );
+    // Empty is no limits; not an object is refused; the key is the default (machine/metric) when unset.
+    for (const text of ['', undefined, '  ']) expect(checkOn('forecast', 'limits', text, {})).toBe(true);
+    for (const text of ['[1]', 'null', '7', '{'])
+      expect(checkOn('forecast', 'limits', text, {})).toMatch(/^forecast\.errors\.limits /);
+    expect(checkOn('forecast', 'limits', '{"line-01/cnc-01/vibration": 9}', {})).toMatch(/errors\.limits/);
   });
 
   it.each(FLOW_FILES.map((file) => [relative(ROOT, file), file]))(

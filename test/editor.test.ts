@@ -415,4 +415,130 @@ describe('the Node-RED 4.1 editor in a real browser, for every Plantwire node', 
     expect(pageErrors).toEqual([]);
     expect(editorComplaints(consoleMessages)).toEqual([]);
   }, 120_000);
+
+  /** Opens the edit dialog of the node of `type` the test dragged. */
+  async function openEditor(type: string) {
+    const id = dragged.get(type);
+    expect(id, `${type} was dragged`).toBeDefined();
+    await page.locator(`#red-ui-workspace-chart g[id="${id}"] rect.red-ui-flow-node`).dblclick();
+    await trayOpen('#node-dialog-ok');
+    return id!;
+  }
+
+  async function closeEditor(button: '#node-dialog-ok' | '#node-dialog-cancel') {
+    await page.locator(button).click();
+    await page.locator(button).waitFor({ state: 'detached' });
+  }
+
+  const marked = async (selector: string) =>
+    (await page.locator(selector).getAttribute('class'))?.includes('input-error') ?? false;
+
+  it("questdb-query: choosing a preset takes its table (events: plantwire_events); a table of the user's stays", async () => {
+    diagnoseOnFailure('questdb-query-table');
+    await openEditor('questdb-query');
+    const mode = page.locator('#node-input-mode');
+    const table = page.locator('#node-input-table');
+    for (const [preset, expected] of [
+      ['events', 'plantwire_events'],
+      ['series', 'plantwire_telemetry'],
+      ['events', 'plantwire_events'],
+      ['latest', 'plantwire_telemetry'],
+    ] as const) {
+      await mode.selectOption(preset);
+      expect(await table.inputValue(), preset).toBe(expected);
+    }
+    await table.fill('my_points');
+    await mode.selectOption('events');
+    expect(await table.inputValue()).toBe('my_points');
+    await closeEditor('#node-dialog-cancel');
+  });
+
+  it("questdb-write: each mode takes its table, generic asks for the user's; Keep is checked against the partitions", async () => {
+    diagnoseOnFailure('questdb-write-table');
+    await openEditor('questdb-write');
+    const mode = page.locator('#node-input-mode');
+    const table = page.locator('#node-input-table');
+    await mode.selectOption('generic');
+    expect(await table.inputValue()).toBe('');
+    await expect.poll(() => marked('#node-input-table')).toBe(true);
+    await mode.selectOption('events');
+    expect(await table.inputValue()).toBe('plantwire_events');
+    await mode.selectOption('telemetry');
+    expect(await table.inputValue()).toBe('plantwire_telemetry');
+    await table.fill('my_rows');
+    await mode.selectOption('generic');
+    expect(await table.inputValue()).toBe('my_rows');
+    await mode.selectOption('telemetry');
+
+    // QuestDB drops whole partitions: 30 days fit DAY partitions, not MONTH ones.
+    const ttl = page.locator('#node-input-ttlDays');
+    await ttl.fill('30');
+    await ttl.dispatchEvent('change');
+    for (const [partitionBy, refused] of [
+      ['MONTH', true],
+      ['DAY', false],
+      ['WEEK', true],
+      ['HOUR', false],
+    ] as const) {
+      await page.locator('#node-input-partitionBy').selectOption(partitionBy);
+      await expect.poll(() => marked('#node-input-ttlDays'), { message: partitionBy }).toBe(refused);
+    }
+    await closeEditor('#node-dialog-cancel');
+  });
+
+  /** Deploys with the Deploy button; returns where the runtime's log stood, once the flows have started again. */
+  async function deployChanges(): Promise<number> {
+    const since = red!.log().length;
+    await page.locator('#red-ui-header-button-deploy').click();
+    await red!.waitForLog(/Started flows/, 60_000, since);
+    return since;
+  }
+
+  const statusOf = (id: string) =>
+    page.evaluate(
+      (nodeId) => (globalThis as any).RED.nodes.node(nodeId)?.status?.text as string | undefined,
+      id,
+    );
+
+  it('telemetry-validate: tokens one per line are that many tokens, kept when the dialog is saved again, and removable', async () => {
+    diagnoseOnFailure('telemetry-validate-tokens');
+    const type = 'telemetry-validate';
+    const tokens = page.locator('#node-input-tokens');
+    const noTokens = /no tokens configured/;
+    const id = await openEditor(type);
+    await page.locator('#node-input-mode').selectOption('http');
+    await tokens.fill('tok-a acme\ntok-b acme plant-1');
+    await closeEditor('#node-dialog-ok');
+    let since = await deployChanges();
+    expect(red!.log().slice(since)).not.toMatch(noTokens);
+    await expect.poll(() => statusOf(id)).toBe('2 tokens');
+
+    // A fresh editor is only told that tokens are set (a password credential never comes back): the field shows
+    // empty with a note, and saving the dialog keeps the tokens.
+    await page.reload({ timeout: 120_000 });
+    await page.waitForSelector('#red-ui-workspace-chart svg', { timeout: 120_000 });
+    await page.waitForSelector(`#red-ui-workspace-chart g[id="${id}"]`, { timeout: 120_000 });
+    await openEditor(type);
+    expect(await tokens.inputValue()).toBe('');
+    expect(await tokens.getAttribute('placeholder')).toMatch(/^tokens are set \(hidden\)/);
+    await page.locator('#node-input-name').fill(`${nameFor(type)} saved again`);
+    await closeEditor('#node-dialog-ok');
+    since = await deployChanges();
+    expect(red!.log().slice(since)).not.toMatch(noTokens);
+    await expect.poll(() => statusOf(id)).toBe('2 tokens');
+
+    // Removing them is a choice of its own.
+    await openEditor(type);
+    await page.locator('#node-input-tokens-remove').check();
+    await closeEditor('#node-dialog-ok');
+    since = await deployChanges();
+    expect(red!.log().slice(since)).toMatch(noTokens);
+    await expect.poll(() => statusOf(id)).toBe('no tokens: every request gets 401');
+    await openEditor(type);
+    expect(await tokens.getAttribute('placeholder')).not.toMatch(/tokens are set/);
+    expect(await page.locator('#node-input-tokens-remove').isVisible()).toBe(false);
+    await closeEditor('#node-dialog-cancel');
+    expect(pageErrors).toEqual([]);
+    expect(editorComplaints(consoleMessages)).toEqual([]);
+  }, 240_000);
 });

@@ -37,6 +37,11 @@ describe.each(PUBLISHED.map((pkg) => [pkg.name, pkg] as const))('%s as published
     }
   });
 
+  it('builds itself when packed, so a publish from a clean checkout (lerna publish from-package) ships dist', () => {
+    expect(manifest.scripts?.prepack).toBe('npm run build');
+    expect(manifest.scripts?.build).toBeTruthy();
+  });
+
   it('has a semver version shared by all packages and a CHANGELOG entry for it', () => {
     expect(manifest.version).toMatch(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/);
     expect(manifest.version).toBe(ROOT_VERSION);

@@ -155,7 +155,10 @@ describe('anomaly-detect inside Node-RED', () => {
     );
     detect.receive({ payload: [{ ...readings(1)[0], value: Infinity }] });
     await until('the third refusal', () => caught.length === 3);
-    expect(caught[2].error.message).toMatch(/refused 1 of 1 point .*got Infinity/);
+    // One point: nothing else was scored, so the message says no more than that.
+    expect(caught[2].error.message).toBe(
+      'Error: anomaly-detect: refused 1 of 1 point: payload[0]: value must be a finite number (got Infinity)',
+    );
     expect(scored).toHaveLength(1); // nothing sent for a message with nothing to score
 
     // Good input turns the status green again.

@@ -190,6 +190,12 @@ describe('forecast inside Node-RED', () => {
     helper.getNode('fc')!.receive({ payload: 42 });
     await until('the second refusal', () => caught.length === 2);
     expect(caught[1].error.message).toMatch(/must be a telemetry point or an array of points \(got 42\)/);
+    // One point: there is no rest to forecast, so the message does not speak of one.
+    helper.getNode('fc')!.receive({ payload: { ...(points[0] as object), value: 'high' } });
+    await until('the third refusal', () => caught.length === 3);
+    expect(caught[2].error.message).toBe(
+      'Error: forecast: refused 1 of 1 point: payload: value must be a finite number (got "high")',
+    );
   });
 
   it.each([

@@ -81,6 +81,9 @@ export async function startRegistry(options: { uplink?: string } = {}): Promise<
           'publish',
           'from-package',
           '--yes',
+          // Published as built (npm run setup built it): a prepack rebuild would empty dist/ under the tests
+          // running beside this one.
+          '--ignore-scripts',
           '--no-git-reset',
           '--registry',
           url,
