@@ -511,7 +511,7 @@ describe('the Node-RED 4.1 editor in a real browser, for every Plantwire node', 
     await closeEditor('#node-dialog-ok');
     let since = await deployChanges();
     expect(red!.log().slice(since)).not.toMatch(noTokens);
-    await expect.poll(() => statusOf(id)).toBe('2 tokens');
+    await expect.poll(() => statusOf(id)).toBe('tokens: 2');
 
     // A fresh editor is only told that tokens are set (a password credential never comes back): the field shows
     // empty with a note, and saving the dialog keeps the tokens.
@@ -525,7 +525,7 @@ describe('the Node-RED 4.1 editor in a real browser, for every Plantwire node', 
     await closeEditor('#node-dialog-ok');
     since = await deployChanges();
     expect(red!.log().slice(since)).not.toMatch(noTokens);
-    await expect.poll(() => statusOf(id)).toBe('2 tokens');
+    await expect.poll(() => statusOf(id)).toBe('tokens: 2');
 
     // Removing them is a choice of its own.
     await openEditor(type);
