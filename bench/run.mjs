@@ -2,6 +2,9 @@
 // of the root package.json (its bench/<name>.mjs) BENCH_REPEATS times (default 3; the long end-to-end ones once),
 // then writes bench/results/<date>.json and regenerates docs/performance.md with its plots (docs/images/perf-*.svg).
 // Prints one JSON line: every figure's median, and bench_total_s.
+// When a run of a benchmark failed, the run is incomplete: its results go to bench/results/<date>-incomplete.json,
+// docs/performance.md (and the plots and <date>.json it cites) stay those of the last complete run, the benchmarks
+// that failed are named on stderr, and the exit code is 1.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -40,12 +43,24 @@ for (const name of names) {
       maxBuffer: 64 * 1024 * 1024,
     });
     const line = child.stdout.trim().split('\n').at(-1) ?? '';
-    if (child.status !== 0 || !line.startsWith('{')) {
-      log(`${name} failed (exit ${child.status}); its figures are left out`);
-      runs[name].push({ error: `exit ${child.status}` });
+    let figures;
+    try {
+      figures = JSON.parse(line);
+    } catch {
+      // Left undefined: no JSON line.
+    }
+    const error =
+      child.status !== 0
+        ? `exit ${child.status ?? child.signal}`
+        : typeof figures !== 'object' || figures === null
+          ? 'no JSON line on stdout'
+          : undefined;
+    if (error) {
+      log(`${name} failed (${error}); its figures are left out`);
+      runs[name].push({ error });
       continue;
     }
-    runs[name].push({ ...JSON.parse(line), seconds: Math.round((Date.now() - t0) / 1000), load });
+    runs[name].push({ ...figures, seconds: Math.round((Date.now() - t0) / 1000), load });
   }
 }
 
@@ -96,22 +111,36 @@ const result = {
   runs,
 };
 
+/** Benchmarks with a failed run, each with its runs' errors. */
+const failed = Object.entries(runs)
+  .filter(([, results]) => results.some((run) => run.error))
+  .map(([name, results]) => `${name} (${results.map((run) => run.error ?? 'ok').join(', ')})`);
+if (failed.length > 0) result.failed = failed;
+
 const day = result.date.slice(0, 10);
+// An incomplete run must not replace the page's table (figures missing from it would just vanish), nor the
+// results file of a complete run of the same day, which the page cites.
+const resultsFile = `bench/results/${day}${failed.length > 0 ? '-incomplete' : ''}.json`;
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-writeFileSync(join(root, 'bench', 'results', `${day}.json`), `${JSON.stringify(result, null, 2)}\n`);
-renderPerformance(result, root);
+writeFileSync(join(root, resultsFile), `${JSON.stringify(result, null, 2)}\n`);
+if (failed.length === 0) renderPerformance(result, root);
 // The generated files are part of the repository: formatted as the rest of it is.
 spawnSync(
   process.execPath,
   [
     require.resolve('prettier/bin/prettier.cjs'),
     '--write',
-    'docs/performance.md',
-    `bench/results/${day}.json`,
+    ...(failed.length === 0 ? ['docs/performance.md'] : []),
+    resultsFile,
   ],
   { cwd: root, stdio: 'ignore' },
 );
-log(`wrote bench/results/${day}.json and docs/performance.md`);
+if (failed.length === 0) log(`wrote ${resultsFile} and docs/performance.md`);
+else
+  log(
+    `FAILED: ${failed.join('; ')}. Wrote ${resultsFile}; docs/performance.md still shows the last complete run.`,
+  );
 console.log(
   JSON.stringify(Object.fromEntries(Object.entries(figures).map(([key, figure]) => [key, figure.median]))),
 );
+process.exitCode = failed.length > 0 ? 1 : 0;
