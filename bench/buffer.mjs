@@ -3,7 +3,8 @@
 //   raw_sqlite_points_per_s       better-sqlite3 alone, 1,000 rows per transaction, FULL (the node should reach >= 80%)
 //   drain_points_per_s            forwarding to a sink that acks at once (goal >= 250,000)
 //   peer_flow_sqlite_points_per_s store-and-forward as users build it today: node-red-node-sqlite, one INSERT per
-//                                 message (ours should be >= 30x); null when the peer cannot be installed here
+//                                 message; null when the peer cannot be installed here
+//   enqueue_vs_sqlite_peer        enqueue_points_per_s / peer_flow_sqlite_points_per_s (should be >= 30)
 //   rss_mb_10m_backlog            RSS of a whole Node-RED process with 10M points queued (goal <= 250)
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -211,7 +212,7 @@ try {
       enqueue_vs_raw: Math.round((enqueue / raw_sqlite_points_per_s) * 100) / 100,
       drain_points_per_s: drain,
       peer_flow_sqlite_points_per_s,
-      ours_vs_peer: peer_flow_sqlite_points_per_s
+      enqueue_vs_sqlite_peer: peer_flow_sqlite_points_per_s
         ? Math.round(enqueue / peer_flow_sqlite_points_per_s)
         : null,
       rss_mb_10m_backlog,

@@ -4,9 +4,11 @@
 //   raw_client_rows_per_s    @questdb/nodejs-client in a plain script, the same rows (what questdb-write used before)
 //   peer_influxdb_rows_per_s node-red-contrib-influxdb, one point per message, to QuestDB's /write;
 //                            null when the peer cannot be installed here
+//   write_vs_influxdb_peer   questdb_write_rows_per_s / peer_influxdb_rows_per_s
 //   ingest_http_points_per_s POST /ingest with 1,000-point bodies through telemetry-validate and questdb-write,
 //                            16 clients, after 50 warm-up bodies
 //                            (goal: >= 100k)
+//   write_rows_measured      rows each of the write figures (raw client, questdb-write) was measured over
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Sender } from '@questdb/nodejs-client';
@@ -194,11 +196,11 @@ try {
       write_vs_ceiling: Math.round((questdb_write_rows_per_s / ilp_ceiling_rows_per_s) * 100) / 100,
       raw_client_rows_per_s,
       peer_influxdb_rows_per_s,
-      ours_vs_peer: peer_influxdb_rows_per_s
+      write_vs_influxdb_peer: peer_influxdb_rows_per_s
         ? Math.round(questdb_write_rows_per_s / peer_influxdb_rows_per_s)
         : null,
       ingest_http_points_per_s,
-      rows: ROWS,
+      write_rows_measured: ROWS,
       node: process.version,
     }),
   );

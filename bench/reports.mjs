@@ -6,7 +6,7 @@
 //   cold_day_ms     the same, the first time after the data was written
 //   four_nodes_ms   the four formats as four separate report nodes make them (each queries; median of 3)
 //   query_ms        the queries alone (median), and pdf_ms, xlsx_ms, csv_ms, json_ms the rendering alone
-//   rows            telemetry rows in the day
+//   report_day_rows telemetry rows in the day
 // The day is written as pre-encoded ILP over HTTP (the fill is not measured).
 import http from 'node:http';
 import {
@@ -128,7 +128,7 @@ try {
       four_nodes_ms: Math.round(median(separate)),
       query_ms: Math.round(median(queries)),
       ...render,
-      rows,
+      report_day_rows: rows,
       machines: report.summary.machines,
       oee: report.summary.oee,
     }),

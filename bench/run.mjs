@@ -2,9 +2,9 @@
 // of the root package.json (its bench/<name>.mjs) BENCH_REPEATS times (default 3; the long end-to-end ones once),
 // then writes bench/results/<date>.json and regenerates docs/performance.md with its plots (docs/images/perf-*.svg).
 // Prints one JSON line: every figure's median, and bench_total_s.
-// When a run of a benchmark failed, the run is incomplete: its results go to bench/results/<date>-incomplete.json,
-// docs/performance.md (and the plots and <date>.json it cites) stay those of the last complete run, the benchmarks
-// that failed are named on stderr, and the exit code is 1.
+// When a run of a benchmark failed, or two benchmarks emitted a figure of the same name, the run is incomplete:
+// its results go to bench/results/<date>-incomplete.json, docs/performance.md (and the plots and <date>.json it
+// cites) stay those of the last complete run, what went wrong is said on stderr, and the exit code is 1.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -64,14 +64,28 @@ for (const name of names) {
   }
 }
 
-/** Every numeric figure over the runs of its benchmark: median, min, max. */
+/**
+ * Every numeric figure over the runs of its benchmark: median, min, max. A figure's name is the benchmark's own:
+ * when two benchmarks emit the same name (a number, or null for one not measured), one would silently replace the
+ * other in the results and on the page, so the run is refused as incomplete (see clashes).
+ */
 const figures = {};
+/** Which benchmark emitted each figure name first. */
+const owners = new Map();
+const clashes = [];
 for (const [bench, results] of Object.entries(runs)) {
   const ok = results.filter((result) => !result.error);
   const keys = new Set(ok.flatMap((result) => Object.keys(result)));
   for (const key of keys) {
     if (key === 'seconds' || key === 'load') continue;
-    const values = ok.map((result) => result[key]).filter((value) => typeof value === 'number');
+    const emitted = ok.map((result) => result[key]);
+    if (!emitted.some((value) => typeof value === 'number' || value === null)) continue;
+    if (owners.has(key)) {
+      clashes.push(`${key} (from ${owners.get(key)} and ${bench})`);
+      continue;
+    }
+    owners.set(key, bench);
+    const values = emitted.filter((value) => typeof value === 'number');
     if (values.length === 0) continue;
     values.sort((a, b) => a - b);
     figures[key] = {
@@ -111,10 +125,11 @@ const result = {
   runs,
 };
 
-/** Benchmarks with a failed run, each with its runs' errors. */
+/** Benchmarks with a failed run, each with its runs' errors; then figure names two benchmarks emitted. */
 const failed = Object.entries(runs)
   .filter(([, results]) => results.some((run) => run.error))
   .map(([name, results]) => `${name} (${results.map((run) => run.error ?? 'ok').join(', ')})`);
+if (clashes.length > 0) failed.push(`figure names emitted by two benchmarks: ${clashes.join(', ')}`);
 if (failed.length > 0) result.failed = failed;
 
 const day = result.date.slice(0, 10);
