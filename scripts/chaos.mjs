@@ -16,11 +16,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   freePort,
+  mosquittoBinary,
   sleep,
   startMosquitto,
   startNodeRed,
   startQuestDb,
   startWanLink,
+  teardown,
   waitFor,
 } from '@plantwire/testkit';
 import { FLOW_FILES, flowsWithToken } from './deploy-flows.mjs';
@@ -59,8 +61,19 @@ const MACHINE = 'chaos-01';
 const TABLE = 'plantwire_telemetry';
 
 const say = (line) => console.log(`[chaos] ${line}`);
+// The broker is one of the parts killed: without mosquitto the run cannot start (npm run chaos installs it).
+try {
+  mosquittoBinary();
+} catch (error) {
+  console.error(`[chaos] ${error.message}`);
+  process.exit(1);
+}
 const host = '127.0.0.1';
 const data = mkdtempSync(join(tmpdir(), 'plantwire-chaos-'));
+/** What was started, stopped on the way out; the data is removed last, unless kept (--keep, a failed run). */
+const parts = teardown();
+let keepData = options.keep;
+parts.defer(() => keepData || rmSync(data, { recursive: true, force: true }));
 const token = `pw-${randomBytes(18).toString('hex')}`;
 const credentialSecret = randomBytes(24).toString('hex');
 const ports = {
@@ -131,31 +144,44 @@ async function crash(part, name) {
   appendFileSync(join(data, `${name}.log`), part.process.output());
 }
 
-say(`data in ${data}`);
-let questdb = await startQuest();
-let broker = await startMosquitto({ port: ports.mqtt });
-// The reference plant on both sides, whatever PLANTWIRE_TENANT and PLANTWIRE_PLANT this shell has.
-const mqtt = {
-  PLANTWIRE_MQTT_HOST: host,
-  PLANTWIRE_MQTT_PORT: String(broker.port),
-  PLANTWIRE_TENANT: TENANT,
-  PLANTWIRE_PLANT: PLANT,
-};
-const cloudEnv = { ...mqtt, PLANTWIRE_QUESTDB_URL: questdb.httpUrl };
-let cloud = await nodeRed('cloud', cloudEnv, true);
-const link = await startWanLink({ host, target: { host, port: ports.cloud } });
-const edgeEnv = { ...mqtt, PLANTWIRE_CLOUD_URL: link.url };
-let edge = await nodeRed('edge', edgeEnv, true);
-say(
-  `QuestDB ${questdb.httpUrl}, cloud ${cloud.url}, edge ${edge.url}, WAN link ${link.url}, MQTT ${broker.url}`,
-);
-
-// A plant client on the broker: it sends the edge `list` commands and sees the alarm lists the edge publishes.
-const plantClient = await connectAsync(broker.url, { reconnectPeriod: 300 });
+// The parts are replaced as they are killed and restarted: each is stopped as it is at the end.
+let questdb, broker, cloud, link, edge, plantClient, cloudEnv, edgeEnv;
 let alarmLists = 0;
-plantClient.on('message', () => alarmLists++);
-plantClient.on('connect', () => void plantClient.subscribe(TOPICS.alarms, { qos: 1 }));
-await plantClient.subscribeAsync(TOPICS.alarms, { qos: 1 });
+say(`data in ${data}`);
+try {
+  questdb = await startQuest();
+  parts.defer(() => questdb.stop());
+  broker = await startMosquitto({ port: ports.mqtt });
+  parts.defer(() => broker.stop());
+  // The reference plant on both sides, whatever PLANTWIRE_TENANT and PLANTWIRE_PLANT this shell has.
+  const mqtt = {
+    PLANTWIRE_MQTT_HOST: host,
+    PLANTWIRE_MQTT_PORT: String(broker.port),
+    PLANTWIRE_TENANT: TENANT,
+    PLANTWIRE_PLANT: PLANT,
+  };
+  cloudEnv = { ...mqtt, PLANTWIRE_QUESTDB_URL: questdb.httpUrl };
+  cloud = await nodeRed('cloud', cloudEnv, true);
+  parts.defer(() => cloud.stop());
+  link = parts.add(await startWanLink({ host, target: { host, port: ports.cloud } }));
+  edgeEnv = { ...mqtt, PLANTWIRE_CLOUD_URL: link.url };
+  edge = await nodeRed('edge', edgeEnv, true);
+  parts.defer(() => edge.stop());
+  say(
+    `QuestDB ${questdb.httpUrl}, cloud ${cloud.url}, edge ${edge.url}, WAN link ${link.url}, MQTT ${broker.url}`,
+  );
+
+  // A plant client on the broker: it sends the edge `list` commands and sees the alarm lists the edge publishes.
+  plantClient = await connectAsync(broker.url, { reconnectPeriod: 300 });
+  parts.defer(() => plantClient.endAsync(true));
+  plantClient.on('message', () => alarmLists++);
+  plantClient.on('connect', () => void plantClient.subscribe(TOPICS.alarms, { qos: 1 }));
+  await plantClient.subscribeAsync(TOPICS.alarms, { qos: 1 });
+} catch (error) {
+  console.error(`[chaos] the run could not start: ${error.message}`);
+  await parts.close().catch((stopError) => console.error(`[chaos] stopping: ${stopError.message}`));
+  process.exit(1);
+}
 
 /** The edge's kills and the broker's restarts take turns, so a reconnect is not mistaken for a fresh start. */
 let edgeTurn = Promise.resolve();
@@ -394,12 +420,8 @@ const targetsMet =
   kills.outages >= targets.outages;
 const ok = !failure && figures.lost === 0 && figures.duplicated === 0 && targetsMet && accepted > 0;
 
-await Promise.allSettled([edge.stop(), cloud.stop()]);
-await link.stop();
-await plantClient.endAsync(true);
-await broker.stop();
-await questdb.stop();
-if (!options.keep && ok) rmSync(data, { recursive: true, force: true });
+keepData ||= !ok;
+await parts.close().catch((error) => console.error(`[chaos] stopping: ${error.message}`));
 
 if (options.report) writeFileSync(options.report, `${JSON.stringify(figures, null, 2)}\n`);
 if (failure) console.error(`[chaos] the run failed: ${failure.stack ?? failure}`);

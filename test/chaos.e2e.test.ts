@@ -1,7 +1,7 @@
 // `npm run chaos` at its CI size (docs/reliability.md, "Chaos"): real QuestDB, mosquitto, the cloud and the edge
 // Node-RED running the demo flows, a producer of known ids at >= 2,000 points/s, and kill -9 of every part while
 // it runs. The figures go to the CI log as the script's one `[chaos]` line.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,4 +70,51 @@ describe('the chaos run: every point the edge accepted is in QuestDB exactly onc
     expect(figures.broker_kills).toBeGreaterThanOrEqual(3);
     expect(figures.mqtt_reconnects).toBe(figures.broker_kills);
   });
+});
+
+/** What a run listed in its spawn log (test/fixtures/failing-starts.cjs) that still runs or still exists. */
+function leftovers(spawnLog: string): string[] {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return readFileSync(spawnLog, 'utf8')
+    .trim()
+    .split('\n')
+    .filter((line) => {
+      const [first, second] = line.split(' ');
+      return first === 'dir' ? existsSync(second!) : alive(Number(first));
+    });
+}
+
+describe('a chaos run whose edge Node-RED cannot start', () => {
+  let dir: string;
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('stops QuestDB, the broker and the cloud it started, removes its data and exits 1', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'plantwire-chaos-start-test-'));
+    const spawnLog = join(dir, 'spawned.log');
+    const run = startProcess(
+      process.execPath,
+      ['--require', join(root, 'test', 'fixtures', 'failing-starts.cjs'), join(root, 'scripts', 'chaos.mjs')],
+      {
+        cwd: root,
+        // The edge's start and its two retries fail.
+        env: {
+          ...process.env,
+          PLANTWIRE_FAIL_NODE_RED: 'edge:1,edge:2,edge:3',
+          PLANTWIRE_SPAWN_LOG: spawnLog,
+        },
+      },
+    );
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain('[chaos] the run could not start: Node-RED exited (7)');
+    const started = readFileSync(spawnLog, 'utf8');
+    for (const part of ['java', 'mosquitto', 'plantwire-chaos-']) expect(started).toContain(part);
+    expect(leftovers(spawnLog)).toEqual([]);
+  }, 600_000);
 });
