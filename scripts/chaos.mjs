@@ -287,11 +287,14 @@ const chaos = [
       await crash(edge, 'edge');
       kills.edge++;
       edge = await nodeRed('edge', edgeEnv, false);
-      // Each edge life accepts points before the next kill, or the kills would only test start-up.
+      // Each edge life accepts points before the next kill, or the kills would only test start-up (unless the
+      // run is stopping: the producer is done).
       const before = accepted;
-      await waitFor('the edge to accept points', async () => accepted > before || undefined, 30_000).catch(
-        () => say(`the edge accepted nothing for 30 s after its restart`),
-      );
+      await waitFor(
+        'the edge to accept points',
+        async () => accepted > before || stopping || undefined,
+        30_000,
+      ).catch(() => say(`the edge accepted nothing for 30 s after its restart`));
     }),
   ),
   every(targets.broker, () =>
@@ -339,6 +342,10 @@ try {
   if (Date.now() - started < runMs) await sleep(runMs - (Date.now() - started));
 } catch (error) {
   failure = error;
+  // The other fault loops may be mid-restart: let them finish (they start nothing more once stopping), so the
+  // parts they start are the ones stopped below.
+  stopping = true;
+  await Promise.allSettled(chaos);
 }
 stopping = true;
 await producing;

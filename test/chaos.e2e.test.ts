@@ -118,3 +118,42 @@ describe('a chaos run whose edge Node-RED cannot start', () => {
     expect(leftovers(spawnLog)).toEqual([]);
   }, 600_000);
 });
+
+describe('a chaos run whose cloud Node-RED cannot restart', () => {
+  let dir: string;
+  let data: string | undefined;
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    if (data) rmSync(data, { recursive: true, force: true });
+  });
+
+  it('lets the other fault loops finish their restarts, then stops every part, and fails', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'plantwire-chaos-loop-test-'));
+    const spawnLog = join(dir, 'spawned.log');
+    const run = startProcess(
+      process.execPath,
+      [
+        '--require',
+        join(root, 'test', 'fixtures', 'failing-starts.cjs'),
+        join(root, 'scripts', 'chaos.mjs'),
+        ...['--minutes', '0.5', '--edge-kills', '12', '--cloud-kills', '1'],
+        ...['--questdb-kills', '0', '--broker-kills', '0', '--outages', '0'],
+      ],
+      {
+        cwd: root,
+        // The cloud's restart and its two retries fail, while the edge is killed and restarted every few seconds.
+        env: {
+          ...process.env,
+          PLANTWIRE_FAIL_NODE_RED: 'cloud:2,cloud:3,cloud:4',
+          PLANTWIRE_SPAWN_LOG: spawnLog,
+        },
+      },
+    );
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain('[chaos] the run failed: Error: Node-RED exited (7)');
+    // A failed run keeps its data for a look; nothing else stays.
+    data = /data kept in (\S+)\)/.exec(run.output())?.[1];
+    expect(data).toBeDefined();
+    expect(leftovers(spawnLog)).toEqual([`dir ${data}`]);
+  }, 600_000);
+});
