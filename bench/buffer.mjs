@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNodeRed, telemetryPoint, waitFor } from '@plantwire/testkit';
+import { startNodeRed, teardown, telemetryPoint, waitFor } from '@plantwire/testkit';
 import { writeBacklog } from './lib/backlog.mjs';
 import { peerPackage } from './lib/peers.mjs';
 
@@ -18,6 +18,9 @@ const require = createRequire(import.meta.url);
 const POINTS = Number(process.env.BENCH_POINTS ?? 300_000);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 10_000_000);
 const work = mkdtempSync(join(tmpdir(), 'plantwire-bench-buffer-'));
+// Removed at the end, or when the run is stopped (Ctrl-C, SIGTERM).
+const parts = teardown();
+parts.defer(() => rmSync(work, { recursive: true, force: true }));
 const log = (line) => process.stderr.write(`[bench:buffer] ${line}\n`);
 
 const point = (i) =>
@@ -171,29 +174,32 @@ async function rssWithBacklog() {
   const directory = join(work, 'backlog');
   log(`building a backlog of ${BACKLOG.toLocaleString('en-US')} points`);
   writeBacklog(join(directory, 'backlog.db'), BACKLOG);
-  const red = await startNodeRed({
-    flows: [
-      { id: 'tab', type: 'tab' },
-      {
-        id: 'sf',
-        z: 'tab',
-        type: 'store-forward',
-        storeName: 'backlog',
-        directory,
-        minFreeMB: '0',
-        maxRows: String(BACKLOG * 2),
-        maxMB: '100000',
-        wires: [[], []],
-      },
-    ],
-  });
+  const node = teardown();
   try {
+    const red = node.add(
+      await startNodeRed({
+        flows: [
+          { id: 'tab', type: 'tab' },
+          {
+            id: 'sf',
+            z: 'tab',
+            type: 'store-forward',
+            storeName: 'backlog',
+            directory,
+            minFreeMB: '0',
+            maxRows: String(BACKLOG * 2),
+            maxMB: '100000',
+            wires: [[], []],
+          },
+        ],
+      }),
+    );
     // Forwarding is not wired: the backlog stays; let the node open it, count it and settle.
     await new Promise((resolve) => setTimeout(resolve, 5000));
     const status = readFileSync(`/proc/${red.process.pid}/status`, 'utf8');
     return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024);
   } finally {
-    await red.stop();
+    await node.close();
   }
 }
 
@@ -221,6 +227,6 @@ try {
     }),
   );
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  await parts.close();
 }
 process.exit(0);

@@ -19,7 +19,7 @@ import {
   telemetryFormat,
   telemetryTableDdl,
 } from '@plantwire/node-red-questdb';
-import { startQuestDb, telemetryPoint, writeWithOfficialClient } from '@plantwire/testkit';
+import { startQuestDb, teardown, telemetryPoint, writeWithOfficialClient } from '@plantwire/testkit';
 import { peerPackage } from './lib/peers.mjs';
 import { ingestPointsPerSecond } from './lib/ingest.mjs';
 
@@ -175,8 +175,9 @@ async function peerInflux(questdb, count) {
   return done > 0 ? result : null;
 }
 
-const questdb = await startQuestDb();
+const parts = teardown();
 try {
+  const questdb = parts.add(await startQuestDb());
   const ilp_ceiling_rows_per_s = await ilpCeiling(questdb);
   const raw_client_rows_per_s = await rawClient(questdb);
   await helper.startServer();
@@ -205,6 +206,6 @@ try {
     }),
   );
 } finally {
-  await questdb.stop();
+  await parts.close();
 }
 process.exit(0);

@@ -19,7 +19,7 @@ import {
 } from '@plantwire/node-red-questdb';
 import { parseConfig, PlantSimulator } from '@plantwire/node-red-simulator';
 import { queryReport, renderReport, FORMATS, resolvePeriod } from '@plantwire/node-red-reports';
-import { startQuestDb } from '@plantwire/testkit';
+import { startQuestDb, teardown } from '@plantwire/testkit';
 
 const log = (line) => process.stderr.write(`[bench:reports] ${line}\n`);
 const FROM = Date.UTC(2026, 0, 5);
@@ -71,8 +71,9 @@ async function fill(questdb) {
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-const questdb = await startQuestDb({ startTimeoutMs: 300_000 });
+const parts = teardown();
 try {
+  const questdb = parts.add(await startQuestDb({ startTimeoutMs: 300_000 }));
   const filled = Date.now();
   const rows = await fill(questdb);
   log(`${rows} rows written in ${Date.now() - filled} ms`);
@@ -134,5 +135,5 @@ try {
     }),
   );
 } finally {
-  await questdb.stop();
+  await parts.close();
 }

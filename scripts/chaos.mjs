@@ -329,6 +329,13 @@ const chaos = [
 ];
 
 const producing = produce();
+// Stopped by a signal (testkit's teardown closes the parts): the fault loops and the producer end first, a
+// restart under way finishing, so the parts stopped are the ones running.
+parts.defer(async () => {
+  stopping = true;
+  await Promise.allSettled(chaos);
+  await producing;
+});
 const progress = setInterval(
   () =>
     say(

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProcess, type ManagedProcess } from '@plantwire/testkit';
+import { startProcess, waitFor, type ManagedProcess } from '@plantwire/testkit';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -155,5 +155,31 @@ describe('a chaos run whose cloud Node-RED cannot restart', () => {
     data = /data kept in (\S+)\)/.exec(run.output())?.[1];
     expect(data).toBeDefined();
     expect(leftovers(spawnLog)).toEqual([`dir ${data}`]);
+  }, 600_000);
+});
+
+describe('a chaos run stopped by SIGTERM', () => {
+  let dir: string;
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('stops every part, removes its data and exits 143', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'plantwire-chaos-signal-test-'));
+    const spawnLog = join(dir, 'spawned.log');
+    const run = startProcess(
+      process.execPath,
+      ['--require', join(root, 'test', 'fixtures', 'failing-starts.cjs'), join(root, 'scripts', 'chaos.mjs')],
+      { cwd: root, env: { ...process.env, PLANTWIRE_SPAWN_LOG: spawnLog } },
+    );
+    // Every part started, and the faults under way.
+    await waitFor(
+      'the run to start',
+      async () => run.output().includes('WAN link') || undefined,
+      300_000,
+      500,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    expect(await run.stop('SIGTERM', 300_000)).toBe(143);
+    expect(run.output()).toContain('[teardown] SIGTERM: stopping what this script started');
+    expect(leftovers(spawnLog)).toEqual([]);
   }, 600_000);
 });

@@ -1,5 +1,18 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { teardown } from '@plantwire/testkit';
+import { startProcess, teardown, waitFor } from '@plantwire/testkit';
+
+const script = fileURLToPath(new URL('./fixtures/teardown-script.mjs', import.meta.url));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe('teardown', () => {
   it('stops the parts last started first, each once, and returns each part as added', async () => {
@@ -48,4 +61,26 @@ describe('teardown', () => {
     await Promise.all([first, second]);
     expect(events).toEqual(['slow stop started', 'slow stop done', 'added later', 'second close done']);
   });
+});
+
+// The script runs the built testkit (npm run setup builds it), as the benchmarks do.
+describe('a script stopped by a signal', () => {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    it(`${signal}: stops its parts and the process still starting, removes its directory, exits ${code}`, async () => {
+      const run = startProcess(process.execPath, [script]);
+      const [, part, starting, dir] = await waitFor(
+        'the script to be ready',
+        async () => /^ready (\d+) (\d+) (\S+)$/m.exec(run.output()) ?? undefined,
+        30_000,
+      );
+      expect([alive(Number(part)), alive(Number(starting)), existsSync(dir!)]).toEqual([true, true, true]);
+      run.child.kill(signal);
+      expect(await run.exited).toBe(code);
+      expect(run.output()).toContain(`[teardown] ${signal}: stopping what this script started`);
+      expect([alive(Number(part)), alive(Number(starting)), existsSync(dir!)]).toEqual([false, false, false]);
+    });
+  }
 });
