@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   freePort,
+  GiveUp,
   mosquittoBinary,
   sleep,
   startMosquitto,
@@ -183,9 +184,12 @@ try {
   process.exit(1);
 }
 
-/** The edge's kills and the broker's restarts take turns, so a reconnect is not mistaken for a fresh start. */
+/**
+ * The edge's kills and the broker's restarts take turns, so a reconnect is not mistaken for a fresh start. A turn
+ * still waiting when the run stops is not taken.
+ */
 let edgeTurn = Promise.resolve();
-const withEdge = (action) => (edgeTurn = edgeTurn.then(action));
+const withEdge = (action) => (edgeTurn = edgeTurn.then(() => (stopping ? undefined : action())));
 
 /** Whether this edge process, as it runs, answers a `list` command on the broker with its alarm list. */
 async function mqttRoundTrip(timeoutMs) {
@@ -193,6 +197,7 @@ async function mqttRoundTrip(timeoutMs) {
   return waitFor(
     'the edge to answer a command over MQTT',
     async () => {
+      if (stopping) throw new GiveUp('the run is stopping');
       if (plantClient.connected)
         plantClient.publish(TOPICS.command, JSON.stringify({ cmd: 'list' }), { qos: 1 });
       await sleep(1000);
@@ -305,7 +310,7 @@ const chaos = [
       await sleep(1000);
       broker = await restart('mosquitto', () => startMosquitto({ port: ports.mqtt }));
       if ((await mqttRoundTrip(60_000)) && edge.process.pid === pid) mqttReconnects++;
-      else say('the edge did not answer over MQTT within 60 s of a broker restart');
+      else if (!stopping) say('the edge did not answer over MQTT within 60 s of a broker restart');
     }),
   ),
   every(targets.cloud, async () => {
