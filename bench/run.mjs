@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { QUESTDB_VERSION } from '@plantwire/testkit';
+import { QUESTDB_VERSION, startProcess, teardown } from '@plantwire/testkit';
 import { GOALS, check } from './lib/goals.mjs';
 import { renderPerformance } from './lib/report.mjs';
 
@@ -27,6 +27,24 @@ const names = Object.keys(scripts)
   .filter((script) => script.startsWith('bench:'))
   .map((script) => script.slice('bench:'.length));
 
+/**
+ * One run of bench/<name>.mjs, its stderr passed on as it comes: its exit status and stdout. Stopped by a signal,
+ * this script stops the benchmark (which stops its own parts) before it exits.
+ */
+async function runBench(name) {
+  const parts = teardown();
+  try {
+    const bench = startProcess(process.execPath, [join(root, 'bench', `${name}.mjs`)], { cwd: root });
+    parts.add({ stop: () => bench.stop('SIGTERM', 120_000) });
+    let stdout = '';
+    bench.child.stdout.on('data', (chunk) => (stdout += chunk));
+    bench.child.stderr.pipe(process.stderr);
+    return { status: await bench.exited, stdout };
+  } finally {
+    await parts.close();
+  }
+}
+
 const runs = {};
 for (const name of names) {
   const repeats = ONCE.has(name) ? 1 : REPEATS;
@@ -36,12 +54,7 @@ for (const name of names) {
     const t0 = Date.now();
     // What else ran: the 1-minute load average as the benchmark started (2 cores: above 2 means others waited).
     const load = Math.round(loadavg()[0] * 10) / 10;
-    const child = spawnSync(process.execPath, [join(root, 'bench', `${name}.mjs`)], {
-      cwd: root,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const child = await runBench(name);
     const line = child.stdout.trim().split('\n').at(-1) ?? '';
     let figures;
     try {
@@ -51,7 +64,7 @@ for (const name of names) {
     }
     const error =
       child.status !== 0
-        ? `exit ${child.status ?? child.signal}`
+        ? `exit ${child.status}`
         : typeof figures !== 'object' || figures === null
           ? 'no JSON line on stdout'
           : undefined;
