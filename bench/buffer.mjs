@@ -3,13 +3,14 @@
 //   raw_sqlite_points_per_s       better-sqlite3 alone, 1,000 rows per transaction, FULL (the node should reach >= 80%)
 //   drain_points_per_s            forwarding to a sink that acks at once (goal >= 250,000)
 //   peer_flow_sqlite_points_per_s store-and-forward as users build it today: node-red-node-sqlite, one INSERT per
-//                                 message (ours should be >= 30x); null when the peer cannot be installed here
+//                                 message; null when the peer cannot be installed here
+//   enqueue_vs_sqlite_peer        enqueue_points_per_s / peer_flow_sqlite_points_per_s (should be >= 30)
 //   rss_mb_10m_backlog            RSS of a whole Node-RED process with 10M points queued (goal <= 250)
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNodeRed, telemetryPoint, waitFor } from '@plantwire/testkit';
+import { startNodeRed, teardown, telemetryPoint, waitFor } from '@plantwire/testkit';
 import { writeBacklog } from './lib/backlog.mjs';
 import { peerPackage } from './lib/peers.mjs';
 
@@ -17,6 +18,9 @@ const require = createRequire(import.meta.url);
 const POINTS = Number(process.env.BENCH_POINTS ?? 300_000);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 10_000_000);
 const work = mkdtempSync(join(tmpdir(), 'plantwire-bench-buffer-'));
+// Removed at the end, or when the run is stopped (Ctrl-C, SIGTERM).
+const parts = teardown();
+parts.defer(() => rmSync(work, { recursive: true, force: true }));
 const log = (line) => process.stderr.write(`[bench:buffer] ${line}\n`);
 
 const point = (i) =>
@@ -170,29 +174,32 @@ async function rssWithBacklog() {
   const directory = join(work, 'backlog');
   log(`building a backlog of ${BACKLOG.toLocaleString('en-US')} points`);
   writeBacklog(join(directory, 'backlog.db'), BACKLOG);
-  const red = await startNodeRed({
-    flows: [
-      { id: 'tab', type: 'tab' },
-      {
-        id: 'sf',
-        z: 'tab',
-        type: 'store-forward',
-        storeName: 'backlog',
-        directory,
-        minFreeMB: '0',
-        maxRows: String(BACKLOG * 2),
-        maxMB: '100000',
-        wires: [[], []],
-      },
-    ],
-  });
+  const node = teardown();
   try {
+    const red = node.add(
+      await startNodeRed({
+        flows: [
+          { id: 'tab', type: 'tab' },
+          {
+            id: 'sf',
+            z: 'tab',
+            type: 'store-forward',
+            storeName: 'backlog',
+            directory,
+            minFreeMB: '0',
+            maxRows: String(BACKLOG * 2),
+            maxMB: '100000',
+            wires: [[], []],
+          },
+        ],
+      }),
+    );
     // Forwarding is not wired: the backlog stays; let the node open it, count it and settle.
     await new Promise((resolve) => setTimeout(resolve, 5000));
     const status = readFileSync(`/proc/${red.process.pid}/status`, 'utf8');
     return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024);
   } finally {
-    await red.stop();
+    await node.close();
   }
 }
 
@@ -211,7 +218,7 @@ try {
       enqueue_vs_raw: Math.round((enqueue / raw_sqlite_points_per_s) * 100) / 100,
       drain_points_per_s: drain,
       peer_flow_sqlite_points_per_s,
-      ours_vs_peer: peer_flow_sqlite_points_per_s
+      enqueue_vs_sqlite_peer: peer_flow_sqlite_points_per_s
         ? Math.round(enqueue / peer_flow_sqlite_points_per_s)
         : null,
       rss_mb_10m_backlog,
@@ -220,6 +227,6 @@ try {
     }),
   );
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  await parts.close();
 }
 process.exit(0);

@@ -20,6 +20,7 @@ import {
   startKafkaCluster,
   startNodeRed,
   startQuestDb,
+  teardown,
   telemetryPoint,
   waitFor,
 } from '@plantwire/testkit';
@@ -140,7 +141,21 @@ async function workers(count, cluster, questdb, topic) {
     { id: 'write', z: 'tab', type: 'questdb-write', server: 'db', table, wires: [['consume'], []] },
     { id: 'failed', z: 'tab', type: 'catch', scope: ['write'], uncaught: false, wires: [['consume']] },
   ];
-  const reds = await Promise.all(Array.from({ length: count }, () => startNodeRed()));
+  const parts = teardown();
+  try {
+    // Started side by side, and stopped so; each one that started is stopped, also when another did not start.
+    const starts = await Promise.allSettled(Array.from({ length: count }, () => startNodeRed()));
+    const reds = starts.filter((start) => start.status === 'fulfilled').map((start) => start.value);
+    parts.defer(() => Promise.all(reds.map((red) => red.stop())));
+    const failed = starts.find((start) => start.status === 'rejected');
+    if (failed) throw failed.reason;
+    return await measureWorkers(count, reds, flow, cluster, questdb, table);
+  } finally {
+    await parts.close();
+  }
+}
+
+async function measureWorkers(count, reds, flow, cluster, questdb, table) {
   const groups = {
     workers: reds.map((red) => red.process.pid),
     brokers: cluster.nodes.map((node) => node.process()?.pid),
@@ -166,7 +181,6 @@ async function workers(count, cluster, questdb, topic) {
   );
   const rate = perSecond(POINTS, started);
   const after = sample();
-  await Promise.all(reds.map((red) => red.stop()));
   // Shares of the machine's CPU time while the workers ran (100% = every core busy).
   const total = after.machine.total - before.machine.total;
   const share = (ticks) => Math.round((100 * ticks) / total);
@@ -184,9 +198,10 @@ async function workers(count, cluster, questdb, topic) {
   return { rate, usage };
 }
 
-const cluster = await startKafkaCluster();
-const questdb = await startQuestDb();
+const parts = teardown();
 try {
+  const cluster = parts.add(await startKafkaCluster());
+  const questdb = parts.add(await startQuestDb());
   const kafka = new Kafka({ clientId: 'bench', brokers: cluster.brokers, logLevel: logLevel.NOTHING });
   await cluster.createTopic('bench-produce', PARTITIONS);
   await cluster.createTopic('bench-e2e', PARTITIONS);
@@ -225,5 +240,5 @@ try {
     }),
   );
 } finally {
-  await Promise.all([cluster.stop(), questdb.stop()]);
+  await parts.close();
 }

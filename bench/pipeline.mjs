@@ -16,7 +16,15 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, PlantSimulator } from '@plantwire/node-red-simulator';
-import { sleep, startNodeRed, startQuestDb, startWanLink, telemetryPoint, waitFor } from '@plantwire/testkit';
+import {
+  sleep,
+  startNodeRed,
+  startQuestDb,
+  startWanLink,
+  teardown,
+  telemetryPoint,
+  waitFor,
+} from '@plantwire/testkit';
 import { toCloud } from '../scripts/flows/edge-agent.mjs';
 import { tab } from '../scripts/flows/plant.mjs';
 import { writeBacklog } from './lib/backlog.mjs';
@@ -271,12 +279,13 @@ async function backfill({ questdb, edge, link }) {
 async function rssWithBacklog(directory) {
   log(`building a backlog of ${BACKLOG.toLocaleString('en-US')} points`);
   writeBacklog(join(directory, 'bench-points.db'), BACKLOG);
-  const edge = await startNodeRed({ flows: edgeFlow('http://127.0.0.1:9', directory) });
+  const parts = teardown();
   try {
+    const edge = parts.add(await startNodeRed({ flows: edgeFlow('http://127.0.0.1:9', directory) }));
     await sleep(10_000); // the node opens the store, counts it and starts retrying the unreachable cloud
     return rssMb(edge.process.pid);
   } finally {
-    await edge.stop();
+    await parts.close();
   }
 }
 
@@ -290,197 +299,202 @@ export async function peer(questdb) {
     for (const [name, path] of Object.entries(modules)) symlinkSync(path, join(dir, 'node_modules', name));
     return dir;
   };
-  const cloud = await startNodeRed({
-    userDir: userDir('peer-cloud'),
-    flows: [
-      { id: 'pc', type: 'tab', label: 'peer cloud' },
-      {
-        id: 'peer-influx',
-        type: 'influxdb',
-        hostname: '127.0.0.1',
-        port: String(questdb.httpPort),
-        protocol: 'http',
-        database: 'qdb',
-        name: '',
-        usetls: false,
-        influxdbVersion: '1.x',
-      },
-      {
-        id: 'peer-in',
-        z: 'pc',
-        type: 'http in',
-        url: '/peer-ingest',
-        method: 'post',
-        upload: false,
-        wires: [['peer-ok', 'peer-split']],
-      },
-      { id: 'peer-ok', z: 'pc', type: 'http response', statusCode: '200', wires: [] },
-      {
-        id: 'peer-split',
-        z: 'pc',
-        type: 'split',
-        splt: '\\n',
-        spltType: 'str',
-        arraySplt: 1,
-        arraySpltType: 'len',
-        stream: false,
-        addname: '',
-        wires: [['peer-shape']],
-      },
-      {
-        id: 'peer-shape',
-        z: 'pc',
-        type: 'function',
-        func: 'const p = msg.payload;\nmsg.payload = [{ value: p.value, q: p.q, id: p.id, time: new Date(p.ts) }, { tenant: p.tenant, plant: p.plant, line: p.line, machine: p.machine, metric: p.metric, unit: p.unit }];\nreturn msg;',
-        outputs: 1,
-        wires: [['peer-out']],
-      },
-      {
-        id: 'peer-out',
-        z: 'pc',
-        type: 'influxdb out',
-        influxdb: 'peer-influx',
-        name: '',
-        measurement: 'peer_telemetry',
-        precision: 'ms',
-        retentionPolicy: '',
-        wires: [],
-      },
-    ],
-  });
-  const dbFile = join(work, 'peer.db');
-  const edge = await startNodeRed({
-    userDir: userDir('peer-edge'),
-    flows: [
-      { id: 'pe', type: 'tab', label: 'peer edge' },
-      { id: 'peer-db', type: 'sqlitedb', db: dbFile, mode: 'RWC' },
-      {
-        id: 'peer-create',
-        z: 'pe',
-        type: 'sqlite',
-        mydb: 'peer-db',
-        sqlquery: 'fixed',
-        sql: 'CREATE TABLE IF NOT EXISTS buffer (id INTEGER PRIMARY KEY AUTOINCREMENT, payload TEXT)',
-        wires: [['peer-seed']],
-      },
-      {
-        id: 'peer-start',
-        z: 'pe',
-        type: 'inject',
-        once: true,
-        onceDelay: '0.5',
-        repeat: '',
-        props: [],
-        wires: [['peer-create']],
-      },
-      // A producer that inserts the next point when the last insert is done: as fast as the store takes them.
-      {
-        id: 'peer-seed',
-        z: 'pe',
-        type: 'function',
-        func: 'flow.set("n", 0);\nreturn msg;',
-        outputs: 1,
-        wires: [['peer-next']],
-      },
-      {
-        id: 'peer-next',
-        z: 'pe',
-        type: 'function',
-        func: 'const n = flow.get("n") || 0;\nif (flow.get("stop")) return null;\nflow.set("n", n + 1);\nconst ts = 1767225600000 + n;\nreturn { params: { $payload: JSON.stringify({ ts, id: crypto.randomUUID(), tenant: "acme", plant: "peer", line: "l", machine: "m-" + (n % 100), metric: "temperature", value: n % 97, unit: "degC", q: 100 }) } };',
-        libs: [{ var: 'crypto', module: 'crypto' }],
-        outputs: 1,
-        wires: [['peer-insert']],
-      },
-      {
-        id: 'peer-insert',
-        z: 'pe',
-        type: 'sqlite',
-        mydb: 'peer-db',
-        sqlquery: 'prepared',
-        sql: 'INSERT INTO buffer (payload) VALUES ($payload)',
-        wires: [['peer-next']],
-      },
-      // Forwarding: every 100 ms, up to 1,000 oldest rows, one request at a time; deleted once the cloud said 200.
-      {
-        id: 'peer-tick',
-        z: 'pe',
-        type: 'inject',
-        once: true,
-        onceDelay: '1',
-        repeat: '0.1',
-        props: [],
-        wires: [['peer-gate']],
-      },
-      {
-        id: 'peer-gate',
-        z: 'pe',
-        type: 'function',
-        func: 'if (flow.get("busy")) return null;\nflow.set("busy", true);\nmsg.topic = "SELECT id, payload FROM buffer ORDER BY id LIMIT 1000";\nreturn msg;',
-        outputs: 1,
-        wires: [['peer-select']],
-      },
-      {
-        id: 'peer-select',
-        z: 'pe',
-        type: 'sqlite',
-        mydb: 'peer-db',
-        sqlquery: 'msg.topic',
-        sql: '',
-        wires: [['peer-body']],
-      },
-      {
-        id: 'peer-body',
-        z: 'pe',
-        type: 'function',
-        func: 'if (!msg.payload.length) { flow.set("busy", false); return null; }\nmsg.maxId = msg.payload[msg.payload.length - 1].id;\nmsg.payload = msg.payload.map((row) => JSON.parse(row.payload));\nreturn msg;',
-        outputs: 1,
-        wires: [['peer-send']],
-      },
-      {
-        id: 'peer-send',
-        z: 'pe',
-        type: 'http request',
-        method: 'POST',
-        ret: 'txt',
-        paytoqs: 'ignore',
-        url: `${cloud.url}/peer-ingest`,
-        persist: true,
-        senderr: false,
-        headers: [],
-        wires: [['peer-sent']],
-      },
-      {
-        id: 'peer-sent',
-        z: 'pe',
-        type: 'function',
-        func: 'if (msg.statusCode !== 200) { flow.set("busy", false); return null; }\nmsg.params = { $max: msg.maxId };\nreturn msg;',
-        outputs: 1,
-        wires: [['peer-delete']],
-      },
-      {
-        id: 'peer-delete',
-        z: 'pe',
-        type: 'sqlite',
-        mydb: 'peer-db',
-        sqlquery: 'prepared',
-        sql: 'DELETE FROM buffer WHERE id <= $max',
-        wires: [['peer-free']],
-      },
-      {
-        id: 'peer-free',
-        z: 'pe',
-        type: 'function',
-        func: 'flow.set("busy", false);\nreturn null;',
-        outputs: 1,
-        wires: [],
-      },
-    ],
-  });
-  const stored = async () => {
-    const [row] = await questdb.rows('SELECT count() n FROM peer_telemetry').catch(() => [{ n: 0 }]);
-    return Number(row.n);
-  };
+  const parts = teardown();
   try {
+    const cloud = parts.add(
+      await startNodeRed({
+        userDir: userDir('peer-cloud'),
+        flows: [
+          { id: 'pc', type: 'tab', label: 'peer cloud' },
+          {
+            id: 'peer-influx',
+            type: 'influxdb',
+            hostname: '127.0.0.1',
+            port: String(questdb.httpPort),
+            protocol: 'http',
+            database: 'qdb',
+            name: '',
+            usetls: false,
+            influxdbVersion: '1.x',
+          },
+          {
+            id: 'peer-in',
+            z: 'pc',
+            type: 'http in',
+            url: '/peer-ingest',
+            method: 'post',
+            upload: false,
+            wires: [['peer-ok', 'peer-split']],
+          },
+          { id: 'peer-ok', z: 'pc', type: 'http response', statusCode: '200', wires: [] },
+          {
+            id: 'peer-split',
+            z: 'pc',
+            type: 'split',
+            splt: '\\n',
+            spltType: 'str',
+            arraySplt: 1,
+            arraySpltType: 'len',
+            stream: false,
+            addname: '',
+            wires: [['peer-shape']],
+          },
+          {
+            id: 'peer-shape',
+            z: 'pc',
+            type: 'function',
+            func: 'const p = msg.payload;\nmsg.payload = [{ value: p.value, q: p.q, id: p.id, time: new Date(p.ts) }, { tenant: p.tenant, plant: p.plant, line: p.line, machine: p.machine, metric: p.metric, unit: p.unit }];\nreturn msg;',
+            outputs: 1,
+            wires: [['peer-out']],
+          },
+          {
+            id: 'peer-out',
+            z: 'pc',
+            type: 'influxdb out',
+            influxdb: 'peer-influx',
+            name: '',
+            measurement: 'peer_telemetry',
+            precision: 'ms',
+            retentionPolicy: '',
+            wires: [],
+          },
+        ],
+      }),
+    );
+    const dbFile = join(work, 'peer.db');
+    const edge = parts.add(
+      await startNodeRed({
+        userDir: userDir('peer-edge'),
+        flows: [
+          { id: 'pe', type: 'tab', label: 'peer edge' },
+          { id: 'peer-db', type: 'sqlitedb', db: dbFile, mode: 'RWC' },
+          {
+            id: 'peer-create',
+            z: 'pe',
+            type: 'sqlite',
+            mydb: 'peer-db',
+            sqlquery: 'fixed',
+            sql: 'CREATE TABLE IF NOT EXISTS buffer (id INTEGER PRIMARY KEY AUTOINCREMENT, payload TEXT)',
+            wires: [['peer-seed']],
+          },
+          {
+            id: 'peer-start',
+            z: 'pe',
+            type: 'inject',
+            once: true,
+            onceDelay: '0.5',
+            repeat: '',
+            props: [],
+            wires: [['peer-create']],
+          },
+          // A producer that inserts the next point when the last insert is done: as fast as the store takes them.
+          {
+            id: 'peer-seed',
+            z: 'pe',
+            type: 'function',
+            func: 'flow.set("n", 0);\nreturn msg;',
+            outputs: 1,
+            wires: [['peer-next']],
+          },
+          {
+            id: 'peer-next',
+            z: 'pe',
+            type: 'function',
+            func: 'const n = flow.get("n") || 0;\nif (flow.get("stop")) return null;\nflow.set("n", n + 1);\nconst ts = 1767225600000 + n;\nreturn { params: { $payload: JSON.stringify({ ts, id: crypto.randomUUID(), tenant: "acme", plant: "peer", line: "l", machine: "m-" + (n % 100), metric: "temperature", value: n % 97, unit: "degC", q: 100 }) } };',
+            libs: [{ var: 'crypto', module: 'crypto' }],
+            outputs: 1,
+            wires: [['peer-insert']],
+          },
+          {
+            id: 'peer-insert',
+            z: 'pe',
+            type: 'sqlite',
+            mydb: 'peer-db',
+            sqlquery: 'prepared',
+            sql: 'INSERT INTO buffer (payload) VALUES ($payload)',
+            wires: [['peer-next']],
+          },
+          // Forwarding: every 100 ms, up to 1,000 oldest rows, one request at a time; deleted once the cloud said 200.
+          {
+            id: 'peer-tick',
+            z: 'pe',
+            type: 'inject',
+            once: true,
+            onceDelay: '1',
+            repeat: '0.1',
+            props: [],
+            wires: [['peer-gate']],
+          },
+          {
+            id: 'peer-gate',
+            z: 'pe',
+            type: 'function',
+            func: 'if (flow.get("busy")) return null;\nflow.set("busy", true);\nmsg.topic = "SELECT id, payload FROM buffer ORDER BY id LIMIT 1000";\nreturn msg;',
+            outputs: 1,
+            wires: [['peer-select']],
+          },
+          {
+            id: 'peer-select',
+            z: 'pe',
+            type: 'sqlite',
+            mydb: 'peer-db',
+            sqlquery: 'msg.topic',
+            sql: '',
+            wires: [['peer-body']],
+          },
+          {
+            id: 'peer-body',
+            z: 'pe',
+            type: 'function',
+            func: 'if (!msg.payload.length) { flow.set("busy", false); return null; }\nmsg.maxId = msg.payload[msg.payload.length - 1].id;\nmsg.payload = msg.payload.map((row) => JSON.parse(row.payload));\nreturn msg;',
+            outputs: 1,
+            wires: [['peer-send']],
+          },
+          {
+            id: 'peer-send',
+            z: 'pe',
+            type: 'http request',
+            method: 'POST',
+            ret: 'txt',
+            paytoqs: 'ignore',
+            url: `${cloud.url}/peer-ingest`,
+            persist: true,
+            senderr: false,
+            headers: [],
+            wires: [['peer-sent']],
+          },
+          {
+            id: 'peer-sent',
+            z: 'pe',
+            type: 'function',
+            func: 'if (msg.statusCode !== 200) { flow.set("busy", false); return null; }\nmsg.params = { $max: msg.maxId };\nreturn msg;',
+            outputs: 1,
+            wires: [['peer-delete']],
+          },
+          {
+            id: 'peer-delete',
+            z: 'pe',
+            type: 'sqlite',
+            mydb: 'peer-db',
+            sqlquery: 'prepared',
+            sql: 'DELETE FROM buffer WHERE id <= $max',
+            wires: [['peer-free']],
+          },
+          {
+            id: 'peer-free',
+            z: 'pe',
+            type: 'function',
+            func: 'flow.set("busy", false);\nreturn null;',
+            outputs: 1,
+            wires: [],
+          },
+        ],
+      }),
+    );
+    const stored = async () => {
+      const [row] = await questdb.rows('SELECT count() n FROM peer_telemetry').catch(() => [{ n: 0 }]);
+      return Number(row.n);
+    };
     await waitFor(
       'the peer pipeline to deliver',
       async () => ((await stored()) > 0 ? true : undefined),
@@ -498,23 +512,28 @@ export async function peer(questdb) {
     const last = { at: Date.now(), rows: await stored() };
     return Math.round((last.rows - first.rows) / ((last.at - first.at) / 1000));
   } finally {
-    await edge.stop();
-    await cloud.stop();
+    await parts.close();
   }
 }
 
 if (!process.env.BENCH_ONLY_LOAD) await main();
 
 async function main() {
-  const questdb = await startQuestDb({ heap: '2g' });
+  const parts = teardown();
+  parts.defer(() => rmSync(work, { recursive: true, force: true }));
   try {
-    const cloud = await startNodeRed({ flows: cloudFlow(questdb.httpUrl) });
-    const link = await startWanLink({ target: { host: '127.0.0.1', port: cloud.port } });
+    const questdb = parts.add(await startQuestDb({ heap: '2g' }));
     const directory = join(work, 'edge-store');
-    mkdirSync(directory, { recursive: true });
-    const edge = await startNodeRed({ flows: edgeFlow(link.url, directory, { httpEntry: false }) });
     let figures;
+    // The cloud, the WAN link and the edge of the e2e and backfill runs: stopped before the next parts start.
+    const path = teardown();
     try {
+      const cloud = path.add(await startNodeRed({ flows: cloudFlow(questdb.httpUrl) }));
+      const link = path.add(await startWanLink({ target: { host: '127.0.0.1', port: cloud.port } }));
+      mkdirSync(directory, { recursive: true });
+      const edge = path.add(
+        await startNodeRed({ flows: edgeFlow(link.url, directory, { httpEntry: false }) }),
+      );
       log(`e2e: ${E2E_SECONDS} s of machine-sim backfill through the edge and the cloud`);
       const e2e = await sustained({ questdb, edge, cloud });
       log(`e2e: ${JSON.stringify(e2e)}`);
@@ -535,9 +554,7 @@ async function main() {
       log(`backfill: ${JSON.stringify(drained)}`);
       figures = { ...e2e, ...drained };
     } finally {
-      await edge.stop();
-      await link.stop();
-      await cloud.stop();
+      await path.close();
     }
     rmSync(directory, { recursive: true, force: true });
     mkdirSync(directory, { recursive: true });
@@ -549,8 +566,7 @@ async function main() {
       : null;
     console.log(JSON.stringify({ ...figures, node: process.version }));
   } finally {
-    await questdb.stop();
-    rmSync(work, { recursive: true, force: true });
+    await parts.close();
   }
   process.exit(0);
 }

@@ -4,11 +4,14 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startQuestDb } from '@plantwire/testkit';
+import { startQuestDb, teardown } from '@plantwire/testkit';
 import { ingestPointsPerSecond } from './lib/ingest.mjs';
 
 const POINTS = Number(process.env.BENCH_ROWS ?? 200_000);
 const dir = mkdtempSync(join(tmpdir(), 'plantwire-profile-'));
+// Removed at the end, or when the run is stopped (Ctrl-C, SIGTERM).
+const parts = teardown();
+parts.defer(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The samples from the first one inside `marker` (a function of the request path) on: start-up left out. */
 function steadySamples(profile, marker) {
@@ -51,8 +54,8 @@ function summarise(profile, top = 15) {
   return { samples: total, functions: shares(self), packages: shares(byPackage) };
 }
 
-const questdb = await startQuestDb();
 try {
+  const questdb = parts.add(await startQuestDb());
   const points_per_s = await ingestPointsPerSecond(questdb, {
     points: POINTS,
     firstTs: Date.UTC(2026, 0, 6),
@@ -63,7 +66,6 @@ try {
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   console.log(JSON.stringify({ ingest_http_points_per_s: points_per_s, ...summarise(profile) }));
 } finally {
-  await questdb.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await parts.close();
 }
 process.exit(0);

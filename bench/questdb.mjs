@@ -4,9 +4,11 @@
 //   raw_client_rows_per_s    @questdb/nodejs-client in a plain script, the same rows (what questdb-write used before)
 //   peer_influxdb_rows_per_s node-red-contrib-influxdb, one point per message, to QuestDB's /write;
 //                            null when the peer cannot be installed here
+//   write_vs_influxdb_peer   questdb_write_rows_per_s / peer_influxdb_rows_per_s
 //   ingest_http_points_per_s POST /ingest with 1,000-point bodies through telemetry-validate and questdb-write,
 //                            16 clients, after 50 warm-up bodies
 //                            (goal: >= 100k)
+//   write_rows_measured      rows each of the write figures (raw client, questdb-write) was measured over
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Sender } from '@questdb/nodejs-client';
@@ -17,7 +19,7 @@ import {
   telemetryFormat,
   telemetryTableDdl,
 } from '@plantwire/node-red-questdb';
-import { startQuestDb, telemetryPoint, writeWithOfficialClient } from '@plantwire/testkit';
+import { startQuestDb, teardown, telemetryPoint, writeWithOfficialClient } from '@plantwire/testkit';
 import { peerPackage } from './lib/peers.mjs';
 import { ingestPointsPerSecond } from './lib/ingest.mjs';
 
@@ -173,8 +175,9 @@ async function peerInflux(questdb, count) {
   return done > 0 ? result : null;
 }
 
-const questdb = await startQuestDb();
+const parts = teardown();
 try {
+  const questdb = parts.add(await startQuestDb());
   const ilp_ceiling_rows_per_s = await ilpCeiling(questdb);
   const raw_client_rows_per_s = await rawClient(questdb);
   await helper.startServer();
@@ -194,15 +197,15 @@ try {
       write_vs_ceiling: Math.round((questdb_write_rows_per_s / ilp_ceiling_rows_per_s) * 100) / 100,
       raw_client_rows_per_s,
       peer_influxdb_rows_per_s,
-      ours_vs_peer: peer_influxdb_rows_per_s
+      write_vs_influxdb_peer: peer_influxdb_rows_per_s
         ? Math.round(questdb_write_rows_per_s / peer_influxdb_rows_per_s)
         : null,
       ingest_http_points_per_s,
-      rows: ROWS,
+      write_rows_measured: ROWS,
       node: process.version,
     }),
   );
 } finally {
-  await questdb.stop();
+  await parts.close();
 }
 process.exit(0);

@@ -6,7 +6,7 @@
 //   cold_day_ms     the same, the first time after the data was written
 //   four_nodes_ms   the four formats as four separate report nodes make them (each queries; median of 3)
 //   query_ms        the queries alone (median), and pdf_ms, xlsx_ms, csv_ms, json_ms the rendering alone
-//   rows            telemetry rows in the day
+//   report_day_rows telemetry rows in the day
 // The day is written as pre-encoded ILP over HTTP (the fill is not measured).
 import http from 'node:http';
 import {
@@ -19,7 +19,7 @@ import {
 } from '@plantwire/node-red-questdb';
 import { parseConfig, PlantSimulator } from '@plantwire/node-red-simulator';
 import { queryReport, renderReport, FORMATS, resolvePeriod } from '@plantwire/node-red-reports';
-import { startQuestDb } from '@plantwire/testkit';
+import { startQuestDb, teardown } from '@plantwire/testkit';
 
 const log = (line) => process.stderr.write(`[bench:reports] ${line}\n`);
 const FROM = Date.UTC(2026, 0, 5);
@@ -71,8 +71,9 @@ async function fill(questdb) {
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-const questdb = await startQuestDb({ startTimeoutMs: 300_000 });
+const parts = teardown();
 try {
+  const questdb = parts.add(await startQuestDb({ startTimeoutMs: 300_000 }));
   const filled = Date.now();
   const rows = await fill(questdb);
   log(`${rows} rows written in ${Date.now() - filled} ms`);
@@ -128,11 +129,11 @@ try {
       four_nodes_ms: Math.round(median(separate)),
       query_ms: Math.round(median(queries)),
       ...render,
-      rows,
+      report_day_rows: rows,
       machines: report.summary.machines,
       oee: report.summary.oee,
     }),
   );
 } finally {
-  await questdb.stop();
+  await parts.close();
 }

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlarmEngine } from '@plantwire/node-red-rules';
+import { teardown } from '@plantwire/testkit';
 import { measureAnomaly } from './rules-anomaly.mjs';
 
 const require = createRequire(import.meta.url);
@@ -90,10 +91,14 @@ async function thresholdNode(batches) {
   const helper = require('node-red-node-test-helper');
   helper.init(require.resolve('node-red'));
   const thresholdAlarm = require('@plantwire/node-red-rules/dist/nodes/threshold-alarm/threshold-alarm.js');
+  // Removed at the end, or when the run is stopped (Ctrl-C, SIGTERM).
+  const parts = teardown();
   const userDir = mkdtempSync(join(tmpdir(), 'plantwire-bench-rules-'));
-  helper.settings({ userDir });
-  await helper.startServer();
+  parts.defer(() => rmSync(userDir, { recursive: true, force: true }));
   try {
+    helper.settings({ userDir });
+    await helper.startServer();
+    parts.defer(() => helper.stopServer());
     await helper.load(thresholdAlarm, [
       {
         id: 'alarm',
@@ -132,8 +137,7 @@ async function thresholdNode(batches) {
     await helper.unload();
     return figure;
   } finally {
-    await helper.stopServer();
-    rmSync(userDir, { recursive: true, force: true });
+    await parts.close();
   }
 }
 

@@ -16,11 +16,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   freePort,
+  GiveUp,
+  mosquittoBinary,
   sleep,
   startMosquitto,
   startNodeRed,
   startQuestDb,
   startWanLink,
+  teardown,
   waitFor,
 } from '@plantwire/testkit';
 import { FLOW_FILES, flowsWithToken } from './deploy-flows.mjs';
@@ -59,8 +62,19 @@ const MACHINE = 'chaos-01';
 const TABLE = 'plantwire_telemetry';
 
 const say = (line) => console.log(`[chaos] ${line}`);
+// The broker is one of the parts killed: without mosquitto the run cannot start (npm run chaos installs it).
+try {
+  mosquittoBinary();
+} catch (error) {
+  console.error(`[chaos] ${error.message}`);
+  process.exit(1);
+}
 const host = '127.0.0.1';
 const data = mkdtempSync(join(tmpdir(), 'plantwire-chaos-'));
+/** What was started, stopped on the way out; the data is removed last, unless kept (--keep, a failed run). */
+const parts = teardown();
+let keepData = options.keep;
+parts.defer(() => keepData || rmSync(data, { recursive: true, force: true }));
 const token = `pw-${randomBytes(18).toString('hex')}`;
 const credentialSecret = randomBytes(24).toString('hex');
 const ports = {
@@ -131,35 +145,51 @@ async function crash(part, name) {
   appendFileSync(join(data, `${name}.log`), part.process.output());
 }
 
-say(`data in ${data}`);
-let questdb = await startQuest();
-let broker = await startMosquitto({ port: ports.mqtt });
-// The reference plant on both sides, whatever PLANTWIRE_TENANT and PLANTWIRE_PLANT this shell has.
-const mqtt = {
-  PLANTWIRE_MQTT_HOST: host,
-  PLANTWIRE_MQTT_PORT: String(broker.port),
-  PLANTWIRE_TENANT: TENANT,
-  PLANTWIRE_PLANT: PLANT,
-};
-const cloudEnv = { ...mqtt, PLANTWIRE_QUESTDB_URL: questdb.httpUrl };
-let cloud = await nodeRed('cloud', cloudEnv, true);
-const link = await startWanLink({ host, target: { host, port: ports.cloud } });
-const edgeEnv = { ...mqtt, PLANTWIRE_CLOUD_URL: link.url };
-let edge = await nodeRed('edge', edgeEnv, true);
-say(
-  `QuestDB ${questdb.httpUrl}, cloud ${cloud.url}, edge ${edge.url}, WAN link ${link.url}, MQTT ${broker.url}`,
-);
-
-// A plant client on the broker: it sends the edge `list` commands and sees the alarm lists the edge publishes.
-const plantClient = await connectAsync(broker.url, { reconnectPeriod: 300 });
+// The parts are replaced as they are killed and restarted: each is stopped as it is at the end.
+let questdb, broker, cloud, link, edge, plantClient, cloudEnv, edgeEnv;
 let alarmLists = 0;
-plantClient.on('message', () => alarmLists++);
-plantClient.on('connect', () => void plantClient.subscribe(TOPICS.alarms, { qos: 1 }));
-await plantClient.subscribeAsync(TOPICS.alarms, { qos: 1 });
+say(`data in ${data}`);
+try {
+  questdb = await startQuest();
+  parts.defer(() => questdb.stop());
+  broker = await startMosquitto({ port: ports.mqtt });
+  parts.defer(() => broker.stop());
+  // The reference plant on both sides, whatever PLANTWIRE_TENANT and PLANTWIRE_PLANT this shell has.
+  const mqtt = {
+    PLANTWIRE_MQTT_HOST: host,
+    PLANTWIRE_MQTT_PORT: String(broker.port),
+    PLANTWIRE_TENANT: TENANT,
+    PLANTWIRE_PLANT: PLANT,
+  };
+  cloudEnv = { ...mqtt, PLANTWIRE_QUESTDB_URL: questdb.httpUrl };
+  cloud = await nodeRed('cloud', cloudEnv, true);
+  parts.defer(() => cloud.stop());
+  link = parts.add(await startWanLink({ host, target: { host, port: ports.cloud } }));
+  edgeEnv = { ...mqtt, PLANTWIRE_CLOUD_URL: link.url };
+  edge = await nodeRed('edge', edgeEnv, true);
+  parts.defer(() => edge.stop());
+  say(
+    `QuestDB ${questdb.httpUrl}, cloud ${cloud.url}, edge ${edge.url}, WAN link ${link.url}, MQTT ${broker.url}`,
+  );
 
-/** The edge's kills and the broker's restarts take turns, so a reconnect is not mistaken for a fresh start. */
+  // A plant client on the broker: it sends the edge `list` commands and sees the alarm lists the edge publishes.
+  plantClient = await connectAsync(broker.url, { reconnectPeriod: 300 });
+  parts.defer(() => plantClient.endAsync(true));
+  plantClient.on('message', () => alarmLists++);
+  plantClient.on('connect', () => void plantClient.subscribe(TOPICS.alarms, { qos: 1 }));
+  await plantClient.subscribeAsync(TOPICS.alarms, { qos: 1 });
+} catch (error) {
+  console.error(`[chaos] the run could not start: ${error.message}`);
+  await parts.close().catch((stopError) => console.error(`[chaos] stopping: ${stopError.message}`));
+  process.exit(1);
+}
+
+/**
+ * The edge's kills and the broker's restarts take turns, so a reconnect is not mistaken for a fresh start. A turn
+ * still waiting when the run stops is not taken.
+ */
 let edgeTurn = Promise.resolve();
-const withEdge = (action) => (edgeTurn = edgeTurn.then(action));
+const withEdge = (action) => (edgeTurn = edgeTurn.then(() => (stopping ? undefined : action())));
 
 /** Whether this edge process, as it runs, answers a `list` command on the broker with its alarm list. */
 async function mqttRoundTrip(timeoutMs) {
@@ -167,6 +197,7 @@ async function mqttRoundTrip(timeoutMs) {
   return waitFor(
     'the edge to answer a command over MQTT',
     async () => {
+      if (stopping) throw new GiveUp('the run is stopping');
       if (plantClient.connected)
         plantClient.publish(TOPICS.command, JSON.stringify({ cmd: 'list' }), { qos: 1 });
       await sleep(1000);
@@ -261,11 +292,14 @@ const chaos = [
       await crash(edge, 'edge');
       kills.edge++;
       edge = await nodeRed('edge', edgeEnv, false);
-      // Each edge life accepts points before the next kill, or the kills would only test start-up.
+      // Each edge life accepts points before the next kill, or the kills would only test start-up (unless the
+      // run is stopping: the producer is done).
       const before = accepted;
-      await waitFor('the edge to accept points', async () => accepted > before || undefined, 30_000).catch(
-        () => say(`the edge accepted nothing for 30 s after its restart`),
-      );
+      await waitFor(
+        'the edge to accept points',
+        async () => accepted > before || stopping || undefined,
+        30_000,
+      ).catch(() => say(`the edge accepted nothing for 30 s after its restart`));
     }),
   ),
   every(targets.broker, () =>
@@ -276,7 +310,7 @@ const chaos = [
       await sleep(1000);
       broker = await restart('mosquitto', () => startMosquitto({ port: ports.mqtt }));
       if ((await mqttRoundTrip(60_000)) && edge.process.pid === pid) mqttReconnects++;
-      else say('the edge did not answer over MQTT within 60 s of a broker restart');
+      else if (!stopping) say('the edge did not answer over MQTT within 60 s of a broker restart');
     }),
   ),
   every(targets.cloud, async () => {
@@ -300,6 +334,13 @@ const chaos = [
 ];
 
 const producing = produce();
+// Stopped by a signal (testkit's teardown closes the parts): the fault loops and the producer end first, a
+// restart under way finishing, so the parts stopped are the ones running.
+parts.defer(async () => {
+  stopping = true;
+  await Promise.allSettled(chaos);
+  await producing;
+});
 const progress = setInterval(
   () =>
     say(
@@ -313,6 +354,10 @@ try {
   if (Date.now() - started < runMs) await sleep(runMs - (Date.now() - started));
 } catch (error) {
   failure = error;
+  // The other fault loops may be mid-restart: let them finish (they start nothing more once stopping), so the
+  // parts they start are the ones stopped below.
+  stopping = true;
+  await Promise.allSettled(chaos);
 }
 stopping = true;
 await producing;
@@ -394,12 +439,8 @@ const targetsMet =
   kills.outages >= targets.outages;
 const ok = !failure && figures.lost === 0 && figures.duplicated === 0 && targetsMet && accepted > 0;
 
-await Promise.allSettled([edge.stop(), cloud.stop()]);
-await link.stop();
-await plantClient.endAsync(true);
-await broker.stop();
-await questdb.stop();
-if (!options.keep && ok) rmSync(data, { recursive: true, force: true });
+keepData ||= !ok;
+await parts.close().catch((error) => console.error(`[chaos] stopping: ${error.message}`));
 
 if (options.report) writeFileSync(options.report, `${JSON.stringify(figures, null, 2)}\n`);
 if (failure) console.error(`[chaos] the run failed: ${failure.stack ?? failure}`);

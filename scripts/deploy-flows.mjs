@@ -52,6 +52,14 @@ export function secretsFromEnv(env) {
   };
 }
 
+/** An answer of the admin API other than 2xx. */
+class HttpError extends Error {
+  constructor(url, status, text) {
+    super(`${url}: ${status} ${text}`.trim());
+    this.status = status;
+  }
+}
+
 /** A full deploy through the admin API, as the editor's Deploy button does. */
 export async function deploy(url, nodes) {
   const response = await fetch(`${url}/flows`, {
@@ -59,41 +67,97 @@ export async function deploy(url, nodes) {
     headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
     body: JSON.stringify(nodes),
   });
-  if (!response.ok) throw new Error(`${url}: ${response.status} ${await response.text()}`);
+  if (!response.ok) throw new HttpError(url, response.status, await response.text());
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { token, mqtt } = secretsFromEnv(process.env);
-  const tenant = process.env.PLANTWIRE_TENANT ?? 'acme';
+/** The codes of a fetch that did not reach the server, or lost it: a Node-RED not up yet, or restarting. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+/** Why fetch could not reach the server (ECONNREFUSED...); undefined when it failed for another reason. */
+function networkCode(error) {
+  const cause = error?.cause;
+  const code = cause?.code ?? cause?.errors?.[0]?.code;
+  return NETWORK_CODES.has(code) ? code : undefined;
+}
+
+/**
+ * Whether trying again can help: the Node-RED is not up yet (a network error) or failed for now (5xx). A refusal
+ * (400, 401...) or a bad URL stays what it is.
+ */
+const retryable = (error) =>
+  error instanceof HttpError ? error.status >= 500 : networkCode(error) !== undefined;
+
+/** Deploys the flows of `name` to the Node-RED at `url` unless it has flows already. */
+async function deployTo(name, url, secrets) {
+  // A Node-RED container answers a little after it starts: try for a minute, while trying again can help. A
+  // Node-RED that has flows already keeps them, so your own changes survive `docker compose up`.
+  const [tries, everyMs] = [30, 2000];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const answer = await fetch(`${url}/flows`);
+      if (!answer.ok) throw new HttpError(url, answer.status, await answer.text());
+      const current = await answer.json().catch(() => {
+        throw new Error(`${url}/flows answered no JSON: is ${url} a Node-RED?`);
+      });
+      if (current.length > 0) {
+        console.log(`${url} has flows already: left as they are`);
+        return;
+      }
+      const { token, tenant, mqtt } = secrets;
+      await deploy(url, flowsWithToken(FLOW_FILES[name], token, tenant, mqtt[name]));
+      console.log(`deployed the ${name} flows to ${url}`);
+      return;
+    } catch (error) {
+      if (!retryable(error)) throw error;
+      if (attempt >= tries) {
+        const why = error instanceof HttpError ? error.message : `${url}: ${networkCode(error)}`;
+        throw new Error(`gave up after ${(tries * everyMs) / 1000} s: ${why}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+  }
+}
+
+async function main(args, env) {
+  const { token, mqtt } = secretsFromEnv(env);
+  const tenant = env.PLANTWIRE_TENANT ?? 'acme';
   if (!token) {
-    console.error(
+    throw new Error(
       'set PLANTWIRE_INGEST_TOKEN or PLANTWIRE_SECRETS (its ingest-token file): the token the edge sends and the cloud accepts',
     );
-    process.exit(1);
   }
-  const args = process.argv.slice(2);
+  // Every URL is checked before anything is deployed.
+  const targets = [];
   for (const name of ['edge', 'cloud']) {
     const at = args.indexOf(`--${name}`);
     if (at < 0) continue;
     const url = args[at + 1];
-    // A Node-RED container answers a little after it starts: try for a minute. A Node-RED that has flows
-    // already keeps them, so your own changes survive `docker compose up`.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const current = await fetch(`${url}/flows`).then((r) =>
-          r.ok ? r.json() : Promise.reject(new Error(r.statusText)),
-        );
-        if (current.length > 0) {
-          console.log(`${url} has flows already: left as they are`);
-          break;
-        }
-        await deploy(url, flowsWithToken(FLOW_FILES[name], token, tenant, mqtt[name]));
-        console.log(`deployed the ${name} flows to ${url}`);
-        break;
-      } catch (error) {
-        if (attempt >= 30) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 2000));
-      }
-    }
+    if (url === undefined || !URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))
+      throw new Error(
+        `--${name} wants the URL of its Node-RED (such as http://${name}:1880), not ${url ?? 'nothing'}`,
+      );
+    targets.push([name, url]);
   }
+  for (const [name, url] of targets) await deployTo(name, url, { token, tenant, mqtt });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await main(process.argv.slice(2), process.env).catch((error) => {
+    const cause = error.cause?.message ? ` (${error.cause.message})` : '';
+    console.error(`deploy-flows: ${error.message}${cause}`);
+    process.exit(1);
+  });
 }

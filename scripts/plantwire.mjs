@@ -5,6 +5,7 @@
 //   test    setup, Debian's mosquitto and chromium, the Kafka jars, then every test (vitest); extra arguments go
 //           to vitest
 //   start   setup, then the demo: QuestDB, an MQTT broker and Node-RED on http://localhost:1880
+//   chaos   Debian's mosquitto, setup, then scripts/chaos.mjs; extra arguments go to it
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -196,4 +197,9 @@ else if (command === 'test') test(rest);
 else if (command === 'start') {
   setup();
   await import('./demo.mjs');
-} else fail(`unknown command ${command}: use setup, test or start`);
+} else if (command === 'chaos') {
+  ensureDebianPackages([['mosquitto', '/usr/sbin/mosquitto']]);
+  setup();
+  process.argv.splice(2, 1); // chaos.mjs reads its own options from the arguments after this command
+  await import('./chaos.mjs');
+} else fail(`unknown command ${command}: use setup, test, start or chaos`);

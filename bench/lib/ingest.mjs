@@ -1,7 +1,7 @@
 // The cloud /ingest path as the benchmarks drive it: the package's own "Cloud ingest" example in a real Node-RED,
 // 1,000-point bodies posted by 16 clients at once (a cloud serves many edges), each with a bearer token.
 import { readFileSync } from 'node:fs';
-import { startNodeRed, telemetryPoint } from '@plantwire/testkit';
+import { startNodeRed, teardown, telemetryPoint } from '@plantwire/testkit';
 
 const TOKEN = 'bench-token';
 const WARM_UP_BODIES = 50;
@@ -28,8 +28,9 @@ export async function ingestPointsPerSecond(questdb, { points, firstTs, nodeArgs
       'utf8',
     ),
   );
-  const red = await startNodeRed({ nodeArgs });
+  const parts = teardown();
   try {
+    const red = parts.add(await startNodeRed({ nodeArgs }));
     await red.deploy(
       example.map((node) =>
         node.type === 'questdb-config'
@@ -59,6 +60,6 @@ export async function ingestPointsPerSecond(questdb, { points, firstTs, nodeArgs
     await Promise.all(Array.from({ length: clients }, client(bodies.length)));
     return Math.round(points / (Number(process.hrtime.bigint() - started) / 1e9));
   } finally {
-    await red.stop();
+    await parts.close();
   }
 }

@@ -9,6 +9,7 @@ export {
   startProcess,
   type ManagedProcess,
 } from './process.js';
+export { teardown, type Teardown, type Stoppable } from './teardown.js';
 export {
   QUESTDB_VERSION,
   cacheDir,

@@ -130,6 +130,20 @@ export interface ManagedProcess {
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | string>;
 }
 
+/** Every process startProcess started that has not exited yet. */
+const running = new Set<ManagedProcess>();
+
+/**
+ * Stops every process startProcess started that still runs (SIGTERM, then SIGKILL after `graceMs`): what a script
+ * stopped by a signal could not stop through its own parts, such as a part caught in the middle of its start.
+ * Resolves with how many there were.
+ */
+export async function stopRunningProcesses(graceMs = 10_000): Promise<number> {
+  const left = [...running];
+  await Promise.all(left.map((managed) => managed.stop('SIGTERM', graceMs)));
+  return left.length;
+}
+
 export function startProcess(command: string, args: string[], options: SpawnOptions = {}): ManagedProcess {
   const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -147,8 +161,7 @@ export function startProcess(command: string, args: string[], options: SpawnOpti
     });
   });
   let status: number | string | undefined;
-  void exited.then((result) => (status = result));
-  return {
+  const managed: ManagedProcess = {
     child,
     pid: child.pid ?? -1,
     output: () => log,
@@ -163,4 +176,10 @@ export function startProcess(command: string, args: string[], options: SpawnOpti
       return exited;
     },
   };
+  running.add(managed);
+  void exited.then((result) => {
+    status = result;
+    running.delete(managed);
+  });
+  return managed;
 }
