@@ -17,6 +17,7 @@ import {
   startWanLink,
 } from '@plantwire/testkit';
 import { FLOW_FILES, flowsWithToken } from './deploy-flows.mjs';
+import { INGEST_MAX_KB } from './flows/cloud-ingest.mjs';
 import { mqttAccounts, PLANT, TENANT, topicsOf } from './flows/plant.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -177,7 +178,9 @@ async function nodeRed(name, env, { credentialSecret, ingestToken, admin }, mqtt
     host,
     port: ports[name].port,
     // Production: a request Node-RED's own body parser refuses (bad JSON) is answered without a stack trace.
-    env: { NODE_ENV: 'production', ...env },
+    // A body larger than /ingest takes is refused before it is read, by any route (see node-red-body-limit.cjs).
+    env: { NODE_ENV: 'production', PLANTWIRE_MAX_BODY_BYTES: String(INGEST_MAX_KB * 1024), ...env },
+    nodeArgs: ['--require', join(root, 'scripts', 'node-red-body-limit.cjs')],
     settings: { credentialSecret, adminAuth: adminAuthSettings(admin) },
     login: { username: 'admin', password: admin.admin },
     ...(firstRun ? { flows: flowsWithToken(FLOW_FILES[name], ingestToken, tenant, mqtt) } : {}),

@@ -2,6 +2,7 @@
 // and edge Node-REDs and the WAN link on a fresh data folder; the dashboard must show live data within 30 s,
 // faults must raise alarms that can be acknowledged, and an outage must lose and duplicate nothing.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -357,6 +358,71 @@ describe('npm start: the assembled factory in a real browser', () => {
     expect((await post('/api/fault/melt_down', {})).status).toBe(400);
     expect(await post('/api/fault/clear', { machine: '*' })).toMatchObject({ status: 202 });
   });
+
+  it('refuses a body larger than /ingest takes before reading it, answers in JSON, and lives on', async () => {
+    const limit = 10_240 * 1024;
+    /** POSTs up to 800 MB of spaces (chunked unless `length` is declared), stopping when the answer comes. */
+    const flood = (path: string, length?: number) =>
+      new Promise<{ status: number; body: string; ms: number; sent: number }>((resolve, reject) => {
+        const started = Date.now();
+        let sent = 0;
+        let answered = false;
+        const req = request(cloud(path), {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(length && { 'content-length': String(length) }),
+          },
+        });
+        req.on('response', (res) => {
+          answered = true;
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, body, ms: Date.now() - started, sent }));
+        });
+        // The connection is closed on the rest of the body once the answer is out.
+        req.on('error', (error) => (answered ? undefined : reject(error)));
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        const write = () => {
+          while (!answered && sent < 800e6) {
+            sent += chunk.length;
+            if (!req.write(chunk)) return void req.once('drain', write);
+          }
+          if (!answered) req.end();
+        };
+        write();
+      });
+    for (const [path, length] of [
+      ['/ingest', 800e6],
+      ['/ingest', undefined],
+      ['/ingest/events', undefined],
+    ] as const) {
+      const answer = await flood(path, length);
+      expect(answer.status, `${path} ${length ?? 'chunked'}`).toBe(413);
+      expect(JSON.parse(answer.body)).toMatchObject({
+        accepted: 0,
+        error: expect.stringContaining(`${limit}`),
+      });
+      expect(answer.ms).toBeLessThan(10_000);
+      expect(answer.sent).toBeLessThan(100e6);
+    }
+    // Broken JSON within the limit still gets telemetry-validate's answer in JSON.
+    const { ingestToken } = JSON.parse(readFileSync(join(data, 'secrets.json'), 'utf8')) as {
+      ingestToken: string;
+    };
+    const broken = await fetch(cloud('/ingest'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ingestToken}` },
+      body: '[{"ts": 1,',
+    });
+    expect(broken.status).toBe(400);
+    expect(await broken.json()).toMatchObject({
+      accepted: 0,
+      rejected: [{ reason: 'the body is not JSON' }],
+    });
+    expect(demo.exitStatus()).toBeUndefined();
+    expect(await (await fetch(cloud('/api/health'))).json()).toMatchObject({ status: 'ok' });
+  }, 60_000);
 
   it('after a few minutes: the Overview (the README shows this screenshot)', async () => {
     await open('overview');

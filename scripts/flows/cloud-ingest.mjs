@@ -20,6 +20,12 @@ import {
   variable,
 } from './plant.mjs';
 
+/**
+ * The largest body /ingest and /ingest/events take, in KiB (telemetry-validate's maxKB). `npm start` refuses a
+ * larger body of any request to its Node-REDs before reading it (scripts/node-red-body-limit.cjs).
+ */
+export const INGEST_MAX_KB = 10_240;
+
 const z = 'cloud';
 const node = nodesOf(z);
 
@@ -59,7 +65,7 @@ function ingest(prefix, row, { url, mode, table }) {
       'telemetry-validate',
       1,
       row,
-      { mode, maxPoints: '10000', maxKB: '10240', plant: '', line: '', arrivalTime: false },
+      { mode, maxPoints: '10000', maxKB: String(INGEST_MAX_KB), plant: '', line: '', arrivalTime: false },
       [[`${prefix}-write`], [`${prefix}-response`]],
     ),
     node(
