@@ -357,6 +357,79 @@ describe('npm start: the assembled factory in a real browser', () => {
       });
     expect((await post('/api/fault/melt_down', {})).status).toBe(400);
     expect(await post('/api/fault/clear', { machine: '*' })).toMatchObject({ status: 202 });
+    // What a web page can make a browser send to another site is refused, and no command goes out: a form or
+    // text/plain (415, and 403 for its Origin), JSON after a CORS preflight (refused, so never sent).
+    const before = commands.length;
+    for (const [path, type, body] of [
+      ['/api/alarm/disable', 'application/x-www-form-urlencoded', 'alarm=*&by=a-web-page'],
+      ['/api/fault/network_outage', 'text/plain', '{"value": true}'],
+    ] as const) {
+      const refused = await json(path, { method: 'POST', headers: { 'content-type': type }, body });
+      expect(refused, path).toMatchObject({ status: 415, body: { error: expect.stringMatching(/JSON/) } });
+      const crossSite = await json(path, {
+        method: 'POST',
+        headers: { 'content-type': type, origin: 'https://elsewhere.example' },
+        body,
+      });
+      expect(crossSite, path).toMatchObject({
+        status: 403,
+        body: { error: expect.stringMatching(/another site/) },
+      });
+    }
+    for (const path of ['/api/alarm/disable', '/api/stats']) {
+      const preflight = await fetch(cloud(path), {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://elsewhere.example',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
+      });
+      expect(preflight.status, path).toBe(403);
+      expect(preflight.headers.get('access-control-allow-origin'), path).toBeNull();
+    }
+    // A page of another site cannot read the API either, nor open the dashboard's socket.
+    const read = await fetch(cloud('/api/stats'), { headers: { origin: 'https://elsewhere.example' } });
+    expect(read.status).toBe(403);
+    const socket = await fetch(cloud('/dashboard/socket.io/?EIO=4&transport=polling'), {
+      headers: { origin: 'https://elsewhere.example' },
+    });
+    expect(socket.status).toBe(403);
+    const handshake = (origin: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(cloud('/dashboard/socket.io/?EIO=4&transport=websocket'), {
+          headers: {
+            origin,
+            connection: 'Upgrade',
+            upgrade: 'websocket',
+            'sec-websocket-version': '13',
+            'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+          },
+        });
+        req.on('upgrade', (res, upgraded) => {
+          upgraded.destroy();
+          resolve(res.statusCode!);
+        });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await handshake('https://elsewhere.example')).toBe(403);
+    expect(await handshake(cloud(''))).toBe(101);
+    // The dashboard's own page, which sends its own Origin, is served.
+    const own = await fetch(cloud('/api/fault/melt_down'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: cloud('') },
+      body: '{}',
+    });
+    expect(own.status).toBe(400);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const sent = commands.slice(before).map((c) => c.cmd);
+    expect(sent).not.toContain('disable');
+    expect(sent).not.toContain('network_outage');
   });
 
   it('refuses a body larger than /ingest takes before reading it, answers in JSON, and lives on', async () => {
