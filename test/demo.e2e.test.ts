@@ -1,7 +1,7 @@
 // `npm start` as a user runs it, driven in a real browser: the real script starts QuestDB, the broker, the cloud
 // and edge Node-REDs and the WAN link on a fresh data folder; the dashboard must show live data within 30 s,
 // faults must raise alarms that can be acknowledged, and an outage must lose and duplicate nothing.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,16 +33,22 @@ describe('npm start: the assembled factory in a real browser', () => {
   let page: Page;
   let mqtt: MqttClient;
   let alarms: Alarm[] = [];
+  /** The demo's QuestDB login, from its secrets. */
+  let login: { user: string; password: string };
   /** Commands the dashboard published on the plant's command topic, in order. */
   const commands: { cmd: string }[] = [];
 
   const cloud = (path: string) => `http://127.0.0.1:${ports.CLOUD}${path}`;
   const edgeStatus = async () =>
     (await (await fetch(`http://127.0.0.1:${ports.EDGE}/edge/status`)).json()) as EdgeStatus;
+  const questdbExec = (sql: string, authorized = true) =>
+    fetch(`http://127.0.0.1:${ports.QUESTDB_HTTP}/exec?query=${encodeURIComponent(sql)}`, {
+      headers: authorized
+        ? { authorization: `Basic ${Buffer.from(`${login.user}:${login.password}`).toString('base64')}` }
+        : {},
+    });
   const questdb = async (sql: string) => {
-    const response = await fetch(
-      `http://127.0.0.1:${ports.QUESTDB_HTTP}/exec?query=${encodeURIComponent(sql)}`,
-    );
+    const response = await questdbExec(sql);
     return ((await response.json()) as { dataset: unknown[][] }).dataset;
   };
   const open = async (path: string) => {
@@ -114,7 +120,10 @@ describe('npm start: the assembled factory in a real browser', () => {
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await page.addInitScript(() => Object.assign(window, { Cypress: true }));
     // The plant broker wants an account: the cloud's, from the demo's secrets (made on its first run).
-    const { mqtt: passwords } = JSON.parse(readFileSync(join(data, 'secrets.json'), 'utf8'));
+    const { mqtt: passwords, questdb: questdbLogin } = JSON.parse(
+      readFileSync(join(data, 'secrets.json'), 'utf8'),
+    );
+    login = questdbLogin;
     mqtt = await connectAsync(`mqtt://127.0.0.1:${ports.MQTT}`, {
       username: 'cloud-acme',
       password: passwords.cloud,
@@ -137,6 +146,7 @@ describe('npm start: the assembled factory in a real browser', () => {
     for (const line of ['Dashboard', 'Cloud Node-RED', 'Edge Node-RED', 'QuestDB console', 'MQTT broker'])
       expect(demo.output()).toContain(line);
     expect(demo.output()).toContain(`http://127.0.0.1:${ports.CLOUD}/dashboard`);
+    expect(demo.output()).toContain(`user ${login.user}, password ${login.password}`);
   });
 
   it('shows live values on the dashboard within 30 s of start', async () => {
@@ -430,6 +440,24 @@ describe('npm start: the assembled factory in a real browser', () => {
     const sent = commands.slice(before).map((c) => c.cmd);
     expect(sent).not.toContain('disable');
     expect(sent).not.toContain('network_outage');
+  });
+
+  it("keeps QuestDB behind a login made for this data folder: a web page's request cannot drop a table", async () => {
+    expect(statSync(join(data, 'secrets.json')).mode & 0o777).toBe(0o600);
+    expect(login.password).toMatch(/^[0-9a-f]{36}$/);
+    const tables = async () => (await questdb('SELECT table_name FROM tables()')).map(([name]) => name);
+    expect(await tables()).toContain('plantwire_telemetry');
+    // What an <img src="http://127.0.0.1:9000/exec?query=DROP TABLE ..."> on any web page would send.
+    const drop = await questdbExec('DROP TABLE plantwire_telemetry', false);
+    expect(drop.status).toBe(401);
+    expect(drop.headers.get('www-authenticate')).toBeNull(); // no browser login prompt to remember it
+    const write = await fetch(`http://127.0.0.1:${ports.QUESTDB_HTTP}/write`, {
+      method: 'POST',
+      body: 'plantwire_forged,tenant=acme value=1',
+    });
+    expect(write.status).toBe(401);
+    expect(await tables()).toContain('plantwire_telemetry');
+    expect(await tables()).not.toContain('plantwire_forged');
   });
 
   it('refuses a body larger than /ingest takes before reading it, answers in JSON, and lives on', async () => {
