@@ -17,6 +17,7 @@ import {
   startWanLink,
 } from '@plantwire/testkit';
 import { FLOW_FILES, flowsWithToken } from './deploy-flows.mjs';
+import { INGEST_MAX_KB } from './flows/cloud-ingest.mjs';
 import { mqttAccounts, PLANT, TENANT, topicsOf } from './flows/plant.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -57,7 +58,7 @@ const topics = topicsOf(tenant, plant);
 const plantEnv = { PLANTWIRE_TENANT: tenant, PLANTWIRE_PLANT: plant };
 
 /**
- * The demo's credential secret, ingest token and plant broker passwords: made once, kept in
+ * The demo's credential secret, ingest token, plant broker passwords and QuestDB login: made once, kept in
  * .plantwire/secrets.json (never in git). A secrets file of an older demo gets the parts it lacks.
  */
 function secrets() {
@@ -72,6 +73,9 @@ function secrets() {
     ...kept,
     mqtt: { edge: secret(), cloud: secret(), wan: secret(), ...kept.mqtt },
     admin: kept.admin ?? newAdminPasswords(),
+    // QuestDB's HTTP (console, REST, ILP over HTTP) and PostgreSQL wire login: without one, any web page open in the
+    // operator's browser could run SQL on it (`<img src="http://127.0.0.1:9000/exec?query=DROP TABLE ...">`).
+    questdb: kept.questdb ?? { user: 'admin', password: secret() },
     // The plant its flows and broker accounts were made for (a folder from before this was the reference plant's).
     plant: kept.plant ?? (existsSync(file) ? { tenant: TENANT, plant: PLANT } : { tenant, plant }),
     ...(openBroker && { openBroker }),
@@ -168,27 +172,60 @@ async function stopAll() {
   }
 }
 
-/** A Node-RED of the demo; its flows are deployed on the first run only, so your own changes are kept. */
-async function nodeRed(name, env, { credentialSecret, ingestToken, admin }, mqtt) {
+/**
+ * A Node-RED of the demo; its flows are deployed on the first run only, so your own changes are kept. `questdb`
+ * ({username, password}) is the login of its questdb-config nodes.
+ */
+async function nodeRed(name, env, { credentialSecret, ingestToken, admin }, mqtt, questdb) {
   const userDir = join(data, name);
   const firstRun = !existsSync(join(userDir, 'flows.json'));
+  const flows = () =>
+    flowsWithToken(FLOW_FILES[name], ingestToken, tenant, mqtt).map((node) =>
+      node.type === 'questdb-config' && questdb ? { ...node, credentials: questdb } : node,
+    );
   const red = await startNodeRed({
     userDir,
     host,
     port: ports[name].port,
     // Production: a request Node-RED's own body parser refuses (bad JSON) is answered without a stack trace.
-    env: { NODE_ENV: 'production', ...env },
+    // A body larger than /ingest takes is refused before it is read, by any route (see node-red-body-limit.cjs);
+    // so is a request another web site makes a browser send (see node-red-same-origin.cjs).
+    env: { NODE_ENV: 'production', PLANTWIRE_MAX_BODY_BYTES: String(INGEST_MAX_KB * 1024), ...env },
+    nodeArgs: ['node-red-body-limit.cjs', 'node-red-same-origin.cjs'].flatMap((guard) => [
+      '--require',
+      join(root, 'scripts', guard),
+    ]),
     settings: { credentialSecret, adminAuth: adminAuthSettings(admin) },
     login: { username: 'admin', password: admin.admin },
-    ...(firstRun ? { flows: flowsWithToken(FLOW_FILES[name], ingestToken, tenant, mqtt) } : {}),
+    ...(firstRun ? { flows: flows() } : {}),
   });
   started(`the ${name} Node-RED`, red);
+  if (!firstRun && questdb) await loginToQuestDb(red, questdb);
   // Its log, for when something needs a look: what it printed so far, then as it comes.
   const log = createWriteStream(join(userDir, 'node-red.log'), { flags: 'a' });
   log.write(red.log());
   red.process.child.stdout?.pipe(log);
   red.process.child.stderr?.pipe(log);
   return red;
+}
+
+/**
+ * The demo's questdb-config nodes (those on PLANTWIRE_QUESTDB_URL) of a data folder from before QuestDB had a login
+ * have none: they get it, in a deploy of the flows as they are (a node's other credentials are kept).
+ */
+async function loginToQuestDb(red, questdb) {
+  const nodes = await red.api('/flows');
+  const missing = [];
+  for (const node of nodes) {
+    if (node.type !== 'questdb-config' || node.url !== '${QUESTDB_URL}') continue;
+    const credentials = await red.api(`/credentials/questdb-config/${encodeURIComponent(node.id)}`);
+    if (!credentials.has_password) missing.push(node.id);
+  }
+  if (missing.length === 0) return;
+  say(`giving the QuestDB login to ${missing.join(', ')} (this data folder is from before QuestDB had one)`);
+  await red.deploy(
+    nodes.map((node) => (missing.includes(node.id) ? { ...node, credentials: questdb } : node)),
+  );
 }
 
 try {
@@ -206,8 +243,15 @@ try {
     httpPort: ports.questdbHttp.port,
     pgPort: ports.questdbPg.port,
     ilpPort: ports.questdbIlp.port,
+    env: {
+      QDB_HTTP_USER: keys.questdb.user,
+      QDB_HTTP_PASSWORD: keys.questdb.password,
+      QDB_PG_USER: keys.questdb.user,
+      QDB_PG_PASSWORD: keys.questdb.password,
+    },
   });
   started('QuestDB', questdb);
+  const questdbLogin = { username: keys.questdb.user, password: keys.questdb.password };
 
   const accounts = mqttAccounts(keys.mqtt, { tenant, plant });
   const account = (username) => accounts.find((a) => a.username === username);
@@ -230,6 +274,7 @@ try {
     { ...mqtt, ...plantEnv, PLANTWIRE_QUESTDB_URL: questdb.httpUrl },
     keys,
     { user: `cloud-${tenant}`, password: account(`cloud-${tenant}`).password },
+    questdbLogin,
   );
 
   const link = await startWanLink({
@@ -253,7 +298,7 @@ try {
   Dashboard          http://${shown}:${cloud.port}/dashboard
   Cloud Node-RED     http://${shown}:${cloud.port}        (ingest, API: /api/health, /api/kpis, ...)
   Edge Node-RED      http://${shown}:${edge.port}        (the plant, alarms, store-and-forward)
-  QuestDB console    ${questdb.httpUrl}
+  QuestDB console    ${questdb.httpUrl}        (user ${keys.questdb.user}, password ${keys.questdb.password}; PostgreSQL wire too)
   MQTT broker        ${broker.url}        (accounts and passwords: ${join(data, 'secrets.json')})
   Data and secrets   ${data}
   Node-RED logs      ${join(data, 'edge', 'node-red.log')}, ${join(data, 'cloud', 'node-red.log')}

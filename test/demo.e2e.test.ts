@@ -1,7 +1,8 @@
 // `npm start` as a user runs it, driven in a real browser: the real script starts QuestDB, the broker, the cloud
 // and edge Node-REDs and the WAN link on a fresh data folder; the dashboard must show live data within 30 s,
 // faults must raise alarms that can be acknowledged, and an outage must lose and duplicate nothing.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,16 +33,22 @@ describe('npm start: the assembled factory in a real browser', () => {
   let page: Page;
   let mqtt: MqttClient;
   let alarms: Alarm[] = [];
+  /** The demo's QuestDB login, from its secrets. */
+  let login: { user: string; password: string };
   /** Commands the dashboard published on the plant's command topic, in order. */
   const commands: { cmd: string }[] = [];
 
   const cloud = (path: string) => `http://127.0.0.1:${ports.CLOUD}${path}`;
   const edgeStatus = async () =>
     (await (await fetch(`http://127.0.0.1:${ports.EDGE}/edge/status`)).json()) as EdgeStatus;
+  const questdbExec = (sql: string, authorized = true) =>
+    fetch(`http://127.0.0.1:${ports.QUESTDB_HTTP}/exec?query=${encodeURIComponent(sql)}`, {
+      headers: authorized
+        ? { authorization: `Basic ${Buffer.from(`${login.user}:${login.password}`).toString('base64')}` }
+        : {},
+    });
   const questdb = async (sql: string) => {
-    const response = await fetch(
-      `http://127.0.0.1:${ports.QUESTDB_HTTP}/exec?query=${encodeURIComponent(sql)}`,
-    );
+    const response = await questdbExec(sql);
     return ((await response.json()) as { dataset: unknown[][] }).dataset;
   };
   const open = async (path: string) => {
@@ -113,7 +120,10 @@ describe('npm start: the assembled factory in a real browser', () => {
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await page.addInitScript(() => Object.assign(window, { Cypress: true }));
     // The plant broker wants an account: the cloud's, from the demo's secrets (made on its first run).
-    const { mqtt: passwords } = JSON.parse(readFileSync(join(data, 'secrets.json'), 'utf8'));
+    const { mqtt: passwords, questdb: questdbLogin } = JSON.parse(
+      readFileSync(join(data, 'secrets.json'), 'utf8'),
+    );
+    login = questdbLogin;
     mqtt = await connectAsync(`mqtt://127.0.0.1:${ports.MQTT}`, {
       username: 'cloud-acme',
       password: passwords.cloud,
@@ -136,6 +146,7 @@ describe('npm start: the assembled factory in a real browser', () => {
     for (const line of ['Dashboard', 'Cloud Node-RED', 'Edge Node-RED', 'QuestDB console', 'MQTT broker'])
       expect(demo.output()).toContain(line);
     expect(demo.output()).toContain(`http://127.0.0.1:${ports.CLOUD}/dashboard`);
+    expect(demo.output()).toContain(`user ${login.user}, password ${login.password}`);
   });
 
   it('shows live values on the dashboard within 30 s of start', async () => {
@@ -356,7 +367,163 @@ describe('npm start: the assembled factory in a real browser', () => {
       });
     expect((await post('/api/fault/melt_down', {})).status).toBe(400);
     expect(await post('/api/fault/clear', { machine: '*' })).toMatchObject({ status: 202 });
+    // What a web page can make a browser send to another site is refused, and no command goes out: a form or
+    // text/plain (415, and 403 for its Origin), JSON after a CORS preflight (refused, so never sent).
+    const before = commands.length;
+    for (const [path, type, body] of [
+      ['/api/alarm/disable', 'application/x-www-form-urlencoded', 'alarm=*&by=a-web-page'],
+      ['/api/fault/network_outage', 'text/plain', '{"value": true}'],
+    ] as const) {
+      const refused = await json(path, { method: 'POST', headers: { 'content-type': type }, body });
+      expect(refused, path).toMatchObject({ status: 415, body: { error: expect.stringMatching(/JSON/) } });
+      const crossSite = await json(path, {
+        method: 'POST',
+        headers: { 'content-type': type, origin: 'https://elsewhere.example' },
+        body,
+      });
+      expect(crossSite, path).toMatchObject({
+        status: 403,
+        body: { error: expect.stringMatching(/another site/) },
+      });
+    }
+    for (const path of ['/api/alarm/disable', '/api/stats']) {
+      const preflight = await fetch(cloud(path), {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://elsewhere.example',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
+      });
+      expect(preflight.status, path).toBe(403);
+      expect(preflight.headers.get('access-control-allow-origin'), path).toBeNull();
+    }
+    // A page of another site cannot read the API either, nor open the dashboard's socket.
+    const read = await fetch(cloud('/api/stats'), { headers: { origin: 'https://elsewhere.example' } });
+    expect(read.status).toBe(403);
+    const socket = await fetch(cloud('/dashboard/socket.io/?EIO=4&transport=polling'), {
+      headers: { origin: 'https://elsewhere.example' },
+    });
+    expect(socket.status).toBe(403);
+    const handshake = (origin: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(cloud('/dashboard/socket.io/?EIO=4&transport=websocket'), {
+          headers: {
+            origin,
+            connection: 'Upgrade',
+            upgrade: 'websocket',
+            'sec-websocket-version': '13',
+            'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+          },
+        });
+        req.on('upgrade', (res, upgraded) => {
+          upgraded.destroy();
+          resolve(res.statusCode!);
+        });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await handshake('https://elsewhere.example')).toBe(403);
+    expect(await handshake(cloud(''))).toBe(101);
+    // The dashboard's own page, which sends its own Origin, is served.
+    const own = await fetch(cloud('/api/fault/melt_down'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: cloud('') },
+      body: '{}',
+    });
+    expect(own.status).toBe(400);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const sent = commands.slice(before).map((c) => c.cmd);
+    expect(sent).not.toContain('disable');
+    expect(sent).not.toContain('network_outage');
   });
+
+  it("keeps QuestDB behind a login made for this data folder: a web page's request cannot drop a table", async () => {
+    expect(statSync(join(data, 'secrets.json')).mode & 0o777).toBe(0o600);
+    expect(login.password).toMatch(/^[0-9a-f]{36}$/);
+    const tables = async () => (await questdb('SELECT table_name FROM tables()')).map(([name]) => name);
+    expect(await tables()).toContain('plantwire_telemetry');
+    // What an <img src="http://127.0.0.1:9000/exec?query=DROP TABLE ..."> on any web page would send.
+    const drop = await questdbExec('DROP TABLE plantwire_telemetry', false);
+    expect(drop.status).toBe(401);
+    expect(drop.headers.get('www-authenticate')).toBeNull(); // no browser login prompt to remember it
+    const write = await fetch(`http://127.0.0.1:${ports.QUESTDB_HTTP}/write`, {
+      method: 'POST',
+      body: 'plantwire_forged,tenant=acme value=1',
+    });
+    expect(write.status).toBe(401);
+    expect(await tables()).toContain('plantwire_telemetry');
+    expect(await tables()).not.toContain('plantwire_forged');
+  });
+
+  it('refuses a body larger than /ingest takes before reading it, answers in JSON, and lives on', async () => {
+    const limit = 10_240 * 1024;
+    /** POSTs up to 800 MB of spaces (chunked unless `length` is declared), stopping when the answer comes. */
+    const flood = (path: string, length?: number) =>
+      new Promise<{ status: number; body: string; ms: number; sent: number }>((resolve, reject) => {
+        const started = Date.now();
+        let sent = 0;
+        let answered = false;
+        const req = request(cloud(path), {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(length && { 'content-length': String(length) }),
+          },
+        });
+        req.on('response', (res) => {
+          answered = true;
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, body, ms: Date.now() - started, sent }));
+        });
+        // The connection is closed on the rest of the body once the answer is out.
+        req.on('error', (error) => (answered ? undefined : reject(error)));
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        const write = () => {
+          while (!answered && sent < 800e6) {
+            sent += chunk.length;
+            if (!req.write(chunk)) return void req.once('drain', write);
+          }
+          if (!answered) req.end();
+        };
+        write();
+      });
+    for (const [path, length] of [
+      ['/ingest', 800e6],
+      ['/ingest', undefined],
+      ['/ingest/events', undefined],
+    ] as const) {
+      const answer = await flood(path, length);
+      expect(answer.status, `${path} ${length ?? 'chunked'}`).toBe(413);
+      expect(JSON.parse(answer.body)).toMatchObject({
+        accepted: 0,
+        error: expect.stringContaining(`${limit}`),
+      });
+      expect(answer.ms).toBeLessThan(10_000);
+      expect(answer.sent).toBeLessThan(100e6);
+    }
+    // Broken JSON within the limit still gets telemetry-validate's answer in JSON.
+    const { ingestToken } = JSON.parse(readFileSync(join(data, 'secrets.json'), 'utf8')) as {
+      ingestToken: string;
+    };
+    const broken = await fetch(cloud('/ingest'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ingestToken}` },
+      body: '[{"ts": 1,',
+    });
+    expect(broken.status).toBe(400);
+    expect(await broken.json()).toMatchObject({
+      accepted: 0,
+      rejected: [{ reason: 'the body is not JSON' }],
+    });
+    expect(demo.exitStatus()).toBeUndefined();
+    expect(await (await fetch(cloud('/api/health'))).json()).toMatchObject({ status: 'ok' });
+  }, 60_000);
 
   it('after a few minutes: the Overview (the README shows this screenshot)', async () => {
     await open('overview');

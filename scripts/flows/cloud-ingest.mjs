@@ -3,11 +3,13 @@
 import {
   ALARM_COMMANDS,
   FAULTS,
+  NOT_JSON,
   PLANT,
   TENANT,
   TOPIC_VARIABLES,
   broker,
   commentsOf,
+  jsonBody,
   nodesOf,
   oneOf,
   publish,
@@ -19,6 +21,12 @@ import {
   topicVariables,
   variable,
 } from './plant.mjs';
+
+/**
+ * The largest body /ingest and /ingest/events take, in KiB (telemetry-validate's maxKB). `npm start` refuses a
+ * larger body of any request to its Node-REDs before reading it (scripts/node-red-body-limit.cjs).
+ */
+export const INGEST_MAX_KB = 10_240;
 
 const z = 'cloud';
 const node = nodesOf(z);
@@ -59,7 +67,7 @@ function ingest(prefix, row, { url, mode, table }) {
       'telemetry-validate',
       1,
       row,
-      { mode, maxPoints: '10000', maxKB: '10240', plant: '', line: '', arrivalTime: false },
+      { mode, maxPoints: '10000', maxKB: String(INGEST_MAX_KB), plant: '', line: '', arrivalTime: false },
       [[`${prefix}-write`], [`${prefix}-response`]],
     ),
     node(
@@ -140,7 +148,8 @@ export function cloudIngest() {
         `The API: GET /api/health, /api/stats, /api/kpis?plant=&line= (the last hour and the current shift), /api/series?plant=&line=&machine=&metric=&bucket=&minutes= ` +
         `(503 and [] while QuestDB is unavailable), ` +
         `POST /api/fault/{cmd} (JSON body: line, machine, value, ...) and POST /api/alarm/{cmd} (alarm, minutes, by), ` +
-        `which publish the command to the edge on v1/{tenant}/{plant}/cmd.\n\n` +
+        `which publish the command to the edge on v1/{tenant}/{plant}/cmd. They take Content-Type application/json ` +
+        `only and answer anything else 415 (a form or text/plain is what a web page can post without a CORS preflight).\n\n` +
         `Tokens (one "token tenant" per line) are credentials of the two telemetry-validate nodes. Addresses: ` +
         `PLANTWIRE_QUESTDB_URL, PLANTWIRE_MQTT_HOST, PLANTWIRE_MQTT_PORT. PLANTWIRE_TENANT (default ${TENANT}) ` +
         `scopes the API; with PLANTWIRE_PLANT (default ${PLANT}) it names the plant whose topics ` +
@@ -358,25 +367,28 @@ export function cloudIngest() {
     ),
     failWith('api-query-bad', 3, 14, 400, '{"error": error.message}', ['api-kpis-out']),
 
-    // POST /api/fault/{cmd} and /api/alarm/{cmd}: a command to the edge on the plant broker.
-    httpIn('api-fault-in', 0, 15, 'post', '/api/fault/:cmd', ['api-fault-check']),
+    // POST /api/fault/{cmd} and /api/alarm/{cmd}: a command to the edge on the plant broker. A JSON body only
+    // (415 otherwise): what a web page can post without a CORS preflight is refused (see jsonBody).
+    httpIn('api-fault-in', 0, 15, 'post', '/api/fault/:cmd', ['api-fault-json']),
+    node('api-fault-json', 'switch', 1, 15, jsonBody(), [['api-fault-check'], ['api-command-not-json']]),
     node(
       'api-fault-check',
       'switch',
-      1,
+      2,
       15,
       oneOf('known fault', 'req.params.cmd', [...FAULTS, 'clear', 'network_outage']),
       [['api-command'], ['api-command-unknown']],
     ),
-    httpIn('api-alarm-in', 0, 16, 'post', '/api/alarm/:cmd', ['api-alarm-check']),
-    node('api-alarm-check', 'switch', 1, 16, oneOf('known alarm command', 'req.params.cmd', ALARM_COMMANDS), [
+    httpIn('api-alarm-in', 0, 16, 'post', '/api/alarm/:cmd', ['api-alarm-json']),
+    node('api-alarm-json', 'switch', 1, 16, jsonBody(), [['api-alarm-check'], ['api-command-not-json']]),
+    node('api-alarm-check', 'switch', 2, 16, oneOf('known alarm command', 'req.params.cmd', ALARM_COMMANDS), [
       ['api-command'],
       ['api-command-unknown'],
     ]),
     node(
       'api-command',
       'change',
-      2,
+      3,
       15,
       {
         name: 'command',
@@ -392,21 +404,22 @@ export function cloudIngest() {
     node(
       'api-publish',
       'mqtt out',
-      3,
+      4,
       15,
       publish('cloud-broker', TOPIC_VARIABLES.COMMAND_TOPIC, variable('COMMAND_TOPIC'), { qos: '1' }),
     ),
     node(
       'api-accepted',
       'change',
-      3,
+      4,
       16,
       { name: '202', rules: [set('statusCode', '202', 'num'), set('payload', '{"published": payload}')] },
       [['api-command-out']],
     ),
-    failWith('api-command-unknown', 2, 17, 400, '{"error": "unknown command " & req.params.cmd}', [
+    failWith('api-command-not-json', 2, 17, 415, `{"error": ${NOT_JSON}}`, ['api-command-out']),
+    failWith('api-command-unknown', 3, 17, 400, '{"error": "unknown command " & req.params.cmd}', [
       'api-command-out',
     ]),
-    answer('api-command-out', 4, 16),
+    answer('api-command-out', 5, 16),
   ];
 }

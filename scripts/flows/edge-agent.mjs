@@ -4,12 +4,14 @@
 import {
   ALARM_COMMANDS,
   GAUGES,
+  NOT_JSON,
   PLANT,
   TENANT,
   TOPIC_VARIABLES,
   broker,
   commentsOf,
   functionsOf,
+  jsonBody,
   nodesOf,
   oneOf,
   publish,
@@ -242,13 +244,26 @@ export function edgeAgent() {
     ),
     // Points from other shop-floor systems (a gateway, a script): POST /edge/points with one point or an array is
     // answered once store-forward has committed them (its Complete, through edge status), or 503 with the reason.
+    // A JSON body only (415 otherwise): what a web page can post without a CORS preflight is refused (see jsonBody).
     node(
       'edge-points-in',
       'http in',
-      2,
-      3,
+      1,
+      4,
       { name: 'POST /edge/points', url: '/edge/points', method: 'post', upload: false, swaggerDoc: '' },
-      [['edge-points-buffer']],
+      [['edge-points-json']],
+    ),
+    node('edge-points-json', 'switch', 2, 3, jsonBody(), [['edge-points-buffer'], ['edge-points-not-json']]),
+    node(
+      'edge-points-not-json',
+      'change',
+      2,
+      4,
+      {
+        name: '415',
+        rules: [set('statusCode', '415', 'num'), set('payload', `{"accepted": 0, "error": ${NOT_JSON}}`)],
+      },
+      [['edge-status-out']],
     ),
     node(
       'edge-points-refused',

@@ -211,6 +211,26 @@ export const oneOf = (name, property, names) => ({
   outputs: 2,
 });
 
+/**
+ * switch settings for an HTTP request: output 1 when its body is declared JSON (Content-Type application/json),
+ * output 2 otherwise. Any web page can make a visitor's browser post a form or text/plain to another site; JSON
+ * only after a CORS preflight. Node-RED's editor grants every preflight at its root (Access-Control-Allow-Origin *),
+ * so this alone does not stop a web page: `npm start` also refuses requests from other sites
+ * (scripts/node-red-same-origin.cjs).
+ */
+export const jsonBody = (name = 'JSON body?') => ({
+  name,
+  property: 'req.headers["content-type"]',
+  propertyType: 'msg',
+  rules: [{ t: 'regex', v: '^\\s*application/json\\s*(;|$)', vt: 'str', case: true }, { t: 'else' }],
+  checkall: 'false',
+  repair: false,
+  outputs: 2,
+});
+
+/** A JSONata message for the 415 answer to a body that is not declared JSON. */
+export const NOT_JSON = '"send the body as JSON, with Content-Type: application/json"';
+
 /** questdb-query settings on a server: SQL by default, or a preset through `props`. */
 export const querying = (server, props) => ({
   server,
