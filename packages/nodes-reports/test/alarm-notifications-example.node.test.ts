@@ -4,18 +4,9 @@
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  collect,
-  coreNode,
-  freePort,
-  nodeRedTestHelper,
-  startProcess,
-  until,
-  waitFor,
-  type ManagedProcess,
-} from '@plantwire/testkit';
+import { collect, coreNode, freePort, nodeRedTestHelper, until } from '@plantwire/testkit';
+import { startSmtpSink, type SmtpSink } from './fixtures/smtp.js';
 
 const require = createRequire(import.meta.url);
 const alarmNotify = require('../dist/nodes/alarm-notify/alarm-notify.js');
@@ -26,31 +17,15 @@ const example = JSON.parse(
   readFileSync(new URL('../examples/02 - Alarm notifications.json', import.meta.url), 'utf8'),
 ) as Record<string, any>[];
 
-interface Mail {
-  envelopeTo: string[];
-  from: string;
-  subject: string;
-  text: string;
-}
-
-let smtp: ManagedProcess;
-let smtpPort: number;
+let smtp: SmtpSink;
 let sms: http.Server;
 let smsPort: number;
 const smsRequests: Record<string, string>[] = [];
 
-function mails(): Mail[] {
-  return smtp
-    .output()
-    .split('\n')
-    .filter((line) => line.startsWith('MAIL '))
-    .map((line) => JSON.parse(line.slice(5)) as Mail);
-}
-
 /** The example as a user imports it; only the mail server and the SMS URL point here, and probes listen. */
 async function load() {
   const flow = example.map((node) => {
-    if (node.id === 'an-mail') return { ...node, port: String(smtpPort) };
+    if (node.id === 'an-mail') return { ...node, port: String(smtp.port) };
     if (node.id === 'an-notify')
       return {
         ...node,
@@ -85,16 +60,7 @@ const press = (id: string) => helper.getNode(id)!.receive({});
 
 describe('example "02 - Alarm notifications"', () => {
   beforeAll(async () => {
-    smtpPort = await freePort();
-    smtp = startProcess(process.execPath, [
-      fileURLToPath(new URL('./fixtures/smtp-sink.mjs', import.meta.url)),
-      String(smtpPort),
-    ]);
-    await waitFor(
-      'the SMTP server',
-      async () => (smtp.output().includes('LISTENING') ? true : undefined),
-      20_000,
-    );
+    smtp = await startSmtpSink();
     sms = http.createServer((req, res) => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -124,10 +90,10 @@ describe('example "02 - Alarm notifications"', () => {
     );
     await until(
       'the critical mail',
-      () => mails().some((m) => m.subject.startsWith('[CRITICAL]') && m.subject.includes('cnc-01')),
+      () => smtp.mails().some((m) => m.subject.startsWith('[CRITICAL]') && m.subject.includes('cnc-01')),
       10_000,
     );
-    const mail = mails().find((m) => m.subject.startsWith('[CRITICAL]'))!;
+    const mail = smtp.mails().find((m) => m.subject.startsWith('[CRITICAL]'))!;
     expect(mail.envelopeTo.sort()).toEqual(['maintenance@example.com', 'shift-lead@example.com']);
     // A sender: with no login the email node has no user to send as, and a mail without From is refused or
     // filed as spam by most relays.
@@ -147,10 +113,11 @@ describe('example "02 - Alarm notifications"', () => {
     press('an-digest');
     await until(
       'the digest',
-      () => mails().some((m) => m.subject.startsWith('[Plantwire] Digest') && m.text.includes('press-02')),
+      () =>
+        smtp.mails().some((m) => m.subject.startsWith('[Plantwire] Digest') && m.text.includes('press-02')),
       10_000,
     );
-    const digest = mails().find((m) => m.subject.startsWith('[Plantwire] Digest'))!;
+    const digest = smtp.mails().find((m) => m.subject.startsWith('[Plantwire] Digest'))!;
     expect(digest.envelopeTo).toEqual(['maintenance@example.com']);
     for (const machine of ['cnc-02', 'press-01', 'press-02']) expect(digest.text).toContain(machine);
   });

@@ -6,7 +6,6 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   collect,
@@ -14,12 +13,10 @@ import {
   freePort,
   nodeRedTestHelper,
   sleep,
-  startProcess,
   telemetryPoint,
   until,
-  waitFor,
-  type ManagedProcess,
 } from '@plantwire/testkit';
+import { startSmtpSink, type SmtpSink } from './fixtures/smtp.js';
 
 const require = createRequire(import.meta.url);
 const alarmNotify = require('../dist/nodes/alarm-notify/alarm-notify.js');
@@ -29,14 +26,6 @@ const httpRequest = coreNode('network/21-httprequest');
 const catchNode = coreNode('common/25-catch');
 const helper = nodeRedTestHelper();
 
-interface Mail {
-  envelopeTo: string[];
-  from: string;
-  to: string;
-  subject: string;
-  text: string;
-  receivedAt: number;
-}
 interface SmsRequest {
   method: string;
   url: string;
@@ -45,21 +34,11 @@ interface SmsRequest {
   form: Record<string, string>;
 }
 
-let smtp: ManagedProcess;
-let smtpPort: number;
+let smtp: SmtpSink;
 let sms: http.Server;
 let smsPort: number;
 const smsRequests: SmsRequest[] = [];
 let userDir: string;
-
-/** Every mail the SMTP server has received so far. */
-function mails(): Mail[] {
-  return smtp
-    .output()
-    .split('\n')
-    .filter((line) => line.startsWith('MAIL '))
-    .map((line) => JSON.parse(line.slice(5)) as Mail);
-}
 
 const ROUTES = [
   { minPriority: 'high', email: ['lead@example.com'], sms: ['+15550100'] },
@@ -106,7 +85,7 @@ function flow(notify: Record<string, unknown> = {}) {
       id: 'email',
       type: 'e-mail',
       server: '127.0.0.1',
-      port: String(smtpPort),
+      port: String(smtp.port),
       secure: false,
       tls: false,
       authtype: 'NONE',
@@ -144,20 +123,11 @@ async function load(notify: Record<string, unknown> = {}) {
 const temperature = (machine: string, value: number, line = 'line-01') =>
   telemetryPoint(Date.now(), { machine, line, value });
 const mailsFor = (machine: string) =>
-  mails().filter((m) => m.subject.includes(machine) || m.text.includes(machine));
+  smtp.mails().filter((m) => m.subject.includes(machine) || m.text.includes(machine));
 
 describe('alarm-notify inside Node-RED, with a real SMTP server and an SMS webhook', () => {
   beforeAll(async () => {
-    smtpPort = await freePort();
-    smtp = startProcess(process.execPath, [
-      fileURLToPath(new URL('./fixtures/smtp-sink.mjs', import.meta.url)),
-      String(smtpPort),
-    ]);
-    await waitFor(
-      'the SMTP server',
-      async () => (smtp.output().includes('LISTENING') ? true : undefined),
-      20_000,
-    );
+    smtp = await startSmtpSink();
     sms = http.createServer((req, res) => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -284,18 +254,20 @@ describe('alarm-notify inside Node-RED, with a real SMTP server and an SMS webho
       temperature(`press-${String(i).padStart(3, '0')}`, 85, 'line-02'),
     );
     alarm.receive({ payload: points });
-    await until('the digest', () => mails().some((m) => m.text.includes('press-000')), 15_000);
+    await until('the digest', () => smtp.mails().some((m) => m.text.includes('press-000')), 15_000);
     await sleep(4_000); // a second digest period: nothing more may come
-    const burst = mails().filter((m) => /press-\d{3}/.test(m.text));
+    const burst = smtp.mails().filter((m) => /press-\d{3}/.test(m.text));
     // maintenance hears of all 200 and of the flood summary threshold-alarm adds (high) in one mail; the shift
     // lead, who hears high and up, of the flood alone.
     expect(burst).toHaveLength(1);
     expect(burst[0]!.subject).toMatch(/^\[Plantwire\] Digest: 201 events \(1 high, 200 medium\) since /);
     expect(burst[0]!.envelopeTo).toEqual(['maintenance@example.com']);
-    const lead = mails().filter(
-      (m) =>
-        m.receivedAt >= start && m.subject.includes('Digest') && m.envelopeTo.includes('lead@example.com'),
-    );
+    const lead = smtp
+      .mails()
+      .filter(
+        (m) =>
+          m.receivedAt >= start && m.subject.includes('Digest') && m.envelopeTo.includes('lead@example.com'),
+      );
     expect(lead.map((m) => m.subject)).toEqual([expect.stringMatching(/Digest: 1 event \(1 high\)/)]);
     expect(burst[0]!.text).toContain('... and 101 more');
     expect(emails.filter((m) => m.notification.kind === 'digest')).toHaveLength(2);

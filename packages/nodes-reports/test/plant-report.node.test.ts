@@ -2,21 +2,18 @@
 // QuestDB (one small hand-made machine), every failure path ending in an error a Catch node sees, and a report
 // mailed by the stock email node (as the shift report example does) to a real SMTP server.
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   collect,
   coreNode,
   freePort,
   nodeRedTestHelper,
-  startProcess,
   startQuestDb,
   telemetryPoint,
   until,
-  waitFor,
-  type ManagedProcess,
   type QuestDb,
 } from '@plantwire/testkit';
+import { startSmtpSink, type SmtpSink } from './fixtures/smtp.js';
 import { TelemetryWriter } from '@plantwire/node-red-questdb';
 
 const require = createRequire(import.meta.url);
@@ -51,14 +48,9 @@ function flow(url: string, report: Record<string, unknown> = {}, extra: Record<s
 
 describe('plant-report inside Node-RED', () => {
   let questdb: QuestDb;
-  let smtp: ManagedProcess;
-  let smtpPort: number;
+  let smtp: SmtpSink;
   beforeAll(async () => {
-    smtpPort = await freePort();
-    smtp = startProcess(process.execPath, [
-      fileURLToPath(new URL('./fixtures/smtp-sink.mjs', import.meta.url)),
-      String(smtpPort),
-    ]);
+    smtp = await startSmtpSink();
     questdb = await startQuestDb();
     // cnc-01, one sample a minute for an hour: RUNNING 45 min, IDLE 10, MAINTENANCE 5; 80 good parts, 4 scrap.
     const points = Array.from({ length: 60 }, (_, i) => [
@@ -86,11 +78,6 @@ describe('plant-report inside Node-RED', () => {
     await writer.write(points);
     await writer.close();
     await questdb.waitForWal('plantwire_telemetry');
-    await waitFor(
-      'the SMTP server',
-      async () => (smtp.output().includes('LISTENING') ? true : undefined),
-      20_000,
-    );
     await helper.startServer();
   });
   afterEach(() => helper.unload());
@@ -137,7 +124,7 @@ describe('plant-report inside Node-RED', () => {
       id: 'mail',
       type: 'e-mail',
       server: '127.0.0.1',
-      port: String(smtpPort),
+      port: String(smtp.port),
       secure: false,
       tls: false,
       authtype: 'NONE',
@@ -151,14 +138,8 @@ describe('plant-report inside Node-RED', () => {
       },
     );
     helper.getNode('report')!.receive({ period: { from: FROM, to: minute(60) } });
-    await until('the mail', () => smtp.output().includes('MAIL '), 20_000);
-    const mail = JSON.parse(
-      smtp
-        .output()
-        .split('\n')
-        .find((l) => l.startsWith('MAIL '))!
-        .slice(5),
-    );
+    await until('the mail', () => smtp.mails().length > 0, 20_000);
+    const mail = smtp.mails()[0]!;
     expect(mail.subject).toBe('Shift report: plant-1, 2026-01-05 06:00 to 2026-01-05 07:00 UTC');
     expect(mail.text).toContain('OEE % (mean of machines): 74');
     expect(mail.attachments).toEqual([

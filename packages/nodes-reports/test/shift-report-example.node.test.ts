@@ -7,21 +7,18 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   collect,
   coreNode,
   freePort,
   nodeRedTestHelper,
-  startProcess,
   startQuestDb,
   telemetryPoint,
   until,
-  waitFor,
-  type ManagedProcess,
   type QuestDb,
 } from '@plantwire/testkit';
+import { startSmtpSink, type SmtpSink } from './fixtures/smtp.js';
 import { TelemetryWriter } from '@plantwire/node-red-questdb';
 
 const require = createRequire(import.meta.url);
@@ -73,8 +70,7 @@ describe('example "01 - Scheduled shift report": the schedule', () => {
 
 describe('example "01 - Scheduled shift report": the whole flow, with QuestDB and an SMTP server', () => {
   let questdb: QuestDb;
-  let smtp: ManagedProcess;
-  let smtpPort: number;
+  let smtp: SmtpSink;
   let workDir: string;
   // The test helper gives the http in node an express app no server listens on: this one serves it.
   let web: http.Server | undefined;
@@ -96,11 +92,7 @@ describe('example "01 - Scheduled shift report": the whole flow, with QuestDB an
       registered.add(red);
       return originalCatch(red);
     };
-    smtpPort = await freePort();
-    smtp = startProcess(process.execPath, [
-      fileURLToPath(new URL('./fixtures/smtp-sink.mjs', import.meta.url)),
-      String(smtpPort),
-    ]);
+    smtp = await startSmtpSink();
     questdb = await startQuestDb();
     // Two machines, a sample every 10 minutes over the last 16 hours: the last shift (8 h, ended up to 8 h
     // ago) is covered whenever the test runs.
@@ -115,11 +107,6 @@ describe('example "01 - Scheduled shift report": the whole flow, with QuestDB an
     await writer.write(points);
     await writer.close();
     await questdb.waitForWal('plantwire_telemetry');
-    await waitFor(
-      'the SMTP server',
-      async () => (smtp.output().includes('LISTENING') ? true : undefined),
-      20_000,
-    );
     await helper.startServer();
   });
   afterEach(async () => {
@@ -141,7 +128,7 @@ describe('example "01 - Scheduled shift report": the whole flow, with QuestDB an
     helper.settings({ ...helper.settings(), fileWorkingDirectory: workDir });
     const flow = example.map((node) => {
       if (node.id === 'pr-db') return { ...node, url: questDbUrl };
-      if (node.type === 'e-mail') return { ...node, port: String(smtpPort) };
+      if (node.type === 'e-mail') return { ...node, port: String(smtp.port) };
       return node;
     });
     await helper.load(
@@ -196,19 +183,13 @@ describe('example "01 - Scheduled shift report": the whole flow, with QuestDB an
   it('"last shift now" saves the PDF in reports/ of the file working directory and mails it', async () => {
     await load();
     helper.getNode('pr-now')!.receive({});
-    await until('the mail', () => smtp.output().includes('MAIL '), 30_000);
-    const mail = JSON.parse(
-      smtp
-        .output()
-        .split('\n')
-        .find((line) => line.startsWith('MAIL '))!
-        .slice(5),
-    );
+    await until('the mail', () => smtp.mails().length > 0, 30_000);
+    const mail = smtp.mails()[0]!;
     expect(mail.envelopeTo).toEqual(['shift-lead@example.com']);
     // A sender: with no login the email node has no user to send as, and a mail without From is refused or
     // filed as spam by most relays.
     expect(mail.from).toBe('plantwire@example.com');
-    const pdf = mail.attachments[0].filename as string;
+    const pdf = mail.attachments[0]!.filename!;
     expect(pdf).toMatch(/^plant-report_acme_plant-1_.*\.pdf$/);
     // Relative to Node-RED's fileWorkingDirectory (or the folder it was started from), not its user directory.
     await until('the file', () => existsSync(join(workDir, 'reports', pdf)), 10_000);
