@@ -50,6 +50,19 @@ describe('plant events in a real Node-RED: POST /events -> telemetry-validate (e
           wires: [['out']],
         },
         { id: 'out', z: 'tab', type: 'http response', wires: [] },
+        // The events preset with no table named reads plantwire_events.
+        { id: 'list-in', z: 'tab', type: 'http in', url: '/events', method: 'get', wires: [['list']] },
+        // The events are stamped in January 2026: a year back from now holds them.
+        {
+          id: 'list',
+          z: 'tab',
+          type: 'questdb-query',
+          server: 'db',
+          mode: 'events',
+          table: '',
+          minutes: '527040',
+          wires: [['out']],
+        },
       ],
     });
   });
@@ -119,6 +132,15 @@ describe('plant events in a real Node-RED: POST /events -> telemetry-validate (e
       expect.objectContaining({ kind: 'alarm', priority: 'high', value: 93.5, machine: 'cnc-01' }),
       expect.objectContaining({ kind: 'anomaly', state: 'flagged', value: 97.25 }),
     ]);
+  });
+
+  it('the events preset of questdb-query, naming no table, lists them from plantwire_events', async () => {
+    await post(events);
+    await questdb.waitForWal('plantwire_events');
+    const response = await fetch(`${red.url}/events`);
+    expect(response.status).toBe(200);
+    const rows = (await response.json()) as { kind: string }[];
+    expect(rows.map((row) => row.kind).sort()).toEqual(['alarm', 'anomaly', 'fault', 'state']);
   });
 
   it('a mixed batch stores the valid events and lists the refused ones; another tenant alone gets 403', async () => {

@@ -146,6 +146,23 @@ describe('questdb-write inside Node-RED, against a real QuestDB', () => {
     ]);
   });
 
+  it('generic mode without a table is refused at deploy, not written into the telemetry table', async () => {
+    await helper.load(
+      [configNode, writeNode, catchNode],
+      writing('', { mode: 'generic', timestampField: 'at' }),
+    );
+    const caught = collect(helper, 'caught');
+    const write = helper.getNode('write') as any;
+    expect(write.error.calledWithMatch(/generic mode writes plain objects: name a table for them/)).toBe(
+      true,
+    );
+    write.receive({ payload: { at: Date.UTC(2026, 0, 5), machine: 'press-02' } });
+    await wait('the error', () => caught.length === 1);
+    expect(caught[0].error.message).toMatch(
+      /questdb-write: not configured \(see the error logged at deploy\)/,
+    );
+  });
+
   it('generic mode: a BigInt is stored as an exact long; a value it cannot write fails its row alone', async () => {
     await helper.load(
       [configNode, writeNode, catchNode],

@@ -6,6 +6,7 @@ import { nodeShell, registerNode, setting, type Done, type Settings } from '@pla
 import { DEFAULT_IDEAL_RATES, kpiRows, parseIdealRates } from '../../core/kpis.js';
 import { exec, QuestDbError } from '../../core/questdb-http.js';
 import { bindSql, checkPresetRows, MAX_MINUTES, presetSql, toRows, toSeries } from '../../core/sql.js';
+import { tableFor } from '../../core/telemetry-writer.js';
 import { questDbServer } from '../config-node.js';
 
 // The presets' rules (table, minutes up to a year, bucket, ideal rates) are the core's (src/core/sql.ts, kpis.ts);
@@ -26,7 +27,7 @@ interface QueryMessage extends NodeMessage {
 }
 
 export = function register(RED: NodeAPI) {
-  function QuestDbQuery(this: Node, def: NodeDef & { server?: string }) {
+  function QuestDbQuery(this: Node, def: NodeDef & { server?: string; table?: string }) {
     RED.nodes.createNode(this, def);
     const node = this;
     const shell = nodeShell(RED, node, 'questdb-query');
@@ -36,7 +37,9 @@ export = function register(RED: NodeAPI) {
     let refused: Error | undefined;
     if (!(server instanceof Error)) {
       try {
-        settings = shell.settings(def, SETTINGS);
+        const parsed = shell.settings(def, SETTINGS);
+        // A node that names no table reads its preset's own (events: plantwire_events).
+        settings = { ...parsed, table: tableFor(parsed.mode, def.table) };
         if (settings.mode === 'kpis') rates = parseIdealRates(settings.idealRates);
         // The preset's own table, window and bucket, checked once here rather than failing every query.
         if (settings.mode !== 'sql') presetSql(settings.mode, settings, {});

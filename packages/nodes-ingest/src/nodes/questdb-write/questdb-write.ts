@@ -4,9 +4,9 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { nodeShell, registerNode, setting, Throttle, type Done, type Send } from '@plantwire/node-shell';
 import {
   DEFAULT_TABLE,
-  EVENTS_TABLE,
   eventsFormat,
   genericFormat,
+  tableFor,
   telemetryFormat,
   type RowFormat,
 } from '../../core/telemetry-writer.js';
@@ -16,7 +16,7 @@ const SETTINGS = {
   mode: setting.choice('telemetry', ['telemetry', 'generic', 'events']),
   timestampField: setting.text('ts'),
   symbols: setting.text(''),
-  // Empty in events mode: plantwire_events.
+  // The editor's default; a node that names no table gets its mode's own (tableFor).
   table: setting.text(DEFAULT_TABLE.name),
   partitionBy: setting.choice('DAY', ['HOUR', 'DAY', 'WEEK', 'MONTH', 'YEAR']),
   ttlDays: setting.integer(0),
@@ -32,7 +32,7 @@ export = function register(RED: NodeAPI) {
     if (!(server instanceof Error)) {
       try {
         const settings = shell.settings(def, SETTINGS);
-        const name = settings.mode === 'events' && !def.table?.trim() ? EVENTS_TABLE : settings.table;
+        const name = tableFor(settings.mode, def.table);
         format = (
           settings.mode === 'generic'
             ? genericFormat({
