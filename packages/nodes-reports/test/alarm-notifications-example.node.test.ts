@@ -1,11 +1,11 @@
 // The second example as shipped, inside Node-RED: its inject nodes must make real alarms, and those alarms real
 // mail (to a real SMTP server in its own process, in place of the relay on port 25) and SMS (to a local webhook
 // shaped like Twilio's, in place of api.twilio.com).
-import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { collect, coreNode, freePort, nodeRedTestHelper, until } from '@plantwire/testkit';
+import { collect, coreNode, nodeRedTestHelper, until } from '@plantwire/testkit';
+import { startSmsWebhook, type SmsWebhook } from './fixtures/sms.js';
 import { startSmtpSink, type SmtpSink } from './fixtures/smtp.js';
 
 const require = createRequire(import.meta.url);
@@ -18,9 +18,7 @@ const example = JSON.parse(
 ) as Record<string, any>[];
 
 let smtp: SmtpSink;
-let sms: http.Server;
-let smsPort: number;
-const smsRequests: Record<string, string>[] = [];
+let sms: SmsWebhook;
 
 /** The example as a user imports it; only the mail server and the SMS URL point here, and probes listen. */
 async function load() {
@@ -29,7 +27,7 @@ async function load() {
     if (node.id === 'an-notify')
       return {
         ...node,
-        smsUrl: node.smsUrl.replace('https://api.twilio.com', `http://127.0.0.1:${smsPort}`),
+        smsUrl: node.smsUrl.replace('https://api.twilio.com', `http://127.0.0.1:${sms.port}`),
       };
     if (node.id === 'an-alarm') return { ...node, wires: [[...node.wires[0], 'alarms'], node.wires[1]] };
     return node;
@@ -61,22 +59,13 @@ const press = (id: string) => helper.getNode(id)!.receive({});
 describe('example "02 - Alarm notifications"', () => {
   beforeAll(async () => {
     smtp = await startSmtpSink();
-    sms = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      req.on('end', () => {
-        smsRequests.push(Object.fromEntries(new URLSearchParams(body)));
-        res.writeHead(201, { 'content-type': 'application/json' }).end('{"sid":"SM1","status":"queued"}');
-      });
-    });
-    smsPort = await freePort();
-    await new Promise<void>((resolve) => sms.listen(smsPort, '127.0.0.1', resolve));
+    sms = await startSmsWebhook();
     await helper.startServer();
   });
   afterEach(() => helper.unload());
   afterAll(async () => {
     await helper.stopServer();
-    await new Promise((resolve) => sms.close(resolve));
+    await sms.stop();
     await smtp?.stop();
   });
 
@@ -98,8 +87,8 @@ describe('example "02 - Alarm notifications"', () => {
     // A sender: with no login the email node has no user to send as, and a mail without From is refused or
     // filed as spam by most relays.
     expect(mail.from).toBe('plantwire@example.com');
-    await until('the SMS', () => smsRequests.some((r) => r.Body?.includes('cnc-01')), 10_000);
-    expect(smsRequests.find((r) => r.Body!.includes('cnc-01'))).toMatchObject({
+    await until('the SMS', () => sms.requests.some((r) => r.form.Body?.includes('cnc-01')), 10_000);
+    expect(sms.requests.find((r) => r.form.Body!.includes('cnc-01'))?.form).toMatchObject({
       To: '+15550100',
       From: '+15550123',
     });

@@ -1,21 +1,13 @@
 // alarm-notify inside Node-RED, between the real threshold-alarm and the stock nodes it is made for: the email
 // node (node-red-node-email) sending to a real SMTP server in its own process, and the http request node
 // calling a local SMS webhook shaped like Twilio's.
-import http from 'node:http';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  collect,
-  coreNode,
-  freePort,
-  nodeRedTestHelper,
-  sleep,
-  telemetryPoint,
-  until,
-} from '@plantwire/testkit';
+import { collect, coreNode, nodeRedTestHelper, sleep, telemetryPoint, until } from '@plantwire/testkit';
+import { startSmsWebhook, type SmsWebhook } from './fixtures/sms.js';
 import { startSmtpSink, type SmtpSink } from './fixtures/smtp.js';
 
 const require = createRequire(import.meta.url);
@@ -26,18 +18,8 @@ const httpRequest = coreNode('network/21-httprequest');
 const catchNode = coreNode('common/25-catch');
 const helper = nodeRedTestHelper();
 
-interface SmsRequest {
-  method: string;
-  url: string;
-  authorization: string;
-  contentType: string;
-  form: Record<string, string>;
-}
-
 let smtp: SmtpSink;
-let sms: http.Server;
-let smsPort: number;
-const smsRequests: SmsRequest[] = [];
+let sms: SmsWebhook;
 let userDir: string;
 
 const ROUTES = [
@@ -74,7 +56,7 @@ function flow(notify: Record<string, unknown> = {}) {
       digestMin: '0.05',
       escalateMin: '0.05',
       cooldownMin: '10',
-      smsUrl: `http://127.0.0.1:${smsPort}${SMS_PATH}`,
+      smsUrl: `http://127.0.0.1:${sms.port}${SMS_PATH}`,
       smsFrom: '+15550123',
       tenant: 'acme',
       plant: 'plant-1',
@@ -128,27 +110,12 @@ const mailsFor = (machine: string) =>
 describe('alarm-notify inside Node-RED, with a real SMTP server and an SMS webhook', () => {
   beforeAll(async () => {
     smtp = await startSmtpSink();
-    sms = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      req.on('end', () => {
-        smsRequests.push({
-          method: req.method ?? '',
-          url: req.url ?? '',
-          authorization: req.headers.authorization ?? '',
-          contentType: req.headers['content-type'] ?? '',
-          form: Object.fromEntries(new URLSearchParams(body)),
-        });
-        res.writeHead(201, { 'content-type': 'application/json' }).end('{"sid":"SM1","status":"queued"}');
-      });
-    });
-    smsPort = await freePort();
-    await new Promise<void>((resolve) => sms.listen(smsPort, '127.0.0.1', resolve));
+    sms = await startSmsWebhook();
     await helper.startServer();
   });
   afterAll(async () => {
     await helper.stopServer();
-    await new Promise((resolve) => sms.close(resolve));
+    await sms.stop();
     await smtp.stop();
   });
   beforeEach(() => {
@@ -175,8 +142,8 @@ describe('alarm-notify inside Node-RED, with a real SMTP server and an SMS webho
     expect(critical.subject).toContain('plant-1/line-01/cnc-11');
     expect(critical.text).toContain('Alarm: acme/plant-1/line-01/cnc-11/temperature:temp-high:critical');
     expect(critical.receivedAt - sent).toBeLessThan(2_500); // well before the digest (3 s) is due
-    await until('the SMS request', () => smsRequests.some((r) => r.form.Body?.includes('cnc-11')), 10_000);
-    const text = smsRequests.find((r) => r.form.Body!.includes('cnc-11'))!;
+    await until('the SMS request', () => sms.requests.some((r) => r.form.Body?.includes('cnc-11')), 10_000);
+    const text = sms.requests.find((r) => r.form.Body!.includes('cnc-11'))!;
     expect(text).toMatchObject({
       method: 'POST',
       url: SMS_PATH,
@@ -195,7 +162,7 @@ describe('alarm-notify inside Node-RED, with a real SMTP server and an SMS webho
     const escalation = mailsFor('cnc-11').find((m) => m.subject.startsWith('[ESCALATION]'))!;
     expect(escalation.envelopeTo).toContain('manager@example.com');
     expect(escalation.text).toContain('Nobody has acknowledged this alarm within 0.05 minutes');
-    await until('the escalation SMS', () => smsRequests.some((r) => r.form.To === '+15550199'), 10_000);
+    await until('the escalation SMS', () => sms.requests.some((r) => r.form.To === '+15550199'), 10_000);
     // The warning level of the same reading went into the digest, to maintenance only (lead hears high and up).
     await until(
       'the digest',
@@ -289,7 +256,7 @@ describe('alarm-notify inside Node-RED, with a real SMTP server and an SMS webho
     alarm.receive({ payload: [temperature('cnc-13', 99)] });
     await sleep(5_000); // past a digest period and an escalation time
     expect(mailsFor('cnc-13')).toEqual([]);
-    expect(smsRequests.filter((r) => r.form.Body?.includes('cnc-13'))).toEqual([]);
+    expect(sms.requests.filter((r) => r.form.Body?.includes('cnc-13'))).toEqual([]);
   });
 
   it('refuses what is not an alarm event, naming it, and takes the rest', async () => {
