@@ -188,13 +188,10 @@ async function nodeRed(name, env, { credentialSecret, ingestToken, admin }, mqtt
     host,
     port: ports[name].port,
     // Production: a request Node-RED's own body parser refuses (bad JSON) is answered without a stack trace.
-    // A body larger than /ingest takes is refused before it is read, by any route (see node-red-body-limit.cjs);
-    // so is a request another web site makes a browser send (see node-red-same-origin.cjs).
+    // A body larger than /ingest takes is refused before it is read, by any route, and so is a request another
+    // web site makes a browser send (see node-red-guards.cjs).
     env: { NODE_ENV: 'production', PLANTWIRE_MAX_BODY_BYTES: String(INGEST_MAX_KB * 1024), ...env },
-    nodeArgs: ['node-red-body-limit.cjs', 'node-red-same-origin.cjs'].flatMap((guard) => [
-      '--require',
-      join(root, 'scripts', guard),
-    ]),
+    nodeArgs: ['--require', join(root, 'scripts', 'node-red-guards.cjs')],
     settings: { credentialSecret, adminAuth: adminAuthSettings(admin) },
     login: { username: 'admin', password: admin.admin },
     ...(firstRun ? { flows: flows() } : {}),

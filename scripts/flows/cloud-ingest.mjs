@@ -24,7 +24,7 @@ import {
 
 /**
  * The largest body /ingest and /ingest/events take, in KiB (telemetry-validate's maxKB). `npm start` refuses a
- * larger body of any request to its Node-REDs before reading it (scripts/node-red-body-limit.cjs).
+ * larger body of any request to its Node-REDs before reading it (scripts/node-red-guards.cjs).
  */
 export const INGEST_MAX_KB = 10_240;
 

@@ -216,7 +216,7 @@ export const oneOf = (name, property, names) => ({
  * output 2 otherwise. Any web page can make a visitor's browser post a form or text/plain to another site; JSON
  * only after a CORS preflight. Node-RED's editor grants every preflight at its root (Access-Control-Allow-Origin *),
  * so this alone does not stop a web page: `npm start` also refuses requests from other sites
- * (scripts/node-red-same-origin.cjs).
+ * (scripts/node-red-guards.cjs).
  */
 export const jsonBody = (name = 'JSON body?') => ({
   name,
