@@ -28,7 +28,7 @@ import {
 import { toCloud } from '../scripts/flows/edge-agent.mjs';
 import { tab } from '../scripts/flows/plant.mjs';
 import { writeBacklog } from './lib/backlog.mjs';
-import { peerModules } from './lib/peers.mjs';
+import { influxPeerConfig, influxPeerOut, influxPeerPayload, peerModules } from './lib/peers.mjs';
 
 const E2E_SECONDS = Number(process.env.BENCH_E2E_SECONDS ?? 60);
 const BACKFILL_POINTS = Number(process.env.BENCH_BACKFILL_POINTS ?? 1_000_000);
@@ -306,17 +306,7 @@ export async function peer(questdb) {
         userDir: userDir('peer-cloud'),
         flows: [
           { id: 'pc', type: 'tab', label: 'peer cloud' },
-          {
-            id: 'peer-influx',
-            type: 'influxdb',
-            hostname: '127.0.0.1',
-            port: String(questdb.httpPort),
-            protocol: 'http',
-            database: 'qdb',
-            name: '',
-            usetls: false,
-            influxdbVersion: '1.x',
-          },
+          influxPeerConfig('peer-influx', '127.0.0.1', questdb.httpPort),
           {
             id: 'peer-in',
             z: 'pc',
@@ -343,21 +333,11 @@ export async function peer(questdb) {
             id: 'peer-shape',
             z: 'pc',
             type: 'function',
-            func: 'const p = msg.payload;\nmsg.payload = [{ value: p.value, q: p.q, id: p.id, time: new Date(p.ts) }, { tenant: p.tenant, plant: p.plant, line: p.line, machine: p.machine, metric: p.metric, unit: p.unit }];\nreturn msg;',
+            func: `msg.payload = (${influxPeerPayload})(msg.payload);\nreturn msg;`,
             outputs: 1,
             wires: [['peer-out']],
           },
-          {
-            id: 'peer-out',
-            z: 'pc',
-            type: 'influxdb out',
-            influxdb: 'peer-influx',
-            name: '',
-            measurement: 'peer_telemetry',
-            precision: 'ms',
-            retentionPolicy: '',
-            wires: [],
-          },
+          { ...influxPeerOut('peer-out', 'peer-influx', 'peer_telemetry'), z: 'pc', wires: [] },
         ],
       }),
     );

@@ -20,7 +20,7 @@ import {
   telemetryTableDdl,
 } from '@plantwire/node-red-questdb';
 import { startQuestDb, teardown, telemetryPoint, writeWithOfficialClient } from '@plantwire/testkit';
-import { peerPackage } from './lib/peers.mjs';
+import { influxPeerConfig, influxPeerOut, influxPeerPayload, peerPackage } from './lib/peers.mjs';
 import { ingestPointsPerSecond } from './lib/ingest.mjs';
 
 const require = createRequire(import.meta.url);
@@ -126,26 +126,8 @@ async function peerInflux(questdb, count) {
   await helper.load(
     [influx, completeNode],
     [
-      {
-        id: 'influx-db',
-        type: 'influxdb',
-        hostname: questdb.host,
-        port: String(questdb.httpPort),
-        protocol: 'http',
-        database: 'qdb',
-        name: '',
-        usetls: false,
-        influxdbVersion: '1.x',
-      },
-      {
-        id: 'out',
-        type: 'influxdb out',
-        influxdb: 'influx-db',
-        name: '',
-        measurement: 'peer_influx',
-        precision: 'ms',
-        retentionPolicy: '',
-      },
+      influxPeerConfig('influx-db', questdb.host, questdb.httpPort),
+      influxPeerOut('out', 'influx-db', 'peer_influx'),
       { id: 'completer', type: 'complete', scope: ['out'], uncaught: false, wires: [['done']] },
       { id: 'done', type: 'helper' },
     ],
@@ -155,12 +137,7 @@ async function peerInflux(questdb, count) {
     .slice(0, count);
   // As its users do: one point per message (fields in payload[0], tags in payload[1]), each sent when the one
   // before is done.
-  const message = (p) => ({
-    payload: [
-      { value: p.value, q: p.q, id: p.id, time: new Date(p.ts) },
-      { tenant: p.tenant, plant: p.plant, line: p.line, machine: p.machine, metric: p.metric, unit: p.unit },
-    ],
-  });
+  const message = (p) => ({ payload: influxPeerPayload(p) });
   let done = 0;
   const finished = new Promise((resolve) =>
     helper

@@ -41,3 +41,39 @@ export function peerModules(log) {
   const folders = Object.fromEntries(Object.keys(PEERS).map((name) => [name, peerPackage(name, log)]));
   return Object.values(folders).every(Boolean) ? folders : undefined;
 }
+
+// node-red-contrib-influxdb as its users set it up against QuestDB's InfluxDB 1.x endpoint (/write).
+
+/** Its config node for the QuestDB at host:port. */
+export function influxPeerConfig(id, host, port) {
+  return {
+    id,
+    type: 'influxdb',
+    hostname: host,
+    port: String(port),
+    protocol: 'http',
+    database: 'qdb',
+    name: '',
+    usetls: false,
+    influxdbVersion: '1.x',
+  };
+}
+
+/** Its out node writing to measurement through the config node configId (one point per message). */
+export function influxPeerOut(id, configId, measurement) {
+  return {
+    id,
+    type: 'influxdb out',
+    influxdb: configId,
+    name: '',
+    measurement,
+    precision: 'ms',
+    retentionPolicy: '',
+  };
+}
+
+/** A telemetry point as the out node takes one: fields in payload[0], tags in payload[1]. */
+export const influxPeerPayload = (p) => [
+  { value: p.value, q: p.q, id: p.id, time: new Date(p.ts) },
+  { tenant: p.tenant, plant: p.plant, line: p.line, machine: p.machine, metric: p.metric, unit: p.unit },
+];
