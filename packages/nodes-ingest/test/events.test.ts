@@ -127,6 +127,14 @@ describe('toEvents', () => {
     });
   });
 
+  it("an anomaly's message shows the reading with at most 3 decimals; the value column keeps it whole", () => {
+    const { events } = toEvents([{ ...flagged, value: 7640.200699489424 }]);
+    expect(events[0]).toMatchObject({
+      value: 7640.200699489424,
+      message: `score 0.73 (${flagged.metric} 7640.201 ${flagged.unit})`,
+    });
+  });
+
   it('a normalised event is checked as is and keeps a valid id; an invalid id is replaced by a derived one', () => {
     const event: PlantEvent = {
       ts: at,

@@ -166,12 +166,19 @@ describe('AlarmEngine: ISA-18.2 transitions', () => {
       value: 95.5,
       limit: 90,
       ts: T0,
-      message: 'cnc-01/temperature critical active: 95.5 degC (above 90)',
+      message: 'cnc-01/temperature critical active: 95.5 degC (limit: above 90)',
     });
     expect(alarm.engine.list()).toMatchObject([{ id: ID, state: 'active-unack', activeSince: T0 }]);
     expect(alarm.engine.takeListChanged()).toBe(true);
     expect(alarm.send(96)).toEqual([]); // still active: nothing new
     expect(alarm.engine.takeListChanged()).toBe(false);
+    // Back under the limit: the text names the rule's limit as a limit, not as where the value is.
+    expect(alarm.send(61.90912)).toMatchObject([
+      {
+        state: 'rtn-unack',
+        message: 'cnc-01/temperature critical returned to normal: 61.909 degC (limit: above 90)',
+      },
+    ]);
   });
 
   it('records who acknowledged, and acks every alarm with "*"', () => {

@@ -35,3 +35,4 @@ export {
   type SeriesKey,
 } from './topic.js';
 export { normaliseMetrics, type MetricsContext } from './metrics.js';
+export { formatReading } from './reading.js';

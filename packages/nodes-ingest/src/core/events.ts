@@ -1,4 +1,11 @@
-import { describeValue, isIdentifier, isUuid, nameBasedId, normaliseTs } from '@plantwire/telemetry';
+import {
+  describeValue,
+  formatReading,
+  isIdentifier,
+  isUuid,
+  nameBasedId,
+  normaliseTs,
+} from '@plantwire/telemetry';
 
 export const EVENT_KINDS = ['alarm', 'anomaly', 'state', 'fault'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -175,7 +182,7 @@ function anomalyEvent(e: Fields, ctx: EventContext): PlantEvent {
       state: 'flagged',
       priority: '',
       value: reading,
-      message: `score ${score.toFixed(2)} (${[metric, reading, unit].filter((p) => p !== '').join(' ')})`,
+      message: `score ${score.toFixed(2)} (${[metric, reading === null ? '' : formatReading(reading), unit].filter((p) => p !== '').join(' ')})`,
     },
     isUuid(e.id) ? nameBasedId(`anomaly/${e.id}`) : undefined,
   );

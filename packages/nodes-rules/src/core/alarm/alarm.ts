@@ -1,5 +1,6 @@
 // One alarm (ISA-18.2 / IEC 62682): one rule, level and series (or machine, for composite rules). What it holds,
 // the state an operator sees, and the text it shows.
+import { formatReading } from '@plantwire/telemetry';
 import type { CompositeSpec, Level, LimitSpec, Priority } from './rules.js';
 
 export const ALARM_STATES = [
@@ -87,8 +88,8 @@ export class Alarm {
         if (name === 'key') return this.key;
         if (name === 'rule') return spec.rule;
         if (name === 'level') return spec.level;
-        if (name === 'value') return round(this.value);
-        if (name === 'limit') return round(this.limit);
+        if (name === 'value') return formatReading(this.value);
+        if (name === 'limit') return formatReading(this.limit);
         if (name === 'unit') return this.unit;
         return what;
       });
@@ -99,18 +100,14 @@ export class Alarm {
       const parts = composite.conditions.map((c, i) => {
         const input = this.inputs[i]!;
         return Number.isNaN(c.above)
-          ? `${c.metric} ${round(input)} < ${c.below}`
-          : `${c.metric} ${round(input)} > ${c.above}`;
+          ? `${c.metric} ${formatReading(input)} < ${c.below}`
+          : `${c.metric} ${formatReading(input)} > ${c.above}`;
       });
       return `${this.key} ${spec.rule} ${what}: ${parts.join(composite.any ? ' OR ' : ' AND ')}`;
     }
     const limit = spec as LimitSpec;
     const rate = limit.rateFactor !== 0 ? `/${limit.rateFactor === 1000 ? 's' : 'min'}` : '';
     const side = limit.mode === 'rate' ? 'rate' : this.limit === limit.low ? 'below' : 'above';
-    return `${this.key} ${spec.level} ${what}: ${round(this.value)}${unit}${rate} (${side} ${round(this.limit)}${rate})`;
+    return `${this.key} ${spec.level} ${what}: ${formatReading(this.value)}${unit}${rate} (limit: ${side} ${formatReading(this.limit)}${rate})`;
   }
-}
-
-function round(value: number): string {
-  return Number.isFinite(value) ? String(Math.round(value * 1000) / 1000) : String(value);
 }
