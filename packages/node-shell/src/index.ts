@@ -38,4 +38,4 @@ export { StateFile, type StateFileLoad } from './state-file.js';
 export { STATUS_TEXT_MAX, StatusLight, statusOf, type StatusKind } from './status.js';
 export { nodeTexts, shellTexts, type TextParams, type Texts } from './texts.js';
 export { Throttle } from './throttle.js';
-export { delayUntil, MAX_TIMER_MS } from './timer.js';
+export { delayUntil, MAX_TIMER_MS, settledWithin } from './timer.js';

@@ -6,3 +6,14 @@ export const MAX_TIMER_MS = 2_147_483_647;
 export function delayUntil(due: number, now: number): number {
   return Math.min(Math.max(0, due - now), MAX_TIMER_MS);
 }
+
+/**
+ * Waits for `work` to settle, at most `ms`: a node's close must end before Node-RED's own close timeout (15 s),
+ * whatever a server it waits on does.
+ */
+export async function settledWithin(work: Promise<unknown>[], ms = 10_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([Promise.allSettled(work), timeout]);
+  clearTimeout(timer);
+}

@@ -88,4 +88,17 @@ describe('questdb-config inside Node-RED', () => {
     await until('the error', () => caught.length === 1, 20_000);
     expect(caught[0].error.message).toMatch(/QuestDB unavailable/);
   }, 30_000);
+
+  it('closes in time while QuestDB is unreachable (a redeploy, Ctrl-C), passing on nothing it did not commit', async () => {
+    // The default retries (10, backoff up to 30 s) would hold the close past Node-RED's 15 s close timeout. The
+    // message is not passed on (a store-forward upstream is not acked, and sends its rows again).
+    await helper.load([configNode, writeNode, catchNode], flow({}));
+    const written = collect(helper, 'written');
+    helper.getNode('write')!.receive({ payload: telemetryPoint(Date.UTC(2026, 0, 5)) });
+    await until('retrying', () => (helper.getNode('db') as any).health?.state === 'retrying');
+    const started = Date.now();
+    await helper.unload();
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(written).toEqual([]);
+  });
 });

@@ -46,6 +46,21 @@ const refusal = new Error(
 );
 
 describe('TelemetryWriter error paths', () => {
+  it('closes within a second while QuestDB is unreachable: one more attempt, not the retry schedule; the write fails', async () => {
+    // Nothing listens on port 9 here; 10 attempts with backoff up to 30 s would take minutes.
+    const writer = new TelemetryWriter(
+      { url: 'http://127.0.0.1:9' },
+      { flushIntervalMs: 1, maxAttempts: 10, retryBaseMs: 5_000, retryMaxMs: 30_000 },
+    );
+    const write = writer.write([point(1)]);
+    const failed = expect(write).rejects.toMatchObject({ kind: 'unavailable' });
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the first attempt failed, the retry waits
+    const started = Date.now();
+    await writer.close();
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await failed;
+  });
+
   it('bisects a refused batch: writes the good rows, reports each bad one with QuestDB reason', async () => {
     const writer = new ScriptedWriter((points) =>
       points.some((p) => p.value === 13 || p.value === 40) ? refusal : undefined,

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { normaliseTs, validatePoints, type Point } from '@plantwire/telemetry';
 import { toEvents, type PlantEvent } from './events.js';
 import { escapeName, escapeQuoted, IlpBuffer } from './ilp.js';
@@ -105,6 +106,8 @@ export class QuestDbWriter<T> {
   private active = 0;
   private idle: (() => void)[] = [];
   private closed = false;
+  /** Aborted at close: wakes the retries waiting out their backoff. */
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly connection: QuestDbConnection,
@@ -222,7 +225,9 @@ export class QuestDbWriter<T> {
         if (attempt >= this.options.maxAttempts || this.closed) throw error;
         this.options.onState?.('retrying', error.message);
         const ceiling = Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (attempt - 1));
-        await new Promise((resolve) => setTimeout(resolve, ceiling / 2 + (ceiling / 2) * Math.random()));
+        await sleep(ceiling / 2 + (ceiling / 2) * Math.random(), undefined, {
+          signal: this.closing.signal,
+        }).catch(() => {});
       }
     }
   }
@@ -286,10 +291,15 @@ export class QuestDbWriter<T> {
     }
   }
 
-  /** Writes what is queued, then closes the connections. */
+  /**
+   * Writes what is queued, then closes the connections. A close (a redeploy, Ctrl-C) must end within Node-RED's
+   * 15 s while QuestDB may be down for hours: each batch gets one more attempt, not the rest of its retries, and
+   * one not committed fails its writes (their senders keep the rows: store-forward sends them again).
+   */
   async close(): Promise<void> {
-    await this.flush();
     this.closed = true;
+    this.closing.abort();
+    await this.flush();
     this.poster.close();
   }
 }

@@ -65,11 +65,3 @@ export function checkTopic(shell: NodeShell, topic: string): void {
   if (!isTopicName(topic))
     throw new SettingError('topic', shell.text('errors.badTopic', { value: JSON.stringify(topic) }));
 }
-
-/** Waits for `work` to settle, at most `ms` (a close must end before Node-RED's own close timeout of 15 s). */
-export async function settledWithin(work: Promise<unknown>[], ms = 10_000): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise((resolve) => (timer = setTimeout(resolve, ms)));
-  await Promise.race([Promise.allSettled(work), timeout]);
-  clearTimeout(timer);
-}

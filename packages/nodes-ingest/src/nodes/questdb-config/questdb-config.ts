@@ -2,7 +2,7 @@
 // writers the flows share, one sender per table and settings. A config node has no status: when it refuses its settings it
 // logs why and keeps the reason in `refused`, which its write and query nodes show.
 import type { NodeAPI, NodeDef } from 'node-red';
-import { nodeShell, registerNode, setting, SettingError } from '@plantwire/node-shell';
+import { nodeShell, registerNode, setting, SettingError, settledWithin } from '@plantwire/node-shell';
 import { connectionProblem } from '../../core/questdb-http.js';
 import { QuestDbWriter, type RowFormat } from '../../core/telemetry-writer.js';
 import type { Health, QuestDbConfigNode } from '../config-node.js';
@@ -84,11 +84,12 @@ export = function register(RED: NodeAPI) {
       writers.delete(format.key);
       await shared.writer.close();
     };
-    // Whatever the flows handed over is flushed before the senders close.
+    // Whatever the flows handed over gets one more attempt before the senders close (a request to a server that
+    // does not answer lasts up to requestTimeoutS: the close ends in time anyway).
     shell.onClose(async () => {
       const closing = [...writers.values()].map(({ writer }) => writer.close());
       writers.clear();
-      await Promise.allSettled(closing);
+      await settledWithin(closing);
     });
   }
 

@@ -1,7 +1,15 @@
 // The questdb-write node: telemetry points in, committed rows out. Each message is done only when its rows
 // are committed; the message then goes on (msg.sf intact) so a store-forward node can be acked.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { nodeShell, registerNode, setting, Throttle, type Done, type Send } from '@plantwire/node-shell';
+import {
+  nodeShell,
+  registerNode,
+  setting,
+  settledWithin,
+  Throttle,
+  type Done,
+  type Send,
+} from '@plantwire/node-shell';
 import {
   DEFAULT_TABLE,
   eventsFormat,
@@ -110,8 +118,7 @@ export = function register(RED: NodeAPI) {
       showWritten.cancel();
       // Wait for this node's writes to settle (at most 10 s). The last node out closes the writer, flushing what
       // is left in the background, so a redeploy during an outage is not held up by its retries.
-      const timeout = new Promise((resolve) => setTimeout(resolve, 10_000).unref());
-      await Promise.race([Promise.allSettled([...inFlight]), timeout]);
+      await settledWithin([...inFlight]);
       if (writer) void (server as QuestDbConfigNode).release(format!);
     });
   }

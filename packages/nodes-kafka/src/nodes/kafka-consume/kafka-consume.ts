@@ -2,9 +2,17 @@
 // the points); its answer comes back on the input (wire the downstream node's output, e.g. questdb-write's,
 // and a Catch node back here), and only then is its offset committed. No answer, or an error, redelivers it.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { nodeShell, registerNode, setting, Throttle, type Done, type Send } from '@plantwire/node-shell';
+import {
+  nodeShell,
+  registerNode,
+  setting,
+  settledWithin,
+  Throttle,
+  type Done,
+  type Send,
+} from '@plantwire/node-shell';
 import { GroupConsumer, type Delivery } from '../../core/group-consumer.js';
-import { checkTopic, connectWithRetry, kafkaCluster, settledWithin } from '../config-node.js';
+import { checkTopic, connectWithRetry, kafkaCluster } from '../config-node.js';
 
 const SETTINGS = {
   topic: setting.text('plantwire-points'),

@@ -6,6 +6,7 @@ import {
   nodeShell,
   registerNode,
   setting,
+  settledWithin,
   Throttle,
   type Done,
   type Send,
@@ -13,7 +14,7 @@ import {
 } from '@plantwire/node-shell';
 import { DeliveringProducer, RecordsRefusedError } from '../../core/delivering-producer.js';
 import { NotJsonError, toRecords } from '../../core/records.js';
-import { checkTopic, connectWithRetry, kafkaCluster, settledWithin } from '../config-node.js';
+import { checkTopic, connectWithRetry, kafkaCluster } from '../config-node.js';
 
 const SETTINGS = {
   topic: setting.text('plantwire-points'),
