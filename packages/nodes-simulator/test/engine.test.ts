@@ -347,6 +347,16 @@ describe('PlantSimulator: faults do what the help says and end cleanly', () => {
     expect(series(both(t, 100).f.points, 'conveyor-03', 'state')).toHaveLength(50);
   });
 
+  it('endOutage: a simulator stopping for good ends its outage once (resume and its end event)', () => {
+    const sim = plant();
+    expect(sim.endOutage()).toBeUndefined();
+    sim.command(parseCommand({ cmd: 'network_outage', value: true }));
+    sim.drainEvents();
+    expect(sim.endOutage()).toBe('resume');
+    expect(sim.drainEvents()).toMatchObject([{ fault: 'network_outage', phase: 'end' }]);
+    expect(sim.endOutage()).toBeUndefined();
+  });
+
   it('network_outage: a pause, and a resume when it ends (by command or after its duration)', () => {
     const sim = plant();
     expect(sim.command(parseCommand({ cmd: 'network_outage', value: true, duration: 10 }))).toEqual({

@@ -108,6 +108,23 @@ describe('machine-sim inside Node-RED', () => {
     expect(control.map((m) => m.control)).toEqual(['pause', 'resume']);
   });
 
+  it('ends its outage when it is redeployed, so the store-forward node it paused resumes', async () => {
+    // A "modified nodes" deploy: the simulator restarts, the node on its control output runs on.
+    await helper.load([machineSim, catchNode], flow());
+    const control = collect(helper, 'control');
+    const events = collect(helper, 'events');
+    helper.getNode('sim')!.receive({ payload: { cmd: 'network_outage', value: true, duration: 600 } });
+    await waitFor('the pause', async () => (control.length === 1 ? true : undefined), 2000);
+    const restarted = flow({ name: 'renamed' });
+    await helper.setFlows(restarted, 'nodes');
+    await waitFor('the resume', async () => (control.length === 2 ? true : undefined), 2000);
+    expect(control.map((m) => m.control)).toEqual(['pause', 'resume']);
+    expect(events.map((m) => [m.payload.fault, m.payload.phase])).toEqual([
+      ['network_outage', 'start'],
+      ['network_outage', 'end'],
+    ]);
+  });
+
   it('backfills a past hour in arrays with event times, then calls done', async () => {
     await loadWithComplete();
     const points = collect(helper, 'points');

@@ -13,6 +13,8 @@ export interface NodeRedTestHelper {
   stopServer(): Promise<void>;
   getNode(id: string): NodeRedTestNode | null;
   clearFlows(): Promise<void>;
+  /** Deploys `flow` over the loaded one as the editor does: a full, "modified flows" or "modified nodes" deploy. */
+  setFlows(flow: unknown[], type: 'full' | 'flows' | 'nodes'): Promise<void>;
   /** Sets runtime settings (merged over the defaults); with none, answers the current ones. */
   settings(userSettings?: Record<string, unknown>): Record<string, unknown>;
   /** What the nodes logged at `level` (Node-RED's levels: 20 error, 30 warn); only node `id`'s when given. */

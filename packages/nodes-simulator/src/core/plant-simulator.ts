@@ -170,12 +170,18 @@ export class PlantSimulator {
 
   /** For network_outage with a duration: 'resume' once it is over (checked every tick). */
   takeControl(): 'resume' | undefined {
-    if (this.outage.active && this.lastTs >= this.outage.endsAt) {
-      this.outage = { active: false, endsAt: Infinity };
-      this.events.outage('end', this.lastTs);
-      return 'resume';
-    }
-    return undefined;
+    return this.lastTs >= this.outage.endsAt ? this.endOutage() : undefined;
+  }
+
+  /**
+   * Ends the outage now: 'resume' if one was on. A simulator that stops for good (its node redeployed or removed)
+   * ends its outage, or the store-forward node it paused would stay paused with nothing left to resume it.
+   */
+  endOutage(): 'resume' | undefined {
+    if (!this.outage.active) return undefined;
+    this.outage = { active: false, endsAt: Infinity };
+    this.events.outage('end', this.lastTs);
+    return 'resume';
   }
 
   /** Moves every machine on to `ts` and returns the points sampled at `ts` (arrays: the fast path). */

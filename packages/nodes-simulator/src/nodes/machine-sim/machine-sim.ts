@@ -203,6 +203,13 @@ export = function register(RED: NodeAPI) {
     shell.onClose(() => {
       clearInterval(timer);
       timer = undefined;
+      // On a partial redeploy the store-forward node it paused keeps running: it must hear the outage end.
+      const control = plant?.endOutage();
+      if (control) {
+        const send: Send = (msg) => node.send(msg);
+        sendEvents(send);
+        sendControl(send, control);
+      }
       if (backfill) {
         backfill.cancel();
         // Its command fails, so no Complete node counts a partial backfill as done.
