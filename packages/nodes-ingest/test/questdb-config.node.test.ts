@@ -89,6 +89,24 @@ describe('questdb-config inside Node-RED', () => {
     expect(caught[0].error.message).toMatch(/QuestDB unavailable/);
   }, 30_000);
 
+  it('a write node redeployed while its server retries shows it at once, not at its first message', async () => {
+    await helper.load([configNode, writeNode, catchNode], flow({ maxAttempts: '3', requestTimeoutS: '1' }));
+    helper.getNode('write')!.receive({ payload: telemetryPoint(Date.UTC(2026, 0, 5)) });
+    await until('retrying', () => (helper.getNode('db') as any).health?.state === 'retrying');
+    // A "modified nodes" deploy of the write node alone: the config node, and its health, stay.
+    await helper.setFlows(
+      flow({ maxAttempts: '3', requestTimeoutS: '1' }).map((n) =>
+        n.id === 'write' ? { ...n, name: 'renamed' } : n,
+      ),
+      'nodes',
+    );
+    const write = helper.getNode('write') as any;
+    const shown = write.status.getCalls().filter((call: any) => call.thisValue === write);
+    expect(shown.map((call: any) => call.args[0])).toContainEqual(
+      expect.objectContaining({ fill: 'yellow', shape: 'ring', text: expect.stringMatching(/^retrying: /) }),
+    );
+  });
+
   it('closes in time while QuestDB is unreachable (a redeploy, Ctrl-C), passing on nothing it did not commit', async () => {
     // The default retries (10, backoff up to 30 s) would hold the close past Node-RED's 15 s close timeout. The
     // message is not passed on (a store-forward upstream is not acked, and sends its rows again).

@@ -80,6 +80,8 @@ export = function register(RED: NodeAPI) {
     const showWritten = new Throttle(500, show);
     const stopListening = server instanceof Error || !format ? undefined : server.onHealth(show);
     const writer = server instanceof Error || !format ? undefined : server.writer(format);
+    // Redeployed while its server is in trouble: say so now, not at the first message.
+    if (writer && (server as QuestDbConfigNode).health.state !== 'connected') show();
 
     node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
       if (server instanceof Error) return done(server);
