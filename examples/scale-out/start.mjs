@@ -6,7 +6,7 @@
 //   node examples/scale-out/start.mjs [--workers N]        (default 2)
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { portIsFree, startKafkaCluster, startNodeRed, startQuestDb } from '@plantwire/testkit';
+import { portIsFree, startKafkaCluster, startNodeRed, startQuestDb, teardown } from '@plantwire/testkit';
 
 const TOPIC = 'plantwire-points';
 const PARTITIONS = 12;
@@ -31,17 +31,10 @@ for (const port of PORTS) {
   }
 }
 
-const running = [];
-async function stopAll(code = 0) {
-  say('stopping');
-  // Workers and the edge first (they commit and flush on close), then the servers.
-  await Promise.allSettled(running.filter((p) => p.kind === 'node-red').map((p) => p.stop()));
-  await Promise.allSettled(running.filter((p) => p.kind !== 'node-red').map((p) => p.stop()));
-  process.exit(code);
-}
-process.once('SIGINT', () => stopAll());
-process.once('SIGTERM', () => stopAll());
-
+// Everything started is stopped on the way out, the last started first (the workers and the edge commit and flush
+// on close, before Kafka and QuestDB stop): at Ctrl-C or SIGTERM (exit 130 or 143; a part still starting is
+// stopped too) and when a start fails.
+const parts = teardown();
 try {
   say('starting Kafka (3 brokers on 127.0.0.1:9092-9094) and QuestDB (http://127.0.0.1:9000)');
   // Each part is stopped on the way out even when the other failed to start.
@@ -49,9 +42,7 @@ try {
     startKafkaCluster({ ports: { brokers: [9092, 9093, 9094], controllers: [9192, 9193, 9194] } }),
     startQuestDb({ httpPort: 9000, pgPort: 8812, ilpPort: 9009 }),
   ]);
-  if (kafkaStart.status === 'fulfilled') running.push({ kind: 'kafka', stop: () => kafkaStart.value.stop() });
-  if (questdbStart.status === 'fulfilled')
-    running.push({ kind: 'questdb', stop: () => questdbStart.value.stop() });
+  for (const start of [kafkaStart, questdbStart]) if (start.status === 'fulfilled') parts.add(start.value);
   if (kafkaStart.status === 'rejected') throw kafkaStart.reason;
   if (questdbStart.status === 'rejected') throw questdbStart.reason;
   const cluster = kafkaStart.value;
@@ -65,8 +56,7 @@ try {
     PLANTWIRE_PLANT: 'plant-1',
   };
   const start = async (label, flows, port) => {
-    const red = await startNodeRed({ flows, env, port });
-    running.push({ kind: 'node-red', stop: () => red.stop() });
+    const red = parts.add(await startNodeRed({ flows, env, port }));
     say(`${label}: ${red.url}`);
     return red;
   };
@@ -78,5 +68,7 @@ try {
   say(`count them: ${questdb.httpUrl}/exec?query=SELECT%20count()%20FROM%20plantwire_telemetry`);
 } catch (error) {
   console.error(`[scale-out] ${error.message}`);
-  await stopAll(1);
+  say('stopping');
+  await parts.close().catch((failure) => console.error(`[scale-out] ${failure.message}`));
+  process.exit(1);
 }
