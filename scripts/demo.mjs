@@ -140,11 +140,67 @@ function started(what, part, stop = () => part.stop()) {
   running.push([what, stop]);
   if (stopping) throw new Error('stopped while starting');
   // A part that exits while the demo runs (killed, out of memory) leaves it half there: say so, and stop.
-  part.process?.exited.then((status) => {
+  part.process?.exited.then((status) => stoppedByItself(what, status));
+}
+
+function stoppedByItself(what, status) {
+  if (stopping) return;
+  console.error(`[plantwire] ${what} exited (${status}) while the demo ran; stopping the rest`);
+  void shutdown(1);
+}
+
+/** Restarts of QuestDB in a row that may fail (or exit within a minute) before the demo gives up and stops. */
+const QUESTDB_RESTARTS = 5;
+
+/**
+ * QuestDB, restarted when it exits while the demo runs (killed, out of memory): the same data folder, ports and
+ * login, after 1, 2, 4, ... s. The edge and the cloud run on meanwhile: the cloud's ingest answers that QuestDB is
+ * unavailable, the edge keeps its points and sends them once QuestDB is back; the dashboard says it is
+ * unreachable. After QUESTDB_RESTARTS failed restarts in a row (a start that fails, or one that exits again
+ * within a minute) the demo stops, as it does when another part exits.
+ */
+async function keptQuestDb(options) {
+  let current = await startQuestDb(options);
+  /** A restart under way: a stop waits for it, so that the QuestDB it starts is stopped too. */
+  let restarting = Promise.resolve();
+  const watch = (questdb, failures) => {
+    const up = Date.now();
+    questdb.process.exited.then((status) => {
+      if (stopping) return;
+      const failed = Date.now() - up < 60_000 ? failures + 1 : 1;
+      restarting = restart(status, failed);
+    });
+  };
+  const restart = async (status, failures) => {
+    if (failures > QUESTDB_RESTARTS)
+      return stoppedByItself(`QuestDB (restarted ${QUESTDB_RESTARTS} times)`, status);
+    const delay = 1000 * 2 ** (failures - 1);
+    console.error(
+      `[plantwire] QuestDB exited (${status}) while the demo ran; restarting it in ${delay / 1000} s ` +
+        `(attempt ${failures} of ${QUESTDB_RESTARTS}): the edge keeps its points until it answers`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, delay));
     if (stopping) return;
-    console.error(`[plantwire] ${what} exited (${status}) while the demo ran; stopping the rest`);
-    void shutdown(1);
-  });
+    try {
+      current = await startQuestDb(options);
+    } catch (error) {
+      console.error(`[plantwire] QuestDB did not start: ${error.message.split('\n')[0]}`);
+      return restart('no start', failures + 1);
+    }
+    if (stopping) return; // stopped with the rest
+    say(`QuestDB is back on ${current.httpUrl}`);
+    watch(current, failures);
+  };
+  watch(current, 0);
+  running.push([
+    'QuestDB',
+    async () => {
+      await restarting;
+      await current.stop();
+    },
+  ]);
+  if (stopping) throw new Error('stopped while starting');
+  return current;
 }
 
 async function shutdown(code) {
@@ -235,7 +291,7 @@ try {
     );
   }
   say('starting QuestDB');
-  const questdb = await startQuestDb({
+  const questdb = await keptQuestDb({
     root: join(data, 'questdb'),
     httpPort: ports.questdbHttp.port,
     pgPort: ports.questdbPg.port,
@@ -247,7 +303,6 @@ try {
       QDB_PG_PASSWORD: keys.questdb.password,
     },
   });
-  started('QuestDB', questdb);
   const questdbLogin = { username: keys.questdb.user, password: keys.questdb.password };
 
   const accounts = mqttAccounts(keys.mqtt, { tenant, plant });

@@ -123,29 +123,58 @@ const plantParams = (id, col, row, extra, wires) =>
 const query = (id, col, row, props, wires) =>
   node(id, 'questdb-query', col, row, querying('dash-db', props), [wires]);
 /**
- * Rows with one ISO time column shown as HH:MM:SS (UTC: the same on every screen of the plant) and, when named,
- * one number column to one decimal, as the active alarms show theirs.
+ * Rows with one ISO time column shown as HH:MM:SS (UTC: the same on every screen of the plant) and the number
+ * columns named to one decimal, as the active alarms show theirs: one format per column (not "83" above "89.9").
  */
-const utcTimes = (id, col, row, field, wires, numberField) =>
+const utcTimes = (id, col, row, field, wires, numberFields = []) =>
   node(
     id,
     'change',
     col,
     row,
     {
-      name: numberField ? 'times, values' : 'times',
+      name: numberFields.length ? 'times, values' : 'times',
       rules: [
         set(
           'payload',
-          `[payload.$merge([$, {"${field}": $fromMillis($toMillis(${field}), "[H01]:[m01]:[s01]")}${
-            numberField
-              ? `, {"${numberField}": $type(${numberField}) = "number" ? $round(${numberField}, 1) : ${numberField}}`
-              : ''
-          }])]`,
+          `[payload.$merge([$, {"${field}": $fromMillis($toMillis(${field}), "[H01]:[m01]:[s01]")}${numberFields
+            .map((f) => `, {"${f}": $type(${f}) = "number" ? $formatNumber(${f}, "0.0") : ${f}}`)
+            .join('')}])]`,
         ),
       ],
     },
     [wires],
+  );
+/** HH:MM:SS UTC of epoch milliseconds, in a function node. */
+const UTC_TIME = 'const utc = (ms) => `${new Date(ms).toISOString().slice(11, 19)} UTC`;';
+/**
+ * Between a dashboard query and what it feeds: questdb-query answers [] with msg.statusCode 503 while QuestDB is
+ * unreachable, which a table would show as "No data available", as if nothing happened. Such an answer goes no
+ * further (the widgets keep the last figures); the second output, a ui-text, says since when QuestDB is
+ * unreachable, and "answering" again once it answers.
+ */
+const answered = (id, col, row, wires, notice) =>
+  fn(
+    id,
+    col,
+    row,
+    'QuestDB answered?',
+    [
+      UTC_TIME,
+      "const since = context.get('since');",
+      'if (msg.statusCode === 503) {',
+      '  const now = Date.now();',
+      "  if (!since) context.set('since', now);",
+      "  const last = context.get('last');",
+      '  const shown = last ? `showing its answer of ${utc(last)}` : "nothing to show yet";',
+      '  return [null, { payload: `UNREACHABLE since ${utc(since || now)}; ${shown}` }];',
+      '}',
+      "context.set('since', undefined);",
+      "context.set('last', Date.now());",
+      "return [msg, { payload: 'answering' }];",
+    ],
+    2,
+    [wires, [notice]],
   );
 const subscribe = (id, col, row, name, topic, wires) =>
   node(id, 'mqtt in', col, row, subscription('dash-broker', name, topic), [wires]);
@@ -169,10 +198,27 @@ function overview() {
     every('dash-kpi-tick', 0, 1, 5, ['dash-kpi-params']),
     plantParams('dash-kpi-params', 1, 1, '{"minutes": 60}', ['dash-kpi-query']),
     query('dash-kpi-query', 2, 1, { name: 'OEE per machine', mode: 'kpis' }, [
-      'dash-kpi-times',
+      'dash-kpi-answered',
       'dash-plant-summary',
     ]),
-    utcTimes('dash-kpi-times', 3, 1, 'last_seen', ['dash-kpi-table', 'dash-scrap-table']),
+    answered('dash-kpi-answered', 3, 0.5, ['dash-kpi-times'], 'dash-plant-questdb'),
+    utcTimes(
+      'dash-kpi-times',
+      4,
+      1,
+      'last_seen',
+      ['dash-kpi-table', 'dash-scrap-table'],
+      [
+        'oee_shift',
+        'oee_hour',
+        'availability',
+        'performance',
+        'quality',
+        'energy_kwh',
+        'scrap_rate',
+        'health',
+      ],
+    ),
     widget(
       'dash-kpi-table',
       'ui-table',
@@ -186,8 +232,9 @@ function overview() {
         ['State', 'state'],
         ['OEE shift %', 'oee_shift'],
         ['OEE hour %', 'oee_hour'],
-        ['Availability %', 'availability'],
-        ['Performance %', 'performance'],
+        // Short: the twelve columns fit a 1024-px tablet (the formulas are under "How the figures are computed").
+        ['Avail. %', 'availability'],
+        ['Perf. %', 'performance'],
         ['Quality %', 'quality'],
         ['Energy kWh', 'energy_kwh'],
         ['Scrap %', 'scrap_rate'],
@@ -219,8 +266,21 @@ function overview() {
       'plant figures',
       [
         '// Plant-wide figures from the per-machine KPIs: mean OEE (of the machines that have one yet), machines',
-        '// running, energy of the last hour.',
+        '// running, energy of the last hour; and their age, from the newest last_seen (not the time of the query: in',
+        '// a WAN cut, the figures stop at the last point that came through). While QuestDB is unreachable (an empty',
+        '// answer with statusCode 503) the figures stay as they were and only their age moves on.',
+        UTC_TIME,
+        'const STALE_S = 30;',
+        'const age = (newest) => {',
+        "  if (!newest) return { payload: 'no data yet' };",
+        '  const s = Math.max(0, Math.round((Date.now() - newest) / 1000));',
+        "  return { payload: `${s > STALE_S ? 'STALE: ' : ''}${utc(newest)} (${s} s ago)` };",
+        '};',
+        "if (msg.statusCode === 503) return [null, null, null, age(context.get('newest'))];",
         'const rows = Array.isArray(msg.payload) ? msg.payload : [];',
+        'const seen = rows.map((r) => Date.parse(r.last_seen)).filter((t) => !Number.isNaN(t));',
+        "const newest = seen.length ? Math.max(...seen) : context.get('newest');",
+        "context.set('newest', newest);",
         "const oee = rows.map((r) => r.oee_hour).filter((v) => typeof v === 'number');",
         "const mean = oee.length ? `${(oee.reduce((a, b) => a + b, 0) / oee.length).toFixed(1)} %` : 'not yet known';",
         "const running = rows.filter((r) => r.state === 'RUNNING').length;",
@@ -229,7 +289,7 @@ function overview() {
         '  { payload: mean },',
         '  { payload: `${running} of ${rows.length}` },',
         '  { payload: `${energy.toFixed(1)} kWh` },',
-        '  { payload: `${new Date().toISOString().slice(11, 19)} UTC` },',
+        '  age(newest),',
         '];',
       ],
       4,
@@ -247,8 +307,22 @@ function overview() {
       ...text('Energy (last hour)'),
       width: 3,
     }),
-    widget('dash-plant-alarms', 'ui-text', 'dash-g-plant', 4, 2, 19, { ...text('Active alarms'), width: 3 }),
-    widget('dash-plant-updated', 'ui-text', 'dash-g-plant', 5, 4, 6, { ...text('Updated'), width: 3 }),
+    // The age of the figures beside them; then the alarms and whether QuestDB answers, in sentences that wrap.
+    widget('dash-plant-updated', 'ui-text', 'dash-g-plant', 4, 4, 6, {
+      ...text('Data as of'),
+      wrapText: true,
+      width: 3,
+    }),
+    widget('dash-plant-alarms', 'ui-text', 'dash-g-plant', 5, 2, 19, {
+      ...text('Alarms'),
+      wrapText: true,
+      width: 4,
+    }),
+    widget('dash-plant-questdb', 'ui-text', 'dash-g-plant', 6, 4, 0.5, {
+      ...text('QuestDB'),
+      wrapText: true,
+      width: 8,
+    }),
     widget('dash-oee-help', 'ui-markdown', 'dash-g-oee', 1, 1, 3, {
       name: 'OEE formulas',
       content: [
@@ -358,7 +432,7 @@ function machine() {
       1,
       [['dash-history-query']],
     ),
-    query('dash-history-query', 4, 9, { name: 'series', mode: 'series' }, ['dash-history-split']),
+    query('dash-history-query', 4, 9, { name: 'series', mode: 'series' }, ['dash-history-retry']),
     fn(
       'dash-history-split',
       5,
@@ -429,6 +503,32 @@ function machine() {
   ];
 }
 
+/**
+ * The Machine page's history query, asked again every 5 s while QuestDB is unreachable (an empty answer with
+ * statusCode 503, which would also blank the charts): a page opened during an outage gets its history once QuestDB
+ * is back, not only at the next dropdown change. Only the newest request is retried.
+ */
+function historyRetry() {
+  return [
+    fn(
+      'dash-history-retry',
+      4.5,
+      10.5,
+      'until QuestDB answers',
+      [
+        "const request = (context.get('request') || 0) + 1;",
+        "context.set('request', request);",
+        'if (msg.statusCode !== 503) return [msg, null];',
+        'delete msg.statusCode;',
+        "setTimeout(() => context.get('request') === request && node.send([null, msg]), 5000);",
+        'return null;',
+      ],
+      2,
+      [['dash-history-split'], ['dash-history-query']],
+    ),
+  ];
+}
+
 function alarms() {
   const recent = (id, row, kind, wires) => [
     plantParams(`${id}-params`, 1, row, `{"kind": "${kind}"}`, [`${id}-query`]),
@@ -437,15 +537,17 @@ function alarms() {
       2,
       row,
       { name: `recent ${kind} events`, mode: 'events', table: 'plantwire_events', minutes: '1440' },
-      [`${id}-times`],
+      [`${id}-answered`],
     ),
-    utcTimes(`${id}-times`, 3, row, 'ts', wires, 'value'),
+    answered(`${id}-answered`, 3, row, [`${id}-times`], `${id}-questdb`),
+    utcTimes(`${id}-times`, 4, row, 'ts', wires, ['value']),
   ];
   return [
     page('dash-page-alarms', 'Alarms', '/alarms', 'bell-alert', 3),
     group('dash-g-active', 'dash-page-alarms', 'Active alarms (at the edge, live)', 12, 1),
-    group('dash-g-history', 'dash-page-alarms', 'Alarm history', 6, 2),
-    group('dash-g-anomalies', 'dash-page-alarms', 'Anomalies', 6, 3),
+    // Full width: side by side, half a tablet's width cut their last columns off.
+    group('dash-g-history', 'dash-page-alarms', 'Alarm history', 12, 2),
+    group('dash-g-anomalies', 'dash-page-alarms', 'Anomalies', 12, 3),
     subscribe('dash-alarm-list', 0, 18, 'alarm list', variable('ALARMS_TOPIC'), [
       'dash-active',
       'dash-alarm-count',
@@ -503,10 +605,17 @@ function alarms() {
       1,
       19,
       {
-        name: 'count active',
-        // Active, acknowledged or not: a cleared alarm awaiting its ack (rtn-unack) and a shelved, suppressed or
-        // out-of-service one stay listed on the Alarms page.
-        rules: [set('payload', '$count(payload[state in ["active-unack", "active-ack"]])')],
+        name: 'count active, unacknowledged',
+        // Active (acknowledged or not), and to acknowledge (active or cleared, rtn-unack): "0 active" alone hid the
+        // cleared alarms that wait on the Alarms page for their ack. Shelved, suppressed or out-of-service ones are
+        // neither.
+        rules: [
+          set(
+            'payload',
+            '$string($count(payload[state in ["active-unack", "active-ack"]])) & " active, " & ' +
+              '$string($count(payload[state in ["active-unack", "rtn-unack"]])) & " to acknowledge"',
+          ),
+        ],
       },
       [['dash-plant-alarms']],
     ),
@@ -517,7 +626,7 @@ function alarms() {
       'dash-alarm-history',
       'ui-table',
       'dash-g-history',
-      1,
+      2,
       4,
       20,
       table('alarm history', [
@@ -528,11 +637,13 @@ function alarms() {
         ['Value', 'value'],
       ]),
     ),
+    widget('dash-alarm-history-questdb', 'ui-text', 'dash-g-history', 1, 5, 20, text('QuestDB')),
+    widget('dash-anomaly-history-questdb', 'ui-text', 'dash-g-anomalies', 1, 5, 21, text('QuestDB')),
     widget(
       'dash-anomaly-history',
       'ui-table',
       'dash-g-anomalies',
-      1,
+      2,
       4,
       21,
       table('anomalies', [
@@ -682,6 +793,7 @@ export function dashboard() {
     comment('dash-about-faults', 0.8, 27, 'Faults and the network outage: commands to the edge'),
     ...overview(),
     ...machine(),
+    ...historyRetry(),
     ...alarms(),
     ...edgeHealth(),
     ...faults(),

@@ -1,0 +1,262 @@
+// The dashboard of `npm start` through a QuestDB crash, on a tablet-sized screen: the real script on a fresh data
+// folder, driven in Debian's chromium (as test/demo.e2e.test.ts does). QuestDB killed with SIGKILL must be said on
+// the dashboard, over the last figures it had, and come back by itself with every point of the outage, once.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connectAsync, type MqttClient } from 'mqtt';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, launchBrowser, startProcess, waitFor, type ManagedProcess } from '@plantwire/testkit';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const screenshots = join(root, 'test', 'screenshots');
+const MACHINE_COUNT = 9;
+
+interface EdgeStatus {
+  accepted: number;
+  stores: Record<string, { rows: number; inFlightRows: number; quarantinedRows: number }>;
+}
+
+describe('npm start: the dashboard through a QuestDB crash, on a 1024 x 768 tablet', () => {
+  let data: string;
+  let demo: ManagedProcess;
+  let ports: Record<string, number>;
+  let browser: Browser;
+  let mqtt: MqttClient;
+  let login: { user: string; password: string };
+
+  const cloud = (path: string) => `http://127.0.0.1:${ports.CLOUD}${path}`;
+  const edgeStatus = async () =>
+    (await (await fetch(`http://127.0.0.1:${ports.EDGE}/edge/status`)).json()) as EdgeStatus;
+  const questdb = async (sql: string) => {
+    const response = await fetch(
+      `http://127.0.0.1:${ports.QUESTDB_HTTP}/exec?query=${encodeURIComponent(sql)}`,
+      {
+        headers: {
+          authorization: `Basic ${Buffer.from(`${login.user}:${login.password}`).toString('base64')}`,
+        },
+      },
+    );
+    return ((await response.json()) as { dataset: unknown[][] }).dataset;
+  };
+  const newPage = async (path: string) => {
+    const page = await browser.newPage({ viewport: { width: 1024, height: 768 } });
+    // window.Cypress makes the dashboard expose its charts (window.uiCharts).
+    await page.addInitScript(() => Object.assign(window, { Cypress: true }));
+    await page.goto(cloud(`/dashboard/${path}`));
+    await page.waitForSelector('.nrdb-ui-group', { state: 'attached', timeout: 30_000 });
+    return page;
+  };
+  const widget = (page: Page, id: string) => page.locator(`#nrdb-ui-widget-${id}`);
+  /** What a ui-text says (its value, after its label). */
+  const said = (page: Page, id: string) =>
+    widget(page, id)
+      .innerText({ timeout: 5000 })
+      .then((text) => text.trim().split('\n').pop()!.trim())
+      .catch(() => '');
+  /** The time of the oldest point a Dashboard 2.0 chart holds (Infinity when it holds none). */
+  const oldestPoint = (page: Page, id: string) =>
+    page.evaluate((chart) => {
+      const charts = (
+        window as unknown as {
+          uiCharts?: Record<string, { chart: { getOption(): { series: { data: [number, number][] }[] } } }>;
+        }
+      ).uiCharts;
+      const xs = (charts?.[chart]?.chart.getOption().series ?? []).flatMap((s) => s.data.map(([x]) => x));
+      return xs.length ? Math.min(...xs) : Infinity;
+    }, id);
+  const shot = (page: Page, name: string) =>
+    page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    data = mkdtempSync(join(tmpdir(), 'plantwire-outage-'));
+    mkdirSync(screenshots, { recursive: true });
+    ports = {};
+    for (const name of ['EDGE', 'CLOUD', 'WAN', 'QUESTDB_HTTP', 'QUESTDB_PG', 'QUESTDB_ILP', 'MQTT'])
+      ports[name] = await freePort();
+    const env = Object.fromEntries(
+      Object.entries(ports).map(([name, port]) => [`PLANTWIRE_${name}_PORT`, String(port)]),
+    );
+    demo = startProcess(process.execPath, [join(root, 'scripts', 'plantwire.mjs'), 'start'], {
+      cwd: root,
+      env: { ...process.env, ...env, PLANTWIRE_DATA: data },
+    });
+    await waitFor(
+      'npm start to say it is ready',
+      async () => {
+        if (demo.exitStatus() !== undefined)
+          throw new Error(`npm start exited:\n${demo.output().slice(-3000)}`);
+        return /\[plantwire\] ready/.test(demo.output()) || undefined;
+      },
+      180_000,
+    );
+    browser = await launchBrowser();
+    const secrets = JSON.parse(readFileSync(join(data, 'secrets.json'), 'utf8')) as {
+      mqtt: { cloud: string };
+      questdb: { user: string; password: string };
+    };
+    login = secrets.questdb;
+    mqtt = await connectAsync(`mqtt://127.0.0.1:${ports.MQTT}`, {
+      username: 'cloud-acme',
+      password: secrets.mqtt.cloud,
+    });
+  }, 240_000);
+
+  afterAll(async () => {
+    await mqtt?.endAsync();
+    await browser?.close();
+    if (demo?.exitStatus() === undefined) await demo?.stop('SIGKILL');
+    rmSync(data, { recursive: true, force: true });
+  });
+
+  it('fits Overview, Alarm history and Anomalies into 1024 px: no column cut off', async () => {
+    const overview = await newPage('overview');
+    const rows = widget(overview, 'dash-kpi-table').locator('tbody tr');
+    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(MACHINE_COUNT);
+    const alarms = await newPage('alarms');
+    // With the navigation drawer closed (at 1024 px it opens beside the page, which it narrows; see below).
+    const drawer = (page: Page) => page.locator('[data-el="nav-drawer"]');
+    const toggle = async (page: Page, open: boolean) => {
+      await page.waitForTimeout(1000); // the drawer settles after the first paint
+      const isOpen = async () =>
+        /v-navigation-drawer--active/.test((await drawer(page).getAttribute('class')) ?? '');
+      if ((await isOpen()) !== open) await page.locator('.v-app-bar-nav-icon').first().click();
+      await expect.poll(isOpen, { timeout: 5000 }).toBe(open);
+      await page.waitForTimeout(1000); // its transition
+    };
+    await toggle(overview, false);
+    await toggle(alarms, false);
+    for (const [page, table] of [
+      [overview, 'dash-kpi-table'],
+      [overview, 'dash-scrap-table'],
+      [alarms, 'dash-alarm-history'],
+      [alarms, 'dash-anomaly-history'],
+    ] as const) {
+      const wrapper = widget(page, table).locator('.v-table__wrapper');
+      const [scrollWidth, clientWidth] = await wrapper.evaluate((w) => [w.scrollWidth, w.clientWidth]);
+      expect(scrollWidth, table).toBeLessThanOrEqual(clientWidth);
+      // Every column is in view: the last heading ends within the table's box.
+      const box = (await wrapper.boundingBox())!;
+      const last = (await widget(page, table).locator('thead th').last().boundingBox())!;
+      expect(last.x + last.width, table).toBeLessThanOrEqual(box.x + box.width + 1);
+    }
+    // One format per column: every percentage of the KPI table to one decimal.
+    const cells = await widget(overview, 'dash-kpi-table').locator('tbody td').allInnerTexts();
+    expect(cells.filter((cell) => /^\d+$/.test(cell.trim()))).toEqual([]);
+    await shot(overview, 'tablet-overview');
+    await shot(alarms, 'tablet-alarms');
+    // With the drawer open the KPI table scrolls sideways, under a shadow on the side that has more.
+    await toggle(overview, true);
+    const wrapper = widget(overview, 'dash-kpi-table').locator('.v-table__wrapper');
+    const [scrollWidth, clientWidth] = await wrapper.evaluate((w) => [w.scrollWidth, w.clientWidth]);
+    if (scrollWidth > clientWidth) {
+      expect(await wrapper.evaluate((w) => getComputedStyle(w).backgroundImage)).toContain('radial-gradient');
+      expect(await wrapper.evaluate((w) => getComputedStyle(w).overflowX)).toBe('auto');
+    }
+    await shot(overview, 'tablet-overview-drawer');
+    await overview.close();
+    await alarms.close();
+  }, 90_000);
+
+  it('QuestDB killed: the dashboard says it is unreachable over its last figures, QuestDB comes back by itself, and every point reaches it once', async () => {
+    const overview = await newPage('overview');
+    const alarms = await newPage('alarms');
+    await expect.poll(() => said(overview, 'dash-plant-questdb'), { timeout: 30_000 }).toBe('answering');
+    await expect
+      .poll(() => widget(overview, 'dash-kpi-table').locator('tbody tr').count(), { timeout: 30_000 })
+      .toBe(MACHINE_COUNT);
+    await expect.poll(() => said(overview, 'dash-plant-oee'), { timeout: 30_000 }).toMatch(/\d+\.\d %/);
+    await expect
+      .poll(() => said(alarms, 'dash-alarm-history-questdb'), { timeout: 30_000 })
+      .toBe('answering');
+    const running = await said(overview, 'dash-plant-running');
+
+    // The demo's QuestDB, found by its data folder (which is this test's own).
+    const java = execFileSync('pgrep', ['-f', '--', `-d ${join(data, 'questdb')}`], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map(Number);
+    expect(java).toHaveLength(1);
+    process.kill(java[0]!, 'SIGKILL');
+    const killed = Date.now();
+
+    await expect
+      .poll(() => said(overview, 'dash-plant-questdb'), { timeout: 20_000 })
+      .toMatch(/^UNREACHABLE since \d\d:\d\d:\d\d UTC; showing its answer of \d\d:\d\d:\d\d UTC$/);
+    await expect
+      .poll(() => said(alarms, 'dash-alarm-history-questdb'), { timeout: 20_000 })
+      .toMatch(/^UNREACHABLE since /);
+    // The last figures stay: no "not yet known", no "0 of 0", no empty table.
+    expect(await said(overview, 'dash-plant-oee')).toMatch(/\d+\.\d %/);
+    expect(await said(overview, 'dash-plant-running')).toBe(running);
+    expect(await widget(overview, 'dash-kpi-table').locator('tbody tr').count()).toBe(MACHINE_COUNT);
+    await shot(overview, 'questdb-killed-overview');
+    // A Machine page opened now has its live points only, until QuestDB is back.
+    const machine = await newPage('machine');
+    const opened = Date.now();
+    expect(demo.output()).toMatch(/QuestDB exited \(SIGKILL\) while the demo ran; restarting it/);
+    // The edge keeps its points meanwhile.
+    await waitFor(
+      'the edge to hold points',
+      async () => ((await edgeStatus()).stores['edge-telemetry']!.rows > 0 ? true : undefined),
+      60_000,
+    );
+
+    await waitFor(
+      'QuestDB to be back',
+      async () => (/QuestDB is back on/.test(demo.output()) ? true : undefined),
+      120_000,
+    );
+    expect(demo.exitStatus()).toBeUndefined();
+    await expect.poll(() => said(overview, 'dash-plant-questdb'), { timeout: 60_000 }).toBe('answering');
+    await expect
+      .poll(() => said(alarms, 'dash-alarm-history-questdb'), { timeout: 30_000 })
+      .toBe('answering');
+    await expect
+      .poll(() => said(overview, 'dash-plant-updated'), { timeout: 90_000 })
+      .toMatch(/^\d\d:\d\d:\d\d UTC \(\d+ s ago\)$/);
+    // The Machine page gets the history from before it was opened, without a dropdown change.
+    await expect
+      .poll(() => oldestPoint(machine, 'dash-chart-temperature'), { timeout: 60_000 })
+      .toBeLessThan(killed);
+    expect(opened).toBeGreaterThan(killed);
+
+    // Every point the edge accepted, before, during and after the outage, is in QuestDB once.
+    await mqtt.publishAsync('v1/acme/plant-01/cmd', JSON.stringify({ cmd: 'stop' }), { qos: 1 });
+    const status = await waitFor(
+      'the edge to have nothing left to send',
+      async () => {
+        const s = await edgeStatus();
+        const stores = Object.values(s.stores);
+        return stores.length === 2 && stores.every((store) => store.rows === 0 && store.inFlightRows === 0)
+          ? s
+          : undefined;
+      },
+      120_000,
+    );
+    expect(status.stores['edge-telemetry']!.quarantinedRows).toBe(0);
+    await waitFor(
+      'QuestDB to hold every accepted point once',
+      async () => {
+        const [[count, ids]] = (await questdb(
+          "SELECT count(), count_distinct(id) FROM plantwire_telemetry WHERE tenant = 'acme'",
+        )) as [[number, number]];
+        return count === status.accepted && ids === status.accepted ? true : undefined;
+      },
+      60_000,
+    );
+    await machine.close();
+    await overview.close();
+    await alarms.close();
+  }, 420_000);
+
+  it('stops everything on Ctrl-C, the restarted QuestDB too', async () => {
+    demo.child.kill('SIGINT');
+    expect(await demo.exited).toBe(0);
+    expect(demo.output()).toMatch(/\[plantwire\] stopped/);
+    expect(() => execFileSync('pgrep', ['-f', '--', `-d ${join(data, 'questdb')}`])).toThrow();
+  }, 90_000);
+});
