@@ -35,9 +35,14 @@ describe('the demo flows in flows/', () => {
       func?: string;
       interpolation?: string;
     }[];
-    const split = new Function('msg', dashboard.find((node) => node.id === 'dash-history-split')!.func!) as (
-      msg: object,
-    ) => { payload: { series: string; x: number; y: number }[] }[];
+    const noViews = { get: () => undefined };
+    const historySplit = new Function(
+      'msg',
+      'flow',
+      dashboard.find((node) => node.id === 'dash-history-split')!.func!,
+    ) as (msg: object, flow: object) => { payload: { series: string; x: number; y: number }[] }[];
+    const split = (msg: { payload: object[] }) =>
+      historySplit({ ...msg, params: { line: 'line-01', machine: 'cnc-01', minutes: 60 } }, noViews);
     const charts = dashboard.filter((node) => node.id.startsWith('dash-chart-'));
     const rul = charts.findIndex((node) => node.id === 'dash-chart-rul');
     const temperature = charts.findIndex((node) => node.id === 'dash-chart-temperature');
@@ -62,6 +67,47 @@ describe('the demo flows in flows/', () => {
     // A sampled series is drawn as it came.
     expect(out[temperature]!.payload.map((p) => p.y)).toEqual([50, 51]);
     expect(charts[temperature]!.interpolation).toBe('linear');
+  });
+
+  it("send the Machine page's live points to the tabs that show their machine, and history to the tab that asked", () => {
+    const dashboard = JSON.parse(readFileSync(`${root}/flows/dashboard.json`, 'utf8')) as {
+      id: string;
+      func?: string;
+    }[];
+    const func = (id: string) =>
+      new Function('msg', 'flow', dashboard.find((node) => node.id === id)!.func!) as (
+        msg: object,
+        flow: object,
+      ) => ({ payload: unknown; _client?: { socketId: string } } | null | object[])[] | null;
+    const views = {
+      a: { machine: 'line-01/cnc-01', window: '60', viewing: true },
+      b: { machine: 'line-02/press-02', window: '15', viewing: true },
+      c: { machine: 'line-01/cnc-01', window: '60', viewing: false },
+    };
+    const flow = { get: (key: string) => (key === 'machineViews' ? views : undefined) };
+    const live = func('dash-live-split')(
+      { payload: { line: 'line-01', machine: 'cnc-01', metric: 'temperature', ts: 1, value: 40 } },
+      flow,
+    )!;
+    // Only tab a shows line-01/cnc-01 now (c left the page).
+    expect(live.flat().filter(Boolean)).toEqual([
+      { payload: { series: 'temperature', x: 1, y: 40 }, _client: { socketId: 'a' } },
+    ]);
+    // An answer for tab b's earlier choice (cnc-01) is dropped; its answer for the press goes to b alone.
+    const history = func('dash-history-split');
+    const rows = [{ ts: '2026-01-05T08:00:00Z', metric: 'power', value: 5, last: 5 }];
+    const earlier = { line: 'line-01', machine: 'cnc-01', minutes: 15 };
+    expect(history({ payload: rows, params: earlier, _client: { socketId: 'b' } }, flow)).toBeNull();
+    const answer = history(
+      {
+        payload: rows,
+        params: { line: 'line-02', machine: 'press-02', minutes: 15 },
+        _client: { socketId: 'b' },
+      },
+      flow,
+    )!;
+    expect(answer.every((m) => (m as { _client: object })._client)).toBe(true);
+    expect(answer.map((m) => (m as { _client: { socketId: string } })._client.socketId)).toContain('b');
   });
 
   it("turn an alarm command into threshold-alarm's control, every alarm only for list", async () => {

@@ -11,8 +11,10 @@ export function base() {
       name: 'Plantwire',
       path: '/dashboard',
       appIcon: '',
+      // Each message from a browser tab carries msg._client; one carrying it goes to that tab only for these types
+      // (without it, to every tab): the Machine page's choice and charts are each tab's own.
       includeClientData: true,
-      acceptsClientConfig: ['ui-notification', 'ui-control'],
+      acceptsClientConfig: ['ui-notification', 'ui-control', 'ui-dropdown', 'ui-chart'],
       showPathInSidebar: false,
       headerContent: 'page',
       navigationStyle: 'default',
@@ -169,7 +171,8 @@ export const chart = (
   interpolation,
 });
 
-export const dropdown = (label, options) => ({
+/** A dropdown whose messages have msg.topic `topic`. */
+export const dropdown = (label, options, topic = '') => ({
   name: label,
   label,
   tooltip: '',
@@ -179,8 +182,8 @@ export const dropdown = (label, options) => ({
   clearable: false,
   options: options.map(([value, label]) => ({ value, label, type: 'str' })),
   payload: '',
-  topic: 'topic',
-  topicType: 'msg',
+  topic,
+  topicType: 'str',
   typeIsComboBox: false,
   msgTrigger: 'onChange',
 });

@@ -248,15 +248,17 @@ describe("tenant B's machines and values never reach tenant A's dashboard", () =
       // Crafted: another tenant's machine as the choice, a tenant in the message, whole messages sent at the
       // dropdowns and the page-view node, asking for globex.
       const crafted = { payload: 'line-01/cnc-01', tenant: 'globex', params: { tenant: 'globex' } };
+      const views = async () => (await red.api<{ msg: string }>('/context/flow/dash/machineViews')).msg;
       await emit('widget-change', 'dash-pick-machine', 'line-01/globex-secret-press');
-      // It reached the flow: the page now asks for that machine, within acme.
+      await emit('widget-change', 'dash-pick-machine', 'line-01/press-01');
+      // Both reached the flow, which takes the machines of its dropdown only: the tab's choice is the acme press,
+      // never the crafted machine.
       await waitFor(
-        'the crafted choice in the flow',
-        async () =>
-          (await red.api<{ msg: string }>('/context/flow/dash/machine')).msg ===
-            'line-01/globex-secret-press' || undefined,
+        'the choice in the flow',
+        async () => ((await views()).includes('line-01/press-01') ? true : undefined),
         10_000,
       );
+      expect(await views()).not.toMatch(GLOBEX);
       await emit('widget-change', 'dash-pick-machine', crafted);
       for (const id of ['dash-pick-machine', 'dash-pick-window', 'dash-page-views'])
         await emit('widget-action', id, crafted);
