@@ -173,4 +173,38 @@ describe('npm start: the Machine and Faults pages, per browser tab', () => {
     expect(await chartPoints(a, 'dash-chart-pressure')).toBe(0);
     await shot(b, 'machine-own-choice');
   }, 180_000);
+
+  it('draws states as steps on an axis of their names, remaining life in minutes to a fixed top, times in UTC', async () => {
+    const page = await newTab(1024);
+    await open(page, 'machine');
+    await waitFor(
+      'the state history',
+      async () => ((await chartPoints(page, 'dash-chart-state')) > 2 ? true : undefined),
+      30_000,
+    );
+    const state = (await chartOption(page, 'dash-chart-state'))!;
+    expect(state.series[0]!.step).toBe('end');
+    expect(state.yAxis[0]!.type).toBe('category');
+    expect(state.yAxis[0]!.data).toEqual(['RUNNING', 'IDLE', 'SETUP', 'ERROR', 'MAINTENANCE']);
+    for (const [, y] of state.series[0]!.data) expect(state.yAxis[0]!.data).toContain(y);
+
+    await waitFor(
+      'the remaining life',
+      async () => ((await chartPoints(page, 'dash-chart-rul')) > 1 ? true : undefined),
+      60_000,
+    );
+    const rul = (await chartOption(page, 'dash-chart-rul'))!;
+    expect(rul.yAxis[0]).toMatchObject({ min: 0, max: 120, interval: 30 });
+    expect(rul.title[0]!.text).toMatch(/min; 120: no drift/);
+    for (const [, y] of rul.series[0]!.data) expect(y).toBeLessThanOrEqual(120);
+
+    // One zone on every page: the tables' UTC, named under each time axis, clear of its tick labels.
+    for (const id of ['dash-chart-temperature', 'dash-chart-state', 'dash-chart-rul']) {
+      const option = (await chartOption(page, id))!;
+      expect(option.useUTC, id).toBe(true);
+      expect(option.xAxis[0]!.name, id).toBe('time (UTC)');
+      expect(option.xAxis[0]!.nameGap, id).toBeGreaterThanOrEqual(20);
+    }
+    await shot(page, 'machine-charts-1024');
+  }, 120_000);
 });

@@ -29,11 +29,17 @@ describe('the demo flows in flows/', () => {
     for (const rule of rules) expect(readme).toContain(`\`${rule.name}\``);
   });
 
-  it("hold the remaining life's last value until now on the Machine page, drawn as steps; codes as their last value", () => {
+  it("hold the remaining life's last value until now on the Machine page, in minutes, drawn as steps; states as steps of their names; times in UTC", () => {
     const dashboard = JSON.parse(readFileSync(`${root}/flows/dashboard.json`, 'utf8')) as {
       id: string;
+      type: string;
       func?: string;
+      label?: string;
       interpolation?: string;
+      xAxisLabel?: string;
+      ymin?: string;
+      ymax?: string;
+      chartOptions?: { useUTC?: boolean; yAxis?: object };
     }[];
     const noViews = { get: () => undefined };
     const historySplit = new Function(
@@ -57,16 +63,35 @@ describe('the demo flows in flows/', () => {
         { ts: '2026-01-05T08:00:00Z', metric: 'state', value: 2.5, last: 4 },
       ],
     });
-    // A state code is each bucket's last state: a mean of codes (2.5) is no state.
-    expect(out[state]!.payload.map((p) => p.y)).toEqual([4]);
+    // A state code is each bucket's last state (a mean of codes, 2.5, is no state), drawn as its name on an axis
+    // of the names, as steps: never a ramp from RUNNING through IDLE and SETUP to ERROR.
+    expect(out[state]!.payload.map((p) => p.y)).toEqual(['ERROR']);
+    expect(charts[state]!.interpolation).toBe('step');
+    expect(charts[state]!.chartOptions!.yAxis).toMatchObject({
+      type: 'category',
+      data: ['RUNNING', 'IDLE', 'SETUP', 'ERROR', 'MAINTENANCE'],
+    });
+    expect([charts[state]!.ymin, charts[state]!.ymax]).toEqual(['0', '4']);
     // Sent only when it changes: one point would stretch the time axis over days, and a line between two sent
     // values would draw a decline that never was.
-    expect(out[rul]!.payload.map((p) => p.y)).toEqual([7200, 7200]);
+    // In minutes, on a fixed axis up to the forecast's cap of 2 hours (which the title explains).
+    expect(out[rul]!.payload.map((p) => p.y)).toEqual([120, 120]);
+    expect([charts[rul]!.ymin, charts[rul]!.ymax, charts[rul]!.chartOptions!.yAxis]).toEqual([
+      '0',
+      '120',
+      expect.objectContaining({ interval: 30 }),
+    ]);
+    expect(charts[rul]!.label).toMatch(/min; 120: no drift/);
     expect(out[rul]!.payload[1]!.x).toBeGreaterThanOrEqual(before);
     expect(charts[rul]!.interpolation).toBe('step');
     // A sampled series is drawn as it came.
     expect(out[temperature]!.payload.map((p) => p.y)).toEqual([50, 51]);
     expect(charts[temperature]!.interpolation).toBe('linear');
+    // Every chart of the dashboard draws UTC, as the tables, and names it.
+    for (const chart of dashboard.filter((node) => node.type === 'ui-chart')) {
+      expect(chart.xAxisLabel, chart.id).toBe('time (UTC)');
+      expect(chart.chartOptions!.useUTC, chart.id).toBe(true);
+    }
   });
 
   it("send the Machine page's live points to the tabs that show their machine, and history to the tab that asked", () => {

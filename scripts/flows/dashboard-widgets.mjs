@@ -128,10 +128,23 @@ export const table = (name, columns) => ({
   action: 'replace',
 });
 
-/** A time chart of `{series, x, y}` points; history arrives with msg.action = "replace", live points append. */
+/**
+ * A time chart of `{series, x, y}` points; history arrives with msg.action = "replace", live points append. Times
+ * are UTC, as every table of the dashboard gives them, and the axis says so. `ymin`/`ymax` fix the value axis
+ * (`yStep` apart), `categories` make it an axis of names (the points' y is one of them).
+ */
 export const chart = (
   label,
-  { ymin = '', width = 6, height = 4, legend = true, interpolation = 'linear' } = {},
+  {
+    ymin = '',
+    ymax = '',
+    yStep,
+    categories,
+    width = 6,
+    height = 4,
+    legend = true,
+    interpolation = 'linear',
+  } = {},
 ) => ({
   name: label,
   label,
@@ -140,8 +153,7 @@ export const chart = (
   chartType: 'line',
   category: 'series',
   categoryType: 'property',
-  // The charts draw in the browser's time zone (the tables give UTC, and say so).
-  xAxisLabel: 'local time',
+  xAxisLabel: 'time (UTC)',
   xAxisProperty: 'x',
   xAxisPropertyType: 'property',
   xAxisType: 'time',
@@ -152,8 +164,9 @@ export const chart = (
   yAxisLabel: '',
   yAxisProperty: 'y',
   yAxisPropertyType: 'property',
-  ymin,
-  ymax: '',
+  // A category axis runs over the names' indexes: 0 to the last.
+  ymin: categories ? '0' : String(ymin),
+  ymax: categories ? String(categories.length - 1) : String(ymax),
   bins: 10,
   action: 'append',
   stackSeries: false,
@@ -169,6 +182,19 @@ export const chart = (
   gridColor: ['#e5e5e5'],
   gridColorDefault: true,
   interpolation,
+  // ECharts options over the widget's own (Dashboard 2.0 applies them as the chart is drawn): UTC, the axis name
+  // clear of the tick labels below it (they overlapped at 1024 px).
+  chartOptions: {
+    useUTC: true,
+    grid: { bottom: 30, containLabel: true },
+    xAxis: { nameGap: 24 },
+    // The dashboard adds the axis's ends as labels of their own: one a tick label already shows is not drawn twice.
+    yAxis: {
+      axisLabel: { hideOverlap: true },
+      ...(categories && { type: 'category', data: categories }),
+      ...(yStep && { interval: yStep }),
+    },
+  },
 });
 
 /** A dropdown whose messages have msg.topic `topic`. */

@@ -63,24 +63,30 @@ export const CHARTS = [
   },
   {
     id: 'dash-chart-state',
-    label: 'state (1 run, 2 idle, 3 setup, 4 error, 5 maint.)',
+    label: 'state',
     metrics: ['state'],
-    // A code: each bucket's last state, not their mean (2.5 is no state).
+    // A code: each bucket's last state, not their mean (2.5 is no state), drawn as steps on an axis of the state
+    // names (code 1 is the first), never as a ramp through the codes between two states.
     lastValue: true,
+    names: ['RUNNING', 'IDLE', 'SETUP', 'ERROR', 'MAINTENANCE'],
+    interpolation: 'step',
   },
   {
     id: 'dash-chart-rul',
-    label: 'remaining life (s until the vibration limit, while a drift is under way)',
+    label: 'remaining life (min; 120: no drift, or 2 h+)',
     metrics: ['vibration_rul'],
     // Sent only when it changes (each forecast's first point, then during a drift): drawn as steps, its last value
     // held until now.
     onChange: true,
     lastValue: true,
-    // From 0, where the life runs out: a flat line at the cap otherwise gets an axis of 7,200.2, 7,200.4, ...
-    ymin: '0',
+    interpolation: 'step',
+    // In minutes (the forecast sends seconds), from 0, where the life runs out, to its cap of 2 hours.
+    scale: 1 / 60,
+    ymin: 0,
+    ymax: 120,
+    yStep: 30,
   },
 ];
-
 /** Machine page windows and the bucket each is drawn with (a few hundred points per series at most). */
 const WINDOWS = [
   ['15', '15 minutes', '10s'],
@@ -289,6 +295,16 @@ function machine() {
   const options = MACHINES.map(({ line, machine: name }) => [`${line}/${name}`, `${line} / ${name}`]);
   const chartFor = Object.fromEntries(CHARTS.flatMap((c, i) => c.metrics.map((metric) => [metric, i])));
   const defaults = { machine: options[0][0], window: '60' };
+  // A value as its chart draws it: a code as its name, a scaled value to 0.1.
+  const names = Object.fromEntries(
+    CHARTS.flatMap((c) => (c.names ? c.metrics.map((m) => [m, c.names]) : [])),
+  );
+  const scales = Object.fromEntries(
+    CHARTS.flatMap((c) => (c.scale ? c.metrics.map((m) => [m, c.scale]) : [])),
+  );
+  const yOf =
+    `((names, scales) => (metric, value) => names[metric] ? (names[metric][value - 1] ?? null) : scales[metric] ? ` +
+    `Math.round(value * scales[metric] * 10) / 10 : value)(${JSON.stringify(names)}, ${JSON.stringify(scales)})`;
   return [
     page('dash-page-machine', 'Machine', '/machine', 'chart-line', 2),
     group('dash-g-pick', 'dash-page-machine', 'Machine', 12, 1),
@@ -397,12 +413,13 @@ function machine() {
         `const chartFor = ${JSON.stringify(chartFor)};`,
         `const held = ${JSON.stringify(CHARTS.filter((c) => c.onChange).flatMap((c) => c.metrics))};`,
         `const lastValue = ${JSON.stringify(CHARTS.filter((c) => c.lastValue).flatMap((c) => c.metrics))};`,
+        `const y = ${yOf};`,
         `const out = Array.from({ length: ${CHARTS.length} }, () => []);`,
         'const last = {};',
         'for (const row of msg.payload) {',
         '  const i = chartFor[row.metric];',
         '  if (i === undefined) continue;',
-        '  const point = { series: row.metric, x: Date.parse(row.ts), y: lastValue.includes(row.metric) ? row.last : row.value };',
+        '  const point = { series: row.metric, x: Date.parse(row.ts), y: y(row.metric, lastValue.includes(row.metric) ? row.last : row.value) };',
         '  out[i].push(point);',
         '  if (!last[row.metric] || point.x > last[row.metric].x) last[row.metric] = point;',
         '}',
@@ -433,7 +450,8 @@ function machine() {
         'const to = Object.keys(views).filter((socketId) => views[socketId].viewing && views[socketId].machine === machine);',
         'if (to.length === 0) return null;',
         `const out = new Array(${CHARTS.length}).fill(null);`,
-        'out[i] = to.map((socketId) => ({ payload: { series: p.metric, x: p.ts, y: p.value }, _client: { socketId } }));',
+        `const y = ${yOf};`,
+        'out[i] = to.map((socketId) => ({ payload: { series: p.metric, x: p.ts, y: y(p.metric, p.value) }, _client: { socketId } }));',
         'return out;',
       ],
       CHARTS.length,
@@ -451,8 +469,11 @@ function machine() {
         chart(c.label, {
           height: 6,
           legend: c.metrics.length > 1,
-          interpolation: c.onChange ? 'step' : 'linear',
+          interpolation: c.interpolation ?? 'linear',
           ymin: c.ymin ?? '',
+          ymax: c.ymax ?? '',
+          yStep: c.yStep,
+          categories: c.names,
         }),
       ),
     ),
