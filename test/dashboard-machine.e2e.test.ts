@@ -207,4 +207,41 @@ describe('npm start: the Machine and Faults pages, per browser tab', () => {
     }
     await shot(page, 'machine-charts-1024');
   }, 120_000);
+
+  it('confirms each fault click in the tab that clicked and shows the running faults until clear ends them', async () => {
+    const page = await newTab();
+    const other = await newTab();
+    await open(page, 'faults');
+    await open(other, 'faults');
+    const target = 'line-03/pump-03';
+    const running = (on: Page) =>
+      on.locator(`[data-running="energy_spike"][data-machine="${target}"]`).count();
+    await page.locator(`[data-fault="energy_spike"][data-machine="${target}"]`).waitFor({ timeout: 20_000 });
+    // A click that lands while the page's connection is still being set up is lost: the user sees no
+    // confirmation and clicks again.
+    for (let attempt = 1; ; attempt++) {
+      await page.locator(`[data-fault="energy_spike"][data-machine="${target}"]`).click();
+      try {
+        await expect
+          .poll(() => page.locator('body').innerText(), { timeout: 5000 })
+          .toContain('Sent: start energy spike on line-03 / pump-03');
+        break;
+      } catch (error) {
+        if (attempt === 3) throw error;
+      }
+    }
+    // Every viewer sees it run (from the fault events the edge sends); only the one who clicked got the notice.
+    for (const on of [page, other]) await expect.poll(() => running(on), { timeout: 40_000 }).toBe(1);
+    expect(await running(page)).toBe(1);
+    expect(await page.locator(`[data-running][data-machine="${target}"]`).innerText()).toMatch(
+      /running since \d\d:\d\d:\d\d UTC/,
+    );
+    expect(await other.locator('body').innerText()).not.toContain('Sent: start energy spike');
+    await shot(page, 'faults-running');
+    await page.locator(`[data-fault="clear"][data-machine="${target}"]`).click();
+    await expect
+      .poll(() => page.locator('body').innerText(), { timeout: 5000 })
+      .toContain('Sent: clear every fault of line-03 / pump-03');
+    await expect.poll(() => running(page), { timeout: 40_000 }).toBe(0);
+  }, 120_000);
 });

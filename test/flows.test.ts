@@ -135,6 +135,39 @@ describe('the demo flows in flows/', () => {
     expect(answer.map((m) => (m as { _client: { socketId: string } })._client.socketId)).toContain('b');
   });
 
+  it("tell the Faults page which faults run: a machine's fault whose newest event is a start", () => {
+    const dashboard = JSON.parse(readFileSync(`${root}/flows/dashboard.json`, 'utf8')) as {
+      id: string;
+      func?: string;
+      rules?: { p: string; to: string }[];
+    }[];
+    const running = new Function(
+      'msg',
+      dashboard.find((node) => node.id === 'dash-faults-running')!.func!,
+    ) as (msg: object) => { payload: { running: Record<string, Record<string, string>> } };
+    const event = (ts: string, machine: string, name: string, state: string) => ({
+      ts,
+      line: machine ? 'line-01' : '',
+      machine,
+      name,
+      state,
+    });
+    // Newest first, as the events preset answers.
+    const out = running({
+      payload: [
+        event('2026-01-05T08:03:00Z', 'cnc-01', 'bearing_fault', 'end'),
+        event('2026-01-05T08:02:00Z', 'cnc-01', 'dropout', 'start'),
+        event('2026-01-05T08:01:00Z', 'cnc-01', 'bearing_fault', 'start'),
+        event('2026-01-05T08:01:00Z', '', 'network_outage', 'start'),
+        event('2026-01-05T08:00:00Z', 'pump-03', 'energy_spike', 'start'),
+      ],
+    });
+    expect(out.payload.running).toEqual({
+      'line-01/cnc-01': { dropout: '2026-01-05T08:02:00Z' },
+      'line-01/pump-03': { energy_spike: '2026-01-05T08:00:00Z' },
+    });
+  });
+
   it("turn an alarm command into threshold-alarm's control, every alarm only for list", async () => {
     const edge = JSON.parse(readFileSync(`${root}/flows/edge-agent.json`, 'utf8')) as {
       id: string;

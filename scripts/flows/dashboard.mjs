@@ -663,12 +663,83 @@ function faults() {
       1,
       28,
       template('network outage', source('network.vue')),
-      [['dash-fault-commands']],
+      [['dash-fault-commands', 'dash-fault-sent']],
     ),
     widget('dash-faults', 'ui-template', 'dash-g-faults', 1, 1, 29, template('fault buttons', grid), [
-      ['dash-fault-commands'],
+      ['dash-fault-commands', 'dash-fault-sent'],
     ]),
     commands('dash-fault-commands', 2, 28.5),
+    // Each click confirmed in the tab that clicked (msg._client): the command is on its way to the edge.
+    node(
+      'dash-fault-sent',
+      'change',
+      2,
+      29.5,
+      {
+        name: 'say what was sent',
+        rules: [
+          set(
+            'payload',
+            [
+              'payload.cmd = "network_outage" ? (payload.value ? "Sent: cut the network." : "Sent: restore the network.") :',
+              'payload.cmd = "clear" ? "Sent: clear every fault of " & payload.line & " / " & payload.machine & "." :',
+              '"Sent: start " & $replace(payload.cmd, "_", " ") & " on " & payload.line & " / " & payload.machine &',
+              '". It shows as running here once the edge reports it (a few seconds)."',
+            ].join(' '),
+          ),
+        ],
+      },
+      [['dash-fault-notice']],
+    ),
+    node('dash-fault-notice', 'ui-notification', 3, 29.5, {
+      name: 'command sent',
+      ui: 'dash-ui',
+      position: 'top right',
+      colorDefault: false,
+      color: '#2e7d32',
+      displayTime: '5',
+      showCountdown: true,
+      outputs: 0,
+      allowDismiss: true,
+      dismissText: 'Close',
+      allowConfirm: false,
+      confirmText: 'Confirm',
+      raw: false,
+      className: '',
+    }),
+    // The faults running now: each machine's fault whose newest event (machine-sim's start and end, which the
+    // edge sends to the cloud with the other events) is a start.
+    every('dash-faults-tick', 0, 30.5, 5, ['dash-faults-params']),
+    plantParams('dash-faults-params', 1, 30.5, '{"kind": "fault"}', ['dash-faults-query']),
+    query(
+      'dash-faults-query',
+      2,
+      30.5,
+      { name: 'fault events', mode: 'events', table: 'plantwire_events', minutes: '1440' },
+      ['dash-faults-running'],
+    ),
+    fn(
+      'dash-faults-running',
+      3,
+      30.5,
+      'running faults',
+      [
+        "// Newest first (the events preset's order): a machine's fault runs if its newest event is a start.",
+        'const running = {};',
+        'const seen = new Set();',
+        'for (const e of Array.isArray(msg.payload) ? msg.payload : []) {',
+        '  if (!e.machine) continue; // a network outage: the page says the link state above',
+        '  const machine = `${e.line}/${e.machine}`;',
+        '  const key = `${machine} ${e.name}`;',
+        '  if (seen.has(key)) continue;',
+        '  seen.add(key);',
+        "  if (e.state === 'start') (running[machine] = running[machine] || {})[e.name] = e.ts;",
+        '}',
+        'return { payload: { running, updated: Date.now() } };',
+      ],
+      1,
+      [['dash-faults']],
+    ),
   ];
 }
 
