@@ -47,3 +47,21 @@ describe('the Faults page', () => {
     expect(view.since({ line: 'line-01', machine: 'cnc-01' }, 'energy_spike')).toBe('');
   });
 });
+
+describe('the Edge health panel', () => {
+  it('says when the last error happened, and that it is past once acks resumed', () => {
+    const view = mount('dash-edge-panel', { payload: { stores: {}, link: {} } }) as unknown as {
+      errorWhen(s: object): string;
+    };
+    const at = Date.parse('2026-01-05T01:15:03Z');
+    expect(view.errorWhen({ lastError: 'x', errorAt: at, errorAtKnown: true, errorPast: false })).toBe(
+      'at 01:15:03 UTC',
+    );
+    expect(view.errorWhen({ lastError: 'x', errorAt: at, errorAtKnown: true, errorPast: true })).toBe(
+      'at 01:15:03 UTC, past: acks resumed since',
+    );
+    expect(view.errorWhen({ lastError: 'x', errorAt: at, errorAtKnown: false, errorPast: true })).toBe(
+      'before 01:15:03 UTC, past: acks resumed since',
+    );
+  });
+});

@@ -168,6 +168,73 @@ describe('the demo flows in flows/', () => {
     });
   });
 
+  it("stamp an edge store's last error with when it happened, and mark it past once the store acks again", () => {
+    const dashboard = JSON.parse(readFileSync(`${root}/flows/dashboard.json`, 'utf8')) as {
+      id: string;
+      func?: string;
+    }[];
+    const store: Record<string, unknown> = {};
+    const context = {
+      get: (key: string) => store[key],
+      set: (key: string, value: unknown) => (store[key] = value),
+    };
+    const view = new Function(
+      'msg',
+      'context',
+      dashboard.find((node) => node.id === 'dash-edge-view')!.func!,
+    ) as (
+      msg: object,
+      context: object,
+    ) => [
+      { payload: { stores: Record<string, { errorAt: number; errorAtKnown: boolean; errorPast: boolean }> } },
+    ];
+    const stats = (fields: object) => ({
+      topic: 'v1/acme/plant-01/edge/edge-telemetry',
+      payload: {
+        store: 'edge-telemetry',
+        rows: 0,
+        acked: 100,
+        retries: 0,
+        ackedPerS: 5,
+        lastError: null,
+        ...fields,
+      },
+    });
+    const at = (ms: number) => {
+      const real = Date.now;
+      Date.now = () => ms;
+      return { restore: () => (Date.now = real) };
+    };
+    const step = (ms: number, fields: object) => {
+      const clock = at(ms);
+      try {
+        return view(stats(fields), context)[0].payload.stores['edge-telemetry']!;
+      } finally {
+        clock.restore();
+      }
+    };
+    expect(step(1000, {})).toMatchObject({ errorAt: null, errorPast: false });
+    const refused = 'RequestError: connect ECONNREFUSED 127.0.0.1:1881';
+    expect(step(2000, { lastError: refused, retries: 1, ackedPerS: 0 })).toMatchObject({
+      errorAt: 2000,
+      errorAtKnown: true,
+      errorPast: false,
+    });
+    // Tried again, failed again: the time follows.
+    expect(step(3000, { lastError: refused, retries: 4, ackedPerS: 0 })).toMatchObject({ errorAt: 3000 });
+    // The link is back: acks resume, the store still says its last error.
+    expect(step(4000, { lastError: refused, retries: 4, acked: 180, ackedPerS: 40 })).toMatchObject({
+      errorAt: 3000,
+      errorPast: true,
+    });
+    expect(step(5000, { lastError: refused, retries: 4, acked: 200 })).toMatchObject({ errorPast: true });
+    // And a new failure is current again.
+    expect(step(6000, { lastError: refused, retries: 5, acked: 200 })).toMatchObject({
+      errorAt: 6000,
+      errorPast: false,
+    });
+  });
+
   it("turn an alarm command into threshold-alarm's control, every alarm only for list", async () => {
     const edge = JSON.parse(readFileSync(`${root}/flows/edge-agent.json`, 'utf8')) as {
       id: string;
