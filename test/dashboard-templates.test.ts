@@ -34,6 +34,36 @@ function mount(id: string, msg: unknown): Record<string, unknown> & { sent: unkn
   return self;
 }
 
+describe('the active alarms list', () => {
+  const alarm = (id: string, priority: string, activeSince: number, value = 10) => ({
+    id,
+    priority,
+    activeSince,
+    value,
+    limit: 8,
+    state: 'active-unack',
+  });
+
+  it('keeps its order when the edge moves the alarm last acted on to the top: priority, then the oldest first', () => {
+    const a = alarm('a', 'high', 1000);
+    const b = alarm('b', 'high', 2000);
+    const c = alarm('c', 'critical', 3000);
+    const d = alarm('d', 'low', 500);
+    const order = (list: unknown[]) =>
+      (mount('dash-active', { payload: list }).alarms as { id: string }[]).map((x) => x.id);
+    expect(order([a, b, c, d])).toEqual(['c', 'a', 'b', 'd']);
+    // b shelved: the edge's list now starts with it.
+    expect(order([{ ...b, state: 'shelved' }, a, c, d])).toEqual(['c', 'a', 'b', 'd']);
+  });
+
+  it('shows values as the alarm history does: 10, not 10.0; 10.46 as 10.5', () => {
+    const view = mount('dash-active', { payload: [] }) as unknown as { number(v: unknown): string };
+    expect(view.number(10)).toBe('10');
+    expect(view.number(10.46)).toBe('10.5');
+    expect(view.number(undefined)).toBe('');
+  });
+});
+
 describe('the Faults page', () => {
   it("shows each machine's running faults and when they started (UTC)", () => {
     const view = mount('dash-faults', {
