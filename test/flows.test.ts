@@ -104,20 +104,55 @@ describe('the demo flows in flows/', () => {
         msg: object,
         flow: object,
       ) => ({ payload: unknown; _client?: { socketId: string } } | null | object[])[] | null;
-    const views = {
+    const views: Record<string, object> = {
       a: { machine: 'line-01/cnc-01', window: '60', viewing: true },
       b: { machine: 'line-02/press-02', window: '15', viewing: true },
       c: { machine: 'line-01/cnc-01', window: '60', viewing: false },
     };
     const flow = { get: (key: string) => (key === 'machineViews' ? views : undefined) };
-    const live = func('dash-live-split')(
-      { payload: { line: 'line-01', machine: 'cnc-01', metric: 'temperature', ts: 1, value: 40 } },
+    const live = (metric: string, ts: number, value: number) =>
+      (
+        func('dash-live-split')(
+          { payload: { line: 'line-01', machine: 'cnc-01', metric, ts, value } },
+          flow,
+        ) ?? []
+      )
+        .flat()
+        .filter(Boolean);
+    // Only tab a shows line-01/cnc-01 now (c left the page). Its window (1 hour) is drawn in 30 s buckets: the
+    // live points are averaged into them, each sent once it is over, not spiky raw 2 s points.
+    expect(live('temperature', 0, 40)).toEqual([]);
+    expect(live('temperature', 2000, 41)).toEqual([]);
+    expect(live('temperature', 28_000, 45)).toEqual([]);
+    expect(live('temperature', 30_000, 50)).toEqual([
+      { payload: { series: 'temperature', x: 0, y: 42 }, _client: { socketId: 'a' } },
+    ]);
+    // A state is its bucket's last, by name; the remaining life (sent on change) comes at once, in minutes.
+    live('state', 0, 1);
+    live('state', 2000, 4);
+    expect(live('state', 30_000, 4)).toEqual([
+      { payload: { series: 'state', x: 0, y: 'ERROR' }, _client: { socketId: 'a' } },
+    ]);
+    expect(live('vibration_rul', 31_000, 600)).toEqual([
+      { payload: { series: 'vibration_rul', x: 31_000, y: 10 }, _client: { socketId: 'a' } },
+    ]);
+    // The history leaves the bucket under way to the live points (a mean of part of it is another value).
+    const bucket = Math.floor(Date.now() / 30_000) * 30_000;
+    const underWay = func('dash-history-split')(
+      {
+        payload: [
+          { ts: new Date(bucket - 30_000).toISOString(), metric: 'power', value: 5, last: 5 },
+          { ts: new Date(bucket).toISOString(), metric: 'power', value: 6, last: 6 },
+        ],
+        params: { line: 'line-01', machine: 'cnc-01', minutes: 60, bucket: '30s' },
+        _client: { socketId: 'a' },
+      },
       flow,
     )!;
-    // Only tab a shows line-01/cnc-01 now (c left the page).
-    expect(live.flat().filter(Boolean)).toEqual([
-      { payload: { series: 'temperature', x: 1, y: 40 }, _client: { socketId: 'a' } },
-    ]);
+    const power = underWay.find(
+      (m) => (m as { payload: { series: string }[] }).payload[0]?.series === 'power',
+    );
+    expect((power as { payload: { x: number }[] }).payload.map((p) => p.x)).toEqual([bucket - 30_000]);
     // An answer for tab b's earlier choice (cnc-01) is dropped; its answer for the press goes to b alone.
     const history = func('dash-history-split');
     const rows = [{ ts: '2026-01-05T08:00:00Z', metric: 'power', value: 5, last: 5 }];
