@@ -29,15 +29,26 @@ describe('the demo flows in flows/', () => {
     for (const rule of rules) expect(readme).toContain(`\`${rule.name}\``);
   });
 
-  it("hold the remaining life's last value until now on the Machine page, drawn as steps; codes as their last value", () => {
+  it("hold the remaining life's last value until now on the Machine page, in minutes, drawn as steps; states as steps of their names; times in UTC", () => {
     const dashboard = JSON.parse(readFileSync(`${root}/flows/dashboard.json`, 'utf8')) as {
       id: string;
+      type: string;
       func?: string;
+      label?: string;
       interpolation?: string;
+      xAxisLabel?: string;
+      ymin?: string;
+      ymax?: string;
+      chartOptions?: { useUTC?: boolean; yAxis?: object };
     }[];
-    const split = new Function('msg', dashboard.find((node) => node.id === 'dash-history-split')!.func!) as (
-      msg: object,
-    ) => { payload: { series: string; x: number; y: number }[] }[];
+    const noViews = { get: () => undefined };
+    const historySplit = new Function(
+      'msg',
+      'flow',
+      dashboard.find((node) => node.id === 'dash-history-split')!.func!,
+    ) as (msg: object, flow: object) => { payload: { series: string; x: number; y: number }[] }[];
+    const split = (msg: { payload: object[] }) =>
+      historySplit({ ...msg, params: { line: 'line-01', machine: 'cnc-01', minutes: 60 } }, noViews);
     const charts = dashboard.filter((node) => node.id.startsWith('dash-chart-'));
     const rul = charts.findIndex((node) => node.id === 'dash-chart-rul');
     const temperature = charts.findIndex((node) => node.id === 'dash-chart-temperature');
@@ -52,16 +63,211 @@ describe('the demo flows in flows/', () => {
         { ts: '2026-01-05T08:00:00Z', metric: 'state', value: 2.5, last: 4 },
       ],
     });
-    // A state code is each bucket's last state: a mean of codes (2.5) is no state.
-    expect(out[state]!.payload.map((p) => p.y)).toEqual([4]);
+    // A state code is each bucket's last state (a mean of codes, 2.5, is no state), drawn as its name on an axis
+    // of the names, as steps: never a ramp from RUNNING through IDLE and SETUP to ERROR.
+    expect(out[state]!.payload.map((p) => p.y)).toEqual(['ERROR']);
+    expect(charts[state]!.interpolation).toBe('step');
+    expect(charts[state]!.chartOptions!.yAxis).toMatchObject({
+      type: 'category',
+      data: ['RUNNING', 'IDLE', 'SETUP', 'ERROR', 'MAINTENANCE'],
+    });
+    expect([charts[state]!.ymin, charts[state]!.ymax]).toEqual(['0', '4']);
     // Sent only when it changes: one point would stretch the time axis over days, and a line between two sent
     // values would draw a decline that never was.
-    expect(out[rul]!.payload.map((p) => p.y)).toEqual([7200, 7200]);
+    // In minutes, on a fixed axis up to the forecast's cap of 2 hours (which the title explains).
+    expect(out[rul]!.payload.map((p) => p.y)).toEqual([120, 120]);
+    expect([charts[rul]!.ymin, charts[rul]!.ymax, charts[rul]!.chartOptions!.yAxis]).toEqual([
+      '0',
+      '120',
+      expect.objectContaining({ interval: 30 }),
+    ]);
+    expect(charts[rul]!.label).toMatch(/min; 120: no drift/);
     expect(out[rul]!.payload[1]!.x).toBeGreaterThanOrEqual(before);
     expect(charts[rul]!.interpolation).toBe('step');
     // A sampled series is drawn as it came.
     expect(out[temperature]!.payload.map((p) => p.y)).toEqual([50, 51]);
     expect(charts[temperature]!.interpolation).toBe('linear');
+    // Every chart of the dashboard draws UTC, as the tables, and names it.
+    for (const chart of dashboard.filter((node) => node.type === 'ui-chart')) {
+      expect(chart.xAxisLabel, chart.id).toBe('time (UTC)');
+      expect(chart.chartOptions!.useUTC, chart.id).toBe(true);
+    }
+  });
+
+  it("send the Machine page's live points to the tabs that show their machine, and history to the tab that asked", () => {
+    const dashboard = JSON.parse(readFileSync(`${root}/flows/dashboard.json`, 'utf8')) as {
+      id: string;
+      func?: string;
+    }[];
+    const func = (id: string) =>
+      new Function('msg', 'flow', dashboard.find((node) => node.id === id)!.func!) as (
+        msg: object,
+        flow: object,
+      ) => ({ payload: unknown; _client?: { socketId: string } } | null | object[])[] | null;
+    const views: Record<string, object> = {
+      a: { machine: 'line-01/cnc-01', window: '60', viewing: true },
+      b: { machine: 'line-02/press-02', window: '15', viewing: true },
+      c: { machine: 'line-01/cnc-01', window: '60', viewing: false },
+    };
+    const flow = { get: (key: string) => (key === 'machineViews' ? views : undefined) };
+    const live = (metric: string, ts: number, value: number) =>
+      (
+        func('dash-live-split')(
+          { payload: { line: 'line-01', machine: 'cnc-01', metric, ts, value } },
+          flow,
+        ) ?? []
+      )
+        .flat()
+        .filter(Boolean);
+    // Only tab a shows line-01/cnc-01 now (c left the page). Its window (1 hour) is drawn in 30 s buckets: the
+    // live points are averaged into them, each sent once it is over, not spiky raw 2 s points.
+    expect(live('temperature', 0, 40)).toEqual([]);
+    expect(live('temperature', 2000, 41)).toEqual([]);
+    expect(live('temperature', 28_000, 45)).toEqual([]);
+    expect(live('temperature', 30_000, 50)).toEqual([
+      { payload: { series: 'temperature', x: 0, y: 42 }, _client: { socketId: 'a' } },
+    ]);
+    // A state is its bucket's last, by name; the remaining life (sent on change) comes at once, in minutes.
+    live('state', 0, 1);
+    live('state', 2000, 4);
+    expect(live('state', 30_000, 4)).toEqual([
+      { payload: { series: 'state', x: 0, y: 'ERROR' }, _client: { socketId: 'a' } },
+    ]);
+    expect(live('vibration_rul', 31_000, 600)).toEqual([
+      { payload: { series: 'vibration_rul', x: 31_000, y: 10 }, _client: { socketId: 'a' } },
+    ]);
+    // The history leaves the bucket under way to the live points (a mean of part of it is another value).
+    const bucket = Math.floor(Date.now() / 30_000) * 30_000;
+    const underWay = func('dash-history-split')(
+      {
+        payload: [
+          { ts: new Date(bucket - 30_000).toISOString(), metric: 'power', value: 5, last: 5 },
+          { ts: new Date(bucket).toISOString(), metric: 'power', value: 6, last: 6 },
+        ],
+        params: { line: 'line-01', machine: 'cnc-01', minutes: 60, bucket: '30s' },
+        _client: { socketId: 'a' },
+      },
+      flow,
+    )!;
+    const power = underWay.find(
+      (m) => (m as { payload: { series: string }[] }).payload[0]?.series === 'power',
+    );
+    expect((power as { payload: { x: number }[] }).payload.map((p) => p.x)).toEqual([bucket - 30_000]);
+    // An answer for tab b's earlier choice (cnc-01) is dropped; its answer for the press goes to b alone.
+    const history = func('dash-history-split');
+    const rows = [{ ts: '2026-01-05T08:00:00Z', metric: 'power', value: 5, last: 5 }];
+    const earlier = { line: 'line-01', machine: 'cnc-01', minutes: 15 };
+    expect(history({ payload: rows, params: earlier, _client: { socketId: 'b' } }, flow)).toBeNull();
+    const answer = history(
+      {
+        payload: rows,
+        params: { line: 'line-02', machine: 'press-02', minutes: 15 },
+        _client: { socketId: 'b' },
+      },
+      flow,
+    )!;
+    expect(answer.every((m) => (m as { _client: object })._client)).toBe(true);
+    expect(answer.map((m) => (m as { _client: { socketId: string } })._client.socketId)).toContain('b');
+  });
+
+  it("tell the Faults page which faults run: a machine's fault whose newest event is a start", () => {
+    const dashboard = JSON.parse(readFileSync(`${root}/flows/dashboard.json`, 'utf8')) as {
+      id: string;
+      func?: string;
+      rules?: { p: string; to: string }[];
+    }[];
+    const running = new Function(
+      'msg',
+      dashboard.find((node) => node.id === 'dash-faults-running')!.func!,
+    ) as (msg: object) => { payload: { running: Record<string, Record<string, string>> } };
+    const event = (ts: string, machine: string, name: string, state: string) => ({
+      ts,
+      line: machine ? 'line-01' : '',
+      machine,
+      name,
+      state,
+    });
+    // Newest first, as the events preset answers.
+    const out = running({
+      payload: [
+        event('2026-01-05T08:03:00Z', 'cnc-01', 'bearing_fault', 'end'),
+        event('2026-01-05T08:02:00Z', 'cnc-01', 'dropout', 'start'),
+        event('2026-01-05T08:01:00Z', 'cnc-01', 'bearing_fault', 'start'),
+        event('2026-01-05T08:01:00Z', '', 'network_outage', 'start'),
+        event('2026-01-05T08:00:00Z', 'pump-03', 'energy_spike', 'start'),
+      ],
+    });
+    expect(out.payload.running).toEqual({
+      'line-01/cnc-01': { dropout: '2026-01-05T08:02:00Z' },
+      'line-01/pump-03': { energy_spike: '2026-01-05T08:00:00Z' },
+    });
+  });
+
+  it("stamp an edge store's last error with when it happened, and mark it past once the store acks again", () => {
+    const dashboard = JSON.parse(readFileSync(`${root}/flows/dashboard.json`, 'utf8')) as {
+      id: string;
+      func?: string;
+    }[];
+    const store: Record<string, unknown> = {};
+    const context = {
+      get: (key: string) => store[key],
+      set: (key: string, value: unknown) => (store[key] = value),
+    };
+    const view = new Function(
+      'msg',
+      'context',
+      dashboard.find((node) => node.id === 'dash-edge-view')!.func!,
+    ) as (
+      msg: object,
+      context: object,
+    ) => [
+      { payload: { stores: Record<string, { errorAt: number; errorAtKnown: boolean; errorPast: boolean }> } },
+    ];
+    const stats = (fields: object) => ({
+      topic: 'v1/acme/plant-01/edge/edge-telemetry',
+      payload: {
+        store: 'edge-telemetry',
+        rows: 0,
+        acked: 100,
+        retries: 0,
+        ackedPerS: 5,
+        lastError: null,
+        ...fields,
+      },
+    });
+    const at = (ms: number) => {
+      const real = Date.now;
+      Date.now = () => ms;
+      return { restore: () => (Date.now = real) };
+    };
+    const step = (ms: number, fields: object) => {
+      const clock = at(ms);
+      try {
+        return view(stats(fields), context)[0].payload.stores['edge-telemetry']!;
+      } finally {
+        clock.restore();
+      }
+    };
+    expect(step(1000, {})).toMatchObject({ errorAt: null, errorPast: false });
+    const refused = 'RequestError: connect ECONNREFUSED 127.0.0.1:1881';
+    expect(step(2000, { lastError: refused, retries: 1, ackedPerS: 0 })).toMatchObject({
+      errorAt: 2000,
+      errorAtKnown: true,
+      errorPast: false,
+    });
+    // Tried again, failed again: the time follows.
+    expect(step(3000, { lastError: refused, retries: 4, ackedPerS: 0 })).toMatchObject({ errorAt: 3000 });
+    // The link is back: acks resume, the store still says its last error.
+    expect(step(4000, { lastError: refused, retries: 4, acked: 180, ackedPerS: 40 })).toMatchObject({
+      errorAt: 3000,
+      errorPast: true,
+    });
+    expect(step(5000, { lastError: refused, retries: 4, acked: 200 })).toMatchObject({ errorPast: true });
+    // And a new failure is current again.
+    expect(step(6000, { lastError: refused, retries: 5, acked: 200 })).toMatchObject({
+      errorAt: 6000,
+      errorPast: false,
+    });
   });
 
   it("turn an alarm command into threshold-alarm's control, every alarm only for list", async () => {

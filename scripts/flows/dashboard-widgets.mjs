@@ -11,8 +11,10 @@ export function base() {
       name: 'Plantwire',
       path: '/dashboard',
       appIcon: '',
+      // Each message from a browser tab carries msg._client; one carrying it goes to that tab only for these types
+      // (without it, to every tab): the Machine page's choice and charts are each tab's own.
       includeClientData: true,
-      acceptsClientConfig: ['ui-notification', 'ui-control'],
+      acceptsClientConfig: ['ui-notification', 'ui-control', 'ui-dropdown', 'ui-chart'],
       showPathInSidebar: false,
       headerContent: 'page',
       navigationStyle: 'default',
@@ -126,10 +128,23 @@ export const table = (name, columns) => ({
   action: 'replace',
 });
 
-/** A time chart of `{series, x, y}` points; history arrives with msg.action = "replace", live points append. */
+/**
+ * A time chart of `{series, x, y}` points; history arrives with msg.action = "replace", live points append. Times
+ * are UTC, as every table of the dashboard gives them, and the axis says so. `ymin`/`ymax` fix the value axis
+ * (`yStep` apart), `categories` make it an axis of names (the points' y is one of them).
+ */
 export const chart = (
   label,
-  { ymin = '', width = 6, height = 4, legend = true, interpolation = 'linear' } = {},
+  {
+    ymin = '',
+    ymax = '',
+    yStep,
+    categories,
+    width = 6,
+    height = 4,
+    legend = true,
+    interpolation = 'linear',
+  } = {},
 ) => ({
   name: label,
   label,
@@ -138,8 +153,7 @@ export const chart = (
   chartType: 'line',
   category: 'series',
   categoryType: 'property',
-  // The charts draw in the browser's time zone (the tables give UTC, and say so).
-  xAxisLabel: 'local time',
+  xAxisLabel: 'time (UTC)',
   xAxisProperty: 'x',
   xAxisPropertyType: 'property',
   xAxisType: 'time',
@@ -150,8 +164,9 @@ export const chart = (
   yAxisLabel: '',
   yAxisProperty: 'y',
   yAxisPropertyType: 'property',
-  ymin,
-  ymax: '',
+  // A category axis runs over the names' indexes: 0 to the last.
+  ymin: categories ? '0' : String(ymin),
+  ymax: categories ? String(categories.length - 1) : String(ymax),
   bins: 10,
   action: 'append',
   stackSeries: false,
@@ -167,9 +182,23 @@ export const chart = (
   gridColor: ['#e5e5e5'],
   gridColorDefault: true,
   interpolation,
+  // ECharts options over the widget's own (Dashboard 2.0 applies them as the chart is drawn): UTC, the axis name
+  // clear of the tick labels below it (they overlapped at 1024 px).
+  chartOptions: {
+    useUTC: true,
+    grid: { bottom: 30, containLabel: true },
+    xAxis: { nameGap: 24 },
+    // The dashboard adds the axis's ends as labels of their own: one a tick label already shows is not drawn twice.
+    yAxis: {
+      axisLabel: { hideOverlap: true },
+      ...(categories && { type: 'category', data: categories }),
+      ...(yStep && { interval: yStep }),
+    },
+  },
 });
 
-export const dropdown = (label, options) => ({
+/** A dropdown whose messages have msg.topic `topic`. */
+export const dropdown = (label, options, topic = '') => ({
   name: label,
   label,
   tooltip: '',
@@ -179,8 +208,8 @@ export const dropdown = (label, options) => ({
   clearable: false,
   options: options.map(([value, label]) => ({ value, label, type: 'str' })),
   payload: '',
-  topic: 'topic',
-  topicType: 'msg',
+  topic,
+  topicType: 'str',
   typeIsComboBox: false,
   msgTrigger: 'onChange',
 });

@@ -185,12 +185,16 @@ describe("tenant B's machines and values never reach tenant A's dashboard", () =
       return JSON.stringify(Object.values(charts ?? {}).map((c) => c.chart.getOption().series));
     });
   /** Live points of both tenants while the page is open: the cloud must show acme's only. */
-  const publishLive = async (device: MqttClient, tenant: string, machine: string, value: number) =>
+  const publishLive = async (
+    device: MqttClient,
+    tenant: string,
+    machine: string,
+    value: number,
+    ts = Date.now(),
+  ) =>
     device.publishAsync(
       `v1/${tenant}/plant-01/line-01/${machine}/temperature`,
-      JSON.stringify(
-        telemetryPoint(Date.now(), { tenant, plant: 'plant-01', line: 'line-01', machine, value }),
-      ),
+      JSON.stringify(telemetryPoint(ts, { tenant, plant: 'plant-01', line: 'line-01', machine, value })),
     );
   /** A message of the page's own connection, as a crafted client would send it. */
   const emit = (event: string, id: string, value: unknown) =>
@@ -248,15 +252,18 @@ describe("tenant B's machines and values never reach tenant A's dashboard", () =
       // Crafted: another tenant's machine as the choice, a tenant in the message, whole messages sent at the
       // dropdowns and the page-view node, asking for globex.
       const crafted = { payload: 'line-01/cnc-01', tenant: 'globex', params: { tenant: 'globex' } };
+      const views = async () =>
+        JSON.stringify((await red.api<{ msg: unknown }>('/context/flow/dash/machineViews')).msg);
       await emit('widget-change', 'dash-pick-machine', 'line-01/globex-secret-press');
-      // It reached the flow: the page now asks for that machine, within acme.
+      await emit('widget-change', 'dash-pick-machine', 'line-01/press-02');
+      // Both reached the flow, which takes the machines of its dropdown only: the tab's choice is the acme press,
+      // never the crafted machine.
       await waitFor(
-        'the crafted choice in the flow',
-        async () =>
-          (await red.api<{ msg: string }>('/context/flow/dash/machine')).msg ===
-            'line-01/globex-secret-press' || undefined,
+        'the choice in the flow',
+        async () => ((await views()).includes('line-01/press-02') ? true : undefined),
         10_000,
       );
+      expect(await views()).not.toMatch(GLOBEX);
       await emit('widget-change', 'dash-pick-machine', crafted);
       for (const id of ['dash-pick-machine', 'dash-pick-window', 'dash-page-views'])
         await emit('widget-action', id, crafted);
@@ -266,6 +273,9 @@ describe("tenant B's machines and values never reach tenant A's dashboard", () =
         await publishLive(acmeDevice, 'acme', 'cnc-01', 45.25);
         await sleep(500);
       }
+      // The page draws live points averaged into 30 s buckets, each once it is over: one 30 s later ends theirs.
+      await publishLive(globexDevice, 'globex', 'cnc-01', 987654.5, Date.now() + 30_000);
+      await publishLive(acmeDevice, 'acme', 'cnc-01', 45.25, Date.now() + 30_000);
       await waitFor(
         'an acme live point',
         async () => ((await chartData()).includes('45.25') ? true : undefined),
