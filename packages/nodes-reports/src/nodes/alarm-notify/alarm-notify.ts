@@ -6,6 +6,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { join } from 'node:path';
 import {
   delayUntil,
+  fileNameFor,
   nodeShell,
   registerNode,
   setting,
@@ -75,10 +76,13 @@ export = function register(RED: NodeAPI) {
         Date.now(),
       );
       const restoring = notifier;
-      stateFile = shell.keepState(join(RED.settings.userDir ?? '.', 'plantwire-notify', `${node.id}.json`), {
-        snapshot: () => restoring.snapshot(Date.now()),
-        restore: (snapshot) => restoring.restore(snapshot),
-      });
+      stateFile = shell.keepState(
+        join(RED.settings.userDir ?? '.', 'plantwire-notify', `${fileNameFor(node.id)}.json`),
+        {
+          snapshot: () => restoring.snapshot(Date.now()),
+          restore: (snapshot) => restoring.restore(snapshot),
+        },
+      );
       showStatus();
       // What came due while Node-RED was down goes out once the flows (the email node too) have started.
       shell.afterFlowsStart(schedule);

@@ -5,6 +5,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { join } from 'node:path';
 import {
   delayUntil,
+  fileNameFor,
   nodeShell,
   registerNode,
   setting,
@@ -82,7 +83,7 @@ export = function register(RED: NodeAPI) {
         maxSeries: settings.maxSeries,
         warn: (message) => shell.warn('warnings.engine', { message }),
       });
-      statePath = join(RED.settings.userDir ?? '.', 'plantwire-alarms', `${stateName}.json`);
+      statePath = join(RED.settings.userDir ?? '.', 'plantwire-alarms', `${fileNameFor(stateName)}.json`);
       if (statePathsInUse.has(statePath))
         throw new SettingError('stateName', shell.text('errors.stateInUse', { name: stateName }));
       statePathsInUse.add(statePath);
