@@ -361,12 +361,14 @@ export class AlarmEngine {
         x = rate * spec.rateFactor;
       }
       if (point.unit !== undefined) alarm.unit = point.unit;
+      alarm.placeFrom(point);
       this.checkLimit(alarm, spec, x, ts);
     }
     const feeds = series.feeds;
     for (let i = 0; i < feeds.length; i++) {
       const feed = feeds[i]!;
       feed.alarm.inputs[feed.index] = value;
+      feed.alarm.placeFrom(point);
       this.checkComposite(feed.alarm, feed.index, ts);
     }
   }

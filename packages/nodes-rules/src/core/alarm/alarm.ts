@@ -1,6 +1,6 @@
 // One alarm (ISA-18.2 / IEC 62682): one rule, level and series (or machine, for composite rules). What it holds,
 // the state an operator sees, and the text it shows.
-import { formatReading } from '@plantwire/telemetry';
+import { formatReading, isIdentifier } from '@plantwire/telemetry';
 import type { CompositeSpec, Level, LimitSpec, Priority } from './rules.js';
 
 export const ALARM_STATES = [
@@ -17,6 +17,14 @@ export type AlarmState = (typeof ALARM_STATES)[number];
 export interface AlarmEvent {
   id: string;
   key: string;
+  /**
+   * Where the alarm is, when known: the tenant, plant and line of the newest point that fed it (for a composite
+   * rule, the newest point of its machine; for a flood summary, what every alarm of the flood shares). Left out
+   * when unknown, so a reader (alarm-notify, telemetry-validate) takes them from the key or its own settings.
+   */
+  tenant?: string;
+  plant?: string;
+  line?: string;
   rule: string;
   level: Level;
   state: AlarmState | 'flood';
@@ -39,6 +47,10 @@ export class Alarm {
   value = NaN;
   limit = NaN;
   unit = '';
+  /** Where its newest point came from ('' = unknown): carried by its events. */
+  tenant = '';
+  plant = '';
+  line = '';
   activeSince = 0;
   announcedAt = 0;
   changedAt = 0;
@@ -66,6 +78,14 @@ export class Alarm {
     readonly composite: boolean,
   ) {
     this.inputs = new Float64Array(composite ? (spec as CompositeSpec).conditions.length : 0).fill(NaN);
+  }
+
+  /** Takes the tenant, plant and line of a point that fed the alarm; anything but an identifier is unknown. */
+  placeFrom(point: { tenant?: unknown; plant?: unknown; line?: unknown }): void {
+    // Compared first: points of one series almost always come from the same place, and the check is per point.
+    if (point.tenant !== this.tenant) this.tenant = isIdentifier(point.tenant) ? point.tenant : '';
+    if (point.plant !== this.plant) this.plant = isIdentifier(point.plant) ? point.plant : '';
+    if (point.line !== this.line) this.line = isIdentifier(point.line) ? point.line : '';
   }
 
   get masked(): boolean {
