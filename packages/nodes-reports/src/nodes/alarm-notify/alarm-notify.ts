@@ -32,7 +32,9 @@ const SETTINGS = {
   routes: setting.text(JSON.stringify(EXAMPLE_ROUTES)),
   tenant: setting.text(''),
   plant: setting.text(''),
-  immediatePriority: setting.choice('critical', PRIORITIES),
+  // high: threshold-alarm's critical level is high unless a rule says otherwise, and a critical limit breach is
+  // mailed at once, not in the digest.
+  immediatePriority: setting.choice('high', PRIORITIES),
   digestMin: setting.number(15, { min: 0.05 }),
   cooldownMin: setting.number(10),
   escalateMin: setting.number(15),
