@@ -50,9 +50,7 @@ export function takeSnapshot(alarms: Iterable<Alarm>, keyName: string): AlarmSna
       value: alarm.value,
       limit: alarm.limit,
       unit: alarm.unit,
-      tenant: alarm.tenant,
-      plant: alarm.plant,
-      line: alarm.line,
+      ...alarm.place(),
       activeSince: alarm.activeSince,
       announcedAt: alarm.announcedAt,
       changedAt: alarm.changedAt,
@@ -93,7 +91,9 @@ export function restoreSnapshot(
     alarm.value = record.value ?? NaN;
     alarm.limit = record.limit ?? NaN;
     alarm.unit = record.unit ?? '';
-    alarm.placeFrom(record);
+    alarm.tenant = record.tenant;
+    alarm.plant = record.plant;
+    alarm.line = record.line;
     alarm.activeSince = record.activeSince;
     // A restart does not count as time without an answer: the re-alarm clock starts again now.
     alarm.announcedAt = Math.max(record.announcedAt, into.now);

@@ -47,10 +47,13 @@ export class Alarm {
   value = NaN;
   limit = NaN;
   unit = '';
-  /** Where its newest point came from ('' = unknown): carried by its events. */
-  tenant = '';
-  plant = '';
-  line = '';
+  /**
+   * Where its newest point came from, as the point said it (checked only when an event is made: this is set per
+   * point, which must stay cheap); see place().
+   */
+  tenant: unknown = undefined;
+  plant: unknown = undefined;
+  line: unknown = undefined;
   activeSince = 0;
   announcedAt = 0;
   changedAt = 0;
@@ -80,12 +83,13 @@ export class Alarm {
     this.inputs = new Float64Array(composite ? (spec as CompositeSpec).conditions.length : 0).fill(NaN);
   }
 
-  /** Takes the tenant, plant and line of a point that fed the alarm; anything but an identifier is unknown. */
-  placeFrom(point: { tenant?: unknown; plant?: unknown; line?: unknown }): void {
-    // Compared first: points of one series almost always come from the same place, and the check is per point.
-    if (point.tenant !== this.tenant) this.tenant = isIdentifier(point.tenant) ? point.tenant : '';
-    if (point.plant !== this.plant) this.plant = isIdentifier(point.plant) ? point.plant : '';
-    if (point.line !== this.line) this.line = isIdentifier(point.line) ? point.line : '';
+  /** The tenant, plant and line its newest point named, those that are identifiers (for an event or a snapshot). */
+  place(): { tenant?: string; plant?: string; line?: string } {
+    const place: { tenant?: string; plant?: string; line?: string } = {};
+    if (isIdentifier(this.tenant)) place.tenant = this.tenant;
+    if (isIdentifier(this.plant)) place.plant = this.plant;
+    if (isIdentifier(this.line)) place.line = this.line;
+    return place;
   }
 
   get masked(): boolean {

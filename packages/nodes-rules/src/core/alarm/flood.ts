@@ -2,11 +2,11 @@
 // activate within a window, and one when the rate falls below it again, instead of a flag on every alarm.
 import type { AlarmEvent } from './alarm.js';
 
-/** Where an activation was ('' = unknown). */
+/** Where an activation was (a field left out: unknown). */
 export interface Place {
-  tenant: string;
-  plant: string;
-  line: string;
+  tenant?: string;
+  plant?: string;
+  line?: string;
 }
 
 const PLACE_FIELDS = ['tenant', 'plant', 'line'] as const;
@@ -30,7 +30,7 @@ export class FloodWatch {
   /** An alarm activated at `ts`. */
   activation(ts: number, place: Place): void {
     this.times.push(ts);
-    this.places.push({ tenant: place.tenant, plant: place.plant, line: place.line });
+    this.places.push(place);
     if (this.flooding) {
       this.total++;
       return;
@@ -42,7 +42,8 @@ export class FloodWatch {
     this.shared = {};
     for (const field of PLACE_FIELDS) {
       const first = this.places[0]![field];
-      if (first !== '' && this.places.every((place) => place[field] === first)) this.shared[field] = first;
+      if (first !== undefined && this.places.every((place) => place[field] === first))
+        this.shared[field] = first;
     }
     this.emit(
       this.event(
