@@ -486,6 +486,28 @@ describe('the Node-RED 4.1 editor in a real browser, for every Plantwire node', 
     await closeEditor('#node-dialog-cancel');
   });
 
+  it('store-forward: a first retry longer than the longest wait is marked, as the deploy refuses it', async () => {
+    diagnoseOnFailure('store-forward-backoff');
+    await openEditor('store-forward');
+    const base = page.locator('#node-input-backoffBaseS');
+    const max = page.locator('#node-input-backoffMaxS');
+    for (const [first, longest, refused] of [
+      ['90', '60', true],
+      ['90', '120', false],
+      ['5', '', false], // empty takes the default, 60 s
+      ['90', '', true],
+    ] as const) {
+      await max.fill(longest);
+      await max.dispatchEvent('change');
+      await base.fill(first);
+      await base.dispatchEvent('change');
+      await expect
+        .poll(() => marked('#node-input-backoffBaseS'), { message: `${first} to ${longest}` })
+        .toBe(refused);
+    }
+    await closeEditor('#node-dialog-cancel');
+  });
+
   /** Deploys with the Deploy button; returns where the runtime's log stood, once the flows have started again. */
   async function deployChanges(): Promise<number> {
     const since = red!.log().length;

@@ -19,6 +19,7 @@
 //
 // See README.md and docs/architecture.md, "How to write a Plantwire node".
 export type { Done, Outputs, Send } from './messages.js';
+export { fileNameFor } from './file-name.js';
 export {
   nodeShell,
   registerNode,

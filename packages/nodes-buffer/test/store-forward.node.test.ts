@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -389,6 +389,43 @@ describe('store-forward inside Node-RED', () => {
     failing.mockRestore();
     sf.receive({ control: 'stats' });
     await until('stats again, with every item', () => stats.some((m) => m.payload.rows === 4));
+  });
+
+  it('keeps a hand-written id with / or .. as one file inside its folder, and an editor-made id as it was', async () => {
+    for (const [id, file] of [
+      ['../../outside/q', '%2E%2E%2F%2E%2E%2Foutside%2Fq.db'],
+      ['3f2a9c1d7e8b4a60', '3f2a9c1d7e8b4a60.db'],
+    ] as const) {
+      await helper.load(
+        [storeForward],
+        [{ ...flow({ storeName: '', directory: '' })[0], id, wires: [[], []] }],
+      );
+      const userDir = (helper as any).settings().userDir as string;
+      const node = helper.getNode(id!) as any;
+      expect(node.error.called).toBe(false);
+      expect(readdirSync(join(userDir, 'plantwire-buffer'))).toContain(file);
+      expect(readdirSync(userDir).sort()).toEqual(['plantwire-buffer']);
+      await helper.unload();
+    }
+  });
+
+  it('puts a relative folder under the userDir, not the working directory of Node-RED', async () => {
+    await helper.load([storeForward], [{ ...flow({ directory: 'queues/edge' })[0], wires: [[], []] }]);
+    const userDir = (helper as any).settings().userDir as string;
+    expect(existsSync(join(userDir, 'queues', 'edge', 'test.db'))).toBe(true);
+    expect(existsSync(join(process.cwd(), 'queues'))).toBe(false);
+  });
+
+  it('refuses a first retry longer than the longest wait', async () => {
+    await helper.load(
+      [storeForward],
+      [{ ...flow({ backoffBaseS: '90', backoffMaxS: '' })[0], wires: [[], []] }],
+    );
+    expect(
+      (helper.getNode('sf') as any).error.calledWithMatch(
+        'store-forward: backoffBaseS (90 s, the first retry) is more than backoffMaxS (60 s, the longest wait between retries)',
+      ),
+    ).toBe(true);
   });
 
   it('reports a bad store name on deploy and refuses input', async () => {

@@ -56,6 +56,15 @@ describe('kafka nodes inside Node-RED', () => {
     expect(JSON.stringify(exported)).not.toMatch(/kafka-secret/);
   });
 
+  it("kafka-produce with default settings deploys without kafkajs's EoS warning (logged at debug)", async () => {
+    await helper.load(NODE_MODULES, flow({}));
+    const debug = (helper.getNode('kafka') as any).debug;
+    await until('the producer made', () =>
+      debug.calledWithMatch(/Limiting retries for the idempotent producer/),
+    );
+    expect(spy('kafka', 'warn').calledWithMatch(/Limiting retries/)).toBe(false);
+  });
+
   it('kafka-config warns at deploy that SASL PLAIN without TLS sends the password in clear, and not with TLS', async () => {
     const credentials = { kafka: { username: 'edge', password: 'kafka-secret' } };
     await helper.load(NODE_MODULES, flow({ sasl: 'plain' }), credentials);

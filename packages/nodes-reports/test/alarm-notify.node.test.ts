@@ -224,20 +224,24 @@ describe('alarm-notify inside Node-RED, with a real SMTP server and an SMS webho
     await until('the digest', () => smtp.mails().some((m) => m.text.includes('press-000')), 15_000);
     await sleep(4_000); // a second digest period: nothing more may come
     const burst = smtp.mails().filter((m) => /press-\d{3}/.test(m.text));
-    // maintenance hears of all 200 and of the flood summary threshold-alarm adds (high) in one mail; the shift
-    // lead, who hears high and up, of the flood alone.
+    // maintenance hears of all 200 in one mail. The flood summary threshold-alarm adds is high: sent at once (to
+    // the shift lead, who hears high and up, and to maintenance), not in the digest.
     expect(burst).toHaveLength(1);
-    expect(burst[0]!.subject).toMatch(/^\[Plantwire\] Digest: 201 events \(1 high, 200 medium\) since /);
+    expect(burst[0]!.subject).toMatch(/^\[Plantwire\] Digest: 200 events \(200 medium\) since /);
     expect(burst[0]!.envelopeTo).toEqual(['maintenance@example.com']);
     const lead = smtp
       .mails()
-      .filter(
-        (m) =>
-          m.receivedAt >= start && m.subject.includes('Digest') && m.envelopeTo.includes('lead@example.com'),
-      );
-    expect(lead.map((m) => m.subject)).toEqual([expect.stringMatching(/Digest: 1 event \(1 high\)/)]);
-    expect(burst[0]!.text).toContain('... and 101 more');
-    expect(emails.filter((m) => m.notification.kind === 'digest')).toHaveLength(2);
+      .filter((m) => m.receivedAt >= start && m.envelopeTo.includes('lead@example.com'))
+      .map((m) => m.text);
+    // Still flooding after the escalation time (3 s here): escalated, as an unanswered high alarm is.
+    expect(lead).toEqual([
+      expect.stringContaining('alarm flood: 10 alarms within 600 s'),
+      expect.stringMatching(
+        /^Nobody has acknowledged this alarm[^]*Alarm: flood\nWhere: acme \/ plant-1 \/ line-02/,
+      ),
+    ]);
+    expect(burst[0]!.text).toContain('... and 100 more');
+    expect(emails.map((m) => m.notification.kind).sort()).toEqual(['alarm', 'digest', 'escalation']);
   });
 
   it('a shelved alarm sends nothing', async () => {
@@ -299,5 +303,36 @@ describe('alarm-notify inside Node-RED, with a real SMTP server and an SMS webho
   it('refuses SMS routes without a webhook URL', async () => {
     await load({ smsUrl: '' });
     expect(helper.logged(20).join('\n')).toMatch(/routes name SMS numbers: give the SMS webhook URL/);
+  });
+
+  it('a default threshold-alarm wired to a default alarm-notify mails a critical breach at once: events name their tenant and plant', async () => {
+    // Both nodes as the editor makes them (its example rule, without its 10 s on-delay), only the mail server set.
+    const rules = [
+      { name: 'temp-high', match: 'temperature', mode: 'above', warning: 80, critical: 90, deadband: 2 },
+    ];
+    await helper.load(
+      [thresholdAlarm, alarmNotify, emailNode, catchNode],
+      [
+        { id: 'alarm', type: 'threshold-alarm', rules: JSON.stringify(rules), wires: [['notify'], []] },
+        { id: 'notify', type: 'alarm-notify', wires: [['email'], []] },
+        { ...flow().find((n) => n.id === 'email')!, wires: [] },
+        { id: 'catcher', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+        { id: 'caught', type: 'helper' },
+      ],
+      { email: { userid: 'plantwire@example.com' } },
+    );
+    const caught = collect(helper, 'caught');
+    const notify = helper.getNode('notify') as any;
+    const sent = Date.now();
+    helper.getNode('alarm')!.receive({ payload: [temperature('cnc-31', 95)] });
+    // The critical level is priority high: sent at once, not in the 15-minute digest.
+    await until('the mail of the critical level', () => mailsFor('cnc-31').length > 0, 10_000);
+    const mail = mailsFor('cnc-31')[0]!;
+    expect(mail.receivedAt - sent).toBeLessThan(5_000);
+    expect(mail.envelopeTo.sort()).toEqual(['maintenance@example.com', 'shift-lead@example.com']);
+    expect(mail.subject).toContain('plant-1/line-01/cnc-31');
+    expect(mail.text).toContain('cnc-31/temperature:temp-high:critical');
+    expect(caught).toEqual([]);
+    expect(notify.error.called).toBe(false);
   });
 });

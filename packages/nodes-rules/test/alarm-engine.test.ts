@@ -559,6 +559,67 @@ describe('AlarmEngine: chattering and floods', () => {
   });
 });
 
+describe('AlarmEngine: where an alarm is', () => {
+  const place = { tenant: 'acme', plant: 'plant-1', line: 'line-1' };
+
+  it('carries the tenant, plant and line of the point that raised it, with the default key too', () => {
+    const alarm = setup([above]);
+    const [event] = alarm.send(alarm.point(95, place));
+    expect(event).toMatchObject({ key: 'cnc-01/temperature', ...place });
+    // Acknowledged later, by a command: still there.
+    alarm.engine.command({ command: 'ack', alarm: ID });
+    expect(alarm.engine.takeEvents()).toMatchObject([{ state: 'active-ack', ...place }]);
+  });
+
+  it('leaves out what the points did not say, or said as no identifier', () => {
+    const alarm = setup([above]);
+    const [event] = alarm.send(alarm.point(95, { plant: 'plant-1', line: 'bad line' } as never));
+    expect(event!.plant).toBe('plant-1');
+    expect(event).not.toHaveProperty('tenant');
+    expect(event).not.toHaveProperty('line');
+  });
+
+  it("a composite rule's event carries the place of its machine's newest point", () => {
+    const alarm = setup([
+      {
+        name: 'bearing',
+        all: [
+          { metric: 'temperature', above: 80 },
+          { metric: 'vibration', above: 7 },
+        ],
+      },
+    ]);
+    alarm.send(alarm.point(85, place));
+    const [event] = alarm.send(alarm.point(7.5, { metric: 'vibration', ...place, line: 'line-2' }));
+    expect(event).toMatchObject({ id: 'cnc-01:bearing:critical', key: 'cnc-01', ...place, line: 'line-2' });
+  });
+
+  it('a flood summary carries what all its alarms share, and nothing they differ in', () => {
+    const alarm = setup([above], { flood: { count: 3, windowS: 60 } });
+    const events = alarm.send(
+      ...['line-1', 'line-2', 'line-1'].map((line, i) =>
+        alarm.point(95, { machine: `cnc-${i}`, ...place, line }),
+      ),
+    );
+    const flood = events.find((e) => e.id === 'flood')!;
+    expect(flood).toMatchObject({ tenant: 'acme', plant: 'plant-1' });
+    expect(flood).not.toHaveProperty('line');
+    expect(alarm.advance(60_000)).toMatchObject([
+      { id: 'flood', state: 'normal', tenant: 'acme', plant: 'plant-1' },
+    ]);
+  });
+
+  it('keeps the place across a restart', () => {
+    const first = setup([above]);
+    first.send(first.point(95, place));
+    const snapshot = JSON.parse(JSON.stringify(first.engine.snapshot()));
+    const second = setup([above]);
+    second.engine.restore(snapshot);
+    second.engine.command({ command: 'ack', alarm: ID });
+    expect(second.engine.takeEvents()).toMatchObject([{ state: 'active-ack', ...place }]);
+  });
+});
+
 describe('AlarmEngine: points it cannot evaluate', () => {
   it('skips and reports each bad point, evaluates the rest, and takes ISO timestamps', () => {
     const alarm = setup([above]);

@@ -312,6 +312,16 @@ describe('anomaly-detect across redeploys and restarts', () => {
     return scored[0].payload as any[];
   }
 
+  it('keeps what a node with a hand-written id (/ and ..) learned in one file inside plantwire-learned', async () => {
+    const id = '../plant/detector';
+    await helper.load([anomalyDetect], [{ ...flow(rarity)[0], id, wires: [[], []] }]);
+    helper.getNode(id)!.receive({ payload: noisy(30) });
+    await sleep(200);
+    await helper.unload();
+    expect(readdirSync(join(userDir, 'plantwire-learned'))).toEqual(['%2E%2E%2Fplant%2Fdetector.json']);
+    expect(readdirSync(userDir)).toEqual(['plantwire-learned']);
+  });
+
   it('keeps what every series learned: after a redeploy the scores go on as if there had been none', async () => {
     const points = noisy(400);
     const split = 3 * 250;

@@ -490,6 +490,47 @@ describe('threshold-alarm inside Node-RED', () => {
     await until('events', () => events.length === 1);
   });
 
+  it('deploys without rules, but warns once and shows a yellow "no rules": it checks nothing', async () => {
+    for (const rules of ['[]', '']) {
+      const statuses: any[] = [];
+      await helper.load([thresholdAlarm, catchNode], flow({ rules }));
+      const node = helper.getNode('alarm')! as any;
+      node.on('call:status' as never, ((call: any) => statuses.push(call.args[0])) as never);
+      expect(node.warn.callCount).toBe(1);
+      expect(
+        node.warn.calledWithMatch(/^threshold-alarm: no rules: this node checks nothing and never alarms/),
+      ).toBe(true);
+      expect(node.error.called).toBe(false);
+      const caught = collect(helper, 'caught');
+      node.receive({ payload: temperature(95) });
+      await sleep(300);
+      expect(caught).toHaveLength(0);
+      expect(statuses.at(-1)).toEqual({ fill: 'yellow', shape: 'dot', text: 'no rules' });
+      await helper.unload();
+    }
+  });
+
+  it('carries the tenant, plant and line of the point in its events with the default key', async () => {
+    const { node, events } = await load();
+    node.receive({ payload: temperature(95) });
+    await until('events', () => events.length === 1);
+    for (const event of events[0].payload)
+      expect(event).toMatchObject({
+        key: 'cnc-01/temperature',
+        tenant: 'acme',
+        plant: 'plant-1',
+        line: 'line-1',
+      });
+  });
+
+  it('keeps the state of a hand-written id with / or .. in one file inside plantwire-alarms', async () => {
+    await helper.load([thresholdAlarm], [{ ...flow()[0], id: '../../a/b', wires: [[], []] }]);
+    helper.getNode('../../a/b')!.receive({ payload: temperature(95) });
+    await helper.unload();
+    expect(readdirSync(join(userDir, 'plantwire-alarms'))).toEqual(['%2E%2E%2F%2E%2E%2Fa%2Fb.json']);
+    expect(readdirSync(userDir)).toEqual(['plantwire-alarms']);
+  });
+
   it('reports a bad configuration at deploy and refuses input', async () => {
     const { node, caught } = await load({
       rules: '[{"name": "x", "match": "t", "mode": "over", "warning": 1}]',

@@ -3,7 +3,7 @@
 import { toEvents, type EventRejection, type PlantEvent } from '@plantwire/node-red-questdb';
 
 export interface NotifyDefaults {
-  /** For events whose key carries no tenant (a series key of machine/metric); '' for none. */
+  /** For events that name no tenant (in the event or its alarm key); '' for none. */
   tenant: string;
   plant: string;
 }

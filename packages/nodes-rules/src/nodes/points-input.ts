@@ -8,7 +8,7 @@
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { join } from 'node:path';
 import { describeValue } from '@plantwire/telemetry';
-import { Throttle, type Done, type NodeShell, type Send } from '@plantwire/node-shell';
+import { fileNameFor, Throttle, type Done, type NodeShell, type Send } from '@plantwire/node-shell';
 import { AnomalyInputError } from '../core/anomaly-detector.js';
 import { version } from '../../package.json';
 
@@ -77,7 +77,7 @@ export function takePoints<Core>(
   const { learner, settings } = core === undefined ? {} : handler.learning(core);
   const learned =
     learner &&
-    shell.keepState(join(RED.settings.userDir ?? '.', 'plantwire-learned', `${node.id}.json`), {
+    shell.keepState(join(RED.settings.userDir ?? '.', 'plantwire-learned', `${fileNameFor(node.id)}.json`), {
       snapshot: () => learner.snapshot(),
       restore: (saved) => learner.restore(saved),
       // The next save is tried on the next points (and on close); the log says why it failed.

@@ -3,9 +3,11 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { join, resolve } from 'node:path';
 import {
+  fileNameFor,
   nodeShell,
   registerNode,
   setting,
+  SettingError,
   Throttle,
   type Done,
   type Send,
@@ -73,8 +75,16 @@ export = function register(RED: NodeAPI) {
     try {
       settings = shell.settings(def, SETTINGS);
       store = settings.storeName || node.id;
-      const directory = settings.directory || join(RED.settings.userDir ?? '.', 'plantwire-buffer');
-      const path = resolve(directory, `${store}.db`);
+      // The first retry waiting longer than the longest wait: the cap would silently win over the base.
+      if (settings.backoffBaseS > settings.backoffMaxS)
+        throw new SettingError(
+          'backoffBaseS',
+          shell.text('errors.backoffOrder', { base: settings.backoffBaseS, max: settings.backoffMaxS }),
+        );
+      // A relative folder is the userDir's, not the working directory's (a service's is often /).
+      const userDir = RED.settings.userDir ?? process.cwd();
+      const directory = resolve(userDir, settings.directory || 'plantwire-buffer');
+      const path = join(directory, `${fileNameFor(store)}.db`);
       const user = storesInUse.get(path);
       if (user !== undefined) throw new Error(shell.text('errors.storeInUse', { store, path, node: user }));
       queue = new DurableQueue({

@@ -5,6 +5,7 @@ import type { NodeAPI, NodeDef } from 'node-red';
 import { Kafka, logLevel, type logCreator } from 'kafkajs';
 import { nodeShell, registerNode, setting } from '@plantwire/node-shell';
 import { kafkaClientConfig, sendsPasswordInClear } from '../../core/client-config.js';
+import { kafkaLogLevel } from '../../core/kafka-log.js';
 import type { KafkaConfigNode } from '../config-node.js';
 
 const SETTINGS = {
@@ -24,15 +25,16 @@ export = function register(RED: NodeAPI) {
     RED.nodes.createNode(this, def);
     const node = this;
     const shell = nodeShell(RED, node, 'kafka-config');
-    // kafkajs's own log goes to Node-RED's log: its errors as warnings (the nodes show failures in their
-    // status and retry; a broker failover is not a flow error), the rest only at Node-RED's debug level. kafkajs
-    // repeats a failed connection on every retry: each distinct warning is logged at most once in 10 minutes.
+    // kafkajs's own log goes to Node-RED's log: its errors as warnings, the rest (and warnings known to be
+    // harmless here, such as the idempotent producer's limited retries) only at Node-RED's debug level; see
+    // core/kafka-log.ts. kafkajs repeats a failed connection on every retry: each distinct warning is logged at
+    // most once in 10 minutes.
     const warnedAt = new Map<string, number>();
     const toNodeRed: logCreator =
       () =>
       ({ level, log }) => {
         const line = `kafkajs ${log.logger ?? ''}: ${log.message}`;
-        if (level > logLevel.WARN) return node.debug(line);
+        if (kafkaLogLevel(level, String(log.message)) === 'debug') return node.debug(line);
         const now = Date.now();
         if (now - (warnedAt.get(line) ?? -Infinity) < REPEAT_WARNING_MS) return node.debug(line);
         if (warnedAt.size >= 1000) warnedAt.clear();

@@ -6,6 +6,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { join } from 'node:path';
 import {
   delayUntil,
+  fileNameFor,
   nodeShell,
   registerNode,
   setting,
@@ -31,7 +32,9 @@ const SETTINGS = {
   routes: setting.text(JSON.stringify(EXAMPLE_ROUTES)),
   tenant: setting.text(''),
   plant: setting.text(''),
-  immediatePriority: setting.choice('critical', PRIORITIES),
+  // high: threshold-alarm's critical level is high unless a rule says otherwise, and a critical limit breach is
+  // mailed at once, not in the digest.
+  immediatePriority: setting.choice('high', PRIORITIES),
   digestMin: setting.number(15, { min: 0.05 }),
   cooldownMin: setting.number(10),
   escalateMin: setting.number(15),
@@ -75,10 +78,13 @@ export = function register(RED: NodeAPI) {
         Date.now(),
       );
       const restoring = notifier;
-      stateFile = shell.keepState(join(RED.settings.userDir ?? '.', 'plantwire-notify', `${node.id}.json`), {
-        snapshot: () => restoring.snapshot(Date.now()),
-        restore: (snapshot) => restoring.restore(snapshot),
-      });
+      stateFile = shell.keepState(
+        join(RED.settings.userDir ?? '.', 'plantwire-notify', `${fileNameFor(node.id)}.json`),
+        {
+          snapshot: () => restoring.snapshot(Date.now()),
+          restore: (snapshot) => restoring.restore(snapshot),
+        },
+      );
       showStatus();
       // What came due while Node-RED was down goes out once the flows (the email node too) have started.
       shell.afterFlowsStart(schedule);

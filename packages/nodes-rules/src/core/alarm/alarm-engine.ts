@@ -351,6 +351,10 @@ export class AlarmEngine {
         series.prevValue = value;
       }
     }
+    // Where the point is, kept by each alarm it feeds as it comes (checked when an event is made).
+    const tenant = point.tenant;
+    const plant = point.plant;
+    const line = point.line;
     const limits = series.limits;
     for (let i = 0; i < limits.length; i++) {
       const alarm = limits[i]!;
@@ -361,12 +365,18 @@ export class AlarmEngine {
         x = rate * spec.rateFactor;
       }
       if (point.unit !== undefined) alarm.unit = point.unit;
+      alarm.tenant = tenant;
+      alarm.plant = plant;
+      alarm.line = line;
       this.checkLimit(alarm, spec, x, ts);
     }
     const feeds = series.feeds;
     for (let i = 0; i < feeds.length; i++) {
       const feed = feeds[i]!;
       feed.alarm.inputs[feed.index] = value;
+      feed.alarm.tenant = tenant;
+      feed.alarm.plant = plant;
+      feed.alarm.line = line;
       this.checkComposite(feed.alarm, feed.index, ts);
     }
   }

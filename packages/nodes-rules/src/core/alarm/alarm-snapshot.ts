@@ -22,6 +22,10 @@ interface AlarmRecord {
   value: number;
   limit: number;
   unit: string;
+  /** Where its newest point came from; absent in files of versions before. */
+  tenant?: string;
+  plant?: string;
+  line?: string;
   activeSince: number;
   announcedAt: number;
   changedAt: number;
@@ -46,6 +50,7 @@ export function takeSnapshot(alarms: Iterable<Alarm>, keyName: string): AlarmSna
       value: alarm.value,
       limit: alarm.limit,
       unit: alarm.unit,
+      ...alarm.place(),
       activeSince: alarm.activeSince,
       announcedAt: alarm.announcedAt,
       changedAt: alarm.changedAt,
@@ -86,6 +91,9 @@ export function restoreSnapshot(
     alarm.value = record.value ?? NaN;
     alarm.limit = record.limit ?? NaN;
     alarm.unit = record.unit ?? '';
+    alarm.tenant = record.tenant;
+    alarm.plant = record.plant;
+    alarm.line = record.line;
     alarm.activeSince = record.activeSince;
     // A restart does not count as time without an answer: the re-alarm clock starts again now.
     alarm.announcedAt = Math.max(record.announcedAt, into.now);

@@ -75,7 +75,7 @@ export class AlarmTransitions {
       }
     }
     this.announce(alarm, before, ts, alarm.describe('active'));
-    if (this.flood.count > 0) this.flood.activation(ts);
+    if (this.flood.count > 0) this.flood.activation(ts, alarm.place());
   }
 
   /** Still active after its re-alarm time: announced again, to be acknowledged again. */
@@ -115,6 +115,7 @@ export class AlarmTransitions {
     const event: AlarmEvent = {
       id: alarm.id,
       key: alarm.key,
+      ...alarm.place(),
       rule: alarm.spec.rule,
       level: alarm.spec.level,
       state,

@@ -1,6 +1,6 @@
 // One alarm (ISA-18.2 / IEC 62682): one rule, level and series (or machine, for composite rules). What it holds,
 // the state an operator sees, and the text it shows.
-import { formatReading } from '@plantwire/telemetry';
+import { formatReading, isIdentifier } from '@plantwire/telemetry';
 import type { CompositeSpec, Level, LimitSpec, Priority } from './rules.js';
 
 export const ALARM_STATES = [
@@ -17,6 +17,14 @@ export type AlarmState = (typeof ALARM_STATES)[number];
 export interface AlarmEvent {
   id: string;
   key: string;
+  /**
+   * Where the alarm is, when known: the tenant, plant and line of the newest point that fed it (for a composite
+   * rule, the newest point of its machine; for a flood summary, what every alarm of the flood shares). Left out
+   * when unknown, so a reader (alarm-notify, telemetry-validate) takes them from the key or its own settings.
+   */
+  tenant?: string;
+  plant?: string;
+  line?: string;
   rule: string;
   level: Level;
   state: AlarmState | 'flood';
@@ -39,6 +47,13 @@ export class Alarm {
   value = NaN;
   limit = NaN;
   unit = '';
+  /**
+   * Where its newest point came from, as the point said it (checked only when an event is made: this is set per
+   * point, which must stay cheap); see place().
+   */
+  tenant: unknown = undefined;
+  plant: unknown = undefined;
+  line: unknown = undefined;
   activeSince = 0;
   announcedAt = 0;
   changedAt = 0;
@@ -66,6 +81,15 @@ export class Alarm {
     readonly composite: boolean,
   ) {
     this.inputs = new Float64Array(composite ? (spec as CompositeSpec).conditions.length : 0).fill(NaN);
+  }
+
+  /** The tenant, plant and line its newest point named, those that are identifiers (for an event or a snapshot). */
+  place(): { tenant?: string; plant?: string; line?: string } {
+    const place: { tenant?: string; plant?: string; line?: string } = {};
+    if (isIdentifier(this.tenant)) place.tenant = this.tenant;
+    if (isIdentifier(this.plant)) place.plant = this.plant;
+    if (isIdentifier(this.line)) place.line = this.line;
+    return place;
   }
 
   get masked(): boolean {

@@ -2,8 +2,21 @@
 // activate within a window, and one when the rate falls below it again, instead of a flag on every alarm.
 import type { AlarmEvent } from './alarm.js';
 
+/** Where an activation was (a field left out: unknown). */
+export interface Place {
+  tenant?: string;
+  plant?: string;
+  line?: string;
+}
+
+const PLACE_FIELDS = ['tenant', 'plant', 'line'] as const;
+
 export class FloodWatch {
   private times: number[] = [];
+  /** The place of each activation in `times`. */
+  private places: Place[] = [];
+  /** What every activation of the flood that began shared: carried by its start and end events. */
+  private shared: Partial<Place> = {};
   private flooding = false;
   private total = 0;
 
@@ -15,8 +28,9 @@ export class FloodWatch {
   ) {}
 
   /** An alarm activated at `ts`. */
-  activation(ts: number): void {
+  activation(ts: number, place: Place): void {
     this.times.push(ts);
+    this.places.push(place);
     if (this.flooding) {
       this.total++;
       return;
@@ -25,6 +39,12 @@ export class FloodWatch {
     if (this.times.length < this.count) return;
     this.flooding = true;
     this.total = this.times.length;
+    this.shared = {};
+    for (const field of PLACE_FIELDS) {
+      const first = this.places[0]![field];
+      if (first !== undefined && this.places.every((place) => place[field] === first))
+        this.shared[field] = first;
+    }
     this.emit(
       this.event(
         'flood',
@@ -53,7 +73,10 @@ export class FloodWatch {
     const cutoff = now - this.windowMs;
     let drop = 0;
     while (drop < this.times.length && this.times[drop]! <= cutoff) drop++;
-    if (drop > 0) this.times.splice(0, drop);
+    if (drop > 0) {
+      this.times.splice(0, drop);
+      this.places.splice(0, drop);
+    }
   }
 
   private event(
@@ -65,6 +88,7 @@ export class FloodWatch {
     return {
       id: 'flood',
       key: '*',
+      ...this.shared,
       rule: 'flood',
       level: 'critical',
       state,

@@ -5,6 +5,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { join } from 'node:path';
 import {
   delayUntil,
+  fileNameFor,
   nodeShell,
   registerNode,
   setting,
@@ -20,7 +21,8 @@ import { KEY_FIELDS, type KeyFields } from '../../core/series-key.js';
 
 const SETTINGS = {
   key: setting.choice('machine/metric', Object.keys(KEY_FIELDS) as KeyFields[]),
-  // No rules, no alarms; the editor starts a new node from an example rule instead.
+  // No rules, no alarms: it deploys, with a warning and a yellow status; the editor starts a new node from an
+  // example rule instead.
   rules: setting.text('[]'),
   chatterCount: setting.integer(5),
   chatterWindowS: setting.number(60),
@@ -56,6 +58,8 @@ export = function register(RED: NodeAPI) {
     let timerDue = Infinity;
     // A red status for refused points or a bad command stays until the next good message.
     let refusalShown = false;
+    // Deployed without a rule: it checks nothing, and says so.
+    let noRules = false;
 
     try {
       const settings = shell.settings(def, SETTINGS);
@@ -82,7 +86,9 @@ export = function register(RED: NodeAPI) {
         maxSeries: settings.maxSeries,
         warn: (message) => shell.warn('warnings.engine', { message }),
       });
-      statePath = join(RED.settings.userDir ?? '.', 'plantwire-alarms', `${stateName}.json`);
+      noRules = engine.rules.limits.length === 0 && engine.rules.composites.length === 0;
+      if (noRules) shell.warn('warnings.noRules');
+      statePath = join(RED.settings.userDir ?? '.', 'plantwire-alarms', `${fileNameFor(stateName)}.json`);
       if (statePathsInUse.has(statePath))
         throw new SettingError('stateName', shell.text('errors.stateInUse', { name: stateName }));
       statePathsInUse.add(statePath);
@@ -114,8 +120,10 @@ export = function register(RED: NodeAPI) {
       if (counts.outOfService > 0)
         parts.push(shell.text('status.outOfService', { count: counts.outOfService }));
       if (stateFile?.saveError) parts.unshift(shell.text('status.notSaved'));
-      const text = parts.length > 0 ? parts.join(', ') : shell.text('status.none');
+      const text =
+        parts.length > 0 ? parts.join(', ') : shell.text(noRules ? 'status.noRules' : 'status.none');
       if (stateFile?.saveError) shell.status.error(text);
+      else if (noRules) shell.status.warn(text);
       else if (counts.unacknowledged > 0) shell.status.alert(text);
       else if (parts.length > 0) shell.status.warn(text);
       else shell.status.ok(text);
