@@ -1,13 +1,13 @@
 // The dashboard's Machine and Faults pages as users meet them, on the real demo (`npm start`) in real browsers:
 // each browser tab keeps its own choice of machine and window, the charts draw states, remaining life and times
 // legibly, and the Faults page confirms each click and shows which faults run.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, launchBrowser, startProcess, waitFor, type ManagedProcess } from '@plantwire/testkit';
+import { launchBrowser, waitFor } from '@plantwire/testkit';
+import { startDemo, type Demo } from './fixtures/demo.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const screenshots = join(root, 'test', 'screenshots');
@@ -22,8 +22,7 @@ interface ChartOption {
 }
 
 describe('npm start: the Machine and Faults pages, per browser tab', () => {
-  let data: string;
-  let demo: ManagedProcess;
+  let started: Demo;
   let ports: Record<string, number>;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
@@ -73,35 +72,16 @@ describe('npm start: the Machine and Faults pages, per browser tab', () => {
     page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
 
   beforeAll(async () => {
-    data = mkdtempSync(join(tmpdir(), 'plantwire-dashboard-'));
+    started = await startDemo('plantwire-dashboard-');
+    ({ ports } = started);
     mkdirSync(screenshots, { recursive: true });
-    ports = {};
-    for (const name of ['EDGE', 'CLOUD', 'WAN', 'QUESTDB_HTTP', 'QUESTDB_PG', 'QUESTDB_ILP', 'MQTT'])
-      ports[name] = await freePort();
-    const env = Object.fromEntries(
-      Object.entries(ports).map(([name, port]) => [`PLANTWIRE_${name}_PORT`, String(port)]),
-    );
-    demo = startProcess(process.execPath, [join(root, 'scripts', 'plantwire.mjs'), 'start'], {
-      cwd: root,
-      env: { ...process.env, ...env, PLANTWIRE_DATA: data },
-    });
-    await waitFor(
-      'npm start to say it is ready',
-      async () => {
-        if (demo.exitStatus() !== undefined)
-          throw new Error(`npm start exited:\n${demo.output().slice(-3000)}`);
-        return /\[plantwire\] ready/.test(demo.output()) || undefined;
-      },
-      180_000,
-    );
     browser = await launchBrowser();
   }, 240_000);
 
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => undefined);
     await browser?.close();
-    if (demo?.exitStatus() === undefined) await demo?.stop('SIGKILL');
-    rmSync(data, { recursive: true, force: true });
+    await started?.stop();
   });
 
   it("keeps each browser tab's machine and window its own: another's choice moves neither its dropdowns nor its charts", async () => {

@@ -2,14 +2,14 @@
 // folder, driven in Debian's chromium (as test/demo.e2e.test.ts does). QuestDB killed with SIGKILL must be said on
 // the dashboard, over the last figures it had, and come back by itself with every point of the outage, once.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectAsync, type MqttClient } from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, launchBrowser, startProcess, waitFor, type ManagedProcess } from '@plantwire/testkit';
+import { launchBrowser, waitFor, type ManagedProcess } from '@plantwire/testkit';
+import { startDemo, type Demo } from './fixtures/demo.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const screenshots = join(root, 'test', 'screenshots');
@@ -21,27 +21,16 @@ interface EdgeStatus {
 }
 
 describe('npm start: the dashboard through a QuestDB crash, on a 1024 x 768 tablet', () => {
-  let data: string;
+  let started: Demo;
   let demo: ManagedProcess;
   let ports: Record<string, number>;
   let browser: Browser;
   let mqtt: MqttClient;
-  let login: { user: string; password: string };
 
   const cloud = (path: string) => `http://127.0.0.1:${ports.CLOUD}${path}`;
   const edgeStatus = async () =>
     (await (await fetch(`http://127.0.0.1:${ports.EDGE}/edge/status`)).json()) as EdgeStatus;
-  const questdb = async (sql: string) => {
-    const response = await fetch(
-      `http://127.0.0.1:${ports.QUESTDB_HTTP}/exec?query=${encodeURIComponent(sql)}`,
-      {
-        headers: {
-          authorization: `Basic ${Buffer.from(`${login.user}:${login.password}`).toString('base64')}`,
-        },
-      },
-    );
-    return ((await response.json()) as { dataset: unknown[][] }).dataset;
-  };
+  const questdb = (sql: string) => started.questdb(sql);
   const newPage = async (path: string) => {
     const page = await browser.newPage({ viewport: { width: 1024, height: 768 } });
     // window.Cypress makes the dashboard expose its charts (window.uiCharts).
@@ -72,44 +61,20 @@ describe('npm start: the dashboard through a QuestDB crash, on a 1024 x 768 tabl
     page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
 
   beforeAll(async () => {
-    data = mkdtempSync(join(tmpdir(), 'plantwire-outage-'));
+    started = await startDemo('plantwire-outage-');
+    ({ process: demo, ports } = started);
     mkdirSync(screenshots, { recursive: true });
-    ports = {};
-    for (const name of ['EDGE', 'CLOUD', 'WAN', 'QUESTDB_HTTP', 'QUESTDB_PG', 'QUESTDB_ILP', 'MQTT'])
-      ports[name] = await freePort();
-    const env = Object.fromEntries(
-      Object.entries(ports).map(([name, port]) => [`PLANTWIRE_${name}_PORT`, String(port)]),
-    );
-    demo = startProcess(process.execPath, [join(root, 'scripts', 'plantwire.mjs'), 'start'], {
-      cwd: root,
-      env: { ...process.env, ...env, PLANTWIRE_DATA: data },
-    });
-    await waitFor(
-      'npm start to say it is ready',
-      async () => {
-        if (demo.exitStatus() !== undefined)
-          throw new Error(`npm start exited:\n${demo.output().slice(-3000)}`);
-        return /\[plantwire\] ready/.test(demo.output()) || undefined;
-      },
-      180_000,
-    );
     browser = await launchBrowser();
-    const secrets = JSON.parse(readFileSync(join(data, 'secrets.json'), 'utf8')) as {
-      mqtt: { cloud: string };
-      questdb: { user: string; password: string };
-    };
-    login = secrets.questdb;
     mqtt = await connectAsync(`mqtt://127.0.0.1:${ports.MQTT}`, {
       username: 'cloud-acme',
-      password: secrets.mqtt.cloud,
+      password: started.secrets.mqtt.cloud!,
     });
   }, 240_000);
 
   afterAll(async () => {
     await mqtt?.endAsync();
     await browser?.close();
-    if (demo?.exitStatus() === undefined) await demo?.stop('SIGKILL');
-    rmSync(data, { recursive: true, force: true });
+    await started?.stop();
   });
 
   it('fits Overview, Alarm history and Anomalies into 1024 px: no column cut off', async () => {
@@ -175,7 +140,9 @@ describe('npm start: the dashboard through a QuestDB crash, on a 1024 x 768 tabl
     const running = await said(overview, 'dash-plant-running');
 
     // The demo's QuestDB, found by its data folder (which is this test's own).
-    const java = execFileSync('pgrep', ['-f', '--', `-d ${join(data, 'questdb')}`], { encoding: 'utf8' })
+    const java = execFileSync('pgrep', ['-f', '--', `-d ${join(started.data, 'questdb')}`], {
+      encoding: 'utf8',
+    })
       .trim()
       .split('\n')
       .map(Number);
@@ -257,6 +224,6 @@ describe('npm start: the dashboard through a QuestDB crash, on a 1024 x 768 tabl
     demo.child.kill('SIGINT');
     expect(await demo.exited).toBe(0);
     expect(demo.output()).toMatch(/\[plantwire\] stopped/);
-    expect(() => execFileSync('pgrep', ['-f', '--', `-d ${join(data, 'questdb')}`])).toThrow();
+    expect(() => execFileSync('pgrep', ['-f', '--', `-d ${join(started.data, 'questdb')}`])).toThrow();
   }, 90_000);
 });

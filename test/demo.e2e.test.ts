@@ -1,15 +1,15 @@
 // `npm start` as a user runs it, driven in a real browser: the real script starts QuestDB, the broker, the cloud
 // and edge Node-REDs and the WAN link on a fresh data folder; the dashboard must show live data within 30 s,
 // faults must raise alarms that can be acknowledged, and an outage must lose and duplicate nothing.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectAsync, type MqttClient } from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, launchBrowser, startProcess, waitFor, type ManagedProcess } from '@plantwire/testkit';
+import { launchBrowser, waitFor, type ManagedProcess } from '@plantwire/testkit';
+import { startDemo, type Demo } from './fixtures/demo.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const screenshots = join(root, 'test', 'screenshots');
@@ -25,6 +25,7 @@ interface Alarm {
 }
 
 describe('npm start: the assembled factory in a real browser', () => {
+  let started: Demo;
   let data: string;
   let demo: ManagedProcess;
   let ready: number;
@@ -41,16 +42,8 @@ describe('npm start: the assembled factory in a real browser', () => {
   const cloud = (path: string) => `http://127.0.0.1:${ports.CLOUD}${path}`;
   const edgeStatus = async () =>
     (await (await fetch(`http://127.0.0.1:${ports.EDGE}/edge/status`)).json()) as EdgeStatus;
-  const questdbExec = (sql: string, authorized = true) =>
-    fetch(`http://127.0.0.1:${ports.QUESTDB_HTTP}/exec?query=${encodeURIComponent(sql)}`, {
-      headers: authorized
-        ? { authorization: `Basic ${Buffer.from(`${login.user}:${login.password}`).toString('base64')}` }
-        : {},
-    });
-  const questdb = async (sql: string) => {
-    const response = await questdbExec(sql);
-    return ((await response.json()) as { dataset: unknown[][] }).dataset;
-  };
+  const questdbExec = (sql: string, authorized = true) => started.questdbExec(sql, authorized);
+  const questdb = (sql: string) => started.questdb(sql);
   const open = async (path: string) => {
     await page.goto(cloud(`/dashboard/${path}`));
     await page.waitForSelector('.nrdb-ui-group', { timeout: 30_000 });
@@ -94,39 +87,18 @@ describe('npm start: the assembled factory in a real browser', () => {
   const shot = (name: string) => page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
 
   beforeAll(async () => {
-    data = mkdtempSync(join(tmpdir(), 'plantwire-demo-'));
+    started = await startDemo('plantwire-demo-');
+    ({ process: demo, data, ports } = started);
     mkdirSync(screenshots, { recursive: true });
-    ports = {};
-    for (const name of ['EDGE', 'CLOUD', 'WAN', 'QUESTDB_HTTP', 'QUESTDB_PG', 'QUESTDB_ILP', 'MQTT'])
-      ports[name] = await freePort();
-    const env = Object.fromEntries(
-      Object.entries(ports).map(([name, port]) => [`PLANTWIRE_${name}_PORT`, String(port)]),
-    );
-    demo = startProcess(process.execPath, [join(root, 'scripts', 'plantwire.mjs'), 'start'], {
-      cwd: root,
-      env: { ...process.env, ...env, PLANTWIRE_DATA: data },
-    });
-    await waitFor(
-      'npm start to say it is ready',
-      async () => {
-        if (demo.exitStatus() !== undefined)
-          throw new Error(`npm start exited:\n${demo.output().slice(-3000)}`);
-        return /\[plantwire\] ready/.test(demo.output()) || undefined;
-      },
-      180_000,
-    );
     ready = Date.now();
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await page.addInitScript(() => Object.assign(window, { Cypress: true }));
     // The plant broker wants an account: the cloud's, from the demo's secrets (made on its first run).
-    const { mqtt: passwords, questdb: questdbLogin } = JSON.parse(
-      readFileSync(join(data, 'secrets.json'), 'utf8'),
-    );
-    login = questdbLogin;
+    login = started.secrets.questdb;
     mqtt = await connectAsync(`mqtt://127.0.0.1:${ports.MQTT}`, {
       username: 'cloud-acme',
-      password: passwords.cloud,
+      password: started.secrets.mqtt.cloud!,
     });
     mqtt.on('message', (topic, body) => {
       if (topic.endsWith('/alarms')) alarms = JSON.parse(body.toString()) as Alarm[];
@@ -138,8 +110,7 @@ describe('npm start: the assembled factory in a real browser', () => {
   afterAll(async () => {
     await mqtt?.endAsync();
     await browser?.close();
-    if (demo?.exitStatus() === undefined) await demo?.stop('SIGKILL');
-    rmSync(data, { recursive: true, force: true });
+    await started?.stop();
   });
 
   it('prints where everything is', () => {
