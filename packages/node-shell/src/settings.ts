@@ -131,8 +131,14 @@ function parseOne(name: string, value: unknown, rule: Setting, texts: Texts): un
       texts(`setting.${key}`, { setting: name, value: describeValue(value), ...params }),
     );
   switch (rule.kind) {
-    case 'flag':
-      return empty ? rule.default : value !== false && value !== 'false';
+    case 'flag': {
+      if (empty) return rule.default;
+      if (typeof value === 'boolean') return value;
+      // Nothing else is guessed at: 0, "no" or "off" read as true would turn on what the user meant off.
+      const text = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
+      if (text !== 'true' && text !== 'false') throw refuse('flag');
+      return text === 'true';
+    }
     case 'text':
       return empty ? rule.default : String(value).trim();
     case 'identifier': {

@@ -60,6 +60,22 @@ describe('settings', () => {
     );
   });
 
+  it('takes a flag only as true or false, as a boolean or its text', () => {
+    for (const [value, parsed] of [
+      [true, true],
+      [false, false],
+      ['true', true],
+      [' FALSE ', false],
+      ['False', false],
+    ] as const)
+      expect(parse({ autostart: value }).autostart, JSON.stringify(value)).toBe(parsed);
+    // Each of these read as true, turning on a plant, TLS or a topic replay the user meant off.
+    expect(refusal({ autostart: 0 })).toBe('autostart must be true or false (got 0)');
+    expect(refusal({ autostart: 'no' })).toBe('autostart must be true or false (got "no")');
+    expect(refusal({ autostart: 1 })).toBe('autostart must be true or false (got 1)');
+    expect(refusal({ autostart: [false] })).toBe('autostart must be true or false (got an array)');
+  });
+
   it('gives the editor the same defaults, numbers as the strings its inputs hold', () => {
     expect(settingDefaults(SPEC)).toEqual({
       batchRows: '1000',

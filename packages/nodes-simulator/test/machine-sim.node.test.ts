@@ -274,6 +274,18 @@ describe('machine-sim inside Node-RED', () => {
     expect(points).toEqual([]);
   });
 
+  it('takes autostart only as true or false: 0 is refused at deploy, "FALSE" leaves the plant stopped', async () => {
+    await helper.load([machineSim, catchNode], flow({ autostart: 0 }));
+    const refused = helper.getNode('sim') as any;
+    expect(refused.error.calledWith('machine-sim: autostart must be true or false (got 0)')).toBe(true);
+    await helper.unload();
+    await helper.load([machineSim, catchNode], flow({ autostart: 'FALSE' }));
+    const points = collect(helper, 'points');
+    await sleep(200);
+    expect(points).toEqual([]);
+    expect((helper.getNode('sim') as any).status.lastCall.args[0].text).toMatch(/^stopped/);
+  });
+
   it('stops ticking when stopped, and when its flow is closed', async () => {
     await helper.load([machineSim, catchNode], flow({ autostart: true }));
     const points = collect(helper, 'points');
