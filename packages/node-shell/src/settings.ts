@@ -123,6 +123,9 @@ export function numberRules(
   );
 }
 
+/** A number in plain decimal notation: optional sign, digits with an optional fraction, optional exponent. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 function parseOne(name: string, value: unknown, rule: Setting, texts: Texts): unknown {
   const empty = value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
   const refuse = (key: string, params: Record<string, string | number> = {}) =>
@@ -155,7 +158,13 @@ function parseOne(name: string, value: unknown, rule: Setting, texts: Texts): un
     }
     case 'number': {
       if (empty) return rule.default;
-      const number = typeof value === 'number' ? value : Number(value);
+      // Number() would also take true (1), [5] (5) and "0x10" (16): none of them is what the user wrote.
+      const number =
+        typeof value === 'number'
+          ? value
+          : typeof value === 'string' && DECIMAL.test(value.trim())
+            ? Number(value)
+            : NaN;
       const min = rule.min ?? 0;
       const max = rule.max ?? Infinity;
       // Finite: Infinity passes any "or more", and as a timer it overflows Node's to 1 ms.
