@@ -143,7 +143,9 @@ function parseOne(name: string, value: unknown, rule: Setting, texts: Texts): un
       return text === 'true';
     }
     case 'text':
-      return empty ? rule.default : String(value).trim();
+      if (empty) return rule.default;
+      // A flow written by a script holds a JSON setting (rules, routes, limits) as the array or object itself.
+      return typeof value === 'object' ? JSON.stringify(value) : String(value).trim();
     case 'identifier': {
       if (empty) return rule.default;
       const text = String(value).trim();

@@ -98,6 +98,13 @@ describe('settings', () => {
     expect(refusal({ threshold: '.' })).toBe('threshold must be a number from 0 to 1 (got ".")');
   });
 
+  it('takes an array or object written into a text setting (a JSON setting from a script) as its JSON', () => {
+    const rules = [{ metric: 'temp', above: 80 }];
+    expect(parse({ directory: rules }).directory).toBe(JSON.stringify(rules));
+    expect(parse({ directory: { press: 9.5 } }).directory).toBe('{"press":9.5}');
+    expect(parse({ directory: 5 }).directory).toBe('5');
+  });
+
   it('gives the editor the same defaults, numbers as the strings its inputs hold', () => {
     expect(settingDefaults(SPEC)).toEqual({
       batchRows: '1000',
