@@ -133,6 +133,12 @@ describe('the editor, on what a user imports', () => {
     expect(check('telemetry-validate', 'plant', 'plant-1')).toBe(true);
     expect(check('questdb-query', 'minutes', '600000')).toMatch(/^node-shell\.setting\.integerRange /);
     expect(check('store-forward', 'maxRows', 'many')).toMatch(/^node-shell\.setting\.integer /);
+    // Plain decimal only, as the deploy takes it.
+    for (const value of ['0x10', '0b1', true, [5]])
+      expect(check('store-forward', 'maxRows', value), JSON.stringify(value)).toMatch(
+        /^node-shell\.setting\.integer /,
+      );
+    expect(check('store-forward', 'maxRows', '1e3')).toBe(true);
     expect(check('kafka-config', 'brokers', 'kafka-1:9092, [::1]:9093')).toBe(true);
     for (const brokers of ['kafka-1:0', 'kafka-1:99999', 'kafka-1', ''])
       expect(check('kafka-config', 'brokers', brokers), brokers).toBe(false);

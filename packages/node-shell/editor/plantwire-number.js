@@ -11,7 +11,10 @@ window.plantwireNumber =
       // Node-RED substitutes ${NAME} only as the whole value, untrimmed and without spaces.
       if (text === '' || /^\$\{\S+\}$/.test(String(value))) return true;
       const rule = (rules && rules[name]) || { min: 0, integer: false };
-      const number = Number(text);
+      // Plain decimal only, as the deploy takes it (DECIMAL in src/settings.ts): Number() would take "0x10" and [5].
+      const decimal = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+      const number =
+        typeof value === 'number' || (typeof value === 'string' && decimal.test(text)) ? Number(text) : NaN;
       const max = rule.max === undefined ? Infinity : rule.max;
       if (
         Number.isFinite(number) &&

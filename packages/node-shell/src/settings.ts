@@ -123,6 +123,9 @@ export function numberRules(
   );
 }
 
+/** A number in plain decimal notation: optional sign, digits with an optional fraction, optional exponent. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 function parseOne(name: string, value: unknown, rule: Setting, texts: Texts): unknown {
   const empty = value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
   const refuse = (key: string, params: Record<string, string | number> = {}) =>
@@ -131,10 +134,18 @@ function parseOne(name: string, value: unknown, rule: Setting, texts: Texts): un
       texts(`setting.${key}`, { setting: name, value: describeValue(value), ...params }),
     );
   switch (rule.kind) {
-    case 'flag':
-      return empty ? rule.default : value !== false && value !== 'false';
+    case 'flag': {
+      if (empty) return rule.default;
+      if (typeof value === 'boolean') return value;
+      // Nothing else is guessed at: 0, "no" or "off" read as true would turn on what the user meant off.
+      const text = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
+      if (text !== 'true' && text !== 'false') throw refuse('flag');
+      return text === 'true';
+    }
     case 'text':
-      return empty ? rule.default : String(value).trim();
+      if (empty) return rule.default;
+      // A flow written by a script holds a JSON setting (rules, routes, limits) as the array or object itself.
+      return typeof value === 'object' ? JSON.stringify(value) : String(value).trim();
     case 'identifier': {
       if (empty) return rule.default;
       const text = String(value).trim();
@@ -149,7 +160,13 @@ function parseOne(name: string, value: unknown, rule: Setting, texts: Texts): un
     }
     case 'number': {
       if (empty) return rule.default;
-      const number = typeof value === 'number' ? value : Number(value);
+      // Number() would also take true (1), [5] (5) and "0x10" (16): none of them is what the user wrote.
+      const number =
+        typeof value === 'number'
+          ? value
+          : typeof value === 'string' && DECIMAL.test(value.trim())
+            ? Number(value)
+            : NaN;
       const min = rule.min ?? 0;
       const max = rule.max ?? Infinity;
       // Finite: Infinity passes any "or more", and as a timer it overflows Node's to 1 ms.

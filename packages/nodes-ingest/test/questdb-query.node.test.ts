@@ -168,6 +168,22 @@ describe('questdb-query while QuestDB is unreachable', () => {
     expect(caught[0].error.message).toMatch(/questdb-query: ideal rate of "cnc"/);
   });
 
+  it('kpis: takes ideal rates a script wrote as an object, not as JSON text', async () => {
+    for (const [idealRates, refusal] of [
+      [{ cnc: 12 }, undefined],
+      [{ cnc: -1 }, /ideal rate of "cnc" must be a positive number/],
+    ] as const) {
+      await helper.load(
+        [configNode, queryNode, catchNode],
+        flow('http://127.0.0.1:9', { mode: 'kpis', idealRates }),
+      );
+      const logged = spy('query', 'error');
+      if (refusal) expect(logged.calledWithMatch(refusal)).toBe(true);
+      else expect(logged.callCount).toBe(0);
+      await helper.unload();
+    }
+  });
+
   it('series: msg.params.minutes and bucket are checked like the settings', async () => {
     await helper.load([configNode, queryNode, catchNode], flow('http://127.0.0.1:9', { mode: 'series' }));
     const caught = collect(helper, 'caught');

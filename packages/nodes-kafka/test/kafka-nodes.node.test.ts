@@ -92,6 +92,16 @@ describe('kafka nodes inside Node-RED', () => {
     ).toBe(true);
   });
 
+  it('refuses a flag that is not true or false at deploy: tls 0 would turn TLS on, fromBeginning 0 replay the topic', async () => {
+    await helper.load(NODE_MODULES, flow({ tls: 0 }));
+    expect(spy('kafka', 'error').calledWith('kafka-config: tls must be true or false (got 0)')).toBe(true);
+    await helper.unload();
+    await helper.load(NODE_MODULES, flow({}, {}, { fromBeginning: 0 }));
+    expect(
+      spy('consume', 'error').calledWith('kafka-consume: fromBeginning must be true or false (got 0)'),
+    ).toBe(true);
+  });
+
   it('refuses at deploy timeouts past their maxima (timers overflow, brokers refuse) and topic names Kafka refuses', async () => {
     await helper.load(NODE_MODULES, flow({ connectionTimeoutS: '600' }));
     expect(

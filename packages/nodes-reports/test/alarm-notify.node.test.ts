@@ -290,6 +290,18 @@ describe('alarm-notify inside Node-RED, with a real SMTP server and an SMS webho
     await until('the critical mail', () => mailsFor('cnc-14').length > 0, 10_000);
   });
 
+  it('takes routes a script wrote as an array, not as JSON text', async () => {
+    const { alarm } = await load({ routes: ROUTES });
+    alarm.receive({ payload: [temperature('cnc-16', 95)] });
+    await until(
+      'the critical mail',
+      () => mailsFor('cnc-16').some((m) => m.subject.startsWith('[CRITICAL]')),
+      10_000,
+    );
+    const critical = mailsFor('cnc-16').find((m) => m.subject.startsWith('[CRITICAL]'))!;
+    expect(critical.envelopeTo.sort()).toEqual(['lead@example.com', 'maintenance@example.com']);
+  });
+
   it('refuses bad settings at deploy, naming the setting, and answers each message with an error', async () => {
     const { notify, caught } = await load({ routes: '[{"email": ["not an address"]}]' });
     notify.receive({ payload: [] });

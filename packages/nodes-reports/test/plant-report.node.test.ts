@@ -119,6 +119,17 @@ describe('plant-report inside Node-RED', () => {
     expect(msg.report).toEqual(report);
   });
 
+  it('takes ideal rates a script wrote as an object, not as JSON text', async () => {
+    await helper.load([configNode, reportNode, catchNode], flow(questdb.httpUrl, { idealRates: { cnc: 4 } }));
+    const out = collect(helper, 'out');
+    helper.getNode('report')!.receive({ period: { from: FROM, to: minute(60) } });
+    await until('the report', () => out.length === 1, 20_000);
+    // Twice the default ideal rate (2/min): 177 parts in 44.25 min of run time, of which 84 were made.
+    expect(out[0].report.sections.find((s: any) => s.id === 'oee_machines').rows[0]).toMatchObject({
+      performance: 47.5,
+    });
+  });
+
   it('mails a PDF report through the stock email node', async () => {
     const email = {
       id: 'mail',

@@ -94,6 +94,15 @@ describe('forecast inside Node-RED', () => {
     );
   });
 
+  it('takes failure limits a script wrote as an object, not as JSON text', async () => {
+    await helper.load([forecastNode, thresholdAlarm, catchNode], flow({ limits: { vibration: 10 } }));
+    const forecasts = collect(helper, 'forecasts');
+    helper.getNode('fc')!.receive({ payload: vibration(700, 300) });
+    await until('the forecast', () => forecasts.length === 1);
+    // At sample 699 the value is about 10: the limit is reached.
+    expect(forecasts[0].payload.at(-1).rulS).toBeLessThan(300);
+  });
+
   it('goes on from what it learned after a redeploy in the middle of a drift: the alarms raised stay', async () => {
     await helper.load([forecastNode, thresholdAlarm, catchNode], flow());
     let events = collect(helper, 'events');

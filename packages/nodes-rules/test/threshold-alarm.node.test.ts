@@ -531,6 +531,13 @@ describe('threshold-alarm inside Node-RED', () => {
     expect(readdirSync(userDir)).toEqual(['plantwire-alarms']);
   });
 
+  it('takes rules a script wrote as an array, not as JSON text', async () => {
+    const { node, events } = await load({ rules: RULES });
+    node.receive({ payload: temperature(95) });
+    await until('the events', () => events.length === 1);
+    expect(events[0].payload.map((e: any) => e.id)).toEqual([WARNING, CRITICAL]);
+  });
+
   it('reports a bad configuration at deploy and refuses input', async () => {
     const { node, caught } = await load({
       rules: '[{"name": "x", "match": "t", "mode": "over", "warning": 1}]',

@@ -291,6 +291,34 @@ describe('machine-sim inside Node-RED', () => {
     expect(points).toEqual([]);
   });
 
+  it('refuses an interval that is not 0.01 to 3600 s at deploy, naming the setting and the value written', async () => {
+    for (const [interval, got] of [
+      ['abc', '"abc"'],
+      [0.001, '0.001'],
+      ['1e9', '"1e9"'],
+      ['0x10', '"0x10"'],
+    ]) {
+      await helper.load([machineSim, catchNode], flow({ interval, autostart: true }));
+      const refusal = `interval must be a number from 0.01 to 3600 (got ${got})`;
+      const sim = helper.getNode('sim') as any;
+      expect(sim.error.calledWith(`machine-sim: ${refusal}`), refusal).toBe(true);
+      expect(sim.status.lastCall.args[0]).toEqual({ fill: 'red', shape: 'ring', text: refusal });
+      await helper.unload();
+    }
+  });
+
+  it('takes autostart only as true or false: 0 is refused at deploy, "FALSE" leaves the plant stopped', async () => {
+    await helper.load([machineSim, catchNode], flow({ autostart: 0 }));
+    const refused = helper.getNode('sim') as any;
+    expect(refused.error.calledWith('machine-sim: autostart must be true or false (got 0)')).toBe(true);
+    await helper.unload();
+    await helper.load([machineSim, catchNode], flow({ autostart: 'FALSE' }));
+    const points = collect(helper, 'points');
+    await sleep(200);
+    expect(points).toEqual([]);
+    expect((helper.getNode('sim') as any).status.lastCall.args[0].text).toMatch(/^stopped/);
+  });
+
   it('stops ticking when stopped, and when its flow is closed', async () => {
     await helper.load([machineSim, catchNode], flow({ autostart: true }));
     const points = collect(helper, 'points');

@@ -17,7 +17,8 @@ const SETTINGS = {
   lines: setting.text(String(CONFIG_DEFAULTS.lines)),
   machinesPerLine: setting.text(String(CONFIG_DEFAULTS.machinesPerLine)),
   machineTypes: setting.text(CONFIG_DEFAULTS.machineTypes),
-  interval: setting.text(String(CONFIG_DEFAULTS.intervalMs / 1000)),
+  // In seconds: the core's range (10 ms to an hour), checked here so a refusal names the setting as written.
+  interval: setting.number(CONFIG_DEFAULTS.intervalMs / 1000, { min: 0.01, max: 3600 }),
   seed: setting.text(),
   output: setting.choice('array', ['array', 'point']),
   autostart: setting.flag(true),
@@ -60,7 +61,7 @@ export = function register(RED: NodeAPI) {
         lines: settings.lines,
         machinesPerLine: settings.machinesPerLine,
         machineTypes: settings.machineTypes,
-        intervalMs: Math.round(Number(settings.interval) * 1000),
+        intervalMs: Math.round(settings.interval * 1000),
         seed: settings.seed,
         dwellS: Object.fromEntries(STATES.map((state, i) => [state, dwell[i]])),
       });
