@@ -184,6 +184,16 @@ describe('questdb-query while QuestDB is unreachable', () => {
     }
   });
 
+  it('refuses a table that is not a table name at deploy, as written or as a number', async () => {
+    for (const table of ['5', 5]) {
+      await helper.load([configNode, queryNode, catchNode], flow('http://127.0.0.1:9', { table }));
+      expect(spy('query', 'error').args).toEqual([
+        ['questdb-query: query: table must be letters, digits and _ (got "5")'],
+      ]);
+      await helper.unload();
+    }
+  });
+
   it('series: msg.params.minutes and bucket are checked like the settings', async () => {
     await helper.load([configNode, queryNode, catchNode], flow('http://127.0.0.1:9', { mode: 'series' }));
     const caught = collect(helper, 'caught');

@@ -163,6 +163,16 @@ describe('questdb-write inside Node-RED, against a real QuestDB', () => {
     );
   });
 
+  it('refuses a table that is not a table name at deploy, as written or as a number', async () => {
+    for (const table of ['5', 5]) {
+      await helper.load([configNode, writeNode, catchNode], writing('', { table }));
+      expect((helper.getNode('write') as any).error.args).toEqual([
+        ['questdb-write: table name "5" must be letters, digits and _'],
+      ]);
+      await helper.unload();
+    }
+  });
+
   it('generic mode: a BigInt is stored as an exact long; a value it cannot write fails its row alone', async () => {
     await helper.load(
       [configNode, writeNode, catchNode],

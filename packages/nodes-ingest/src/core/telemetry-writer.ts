@@ -360,12 +360,12 @@ const MAX_CACHED_SERIES = 100_000;
 export const EVENTS_TABLE = 'plantwire_events';
 
 /**
- * The table a node of `mode` writes or reads, `named` or else its mode's own: plant events go to (and are read
- * from) their own table; plain objects (generic) have none, as the telemetry table's schema is not theirs.
+ * The table a node of `mode` writes or reads, `named` (its trimmed setting) or, when empty, its mode's own: plant
+ * events go to (and are read from) their own table; plain objects (generic) have none, as the telemetry table's
+ * schema is not theirs.
  */
-export function tableFor(mode: string, named: string | undefined): string {
-  const name = named?.trim();
-  if (name) return name;
+export function tableFor(mode: string, named: string): string {
+  if (named) return named;
   if (mode === 'generic')
     throw new QuestDbError('generic mode writes plain objects: name a table for them', 'bad-data');
   return mode === 'events' ? EVENTS_TABLE : DEFAULT_TABLE.name;

@@ -27,7 +27,7 @@ interface QueryMessage extends NodeMessage {
 }
 
 export = function register(RED: NodeAPI) {
-  function QuestDbQuery(this: Node, def: NodeDef & { server?: string; table?: string }) {
+  function QuestDbQuery(this: Node, def: NodeDef & { server?: string }) {
     RED.nodes.createNode(this, def);
     const node = this;
     const shell = nodeShell(RED, node, 'questdb-query');
@@ -37,9 +37,10 @@ export = function register(RED: NodeAPI) {
     let refused: Error | undefined;
     if (!(server instanceof Error)) {
       try {
-        const parsed = shell.settings(def, SETTINGS);
-        // A node that names no table reads its preset's own (events: plantwire_events).
-        settings = { ...parsed, table: tableFor(parsed.mode, def.table) };
+        // The table without the editor's default: a node that names none reads its preset's own (events:
+        // plantwire_events).
+        const parsed = shell.settings(def, { ...SETTINGS, table: setting.text() });
+        settings = { ...parsed, table: tableFor(parsed.mode, parsed.table) };
         if (settings.mode === 'kpis') rates = parseIdealRates(settings.idealRates);
         // The preset's own table, window and bucket, checked once here rather than failing every query.
         if (settings.mode !== 'sql') presetSql(settings.mode, settings, {});

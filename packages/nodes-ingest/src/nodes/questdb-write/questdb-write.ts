@@ -31,7 +31,7 @@ const SETTINGS = {
 };
 
 export = function register(RED: NodeAPI) {
-  function QuestDbWrite(this: Node, def: NodeDef & { server?: string; table?: string }) {
+  function QuestDbWrite(this: Node, def: NodeDef & { server?: string }) {
     RED.nodes.createNode(this, def);
     const node = this;
     const shell = nodeShell(RED, node, 'questdb-write');
@@ -39,8 +39,9 @@ export = function register(RED: NodeAPI) {
     let format: RowFormat<unknown> | undefined;
     if (!(server instanceof Error)) {
       try {
-        const settings = shell.settings(def, SETTINGS);
-        const name = tableFor(settings.mode, def.table);
+        // The table without the editor's default: a node that names none gets its mode's own.
+        const settings = shell.settings(def, { ...SETTINGS, table: setting.text() });
+        const name = tableFor(settings.mode, settings.table);
         format = (
           settings.mode === 'generic'
             ? genericFormat({
