@@ -15,11 +15,6 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const screenshots = join(root, 'test', 'screenshots');
 const MACHINE_COUNT = 9;
 
-interface EdgeStatus {
-  accepted: number;
-  stores: Record<string, { rows: number; inFlightRows: number; quarantinedRows: number }>;
-}
-
 describe('npm start: the dashboard through a QuestDB crash, on a 1024 x 768 tablet', () => {
   let started: Demo;
   let demo: ManagedProcess;
@@ -28,9 +23,7 @@ describe('npm start: the dashboard through a QuestDB crash, on a 1024 x 768 tabl
   let mqtt: MqttClient;
 
   const cloud = (path: string) => `http://127.0.0.1:${ports.CLOUD}${path}`;
-  const edgeStatus = async () =>
-    (await (await fetch(`http://127.0.0.1:${ports.EDGE}/edge/status`)).json()) as EdgeStatus;
-  const questdb = (sql: string) => started.questdb(sql);
+  const edgeStatus = () => started.edgeStatus();
   const newPage = async (path: string) => {
     const page = await browser.newPage({ viewport: { width: 1024, height: 768 } });
     // window.Cypress makes the dashboard expose its charts (window.uiCharts).
@@ -193,28 +186,9 @@ describe('npm start: the dashboard through a QuestDB crash, on a 1024 x 768 tabl
 
     // Every point the edge accepted, before, during and after the outage, is in QuestDB once.
     await mqtt.publishAsync('v1/acme/plant-01/cmd', JSON.stringify({ cmd: 'stop' }), { qos: 1 });
-    const status = await waitFor(
-      'the edge to have nothing left to send',
-      async () => {
-        const s = await edgeStatus();
-        const stores = Object.values(s.stores);
-        return stores.length === 2 && stores.every((store) => store.rows === 0 && store.inFlightRows === 0)
-          ? s
-          : undefined;
-      },
-      120_000,
-    );
+    const status = await started.edgeDrained(120_000);
     expect(status.stores['edge-telemetry']!.quarantinedRows).toBe(0);
-    await waitFor(
-      'QuestDB to hold every accepted point once',
-      async () => {
-        const [[count, ids]] = (await questdb(
-          "SELECT count(), count_distinct(id) FROM plantwire_telemetry WHERE tenant = 'acme'",
-        )) as [[number, number]];
-        return count === status.accepted && ids === status.accepted ? true : undefined;
-      },
-      60_000,
-    );
+    await started.storedOnce(status.accepted);
     await machine.close();
     await overview.close();
     await alarms.close();

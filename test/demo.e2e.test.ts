@@ -15,10 +15,6 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const screenshots = join(root, 'test', 'screenshots');
 const MACHINE_COUNT = 9;
 
-interface EdgeStatus {
-  accepted: number;
-  stores: Record<string, { rows: number; inFlightRows: number; quarantinedRows: number }>;
-}
 interface Alarm {
   id: string;
   state: string;
@@ -40,8 +36,6 @@ describe('npm start: the assembled factory in a real browser', () => {
   const commands: { cmd: string }[] = [];
 
   const cloud = (path: string) => `http://127.0.0.1:${ports.CLOUD}${path}`;
-  const edgeStatus = async () =>
-    (await (await fetch(`http://127.0.0.1:${ports.EDGE}/edge/status`)).json()) as EdgeStatus;
   const questdbExec = (sql: string, authorized = true) => started.questdbExec(sql, authorized);
   const questdb = (sql: string) => started.questdb(sql);
   const open = async (path: string) => {
@@ -280,28 +274,9 @@ describe('npm start: the assembled factory in a real browser', () => {
     await open('edge');
     await expect.poll(() => text('[data-testid="edge-link"]'), { timeout: 20_000 }).toBe('up');
     await expect.poll(() => text('[data-testid="edge-telemetry-rows"]'), { timeout: 90_000 }).toBe('0');
-    const status = await waitFor(
-      'the edge to have nothing left to send',
-      async () => {
-        const s = await edgeStatus();
-        const stores = Object.values(s.stores);
-        return stores.length === 2 && stores.every((store) => store.rows === 0 && store.inFlightRows === 0)
-          ? s
-          : undefined;
-      },
-      90_000,
-    );
+    const status = await started.edgeDrained(90_000);
     expect(status.stores['edge-telemetry']!.quarantinedRows).toBe(0);
-    await waitFor(
-      'QuestDB to hold every accepted point',
-      async () => {
-        const [[count, ids]] = (await questdb(
-          "SELECT count(), count_distinct(id) FROM plantwire_telemetry WHERE tenant = 'acme'",
-        )) as [[number, number]];
-        return count === status.accepted && ids === status.accepted ? true : undefined;
-      },
-      60_000,
-    );
+    await started.storedOnce(status.accepted);
     expect(status.accepted).toBeGreaterThan(3000);
   }, 300_000);
 

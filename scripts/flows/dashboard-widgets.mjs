@@ -226,3 +226,21 @@ export const template = (name, format, width = 12) => ({
   resendOnRefresh: true,
   templateScope: 'local',
 });
+
+/** A notification at the top right, shown `seconds` long in `color`; one with msg._client goes to that tab only. */
+export const notification = (name, color, seconds) => ({
+  name,
+  ui: UI,
+  position: 'top right',
+  colorDefault: false,
+  color,
+  displayTime: String(seconds),
+  showCountdown: true,
+  outputs: 0,
+  allowDismiss: true,
+  dismissText: 'Close',
+  allowConfirm: false,
+  confirmText: 'Confirm',
+  raw: false,
+  className: '',
+});
