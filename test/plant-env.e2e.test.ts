@@ -271,7 +271,7 @@ describe('the flows take their tenant and plant from the environment', () => {
         .toContain(`Plant ${tenant} / ${plant}`);
       await expect
         .poll(() => page.locator('#nrdb-ui-widget-dash-plant-alarms').innerText(), { timeout: 20_000 })
-        .toMatch(/Active alarms\s*2$/);
+        .toMatch(/Alarms\s*2 active, 2 to acknowledge$/);
     });
   });
 });
