@@ -154,7 +154,7 @@ const QUESTDB_RESTARTS = 5;
 
 /**
  * QuestDB, restarted when it exits while the demo runs (killed, out of memory): the same data folder, ports and
- * login, after 1, 2, 4, ... s. The edge and the cloud run on meanwhile: the cloud's ingest answers that QuestDB is
+ * login, after 5, 10, 15, ... s (the dashboard, which asks every 5 s, always sees the outage). The edge and the cloud run on meanwhile: the cloud's ingest answers that QuestDB is
  * unavailable, the edge keeps its points and sends them once QuestDB is back; the dashboard says it is
  * unreachable. After QUESTDB_RESTARTS failed restarts in a row (a start that fails, or one that exits again
  * within a minute) the demo stops, as it does when another part exits.
@@ -174,7 +174,7 @@ async function keptQuestDb(options) {
   const restart = async (status, failures) => {
     if (failures > QUESTDB_RESTARTS)
       return stoppedByItself(`QuestDB (restarted ${QUESTDB_RESTARTS} times)`, status);
-    const delay = 1000 * 2 ** (failures - 1);
+    const delay = 5000 * failures;
     console.error(
       `[plantwire] QuestDB exited (${status}) while the demo ran; restarting it in ${delay / 1000} s ` +
         `(attempt ${failures} of ${QUESTDB_RESTARTS}): the edge keeps its points until it answers`,
